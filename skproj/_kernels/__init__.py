@@ -1,0 +1,1 @@
+"""Cython kernels: no validation, typed memoryviews, GIL released. Use the public modules instead."""

@@ -1,0 +1,175 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
+"""l1-ball and simplex projection kernels (Condat, Math. Program. 158, 2016, Algorithm 1).
+
+No validation happens here: callers pass C-contiguous float32/float64 buffers, a finite
+radius > 0 and an output buffer of the same length. The threshold is accumulated in double.
+"""
+from cython cimport floating
+from libc.stdlib cimport malloc, free
+from libc.math cimport fabs
+
+
+cdef inline double _val(const floating* x, Py_ssize_t i, bint use_abs) noexcept nogil:
+    if use_abs:
+        return fabs(<double> x[i])
+    return <double> x[i]
+
+
+cdef int simplex_threshold(const floating* x, Py_ssize_t n, double radius, bint use_abs,
+                           double* tau_out) noexcept nogil:
+    """Threshold tau with sum_i max(y_i - tau, 0) = radius, y = |x| if use_abs else x.
+
+    Condat's algorithm: one pass builds a candidate set v whose running mean rho is a lower
+    bound of tau (elements that cannot be active are parked in vt), a pass over vt re-admits
+    the ones above rho, then v is pruned until stable. Expected linear time. The returned tau
+    is recomputed from the final active set with a fresh double sum, so it is exact up to the
+    rounding of that sum. Returns 0, or -1 if the work buffers cannot be allocated.
+    """
+    cdef double* v
+    cdef double* vt
+    cdef Py_ssize_t nv = 0, nvt = 0, i, j, k
+    cdef double rho, y, s
+    cdef bint changed
+    if n == 0:
+        tau_out[0] = 0.0
+        return 0
+    v = <double*> malloc(n * sizeof(double))
+    vt = <double*> malloc(n * sizeof(double))
+    if v == NULL or vt == NULL:
+        free(v)
+        free(vt)
+        return -1
+    y = _val(x, 0, use_abs)
+    v[0] = y
+    nv = 1
+    rho = y - radius
+    for i in range(1, n):
+        y = _val(x, i, use_abs)
+        if y > rho:
+            rho += (y - rho) / (nv + 1)
+            if rho > y - radius:
+                v[nv] = y
+                nv += 1
+            else:
+                for j in range(nv):
+                    vt[nvt] = v[j]
+                    nvt += 1
+                v[0] = y
+                nv = 1
+                rho = y - radius
+    for j in range(nvt):
+        y = vt[j]
+        if y > rho:
+            v[nv] = y
+            nv += 1
+            rho += (y - rho) / nv
+    changed = True
+    while changed:
+        changed = False
+        k = 0
+        for j in range(nv):
+            y = v[j]
+            if y > rho:
+                v[k] = y
+                k += 1
+            else:
+                changed = True
+                if nv - (j - k) - 1 > 0:
+                    # one fewer element: rho += (rho - y) / |v| with |v| after the removal
+                    rho += (rho - y) / (k + (nv - j - 1))
+        nv = k
+    # Exact refinement: tau = (sum of active values - radius) / |active|.
+    s = 0.0
+    for j in range(nv):
+        s += v[j]
+    tau_out[0] = (s - radius) / nv if nv > 0 else rho
+    free(v)
+    free(vt)
+    return 0
+
+
+def l1_ball(const floating[::1] x, floating[::1] out, double radius):
+    """Write the projection of x onto {||z||_1 <= radius} (radius > 0, ||x||_1 > radius) into out.
+
+    Returns the threshold tau (out = sign(x) max(|x| - tau, 0)), or raises MemoryError.
+    """
+    cdef Py_ssize_t n = x.shape[0], i
+    cdef double tau = 0.0, a
+    cdef int status
+    with nogil:
+        status = simplex_threshold(&x[0], n, radius, True, &tau)
+        if status == 0:
+            for i in range(n):
+                a = fabs(<double> x[i]) - tau
+                if a <= 0.0:
+                    out[i] = 0.0
+                elif x[i] > 0:
+                    out[i] = <floating> a
+                else:
+                    out[i] = <floating> (-a)
+    if status != 0:
+        raise MemoryError("could not allocate the work buffers of the l1-ball projection")
+    return tau
+
+
+def simplex(const floating[::1] x, floating[::1] out, double radius):
+    """Write the projection of x onto {z >= 0, sum z = radius} (radius > 0) into out; return tau."""
+    cdef Py_ssize_t n = x.shape[0], i
+    cdef double tau = 0.0, a
+    cdef int status
+    with nogil:
+        status = simplex_threshold(&x[0], n, radius, False, &tau)
+        if status == 0:
+            for i in range(n):
+                a = <double> x[i] - tau
+                out[i] = <floating> a if a > 0.0 else 0.0
+    if status != 0:
+        raise MemoryError("could not allocate the work buffers of the simplex projection")
+    return tau
+
+
+def l1_norm(const floating[::1] x):
+    """Sum of |x_i| accumulated in double."""
+    cdef Py_ssize_t i
+    cdef double s = 0.0
+    with nogil:
+        for i in range(x.shape[0]):
+            s += fabs(<double> x[i])
+    return s
+
+
+def l12_ball(const floating[:, ::1] X, floating[:, ::1] out, double radius):
+    """Project X (groups = rows) onto {sum_g ||X_g||_2 <= radius}, radius > 0, into out.
+
+    The vector of row l2 norms is projected onto the l1 ball (threshold tau), then row g is
+    scaled by max(0, 1 - tau / ||X_g||_2). Returns tau (0.0 when X is inside the ball).
+    """
+    cdef Py_ssize_t n = X.shape[0], m = X.shape[1], i, j
+    cdef double tau = 0.0, total = 0.0, s, scale
+    cdef int status = 0
+    cdef double* norms
+    with nogil:
+        norms = <double*> malloc((n if n > 0 else 1) * sizeof(double))
+        if norms == NULL:
+            status = -1
+        else:
+            for i in range(n):
+                s = 0.0
+                for j in range(m):
+                    s += (<double> X[i, j]) * X[i, j]
+                norms[i] = s ** 0.5
+                total += norms[i]
+            if total > radius:
+                status = simplex_threshold(norms, n, radius, False, &tau)
+            if status == 0:
+                for i in range(n):
+                    if norms[i] <= tau:
+                        scale = 0.0
+                    else:
+                        scale = 1.0 - tau / norms[i]
+                    for j in range(m):
+                        out[i, j] = <floating> (scale * X[i, j])
+            free(norms)
+    if status != 0:
+        raise MemoryError("could not allocate the work buffers of the l1,2-ball projection")
+    return tau

@@ -1,0 +1,105 @@
+"""Input validation shared by the public operator functions.
+
+Every public projection / prox function goes through these helpers before calling a kernel,
+so that kernels can assume C-contiguous float32/float64 buffers and valid scalars.
+"""
+
+import numbers
+
+import numpy as np
+
+__all__ = ["as_float_array", "check_scalar", "check_axis", "prepare_out"]
+
+
+def as_float_array(x, name, ndim=None):
+    """Return ``x`` as a C-contiguous float32 or float64 array (never the caller's buffer mutated).
+
+    float32 and float64 keep their dtype; every other real numeric dtype (ints, bools,
+    float16, longdouble) becomes float64.
+
+    Raises
+    ------
+    TypeError
+        If ``x`` is not numeric (object, string, complex...).
+    ValueError
+        If ``x`` does not have ``ndim`` dimensions, or contains NaN or inf.
+    """
+    arr = np.asarray(x)
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(
+            f"{name} must be a real numeric array, got an array of dtype {arr.dtype}."
+        )
+    if arr.dtype not in (np.float32, np.float64):
+        arr = arr.astype(np.float64)
+    if ndim is not None and arr.ndim != ndim:
+        raise ValueError(
+            f"{name} must be a {ndim}-D array, got an array of shape {arr.shape} ({arr.ndim}-D)."
+        )
+    if arr.size and not np.isfinite(arr).all():
+        bad = "NaN" if np.isnan(arr).any() else "inf"
+        raise ValueError(f"{name} contains {bad}; only finite values are accepted.")
+    return np.ascontiguousarray(arr)
+
+
+def check_scalar(value, name, *, allow_zero=True):
+    """Validate a finite real scalar >= 0 (> 0 if ``allow_zero`` is False); return it as float."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        if not (isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iuf"):
+            raise TypeError(f"{name} must be a real number, got {value!r} of type {type(value).__name__}.")
+    value = float(value)
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value}.")
+    if value < 0 or (value == 0 and not allow_zero):
+        bound = ">= 0" if allow_zero else "> 0"
+        raise ValueError(f"{name} must be {bound}, got {value}.")
+    return value
+
+
+def check_axis(axis, ndim=2):
+    """Validate ``axis`` for a ``ndim``-D array (negative values allowed); return it in [0, ndim)."""
+    if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, numbers.Integral):
+        raise TypeError(f"axis must be an integer, got {axis!r}.")
+    if not -ndim <= axis < ndim:
+        raise ValueError(f"axis must be in [{-ndim}, {ndim - 1}] for a {ndim}-D array, got {axis}.")
+    return int(axis) % ndim
+
+
+def prepare_out(out, shape, dtype, name="out"):
+    """Validate a user ``out`` array (or allocate one).
+
+    Returns ``(target, buffer)``: ``buffer`` is a C-contiguous array the kernel may write,
+    ``target`` the array to return. When ``out`` is not C-contiguous the kernel writes to a
+    fresh buffer that the caller copies into ``out`` with :func:`finish_out`.
+    """
+    if out is None:
+        buf = np.empty(shape, dtype=dtype)
+        return buf, buf
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"{name} must be a numpy.ndarray, got {type(out).__name__}.")
+    if out.shape != tuple(shape):
+        raise ValueError(f"{name} must have shape {tuple(shape)}, got {out.shape}.")
+    if out.dtype != dtype:
+        raise ValueError(f"{name} must have dtype {np.dtype(dtype)}, got {out.dtype}.")
+    if not out.flags.writeable:
+        raise ValueError(f"{name} is read-only.")
+    if out.flags.c_contiguous:
+        return out, out
+    return out, np.empty(shape, dtype=dtype)
+
+
+def finish_out(target, buf):
+    """Copy the kernel's buffer into the user's ``out`` when they differ; return ``target``."""
+    if target is not buf:
+        target[...] = buf
+    return target
+
+
+def separate_input(x, buf):
+    """Return ``x`` or a copy of it when it shares memory with the output buffer.
+
+    Kernels read their input while writing their output; a caller asking for an in-place
+    result (``out=x``) gets the same answer as without ``out``.
+    """
+    if np.shares_memory(x, buf):
+        return x.copy()
+    return x

@@ -1,0 +1,184 @@
+"""Tests of the l1-ball, simplex, l1,1 and l1,2 projections against independent references."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from skproj import l12_norm, project_l1_ball, project_l11_ball, project_l12_ball, project_simplex
+
+
+def simplex_sort_reference(y, radius):
+    """Sort-based simplex projection (Held, Wolfe, Crowder 1974; Duchi et al. 2008)."""
+    u = np.sort(y)[::-1]
+    css = np.cumsum(u) - radius
+    k = np.arange(1, len(u) + 1)
+    rho = np.nonzero(u - css / k > 0)[0][-1]
+    tau = css[rho] / (rho + 1)
+    return np.maximum(y - tau, 0)
+
+
+def l1_reference(x, radius):
+    if np.abs(x).sum() <= radius:
+        return x.copy()
+    flat = x.ravel()
+    return (np.sign(flat) * simplex_sort_reference(np.abs(flat), radius)).reshape(x.shape)
+
+
+finite = st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False, width=64)
+vectors = arrays(np.float64, st.integers(1, 60), elements=st.one_of(finite, st.sampled_from([0.0, 1.0, -1.0, 1e-12])))
+
+
+@settings(max_examples=300, deadline=None)
+@given(x=vectors, frac=st.one_of(st.floats(1e-9, 1.5), st.sampled_from([1e-12, 0.5, 1.0, 2.0])))
+def test_l1_ball_matches_sort_reference_and_optimality(x, frac):
+    norm = np.abs(x).sum()
+    radius = frac * norm if norm > 0 else frac
+    p = project_l1_ball(x, radius)
+    ref = l1_reference(x, radius)
+    scale = max(np.abs(x).max(), 1e-300)
+    np.testing.assert_allclose(p, ref, rtol=1e-9, atol=1e-9 * scale)
+    assert np.abs(p).sum() <= radius * (1 + 1e-12) + 1e-12 * scale
+    if norm > radius:
+        # <x - p, p> = radius * ||x - p||_inf (dual norm of l1)
+        r = x - p
+        lhs, rhs = r @ p, radius * np.abs(r).max()
+        assert abs(lhs - rhs) <= 1e-9 * max(abs(rhs), scale * scale * 1e-3, 1e-300)
+    # signs are preserved, magnitudes never grow
+    assert np.all(p * x >= 0)
+    assert np.all(np.abs(p) <= np.abs(x) + 1e-12 * scale)
+
+
+@settings(max_examples=200, deadline=None)
+@given(x=vectors, radius=st.floats(1e-6, 1e3))
+def test_simplex_matches_sort_reference(x, radius):
+    p = project_simplex(x, radius)
+    np.testing.assert_allclose(p, simplex_sort_reference(x, radius), rtol=1e-9, atol=1e-9 * max(1, np.abs(x).max()))
+    assert np.all(p >= 0)
+    np.testing.assert_allclose(p.sum(), radius, rtol=1e-9, atol=1e-9 * max(1, np.abs(x).max()))
+
+
+def test_inside_ball_is_unchanged_copy():
+    x = np.array([0.1, -0.2, 0.3])
+    p = project_l1_ball(x, 1.0)
+    np.testing.assert_array_equal(p, x)
+    assert p is not x and not np.shares_memory(p, x)
+
+
+def test_simplex_moves_points_inside_l1_ball():
+    p = project_simplex(np.array([0.1, 0.2]), 1.0)
+    np.testing.assert_allclose(p, [0.45, 0.55])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_dtype_kept_and_large_vector(dtype):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(200_001).astype(dtype)
+    radius = 0.01 * np.abs(x.astype(np.float64)).sum()
+    p = project_l1_ball(x, radius)
+    assert p.dtype == dtype
+    ref = l1_reference(x.astype(np.float64), radius)
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(p, ref, rtol=tol, atol=tol * np.abs(x).max())
+
+
+def test_int_and_bool_become_float64_and_any_shape():
+    p = project_l1_ball(np.array([[3, -1], [0, 2]]), 2)
+    assert p.dtype == np.float64 and p.shape == (2, 2)
+    np.testing.assert_allclose(p, [[1.5, 0.0], [0.0, 0.5]])
+
+
+def test_radius_zero_and_empty():
+    np.testing.assert_array_equal(project_l1_ball(np.ones(4), 0.0), np.zeros(4))
+    assert project_l1_ball(np.array([]), 1.0).shape == (0,)
+    assert project_l12_ball(np.zeros((0, 3)), 1.0).shape == (0, 3)
+
+
+@pytest.mark.parametrize("bad,match", [(np.nan, "NaN"), (np.inf, "inf")])
+def test_non_finite_input_rejected(bad, match):
+    with pytest.raises(ValueError, match=match):
+        project_l1_ball(np.array([1.0, bad]), 1.0)
+
+
+@pytest.mark.parametrize("radius,exc", [(-1.0, ValueError), (np.nan, ValueError), (np.inf, ValueError), ("a", TypeError)])
+def test_bad_radius_rejected(radius, exc):
+    with pytest.raises(exc, match="radius"):
+        project_l1_ball(np.ones(3), radius)
+
+
+def test_non_numeric_rejected():
+    with pytest.raises(TypeError, match="x must be a real numeric"):
+        project_l1_ball(np.array(["a", "b"]), 1.0)
+    with pytest.raises(TypeError, match="x must be a real numeric"):
+        project_l1_ball(np.array([1 + 1j]), 1.0)
+
+
+def test_out_argument_and_in_place():
+    x = np.array([3.0, -1.0, 0.5])
+    out = np.empty(3)
+    res = project_l1_ball(x, 2.0, out=out)
+    assert res is out
+    np.testing.assert_allclose(out, [2.0, 0.0, 0.0])
+    y = x.copy()
+    project_l1_ball(y, 2.0, out=y)
+    np.testing.assert_allclose(y, [2.0, 0.0, 0.0])
+    with pytest.raises(ValueError, match="out must have shape"):
+        project_l1_ball(x, 2.0, out=np.empty(4))
+    with pytest.raises(ValueError, match="out must have dtype"):
+        project_l1_ball(x, 2.0, out=np.empty(3, dtype=np.float32))
+
+
+def test_read_only_and_non_contiguous_not_mutated():
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((20, 30))
+    X.flags.writeable = False
+    Xf = np.asfortranarray(X)
+    Xs = X[:, ::2]
+    for A in (X, Xf, Xs):
+        before = A.copy()
+        p = project_l11_ball(A, 3.0)
+        np.testing.assert_array_equal(A, before)
+        np.testing.assert_allclose(p, l1_reference(np.asarray(A), 3.0))
+
+
+def l12_reference(X, radius):
+    norms = np.linalg.norm(X, axis=1)
+    if norms.sum() <= radius:
+        return X.copy()
+    new = simplex_sort_reference(norms, radius)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        scale = np.where(norms > 0, new / norms, 0.0)
+    return X * scale[:, None]
+
+
+matrices = arrays(np.float64, st.tuples(st.integers(1, 12), st.integers(1, 12)), elements=finite)
+
+
+@settings(max_examples=200, deadline=None)
+@given(X=matrices, frac=st.floats(1e-6, 1.5), axis=st.sampled_from([0, 1, -1]))
+def test_l12_matches_reference_and_optimality(X, frac, axis):
+    norm = l12_norm(X, axis=axis)
+    radius = frac * norm if norm > 0 else frac
+    P = project_l12_ball(X, radius, axis=axis)
+    Xg = X if axis in (1, -1) else X.T
+    Pg = P if axis in (1, -1) else P.T
+    scale = max(np.abs(X).max(), 1e-300)
+    np.testing.assert_allclose(Pg, l12_reference(Xg, radius), rtol=1e-9, atol=1e-9 * scale)
+    assert l12_norm(P, axis=axis) <= radius * (1 + 1e-12) + 1e-12 * scale
+    if norm > radius:
+        R = Xg - Pg
+        lhs = np.sum(R * Pg)
+        rhs = radius * np.linalg.norm(R, axis=1).max()  # dual of l1,2 is l_inf,2
+        assert abs(lhs - rhs) <= 1e-8 * max(rhs, scale * scale * 1e-3)
+
+
+def test_l12_invariances():
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((15, 7))
+    P = project_l12_ball(X, 2.0)
+    signs = rng.choice([-1.0, 1.0], size=X.shape)
+    np.testing.assert_allclose(project_l12_ball(X * signs, 2.0), P * signs, atol=1e-12)
+    perm_r, perm_c = rng.permutation(15), rng.permutation(7)
+    np.testing.assert_allclose(project_l12_ball(X[perm_r][:, perm_c], 2.0), P[perm_r][:, perm_c], atol=1e-12)
+    np.testing.assert_allclose(project_l12_ball(3.5 * X, 7.0), 3.5 * P, atol=1e-12)
