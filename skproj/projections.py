@@ -222,4 +222,4 @@ def l12_norm(X, axis=1):
     axis = check_axis(axis)
     if X.size == 0:
         return 0.0
-    return float(np.sqrt(np.einsum("ij,ij->" + ("i" if axis == 1 else "j"), X, X, dtype=np.float64)).sum())
+    return _l1.l12_norm(X if axis == 1 else np.ascontiguousarray(X.T))

@@ -8,84 +8,7 @@ from cython cimport floating
 from libc.stdlib cimport malloc, free
 from libc.math cimport fabs
 
-
-cdef inline double _val(const floating* x, Py_ssize_t i, bint use_abs) noexcept nogil:
-    if use_abs:
-        return fabs(<double> x[i])
-    return <double> x[i]
-
-
-cdef int simplex_threshold(const floating* x, Py_ssize_t n, double radius, bint use_abs,
-                           double* tau_out) noexcept nogil:
-    """Threshold tau with sum_i max(y_i - tau, 0) = radius, y = |x| if use_abs else x.
-
-    Condat's algorithm: one pass builds a candidate set v whose running mean rho is a lower
-    bound of tau (elements that cannot be active are parked in vt), a pass over vt re-admits
-    the ones above rho, then v is pruned until stable. Expected linear time. The returned tau
-    is recomputed from the final active set with a fresh double sum, so it is exact up to the
-    rounding of that sum. Returns 0, or -1 if the work buffers cannot be allocated.
-    """
-    cdef double* v
-    cdef double* vt
-    cdef Py_ssize_t nv = 0, nvt = 0, i, j, k
-    cdef double rho, y, s
-    cdef bint changed
-    if n == 0:
-        tau_out[0] = 0.0
-        return 0
-    v = <double*> malloc(n * sizeof(double))
-    vt = <double*> malloc(n * sizeof(double))
-    if v == NULL or vt == NULL:
-        free(v)
-        free(vt)
-        return -1
-    y = _val(x, 0, use_abs)
-    v[0] = y
-    nv = 1
-    rho = y - radius
-    for i in range(1, n):
-        y = _val(x, i, use_abs)
-        if y > rho:
-            rho += (y - rho) / (nv + 1)
-            if rho > y - radius:
-                v[nv] = y
-                nv += 1
-            else:
-                for j in range(nv):
-                    vt[nvt] = v[j]
-                    nvt += 1
-                v[0] = y
-                nv = 1
-                rho = y - radius
-    for j in range(nvt):
-        y = vt[j]
-        if y > rho:
-            v[nv] = y
-            nv += 1
-            rho += (y - rho) / nv
-    changed = True
-    while changed:
-        changed = False
-        k = 0
-        for j in range(nv):
-            y = v[j]
-            if y > rho:
-                v[k] = y
-                k += 1
-            else:
-                changed = True
-                if nv - (j - k) - 1 > 0:
-                    # one fewer element: rho += (rho - y) / |v| with |v| after the removal
-                    rho += (rho - y) / (k + (nv - j - 1))
-        nv = k
-    # Exact refinement: tau = (sum of active values - radius) / |active|.
-    s = 0.0
-    for j in range(nv):
-        s += v[j]
-    tau_out[0] = (s - radius) / nv if nv > 0 else rho
-    free(v)
-    free(vt)
-    return 0
+from skproj._kernels._simplex cimport l2_norm, simplex_threshold
 
 
 def l1_ball(const floating[::1] x, floating[::1] out, double radius):
@@ -154,10 +77,7 @@ def l12_ball(const floating[:, ::1] X, floating[:, ::1] out, double radius):
             status = -1
         else:
             for i in range(n):
-                s = 0.0
-                for j in range(m):
-                    s += (<double> X[i, j]) * X[i, j]
-                norms[i] = s ** 0.5
+                norms[i] = l2_norm(&X[i, 0], m)
                 total += norms[i]
             if total > radius:
                 status = simplex_threshold(norms, n, radius, False, &tau)
@@ -173,3 +93,13 @@ def l12_ball(const floating[:, ::1] X, floating[:, ::1] out, double radius):
     if status != 0:
         raise MemoryError("could not allocate the work buffers of the l1,2-ball projection")
     return tau
+
+
+def l12_norm(const floating[:, ::1] X):
+    """sum_i ||X_i,:||_2 (rows are the groups), in double, overflow/underflow safe."""
+    cdef Py_ssize_t i
+    cdef double s = 0.0
+    with nogil:
+        for i in range(X.shape[0]):
+            s += l2_norm(&X[i, 0], X.shape[1])
+    return s
