@@ -13,6 +13,7 @@ import time
 from numbers import Integral, Real
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.feature_selection import SelectorMixin
 from sklearn.model_selection import train_test_split
@@ -116,6 +117,12 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
         Adam step size.
     max_epochs : int >= 1, default=60
         Maximum number of passes over the training data in the first phase.
+    radius_decay_epochs : int >= 0, default=20
+        During the first ``radius_decay_epochs`` epochs of the first phase the radius
+        decreases geometrically, epoch by epoch, from the norm of ``W1`` at initialisation
+        to ``radius`` (reached at the end of epoch ``radius_decay_epochs``), so that features
+        are discarded gradually while the network learns. ``0`` projects onto the final ball
+        from the start. The stopping rules only start once ``radius`` is reached.
     retrain : bool, default=True
         Run the second phase ("double descent") on the selected support.
     retrain_epochs : int >= 1 or None, default=None
@@ -194,6 +201,7 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "radius_decay_epochs": [Interval(Integral, 0, None, closed="left")],
         "retrain": ["boolean"],
         "retrain_epochs": [Interval(Integral, 1, None, closed="left"), None],
         "early_stopping": ["boolean"],
@@ -217,6 +225,7 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
         batch_size=32,
         learning_rate=1e-3,
         max_epochs=60,
+        radius_decay_epochs=20,
         retrain=True,
         retrain_epochs=None,
         early_stopping=False,
@@ -236,6 +245,7 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
         self.batch_size = batch_size
         self.learning_rate = learning_rate
         self.max_epochs = max_epochs
+        self.radius_decay_epochs = radius_decay_epochs
         self.retrain = retrain
         self.retrain_epochs = retrain_epochs
         self.early_stopping = early_stopping
@@ -257,9 +267,15 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
             return "l2"
         return _CONSTRAINTS[self.constraint][1]
 
-    def _run_phase(self, params, X, Y, Xv, Yv, rng, n_epochs, project, row_mask, phase):
-        """Minibatch Adam for at most ``n_epochs``; returns the number of epochs run."""
-        opt = Adam(lr=self.learning_rate)
+    def _run_phase(self, params, X, Y, Xv, Yv, rng, n_epochs, project, row_mask, phase, radii=None):
+        """Minibatch Adam for at most ``n_epochs``; returns the number of epochs run.
+
+        ``radii[e]`` is the radius of epoch ``e`` (the schedule); the stopping rule is only
+        armed once the final radius is reached.
+        """
+        # W1 (index 0) gets a scalar second moment so that the step before the Euclidean
+        # projection follows the gradient direction (see skproj._optim.Adam).
+        opt = Adam(lr=self.learning_rate, scalar_second_moment=(0,))
         n = X.shape[0]
         bs = min(self.batch_size, n)
         args = (self.activation, self.reconstruction_weight, self.reconstruction_loss)
@@ -268,6 +284,8 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
         best_params = None
         epochs = 0
         for epoch in range(n_epochs):
+            radius = self.radius if radii is None else radii[min(epoch, len(radii) - 1)]
+            armed = radii is None or epoch >= len(radii) - 1
             perm = rng.permutation(n)
             total = 0.0
             for start in range(0, n, bs):
@@ -279,7 +297,7 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
                 opt.step(params, grads)
                 if project is not None:
                     t0 = time.perf_counter()
-                    project(params[0], self.radius, params[0])
+                    project(params[0], radius, params[0])
                     self.projection_time_ += time.perf_counter() - t0
             epochs += 1
             train_loss = total / n
@@ -294,6 +312,8 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
                 if Xv is not None:
                     msg += f", validation loss = {monitored:.6f}"
                 print(msg)
+            if not armed:
+                continue
             if monitored < best - self.tol:
                 no_improve = 0
             else:
@@ -364,13 +384,29 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
         params = init_params(X.shape[1], self.hidden_layer_size, n_classes, dtype, np.random.RandomState(init_seed))
         project = None if self.constraint is None else _projector(self.constraint)
         inner = self._inner_norm()
+        radii = None
         if project is not None:
-            t0 = time.perf_counter()
-            project(params[0], self.radius, params[0])
-            self.projection_time_ += time.perf_counter() - t0
+            r0 = float(_row_norms(params[0], inner).sum())
+            n_decay = min(self.radius_decay_epochs, self.max_epochs)
+            if n_decay > 0 and r0 > self.radius:
+                # geometric decrease from the initial norm of W1 to radius over n_decay epochs
+                radii = self.radius * (r0 / self.radius) ** (1 - np.arange(1, n_decay + 1) / n_decay)
+            else:
+                t0 = time.perf_counter()
+                project(params[0], self.radius, params[0])
+                self.projection_time_ += time.perf_counter() - t0
 
+        with threadpool_limits(limits=1, user_api="blas"):
+            # The minibatch products are small: BLAS threads cost more than they gain.
+            self._train(params, X, Y, Xv, Yv, rng, project, inner, radii)
+        self.fit_time_ = time.perf_counter() - t_start
+        return self
+
+    def _train(self, params, X, Y, Xv, Yv, rng, project, inner, radii):
         # Phase 1: projected training.
-        self.n_iter_select_ = self._run_phase(params, X, Y, Xv, Yv, rng, self.max_epochs, project, None, "select")
+        self.n_iter_select_ = self._run_phase(
+            params, X, Y, Xv, Yv, rng, self.max_epochs, project, None, "select", radii
+        )
         W1 = params[0]
         norms = _row_norms(W1, inner)
         support = norms > 0
@@ -392,8 +428,6 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
         self.coefs_ = params[0::2]
         self.intercepts_ = params[1::2]
         self.n_iter_ = self.n_iter_select_ + n_retrain
-        self.fit_time_ = time.perf_counter() - t_start
-        return self
 
     # ------------------------------------------------------------------ prediction
     def _get_support_mask(self):
