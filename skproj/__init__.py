@@ -10,6 +10,13 @@ from .projections import (
     project_l12_ball,
     project_simplex,
 )
+from .prox import (
+    prox_group_l2,
+    prox_l1,
+    prox_l1inf,
+    weighted_prox_group_l2,
+    weighted_prox_group_mcp,
+)
 
 __version__ = "0.1.0.dev0"
 
@@ -19,4 +26,9 @@ __all__ = [
     "project_l11_ball",
     "project_l12_ball",
     "project_simplex",
+    "prox_group_l2",
+    "prox_l1",
+    "prox_l1inf",
+    "weighted_prox_group_l2",
+    "weighted_prox_group_mcp",
 ]
