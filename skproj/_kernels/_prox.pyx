@@ -189,7 +189,8 @@ def weighted_group_prox(const floating[:, ::1] Z, const floating[:, ::1] D, cons
             for j in range(m):
                 a = (<double> D[i, j]) - inv_gamma
                 u = a * t + cg
-                out[i, j] = <floating> ((<double> D[i, j]) * t * Z[i, j] / u)
+                # t * (d z / u): the ratio first, so that tiny t and z do not underflow
+                out[i, j] = <floating> (t * ((<double> D[i, j]) * Z[i, j] / u))
     if overflow:
         return -1
     return not_converged
