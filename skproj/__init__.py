@@ -12,6 +12,13 @@ from .projections import (
     project_l1inf_ball,
     project_simplex,
 )
+from .prox import (
+    prox_group_l2,
+    prox_l1,
+    prox_l1inf,
+    weighted_prox_group_l2,
+    weighted_prox_group_mcp,
+)
 
 __version__ = "0.1.0.dev0"
 
@@ -23,4 +30,9 @@ __all__ = [
     "project_simplex",
     "project_l1inf_ball",
     "l1inf_norm",
+    "prox_group_l2",
+    "prox_l1",
+    "prox_l1inf",
+    "weighted_prox_group_l2",
+    "weighted_prox_group_mcp",
 ]
