@@ -3,6 +3,23 @@
 The operators live in :mod:`skproj.projections` and :mod:`skproj.prox`; they are re-exported here.
 """
 
+from .activations import (
+    chi1,
+    clipped_relu,
+    clipped_relu_derivative,
+    clipped_soft_threshold,
+    clipped_soft_threshold_derivative,
+    edge_of_chaos,
+    get_activation,
+    init_layer,
+    shifted_relu,
+    shifted_relu_derivative,
+    soft_threshold,
+    soft_threshold_derivative,
+    variance_map,
+    variance_map_slope,
+    zero_fraction,
+)
 from .projections import (
     l12_norm,
     project_l1_ball,
@@ -19,4 +36,19 @@ __all__ = [
     "project_l11_ball",
     "project_l12_ball",
     "project_simplex",
+    "chi1",
+    "clipped_relu",
+    "clipped_relu_derivative",
+    "clipped_soft_threshold",
+    "clipped_soft_threshold_derivative",
+    "edge_of_chaos",
+    "get_activation",
+    "init_layer",
+    "shifted_relu",
+    "shifted_relu_derivative",
+    "soft_threshold",
+    "soft_threshold_derivative",
+    "variance_map",
+    "variance_map_slope",
+    "zero_fraction",
 ]
