@@ -54,6 +54,7 @@ __all__ = [
     "edge_of_chaos",
     "get_activation",
     "init_layer",
+    "max_stable_clip",
     "shifted_relu",
     "shifted_relu_derivative",
     "soft_threshold",
@@ -653,7 +654,13 @@ def edge_of_chaos(activation, sparsity, clip=None, q_star=1.0):
     ValueError
         If an argument is out of range, the ReLU sparsity is below 0.5, or no valid
         initialisation exists because ``sigma_b2 = q* - sigma_w2 E[phi(h)^2] < 0`` (for the ReLUs:
-        a sparsity close to 0.5 with a large clip; see the message).
+        sparsity below 0.5 would need ``tau < 0``). With ``tau >= 0`` and ``clip > 0`` the closed
+        forms give ``sigma_b2 >= 0`` (checked on a dense grid), so the last check is a safeguard.
+
+    See Also
+    --------
+    max_stable_clip : the largest clip for which ``q*`` attracts every variance (a larger finite
+        clip still gives ``V'(q*) < 1`` but leaves a second, unstable fixed point above ``q*``).
     """
     family, clip = _family(activation, clip)
     sparsity = check_scalar(sparsity, "sparsity")
@@ -686,3 +693,90 @@ def edge_of_chaos(activation, sparsity, clip=None, q_star=1.0):
             "Raise the sparsity or lower the clip."
         )
     return EdgeOfChaos(tau, sigma_w2, max(sigma_b2, 0.0))
+
+
+def _globally_stable(family, q_star, tau, clip, sigma_w2, sigma_b2, n_grid=2000):
+    """True when ``V(q) > q`` for all sampled ``0 < q < q*`` and ``V(q) < q`` for all ``q > q*``.
+
+    A clipped activation has ``E[phi^2] <= clip^2``, so ``V(q) <= V_max = sigma_w2 clip^2 +
+    sigma_b2`` and ``V(q) < q`` holds automatically for ``q > V_max``: the grid covers
+    ``(q*, max(V_max, q*)]`` (geometric spacing from q*) and ``[1e-8 q*, q*)``.
+    """
+    v_max = sigma_w2 * clip * clip + sigma_b2
+    q_hi = max(v_max, q_star) * 1.01
+    steps = np.geomspace(1e-8, 1.0, n_grid)
+    above = q_star + (q_hi - q_star) * steps
+    below = q_star * (1.0 - steps[:-1])
+    e2_above = _gaussian_moments(family, above, tau, clip)[0]
+    e2_below = _gaussian_moments(family, below, tau, clip)[0]
+    return bool(np.all(sigma_w2 * e2_above + sigma_b2 < above) and np.all(sigma_w2 * e2_below + sigma_b2 > below))
+
+
+def max_stable_clip(activation, sparsity, q_star=1.0, rtol=1e-6):
+    """Largest clip level for which the edge-of-chaos fixed point ``q*`` attracts every variance.
+
+    For a clipped activation initialised by :func:`edge_of_chaos`, the slope of the variance map at
+    ``q*`` is < 1 for every finite clip, but a large clip (relative to ``sqrt(q*)``) leaves a bump of
+    ``V(q)`` above the diagonal at some ``q > q*``: an unstable second fixed point, beyond which the
+    variance still drifts away as for the unclipped activation. The clip must therefore be small
+    enough, "at a level prescribed by the shape of the variance map" (Price et al. 2024, Sec. 4).
+    This function returns the supremum ``m_max`` of the clips with ``V(q) > q`` for ``q < q*`` and
+    ``V(q) < q`` for ``q > q*``.
+
+    Parameters
+    ----------
+    activation : {"clipped_relu", "clipped_soft_threshold"}
+        A clipped activation.
+    sparsity : float in [0, 1)
+        Target fraction of zeros, as in :func:`edge_of_chaos`.
+    q_star : float > 0, default 1.0
+        Fixed-point variance.
+    rtol : float > 0, default 1e-6
+        Relative precision of the bisection on the clip.
+
+    Returns
+    -------
+    float
+        ``m_max`` (units of the pre-activations). The clipped ReLU at 50% sparsity (``tau = 0``) is
+        a limit case: its unclipped map is the identity, so the stability margin ``q - V(q)`` of a
+        large clip falls below float64 resolution and the value returned (about ``6.4 sqrt(q*)``)
+        is where it does; ``np.inf`` if even ``1e3 sqrt(q*)`` passes the check.
+
+    Raises
+    ------
+    ValueError
+        If ``activation`` is not a clipped activation, or as in :func:`edge_of_chaos`; also if not
+        even a clip of ``1e-3 sqrt(q*)`` gives a stable map.
+
+    Notes
+    -----
+    Bisection on the clip in ``[1e-3, 1e3] sqrt(q*)``; each trial solves :func:`edge_of_chaos`
+    and samples ``V(q) - q`` on a geometric grid of 2000 points on each side of ``q*``. It assumes,
+    as observed numerically, that the stable clips form an interval ``(0, m_max]``.
+    """
+    if activation not in ("clipped_relu", "clipped_soft_threshold"):
+        raise ValueError(f"activation must be 'clipped_relu' or 'clipped_soft_threshold', got {activation!r}.")
+    rtol = check_scalar(rtol, "rtol", allow_zero=False)
+    q_star = check_scalar(q_star, "q_star", allow_zero=False)
+    family = "relu" if activation == "clipped_relu" else "st"
+    scale = np.sqrt(q_star)
+
+    def stable(clip):
+        tau, sw2, sb2 = edge_of_chaos(activation, sparsity, clip, q_star)
+        return _globally_stable(family, q_star, tau, clip, sw2, sb2)
+
+    lo, hi = 1e-3 * scale, 1e3 * scale
+    if stable(hi):
+        return np.inf
+    if not stable(lo):
+        raise ValueError(
+            f"no clip in [{lo:.3g}, {hi:.3g}] makes the variance map of {activation} globally stable at "
+            f"sparsity={sparsity}, q_star={q_star}."
+        )
+    while hi - lo > rtol * lo:
+        mid = np.sqrt(lo * hi) if hi > 4 * lo else 0.5 * (lo + hi)
+        if stable(mid):
+            lo = mid
+        else:
+            hi = mid
+    return float(lo)
