@@ -30,7 +30,8 @@ All four are evaluated in closed form with the normal cdf and pdf (derivation in
 target fraction of zeros at a variance fixed point ``q*`` with ``chi_1 = 1``. For the unclipped
 activations ``V'(q*) = chi_1 = 1`` there: the fixed point is only semi-stable and deep networks drift
 away from it (Price et al. 2024, Section 3). Clipping subtracts ``sigma_w2 m phi_N(b) / sqrt(q)``
-(times 2 for CST) from the slope, which makes the fixed point stable (Section 4).
+(times 2 for CST) from the slope, which makes the fixed point stable (Section 4);
+:func:`max_stable_clip` gives the largest clip for which ``q*`` attracts every variance.
 """
 
 import numbers
@@ -254,8 +255,8 @@ def clipped_soft_threshold(x, tau, clip):
     mag = np.maximum(np.abs(x) - x.dtype.type(tau), 0, dtype=x.dtype)
     if np.isfinite(clip):
         np.minimum(mag, x.dtype.type(clip), out=mag)
-    # restoring the sign by selection (not sign(x) * mag) keeps the symmetry exact in every dtype
-    return np.where(x < 0, -mag, mag)
+    # copysign restores the sign exactly (odd symmetry holds bit for bit in every dtype)
+    return np.copysign(mag, x, out=mag)
 
 
 def clipped_soft_threshold_derivative(x, tau, clip):
@@ -390,6 +391,11 @@ def _gaussian_moments(family, q, tau, clip):
     The soft thresholds are the odd extensions: both tails contribute, so the three moments double
     and the fraction of zeros is ``2 Phi(a) - 1``. ``m = inf`` drops the terms in ``b``.
     """
+    with np.errstate(over="ignore", invalid="ignore"):  # a clip near the float maximum: b^2 = inf
+        return _gaussian_moments_unchecked(family, q, tau, clip)
+
+
+def _gaussian_moments_unchecked(family, q, tau, clip):
     s = np.sqrt(q)
     a = tau / s
     pdf_a = _INV_SQRT_2PI * np.exp(-0.5 * a * a)
@@ -399,7 +405,9 @@ def _gaussian_moments(family, q, tau, clip):
         pdf_b = _INV_SQRT_2PI * np.exp(-0.5 * b * b)
         tail_b = ndtr(-b)
         p = tail_a - tail_b
-        e2 = q * ((1.0 + a * a) * p - a * pdf_a - (b - 2.0 * a) * pdf_b) + clip * clip * tail_b
+        # clip^2 Phi(-b), written so that a clip beyond sqrt(float max) gives 0 (Phi(-b) = 0), not inf * 0
+        clipped_mass = np.where(tail_b > 0, clip * clip * tail_b, 0.0)
+        e2 = q * ((1.0 + a * a) * p - a * pdf_a - (b - 2.0 * a) * pdf_b) + clipped_mass
         de2 = p - clip * pdf_b / s
     else:
         p = tail_a

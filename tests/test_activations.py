@@ -137,6 +137,14 @@ def test_slope_is_derivative_of_variance_map(name, tau, clip, sw2, sb2):
     np.testing.assert_allclose(variance_map_slope(name, q, tau, clip, sw2), fd, rtol=1e-6, atol=1e-9)
 
 
+def test_huge_clip_is_unclipped():
+    args = (np.array([0.01, 1.0, 50.0]), 0.5)
+    for f in (variance_map, variance_map_slope, chi1, zero_fraction):
+        huge = f("clipped_soft_threshold", *args, 1e300)
+        assert np.all(np.isfinite(huge))
+        np.testing.assert_allclose(huge, f("soft_threshold", *args), rtol=1e-14)
+
+
 def test_maps_vectorise_over_q():
     q = np.linspace(0.1, 3, 7).reshape(7, 1)
     for f in (variance_map, variance_map_slope, chi1, zero_fraction):
@@ -382,7 +390,8 @@ def test_registry_uniform_signature():
     x = np.linspace(-4, 4, 33)
     for name in ACTIVATIONS:
         act = get_activation(name)
-        assert act.name == name and act.odd == (not name.endswith("relu")) and act.clipped == name.startswith("clipped_")
+        assert act.name == name and act.odd == (not name.endswith("relu"))
+        assert act.clipped == name.startswith("clipped_")
         m = 1.5 if act.clipped else np.inf
         assert np.array_equal(act.forward(x, 0.5, m), FUNCS[name][0](x, 0.5, m))
         assert np.array_equal(act.derivative(x, 0.5, m), FUNCS[name][1](x, 0.5, m))
