@@ -22,11 +22,20 @@ from .activations import (
     zero_fraction,
 )
 from .projections import (
+    l1inf_norm,
     l12_norm,
     project_l1_ball,
     project_l11_ball,
     project_l12_ball,
+    project_l1inf_ball,
     project_simplex,
+)
+from .prox import (
+    prox_group_l2,
+    prox_l1,
+    prox_l1inf,
+    weighted_prox_group_l2,
+    weighted_prox_group_mcp,
 )
 
 __version__ = "0.1.0.dev0"
@@ -37,6 +46,13 @@ __all__ = [
     "project_l11_ball",
     "project_l12_ball",
     "project_simplex",
+    "project_l1inf_ball",
+    "l1inf_norm",
+    "prox_group_l2",
+    "prox_l1",
+    "prox_l1inf",
+    "weighted_prox_group_l2",
+    "weighted_prox_group_mcp",
     "chi1",
     "clipped_relu",
     "clipped_relu_derivative",
