@@ -89,7 +89,7 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
         ``sum_ij |W1_ij| <= radius`` (:func:`skproj.project_l11_ball`, which zeroes single
         weights and whole rows only as a side effect). ``None``: no projection (then only
         ``max_features`` selects).
-    radius : float > 0, default=1.0
+    radius : float > 0, default=0.1
         Radius of the ball, an absolute value of the norm of ``W1`` (not relative to its
         initial norm). ``W1`` multiplies the features, so the radius is in units of
         ``1 / (feature scale)``: standardise the features (e.g. with
@@ -215,7 +215,7 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
     def __init__(
         self,
         constraint="l1inf",
-        radius=1.0,
+        radius=0.1,
         *,
         max_features=None,
         hidden_layer_size=64,
