@@ -193,9 +193,10 @@ def test_max_features_keeps_largest_rows():
     np.testing.assert_array_equal(np.sort(np.argsort(-full.feature_importances_)[:5]), np.flatnonzero(top.support_))
 
 
-def test_float32_stays_float32():
+@pytest.mark.parametrize("constraint", CONSTRAINTS)
+def test_float32_stays_float32(constraint):
     X, y = _data(dtype=np.float32)
-    sel = SparseAutoencoderSelector("l12", radius=1.0, max_epochs=5, random_state=0).fit(X, y)
+    sel = SparseAutoencoderSelector(constraint, radius=0.1, max_epochs=5, random_state=0).fit(X, y)
     assert all(w.dtype == np.float32 for w in sel.coefs_ + sel.intercepts_)
     assert sel.transform(X).dtype == np.float32
     assert sel.predict_proba(X).dtype == np.float32
@@ -248,3 +249,37 @@ def test_single_class_and_unknown_activation_raise():
         SparseAutoencoderSelector("l12").fit(X, np.zeros(20))
     with pytest.raises(ValueError, match="activation"):
         SparseAutoencoderSelector("l12", activation="nope").fit(X, y)
+
+
+def test_verbose_and_early_stopping_records():
+    X, y = _data()
+    sel = SparseAutoencoderSelector(
+        "l12", radius=0.5, max_epochs=12, radius_decay_epochs=4, early_stopping=True, n_iter_no_change=3,
+        random_state=0,
+    )
+    sel.fit(X, y)
+    assert len(sel.validation_scores_) == len(sel.loss_curve_) == sel.n_iter_
+    assert np.all(np.isfinite(sel.loss_curve_))
+    assert projections.l12_norm(sel.coefs_[0][~sel.support_], axis=1) == 0
+
+
+def test_verbose_prints_each_epoch(capsys):
+    X, y = _data(n=40)
+    SparseAutoencoderSelector("l12", max_epochs=3, retrain=False, verbose=1, random_state=0).fit(X, y)
+    out = capsys.readouterr().out
+    assert out.count("[select] epoch") == 3
+
+
+def test_register_activation_is_accepted():
+    from skproj._autoencoder import ACTIVATIONS, register_activation
+
+    register_activation("softsign_test", lambda z: z / (1 + np.abs(z)), lambda z, a: 1 / (1 + np.abs(z)) ** 2)
+    try:
+        X, y = _data(n=40)
+        sel = SparseAutoencoderSelector("l12", activation="softsign_test", max_epochs=2, random_state=0).fit(X, y)
+        assert sel.predict(X).shape == (40,)
+    finally:
+        from skproj._autoencoder import ACTIVATION_NAMES
+
+        ACTIVATIONS.pop("softsign_test")
+        ACTIVATION_NAMES.discard("softsign_test")
