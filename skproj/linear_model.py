@@ -240,8 +240,8 @@ def _solve(op, loss, constraint, radius, x0, tol, max_iter, verbose, name, L0=No
 
     Outer loop (in the spirit of the working-set solvers Blitz, Johnson & Guestrin, ICML 2015,
     and Celer, Massias et al., ICML 2018): restrict the problem to a set of features (the
-    current support plus the features with the largest gradient in the dual inner norm, at
-    least doubling), solve it by :func:`skproj._fista.fista` from the current point, then check
+    current support, the features that a full projected-gradient step makes non-zero, and the
+    features with the largest gradient in the dual inner norm up to twice the support), solve it by :func:`skproj._fista.fista` from the current point, then check
     the full problem's fixed point ``||x - P(x - grad f(x) / L)|| <= tol * ||x||`` with one
     full gradient (``L`` the restricted problem's constant, a lower bound of the full one, so
     the test is at least as strict as with the full constant). Features are never removed
@@ -263,9 +263,10 @@ def _solve(op, loss, constraint, radius, x0, tol, max_iter, verbose, name, L0=No
         Z = op.matvec(x)
         _, dZ = loss.loss_grad(Z)
         g = op.rmatvec(dZ)
+        violators = None
         if L is not None:
-            step = _projector(constraint, radius, op)(x - g * x.dtype.type(1.0 / L)) - x
-            resid = float(np.linalg.norm(step))
+            x_pg = _projector(constraint, radius, op)(x - g * x.dtype.type(1.0 / L))
+            resid = float(np.linalg.norm(x_pg - x))
             if verbose:
                 print(f"[{name}] working set {int(ws.sum())} features, full fixed-point step {resid:.3e}")
             if resid <= tol * max(float(np.linalg.norm(x)), float(np.finfo(x.dtype).tiny)):
@@ -273,11 +274,14 @@ def _solve(op, loss, constraint, radius, x0, tol, max_iter, verbose, name, L0=No
                 break
             if n_iter >= max_iter:
                 break
+            violators = np.any(op.split(x_pg)[0] != 0, axis=0) & ~ws
         GW, _ = op.split(g)
         scores = _feature_scores(GW, constraint)
         n_before = int(ws.sum())
         ws |= support
-        target = max(min_ws, 2 * int(support.sum()), n_before)
+        if violators is not None:
+            ws |= violators
+        target = max(min_ws, 2 * int(support.sum()))
         n_new = target - int(ws.sum())
         if n_new > 0:
             cand = np.flatnonzero(~ws)
@@ -285,7 +289,7 @@ def _solve(op, loss, constraint, radius, x0, tol, max_iter, verbose, name, L0=No
                 top = cand[np.argsort(-scores[cand], kind="stable")[:n_new]]
                 ws[top] = True
         if int(ws.sum()) == n_before and L is not None:
-            inner_tol *= 0.1  # no new feature: the restricted solve was not accurate enough
+            inner_tol *= 0.1  # nothing to add: the restricted solve was not accurate enough
         if 2 * int(ws.sum()) >= d:
             ws[:] = True
         sub = op if ws.all() else op.restrict(ws)
