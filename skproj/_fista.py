@@ -105,6 +105,8 @@ def fista(
     backtrack=2.0,
     verbose=0,
     callback_name="FISTA",
+    polish=None,
+    polish_wait=5,
 ):
     """Minimise ``f(x) = loss(A x)`` over a closed convex set ``C`` by FISTA.
 
@@ -138,6 +140,17 @@ def fista(
     backtrack : float > 1, default=2.0
     verbose : int, default=0
         Print progress every iteration (>= 2) or every 100 iterations (1).
+    callback_name : str, default="FISTA"
+        Prefix of the progress lines.
+    polish : callable, optional
+        ``x -> x_candidate or None``: a problem-specific guess of the solution from the current
+        iterate (e.g. an equality-constrained least-squares solve on the current support and
+        signs). It is tried once the zero pattern of the iterates has stayed the same for
+        ``polish_wait`` iterations (the wait doubles after each rejected candidate); a candidate
+        is accepted only if it is feasible by construction and ``f(candidate) <= f(x)``, after
+        which the momentum restarts from it. The stopping test is unchanged, so a wrong
+        candidate can only cost time.
+    polish_wait : int, default=5
 
     Returns
     -------
@@ -165,6 +178,7 @@ def fista(
     f_x = float(loss(z_x))
     y, z_y = x, z_x
     t = 1.0
+    same, wait = 0, max(1, int(polish_wait))
     residual = math.inf
     converged = False
     n_iter = 0
@@ -217,6 +231,26 @@ def fista(
             y = x_new + beta * (x_new - x)
             z_y = z_new + beta * (z_new - z_x)
             t = t_new
+        if polish is not None:
+            same = same + 1 if np.array_equal(x_new != 0, x != 0) else 0
+            if same >= wait:
+                same = 0
+                cand = polish(x_new)
+                accepted = False
+                if cand is not None:
+                    z_c = matvec(cand)
+                    f_c = float(loss(z_c))
+                    if f_new is None:
+                        f_new = float(loss(z_new))
+                    if f_c <= f_new:
+                        x_new, z_new, f_new = cand, z_c, f_c
+                        t = 1.0
+                        y, z_y = x_new, z_new
+                        accepted = True
+                if not accepted:
+                    wait *= 2
+                if verbose >= 2:
+                    print(f"[{callback_name}] polish candidate {'accepted' if accepted else 'rejected'}")
         x, z_x = x_new, z_new
         if f_new is not None:
             f_x = f_new

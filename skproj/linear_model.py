@@ -56,6 +56,7 @@ class _LinearOperator:
 
     def __init__(self, X, n_out, offset=None, with_b=False):
         self.X = X
+        self.XT = X.T  # built once: a sparse transpose is a new object on every access
         self.n_out = n_out
         self.n_features = X.shape[1]
         self.offset = offset
@@ -64,11 +65,18 @@ class _LinearOperator:
         self.size = self.size_w + (n_out if with_b else 0)
 
     def restrict(self, mask):
-        """The operator on the features of ``mask`` (a copy of those columns of ``X``)."""
+        """The operator on the features of ``mask`` (a copy of those columns of ``X``).
+
+        A sparse block is made dense when it is small (at most ``2**21`` entries, 16 MiB in
+        float64): products with a small dense block are faster than sparse ones.
+        """
         cols = np.flatnonzero(mask)
         Xs = self.X[:, cols]
         if sparse.issparse(Xs):
-            Xs = Xs.asformat(self.X.format)
+            if Xs.shape[0] * Xs.shape[1] <= 2**21:
+                Xs = Xs.toarray()
+            else:
+                Xs = Xs.asformat(self.X.format)
         offset = None if self.offset is None else self.offset[cols]
         return _LinearOperator(Xs, self.n_out, offset=offset, with_b=self.with_b)
 
@@ -109,7 +117,7 @@ class _LinearOperator:
     def rmatvec(self, dZ):
         G = np.empty(self.size, dtype=dZ.dtype)
         GW = G[: self.size_w].reshape(self.n_out, self.n_features)
-        GW[...] = np.asarray(self.X.T @ dZ).T
+        GW[...] = np.asarray(self.XT @ dZ).T
         if self.offset is not None or self.with_b:
             colsum = dZ.sum(axis=0)
             if self.offset is not None:
@@ -224,6 +232,97 @@ def _weighted_mean(X, sw):
     return np.asarray(X.T @ sw).ravel() / sw.sum()
 
 
+def _l1_polisher(op, loss, radius):
+    """Active-set step from the current support and signs (squared loss, l1, one target).
+
+    On the support ``S`` with signs ``s`` of the current iterate ``x``, the solution (if ``S``
+    and ``s`` are the optimal ones) solves the equality-constrained least-squares problem
+    ``min 0.5 ||X_S w - y||^2_D  s.t.  s^T w = radius`` when the ball constraint is active
+    (KKT system ``[[Q, s], [s^T, 0]] [w; lam] = [c; radius]`` with ``Q = X_S^T D X_S`` on
+    centred columns and ``c = X_S^T D y``), the unconstrained one otherwise. The candidate is
+    the point of the segment from ``x`` to that solution ``w*`` that is furthest along it while
+    keeping the signs ``s`` (and ``||.||_1 <= radius``): the whole step when ``w*`` has the
+    signs ``s``, otherwise the first coordinate to reach zero is dropped and the step is
+    repeated on the smaller support (the inner loop of Lawson & Hanson's active-set method for
+    non-negative least squares, "Solving Least Squares Problems", 1974, Ch. 23). On each face
+    ``||.||_1`` is linear, so the candidate is feasible, and the objective, convex along each
+    segment and minimal at its end ``w*``, does not increase.
+    """
+    sqrt_w = np.sqrt(loss.w.astype(np.float64))
+    wy = sqrt_w[:, 0] * loss.Y[:, 0]
+
+    def polish(x):
+        S = np.flatnonzero(x)
+        if S.size == 0 or S.size >= op.X.shape[0]:
+            return None
+        cols = op.X[:, S]
+        cols = cols.toarray() if sparse.issparse(cols) else np.asarray(cols, dtype=np.float64)
+        if op.offset is not None:
+            cols = cols - op.offset[S]
+        B = sqrt_w * cols
+        Q = B.T @ B
+        c = B.T @ wy
+        xS = x[S].astype(np.float64)
+        sgn = np.sign(xS)
+        active = np.abs(xS).sum() >= radius * (1 - 1e-7)
+        cur = xS.copy()
+        idx = np.arange(S.size)
+        moved = False
+        for _ in range(S.size + 2):
+            Qi, ci, si = Q[np.ix_(idx, idx)], c[idx], sgn[idx]
+            try:
+                if active:
+                    m = idx.size
+                    K = np.zeros((m + 1, m + 1))
+                    K[:m, :m] = Qi
+                    K[:m, m] = si
+                    K[m, :m] = si
+                    w_opt = np.linalg.solve(K, np.append(ci, radius))[:m]
+                else:
+                    w_opt = np.linalg.solve(Qi, ci)
+            except np.linalg.LinAlgError:
+                break
+            if not np.all(np.isfinite(w_opt)):
+                break
+            step = w_opt - cur[idx]
+            theta, hit = 1.0, -1
+            cross = np.flatnonzero(np.sign(w_opt) != si)
+            if cross.size:
+                ratios = cur[idx][cross] / (cur[idx][cross] - w_opt[cross])  # where a coordinate hits 0
+                i = int(np.argmin(ratios))
+                theta, hit = float(ratios[i]), int(idx[cross[i]])
+            bound = False
+            if not active:
+                slope = float(si @ step)
+                room = radius - float(np.abs(cur).sum())
+                if slope > 0 and room < theta * slope:
+                    theta, hit, bound = room / slope, -1, True
+            theta = min(max(theta, 0.0), 1.0)
+            cur[idx] += theta * step
+            moved = moved or theta > 0
+            if hit >= 0:
+                cur[hit] = 0.0
+            cur[idx[np.sign(cur[idx]) != si]] = 0.0
+            if bound:
+                active = True  # on the sphere now: continue on the face s^T w = radius
+            elif hit < 0:
+                break
+            idx = idx[cur[idx] != 0]
+            if idx.size == 0:
+                break
+        if not moved:
+            return None
+        newS = cur
+        total = np.abs(newS).sum()
+        if total > radius:
+            newS *= radius / total
+        out = np.zeros_like(x)
+        out[S] = newS
+        return out
+
+    return polish
+
+
 def _feature_scores(G, constraint):
     """Per-feature size of the gradient ``G`` (k, d) in the dual inner norm of the constraint."""
     if G.shape[0] == 1:
@@ -308,6 +407,9 @@ def _solve(op, loss, constraint, radius, x0, tol, max_iter, verbose, name, L0=No
             max_iter=max(1, max_iter - n_iter),
             verbose=max(0, verbose - 1),
             callback_name=name,
+            polish=_l1_polisher(sub, loss, radius)
+            if (constraint == "l1" and k == 1 and isinstance(loss, _SquaredLoss))
+            else None,
         )
         n_iter += res.n_iter
         L = res.lipschitz

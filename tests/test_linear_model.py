@@ -74,9 +74,19 @@ def _synthetic_wide():
     return StandardScaler().fit_transform(X), y
 
 
+def _sparse_powerlaw():
+    rng = np.random.RandomState(0)
+    X = sp.random(200, 1000, density=0.01, format="csc", random_state=rng, data_rvs=rng.standard_normal)
+    X = (X @ sp.diags((np.arange(1000) + 1.0) ** -0.5)).tocsc()
+    w = np.zeros(1000)
+    w[rng.choice(100, 15, replace=False)] = 10 * rng.standard_normal(15)
+    return X, X @ w + 0.1 * rng.standard_normal(200)
+
+
 @pytest.mark.parametrize(
     "data, alpha, fit_intercept",
     [
+        (_sparse_powerlaw, 1e-4, True),
         (_diabetes, 0.1, True),
         (_diabetes, 1.0, False),
         (_synthetic, 2.0, True),
