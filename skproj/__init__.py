@@ -4,11 +4,20 @@ The operators live in :mod:`skproj.projections` and :mod:`skproj.prox`; they are
 """
 
 from .projections import (
+    l1inf_norm,
     l12_norm,
     project_l1_ball,
     project_l11_ball,
     project_l12_ball,
+    project_l1inf_ball,
     project_simplex,
+)
+from .prox import (
+    prox_group_l2,
+    prox_l1,
+    prox_l1inf,
+    weighted_prox_group_l2,
+    weighted_prox_group_mcp,
 )
 from .linear_model import ProjectedLinearClassifier, ProjectedLinearModel, projected_path
 
@@ -20,6 +29,13 @@ __all__ = [
     "project_l11_ball",
     "project_l12_ball",
     "project_simplex",
+    "project_l1inf_ball",
+    "l1inf_norm",
+    "prox_group_l2",
+    "prox_l1",
+    "prox_l1inf",
+    "weighted_prox_group_l2",
+    "weighted_prox_group_mcp",
     "ProjectedLinearModel",
     "ProjectedLinearClassifier",
     "projected_path",
