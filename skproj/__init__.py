@@ -19,7 +19,7 @@ from .prox import (
     weighted_prox_group_l2,
     weighted_prox_group_mcp,
 )
-from .linear_model import ProjectedLinearClassifier, ProjectedLinearModel, projected_path
+from .linear_model import ProjectedLinearClassifier, ProjectedLinearModel, ProjectedLinearModelCV, projected_path
 
 __version__ = "0.1.0.dev0"
 
@@ -38,5 +38,6 @@ __all__ = [
     "weighted_prox_group_mcp",
     "ProjectedLinearModel",
     "ProjectedLinearClassifier",
+    "ProjectedLinearModelCV",
     "projected_path",
 ]

@@ -36,7 +36,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from . import projections as _projections
 from ._fista import estimate_lipschitz, fista
 
-__all__ = ["ProjectedLinearModel", "ProjectedLinearClassifier", "projected_path"]
+__all__ = ["ProjectedLinearModel", "ProjectedLinearClassifier", "ProjectedLinearModelCV", "projected_path"]
 
 _CONSTRAINTS = ("l1", "l12", "l1inf")
 
@@ -863,3 +863,192 @@ def projected_path(
     if single:
         return radii, coefs[0], intercepts[0], n_iters
     return radii, coefs, intercepts, n_iters
+
+
+def _constraint_norm(W, constraint):
+    """The constraint's norm of ``W`` of shape (k, d) (groups = features, axis=0)."""
+    W = np.atleast_2d(W)
+    if constraint == "l1":
+        return float(np.abs(W).sum())
+    if constraint == "l12":
+        return float(np.sqrt((W.astype(np.float64) ** 2).sum(axis=0)).sum())
+    return float(np.abs(W).max(axis=0).sum())
+
+
+def _default_radii(X, Y, sw, constraint, fit_intercept, n_radii, eps):
+    """Geometric grid from ``eps * r_max`` to ``r_max``, ``r_max`` = norm of the least-squares fit.
+
+    The least-squares fit (minimum l2 norm when underdetermined) is computed by LSQR
+    (:func:`scipy.sparse.linalg.lsqr`, Paige & Saunders 1982) on the weighted, centred problem,
+    so sparse ``X`` is never densified; beyond its norm the constraint no longer binds.
+    """
+    from scipy.sparse.linalg import LinearOperator, lsqr
+
+    prob = _SquaredProblem(X, Y, sw, fit_intercept)
+    sqrt_w = np.sqrt(prob.loss.w[:, 0].astype(np.float64))
+    d = X.shape[1]
+    offset = prob.x_offset
+
+    def mv(v):
+        z = np.asarray(X @ v).ravel()
+        if offset is not None:
+            z = z - offset @ v
+        return sqrt_w * z
+
+    def rmv(u):
+        u = sqrt_w * np.asarray(u).ravel()
+        g = np.asarray(X.T @ u).ravel()
+        if offset is not None:
+            g = g - offset * u.sum()
+        return g
+
+    A = LinearOperator((X.shape[0], d), matvec=mv, rmatvec=rmv, dtype=np.float64)
+    W = np.vstack([lsqr(A, sqrt_w * prob.loss.Y[:, t], atol=1e-6, btol=1e-6, iter_lim=200)[0]
+                   for t in range(Y.shape[1])])
+    r_max = _constraint_norm(W, constraint)
+    if not np.isfinite(r_max) or r_max <= 0:
+        r_max = 1.0
+    return np.geomspace(eps * r_max, r_max, n_radii)
+
+
+class ProjectedLinearModelCV(MultiOutputMixin, _SupportMixin, RegressorMixin, LinearModel):
+    """:class:`ProjectedLinearModel` with the radius chosen by cross-validation.
+
+    For every training fold :func:`projected_path` computes the solutions on a grid of radii
+    (warm-started, increasing); the radius with the smallest mean (sample-weighted) squared
+    error over the validation folds is kept and the model is refitted on all the data, as
+    :class:`sklearn.linear_model.LassoCV` does for ``alpha``.
+
+    Parameters
+    ----------
+    radii : array-like of float >= 0, default=None
+        Grid of radii. When None, ``n_radii`` radii spaced geometrically from ``eps * r_max`` to
+        ``r_max``, where ``r_max`` is the constraint's norm of the least-squares solution (by
+        LSQR on the whole data; above it the constraint no longer binds).
+    n_radii : int >= 1, default=20
+    eps : float in (0, 1], default=1e-3
+    constraint : {"l1", "l12", "l1inf"}, default="l1"
+    fit_intercept : bool, default=True
+    tol : float >= 0, default=1e-4
+    max_iter : int >= 1, default=1000
+    cv : int, cross-validation generator or iterable, default=None
+        As in :func:`sklearn.model_selection.check_cv` (None: 5-fold).
+    verbose : int, default=0
+
+    Attributes
+    ----------
+    radius_ : float
+        The selected radius.
+    radii_ : ndarray of shape (n_radii,)
+        The grid used (increasing).
+    mse_path_ : ndarray of shape (n_radii, n_folds)
+        Validation mean squared error (weighted, averaged over targets) per radius and fold.
+    coef_, intercept_, n_iter_ : as in :class:`ProjectedLinearModel` (refit at ``radius_``).
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_regression
+    >>> from skproj import ProjectedLinearModelCV
+    >>> X, y = make_regression(n_samples=80, n_features=30, n_informative=4, noise=1.0, random_state=0)
+    >>> model = ProjectedLinearModelCV(cv=3).fit(X, y)
+    >>> bool(model.radius_ > 0)
+    True
+    """
+
+    _parameter_constraints = {
+        "radii": ["array-like", None],
+        "n_radii": [Interval(numbers.Integral, 1, None, closed="left")],
+        "eps": [Interval(numbers.Real, 0, 1, closed="right")],
+        "constraint": [StrOptions(set(_CONSTRAINTS))],
+        "fit_intercept": ["boolean"],
+        "tol": [Interval(numbers.Real, 0, None, closed="left")],
+        "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
+        "cv": ["cv_object"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        *,
+        radii=None,
+        n_radii=20,
+        eps=1e-3,
+        constraint="l1",
+        fit_intercept=True,
+        tol=1e-4,
+        max_iter=1000,
+        cv=None,
+        verbose=0,
+    ):
+        self.radii = radii
+        self.n_radii = n_radii
+        self.eps = eps
+        self.constraint = constraint
+        self.fit_intercept = fit_intercept
+        self.tol = tol
+        self.max_iter = max_iter
+        self.cv = cv
+        self.verbose = verbose
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Choose the radius by cross-validation, then fit on all the data.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+        sample_weight : array-like of shape (n_samples,), default=None
+            Used in the fits and in the validation errors.
+
+        Returns
+        -------
+        self : ProjectedLinearModelCV
+        """
+        X, y = validate_data(
+            self, X, y, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32], multi_output=True,
+            y_numeric=True,
+        )
+        sw = _check_sample_weight(sample_weight, X, dtype=X.dtype, ensure_non_negative=True)
+        y = np.asarray(y, dtype=X.dtype)
+        Y = y[:, None] if y.ndim == 1 else y
+        if self.radii is None:
+            radii = _default_radii(X, Y, sw, self.constraint, self.fit_intercept, self.n_radii, self.eps)
+        else:
+            radii = np.sort(np.asarray(self.radii, dtype=np.float64).ravel())
+            if radii.size == 0 or not np.all(np.isfinite(radii)) or radii[0] < 0:
+                raise ValueError("radii must be a non-empty array of finite values >= 0.")
+        cv = check_cv(self.cv)
+        folds = list(cv.split(X, y))
+        mse = np.empty((radii.size, len(folds)))
+        for f, (train, test) in enumerate(folds):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                _, coefs, intercepts, _ = projected_path(
+                    X[train], Y[train], radii, constraint=self.constraint, fit_intercept=self.fit_intercept,
+                    sample_weight=sw[train], tol=self.tol, max_iter=self.max_iter,
+                )
+            Xt, Yt, wt = X[test], Y[test], sw[test].astype(np.float64)
+            wsum = wt.sum() if wt.sum() > 0 else 1.0
+            for i in range(radii.size):
+                pred = np.asarray(Xt @ coefs[:, :, i].T) + intercepts[:, i]
+                mse[i, f] = float(wt @ ((pred - Yt) ** 2).mean(axis=1)) / wsum
+        best = int(np.argmin(mse.mean(axis=1)))
+        self.radii_ = radii
+        self.mse_path_ = mse
+        self.radius_ = float(radii[best])
+        model = ProjectedLinearModel(
+            radius=self.radius_, constraint=self.constraint, fit_intercept=self.fit_intercept, tol=self.tol,
+            max_iter=self.max_iter, verbose=self.verbose,
+        ).fit(X, y, sample_weight=sw)
+        self.coef_ = model.coef_
+        self.intercept_ = model.intercept_
+        self.n_iter_ = model.n_iter_
+        return self

@@ -19,7 +19,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import skproj
-from skproj import ProjectedLinearClassifier, ProjectedLinearModel, projected_path
+from skproj import ProjectedLinearClassifier, ProjectedLinearModel, ProjectedLinearModelCV, projected_path
 from skproj.projections import project_l1_ball, project_l12_ball
 
 HAS_L1INF = hasattr(skproj.projections, "project_l1inf_ball")
@@ -402,6 +402,50 @@ def test_path_rejects_bad_radii():
         projected_path(X, y, [1.0], constraint="l2")
 
 
-@parametrize_with_checks([ProjectedLinearModel(), ProjectedLinearClassifier()])
+def test_cv_matches_manual_cross_validation():
+    from sklearn.model_selection import KFold
+
+    X, y = synthetic_regression(n=90, d=40, seed=9)
+    sw = np.random.RandomState(3).uniform(0.5, 2.0, len(X))
+    radii = np.geomspace(5, 500, 6)
+    cv = KFold(3)
+    model = ProjectedLinearModelCV(radii=radii, cv=cv, tol=1e-10, max_iter=50_000).fit(X, y, sample_weight=sw)
+    assert model.mse_path_.shape == (6, 3)
+    manual = np.zeros((6, 3))
+    for f, (tr, te) in enumerate(cv.split(X)):
+        for i, r in enumerate(radii):
+            m = ProjectedLinearModel(radius=r, tol=1e-10, max_iter=50_000).fit(X[tr], y[tr], sample_weight=sw[tr])
+            manual[i, f] = np.average((m.predict(X[te]) - y[te]) ** 2, weights=sw[te])
+    np.testing.assert_allclose(model.mse_path_, manual, rtol=1e-6)
+    assert model.radius_ == radii[np.argmin(manual.mean(axis=1))]
+    ref = ProjectedLinearModel(radius=model.radius_, tol=1e-10, max_iter=50_000).fit(X, y, sample_weight=sw)
+    np.testing.assert_allclose(model.coef_, ref.coef_)
+
+
+def test_cv_default_grid_multioutput_sparse():
+    X, Y = synthetic_regression(n_targets=2, n=80, d=50, seed=10)
+    model = ProjectedLinearModelCV(constraint="l12", n_radii=8, cv=3).fit(sp.csr_matrix(X), Y)
+    assert model.radii_.shape == (8,) and np.all(np.diff(model.radii_) > 0)
+    assert model.coef_.shape == (2, 50) and model.radius_ in model.radii_
+    assert norm_ref(model.coef_, "l12") <= model.radius_ * (1 + 1e-9)
+
+
+def _expected_failed_checks(estimator):
+    if isinstance(estimator, ProjectedLinearModelCV):
+        reason = (
+            "the cross-validation folds are not weight-aware (repeated rows land in different folds), "
+            "as for sklearn's LassoCV"
+        )
+        return {
+            "check_sample_weight_equivalence_on_dense_data": reason,
+            "check_sample_weight_equivalence_on_sparse_data": reason,
+        }
+    return {}
+
+
+@parametrize_with_checks(
+    [ProjectedLinearModel(), ProjectedLinearClassifier(), ProjectedLinearModelCV(n_radii=5, cv=3)],
+    expected_failed_checks=_expected_failed_checks,
+)
 def test_sklearn_compatible(estimator, check):
     check(estimator)
