@@ -903,7 +903,7 @@ def _default_radii(X, Y, sw, constraint, fit_intercept, n_radii, eps):
         return g
 
     A = LinearOperator((X.shape[0], d), matvec=mv, rmatvec=rmv, dtype=np.float64)
-    W = np.vstack([lsqr(A, sqrt_w * prob.loss.Y[:, t], atol=1e-6, btol=1e-6, iter_lim=200)[0]
+    W = np.vstack([lsqr(A, sqrt_w * prob.loss.Y[:, t], atol=1e-12, btol=1e-12, iter_lim=10 * d)[0]
                    for t in range(Y.shape[1])])
     r_max = _constraint_norm(W, constraint)
     if not np.isfinite(r_max) or r_max <= 0:
@@ -924,7 +924,9 @@ class ProjectedLinearModelCV(MultiOutputMixin, _SupportMixin, RegressorMixin, Li
     radii : array-like of float >= 0, default=None
         Grid of radii. When None, ``n_radii`` radii spaced geometrically from ``eps * r_max`` to
         ``r_max``, where ``r_max`` is the constraint's norm of the least-squares solution (by
-        LSQR on the whole data; above it the constraint no longer binds).
+        LSQR on the whole data; above it the constraint no longer binds). With fewer samples
+        than features the largest radii may not bind either (several interpolating solutions
+        inside the ball): the solution is then not unique.
     n_radii : int >= 1, default=20
     eps : float in (0, 1], default=1e-3
     constraint : {"l1", "l12", "l1inf"}, default="l1"

@@ -432,9 +432,13 @@ def test_cv_default_grid_multioutput_sparse():
 
 def _expected_failed_checks(estimator):
     if isinstance(estimator, ProjectedLinearModelCV):
+        # Checked: with radii=[0.01, 0.1, 1.0, 1.9] both checks pass. The default grid ends at the
+        # norm of the least-squares fit; on these data (fewer rows than features) CV picks that
+        # largest radius, where several interpolating solutions lie inside the ball (the problem
+        # is not strictly convex), and which one FISTA returns depends on rounding.
         reason = (
-            "the cross-validation folds are not weight-aware (repeated rows land in different folds), "
-            "as for sklearn's LassoCV"
+            "the default grid's largest radius admits several interpolating solutions when "
+            "n_samples < n_features; the returned one depends on rounding"
         )
         return {
             "check_sample_weight_equivalence_on_dense_data": reason,
