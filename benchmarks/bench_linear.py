@@ -9,7 +9,7 @@ the reference's support and ``max|w - w_ref| <= 1e-6 * max|w_ref|``; the time of
 Data sets:
 * dense: n=1000, d=10000, N(0, 1) entries, 20 true non-zeros, noise 1;
 * sparse (text-like): CSC, n=2000, d=20000, density 0.002, column j scaled by (j + 1) ** -0.5
-  (power-law, like term frequencies), 30 true non-zeros.
+  (power-law, like term frequencies), 30 true non-zeros; alpha = 1% and 0.2% of alpha_max.
 
 Usage: ``python benchmarks/bench_linear.py [--quick] [--repeat R] [--threads T]``
 (``--quick``: a quarter of the sizes, one run; ``--threads``: BLAS threads for both solvers,
@@ -105,6 +105,7 @@ def main(argv=None):
     run("dense", X, y, 0.1 * alpha_max(X, y), repeat)
     X, y = sparse_problem(2000 // f, 20000 // f, 0.002 * f, 30, rng)
     run("sparse text-like", X, y, 0.01 * alpha_max(X, y), repeat)
+    run("sparse text-like, smaller alpha", X, y, 0.002 * alpha_max(X, y), repeat)
 
 
 if __name__ == "__main__":

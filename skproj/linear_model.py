@@ -339,11 +339,13 @@ def _solve(op, loss, constraint, radius, x0, tol, max_iter, verbose, name, L0=No
 
     Outer loop (in the spirit of the working-set solvers Blitz, Johnson & Guestrin, ICML 2015,
     and Celer, Massias et al., ICML 2018): restrict the problem to a set of features (the
-    current support, the features that a full projected-gradient step makes non-zero, and the
-    features with the largest gradient in the dual inner norm up to twice the support), solve it by :func:`skproj._fista.fista` from the current point, then check
+    current support plus the outside features with the largest gradient in the dual inner norm:
+    up to twice the support, and at least the violators of the full fixed point, up to doubling
+    the working set), solve it by :func:`skproj._fista.fista` from the current point, then check
     the full problem's fixed point ``||x - P(x - grad f(x) / L)|| <= tol * ||x||`` with one
-    full gradient (``L`` the restricted problem's constant, a lower bound of the full one, so
-    the test is at least as strict as with the full constant). Features are never removed
+    full gradient (``L`` the constant accepted by backtracking on the restricted problem; at
+    most twice the full problem's constant when its estimate is a lower bound, so with the
+    full constant the step is at most ``2 * tol * ||x||``). Features are never removed
     from the working set, so it terminates; when it would hold half of the features the full
     problem is solved instead.
     """
@@ -378,10 +380,12 @@ def _solve(op, loss, constraint, radius, x0, tol, max_iter, verbose, name, L0=No
         scores = _feature_scores(GW, constraint)
         n_before = int(ws.sum())
         ws |= support
-        if violators is not None:
-            ws |= violators
+        n_viol = int(violators.sum()) if violators is not None else 0
+        # Grow to twice the support; with violators of the full fixed point, add at least the
+        # best of them (they are the non-working-set features of largest gradient), up to
+        # doubling the working set.
         target = max(min_ws, 2 * int(support.sum()))
-        n_new = target - int(ws.sum())
+        n_new = max(target - int(ws.sum()), min(n_viol, max(min_ws, int(ws.sum()))))
         if n_new > 0:
             cand = np.flatnonzero(~ws)
             if cand.size:
@@ -903,7 +907,7 @@ def _default_radii(X, Y, sw, constraint, fit_intercept, n_radii, eps):
         return g
 
     A = LinearOperator((X.shape[0], d), matvec=mv, rmatvec=rmv, dtype=np.float64)
-    W = np.vstack([lsqr(A, sqrt_w * prob.loss.Y[:, t], atol=1e-12, btol=1e-12, iter_lim=10 * d)[0]
+    W = np.vstack([lsqr(A, sqrt_w * prob.loss.Y[:, t], atol=1e-12, btol=1e-12, iter_lim=min(10 * d, 2000))[0]
                    for t in range(Y.shape[1])])
     r_max = _constraint_norm(W, constraint)
     if not np.isfinite(r_max) or r_max <= 0:
