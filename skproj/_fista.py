@@ -162,10 +162,11 @@ def fista(
     ``G = L (y_k - x_{k+1})`` is the gradient mapping at ``y_k``, and
     ``G + grad f(x_{k+1}) - grad f(y_k)`` belongs to ``grad f(x_{k+1}) + N_C(x_{k+1})``, so the
     distance from 0 to the subdifferential of ``f + i_C`` at the returned point is at most
-    ``2 L ||x_{k+1} - y_k||`` (``L`` the accepted constant). The relative test on
-    ``||x_{k+1} - y_k||`` is therefore a relative bound on this optimality residual in the units
-    of ``x``. It also bounds the fixed-point residual at the returned point:
-    ``||x - P_C(x - grad f(x) / L')|| <= 2 L ||x_{k+1} - y_k|| / L'`` for every ``L' > 0``.
+    ``(L + L_f) ||x_{k+1} - y_k||`` (``L`` the accepted constant, ``L_f`` the Lipschitz constant
+    of ``grad f``). The relative test on ``||x_{k+1} - y_k||`` is therefore a relative bound on
+    this optimality residual in the units of ``x``. It also bounds the fixed-point residual at
+    the returned point: ``||x - P_C(x - grad f(x) / L')|| <= (L + L_f) ||x_{k+1} - y_k|| / L'``
+    for every ``L' > 0``.
     """
     if restart not in ("gradient", "function", None):
         raise ValueError(f"restart must be 'gradient', 'function' or None, got {restart!r}.")

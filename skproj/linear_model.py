@@ -23,7 +23,7 @@ import warnings
 import numpy as np
 from scipy import sparse
 from scipy.special import expit, log_expit, logsumexp, softmax
-from sklearn.base import BaseEstimator, ClassifierMixin, MultiOutputMixin, RegressorMixin, _fit_context
+from sklearn.base import BaseEstimator, MultiOutputMixin, RegressorMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_selection import SelectorMixin
 from sklearn.linear_model._base import LinearClassifierMixin, LinearModel
@@ -347,7 +347,7 @@ def _solve(op, loss, constraint, radius, x0, tol, max_iter, verbose, name, L0=No
     most twice the full problem's constant when its estimate is a lower bound, so with the
     full constant the step is at most ``2 * tol * ||x||``). Features are never removed
     from the working set, so it terminates; when it would hold half of the features the full
-    problem is solved instead.
+    problem is solved instead (and the same final check is made).
     """
     d = op.n_features
     k = op.n_out
@@ -407,7 +407,7 @@ def _solve(op, loss, constraint, radius, x0, tol, max_iter, verbose, name, L0=No
             bregman=loss.bregman,
             project=_projector(constraint, radius, sub),
             lipschitz=Ls,
-            tol=inner_tol if sub is not op else tol,
+            tol=inner_tol,
             max_iter=max(1, max_iter - n_iter),
             verbose=max(0, verbose - 1),
             callback_name=name,
@@ -417,11 +417,7 @@ def _solve(op, loss, constraint, radius, x0, tol, max_iter, verbose, name, L0=No
         )
         n_iter += res.n_iter
         L = res.lipschitz
-        if sub is op:
-            x = res.x
-            converged = res.converged
-            break
-        x = sub.scatter(res.x, ws, op)
+        x = res.x if sub is op else sub.scatter(res.x, ws, op)
         if n_iter >= max_iter and not res.converged:
             break
     return _Result(x=x, n_iter=n_iter, converged=converged, lipschitz=L if L is not None else 0.0,
@@ -429,6 +425,8 @@ def _solve(op, loss, constraint, radius, x0, tol, max_iter, verbose, name, L0=No
 
 
 class _Result:
+    """What :func:`_solve` returns (the fields of :class:`skproj._fista.FistaResult` it needs)."""
+
     def __init__(self, x, n_iter, converged, lipschitz, residual):
         self.x, self.n_iter, self.converged, self.lipschitz, self.residual = x, n_iter, converged, lipschitz, residual
 
@@ -481,7 +479,7 @@ def _warn_not_converged(est, res):
     if not res.converged:
         warnings.warn(
             f"{type(est).__name__} did not converge in max_iter={est.max_iter} iterations "
-            f"(last relative step {res.residual:.3e}, tol={est.tol}). Increase max_iter or tol.",
+            f"(last FISTA step {res.residual:.3e}, tol={est.tol}). Increase max_iter or tol.",
             ConvergenceWarning,
             stacklevel=3,
         )
@@ -513,9 +511,11 @@ class ProjectedLinearModel(MultiOutputMixin, _SupportMixin, RegressorMixin, Line
     fit_intercept : bool, default=True
         Whether to fit an (unconstrained) intercept.
     tol : float >= 0, default=1e-4
-        Stopping tolerance: FISTA stops when ``||W_{k+1} - Y_k|| <= tol * ||W_{k+1}||`` where
-        ``W_{k+1} = P(Y_k - grad f(Y_k) / L)`` (a relative bound on the optimality residual,
-        see :func:`skproj._fista.fista`).
+        Stopping tolerance on the projected-gradient fixed point at the returned coefficients:
+        ``||W - P(W - grad f(W) / L)||_F <= tol * ||W||_F``, with ``L`` the step constant
+        reached by backtracking (with the exact Lipschitz constant of ``grad f`` the step is
+        then at most ``2 * tol * ||W||``). The restricted FISTA solves stop on the relative
+        step ``||W_{k+1} - Y_k|| <= 0.3 * tol * ||W_{k+1}||`` (see :func:`skproj._fista.fista`).
     max_iter : int >= 1, default=1000
         Maximum number of FISTA iterations.
     warm_start : bool, default=False
@@ -648,8 +648,8 @@ class ProjectedLinearClassifier(_SupportMixin, LinearClassifierMixin, BaseEstima
         feature's coefficients across classes (``axis=0``).
     fit_intercept : bool, default=True
     tol : float >= 0, default=1e-4
-        Relative FISTA step tolerance (see :class:`ProjectedLinearModel`; the intercept is part
-        of the vector whose norm is taken).
+        Fixed-point tolerance as in :class:`ProjectedLinearModel`; the intercept is part of the
+        vector whose step and norm are taken.
     max_iter : int >= 1, default=1000
     warm_start : bool, default=False
     verbose : int, default=0
@@ -855,7 +855,7 @@ def projected_path(
         if not res.converged:
             warnings.warn(
                 f"projected_path did not converge at radius {r:g} in max_iter={max_iter} iterations "
-                f"(last relative step {res.residual:.3e}, tol={tol}).",
+                f"(last FISTA step {res.residual:.3e}, tol={tol}).",
                 ConvergenceWarning,
                 stacklevel=2,
             )
