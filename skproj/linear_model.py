@@ -232,7 +232,7 @@ def _weighted_mean(X, sw):
     return np.asarray(X.T @ sw).ravel() / sw.sum()
 
 
-def _l1_polisher(op, loss, radius):
+def _l1_polisher(op, loss, radius, max_drops=50):
     """Active-set step from the current support and signs (squared loss, l1, one target).
 
     On the support ``S`` with signs ``s`` of the current iterate ``x``, the solution (if ``S``
@@ -244,7 +244,8 @@ def _l1_polisher(op, loss, radius):
     keeping the signs ``s`` (and ``||.||_1 <= radius``): the whole step when ``w*`` has the
     signs ``s``, otherwise the first coordinate to reach zero is dropped and the step is
     repeated on the smaller support (the inner loop of Lawson & Hanson's active-set method for
-    non-negative least squares, "Solving Least Squares Problems", 1974, Ch. 23). On each face
+    non-negative least squares, "Solving Least Squares Problems", 1974, Ch. 23), at most
+    ``max_drops`` times per call (each drop costs a dense solve of the support's size). On each face
     ``||.||_1`` is linear, so the candidate is feasible, and the objective, convex along each
     segment and minimal at its end ``w*``, does not increase.
     """
@@ -268,7 +269,7 @@ def _l1_polisher(op, loss, radius):
         cur = xS.copy()
         idx = np.arange(S.size)
         moved = False
-        for _ in range(S.size + 2):
+        for _ in range(min(S.size + 2, max_drops)):
             Qi, ci, si = Q[np.ix_(idx, idx)], c[idx], sgn[idx]
             try:
                 if active:
