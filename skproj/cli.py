@@ -147,7 +147,11 @@ def _raise_first_bad_cell(path, raw, names):
 
 
 def _read_npz(path, target):
+    import zipfile
+
     key_y = target or "y"
+    if not zipfile.is_zipfile(path):
+        raise CLIError(f"{path}: not a readable .npz file (not a zip archive).")
     try:
         with np.load(path, allow_pickle=False) as z:
             keys = set(z.files)
