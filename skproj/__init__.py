@@ -4,10 +4,12 @@ The operators live in :mod:`skproj.projections` and :mod:`skproj.prox`; they are
 """
 
 from .projections import (
+    l1inf_norm,
     l12_norm,
     project_l1_ball,
     project_l11_ball,
     project_l12_ball,
+    project_l1inf_ball,
     project_simplex,
 )
 
@@ -19,4 +21,6 @@ __all__ = [
     "project_l11_ball",
     "project_l12_ball",
     "project_simplex",
+    "project_l1inf_ball",
+    "l1inf_norm",
 ]

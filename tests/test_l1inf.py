@@ -1,0 +1,259 @@
+"""Tests of the exact l1,inf-ball projection against an independent slow reference.
+
+The reference below bisects on theta (the l1 mass every surviving group loses) with a full
+sort of every group; the projection is also checked through the optimality conditions of a
+norm-ball projection: ||P||_{1,inf} <= C (1 + 1e-12) and <X - P, P> = C ||X - P||_{inf,1}.
+"""
+
+import concurrent.futures
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from skproj import l1inf_norm, project_l1inf_ball
+from skproj._kernels import _l1inf
+
+
+def group_levels(Y, theta):
+    """mu_g(theta) for every row of Y >= 0: sum_j max(Y_gj - mu_g, 0) = theta, or 0."""
+    n, m = Y.shape
+    srt = -np.sort(-Y, axis=1)
+    cs = np.cumsum(srt, axis=1)
+    cand = (cs - theta) / np.arange(1, m + 1)
+    nxt = np.concatenate([srt[:, 1:], np.full((n, 1), -np.inf)], axis=1)
+    k = np.argmax(nxt <= cand, axis=1)  # first k where the next entry is not clipped
+    mu = cand[np.arange(n), k]
+    mu[cs[:, -1] <= theta] = 0.0
+    return np.maximum(mu, 0.0)
+
+
+def l1inf_reference(X, radius):
+    """Euclidean projection onto the l1,inf ball (rows = groups), by bisection on theta."""
+    X = np.asarray(X, dtype=np.float64)
+    Y = np.abs(X)
+    if Y.size == 0 or radius == 0:
+        return np.zeros_like(X)
+    if Y.max(axis=1).sum() <= radius:
+        return X.copy()
+    lo, hi = 0.0, Y.sum(axis=1).max()
+    for _ in range(2000):
+        mid = 0.5 * (lo + hi)
+        if mid <= lo or mid >= hi:
+            break
+        if group_levels(Y, mid).sum() > radius:
+            lo = mid
+        else:
+            hi = mid
+    mu = group_levels(Y, 0.5 * (lo + hi))
+    return np.sign(X) * np.minimum(Y, mu[:, None])
+
+
+def check_optimality(X, P, radius, rtol=1e-9):
+    """Optimality conditions of the projection onto {||Z||_{1,inf} <= radius} (rows = groups)."""
+    X = np.asarray(X, dtype=np.float64)
+    P = np.asarray(P, dtype=np.float64)
+    scale = max(np.abs(X).max(initial=0.0), 1e-300)
+    norm_p = np.abs(P).max(axis=1, initial=0.0).sum()
+    assert norm_p <= radius * (1 + 1e-12) + 1e-14 * scale
+    assert np.all(P * X >= 0) and np.all(np.abs(P) <= np.abs(X))
+    if np.abs(X).max(axis=1).sum() > radius:
+        R = X - P
+        lhs = float(np.sum(R * P))
+        rhs = radius * np.abs(R).sum(axis=1).max()
+        assert abs(lhs - rhs) <= rtol * max(rhs, scale * scale * X.size * 1e-6)
+
+
+def assert_matches_reference(X, P, radius, rtol=1e-10):
+    ref = l1inf_reference(X, radius)
+    scale = max(np.abs(X).max(initial=0.0), 1e-300)
+    np.testing.assert_allclose(P, ref, rtol=rtol, atol=rtol * scale)
+
+
+special = st.sampled_from([0.0, 1.0, -1.0, 0.5, 2.0, 1e-12])
+elements = st.one_of(st.floats(-1e3, 1e3, allow_nan=False, width=64), special)
+matrices = arrays(np.float64, st.tuples(st.integers(1, 9), st.integers(1, 9)), elements=elements)
+fracs = st.one_of(st.floats(1e-9, 1.2), st.sampled_from([1e-12, 1e-6, 0.5, 1.0, 1.0 - 1e-12, 3.0]))
+
+
+@settings(max_examples=400, deadline=None)
+@given(X=matrices, frac=fracs, exponent=st.sampled_from([0, -150, -30, 30, 150]), axis=st.sampled_from([0, 1]))
+def test_matches_reference_and_optimality(X, frac, exponent, axis):
+    X = X * 10.0**exponent
+    norm = l1inf_norm(X, axis=axis)
+    radius = frac * norm if norm > 0 else frac
+    P = project_l1inf_ball(X, radius, axis=axis)
+    Xg, Pg = (X, P) if axis == 1 else (X.T, P.T)
+    assert_matches_reference(Xg, Pg, radius)
+    check_optimality(Xg, Pg, radius)
+
+
+@settings(max_examples=150, deadline=None)
+@given(X=arrays(np.float32, st.tuples(st.integers(1, 8), st.integers(1, 8)),
+                elements=st.floats(-100, 100, width=32)), frac=st.floats(1e-6, 1.2))
+def test_float32(X, frac):
+    norm = l1inf_norm(X)
+    radius = frac * norm if norm > 0 else frac
+    P = project_l1inf_ball(X, radius)
+    assert P.dtype == np.float32
+    ref = l1inf_reference(X.astype(np.float64), radius)
+    np.testing.assert_allclose(P, ref, rtol=1e-5, atol=1e-5 * max(np.abs(X).max(), 1e-30))
+    assert l1inf_norm(P) <= radius * (1 + 1e-5) + 1e-30
+
+
+@pytest.mark.parametrize("shape", [(200, 300), (2000, 20), (20, 2000), (1, 500), (500, 1)])
+@pytest.mark.parametrize("frac", [1e-4, 1e-2, 0.1, 0.5, 0.999])
+@pytest.mark.parametrize("dist", ["uniform", "gauss", "ties"])
+def test_larger_random(shape, frac, dist):
+    rng = np.random.default_rng(hash((shape, frac, dist)) % 2**32)
+    if dist == "uniform":
+        X = rng.uniform(-1, 1, shape)
+    elif dist == "gauss":
+        X = rng.standard_normal(shape) * rng.uniform(0.1, 3, (shape[0], 1))
+    else:
+        X = rng.integers(-3, 4, shape).astype(float)
+    radius = frac * l1inf_norm(X)
+    P = project_l1inf_ball(X, radius)
+    assert_matches_reference(X, P, radius, rtol=1e-12)
+    check_optimality(X, P, radius, rtol=1e-10)
+    np.testing.assert_allclose(l1inf_norm(P), radius, rtol=1e-12)
+    # the reference kernel (Newton from 0 with full passes) agrees too
+    Q = np.empty_like(X)
+    _l1inf.l1inf_ball_simple(np.ascontiguousarray(X), Q, radius)
+    np.testing.assert_allclose(P, Q, rtol=1e-12, atol=1e-12 * np.abs(X).max())
+
+
+def test_example_and_zeroed_groups():
+    X = np.array([[3.0, -1.0], [0.5, 0.2]])
+    np.testing.assert_allclose(project_l1inf_ball(X, 2.0), [[2.0, -1.0], [0.0, 0.0]])
+    # columns as groups: column maxima 3 and 1
+    P = project_l1inf_ball(X, 2.0, axis=0)
+    np.testing.assert_allclose(np.abs(P).max(axis=0).sum(), 2.0)
+    assert_matches_reference(X.T, P.T, 2.0)
+
+
+@settings(max_examples=100, deadline=None)
+@given(X=matrices, frac=st.floats(1e-6, 1.2), seed=st.integers(0, 2**32 - 1), scale=st.floats(1e-3, 1e3))
+def test_invariances(X, frac, seed, scale):
+    rng = np.random.default_rng(seed)
+    norm = l1inf_norm(X)
+    radius = frac * norm if norm > 0 else frac
+    P = project_l1inf_ball(X, radius)
+    tol = dict(rtol=1e-10, atol=1e-10 * max(np.abs(X).max(), 1e-300))
+    signs = rng.choice([-1.0, 1.0], X.shape)
+    np.testing.assert_array_equal(project_l1inf_ball(signs * X, radius), signs * P)
+    rows, cols = rng.permutation(X.shape[0]), rng.permutation(X.shape[1])
+    np.testing.assert_allclose(project_l1inf_ball(X[rows][:, cols], radius), P[rows][:, cols], **tol)
+    np.testing.assert_allclose(project_l1inf_ball(scale * X, scale * radius), scale * P,
+                               rtol=1e-10, atol=1e-10 * scale * max(np.abs(X).max(), 1e-300))
+    np.testing.assert_allclose(project_l1inf_ball(X.T, radius, axis=0), P.T, **tol)
+
+
+def test_inside_ball_returns_copy():
+    X = np.array([[0.1, -0.2], [0.3, 0.0]])
+    P = project_l1inf_ball(X, 1.0)
+    np.testing.assert_array_equal(P, X)
+    assert not np.shares_memory(P, X)
+    np.testing.assert_array_equal(project_l1inf_ball(X, l1inf_norm(X)), X)
+
+
+def test_radius_zero_and_empty():
+    X = np.ones((3, 4))
+    np.testing.assert_array_equal(project_l1inf_ball(X, 0.0), np.zeros((3, 4)))
+    for shape in [(0, 3), (3, 0), (0, 0)]:
+        P = project_l1inf_ball(np.zeros(shape), 1.0)
+        assert P.shape == shape
+        assert l1inf_norm(np.zeros(shape)) == 0.0
+
+
+def test_tiny_radius_keeps_largest_group():
+    X = np.array([[1.0, 1.0, 1.0], [2.0, 0.0, 0.0], [0.1, 0.1, 0.1]])
+    P = project_l1inf_ball(X, 1e-9)
+    # theta is just below the largest l1 norm (3): only row 0 survives, flattened at 1e-9
+    np.testing.assert_allclose(P[0], 1e-9, rtol=1e-6)
+    assert np.all(P[1:] == 0)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_layouts_readonly_no_mutation_and_out(dtype):
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((40, 30)).astype(dtype)
+    radius = 0.2 * l1inf_norm(X)
+    expected = project_l1inf_ball(X, radius)
+    assert expected.dtype == dtype
+    X_copy = X.copy()
+    F = np.asfortranarray(X)
+    np.testing.assert_array_equal(project_l1inf_ball(F, radius), expected)
+    ro = X.copy()
+    ro.flags.writeable = False
+    np.testing.assert_array_equal(project_l1inf_ball(ro, radius), expected)
+    big = np.zeros((80, 60), dtype=dtype)
+    big[::2, ::2] = X
+    np.testing.assert_array_equal(project_l1inf_ball(big[::2, ::2], radius), expected)
+    np.testing.assert_array_equal(X, X_copy)
+    out = np.empty_like(X)
+    assert project_l1inf_ball(X, radius, out=out) is out
+    np.testing.assert_array_equal(out, expected)
+    outF = np.empty_like(X, order="F")
+    assert project_l1inf_ball(X, radius, out=outF) is outF
+    np.testing.assert_array_equal(outF, expected)
+    inplace = X.copy()
+    project_l1inf_ball(inplace, radius, out=inplace)
+    np.testing.assert_array_equal(inplace, expected)
+    # axis=0 on the transposed view
+    np.testing.assert_array_equal(project_l1inf_ball(X.T, radius, axis=0), expected.T)
+    np.testing.assert_array_equal(project_l1inf_ball(X.T, radius, axis=-2), expected.T)
+
+
+def test_int_input_becomes_float64():
+    P = project_l1inf_ball(np.array([[3, -1], [1, 1]]), 2)
+    assert P.dtype == np.float64
+    assert_matches_reference(np.array([[3.0, -1.0], [1.0, 1.0]]), P, 2.0)
+
+
+def test_errors():
+    X = np.ones((2, 2))
+    with pytest.raises(ValueError, match="radius must be >= 0"):
+        project_l1inf_ball(X, -1.0)
+    with pytest.raises(ValueError, match="radius must be finite"):
+        project_l1inf_ball(X, np.inf)
+    with pytest.raises(TypeError, match="radius must be a real number"):
+        project_l1inf_ball(X, "1")
+    with pytest.raises(ValueError, match="X must be a 2-D array"):
+        project_l1inf_ball(np.ones(3), 1.0)
+    with pytest.raises(ValueError, match="X contains NaN"):
+        project_l1inf_ball(np.array([[np.nan, 1.0]]), 1.0)
+    with pytest.raises(ValueError, match="X contains inf"):
+        project_l1inf_ball(np.array([[np.inf, 1.0]]), 1.0)
+    with pytest.raises(TypeError, match="X must be a real numeric array"):
+        project_l1inf_ball(np.array([["a"]]), 1.0)
+    with pytest.raises(ValueError, match="axis must be in"):
+        project_l1inf_ball(X, 1.0, axis=2)
+    with pytest.raises(TypeError, match="axis must be an integer"):
+        project_l1inf_ball(X, 1.0, axis=1.0)
+    with pytest.raises(ValueError, match="out must have shape"):
+        project_l1inf_ball(X, 1.0, out=np.empty((3, 2)))
+    with pytest.raises(ValueError, match="out must have dtype"):
+        project_l1inf_ball(X, 1.0, out=np.empty((2, 2), dtype=np.float32))
+    with pytest.raises(ValueError, match="axis must be in"):
+        l1inf_norm(X, axis=-3)
+
+
+def test_norm_matches_numpy():
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((7, 5)).astype(np.float32)
+    np.testing.assert_allclose(l1inf_norm(X), np.abs(X.astype(float)).max(axis=1).sum(), rtol=1e-12)
+    np.testing.assert_allclose(l1inf_norm(X, axis=0), np.abs(X.astype(float)).max(axis=0).sum(), rtol=1e-12)
+
+
+def test_thread_safety():
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((1500, 400))
+    radii = [f * l1inf_norm(X) for f in (1e-3, 0.05, 0.3, 0.7)]
+    serial = [project_l1inf_ball(X, r) for r in radii]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda r: project_l1inf_ball(X, r), radii * 2))
+    for i, res in enumerate(results):
+        np.testing.assert_array_equal(res, serial[i % 4])
