@@ -3,6 +3,24 @@
 The operators live in :mod:`skproj.projections` and :mod:`skproj.prox`; they are re-exported here.
 """
 
+from .activations import (
+    chi1,
+    clipped_relu,
+    clipped_relu_derivative,
+    clipped_soft_threshold,
+    clipped_soft_threshold_derivative,
+    edge_of_chaos,
+    get_activation,
+    init_layer,
+    max_stable_clip,
+    shifted_relu,
+    shifted_relu_derivative,
+    soft_threshold,
+    soft_threshold_derivative,
+    variance_map,
+    variance_map_slope,
+    zero_fraction,
+)
 from .projections import (
     l1inf_norm,
     l12_norm,
@@ -12,6 +30,14 @@ from .projections import (
     project_l1inf_ball,
     project_simplex,
 )
+from .prox import (
+    prox_group_l2,
+    prox_l1,
+    prox_l1inf,
+    weighted_prox_group_l2,
+    weighted_prox_group_mcp,
+)
+from .linear_model import ProjectedLinearClassifier, ProjectedLinearModel, ProjectedLinearModelCV, projected_path
 
 __version__ = "0.1.0.dev0"
 
@@ -23,4 +49,29 @@ __all__ = [
     "project_simplex",
     "project_l1inf_ball",
     "l1inf_norm",
+    "prox_group_l2",
+    "prox_l1",
+    "prox_l1inf",
+    "weighted_prox_group_l2",
+    "weighted_prox_group_mcp",
+    "chi1",
+    "clipped_relu",
+    "clipped_relu_derivative",
+    "clipped_soft_threshold",
+    "clipped_soft_threshold_derivative",
+    "edge_of_chaos",
+    "get_activation",
+    "init_layer",
+    "max_stable_clip",
+    "shifted_relu",
+    "shifted_relu_derivative",
+    "soft_threshold",
+    "soft_threshold_derivative",
+    "variance_map",
+    "variance_map_slope",
+    "zero_fraction",
+    "ProjectedLinearModel",
+    "ProjectedLinearClassifier",
+    "ProjectedLinearModelCV",
+    "projected_path",
 ]
