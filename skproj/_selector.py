@@ -7,6 +7,10 @@ matrix ``W1`` (one row per input feature) projected onto an l1,inf (or l1,1 / l1
 every optimiser step, so that whole rows (features) become exactly zero; then "double
 descent": the surviving features are frozen as the support and the network is retrained
 with the other rows held at zero.
+
+The hidden layers can use the clipped sparsity-inducing activations of
+:mod:`skproj.activations` (Price et al., ICLR 2024, arXiv 2402.16184), initialised at the edge of
+chaos for a target fraction of zero activations.
 """
 
 import time
@@ -23,8 +27,9 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from . import activations as _activations
 from . import projections
-from ._autoencoder import ACTIVATION_NAMES, forward, init_params, loss_and_grad
+from ._autoencoder import ACTIVATION_NAMES, _resolve, forward, init_params, loss_and_grad
 from ._optim import Adam
 
 __all__ = ["SparseAutoencoderSelector"]
@@ -35,6 +40,12 @@ _CONSTRAINTS = {
     "l12": ("project_l12_ball", "l2"),
     "l11": ("project_l11_ball", "l1"),
 }
+
+
+# Clipped activations of skproj.activations, initialised by skproj.activations.edge_of_chaos.
+_SPARSE_ACTIVATIONS = ("clipped_relu", "clipped_soft_threshold")
+# Fixed-point variance of the hidden pre-activations (tau and the clip are in its units).
+_Q_STAR = 1.0
 
 
 def _projector(constraint):
@@ -109,8 +120,37 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
     hidden_layer_size : int >= 1, default=64
         Width ``h`` of the hidden layers of the encoder and decoder.
     activation : str, default="relu"
-        ``"relu"``, ``"silu"`` or ``"tanh"``, or any name added with
-        :func:`skproj._autoencoder.register_activation`.
+        ``"relu"``, ``"silu"`` or ``"tanh"`` (Glorot-uniform weights, zero biases), any name
+        added with :func:`skproj._autoencoder.register_activation`, or a clipped
+        sparsity-inducing activation of :mod:`skproj.activations`: ``"clipped_relu"``
+        (``min(max(x - tau, 0), clip)``) or ``"clipped_soft_threshold"``
+        (``sign(x) min(max(|x| - tau, 0), clip)``). With the clipped ones, both hidden layers use
+        the threshold ``tau`` and variances ``(sigma_w2, sigma_b2)`` of
+        :func:`skproj.activations.edge_of_chaos` for ``activation_sparsity`` at the fixed point
+        ``q* = 1`` (hidden pre-activations of unit variance), and every layer is drawn by
+        :func:`skproj.activations.init_layer` (``W_ij ~ N(0, s2 / fan_in)``,
+        ``b_j ~ N(0, sigma_b2)``). The layers fed by the activations (hidden -> logits,
+        hidden -> reconstruction) use ``s2 = sigma_w2`` (``chi_1 = 1``, the paper's
+        convention); the layers feeding them take inputs that are not activations (the data
+        ``X``, the logits) and use ``s2 = (q* - sigma_b2) / q_in`` with ``q_in`` the mean
+        square of their input (``mean(X**2)`` on the training data, 1 after standardisation;
+        ``q*`` for the logits), so that the hidden pre-activations start with variance ``q*``
+        and a fraction ``activation_sparsity`` of the hidden activations is exactly zero.
+    activation_sparsity : float in [0, 1), default=0.8
+        Target fraction of zero hidden activations at initialisation; used only by the
+        clipped activations. ``"clipped_relu"`` needs ``activation_sparsity >= 0.5``
+        (``tau >= 0``). Training moves the weights, so the fraction after ``fit`` differs:
+        it is reported in ``activation_sparsity_``.
+    activation_clip : float > 0 or None, default=None
+        Clip level ``m`` of the clipped activations, in units of the pre-activations
+        (standard deviation 1 at initialisation); ``np.inf`` means no clipping (shifted ReLU /
+        soft threshold, whose variance fixed point is only semi-stable). ``None`` means
+        ``min(1, max_stable_clip(activation, activation_sparsity))``
+        (:func:`skproj.activations.max_stable_clip`: the largest clip for which the fixed
+        point attracts every variance in a deep network; e.g. 2.66 / 1.84 for
+        ``"clipped_relu"`` at 70% / 85%, so the default is 1 there).
+        Larger clips are accepted: this network has a single hidden layer per half, so the
+        depth instability does not arise.
     reconstruction_weight : float >= 0, default=1.0
         Weight of the reconstruction term in the loss.
     reconstruction_loss : {"smooth_l1", "squared"}, default="smooth_l1"
@@ -157,6 +197,15 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
         Weights ``[W1, W2, W3, W4]``; ``W1`` has shape ``(n_features_in_, hidden_layer_size)``.
     intercepts_ : list of 4 ndarrays
         Biases of the four layers.
+    activation_sparsity_ : float
+        Measured fraction of exactly zero hidden activations of the fitted network on the
+        training data passed to ``fit`` (both hidden layers, encoder and decoder, pooled:
+        ``n_samples * hidden_layer_size`` entries each), for every activation.
+    activation_threshold_ : float or None
+        Threshold ``tau`` of the clipped activations (from
+        :func:`skproj.activations.edge_of_chaos`); None for the other activations.
+    activation_clip_ : float or None
+        Clip level used (``activation_clip`` or its default); None for the other activations.
     classes_ : ndarray of shape (n_classes,)
     n_iter_ : int
         Epochs run in total (both phases).
@@ -188,6 +237,11 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
     ``radius_decay_epochs`` epochs. BLAS is limited to one thread during ``fit``: the
     minibatch products are too small to gain from threads.
 
+    Clipped activations and their initialisation: I. Price, N. Daultry Ball, S. C. H. Lam,
+    A. C. Jones, J. Tanner, "Deep Neural Network Initialization with Sparsity Inducing
+    Activations", ICLR 2024, arXiv 2402.16184 (Sections 2-4: edge of chaos ``chi_1 = 1``,
+    ``V(q*) = q*``, clipping for a stable fixed point).
+
     Method: G. Perez, L. Condat, M. Barlaud, "Near-linear time projection onto the
     l1,infty ball; application to sparse autoencoders", arXiv 2307.09836 (supervised
     autoencoder, projection of the first layer, double descent). Unlike the authors'
@@ -213,7 +267,9 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
         "radius": [Interval(Real, 0, None, closed="neither")],
         "max_features": [Interval(Integral, 1, None, closed="left"), None],
         "hidden_layer_size": [Interval(Integral, 1, None, closed="left")],
-        "activation": [StrOptions(ACTIVATION_NAMES)],
+        "activation": [StrOptions(ACTIVATION_NAMES), StrOptions(set(_SPARSE_ACTIVATIONS))],
+        "activation_sparsity": [Interval(Real, 0, 1, closed="left")],
+        "activation_clip": [Interval(Real, 0, None, closed="right"), None],
         "reconstruction_weight": [Interval(Real, 0, None, closed="left")],
         "reconstruction_loss": [StrOptions({"smooth_l1", "squared"})],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
@@ -238,6 +294,8 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
         max_features=None,
         hidden_layer_size=64,
         activation="relu",
+        activation_sparsity=0.8,
+        activation_clip=None,
         reconstruction_weight=1.0,
         reconstruction_loss="smooth_l1",
         batch_size=32,
@@ -258,6 +316,8 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
         self.max_features = max_features
         self.hidden_layer_size = hidden_layer_size
         self.activation = activation
+        self.activation_sparsity = activation_sparsity
+        self.activation_clip = activation_clip
         self.reconstruction_weight = reconstruction_weight
         self.reconstruction_loss = reconstruction_loss
         self.batch_size = batch_size
@@ -296,7 +356,7 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
         opt = Adam(lr=self.learning_rate, scalar_second_moment=(0,))
         n = X.shape[0]
         bs = min(self.batch_size, n)
-        args = (self.activation, self.reconstruction_weight, self.reconstruction_loss)
+        args = (self._activation_fns(), self.reconstruction_weight, self.reconstruction_loss)
         best = np.inf
         no_improve = 0
         best_params = None
@@ -385,6 +445,7 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
         rng = check_random_state(self.random_state)
         init_seed = rng.randint(np.iinfo(np.int32).max)
 
+        X_fit = X
         Xv = Yv = None
         if self.early_stopping:
             split_seed = rng.randint(np.iinfo(np.int32).max)
@@ -399,7 +460,12 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
         self.loss_curve_ = []
         self.projection_time_ = 0.0
 
-        params = init_params(X.shape[1], self.hidden_layer_size, n_classes, dtype, np.random.RandomState(init_seed))
+        init_rng = np.random.RandomState(init_seed)
+        if self.activation in _SPARSE_ACTIVATIONS:
+            params = self._edge_of_chaos_params(X, n_classes, init_rng)
+        else:
+            self.activation_threshold_ = self.activation_clip_ = None
+            params = init_params(X.shape[1], self.hidden_layer_size, n_classes, dtype, init_rng)
         project = None if self.constraint is None else _projector(self.constraint)
         inner = self._inner_norm()
         radii = None
@@ -417,8 +483,52 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
         with threadpool_limits(limits=1, user_api="blas"):
             # The minibatch products are small: BLAS threads cost more than they gain.
             self._train(params, X, Y, Xv, Yv, rng, project, inner, radii)
+            self.activation_sparsity_ = self._zero_fraction(X_fit)
         self.fit_time_ = time.perf_counter() - t_start
         return self
+
+    def _activation_fns(self):
+        """The ``act`` argument of the network: a registry name, or the (forward, derivative)
+        pair of a clipped activation with the fitted threshold and clip (public functions of
+        :mod:`skproj.activations`)."""
+        if self.activation not in _SPARSE_ACTIVATIONS:
+            return self.activation
+        act = _activations.get_activation(self.activation)
+        tau, clip = self.activation_threshold_, self.activation_clip_
+        return (lambda z: act.forward(z, tau, clip), lambda z, a: act.derivative(z, tau, clip))
+
+    def _edge_of_chaos_params(self, X, n_classes, rng):
+        """Edge-of-chaos initialisation of the 4 layers (see the ``activation`` parameter)."""
+        name, sparsity = self.activation, self.activation_sparsity
+        try:
+            clip = self.activation_clip
+            if clip is None:
+                clip = min(1.0, _activations.max_stable_clip(name, sparsity, q_star=_Q_STAR))
+            eoc = _activations.edge_of_chaos(name, sparsity, clip, q_star=_Q_STAR)
+        except ValueError as exc:
+            raise ValueError(
+                f"no edge-of-chaos initialisation for activation={name!r} with "
+                f"activation_sparsity={sparsity!r}, activation_clip={self.activation_clip!r}: {exc}"
+            ) from exc
+        self.activation_threshold_, self.activation_clip_ = float(eoc.tau), float(clip)
+        n_features, h, dtype = X.shape[1], self.hidden_layer_size, X.dtype
+        q_in = float(np.mean(np.square(X, dtype=np.float64))) if X.size else 0.0
+        q_in = q_in if q_in > 0 else 1.0  # all-zero data: any scale gives the same zero input
+        kw = dict(random_state=rng, dtype=dtype)
+        W1, b1 = _activations.init_layer(n_features, h, (_Q_STAR - eoc.sigma_b2) / q_in, eoc.sigma_b2, **kw)
+        W2, b2 = eoc.init_layer(h, n_classes, **kw)
+        W3, b3 = _activations.init_layer(n_classes, h, (_Q_STAR - eoc.sigma_b2) / _Q_STAR, eoc.sigma_b2, **kw)
+        W4, b4 = eoc.init_layer(h, n_features, **kw)
+        return [W1, b1, W2, b2, W3, b3, W4, b4]
+
+    def _zero_fraction(self, X):
+        """Fraction of exact zeros among the hidden activations (encoder and decoder) on ``X``."""
+        phi, _ = _resolve(self._activation_fns())
+        W1, W2, W3, _ = self.coefs_
+        b1, b2, b3, _ = self.intercepts_
+        a1 = phi(X @ W1 + b1)
+        a3 = phi((a1 @ W2 + b2) @ W3 + b3)
+        return (np.count_nonzero(a1 == 0) + np.count_nonzero(a3 == 0)) / (a1.size + a3.size)
 
     def _train(self, params, X, Y, Xv, Yv, rng, project, inner, radii):
         # Phase 1: projected training.
@@ -456,7 +566,7 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
         params = [a.astype(X.dtype, copy=False) for pair in zip(self.coefs_, self.intercepts_) for a in pair]
-        return forward(X, params, self.activation)
+        return forward(X, params, self._activation_fns())
 
     def decision_function(self, X):
         """Class logits (the latent code of the autoencoder).
