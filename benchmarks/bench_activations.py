@@ -82,7 +82,10 @@ def main():
     )
     cv = StratifiedKFold(args.folds, shuffle=True, random_state=0)
     base = SparseAutoencoderSelector("l1inf", hidden_layer_size=args.hidden, max_epochs=args.epochs, random_state=0)
-    header = f"{'radius':>6} {'activation':<18} {'accuracy':>15} {'selected':>13} {'sparsity train':>16} {'sparsity test':>15} {'fit s':>7}"
+    header = (
+        f"{'radius':>6} {'activation':<18} {'accuracy':>15} {'selected':>13} "
+        f"{'sparsity train':>16} {'sparsity test':>15} {'fit s':>7}"
+    )
     print(header)
     print("-" * len(header))
     for radius, (label, params) in ((r, c) for r in radii for c in CONFIGS):
