@@ -15,16 +15,27 @@ theta = (sum_g S_g / k_g - C) / (sum_g 1 / k_g) is exact on the final piece (the
 Newton method of Chu, Yu, Wang, Zhang, Zhao, "Semismooth Newton algorithm for efficient
 projections onto l1,inf-norm ball", ICML 2020).
 
-Strategy. (1) One pass computes every group's maximum and l1 norm. (2) The groups are visited
-in decreasing l1 norm (the order of the seed algorithm of Perez, Condat, Barlaud): a doubling
-search over the number of surviving groups brackets theta between two breakpoints, evaluating
-only the groups that can survive; when the result is dense this search stops early and a
-column subsample of X gives the starting point instead. (3) From a point theta_0 >= theta*
-(F(theta_0) <= C), each surviving group's clipped set at theta_0 is stored once; it contains
-the clipped set at theta* (levels only rise as theta falls), so the Newton iterations that
-follow only touch these stored entries (plus the full rows of groups that revive). (4) theta
-is recomputed from the final clipped sets in double, and the output written in one pass.
-The per-group level is Condat's simplex threshold (Math. Program. 158, 2016, Algorithm 1).
+Strategy (_l1inf_fast). (1) One pass computes every group's maximum and l1 norm. (2) A
+model of each group built from a strided column subsample (its maximum plus q <= 32 entries,
+weighted so that the model group dies exactly at its true l1 norm) gives an estimate of
+theta* by Newton on the model, O(n) per step. (3) Groups are then evaluated lazily, only
+while they can survive (l1 norm > theta): a group's first evaluation splits its row once,
+branch-free, into entries above a window (counted as clipped), entries inside it (stored)
+and entries below it (dropped), the window being the model's levels at theta_est * 1.25 and
+theta_est / 1.25; the exact level is found among the stored entries only (Condat's running
+lower bound: any subset V gives (sum_V - theta) / |V| <= the level), and checked against the
+window; a group whose level leaves its window is split again with a window that is always
+valid. (4) theta_0 = 1.05 theta_est is evaluated exactly; if F(theta_0) > C, a per-group
+chord bound (each level is convex in theta and vanishes at the group's l1 norm) gives a
+larger theta_0. From theta_0 >= theta* the tangent (refined by lower bounds of the groups
+dead at theta_0) gives a point <= theta*, and Newton from the left ends exactly on the final
+piece, updating each group incrementally (levels only fall, clipped sets only grow). (5) theta
+is corrected once from the final clipped sums in double, and the output written in one pass.
+Zeroed groups are never stored: when the result is sparse only the few groups that can
+survive are touched beyond the first pass, as in the seed algorithm of Perez, Condat,
+Barlaud, which visits groups in decreasing l1 norm. All work buffers are malloc'ed and
+freed on every path. _l1inf_simple (Newton from theta = 0 with Condat's algorithm on every
+group at every step) is kept as a reference for the tests and the benchmark.
 """
 from cython cimport floating
 from libc.stdlib cimport malloc, free, realloc
@@ -276,38 +287,6 @@ cdef double _estimate_theta(const floating[:, ::1] X, const double* amax, const 
     return theta
 
 
-cdef inline double _est_level(const double* z, Py_ssize_t q, double base, double w, double l1g,
-                              Py_ssize_t* kp, double theta) noexcept nogil:
-    """Level of the subsample model of one group at theta (pointer kp only moves forward)."""
-    cdef Py_ssize_t k = kp[0]
-    cdef double Pk, mu
-    if theta >= l1g:
-        return 0.0
-    Pk = z[k - 1] if k > 0 else 0.0
-    while k < q and base + w * Pk - (1.0 + w * k) * (z[k] - Pk) < theta:
-        Pk = z[k]
-        k += 1
-    kp[0] = k
-    mu = (base + w * Pk - theta) / (1.0 + w * k)
-    return mu if mu > 0.0 else 0.0
-
-
-cdef Py_ssize_t _collect_above(const floating* x, Py_ssize_t m, double L, double* seg,
-                               double* s_out) noexcept nogil:
-    """seg[0:k] = the entries of |x| above L (branch-free), *s_out their sum; returns k."""
-    cdef Py_ssize_t j, k = 0
-    cdef double y, s = 0.0
-    cdef bint above
-    for j in range(m):
-        y = fabs(<double> x[j])
-        above = y > L
-        seg[k] = y
-        k += above
-        s += y if above else 0.0
-    s_out[0] = s
-    return k
-
-
 cdef int _store_reserve(double** store, Py_ssize_t* cap, Py_ssize_t need) noexcept nogil:
     cdef Py_ssize_t newcap
     cdef double* p
@@ -324,115 +303,143 @@ cdef int _store_reserve(double** store, Py_ssize_t* cap, Py_ssize_t need) noexce
     return 0
 
 
-cdef void _update_down(double* seg, Py_ssize_t* k_io, double* s_io, double theta) noexcept nogil:
-    """theta decreased (level rises): prune the clipped prefix seg[0:k] until stable."""
-    cdef Py_ssize_t k = k_io[0], j, kk
-    cdef double S = s_io[0], mu, y
-    cdef bint changed = True
-    while changed and k > 0:
-        changed = False
-        mu = (S - theta) / k
-        j = 0
-        while j < k:
-            y = seg[j]
-            if y <= mu and k > 1:
-                # move to the rest (swap with the last clipped entry)
-                k -= 1
-                seg[j] = seg[k]
-                seg[k] = y
-                S -= y
-                mu = (S - theta) / k
-                changed = True
-            else:
-                j += 1
-    k_io[0] = k
-    s_io[0] = S
+cdef inline double _model_level(const double* z, Py_ssize_t q, double base, double w, double l1g,
+                                double theta) noexcept nogil:
+    """Level at theta of the subsample model of one group (see _estimate_theta)."""
+    cdef Py_ssize_t k = 0
+    cdef double Pk = 0.0, mu
+    if theta >= l1g:
+        return 0.0
+    while k < q and base + w * Pk - (1.0 + w * k) * (z[k] - Pk) < theta:
+        Pk = z[k]
+        k += 1
+    mu = (base + w * Pk - theta) / (1.0 + w * k)
+    return mu if mu > 0.0 else 0.0
 
 
-cdef void _update_up(double* seg, Py_ssize_t ln, Py_ssize_t* k_io, double* s_io,
-                     double theta) noexcept nogil:
-    """theta increased (level falls): admit entries of the rest seg[k:ln], prune the new ones."""
-    cdef Py_ssize_t k = k_io[0], k0 = k_io[0], j, first
-    cdef double S = s_io[0], mu, y
+cdef Py_ssize_t _collect_window(const floating* x, Py_ssize_t m, double L, double H, double* seg,
+                                double* sh_out, Py_ssize_t* kh_out) noexcept nogil:
+    """Split |x| in three (branch-free): entries > H (sum, count), entries in (L, H] (copied
+    to seg, their number returned), the rest (dropped). Requires L <= H."""
+    cdef Py_ssize_t j, k = 0, kh = 0, hi, lo
+    cdef double y, sh = 0.0
+    for j in range(m):
+        y = fabs(<double> x[j])
+        hi = y > H
+        lo = y > L
+        seg[k] = y
+        k += lo - hi
+        kh += hi
+        sh += y * hi
+    sh_out[0] = sh
+    kh_out[0] = kh
+    return k
+
+
+cdef double _window_level(double* seg, Py_ssize_t ln, Py_ssize_t* kc_io, double* sc_io,
+                          Py_ssize_t kh, double sh, double theta, int mode) noexcept nogil:
+    """Exact level at theta of a group whose entries above the window are all clipped.
+
+    seg[0:kc] holds the candidates currently clipped (sum sc), seg[kc:ln] the others; kh
+    entries of sum sh lie above the window. Any subset V of the group gives
+    (sum_V - theta) / |V| <= the level (Condat 2016), so admitting every candidate above that
+    running bound and then pruning those at or below it until nothing moves ends at the exact
+    level. mode 0: no knowledge of the previous state; mode 1: theta grew since the last call
+    (the clipped candidates stay clipped, only newcomers are pruned); mode 2: theta shrank
+    (nothing outside can enter, only the clipped ones are pruned).
+    Returns the level; kc, sc then describe its clipped candidates.
+    """
+    cdef Py_ssize_t kc = kc_io[0], j, first = 0
+    cdef double sc = sc_io[0], mu, y
     cdef bint changed
-    if k > 0:
-        mu = (S - theta) / k
+    if kh + kc > 0:
+        mu = (sh + sc - theta) / (kh + kc)
     else:
         mu = -1.0
-    for j in range(k0, ln):
-        y = seg[j]
-        if y > mu:
-            seg[j] = seg[k]
-            seg[k] = y
-            k += 1
-            S += y
-            mu = (S - theta) / k
-    # prune the newly admitted entries seg[k0:k] (mu only rises, see Condat 2016)
-    changed = True
-    while changed and k > k0:
-        changed = False
-        mu = (S - theta) / k
-        j = k0
-        while j < k:
+    if mode != 2:
+        if mode == 1:
+            first = kc
+        for j in range(kc, ln):
             y = seg[j]
-            if y <= mu and k > 1:
-                k -= 1
-                seg[j] = seg[k]
-                seg[k] = y
-                S -= y
-                mu = (S - theta) / k
+            if y > mu:
+                seg[j] = seg[kc]
+                seg[kc] = y
+                kc += 1
+                sc += y
+                mu = (sh + sc - theta) / (kh + kc)
+    changed = True
+    while changed:
+        changed = False
+        if kh + kc == 0:
+            break
+        mu = (sh + sc - theta) / (kh + kc)
+        j = first
+        while j < kc:
+            y = seg[j]
+            if y <= mu and kh + kc > 1:
+                kc -= 1
+                seg[j] = seg[kc]
+                seg[kc] = y
+                sc -= y
+                mu = (sh + sc - theta) / (kh + kc)
                 changed = True
             else:
                 j += 1
-    k_io[0] = k
-    s_io[0] = S
-
-
-cdef double _dbg[16]
-from posix.time cimport clock_gettime, timespec, CLOCK_MONOTONIC
-
-cdef inline double _now() noexcept nogil:
-    cdef timespec ts
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return ts.tv_sec + 1e-9 * ts.tv_nsec
-
-
-def _debug_info():
-    """Diagnostics of the last fast call (single-threaded benchmarking only)."""
-    return [_dbg[i] for i in range(16)]
+    kc_io[0] = kc
+    sc_io[0] = sc
+    return (sh + sc - theta) / (kh + kc)
 
 
 cdef int _l1inf_fast(const floating[:, ::1] X, floating[:, ::1] out, double C,
                      double* theta_out) noexcept nogil:
-    """Estimate theta* from a subsample, evaluate exactly at theta_0 >= theta* storing each
-    surviving group's clipped set, then Newton from the left on the stored entries only."""
-    cdef Py_ssize_t n = X.shape[0], m = X.shape[1], g, j, k, q, it, attempt, cap = 0, used
+    """Subsample estimate, per-group candidate windows, Newton from a point theta0 >= theta*.
+
+    Returns 0, or -1 when a buffer cannot be allocated (every buffer freed on every path).
+    """
+    cdef Py_ssize_t n = X.shape[0], m = X.shape[1], g, j, q, it, attempt, cap = 0, used = 0
     cdef double* amax = NULL
     cdef double* l1 = NULL
-    cdef double* S = NULL
-    cdef Py_ssize_t* K = NULL
+    cdef double* SH = NULL
+    cdef double* SC = NULL
+    cdef double* WL = NULL
+    cdef double* WH = NULL
+    cdef double* MU = NULL
+    cdef double* TH = NULL
+    cdef Py_ssize_t* KH = NULL
+    cdef Py_ssize_t* KC = NULL
     cdef Py_ssize_t* off = NULL
     cdef Py_ssize_t* ln = NULL
-    cdef double* v = NULL
-    cdef double* vt = NULL
     cdef double* store = NULL
     cdef double* samp = NULL
-    cdef double* cg = NULL
+    cdef double* wg = NULL
     cdef Py_ssize_t* kp = NULL
-    cdef double L, theta_hi
-    cdef double total = 0.0, a, s, y, A, B, F0, theta0, theta, theta_new, maxl1 = 0.0, U, W, mu0
-    cdef int status = 0
-    _dbg[7] = _now()
+    cdef double total = 0.0, a, s, y, A, B, F0, theta0, theta, theta_new, maxl1 = 0.0
+    cdef double U, W, mu, theta_est, t_lo, t_hi, k_tot
+    cdef int status = 0, mode = 0
+    cdef bint ok, upper
     amax = <double*> malloc(n * sizeof(double))
     l1 = <double*> malloc(n * sizeof(double))
-    S = <double*> malloc(n * sizeof(double))
-    K = <Py_ssize_t*> malloc(n * sizeof(Py_ssize_t))
+    SH = <double*> malloc(n * sizeof(double))
+    SC = <double*> malloc(n * sizeof(double))
+    WL = <double*> malloc(n * sizeof(double))
+    WH = <double*> malloc(n * sizeof(double))
+    MU = <double*> malloc(n * sizeof(double))
+    TH = <double*> malloc(n * sizeof(double))
+    KH = <Py_ssize_t*> malloc(n * sizeof(Py_ssize_t))
+    KC = <Py_ssize_t*> malloc(n * sizeof(Py_ssize_t))
     off = <Py_ssize_t*> malloc(n * sizeof(Py_ssize_t))
     ln = <Py_ssize_t*> malloc(n * sizeof(Py_ssize_t))
-    v = <double*> malloc(m * sizeof(double))
-    vt = <double*> malloc(m * sizeof(double))
-    if (amax == NULL or l1 == NULL or S == NULL or K == NULL or off == NULL or ln == NULL
-            or v == NULL or vt == NULL):
+    q = m // 8
+    if q > 32:
+        q = 32
+    if q < 1:
+        q = 1
+    samp = <double*> malloc(n * q * sizeof(double))
+    wg = <double*> malloc(n * sizeof(double))
+    kp = <Py_ssize_t*> malloc(n * sizeof(Py_ssize_t))
+    if (amax == NULL or l1 == NULL or SH == NULL or SC == NULL or WL == NULL or WH == NULL
+            or MU == NULL or TH == NULL or KH == NULL or KC == NULL or off == NULL or ln == NULL
+            or samp == NULL or wg == NULL or kp == NULL):
         status = -1
     if status == 0:
         for g in range(n):
@@ -446,178 +453,162 @@ cdef int _l1inf_fast(const floating[:, ::1] X, floating[:, ::1] out, double C,
             amax[g] = a
             l1[g] = s
             total += a
+            ln[g] = -1
             if s > maxl1:
                 maxl1 = s
         if total <= C:
             for g in range(n):
                 memcpy(&out[g, 0], &X[g, 0], m * sizeof(floating))
             theta_out[0] = 0.0
-        else:
             status = 1
-    _dbg[8] = _now()
-    if status == 1:
-        status = 0
-        # (1) starting point from a subsample
-        q = m // 8
-        if q > 32:
-            q = 32
-        if q < 1:
-            q = 1
-        samp = <double*> malloc(n * q * sizeof(double))
-        cg = <double*> malloc(n * sizeof(double))
-        kp = <Py_ssize_t*> malloc(n * sizeof(Py_ssize_t))
-        if samp == NULL or cg == NULL or kp == NULL:
-            status = -1
-        else:
-            theta0 = _estimate_theta(X, amax, l1, C, q, samp, cg, kp) * 1.05
-            _dbg[0] = theta0
-            _dbg[9] = _now()
-    if status == 0 and total > C:
-        if theta0 >= maxl1:
+    if status == 0:
+        theta_est = _estimate_theta(X, amax, l1, C, q, samp, wg, kp)
+        t_lo = theta_est / 1.25
+        t_hi = theta_est * 1.25
+        theta0 = theta_est * 1.05
+        if theta0 > maxl1:
             theta0 = maxl1
-        # (2) exact evaluation at theta0, storing clipped sets; raise theta0 until F <= C
-        for attempt in range(4):
-            theta_hi = 1.3 * theta0
-            used = 0
+        theta = theta0
+        upper = True   # evaluating a candidate upper bound theta0 (then: Newton from the left)
+        for it in range(10000):
+            # --- exact evaluation at theta (lazy windows; a group whose level leaves its
+            # window is recollected with the whole row as candidates) ---
             A = 0.0
             B = 0.0
             F0 = 0.0
             for g in range(n):
-                ln[g] = 0
-                K[g] = 0
-                if l1[g] < theta0 or l1[g] == 0.0:
+                if l1[g] < theta or l1[g] == 0.0:
+                    MU[g] = 0.0
                     continue
-                if _store_reserve(&store, &cap, used + m) != 0:
-                    status = -1
-                    break
-                # Candidates: entries above the model's level at theta_hi > theta0. When the
-                # level at theta0 is above that bound (T_g(L) >= theta0) the pruned candidate
-                # set is the exact clipped set; otherwise fall back to Condat on the row.
-                L = _est_level(samp + g * q, q, amax[g], cg[g], l1[g], &kp[g], theta_hi)
-                k = _collect_above(&X[g, 0], m, L, store + used, &S[g])
-                if k > 0 and S[g] - k * L >= theta0:
-                    _update_down(store + used, &k, &S[g], theta0)
-                else:
-                    k = _group_level(&X[g, 0], m, theta0, store + used, vt, &S[g])
-                off[g] = used
-                ln[g] = k
-                K[g] = k
-                used += k
-                mu0 = (S[g] - theta0) / k
-                F0 += mu0 if mu0 > 0.0 else 0.0
-                A += S[g] / k
-                B += 1.0 / k
-            _dbg[1] = attempt
-            _dbg[2] = used
-            if status != 0 or F0 <= C * (1.0 + 1e-12) or attempt == 3:
-                break
-            # F(theta0) > C: theta0 < theta*. Each level is convex in theta and vanishes at
-            # ||y_g||_1, so F(theta) <= U(theta) = sum_g mu_g(theta0) (l1_g - theta) / (l1_g - theta0);
-            # the root of U = C (Newton from the left, finite) is a new upper bound.
-            theta = theta0
-            for it in range(1000):
-                U = 0.0
-                W = 0.0
-                for g in range(n):
-                    if ln[g] == 0 or l1[g] <= theta:
-                        continue
-                    mu0 = (S[g] - theta0) / K[g]
-                    U += mu0 * (l1[g] - theta) / (l1[g] - theta0)
-                    W += mu0 / (l1[g] - theta0)
-                if W == 0.0:
-                    break
-                theta_new = theta + (U - C) / W
-                if theta_new <= theta:
-                    break
-                theta = theta_new
-            if attempt == 2 or theta <= theta0:
-                theta = maxl1
-            theta0 = theta
-        _dbg[10] = _now()
-        if status == 0:
-            # (3) Newton from the left: theta_1 from the tangent at theta0 is <= theta*
-            theta = (A - C) / B if B > 0.0 else theta0
-            if theta > theta0:
-                theta = theta0
-            if theta < 0.0:
-                theta = 0.0
-            # Tighter lower bound: every level is at least (sum of any subset - theta) / size, so
-            # F(theta) >= A - theta B + sum over the other groups alive at theta of
-            # max(max_g - theta, (l1_g - theta) / m): convex; Newton from the left on it.
-            for it in range(10000):
-                U = A - theta * B
-                W = B
-                for g in range(n):
-                    if ln[g] != 0 or l1[g] <= theta:
-                        continue
-                    a = amax[g] - theta
-                    s = (l1[g] - theta) / m
-                    if a >= s:
-                        U += a
-                        W += 1.0
-                    else:
-                        U += s
-                        W += 1.0 / m
-                if W == 0.0:
-                    break
-                theta_new = theta + (U - C) / W
-                if not theta_new > theta:
-                    break
-                if theta_new > theta0:
-                    theta = theta0
-                    break
-                theta = theta_new
-            # groups that revive below theta0 bring their whole row as candidates
-            for g in range(n):
-                if ln[g] == 0 and l1[g] > theta:
+                if ln[g] < 0:
                     if _store_reserve(&store, &cap, used + m) != 0:
                         status = -1
                         break
-                    for j in range(m):
-                        store[used + j] = fabs(<double> X[g, j])
+                    WL[g] = _model_level(samp + g * q, q, amax[g], wg[g], l1[g], t_hi)
+                    WH[g] = _model_level(samp + g * q, q, amax[g], wg[g], l1[g], t_lo)
+                    if WH[g] >= amax[g] or WH[g] <= WL[g]:
+                        WH[g] = amax[g]
                     off[g] = used
-                    ln[g] = m
-                    K[g] = 0
-                    S[g] = 0.0
-                    used += m
-        _dbg[11] = _now()
-        if status == 0:
-            for g in range(n):
-                if ln[g] > 0 and K[g] > 0 and l1[g] > theta:
-                    _update_down(store + off[g], &K[g], &S[g], theta)
-            _dbg[12] = _now()
-            for it in range(1000):
-                A = 0.0
-                B = 0.0
-                for g in range(n):
-                    if ln[g] == 0 or l1[g] <= theta:
-                        continue
-                    if it > 0 or K[g] == 0:
-                        _update_up(store + off[g], ln[g], &K[g], &S[g], theta)
-                    A += S[g] / K[g]
-                    B += 1.0 / K[g]
-                theta_new = (A - C) / B
-                _dbg[3] = it
-                if theta_new <= theta:
-                    theta = theta_new
-                    break
-                theta = theta_new
-            _dbg[4] = used
-            _dbg[13] = _now()
-            _dbg[5] = theta
-            for g in range(n):
-                if ln[g] == 0 or l1[g] <= theta:
-                    K[g] = 0
-            theta = _refine_theta(n, K, S, C, theta)
-            for g in range(n):
-                if K[g] > 0:
-                    _write_clipped(&X[g, 0], &out[g, 0], m, (S[g] - theta) / K[g])
+                    ln[g] = _collect_window(&X[g, 0], m, WL[g], WH[g], store + used, &SH[g], &KH[g])
+                    used += ln[g]
+                    KC[g] = 0
+                    SC[g] = 0.0
+                if KC[g] == 0:
+                    mode = 0
+                elif theta > TH[g]:
+                    mode = 1
+                elif theta < TH[g]:
+                    mode = 2
                 else:
-                    _write_clipped(&X[g, 0], &out[g, 0], m, 0.0)
-            theta_out[0] = theta
-            _dbg[14] = _now()
-    free(amax); free(l1); free(S); free(K); free(off); free(ln); free(v); free(vt); free(store)
-    free(samp); free(cg); free(kp)
+                    mode = 0
+                TH[g] = theta
+                mu = _window_level(store + off[g], ln[g], &KC[g], &SC[g], KH[g], SH[g], theta, mode)
+                ok = mu >= WL[g] and (KH[g] == 0 or mu < WH[g])
+                if not ok:
+                    # mu is a lower bound of the true level (it comes from a subset): keep all
+                    # the entries above it as candidates; that window is always valid.
+                    if _store_reserve(&store, &cap, used + m) != 0:
+                        status = -1
+                        break
+                    WH[g] = 2.0 * amax[g] + 1.0
+                    WL[g] = mu if mu > 0.0 else 0.0
+                    off[g] = used
+                    ln[g] = _collect_window(&X[g, 0], m, WL[g], WH[g], store + used, &SH[g], &KH[g])
+                    used += ln[g]
+                    KC[g] = 0
+                    SC[g] = 0.0
+                    mu = _window_level(store + off[g], ln[g], &KC[g], &SC[g], KH[g], SH[g], theta, 0)
+                MU[g] = mu
+                k_tot = <double> (KH[g] + KC[g])
+                F0 += mu if mu > 0.0 else 0.0
+                A += (SH[g] + SC[g]) / k_tot
+                B += 1.0 / k_tot
+            if status != 0:
+                break
+            if upper:
+                if F0 > C * (1.0 + 1e-12) and theta < maxl1:
+                    # theta0 < theta*: F(theta) <= sum_g mu_g(theta0) (l1_g - theta) / (l1_g - theta0)
+                    # (each level is convex and vanishes at l1_g); its root is an upper bound.
+                    theta_new = theta
+                    for attempt in range(10000):
+                        U = 0.0
+                        W = 0.0
+                        for g in range(n):
+                            if l1[g] <= theta_new or MU[g] <= 0.0 or l1[g] <= theta:
+                                continue
+                            U += MU[g] * (l1[g] - theta_new) / (l1[g] - theta)
+                            W += MU[g] / (l1[g] - theta)
+                        if W == 0.0:
+                            break
+                        y = theta_new + (U - C) / W
+                        if not y > theta_new:
+                            break
+                        theta_new = y
+                    theta = theta_new if theta_new > theta else maxl1
+                    if theta > maxl1:
+                        theta = maxl1
+                    continue
+                # tangent at theta0 >= theta*: its root is a lower bound of theta*; refine it with
+                # the lower bounds max(max_g - theta, (l1_g - theta) / m) of the groups dead at theta0.
+                theta0 = theta
+                theta = (A - C) / B if B > 0.0 else theta0
+                if theta > theta0:
+                    theta = theta0
+                if theta < 0.0:
+                    theta = 0.0
+                for attempt in range(10000):
+                    U = A - theta * B
+                    W = B
+                    for g in range(n):
+                        if l1[g] >= theta0 or l1[g] <= theta:
+                            continue
+                        a = amax[g] - theta
+                        s = (l1[g] - theta) / m
+                        if a >= s:
+                            U += a
+                            W += 1.0
+                        else:
+                            U += s
+                            W += 1.0 / m
+                    if W == 0.0:
+                        break
+                    theta_new = theta + (U - C) / W
+                    if not theta_new > theta:
+                        break
+                    if theta_new >= theta0:
+                        theta = theta0
+                        break
+                    theta = theta_new
+                upper = False
+                continue
+            # --- Newton from the left ---
+            theta_new = (A - C) / B
+            if not theta_new > theta:
+                theta = theta_new
+                break
+            theta = theta_new
+    if status == 0:
+        # exact finish on the final piece: one residual correction, then the levels
+        A = 0.0
+        W = 0.0
+        for g in range(n):
+            if MU[g] > 0.0 or (ln[g] >= 0 and l1[g] > theta):
+                k_tot = <double> (KH[g] + KC[g])
+                if k_tot > 0:
+                    A += (SH[g] + SC[g] - theta) / k_tot
+                    W += 1.0 / k_tot
+        if W > 0.0:
+            theta += (A - C) / W
+        for g in range(n):
+            mu = 0.0
+            if ln[g] >= 0 and l1[g] > theta and KH[g] + KC[g] > 0:
+                mu = (SH[g] + SC[g] - theta) / (KH[g] + KC[g])
+            _write_clipped(&X[g, 0], &out[g, 0], m, mu)
+        theta_out[0] = theta
+    if status == 1:
+        status = 0
+    free(amax); free(l1); free(SH); free(SC); free(WL); free(WH); free(MU); free(TH); free(KH); free(KC)
+    free(off); free(ln); free(store); free(samp); free(wg); free(kp)
     return status
 
 
@@ -649,3 +640,4 @@ def l1inf_norm(const floating[:, ::1] X):
                     a = y
             s += a
     return s
+
