@@ -31,9 +31,9 @@ larger theta_0. From theta_0 >= theta* the tangent (refined by lower bounds of t
 dead at theta_0) gives a point <= theta*, and Newton from the left ends exactly on the final
 piece, updating each group incrementally (levels only fall, clipped sets only grow). (5) theta
 is corrected once from the final clipped sums in double, and the output written in one pass.
-Zeroed groups are never stored: when the result is sparse only the few groups that can
-survive are touched beyond the first pass, as in the seed algorithm of Perez, Condat,
-Barlaud, which visits groups in decreasing l1 norm. All work buffers are malloc'ed and
+Groups whose l1 norm is below the current theta are never split or stored: when the result is
+sparse only the few groups that can survive are touched beyond the first pass (the seed
+algorithm of Perez, Condat, Barlaud reaches this by visiting groups in decreasing l1 norm). All work buffers are malloc'ed and
 freed on every path. _l1inf_simple (Newton from theta = 0 with Condat's algorithm on every
 group at every step) is kept as a reference for the tests and the benchmark.
 """
