@@ -16,9 +16,11 @@ Newton method of Chu, Yu, Wang, Zhang, Zhao, "Semismooth Newton algorithm for ef
 projections onto l1,inf-norm ball", ICML 2020).
 
 Strategy (_l1inf_fast). (1) One pass computes every group's maximum and l1 norm. (2) A
-model of each group built from a strided column subsample (its maximum plus q <= 32 entries,
-weighted so that the model group dies exactly at its true l1 norm) gives an estimate of
-theta* by Newton on the model, O(n) per step. (3) Groups are then evaluated lazily, only
+lower bound theta_lb of theta* comes from the levels' lower bounds max(max_g - theta,
+(l1_g - theta) / m) (Newton, O(n) per step); groups with l1 norm <= theta_lb are dead and
+never looked at again. A model of each other group built from a strided column subsample
+(its maximum plus q <= 32 entries, weighted so that the model group dies exactly at its true
+l1 norm) gives an estimate of theta* by Newton on the model, O(n) per step. (3) Groups are then evaluated lazily, only
 while they can survive (l1 norm > theta): a group's first evaluation splits its row once,
 branch-free, into entries above a window (counted as clipped), entries inside it (stored)
 and entries below it (dropped), the window being the model's levels at theta_est * 1.25 and
@@ -233,7 +235,7 @@ def l1inf_ball_simple(const floating[:, ::1] X, floating[:, ::1] out, double rad
 
 cdef double _estimate_theta(const floating[:, ::1] X, const double* amax, const double* l1,
                             double C, Py_ssize_t q, double* samp, double* wg,
-                            Py_ssize_t* kk) noexcept nogil:
+                            Py_ssize_t* kk, double theta_lb) noexcept nogil:
     """Estimate theta* from a column subsample of every group.
 
     Group g's mass function T_g(mu) = sum_j max(y_gj - mu, 0) is approximated by its maximum
@@ -243,12 +245,22 @@ cdef double _estimate_theta(const floating[:, ::1] X, const double* amax, const 
     """
     cdef Py_ssize_t n = X.shape[0], m = X.shape[1], g, i, j, k, it
     cdef double* z
-    cdef double y, tot, theta = 0.0, theta_new, A, B, base, w, Pk, den
+    cdef double y, tot, theta, theta_new, A, B, base, w, Pk, den
+    cdef Py_ssize_t* cols = <Py_ssize_t*> (samp + n * q)   # q column indices after the samples
+    for i in range(q):
+        cols[i] = (i * m) // q
     for g in range(n):
         z = samp + g * q
+        kk[g] = 0
+        if l1[g] <= theta_lb:
+            # dead at theta* >= theta_lb: a trivial model, never sampled
+            for i in range(q):
+                z[i] = 0.0
+            wg[g] = 0.0
+            continue
         tot = 0.0
         for i in range(q):
-            y = fabs(<double> X[g, (i * m) // q])
+            y = fabs(<double> X[g, cols[i]])
             tot += y
             j = i
             while j > 0 and z[j - 1] < y:
@@ -258,8 +270,8 @@ cdef double _estimate_theta(const floating[:, ::1] X, const double* amax, const 
         for i in range(1, q):
             z[i] += z[i - 1]
         wg[g] = (l1[g] - amax[g]) / tot if tot > 0.0 else 0.0
-        kk[g] = 0
     # z holds prefix sums: P_k = z[k - 1]; sample k + 1 = P_{k+1} - P_k.
+    theta = theta_lb
     for it in range(10000):
         A = 0.0
         B = 0.0
@@ -414,7 +426,7 @@ cdef int _l1inf_fast(const floating[:, ::1] X, floating[:, ::1] out, double C,
     cdef double* wg = NULL
     cdef Py_ssize_t* kp = NULL
     cdef double total = 0.0, a, s, y, A, B, F0, theta0, theta, theta_new, maxl1 = 0.0
-    cdef double U, W, mu, theta_est, t_lo, t_hi, k_tot
+    cdef double U, W, mu, theta_est, t_lo, t_hi, k_tot, theta_lb = 0.0
     cdef int status = 0, mode = 0
     cdef bint ok, upper
     amax = <double*> malloc(n * sizeof(double))
@@ -434,7 +446,7 @@ cdef int _l1inf_fast(const floating[:, ::1] X, floating[:, ::1] out, double C,
         q = 32
     if q < 1:
         q = 1
-    samp = <double*> malloc(n * q * sizeof(double))
+    samp = <double*> malloc(n * q * sizeof(double) + q * sizeof(Py_ssize_t))
     wg = <double*> malloc(n * sizeof(double))
     kp = <Py_ssize_t*> malloc(n * sizeof(Py_ssize_t))
     if (amax == NULL or l1 == NULL or SH == NULL or SC == NULL or WL == NULL or WH == NULL
@@ -462,7 +474,30 @@ cdef int _l1inf_fast(const floating[:, ::1] X, floating[:, ::1] out, double C,
             theta_out[0] = 0.0
             status = 1
     if status == 0:
-        theta_est = _estimate_theta(X, amax, l1, C, q, samp, wg, kp)
+        # lower bound of theta*: every level is >= max(max_g - theta, (l1_g - theta) / m), a
+        # convex piecewise-linear function of theta; Newton from the left on its sum.
+        theta_lb = 0.0
+        for it in range(10000):
+            U = 0.0
+            W = 0.0
+            for g in range(n):
+                if l1[g] <= theta_lb:
+                    continue
+                a = amax[g] - theta_lb
+                s = (l1[g] - theta_lb) / m
+                if a >= s:
+                    U += a
+                    W += 1.0
+                else:
+                    U += s
+                    W += 1.0 / m
+            if W == 0.0:
+                break
+            theta_new = theta_lb + (U - C) / W
+            if not theta_new > theta_lb:
+                break
+            theta_lb = theta_new
+        theta_est = _estimate_theta(X, amax, l1, C, q, samp, wg, kp, theta_lb)
         t_lo = theta_est / 1.25
         t_hi = theta_est * 1.25
         theta0 = theta_est * 1.05
@@ -554,8 +589,8 @@ cdef int _l1inf_fast(const floating[:, ::1] X, floating[:, ::1] out, double C,
                 theta = (A - C) / B if B > 0.0 else theta0
                 if theta > theta0:
                     theta = theta0
-                if theta < 0.0:
-                    theta = 0.0
+                if theta < theta_lb:
+                    theta = theta_lb
                 for attempt in range(10000):
                     U = A - theta * B
                     W = B
