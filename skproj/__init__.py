@@ -38,6 +38,7 @@ from .prox import (
     weighted_prox_group_mcp,
 )
 from .linear_model import ProjectedLinearClassifier, ProjectedLinearModel, ProjectedLinearModelCV, projected_path
+from ._selector import SparseAutoencoderSelector
 
 __version__ = "0.1.0.dev0"
 
@@ -70,6 +71,7 @@ __all__ = [
     "variance_map",
     "variance_map_slope",
     "zero_fraction",
+    "SparseAutoencoderSelector",
     "ProjectedLinearModel",
     "ProjectedLinearClassifier",
     "ProjectedLinearModelCV",
