@@ -3,6 +3,24 @@
 The operators live in :mod:`skproj.projections` and :mod:`skproj.prox`; they are re-exported here.
 """
 
+from .activations import (
+    chi1,
+    clipped_relu,
+    clipped_relu_derivative,
+    clipped_soft_threshold,
+    clipped_soft_threshold_derivative,
+    edge_of_chaos,
+    get_activation,
+    init_layer,
+    max_stable_clip,
+    shifted_relu,
+    shifted_relu_derivative,
+    soft_threshold,
+    soft_threshold_derivative,
+    variance_map,
+    variance_map_slope,
+    zero_fraction,
+)
 from .projections import (
     l1inf_norm,
     l12_norm,
@@ -37,4 +55,20 @@ __all__ = [
     "weighted_prox_group_l2",
     "weighted_prox_group_mcp",
     "SparseAutoencoderSelector",
+    "chi1",
+    "clipped_relu",
+    "clipped_relu_derivative",
+    "clipped_soft_threshold",
+    "clipped_soft_threshold_derivative",
+    "edge_of_chaos",
+    "get_activation",
+    "init_layer",
+    "max_stable_clip",
+    "shifted_relu",
+    "shifted_relu_derivative",
+    "soft_threshold",
+    "soft_threshold_derivative",
+    "variance_map",
+    "variance_map_slope",
+    "zero_fraction",
 ]
