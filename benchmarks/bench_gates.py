@@ -43,7 +43,7 @@ def _methods(k, epochs, seed):
     common = dict(max_features=k, max_epochs=epochs, retrain_epochs=epochs, random_state=seed)
     methods = {
         "l1inf": SparseAutoencoderSelector(constraint="l1inf", radius=1.0, **common),
-        "differentiable": SparseAutoencoderSelector(constraint=None, penalty="differentiable", alpha=0.01, **common),
+        "differentiable": SparseAutoencoderSelector(constraint=None, penalty="differentiable", alpha=1e-3, **common),
     }
     penalty_options = str(SparseAutoencoderSelector._parameter_constraints.get("penalty", ""))
     if "group_lasso" in penalty_options:  # only once the proximal-Adam penalty has landed
