@@ -37,6 +37,7 @@ from .prox import (
     weighted_prox_group_l2,
     weighted_prox_group_mcp,
 )
+from .linear_model import ProjectedLinearClassifier, ProjectedLinearModel, ProjectedLinearModelCV, projected_path
 from ._selector import SparseAutoencoderSelector
 
 __version__ = "0.1.0.dev0"
@@ -54,7 +55,6 @@ __all__ = [
     "prox_l1inf",
     "weighted_prox_group_l2",
     "weighted_prox_group_mcp",
-    "SparseAutoencoderSelector",
     "chi1",
     "clipped_relu",
     "clipped_relu_derivative",
@@ -71,4 +71,9 @@ __all__ = [
     "variance_map",
     "variance_map_slope",
     "zero_fraction",
+    "SparseAutoencoderSelector",
+    "ProjectedLinearModel",
+    "ProjectedLinearClassifier",
+    "ProjectedLinearModelCV",
+    "projected_path",
 ]
