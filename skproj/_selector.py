@@ -500,7 +500,7 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
             gates = DifferentiableGates(X.shape[1], alpha=self.alpha, p=0.5, dtype=X.dtype)
         # Phase 1: projected (or gated) training.
         self.n_iter_select_ = self._run_phase(
-            params, X, Y, Xv, Yv, rng, self.max_epochs, project, None, "select", radii, gates=gates
+            params, X, Y, Xv, Yv, rng, self.max_epochs, project, None, "select", radii, gates
         )
         W1 = params[0]
         self.gates_ = None
