@@ -2,6 +2,9 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 from scipy.special import expit
 from sklearn.datasets import make_classification
 from sklearn.preprocessing import StandardScaler
@@ -53,6 +56,21 @@ def test_forward_matches_reference_and_properties(dtype):
         assert np.all(a >= 0)
         assert a.max() > 0  # the largest score always beats the threshold sigmoid(s)/n < 1/n
         np.testing.assert_allclose(a.sum(), 1.0, rtol=10 * rtol)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    gamma=arrays(np.float64, st.integers(1, 40), elements=st.floats(-30, 30)),
+    s=st.floats(-30, 30),
+)
+def test_forward_properties_hypothesis(gamma, s):
+    a, (q, t, _sig, _S, active) = gates_forward(gamma, s)
+    assert np.all(a >= 0) and a.max() > 0
+    np.testing.assert_allclose(a.sum(), 1.0, rtol=1e-12)
+    np.testing.assert_array_equal(a > 0, q > t)  # zero exactly where the score is below t
+    # invariance: adding a constant to every score changes nothing (softmax)
+    a2, _ = gates_forward(gamma + 3.0, s)
+    np.testing.assert_allclose(a2, a, rtol=1e-9, atol=1e-15)
 
 
 def test_forward_exact_zero_on_open_set():
