@@ -201,6 +201,11 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
 
     Notes
     -----
+    With ``penalty="differentiable"`` the features are selected by the gates of Y. Lee,
+    "Differentiable Sparsification for Deep Neural Networks", arXiv 1910.03201 (see
+    :mod:`skproj._gates` for the parametrisation and what of it could be confirmed); no ball
+    is involved and the gates reach exact zeros under plain Adam.
+
     Two choices differ from a plain "Adam then project" loop. (1) The first layer uses Adam
     with one scalar second moment for the whole of ``W1`` (the other layers use the usual
     per-entry one): the step before the Euclidean projection then follows the direction of
