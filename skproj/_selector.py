@@ -30,6 +30,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from . import activations as _activations
 from . import projections
 from ._autoencoder import ACTIVATION_NAMES, _resolve, forward, init_params, loss_and_grad
+from ._gates import DifferentiableGates
 from ._optim import Adam
 
 __all__ = ["SparseAutoencoderSelector"]
@@ -113,6 +114,23 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
         l1,2 norm of the same ``W1`` is larger, so ``"l12"`` needs larger radii (0.1 / 0.3 / 1
         kept 9 / 24 / 120). Tune it on a log grid with GridSearchCV, or fix the number of
         features with ``max_features``.
+    penalty : {"differentiable"} or None, default=None
+        ``"differentiable"``: differentiable sparsification (Lee, arXiv 1910.03201, see
+        :mod:`skproj._gates`). Each input feature ``j`` is multiplied by a gate
+        ``n_features * a_j`` before the first layer, where
+        ``a = renormalise(ReLU(softmax(gamma) - sigmoid(s) / n_features))`` is computed from
+        free parameters ``(gamma, s)`` trained by plain Adam alongside the network, and
+        ``alpha * ||a||_p`` (``p = 0.5``) is added to the loss. Gates become exactly 0.0 by
+        themselves (no projection, prox, threshold or mask); the support is the features with
+        a non-zero gate after the first phase. Requires ``constraint=None``. The factor
+        ``n_features`` (our choice, not from the paper) makes the initial gates equal to 1.
+    alpha : float >= 0, default=0.001
+        Strength of the gate regulariser when ``penalty="differentiable"`` (ignored
+        otherwise). Larger, fewer features. ``||a||_p`` lies between 1 (one feature) and
+        ``n_features`` (uniform gates), so ``alpha * n_features`` bounds the penalty.
+    gate_learning_rate : float > 0 or None, default=0.01
+        Step size of the (separate, plain) Adam of the gate parameters ``(gamma, s)``;
+        ``None`` means ``learning_rate``.
     max_features : int >= 1 or None, default=None
         If given, keep at most this many features: those with the largest row norms of ``W1``
         (the norm of the constraint: l_inf for ``"l1inf"``, l2 for ``"l12"`` and ``None``, l1
@@ -193,6 +211,12 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
         Selected features (non-zero rows of ``W1``).
     feature_importances_ : ndarray of shape (n_features_in_,)
         Row norms of the final ``W1`` (norm as for ``max_features``); zero off the support.
+    gates_ : ndarray of shape (n_features_in_,) or None
+        With ``penalty="differentiable"``: the gates ``a`` at the end of the first phase
+        (non-negative, summing to 1, exact zeros off the support; ``max_features`` keeps the
+        largest gates). They are folded into ``coefs_[0]`` (row ``j`` multiplied by
+        ``n_features * a_j``) before the second phase, so prediction uses the plain network.
+        ``None`` otherwise.
     coefs_ : list of 4 ndarrays
         Weights ``[W1, W2, W3, W4]``; ``W1`` has shape ``(n_features_in_, hidden_layer_size)``.
     intercepts_ : list of 4 ndarrays
@@ -226,6 +250,11 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
 
     Notes
     -----
+    With ``penalty="differentiable"`` the features are selected by the gates of Y. Lee,
+    "Differentiable Sparsification for Deep Neural Networks", arXiv 1910.03201 (see
+    :mod:`skproj._gates` for the parametrisation and what of it could be confirmed); no ball
+    is involved and the gates reach exact zeros under plain Adam.
+
     Two choices differ from a plain "Adam then project" loop. (1) The first layer uses Adam
     with one scalar second moment for the whole of ``W1`` (the other layers use the usual
     per-entry one): the step before the Euclidean projection then follows the direction of
@@ -265,6 +294,9 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
     _parameter_constraints = {
         "constraint": [StrOptions(set(_CONSTRAINTS)), None],
         "radius": [Interval(Real, 0, None, closed="neither")],
+        "penalty": [StrOptions({"differentiable"}), None],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "gate_learning_rate": [Interval(Real, 0, None, closed="neither"), None],
         "max_features": [Interval(Integral, 1, None, closed="left"), None],
         "hidden_layer_size": [Interval(Integral, 1, None, closed="left")],
         "activation": [StrOptions(ACTIVATION_NAMES), StrOptions(set(_SPARSE_ACTIVATIONS))],
@@ -291,6 +323,9 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
         constraint="l1inf",
         radius=0.1,
         *,
+        penalty=None,
+        alpha=1e-3,
+        gate_learning_rate=1e-2,
         max_features=None,
         hidden_layer_size=64,
         activation="relu",
@@ -313,6 +348,9 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
     ):
         self.constraint = constraint
         self.radius = radius
+        self.penalty = penalty
+        self.alpha = alpha
+        self.gate_learning_rate = gate_learning_rate
         self.max_features = max_features
         self.hidden_layer_size = hidden_layer_size
         self.activation = activation
@@ -345,12 +383,41 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
             return "l2"
         return _CONSTRAINTS[self.constraint][1]
 
-    def _run_phase(self, params, X, Y, Xv, Yv, rng, n_epochs, project, row_mask, phase, radii=None):
+    @staticmethod
+    def _gated_loss_and_grad(X, Y, params, gates, args, need_grad=True):
+        """Loss and gradients of the network with its input features gated.
+
+        ``X * g`` with ``g = n_features * a`` enters the first layer, which equals feeding
+        ``X`` to a first layer whose row ``j`` is ``g_j * W1[j]``; the reconstruction target
+        stays ``X``. Returns ``(loss incl. penalty, grads of params, grads of gates.params)``.
+        """
+        d = X.shape[1]
+        a = gates.forward()
+        g = (d * a).astype(X.dtype, copy=False)
+        W1 = params[0]
+        eff = [g[:, None] * W1] + list(params[1:])
+        loss, grads, _ = loss_and_grad(X, Y, eff, *args, need_grad=need_grad)
+        pen, pen_grad = gates.penalty(a)
+        loss += pen
+        if not need_grad:
+            return loss, None, None
+        gW1_eff = grads[0]
+        grads[0] = g[:, None] * gW1_eff
+        grad_a = d * np.einsum("ij,ij->i", W1, gW1_eff) + pen_grad
+        return loss, grads, gates.backward(grad_a)
+
+    def _run_phase(self, params, X, Y, Xv, Yv, rng, n_epochs, project, row_mask, phase, radii=None, gates=None):
         """Minibatch Adam for at most ``n_epochs``; returns the number of epochs run.
 
         ``radii[e]`` is the radius of epoch ``e`` (the schedule); the stopping rule is only
-        armed once the final radius is reached.
+        armed once the final radius is reached. With ``gates`` (a
+        :class:`~skproj._gates.DifferentiableGates`), the gate parameters are trained by a
+        second plain Adam (step ``gate_learning_rate``) on the same minibatches.
         """
+        all_params = params if gates is None else list(params) + gates.params
+        if gates is not None:
+            gate_lr = self.learning_rate if self.gate_learning_rate is None else self.gate_learning_rate
+            gate_opt = Adam(lr=gate_lr)
         # W1 (index 0) gets a scalar second moment so that the step before the Euclidean
         # projection follows the gradient direction (see skproj._optim.Adam).
         opt = Adam(lr=self.learning_rate, scalar_second_moment=(0,))
@@ -368,7 +435,11 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
             total = 0.0
             for start in range(0, n, bs):
                 idx = perm[start : start + bs]
-                loss, grads, _ = loss_and_grad(X[idx], Y[idx], params, *args)
+                if gates is None:
+                    loss, grads, _ = loss_and_grad(X[idx], Y[idx], params, *args)
+                else:
+                    loss, grads, gate_grads = self._gated_loss_and_grad(X[idx], Y[idx], params, gates, args)
+                    gate_opt.step(gates.params, gate_grads)
                 total += loss * len(idx)
                 if row_mask is not None:
                     grads[0][~row_mask] = 0
@@ -381,7 +452,10 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
             train_loss = total / n
             self.loss_curve_.append(train_loss)
             if Xv is not None:
-                monitored = loss_and_grad(Xv, Yv, params, *args, need_grad=False)[0]
+                if gates is None:
+                    monitored = loss_and_grad(Xv, Yv, params, *args, need_grad=False)[0]
+                else:
+                    monitored = self._gated_loss_and_grad(Xv, Yv, params, gates, args, need_grad=False)[0]
                 self.validation_scores_.append(monitored)
             else:
                 monitored = train_loss
@@ -399,13 +473,13 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
             if monitored < best:
                 best = monitored
                 if Xv is not None:
-                    best_params = [p.copy() for p in params]
+                    best_params = [p.copy() for p in all_params]
             if no_improve >= self.n_iter_no_change:
                 if self.verbose:
                     print(f"[{phase}] stopping: no improvement for {self.n_iter_no_change} epochs.")
                 break
         if best_params is not None:
-            for p, b in zip(params, best_params):
+            for p, b in zip(all_params, best_params):
                 p[...] = b
         return epochs
 
@@ -432,6 +506,11 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
             parameter is invalid.
         """
         t_start = time.perf_counter()
+        if self.penalty is not None and self.constraint is not None:
+            raise ValueError(
+                f"penalty={self.penalty!r} needs constraint=None (got constraint={self.constraint!r}): "
+                "the gates select the features, a projection of the first layer is not combined with them."
+            )
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
         check_classification_targets(y)
         self.classes_, y_idx = np.unique(y, return_inverse=True)
@@ -531,12 +610,22 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
         return (np.count_nonzero(a1 == 0) + np.count_nonzero(a3 == 0)) / (a1.size + a3.size)
 
     def _train(self, params, X, Y, Xv, Yv, rng, project, inner, radii):
-        # Phase 1: projected training.
+        gates = None
+        if self.penalty == "differentiable":
+            gates = DifferentiableGates(X.shape[1], alpha=self.alpha, p=0.5, dtype=X.dtype)
+        # Phase 1: projected (or gated) training.
         self.n_iter_select_ = self._run_phase(
-            params, X, Y, Xv, Yv, rng, self.max_epochs, project, None, "select", radii
+            params, X, Y, Xv, Yv, rng, self.max_epochs, project, None, "select", radii, gates
         )
         W1 = params[0]
-        norms = _row_norms(W1, inner)
+        self.gates_ = None
+        if gates is not None:
+            a = gates.forward()
+            self.gates_ = a
+            W1 *= (X.shape[1] * a).astype(W1.dtype, copy=False)[:, None]  # fold the gates into W1
+            norms = a
+        else:
+            norms = _row_norms(W1, inner)
         support = norms > 0
         if self.max_features is not None and support.sum() > self.max_features:
             keep = np.argsort(-norms, kind="stable")[: self.max_features]

@@ -28,6 +28,9 @@ import numpy as np
 __all__ = ["main"]
 
 EXIT_OK = 0
+# The command's default radius (the estimator's default, 0.1, keeps about 1.4% of the PBMC
+# genes, 10 of 765; 0.25 keeps 61 +/- 6 of them in 5-fold CV, within the <= 10% of the issue).
+DEFAULT_RADIUS = 0.25
 EXIT_USAGE = 2
 
 _MISSING = {"", "na", "nan", "n/a", "null", "none", "?", "-"}
@@ -460,7 +463,7 @@ def run_selection(dataset, args, progress):
         )
         if k == 0:
             progress.log(
-                f"fold {fold}/{args.cv}: no feature selected; raise --radius or set --max-features"
+                f"fold {fold}/{args.cv}: no feature selected; raise --radius"
             )
 
         # 2. the baseline: L1-logistic SelectFromModel keeping the same number of features
@@ -726,7 +729,9 @@ def build_parser():
     p.add_argument("--drop", type=_columns, default=[], metavar="COL[,COL...]", help="columns of a .csv/.tsv to ignore (sample ids...)")
     p.add_argument("--cv", type=_positive_int, default=5, help="number of stratified folds (default 5)")
     p.add_argument("--constraint", choices=["l1inf", "l11", "l12", "none"], help="ball constraint on the first layer (default: the estimator's)")
-    p.add_argument("--radius", type=_positive_float, help="radius of the ball (default: the estimator's)")
+    p.add_argument("--radius", type=_positive_float, default=DEFAULT_RADIUS,
+                   help=f"radius of the ball on the standardised features (default {DEFAULT_RADIUS}: "
+                   "about 8%% of the PBMC genes; smaller keeps fewer)")
     p.add_argument("--max-features", type=_positive_int, help="keep at most this many features (default: the estimator's)")
     p.add_argument("--epochs", type=_positive_int, help="training epochs per phase (default: the estimator's)")
     p.add_argument("--hidden", type=_positive_int, help="hidden layer size (default: the estimator's)")

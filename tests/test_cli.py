@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pytest
 
-from skproj.cli import main
+from skproj.cli import DEFAULT_RADIUS, main
 from skproj.datasets import load_pbmc68k, make_sparse_classification
 
 # Few epochs, 2 folds: the end-to-end runs test the plumbing, not the accuracy.
@@ -90,6 +90,7 @@ def test_select_embedded_data(capsys, tmp_path):
     check_report(report, 700, 765, 2, pbmc.feature_names)
     assert report["estimator"]["params"]["max_epochs"] == 2
     assert report["estimator"]["params"]["max_features"] == 30
+    assert report["estimator"]["params"]["radius"] == DEFAULT_RADIUS
     assert max(report["methods"]["autoencoder+logreg"]["n_selected"]["folds"]) <= 30
     assert report["data"]["classes"] == sorted(pbmc.target_names.tolist())
     # the printed summary
