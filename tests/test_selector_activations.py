@@ -241,3 +241,21 @@ def test_soft_threshold_accepts_low_sparsity():
     X, y = _data(n=60, d=10, n_classes=2)
     sel = _at_init("clipped_soft_threshold", 0.0, 0, hidden_layer_size=20).fit(X, y)
     assert sel.activation_threshold_ == 0.0
+
+
+def test_clipped_activation_with_differentiable_gates():
+    # The gates start at 1 (uniform), so the edge-of-chaos start is unchanged; the fitted W1
+    # has the gates folded in, and the reported sparsity is that of the fitted network.
+    X, y = _data(n=150, d=30, n_classes=3)
+    sel = SparseAutoencoderSelector(
+        constraint=None,
+        penalty="differentiable",
+        activation="clipped_relu",
+        activation_sparsity=0.7,
+        max_epochs=10,
+        random_state=0,
+    ).fit(X, y)
+    a1, Z, a3 = _hidden(sel, X)
+    assert sel.activation_sparsity_ == (np.count_nonzero(a1 == 0) + np.count_nonzero(a3 == 0)) / (a1.size + a3.size)
+    # predictions come from the same network (logits Z)
+    np.testing.assert_array_equal(sel.predict(X), sel.classes_[np.argmax(Z, axis=1)])
