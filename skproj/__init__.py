@@ -10,6 +10,7 @@ from .projections import (
     project_l12_ball,
     project_simplex,
 )
+from .spred import SpredClassifier, SpredRegressor
 
 __version__ = "0.1.0.dev0"
 
@@ -19,4 +20,6 @@ __all__ = [
     "project_l11_ball",
     "project_l12_ball",
     "project_simplex",
+    "SpredClassifier",
+    "SpredRegressor",
 ]
