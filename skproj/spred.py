@@ -52,7 +52,9 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 __all__ = ["SpredRegressor", "SpredClassifier"]
 
-_PATIENCE = 10  # iterations with an unchanged support that end L-BFGS when polishing follows
+_PATIENCE = 5  # iterations with an unchanged support that end L-BFGS when polishing follows
+_ROUND_ITER = 50  # most L-BFGS iterations per working-set round when polishing follows
+_BLAS_THREADS = None  # BLAS threads for the matrix products inside L-BFGS (None: the default)
 
 
 # --------------------------------------------------------------------------------------------
@@ -476,7 +478,10 @@ def _solve(loss, pen, alpha, d, K, *, solver, max_iter, tol, polish, batch_size,
     converged = stage1_ok
     if polish:
         if isinstance(loss, _SquaredLoss) and pen.gid is None and alpha > 0:
-            W, it, converged = _feature_sign(loss, alpha, W, tol, max_iter)
+            # single-threaded BLAS: the k x k factorisations are small, and a threaded BLAS
+            # is many times slower on them when the machine is loaded
+            with ThreadpoolController().limit(limits=1, user_api="blas"):
+                W, it, converged = _feature_sign(loss, alpha, W, tol, max_iter)
         else:
             W, b, it, converged = _fista(loss, pen, alpha, W, b, L, tol, max_iter)
         n_iter += it
@@ -510,6 +515,7 @@ def _lbfgs_rounds(loss, pen, alpha, K, L, W, b, max_iter, tol, polish, verbose, 
     """
     ctl = ThreadpoolController()
     n_threads = max([p["num_threads"] for p in ctl.select(user_api="blas").info()] or [1])
+    n_threads = _BLAS_THREADS or n_threads
     n_iter = 0
     sig_prev = None
     ok = False
@@ -538,7 +544,7 @@ def _lbfgs_rounds(loss, pen, alpha, K, L, W, b, max_iter, tol, polish, verbose, 
                 state["same"] = 0
             state["sig"] = sig
 
-        budget = max_iter - n_iter
+        budget = min(max_iter - n_iter, _ROUND_ITER) if polish else max_iter - n_iter
         if budget <= 0:
             break
         with ctl.limit(limits=1, user_api="blas"):
