@@ -39,8 +39,8 @@ def objective(X, y, coef, intercept, alpha):
     return 0.5 * (r @ r) / len(y) + alpha * np.abs(coef).sum()
 
 
-def runs(alpha, quick_cd):
-    cd_tols = [1e-4, 1e-6, 1e-8] if quick_cd else [1e-4, 1e-6, 1e-8, 1e-10]
+def runs(alpha, quick_cd, skip_cd=False):
+    cd_tols = [] if skip_cd else [1e-4, 1e-6, 1e-8] if quick_cd else [1e-4, 1e-6, 1e-8, 1e-10]
     for tol in cd_tols:
         yield "Lasso (CD)", f"tol={tol:g}", Lasso(alpha=alpha, tol=tol, max_iter=100_000)
     yield "LassoLars", "default", LassoLars(alpha=alpha, max_iter=100_000)
@@ -55,8 +55,10 @@ def main():
     ap.add_argument("--max-d", type=int, default=100_000, help="largest d to run (default 1e5)")
     ap.add_argument("--alphas", type=float, nargs="+", default=[1e-3, 1e-2])
     ap.add_argument("--no-cd-1e-10", action="store_true", help="skip CD at tol=1e-10 (slow)")
+    ap.add_argument("--skip-cd", action="store_true", help="do not run Lasso (CD) at all")
+    ap.add_argument("--ds", type=int, nargs="+", default=[1_000, 10_000, 100_000], help="values of d")
     args = ap.parse_args()
-    ds = [d for d in (1_000, 10_000, 100_000) if d <= (1_000 if args.quick else args.max_d)]
+    ds = [d for d in args.ds if d <= (1_000 if args.quick else args.max_d)]
     n = 1000
     print(f"{'d':>7} {'alpha':>7} {'solver':>15} {'time to 1e-6 (s)':>17} {'rel gap':>9} "
           f"{'support = best':>14} {'nnz':>6}")
@@ -64,7 +66,7 @@ def main():
         X, y = make_problem(n, d)
         for alpha in args.alphas:
             results = []
-            for name, setting, est in runs(alpha, args.no_cd_1e_10):
+            for name, setting, est in runs(alpha, args.no_cd_1e_10, args.skip_cd):
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", ConvergenceWarning)
                     t0 = time.perf_counter()
