@@ -420,7 +420,7 @@ def _fista(loss, pen, alpha, W, b, L, tol, max_iter):
     """FISTA with backtracking and adaptive restart on loss + alpha * pen (b unpenalised)."""
     F_cur, G, gb = _objective(loss, pen, alpha, W, b)
     Y, yb = W.copy(), b.copy()
-    t = 1.0
+    t, restarted = 1.0, False
     for it in range(1, max_iter + 1):
         f_y, G_y, gb_y = loss.value_grad(Y, yb)
         while True:
@@ -433,11 +433,13 @@ def _fista(loss, pen, alpha, W, b, L, tol, max_iter):
             L *= 2.0
         F_new = f_new + alpha * pen.value(W_new)
         t_new = 0.5 * (1 + np.sqrt(1 + 4 * t * t))
-        if F_new > F_cur:  # adaptive restart (function scheme)
-            t_new = 1.0
+        if F_new > F_cur and not restarted:  # adaptive restart (function scheme)
             Y, yb = W.copy(), b.copy()
-            t = t_new
+            t, restarted = 1.0, True
             continue
+        # after a restart Y = W and the step is a plain proximal-gradient step, which descends
+        # up to rounding: accept it so that rounding near the optimum cannot stall the loop
+        restarted = False
         beta = (t - 1) / t_new
         Y, yb = W_new + beta * (W_new - W), b_new + beta * (b_new - b)
         W, b, F_cur, t = W_new, b_new, F_new, t_new
