@@ -50,6 +50,8 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
+from .prox import prox_group_l2, prox_l1
+
 __all__ = ["SpredRegressor", "SpredClassifier"]
 
 _PATIENCE = 5  # iterations with an unchanged support that end L-BFGS when polishing follows
@@ -199,8 +201,15 @@ class _Penalty:
         self.gid = gid
         self.n_groups = n_groups
         if gid is not None:
-            sizes = np.bincount(gid, minlength=n_groups).astype(np.float64)
-            self.omega = np.sqrt(sizes)
+            sizes = np.bincount(gid, minlength=n_groups)
+            self.omega = np.sqrt(sizes.astype(np.float64))
+            # position of each feature inside its group: groups become the rows of a
+            # zero-padded (n_groups, max size) array for the public group prox
+            order = np.argsort(gid, kind="stable")
+            starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+            self.pos = np.empty_like(gid)
+            self.pos[order] = np.arange(gid.size) - starts[gid[order]]
+            self.max_size = int(sizes.max(initial=1))
 
     def group_norms(self, W):
         sq = np.zeros((self.n_groups, W.shape[1]))
@@ -215,12 +224,15 @@ class _Penalty:
     def prox(self, Z, t):
         """prox of ``t * pen`` (soft / group soft threshold)."""
         if self.gid is None:
-            return np.sign(Z) * np.maximum(np.abs(Z) - t, 0.0)
-        nrm = self.group_norms(Z)
-        thr = t * self.omega[:, None]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            scale = np.where(nrm > thr, 1.0 - thr / np.where(nrm > 0, nrm, 1.0), 0.0)
-        return Z * scale[self.gid]
+            return prox_l1(Z, t)
+        # prox of t * omega_g ||.||_2 at z is omega_g * prox_{t ||.||_2}(z / omega_g): one call
+        # of the public group soft thresholding on the zero-padded groups (rows (g, k))
+        K = Z.shape[1]
+        padded = np.zeros((self.n_groups, K, self.max_size))
+        padded[self.gid, :, self.pos] = Z / self.omega[self.gid][:, None]
+        out = prox_group_l2(padded.reshape(self.n_groups * K, self.max_size), t, axis=1)
+        out = out.reshape(self.n_groups, K, self.max_size)
+        return out[self.gid, :, self.pos] * self.omega[self.gid][:, None]
 
     def kkt(self, W, G, alpha):
         """Largest violation of the optimality conditions, relative to ``alpha`` (x omega_g)."""
