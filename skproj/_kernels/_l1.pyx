@@ -11,6 +11,51 @@ from libc.math cimport copysign, fabs, sqrt
 from skproj._kernels._simplex cimport l2_norm, simplex_threshold
 
 
+cdef inline Py_ssize_t _abs_filter(const floating* x, Py_ssize_t n, double t, double* dst,
+                                    double* total_out, double* sum_out) noexcept nogil:
+    """dst <- the |x_i| > t (in order); returns their count, their sum and sum |x_i|.
+
+    Branch-free (every |x_i| is written, the write position advances past the kept ones) and
+    with four partial sums, so the floating-point add latency does not serialise the loop.
+    """
+    cdef Py_ssize_t i = 0, nc = 0
+    cdef double a0, a1, a2, a3
+    cdef double t0 = 0.0, t1 = 0.0, t2 = 0.0, t3 = 0.0
+    cdef double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
+    while i + 4 <= n:
+        a0 = fabs(<double> x[i])
+        a1 = fabs(<double> x[i + 1])
+        a2 = fabs(<double> x[i + 2])
+        a3 = fabs(<double> x[i + 3])
+        t0 += a0
+        t1 += a1
+        t2 += a2
+        t3 += a3
+        s0 += a0 if a0 > t else 0.0
+        s1 += a1 if a1 > t else 0.0
+        s2 += a2 if a2 > t else 0.0
+        s3 += a3 if a3 > t else 0.0
+        dst[nc] = a0
+        nc += a0 > t
+        dst[nc] = a1
+        nc += a1 > t
+        dst[nc] = a2
+        nc += a2 > t
+        dst[nc] = a3
+        nc += a3 > t
+        i += 4
+    while i < n:
+        a0 = fabs(<double> x[i])
+        t0 += a0
+        s0 += a0 if a0 > t else 0.0
+        dst[nc] = a0
+        nc += a0 > t
+        i += 1
+    total_out[0] = (t0 + t1) + (t2 + t3)
+    sum_out[0] = (s0 + s1) + (s2 + s3)
+    return nc
+
+
 cdef int l1_threshold(const floating* x, Py_ssize_t n, double radius, double* tau_out,
                       double* total_out) noexcept nogil:
     """Threshold tau of the l1-ball projection of x (radius > 0), and total = ||x||_1.
@@ -32,7 +77,6 @@ cdef int l1_threshold(const floating* x, Py_ssize_t n, double radius, double* ta
     cdef double a, t_lo, s, total, t
     cdef double* buf
     cdef int status
-    cdef bint keep
     if n < 4096:
         total = 0.0
         for i in range(n):
@@ -63,17 +107,7 @@ cdef int l1_threshold(const floating* x, Py_ssize_t n, double radius, double* ta
     if t_lo < 0.0:
         t_lo = 0.0
     # 2. one pass: the norm and the candidates
-    total = 0.0
-    nc = 0
-    s = 0.0
-    # branch-free compaction: always write, advance only past a candidate
-    for i in range(n):
-        a = fabs(<double> x[i])
-        total += a
-        buf[nc] = a
-        keep = a > t_lo
-        nc += keep
-        s += a if keep else 0.0
+    nc = _abs_filter(x, n, t_lo, buf, &total, &s)
     total_out[0] = total
     if total <= radius:
         free(buf)
@@ -86,14 +120,8 @@ cdef int l1_threshold(const floating* x, Py_ssize_t n, double radius, double* ta
     # 3. Newton (Michelot) sweeps from the lower bound t_lo, then Condat on the survivors
     t = (s - radius) / nc
     for it in range(16):
-        j = 0
-        s = 0.0
-        for i in range(nc):
-            a = buf[i]
-            buf[j] = a
-            keep = a > t
-            j += keep
-            s += a if keep else 0.0
+        # in place: the write position never passes the read position
+        j = _abs_filter(buf, nc, t, buf, &total, &s)
         if j == nc:
             # converged: every candidate is above t = (sum of candidates - radius) / count
             free(buf)
