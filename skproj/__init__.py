@@ -19,6 +19,7 @@ from .prox import (
     weighted_prox_group_l2,
     weighted_prox_group_mcp,
 )
+from ._selector import SparseAutoencoderSelector
 
 __version__ = "0.1.0.dev0"
 
@@ -35,4 +36,5 @@ __all__ = [
     "prox_l1inf",
     "weighted_prox_group_l2",
     "weighted_prox_group_mcp",
+    "SparseAutoencoderSelector",
 ]

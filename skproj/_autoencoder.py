@@ -1,0 +1,192 @@
+"""A small supervised autoencoder in numpy (forward and backward), used by the selector.
+
+Architecture (Perez, Condat, Barlaud, "Near-linear time projection onto the l1,infty ball;
+application to sparse autoencoders", arXiv 2307.09836, Section 5; and the authors' public
+description of their supervised autoencoder)::
+
+    encoder:  X (n, d) -> Linear(d, h) -> act -> Linear(h, k) = Z   (k = n_classes, Z = logits)
+    decoder:  Z (n, k) -> Linear(k, h) -> act -> Linear(h, d) = Xhat
+
+    loss = mean_i CE(softmax(Z_i), y_i) + reconstruction_weight * R(Xhat, X)
+
+where ``R`` is the mean over all ``n * d`` entries of the smooth L1 loss (Huber with
+``beta = 1``: ``0.5 r**2`` if ``|r| < 1`` else ``|r| - 0.5``) or of the squared error ``r**2``.
+
+Parameters are a list of 8 arrays ``[W1, b1, W2, b2, W3, b3, W4, b4]`` with ``W1`` of shape
+``(d, h)`` (rows = input features), in the dtype of ``X`` (float32 or float64). The forward
+pass and its backward pass are written once, in :func:`loss_and_grad`.
+
+Activations live in a small registry, :data:`ACTIVATIONS`, mapping a name to
+``(forward, derivative)`` where ``forward(z)`` returns ``phi(z)`` and ``derivative(z, a)``
+returns ``phi'(z)`` given the pre-activation ``z`` and ``a = phi(z)``. Use
+:func:`register_activation` to add one.
+"""
+
+import numpy as np
+
+__all__ = [
+    "ACTIVATIONS",
+    "register_activation",
+    "init_params",
+    "forward",
+    "loss_and_grad",
+]
+
+
+def _relu(z):
+    return np.maximum(z, 0)
+
+
+def _relu_deriv(z, a):
+    return (z > 0).astype(z.dtype)
+
+
+def _silu(z):
+    # z * sigmoid(z); scipy.special.expit is stable for large |z| and keeps float32.
+    from scipy.special import expit
+
+    return z * expit(z)
+
+
+def _silu_deriv(z, a):
+    from scipy.special import expit
+
+    s = expit(z)
+    return s * (1 + z * (1 - s))
+
+
+def _tanh(z):
+    return np.tanh(z)
+
+
+def _tanh_deriv(z, a):
+    return 1 - a * a
+
+
+#: name -> (forward(z), derivative(z, a)). Extend with :func:`register_activation`.
+ACTIVATIONS = {
+    "relu": (_relu, _relu_deriv),
+    "silu": (_silu, _silu_deriv),
+    "tanh": (_tanh, _tanh_deriv),
+}
+
+#: The set of registered names (the same object is used by the estimators' parameter
+#: validation, so registered names become valid values of ``activation``).
+ACTIVATION_NAMES = set(ACTIVATIONS)
+
+
+def register_activation(name, forward, derivative):
+    """Add an activation to the registry.
+
+    Parameters
+    ----------
+    name : str
+        Name used as the ``activation`` parameter of the estimators.
+    forward : callable
+        ``forward(z) -> a``, elementwise, preserving shape and dtype.
+    derivative : callable
+        ``derivative(z, a) -> phi'(z)`` given the pre-activation ``z`` and ``a = forward(z)``.
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a str, got {type(name).__name__}.")
+    if not (callable(forward) and callable(derivative)):
+        raise TypeError("forward and derivative must be callables.")
+    ACTIVATIONS[name] = (forward, derivative)
+    ACTIVATION_NAMES.add(name)
+
+
+def init_params(n_features, n_hidden, n_classes, dtype, rng):
+    """Glorot-uniform weights and zero biases (Glorot and Bengio, AISTATS 2010, eq. 16).
+
+    Each weight of a Linear(fan_in, fan_out) layer is drawn from
+    ``U(-s, s)`` with ``s = sqrt(6 / (fan_in + fan_out))``.
+
+    Returns
+    -------
+    list of 8 ndarrays of dtype ``dtype``: ``[W1, b1, W2, b2, W3, b3, W4, b4]``.
+    """
+    shapes = [(n_features, n_hidden), (n_hidden, n_classes), (n_classes, n_hidden), (n_hidden, n_features)]
+    params = []
+    for fan_in, fan_out in shapes:
+        s = np.sqrt(6.0 / (fan_in + fan_out))
+        params.append(rng.uniform(-s, s, size=(fan_in, fan_out)).astype(dtype))
+        params.append(np.zeros(fan_out, dtype=dtype))
+    return params
+
+
+def forward(X, params, act):
+    """Encoder forward pass only: the class logits, shape ``(n, n_classes)``."""
+    W1, b1, W2, b2 = params[:4]
+    phi, _ = ACTIVATIONS[act]
+    return phi(X @ W1 + b1) @ W2 + b2
+
+
+def _log_softmax(Z):
+    Zs = Z - Z.max(axis=1, keepdims=True)
+    return Zs - np.log(np.exp(Zs).sum(axis=1, keepdims=True))
+
+
+def loss_and_grad(X, Y, params, act, reconstruction_weight, reconstruction_loss, need_grad=True):
+    """Loss of the supervised autoencoder and its gradient with respect to ``params``.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d), float32 or float64
+    Y : ndarray of shape (n, k)
+        One-hot class indicators, dtype of ``X``.
+    params : list of 8 ndarrays
+    act : str
+        Key of :data:`ACTIVATIONS`.
+    reconstruction_weight : float >= 0
+    reconstruction_loss : {"smooth_l1", "squared"}
+    need_grad : bool, default=True
+
+    Returns
+    -------
+    loss : float
+        ``cross_entropy + reconstruction_weight * reconstruction``.
+    grads : list of 8 ndarrays (only when ``need_grad``)
+    parts : tuple (cross_entropy, reconstruction)
+    """
+    W1, b1, W2, b2, W3, b3, W4, b4 = params
+    phi, dphi = ACTIVATIONS[act]
+    n, d = X.shape
+    dtype = X.dtype
+    # ---- forward
+    z1 = X @ W1 + b1
+    a1 = phi(z1)
+    Z = a1 @ W2 + b2
+    z3 = Z @ W3 + b3
+    a3 = phi(z3)
+    Xhat = a3 @ W4 + b4
+    logp = _log_softmax(Z)
+    ce = -float(np.sum(logp * Y)) / n
+    R = Xhat - X
+    if reconstruction_loss == "smooth_l1":
+        absR = np.abs(R)
+        rec = float(np.sum(np.where(absR < 1, 0.5 * R * R, absR - 0.5))) / (n * d)
+    else:
+        rec = float(np.sum(R * R)) / (n * d)
+    loss = ce + reconstruction_weight * rec
+    if not need_grad:
+        return loss, None, (ce, rec)
+    # ---- backward
+    if reconstruction_loss == "smooth_l1":
+        dXhat = np.clip(R, -1, 1)
+    else:
+        dXhat = 2 * R
+    dXhat *= dtype.type(reconstruction_weight / (n * d))
+    gW4 = a3.T @ dXhat
+    gb4 = dXhat.sum(axis=0)
+    dz3 = (dXhat @ W4.T) * dphi(z3, a3)
+    gW3 = Z.T @ dz3
+    gb3 = dz3.sum(axis=0)
+    dZ = (np.exp(logp) - Y) / dtype.type(n) + dz3 @ W3.T
+    gW2 = a1.T @ dZ
+    gb2 = dZ.sum(axis=0)
+    dz1 = (dZ @ W2.T) * dphi(z1, a1)
+    gW1 = X.T @ dz1
+    gb1 = dz1.sum(axis=0)
+    grads = [gW1, gb1, gW2, gb2, gW3, gb3, gW4, gb4]
+    grads = [g.astype(dtype, copy=False) for g in grads]
+    return loss, grads, (ce, rec)

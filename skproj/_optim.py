@@ -1,0 +1,106 @@
+"""First-order optimisers working in place on lists of numpy arrays.
+
+The estimators of skproj train small numpy models; their parameters are a list of arrays
+and their gradients a list of arrays of the same shapes and dtypes. An optimiser updates
+the parameters in place. Subclasses add a proximal or projection step by overriding
+:meth:`Adam.post_step`, which runs after every update (e.g. a proximal Adam that applies a
+weighted prox to some parameters).
+"""
+
+import numpy as np
+
+__all__ = ["Adam"]
+
+
+class Adam:
+    """Adam with bias correction (Kingma and Ba, ICLR 2015, Algorithm 1).
+
+    For each parameter ``p`` with gradient ``g`` at step ``t`` (starting at 1)::
+
+        m <- beta1 * m + (1 - beta1) * g
+        v <- beta2 * v + (1 - beta2) * g**2
+        p <- p - lr * (m / (1 - beta1**t)) / (sqrt(v / (1 - beta2**t)) + eps)
+
+    then :meth:`post_step` is called with the updated parameters.
+
+    Parameters
+    ----------
+    lr : float > 0, default=1e-3
+        Step size.
+    betas : tuple of two floats in [0, 1), default=(0.9, 0.999)
+        Decay rates of the first and second moment estimates.
+    eps : float > 0, default=1e-8
+        Added to the denominator for numerical stability.
+
+    Attributes
+    ----------
+    t : int
+        Number of steps taken.
+    m, v : list of ndarray or None
+        First and second moment estimates, one per parameter (allocated on the first step,
+        with the parameters' shapes and dtypes).
+    """
+
+    def __init__(self, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
+        if not lr > 0:
+            raise ValueError(f"lr must be > 0, got {lr}.")
+        b1, b2 = betas
+        if not (0 <= b1 < 1 and 0 <= b2 < 1):
+            raise ValueError(f"betas must lie in [0, 1), got {betas}.")
+        if not eps > 0:
+            raise ValueError(f"eps must be > 0, got {eps}.")
+        self.lr = float(lr)
+        self.betas = (float(b1), float(b2))
+        self.eps = float(eps)
+        self.reset()
+
+    def reset(self):
+        """Forget the moment estimates and the step count."""
+        self.t = 0
+        self.m = None
+        self.v = None
+
+    def _init_state(self, params):
+        self.m = [np.zeros_like(p) for p in params]
+        self.v = [np.zeros_like(p) for p in params]
+
+    def step(self, params, grads):
+        """Update ``params`` in place from ``grads``, then call :meth:`post_step`.
+
+        Parameters
+        ----------
+        params : list of ndarray
+            Parameters, modified in place.
+        grads : list of ndarray
+            Gradients, same shapes as ``params``. ``None`` entries are skipped (frozen
+            parameters).
+        """
+        if self.m is None:
+            self._init_state(params)
+        if len(grads) != len(params):
+            raise ValueError(f"got {len(grads)} gradients for {len(params)} parameters.")
+        self.t += 1
+        b1, b2 = self.betas
+        c1 = 1.0 - b1**self.t
+        c2 = 1.0 - b2**self.t
+        step = self.lr / c1
+        sqrt_c2 = np.sqrt(c2)
+        for p, g, m, v in zip(params, grads, self.m, self.v):
+            if g is None:
+                continue
+            m *= b1
+            m += (1.0 - b1) * g
+            v *= b2
+            v += (1.0 - b2) * (g * g)
+            # p -= lr * m_hat / (sqrt(v_hat) + eps), written with the corrections folded in.
+            denom = np.sqrt(v)
+            denom /= sqrt_c2
+            denom += self.eps
+            p -= (step * m / denom).astype(p.dtype, copy=False)
+        self.post_step(params)
+
+    def post_step(self, params):
+        """Hook called after every update with the updated parameters (does nothing here).
+
+        Subclasses override it to apply a projection or a proximal operator in place.
+        """

@@ -1,0 +1,455 @@
+"""Feature selection with a supervised autoencoder whose first layer is projected onto a norm ball.
+
+Implements the method of Perez, Condat and Barlaud, "Near-linear time projection onto the
+l1,infty ball; application to sparse autoencoders" (arXiv 2307.09836): a supervised
+autoencoder (the latent code is the class logits) trained with Adam, the first-layer weight
+matrix ``W1`` (one row per input feature) projected onto an l1,inf (or l1,1 / l1,2) ball after
+every optimiser step, so that whole rows (features) become exactly zero; then "double
+descent": the surviving features are frozen as the support and the network is retrained
+with the other rows held at zero.
+"""
+
+import time
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.feature_selection import SelectorMixin
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from . import projections
+from ._autoencoder import ACTIVATION_NAMES, forward, init_params, loss_and_grad
+from ._optim import Adam
+
+__all__ = ["SparseAutoencoderSelector"]
+
+# constraint -> (name of the public projection function in skproj.projections, inner norm)
+_CONSTRAINTS = {
+    "l1inf": ("project_l1inf_ball", "inf"),
+    "l12": ("project_l12_ball", "l2"),
+    "l11": ("project_l11_ball", "l1"),
+}
+
+
+def _projector(constraint):
+    """Return ``f(W, radius) -> projected W`` calling one public projection function."""
+    fname, _ = _CONSTRAINTS[constraint]
+    func = getattr(projections, fname, None)
+    if func is None:  # pragma: no cover - only while a projection is not yet available
+        raise NotImplementedError(f"constraint={constraint!r} needs skproj.projections.{fname}.")
+    if constraint == "l11":
+        return lambda W, radius, out: func(W, radius, out=out)
+    return lambda W, radius, out: func(W, radius, axis=1, out=out)
+
+
+def _row_norms(W, inner):
+    A = np.abs(W)
+    if inner == "inf":
+        return A.max(axis=1) if W.shape[1] else np.zeros(W.shape[0], W.dtype)
+    if inner == "l1":
+        return A.sum(axis=1)
+    return np.sqrt((A * A).sum(axis=1))
+
+
+class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
+    """Supervised autoencoder classifier that selects features by projecting its first layer.
+
+    The network (numpy, float32 or float64 following ``X``) is::
+
+        encoder  Linear(n_features, hidden_layer_size) -> activation -> Linear(hidden, n_classes)
+        decoder  Linear(n_classes, hidden_layer_size) -> activation -> Linear(hidden, n_features)
+
+    The latent code is the vector of class logits. The loss is the mean cross-entropy of the
+    logits plus ``reconstruction_weight`` times the mean reconstruction loss over all entries.
+    It is minimised with Adam on minibatches. After every Adam step the first-layer weight
+    ``W1`` of shape ``(n_features, hidden_layer_size)`` is replaced by its Euclidean projection
+    onto the ball ``{W : ||W||_{constraint} <= radius}`` whose groups are the rows (input
+    features), by one call of the public function of :mod:`skproj.projections`. Rows that
+    become exactly zero are discarded features.
+
+    With ``retrain=True`` ("double descent"), the features whose row is non-zero at the end of
+    this first phase (at most ``max_features`` of them, the largest rows) form the support; the
+    other rows are set to zero and the network is trained again, from the weights of the first
+    phase with a fresh optimiser state, with the gradient of the discarded rows masked and no
+    projection. The support never grows in this second phase.
+
+    Parameters
+    ----------
+    constraint : {"l1inf", "l12", "l11"} or None, default="l1inf"
+        Ball onto which ``W1`` is projected after every step, groups = rows (input features):
+        ``"l1inf"``: ``sum_i max_j |W1_ij| <= radius``
+        (:func:`skproj.projections.project_l1inf_ball`); ``"l12"``:
+        ``sum_i ||W1_i,:||_2 <= radius`` (:func:`skproj.project_l12_ball`); ``"l11"``:
+        ``sum_ij |W1_ij| <= radius`` (:func:`skproj.project_l11_ball`, which zeroes single
+        weights and whole rows only as a side effect). ``None``: no projection (then only
+        ``max_features`` selects).
+    radius : float > 0, default=1.0
+        Radius of the ball, an absolute value of the norm of ``W1`` (not relative to its
+        initial norm). ``W1`` multiplies the features, so the radius is in units of
+        ``1 / (feature scale)``: standardise the features (e.g. with
+        :class:`~sklearn.preprocessing.StandardScaler` in a Pipeline) so that one radius
+        means the same thing on every data set. Smaller radius, fewer features: for the
+        l1,inf ball, ``radius`` bounds the sum over features of the largest absolute weight
+        leaving each feature, so roughly ``radius / typical_weight`` features survive. Tune
+        it on a log grid (e.g. ``[0.3, 1, 3, 10]``) with GridSearchCV.
+    max_features : int >= 1 or None, default=None
+        If given, keep at most this many features: those with the largest row norms of ``W1``
+        (the norm of the constraint: l_inf for ``"l1inf"``, l2 for ``"l12"`` and ``None``, l1
+        for ``"l11"``) among the non-zero rows after the first phase.
+    hidden_layer_size : int >= 1, default=64
+        Width ``h`` of the hidden layers of the encoder and decoder.
+    activation : str, default="relu"
+        ``"relu"``, ``"silu"`` or ``"tanh"``, or any name added with
+        :func:`skproj._autoencoder.register_activation`.
+    reconstruction_weight : float >= 0, default=1.0
+        Weight of the reconstruction term in the loss.
+    reconstruction_loss : {"smooth_l1", "squared"}, default="smooth_l1"
+        Mean over all entries of the smooth L1 (Huber, beta=1) or squared error.
+    batch_size : int >= 1, default=32
+        Minibatch size (clipped to the number of training samples).
+    learning_rate : float > 0, default=1e-3
+        Adam step size.
+    max_epochs : int >= 1, default=60
+        Maximum number of passes over the training data in the first phase.
+    retrain : bool, default=True
+        Run the second phase ("double descent") on the selected support.
+    retrain_epochs : int >= 1 or None, default=None
+        Maximum number of epochs of the second phase; ``None`` means ``max_epochs``.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training data (stratified) and stop each phase
+        when the validation loss has not improved by ``tol`` for ``n_iter_no_change`` epochs;
+        the parameters of the best validation epoch are restored. Otherwise each phase stops
+        when the training loss has not improved by ``tol`` for ``n_iter_no_change`` epochs.
+    validation_fraction : float in (0, 1), default=0.1
+        Share of the training data held out when ``early_stopping=True``.
+    n_iter_no_change : int >= 1, default=10
+        Patience, in epochs, of the stopping rules.
+    tol : float >= 0, default=1e-4
+        Minimal improvement of the monitored loss.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the initialisation, the minibatch order and the validation split.
+    verbose : int, default=0
+        If > 0, print the loss of every epoch.
+
+    Attributes
+    ----------
+    support_ : ndarray of shape (n_features_in_,), dtype bool
+        Selected features (non-zero rows of ``W1``).
+    feature_importances_ : ndarray of shape (n_features_in_,)
+        Row norms of the final ``W1`` (norm as for ``max_features``); zero off the support.
+    coefs_ : list of 4 ndarrays
+        Weights ``[W1, W2, W3, W4]``; ``W1`` has shape ``(n_features_in_, hidden_layer_size)``.
+    intercepts_ : list of 4 ndarrays
+        Biases of the four layers.
+    classes_ : ndarray of shape (n_classes,)
+    n_iter_ : int
+        Epochs run in total (both phases).
+    n_iter_select_ : int
+        Epochs run in the first (projected) phase.
+    loss_curve_ : list of float
+        Training loss of every epoch (both phases; the first ``n_iter_select_`` are phase 1).
+    validation_scores_ : list of float or None
+        Validation loss of every epoch when ``early_stopping=True``.
+    fit_time_ : float
+        Wall-clock seconds of ``fit``.
+    projection_time_ : float
+        Seconds spent in the projection of ``W1`` (its share of training time is
+        ``projection_time_ / fit_time_``).
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Only when ``X`` has string column names.
+
+    Notes
+    -----
+    Method: G. Perez, L. Condat, M. Barlaud, "Near-linear time projection onto the
+    l1,infty ball; application to sparse autoencoders", arXiv 2307.09836 (supervised
+    autoencoder, projection of the first layer, double descent). Unlike the authors'
+    experiments, the projection is applied after every optimiser step (projected gradient),
+    and nothing is selected on test data.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_classification
+    >>> from skproj import SparseAutoencoderSelector
+    >>> X, y = make_classification(n_samples=200, n_features=30, n_informative=4,
+    ...                            n_redundant=0, shuffle=False, random_state=0)
+    >>> sel = SparseAutoencoderSelector(radius=1.0, random_state=0).fit(X, y)
+    >>> sel.transform(X).shape[1] == sel.support_.sum()
+    True
+    """
+
+    _parameter_constraints = {
+        "constraint": [StrOptions(set(_CONSTRAINTS)), None],
+        "radius": [Interval(Real, 0, None, closed="neither")],
+        "max_features": [Interval(Integral, 1, None, closed="left"), None],
+        "hidden_layer_size": [Interval(Integral, 1, None, closed="left")],
+        "activation": [StrOptions(ACTIVATION_NAMES)],
+        "reconstruction_weight": [Interval(Real, 0, None, closed="left")],
+        "reconstruction_loss": [StrOptions({"smooth_l1", "squared"})],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "retrain": ["boolean"],
+        "retrain_epochs": [Interval(Integral, 1, None, closed="left"), None],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        constraint="l1inf",
+        radius=1.0,
+        *,
+        max_features=None,
+        hidden_layer_size=64,
+        activation="relu",
+        reconstruction_weight=1.0,
+        reconstruction_loss="smooth_l1",
+        batch_size=32,
+        learning_rate=1e-3,
+        max_epochs=60,
+        retrain=True,
+        retrain_epochs=None,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        random_state=None,
+        verbose=0,
+    ):
+        self.constraint = constraint
+        self.radius = radius
+        self.max_features = max_features
+        self.hidden_layer_size = hidden_layer_size
+        self.activation = activation
+        self.reconstruction_weight = reconstruction_weight
+        self.reconstruction_loss = reconstruction_loss
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.max_epochs = max_epochs
+        self.retrain = retrain
+        self.retrain_epochs = retrain_epochs
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        tags.input_tags.sparse = False
+        return tags
+
+    # ------------------------------------------------------------------ training
+    def _inner_norm(self):
+        if self.constraint is None:
+            return "l2"
+        return _CONSTRAINTS[self.constraint][1]
+
+    def _run_phase(self, params, X, Y, Xv, Yv, rng, n_epochs, project, row_mask, phase):
+        """Minibatch Adam for at most ``n_epochs``; returns the number of epochs run."""
+        opt = Adam(lr=self.learning_rate)
+        n = X.shape[0]
+        bs = min(self.batch_size, n)
+        args = (self.activation, self.reconstruction_weight, self.reconstruction_loss)
+        best = np.inf
+        no_improve = 0
+        best_params = None
+        epochs = 0
+        for epoch in range(n_epochs):
+            perm = rng.permutation(n)
+            total = 0.0
+            for start in range(0, n, bs):
+                idx = perm[start : start + bs]
+                loss, grads, _ = loss_and_grad(X[idx], Y[idx], params, *args)
+                total += loss * len(idx)
+                if row_mask is not None:
+                    grads[0][~row_mask] = 0
+                opt.step(params, grads)
+                if project is not None:
+                    t0 = time.perf_counter()
+                    project(params[0], self.radius, params[0])
+                    self.projection_time_ += time.perf_counter() - t0
+            epochs += 1
+            train_loss = total / n
+            self.loss_curve_.append(train_loss)
+            if Xv is not None:
+                monitored = loss_and_grad(Xv, Yv, params, *args, need_grad=False)[0]
+                self.validation_scores_.append(monitored)
+            else:
+                monitored = train_loss
+            if self.verbose:
+                msg = f"[{phase}] epoch {epoch + 1}: loss = {train_loss:.6f}"
+                if Xv is not None:
+                    msg += f", validation loss = {monitored:.6f}"
+                print(msg)
+            if monitored < best - self.tol:
+                no_improve = 0
+            else:
+                no_improve += 1
+            if monitored < best:
+                best = monitored
+                if Xv is not None:
+                    best_params = [p.copy() for p in params]
+            if no_improve >= self.n_iter_no_change:
+                if self.verbose:
+                    print(f"[{phase}] stopping: no improvement for {self.n_iter_no_change} epochs.")
+                break
+        if best_params is not None:
+            for p, b in zip(params, best_params):
+                p[...] = b
+        return epochs
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Train the autoencoder, select the features, and (if ``retrain``) retrain on them.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data, preferably standardised. float32 stays float32; other numeric
+            dtypes become float64. Sparse matrices are not accepted.
+        y : array-like of shape (n_samples,)
+            Class labels (at least two classes).
+
+        Returns
+        -------
+        self : SparseAutoencoderSelector
+
+        Raises
+        ------
+        ValueError
+            If ``X`` contains NaN or inf, ``y`` has a single class or is continuous, or a
+            parameter is invalid.
+        """
+        t_start = time.perf_counter()
+        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
+        check_classification_targets(y)
+        self.classes_, y_idx = np.unique(y, return_inverse=True)
+        n_classes = len(self.classes_)
+        if n_classes < 2:
+            raise ValueError(
+                f"SparseAutoencoderSelector needs samples of at least 2 classes; got 1 class: {self.classes_[0]!r}."
+            )
+        dtype = X.dtype
+        Y = np.eye(n_classes, dtype=dtype)[y_idx]
+        rng = check_random_state(self.random_state)
+        init_seed = rng.randint(np.iinfo(np.int32).max)
+
+        Xv = Yv = None
+        if self.early_stopping:
+            split_seed = rng.randint(np.iinfo(np.int32).max)
+            counts = np.bincount(y_idx)
+            n_val = int(np.ceil(self.validation_fraction * len(y_idx)))
+            feasible = counts.min() >= 2 and min(n_val, len(y_idx) - n_val) >= n_classes
+            stratify = y_idx if feasible else None
+            X, Xv, Y, Yv = train_test_split(
+                X, Y, test_size=self.validation_fraction, stratify=stratify, random_state=split_seed
+            )
+        self.validation_scores_ = [] if self.early_stopping else None
+        self.loss_curve_ = []
+        self.projection_time_ = 0.0
+
+        params = init_params(X.shape[1], self.hidden_layer_size, n_classes, dtype, np.random.RandomState(init_seed))
+        project = None if self.constraint is None else _projector(self.constraint)
+        inner = self._inner_norm()
+        if project is not None:
+            t0 = time.perf_counter()
+            project(params[0], self.radius, params[0])
+            self.projection_time_ += time.perf_counter() - t0
+
+        # Phase 1: projected training.
+        self.n_iter_select_ = self._run_phase(params, X, Y, Xv, Yv, rng, self.max_epochs, project, None, "select")
+        W1 = params[0]
+        norms = _row_norms(W1, inner)
+        support = norms > 0
+        if self.max_features is not None and support.sum() > self.max_features:
+            keep = np.argsort(-norms, kind="stable")[: self.max_features]
+            support = np.zeros_like(support)
+            support[keep] = True
+        W1[~support] = 0
+
+        # Phase 2: double descent on the frozen support.
+        n_retrain = 0
+        if self.retrain and support.any():
+            epochs = self.max_epochs if self.retrain_epochs is None else self.retrain_epochs
+            n_retrain = self._run_phase(params, X, Y, Xv, Yv, rng, epochs, None, support, "retrain")
+            W1[~support] = 0  # exact zeros (masked gradients keep them; this guards rounding)
+
+        self.support_ = support
+        self.feature_importances_ = _row_norms(W1, inner)
+        self.coefs_ = params[0::2]
+        self.intercepts_ = params[1::2]
+        self.n_iter_ = self.n_iter_select_ + n_retrain
+        self.fit_time_ = time.perf_counter() - t_start
+        return self
+
+    # ------------------------------------------------------------------ prediction
+    def _get_support_mask(self):
+        check_is_fitted(self)
+        return self.support_
+
+    def _logits(self, X):
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        params = [a.astype(X.dtype, copy=False) for pair in zip(self.coefs_, self.intercepts_) for a in pair]
+        return forward(X, params, self.activation)
+
+    def decision_function(self, X):
+        """Class logits (the latent code of the autoencoder).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features_in_)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) for two classes (logit of class 1 minus logit of
+        class 0), else (n_samples, n_classes).
+        """
+        Z = self._logits(X)
+        if Z.shape[1] == 2:
+            return Z[:, 1] - Z[:, 0]
+        return Z
+
+    def predict_proba(self, X):
+        """Class probabilities: softmax of the logits.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features_in_)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes), columns ordered as ``classes_``.
+        """
+        Z = self._logits(X)
+        Z = Z - Z.max(axis=1, keepdims=True)
+        P = np.exp(Z)
+        P /= P.sum(axis=1, keepdims=True)
+        return P
+
+    def predict(self, X):
+        """Predicted class labels (argmax of the logits).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features_in_)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        check_is_fitted(self)
+        return self.classes_[np.argmax(self._logits(X), axis=1)]
