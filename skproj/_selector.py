@@ -25,6 +25,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from . import projections
 from ._autoencoder import ACTIVATION_NAMES, forward, init_params, loss_and_grad
 from ._optim import Adam
+from ._proxadam import GroupPenalty, ProxAdam
 
 __all__ = ["SparseAutoencoderSelector"]
 
@@ -97,6 +98,31 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
         l1,inf ball, ``radius`` bounds the sum over features of the largest absolute weight
         leaving each feature, so roughly ``radius / typical_weight`` features survive. Tune
         it on a log grid (e.g. ``[0.3, 1, 3, 10]``) with GridSearchCV.
+    penalty : {"group_lasso", "group_mcp"} or None, default=None
+        Alternative to ``constraint`` (set ``constraint=None`` to use it; setting both raises
+        a ValueError, because "projection after prox" is not the prox of the sum and has no
+        clear objective). The first phase then minimises the loss plus a penalty on the rows
+        (input features) of ``W1`` with :class:`skproj.optim.ProxAdam`: every step is Adam's
+        step followed by the weighted proximal operator of the penalty in Adam's metric
+        ``sqrt(v_hat) + eps`` (Deleu & Bengio, arXiv:2102.03869), which sets rows exactly to
+        zero during training. ``"group_lasso"``: ``alpha * sqrt(h) * sum_i ||W1_i,:||_2``;
+        ``"group_mcp"``: the minimax concave penalty of each row norm with level
+        ``alpha * sqrt(h)`` and concavity ``mcp_gamma`` (less shrinkage of large rows).
+        ``h = hidden_layer_size``. Double descent then works as with a constraint, on the
+        non-zero rows.
+    alpha : float >= 0, default=1e-2
+        Penalty strength per unit of row norm, divided by ``sqrt(hidden_layer_size)``. A row
+        survives roughly when the gradient of the loss with respect to it has an l2 norm above
+        ``alpha * sqrt(hidden_layer_size)``, so ``alpha`` is on the scale of the entries of
+        that gradient (with standardised features, 1e-4 to 1e-2; tune on a log grid).
+        Ignored when ``penalty=None``.
+    mcp_gamma : float > 0, default=20.0
+        MCP concavity ``gamma_0``: the penalty of a row is flat once its norm reaches
+        ``mcp_gamma * alpha * sqrt(h)``, and rows beyond that norm are not shrunk at all. Rows
+        of the Glorot-initialised ``W1`` have norms near ``sqrt(2 h / (n_features + h))``, so a
+        small ``mcp_gamma`` (e.g. 3) leaves every row in the flat region and selects nothing;
+        the default keeps the flat region beyond the initial norms for typical sizes. Only for
+        ``penalty="group_mcp"``.
     max_features : int >= 1 or None, default=None
         If given, keep at most this many features: those with the largest row norms of ``W1``
         (the norm of the constraint: l_inf for ``"l1inf"``, l2 for ``"l12"`` and ``None``, l1
@@ -158,8 +184,8 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
     fit_time_ : float
         Wall-clock seconds of ``fit``.
     projection_time_ : float
-        Seconds spent in the projection of ``W1`` (its share of training time is
-        ``projection_time_ / fit_time_``).
+        Seconds spent in the projection of ``W1``, or in its proximal operator when
+        ``penalty`` is set (its share of training time is ``projection_time_ / fit_time_``).
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Only when ``X`` has string column names.
@@ -186,6 +212,9 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
     _parameter_constraints = {
         "constraint": [StrOptions(set(_CONSTRAINTS)), None],
         "radius": [Interval(Real, 0, None, closed="neither")],
+        "penalty": [StrOptions({"group_lasso", "group_mcp"}), None],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "mcp_gamma": [Interval(Real, 0, None, closed="neither")],
         "max_features": [Interval(Integral, 1, None, closed="left"), None],
         "hidden_layer_size": [Interval(Integral, 1, None, closed="left")],
         "activation": [StrOptions(ACTIVATION_NAMES)],
@@ -209,6 +238,9 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
         constraint="l1inf",
         radius=1.0,
         *,
+        penalty=None,
+        alpha=1e-2,
+        mcp_gamma=20.0,
         max_features=None,
         hidden_layer_size=64,
         activation="relu",
@@ -228,6 +260,9 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
     ):
         self.constraint = constraint
         self.radius = radius
+        self.penalty = penalty
+        self.alpha = alpha
+        self.mcp_gamma = mcp_gamma
         self.max_features = max_features
         self.hidden_layer_size = hidden_layer_size
         self.activation = activation
@@ -257,9 +292,16 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
             return "l2"
         return _CONSTRAINTS[self.constraint][1]
 
+    def _make_optimizer(self, penalised):
+        """Adam, or ProxAdam penalising the rows of W1 (params[0]) when ``penalised``."""
+        if penalised and self.penalty is not None:
+            pen = GroupPenalty(self.penalty, float(self.alpha), gamma=float(self.mcp_gamma), axis=1)
+            return ProxAdam(lr=self.learning_rate, penalties={0: pen})
+        return Adam(lr=self.learning_rate)
+
     def _run_phase(self, params, X, Y, Xv, Yv, rng, n_epochs, project, row_mask, phase):
         """Minibatch Adam for at most ``n_epochs``; returns the number of epochs run."""
-        opt = Adam(lr=self.learning_rate)
+        opt = self._make_optimizer(penalised=row_mask is None)
         n = X.shape[0]
         bs = min(self.batch_size, n)
         args = (self.activation, self.reconstruction_weight, self.reconstruction_loss)
@@ -309,6 +351,7 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
         if best_params is not None:
             for p, b in zip(params, best_params):
                 p[...] = b
+        self.projection_time_ += getattr(opt, "prox_time", 0.0)
         return epochs
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -334,6 +377,11 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
             parameter is invalid.
         """
         t_start = time.perf_counter()
+        if self.penalty is not None and self.constraint is not None:
+            raise ValueError(
+                f"penalty={self.penalty!r} and constraint={self.constraint!r} are alternatives: "
+                "set constraint=None to train with the penalty, or penalty=None to use the ball."
+            )
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
         check_classification_targets(y)
         self.classes_, y_idx = np.unique(y, return_inverse=True)
