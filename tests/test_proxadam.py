@@ -295,9 +295,9 @@ def test_axis0_penalty_is_the_transpose():
 
 @parametrize_with_checks(
     [
-        SparseAutoencoderSelector(constraint=None, penalty="group_lasso", max_epochs=5, hidden_layer_size=8,
+        SparseAutoencoderSelector(constraint=None, penalty="group_lasso",
                                   random_state=0),
-        SparseAutoencoderSelector(constraint=None, penalty="group_mcp", max_epochs=5, hidden_layer_size=8,
+        SparseAutoencoderSelector(constraint=None, penalty="group_mcp",
                                   random_state=0),
     ]
 )
