@@ -107,9 +107,13 @@ def main():
     parser.add_argument("--quick", action="store_true", help="2 folds, 10 epochs, fixed strengths")
     parser.add_argument("--skip-pbmc", action="store_true")
     parser.add_argument("--skip-synthetic", action="store_true")
+    parser.add_argument("--folds", type=int, default=None, help="CV folds (default 4; 2 with --quick)")
+    parser.add_argument("--epochs", type=int, default=None, help="max_epochs (default 40; 10 with --quick)")
     args = parser.parse_args()
-    args.folds = 2 if args.quick else 4
-    args.epochs = 10 if args.quick else 40
+    if args.folds is None:
+        args.folds = 2 if args.quick else 4
+    if args.epochs is None:
+        args.epochs = 10 if args.quick else 40
 
     if not args.skip_synthetic:
         X, y = make_classification(n_samples=1000, n_features=1000, n_informative=64, n_redundant=0,
