@@ -132,6 +132,10 @@ class ProxAdam(Adam):
         the Adam step instead, for comparison (this is *not* a proximal-gradient step in Adam's
         metric; its fixed points are not the stationary points of the penalised loss). Only
         for the group lasso.
+    **adam_kwargs
+        Further keyword arguments of :class:`skproj.optim.Adam`. A parameter with a scalar
+        second moment gets the scalar metric ``d`` (then the weighted prox is the plain one
+        at threshold ``c / d``).
 
     Attributes
     ----------
@@ -154,8 +158,8 @@ class ProxAdam(Adam):
     operators of the group lasso and group MCP, Section 4).
     """
 
-    def __init__(self, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, *, penalties=None, weighted=True):
-        super().__init__(lr=lr, betas=betas, eps=eps)
+    def __init__(self, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, *, penalties=None, weighted=True, **adam_kwargs):
+        super().__init__(lr=lr, betas=betas, eps=eps, **adam_kwargs)
         penalties = {} if penalties is None else dict(penalties)
         for key, pen in penalties.items():
             if not isinstance(pen, GroupPenalty):

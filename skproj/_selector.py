@@ -109,7 +109,8 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
         ``"group_mcp"``: the minimax concave penalty of each row norm with level
         ``alpha * sqrt(h)`` and concavity ``mcp_gamma`` (less shrinkage of large rows).
         ``h = hidden_layer_size``. Double descent then works as with a constraint, on the
-        non-zero rows.
+        non-zero rows (without penalty). The stopping rules monitor the loss without the
+        penalty.
     alpha : float >= 0, default=1e-2
         Penalty strength per unit of row norm, divided by ``sqrt(hidden_layer_size)``. A row
         survives roughly when the gradient of the loss with respect to it has an l2 norm above
