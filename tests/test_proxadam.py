@@ -229,7 +229,7 @@ def test_selector_group_lasso_zeros_appear_during_training(data, monkeypatch):
     W1 = sel.coefs_[0]
     assert 0 < sel.support_.sum() < X.shape[1]
     np.testing.assert_array_equal(sel.support_, W1.any(axis=1))
-    assert zero_rows[-1] == X.shape[1] - sel.support_.sum()  # double descent keeps the support
+    assert zero_rows[-1] == X.shape[1] - sel.support_.sum()  # support = rows non-zero after phase 1
     assert sel.support_[:6].sum() >= 4  # informative features first (shuffle=False)
     assert sel.projection_time_ > 0
     assert sel.score(X, y) > 0.75
