@@ -3,6 +3,24 @@
 The operators live in :mod:`skproj.projections` and :mod:`skproj.prox`; they are re-exported here.
 """
 
+from .activations import (
+    chi1,
+    clipped_relu,
+    clipped_relu_derivative,
+    clipped_soft_threshold,
+    clipped_soft_threshold_derivative,
+    edge_of_chaos,
+    get_activation,
+    init_layer,
+    max_stable_clip,
+    shifted_relu,
+    shifted_relu_derivative,
+    soft_threshold,
+    soft_threshold_derivative,
+    variance_map,
+    variance_map_slope,
+    zero_fraction,
+)
 from .projections import (
     l1inf_norm,
     l12_norm,
@@ -19,6 +37,7 @@ from .prox import (
     weighted_prox_group_l2,
     weighted_prox_group_mcp,
 )
+from .linear_model import ProjectedLinearClassifier, ProjectedLinearModel, ProjectedLinearModelCV, projected_path
 from ._selector import SparseAutoencoderSelector
 
 __version__ = "0.1.0.dev0"
@@ -36,5 +55,25 @@ __all__ = [
     "prox_l1inf",
     "weighted_prox_group_l2",
     "weighted_prox_group_mcp",
+    "chi1",
+    "clipped_relu",
+    "clipped_relu_derivative",
+    "clipped_soft_threshold",
+    "clipped_soft_threshold_derivative",
+    "edge_of_chaos",
+    "get_activation",
+    "init_layer",
+    "max_stable_clip",
+    "shifted_relu",
+    "shifted_relu_derivative",
+    "soft_threshold",
+    "soft_threshold_derivative",
+    "variance_map",
+    "variance_map_slope",
+    "zero_fraction",
     "SparseAutoencoderSelector",
+    "ProjectedLinearModel",
+    "ProjectedLinearClassifier",
+    "ProjectedLinearModelCV",
+    "projected_path",
 ]

@@ -31,6 +31,14 @@ class Adam:
         Decay rates of the first and second moment estimates.
     eps : float > 0, default=1e-8
         Added to the denominator for numerical stability.
+    scalar_second_moment : collection of int, default=()
+        Indices of the parameters whose second moment ``v`` is one scalar, the running mean
+        of ``mean(g**2)`` over the array, instead of one value per entry. Their update is
+        then a momentum gradient step scaled by one number, so it keeps the direction of
+        the (averaged) gradient. This is what a Euclidean projection or prox applied after
+        the step needs: with a per-entry ``v`` the fixed points of "step then project" are
+        not the stationary points of the constrained problem, and every coordinate moves by
+        about ``lr`` whatever the size of its gradient.
 
     Attributes
     ----------
@@ -41,7 +49,7 @@ class Adam:
         with the parameters' shapes and dtypes).
     """
 
-    def __init__(self, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
+    def __init__(self, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, scalar_second_moment=()):
         if not lr > 0:
             raise ValueError(f"lr must be > 0, got {lr}.")
         b1, b2 = betas
@@ -52,6 +60,7 @@ class Adam:
         self.lr = float(lr)
         self.betas = (float(b1), float(b2))
         self.eps = float(eps)
+        self.scalar_second_moment = frozenset(int(i) for i in scalar_second_moment)
         self.reset()
 
     def reset(self):
@@ -62,7 +71,10 @@ class Adam:
 
     def _init_state(self, params):
         self.m = [np.zeros_like(p) for p in params]
-        self.v = [np.zeros_like(p) for p in params]
+        self.v = [
+            np.zeros((), dtype=p.dtype) if i in self.scalar_second_moment else np.zeros_like(p)
+            for i, p in enumerate(params)
+        ]
 
     def step(self, params, grads):
         """Update ``params`` in place from ``grads``, then call :meth:`post_step`.
@@ -91,7 +103,10 @@ class Adam:
             m *= b1
             m += (1.0 - b1) * g
             v *= b2
-            v += (1.0 - b2) * (g * g)
+            if v.ndim == 0 and g.ndim:
+                v += (1.0 - b2) * np.mean(g * g)
+            else:
+                v += (1.0 - b2) * (g * g)
             # p -= lr * m_hat / (sqrt(v_hat) + eps), written with the corrections folded in.
             denom = np.sqrt(v)
             denom /= sqrt_c2

@@ -268,18 +268,24 @@ def project_l1inf_ball(X, radius, axis=1, *, out=None):
     -----
     The optimality conditions are those of Quattoni, Carreras, Collins, Darrell, "An efficient
     projection for l1,inf regularization", ICML 2009 (Section 4), who find ``theta`` by sorting
-    all breakpoints (O(nm log nm)). This implementation follows the exact projection of Perez,
-    Condat, Barlaud, "Near-linear time projection onto the l1,inf ball; application to
-    sparse neural networks", arXiv 2307.09836: groups are visited in decreasing l1 norm and
-    only the groups and entries that can be clipped at the solution are touched, which is
-    near-linear when the result is sparse. ``theta`` is then found by the semismooth Newton
-    iteration of Chu, Yu, Wang, Zhang, Zhao, "Semismooth Newton algorithm for efficient
-    projections onto l1,inf-norm ball", ICML 2020, on the piecewise-linear convex function
-    ``F(theta) = sum_g mu_g(theta)``, started at a point where ``F <= radius`` so that it
-    only touches entries clipped there; it ends exactly on the last linear piece, and
-    ``theta`` and the levels are recomputed from the final clipped sets in double precision.
-    Each group's level is Condat's threshold (Math. Program. 158, 2016, Algorithm 1).
-    The straightforward sort-based method is kept in ``benchmarks/`` for comparison.
+    all breakpoints (O(nm log nm)); Perez, Condat, Barlaud, "Near-linear time projection onto
+    the l1,inf ball; application to sparse neural networks", arXiv 2307.09836, give the exact
+    near-linear algorithm of seed 000 (groups visited in decreasing l1 norm). This
+    implementation shares its principles (groups that cannot survive are never visited
+    beyond one pass; only the entries near each group's final level are ever stored) but
+    finds ``theta`` differently: ``F(theta) = sum_g mu_g(theta)`` is convex, decreasing and
+    piecewise linear, and the semismooth Newton iteration of Chu, Yu, Wang, Zhang, Zhao,
+    "Semismooth Newton algorithm for efficient projections onto l1,inf-norm ball", ICML 2020,
+    ends exactly on its last linear piece. It is started at an upper bound of ``theta``
+    estimated from a column subsample, so that each surviving group is split once into
+    entries surely clipped, candidates (kept) and entries surely kept (dropped), and every
+    later step only touches the candidates; a group whose level leaves its candidate window
+    is split again with a window that is always valid, so the result is exact whatever the
+    quality of the estimate. Each group's level is found with Condat's running lower bound
+    (Math. Program. 158, 2016, Algorithm 1); ``theta`` and the levels are recomputed from
+    the final clipped sets in double precision. All work buffers are heap-allocated
+    (O(n + stored candidates) memory). The straightforward sort-based method is kept in
+    ``benchmarks/`` for comparison.
 
     Examples
     --------

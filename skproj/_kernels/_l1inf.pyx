@@ -15,19 +15,32 @@ theta = (sum_g S_g / k_g - C) / (sum_g 1 / k_g) is exact on the final piece (the
 Newton method of Chu, Yu, Wang, Zhang, Zhao, "Semismooth Newton algorithm for efficient
 projections onto l1,inf-norm ball", ICML 2020).
 
-Strategy. (1) One pass computes every group's maximum and l1 norm. (2) The groups are visited
-in decreasing l1 norm (the order of the seed algorithm of Perez, Condat, Barlaud): a doubling
-search over the number of surviving groups brackets theta between two breakpoints, evaluating
-only the groups that can survive; when the result is dense this search stops early and a
-column subsample of X gives the starting point instead. (3) From a point theta_0 >= theta*
-(F(theta_0) <= C), each surviving group's clipped set at theta_0 is stored once; it contains
-the clipped set at theta* (levels only rise as theta falls), so the Newton iterations that
-follow only touch these stored entries (plus the full rows of groups that revive). (4) theta
-is recomputed from the final clipped sets in double, and the output written in one pass.
-The per-group level is Condat's simplex threshold (Math. Program. 158, 2016, Algorithm 1).
+Strategy (_l1inf_fast). (1) One pass computes every group's maximum and l1 norm. (2) A
+lower bound theta_lb of theta* comes from the levels' lower bounds max(max_g - theta,
+(l1_g - theta) / m) (Newton, O(n) per step); groups with l1 norm <= theta_lb are dead and
+never looked at again. A model of each other group built from a strided column subsample
+(its maximum plus q <= 32 entries, weighted so that the model group dies exactly at its true
+l1 norm) gives an estimate of theta* by Newton on the model, O(n) per step. (3) Groups are then evaluated lazily, only
+while they can survive (l1 norm > theta): a group's first evaluation splits its row once,
+branch-free, into entries above a window (counted as clipped), entries inside it (stored)
+and entries below it (dropped), the window being the model's levels at theta_est * 1.25 and
+theta_est / 1.25; the exact level is found among the stored entries only (Condat's running
+lower bound: any subset V gives (sum_V - theta) / |V| <= the level), and checked against the
+window; a group whose level leaves its window is split again with a window that is always
+valid. (4) theta_0 = 1.05 theta_est is evaluated exactly; if F(theta_0) > C, a per-group
+chord bound (each level is convex in theta and vanishes at the group's l1 norm) gives a
+larger theta_0. From theta_0 >= theta* the tangent (refined by lower bounds of the groups
+dead at theta_0) gives a point <= theta*, and Newton from the left ends exactly on the final
+piece, updating each group incrementally (levels only fall, clipped sets only grow). (5) theta
+is corrected once from the final clipped sums in double, and the output written in one pass.
+Groups whose l1 norm is below the current theta are never split or stored: when the result is
+sparse only the few groups that can survive are touched beyond the first pass (the seed
+algorithm of Perez, Condat, Barlaud reaches this by visiting groups in decreasing l1 norm). All work buffers are malloc'ed and
+freed on every path. _l1inf_simple (Newton from theta = 0 with Condat's algorithm on every
+group at every step) is kept as a reference for the tests and the benchmark.
 """
 from cython cimport floating
-from libc.stdlib cimport malloc, free
+from libc.stdlib cimport malloc, free, realloc
 from libc.math cimport fabs
 from libc.string cimport memcpy
 
@@ -220,25 +233,477 @@ def l1inf_ball_simple(const floating[:, ::1] X, floating[:, ::1] out, double rad
     return theta
 
 
+cdef double _estimate_theta(const floating[:, ::1] X, const double* amax, const double* l1,
+                            double C, Py_ssize_t q, double* samp, double* wg,
+                            Py_ssize_t* kk, double theta_lb) noexcept nogil:
+    """Estimate theta* from a column subsample of every group.
+
+    Group g's mass function T_g(mu) = sum_j max(y_gj - mu, 0) is approximated by its maximum
+    plus w_g times that of q strided entries, w_g = (||y_g||_1 - max_g) / (sample sum), so that
+    a group dies exactly at theta = ||y_g||_1 as in the full problem. The approximate F is
+    solved exactly by Newton from the left (O(n) per step, pointers only move forward).
+    """
+    cdef Py_ssize_t n = X.shape[0], m = X.shape[1], g, i, j, k, it
+    cdef double* z
+    cdef double y, tot, theta, theta_new, A, B, base, w, Pk, den
+    cdef Py_ssize_t* cols = <Py_ssize_t*> (samp + n * q)   # q column indices after the samples
+    for i in range(q):
+        cols[i] = (i * m) // q
+    for g in range(n):
+        z = samp + g * q
+        kk[g] = 0
+        if l1[g] <= theta_lb:
+            # dead at theta* >= theta_lb: a trivial model, never sampled
+            for i in range(q):
+                z[i] = 0.0
+            wg[g] = 0.0
+            continue
+        tot = 0.0
+        for i in range(q):
+            y = fabs(<double> X[g, cols[i]])
+            tot += y
+            j = i
+            while j > 0 and z[j - 1] < y:
+                z[j] = z[j - 1]
+                j -= 1
+            z[j] = y
+        for i in range(1, q):
+            z[i] += z[i - 1]
+        wg[g] = (l1[g] - amax[g]) / tot if tot > 0.0 else 0.0
+    # z holds prefix sums: P_k = z[k - 1]; sample k + 1 = P_{k+1} - P_k.
+    theta = theta_lb
+    for it in range(10000):
+        A = 0.0
+        B = 0.0
+        for g in range(n):
+            if l1[g] <= theta:
+                continue
+            z = samp + g * q
+            k = kk[g]
+            base = amax[g]
+            w = wg[g]
+            Pk = z[k - 1] if k > 0 else 0.0
+            while k < q and base + w * Pk - (1.0 + w * k) * (z[k] - Pk) < theta:
+                Pk = z[k]
+                k += 1
+            kk[g] = k
+            den = 1.0 + w * k
+            A += (base + w * Pk) / den
+            B += 1.0 / den
+        if B == 0.0:
+            break
+        theta_new = (A - C) / B
+        if theta_new <= theta:
+            break
+        theta = theta_new
+    return theta
+
+
+cdef int _store_reserve(double** store, Py_ssize_t* cap, Py_ssize_t need) noexcept nogil:
+    cdef Py_ssize_t newcap
+    cdef double* p
+    if need <= cap[0]:
+        return 0
+    newcap = cap[0] * 2
+    if newcap < need:
+        newcap = need
+    p = <double*> realloc(store[0], newcap * sizeof(double))
+    if p == NULL:
+        return -1
+    store[0] = p
+    cap[0] = newcap
+    return 0
+
+
+cdef inline double _model_level(const double* z, Py_ssize_t q, double base, double w, double l1g,
+                                double theta) noexcept nogil:
+    """Level at theta of the subsample model of one group (see _estimate_theta)."""
+    cdef Py_ssize_t k = 0
+    cdef double Pk = 0.0, mu
+    if theta >= l1g:
+        return 0.0
+    while k < q and base + w * Pk - (1.0 + w * k) * (z[k] - Pk) < theta:
+        Pk = z[k]
+        k += 1
+    mu = (base + w * Pk - theta) / (1.0 + w * k)
+    return mu if mu > 0.0 else 0.0
+
+
+cdef Py_ssize_t _collect_window(const floating* x, Py_ssize_t m, double L, double H, double* seg,
+                                double* sh_out, Py_ssize_t* kh_out) noexcept nogil:
+    """Split |x| in three (branch-free): entries > H (sum, count), entries in (L, H] (copied
+    to seg, their number returned), the rest (dropped). Requires L <= H."""
+    cdef Py_ssize_t j, k = 0, kh = 0, hi, lo, m2 = m - m % 2
+    cdef double y, sh = 0.0, sh1 = 0.0
+    for j in range(0, m2, 2):
+        y = fabs(<double> x[j])
+        hi = y > H
+        lo = y > L
+        seg[k] = y
+        k += lo - hi
+        kh += hi
+        sh += y * hi
+        y = fabs(<double> x[j + 1])
+        hi = y > H
+        lo = y > L
+        seg[k] = y
+        k += lo - hi
+        kh += hi
+        sh1 += y * hi
+    for j in range(m2, m):
+        y = fabs(<double> x[j])
+        hi = y > H
+        lo = y > L
+        seg[k] = y
+        k += lo - hi
+        kh += hi
+        sh += y * hi
+    sh_out[0] = sh + sh1
+    kh_out[0] = kh
+    return k
+
+
+cdef double _window_level(double* seg, Py_ssize_t ln, Py_ssize_t* kc_io, double* sc_io,
+                          Py_ssize_t kh, double sh, double theta, int mode) noexcept nogil:
+    """Exact level at theta of a group whose entries above the window are all clipped.
+
+    seg[0:kc] holds the candidates currently clipped (sum sc), seg[kc:ln] the others; kh
+    entries of sum sh lie above the window. Any subset V of the group gives
+    (sum_V - theta) / |V| <= the level (Condat 2016), so admitting every candidate above that
+    running bound and then pruning those at or below it until nothing moves ends at the exact
+    level. mode 0: no knowledge of the previous state; mode 1: theta grew since the last call
+    (the clipped candidates stay clipped, only newcomers are pruned); mode 2: theta shrank
+    (nothing outside can enter, only the clipped ones are pruned).
+    Returns the level; kc, sc then describe its clipped candidates.
+    """
+    cdef Py_ssize_t kc = kc_io[0], j, first = 0
+    cdef double sc = sc_io[0], mu, y
+    cdef bint changed
+    if kh + kc > 0:
+        mu = (sh + sc - theta) / (kh + kc)
+    else:
+        mu = -1.0
+    if mode != 2:
+        if mode == 1:
+            first = kc
+        for j in range(kc, ln):
+            y = seg[j]
+            if y > mu:
+                seg[j] = seg[kc]
+                seg[kc] = y
+                kc += 1
+                sc += y
+                mu = (sh + sc - theta) / (kh + kc)
+    changed = True
+    while changed:
+        changed = False
+        if kh + kc == 0:
+            break
+        mu = (sh + sc - theta) / (kh + kc)
+        j = first
+        while j < kc:
+            y = seg[j]
+            if y <= mu and kh + kc > 1:
+                kc -= 1
+                seg[j] = seg[kc]
+                seg[kc] = y
+                sc -= y
+                mu = (sh + sc - theta) / (kh + kc)
+                changed = True
+            else:
+                j += 1
+    kc_io[0] = kc
+    sc_io[0] = sc
+    return (sh + sc - theta) / (kh + kc)
+
+
+cdef inline void _max_sum(const floating* x, Py_ssize_t m, double* amax, double* l1) noexcept nogil:
+    """max_j |x_j| and sum_j |x_j| with four independent accumulators (no latency chain)."""
+    cdef Py_ssize_t j, m4 = m - m % 4
+    cdef double a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0, s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
+    cdef double y0, y1, y2, y3
+    for j in range(0, m4, 4):
+        y0 = fabs(<double> x[j])
+        y1 = fabs(<double> x[j + 1])
+        y2 = fabs(<double> x[j + 2])
+        y3 = fabs(<double> x[j + 3])
+        s0 += y0
+        s1 += y1
+        s2 += y2
+        s3 += y3
+        a0 = y0 if y0 > a0 else a0
+        a1 = y1 if y1 > a1 else a1
+        a2 = y2 if y2 > a2 else a2
+        a3 = y3 if y3 > a3 else a3
+    for j in range(m4, m):
+        y0 = fabs(<double> x[j])
+        s0 += y0
+        a0 = y0 if y0 > a0 else a0
+    a0 = a1 if a1 > a0 else a0
+    a2 = a3 if a3 > a2 else a2
+    amax[0] = a2 if a2 > a0 else a0
+    l1[0] = (s0 + s1) + (s2 + s3)
+
+
+cdef int _l1inf_fast(const floating[:, ::1] X, floating[:, ::1] out, double C,
+                     double* theta_out) noexcept nogil:
+    """Subsample estimate, per-group candidate windows, Newton from a point theta0 >= theta*.
+
+    Returns 0, or -1 when a buffer cannot be allocated (every buffer freed on every path).
+    """
+    cdef Py_ssize_t n = X.shape[0], m = X.shape[1], g, j, q, it, attempt, cap = 0, used = 0
+    cdef double* amax = NULL
+    cdef double* l1 = NULL
+    cdef double* SH = NULL
+    cdef double* SC = NULL
+    cdef double* WL = NULL
+    cdef double* WH = NULL
+    cdef double* MU = NULL
+    cdef double* TH = NULL
+    cdef Py_ssize_t* KH = NULL
+    cdef Py_ssize_t* KC = NULL
+    cdef Py_ssize_t* off = NULL
+    cdef Py_ssize_t* ln = NULL
+    cdef double* store = NULL
+    cdef double* samp = NULL
+    cdef double* wg = NULL
+    cdef Py_ssize_t* kp = NULL
+    cdef double total = 0.0, a, s, y, A, B, F0, theta0, theta, theta_new, maxl1 = 0.0
+    cdef double U, W, mu, theta_est, t_lo, t_hi, k_tot, theta_lb = 0.0
+    cdef int status = 0, mode = 0
+    cdef bint ok, upper
+    amax = <double*> malloc(n * sizeof(double))
+    l1 = <double*> malloc(n * sizeof(double))
+    SH = <double*> malloc(n * sizeof(double))
+    SC = <double*> malloc(n * sizeof(double))
+    WL = <double*> malloc(n * sizeof(double))
+    WH = <double*> malloc(n * sizeof(double))
+    MU = <double*> malloc(n * sizeof(double))
+    TH = <double*> malloc(n * sizeof(double))
+    KH = <Py_ssize_t*> malloc(n * sizeof(Py_ssize_t))
+    KC = <Py_ssize_t*> malloc(n * sizeof(Py_ssize_t))
+    off = <Py_ssize_t*> malloc(n * sizeof(Py_ssize_t))
+    ln = <Py_ssize_t*> malloc(n * sizeof(Py_ssize_t))
+    q = m // 8
+    if q > 32:
+        q = 32
+    if q < 1:
+        q = 1
+    samp = <double*> malloc(n * q * sizeof(double) + q * sizeof(Py_ssize_t))
+    wg = <double*> malloc(n * sizeof(double))
+    kp = <Py_ssize_t*> malloc(n * sizeof(Py_ssize_t))
+    if (amax == NULL or l1 == NULL or SH == NULL or SC == NULL or WL == NULL or WH == NULL
+            or MU == NULL or TH == NULL or KH == NULL or KC == NULL or off == NULL or ln == NULL
+            or samp == NULL or wg == NULL or kp == NULL):
+        status = -1
+    if status == 0:
+        for g in range(n):
+            _max_sum(&X[g, 0], m, &amax[g], &l1[g])
+            total += amax[g]
+            ln[g] = -1
+            if l1[g] > maxl1:
+                maxl1 = l1[g]
+        if total <= C:
+            for g in range(n):
+                memcpy(&out[g, 0], &X[g, 0], m * sizeof(floating))
+            theta_out[0] = 0.0
+            status = 1
+    if status == 0:
+        # lower bound of theta*: every level is >= max(max_g - theta, (l1_g - theta) / m), a
+        # convex piecewise-linear function of theta; Newton from the left on its sum.
+        theta_lb = 0.0
+        for it in range(10000):
+            U = 0.0
+            W = 0.0
+            for g in range(n):
+                if l1[g] <= theta_lb:
+                    continue
+                a = amax[g] - theta_lb
+                s = (l1[g] - theta_lb) / m
+                if a >= s:
+                    U += a
+                    W += 1.0
+                else:
+                    U += s
+                    W += 1.0 / m
+            if W == 0.0:
+                break
+            theta_new = theta_lb + (U - C) / W
+            if not theta_new > theta_lb:
+                break
+            theta_lb = theta_new
+        theta_est = _estimate_theta(X, amax, l1, C, q, samp, wg, kp, theta_lb)
+        t_lo = theta_est / 1.25
+        t_hi = theta_est * 1.25
+        theta0 = theta_est * 1.05
+        if theta0 > maxl1:
+            theta0 = maxl1
+        theta = theta0
+        upper = True   # evaluating a candidate upper bound theta0 (then: Newton from the left)
+        for it in range(10000):
+            # --- exact evaluation at theta (lazy windows; a group whose level leaves its
+            # window is recollected with the whole row as candidates) ---
+            A = 0.0
+            B = 0.0
+            F0 = 0.0
+            for g in range(n):
+                if l1[g] < theta or l1[g] == 0.0:
+                    MU[g] = 0.0
+                    continue
+                if ln[g] < 0:
+                    if _store_reserve(&store, &cap, used + m) != 0:
+                        status = -1
+                        break
+                    WL[g] = _model_level(samp + g * q, q, amax[g], wg[g], l1[g], t_hi)
+                    WH[g] = _model_level(samp + g * q, q, amax[g], wg[g], l1[g], t_lo)
+                    if WH[g] >= amax[g] or WH[g] <= WL[g]:
+                        WH[g] = amax[g]
+                    off[g] = used
+                    ln[g] = _collect_window(&X[g, 0], m, WL[g], WH[g], store + used, &SH[g], &KH[g])
+                    used += ln[g]
+                    KC[g] = 0
+                    SC[g] = 0.0
+                if KC[g] == 0:
+                    mode = 0
+                elif theta > TH[g]:
+                    mode = 1
+                elif theta < TH[g]:
+                    mode = 2
+                else:
+                    mode = 0
+                TH[g] = theta
+                mu = _window_level(store + off[g], ln[g], &KC[g], &SC[g], KH[g], SH[g], theta, mode)
+                ok = mu >= WL[g] and (KH[g] == 0 or mu < WH[g])
+                if not ok:
+                    # mu is a lower bound of the true level (it comes from a subset): keep all
+                    # the entries above it as candidates; that window is always valid.
+                    if _store_reserve(&store, &cap, used + m) != 0:
+                        status = -1
+                        break
+                    WH[g] = 2.0 * amax[g] + 1.0
+                    WL[g] = mu if mu > 0.0 else 0.0
+                    off[g] = used
+                    ln[g] = _collect_window(&X[g, 0], m, WL[g], WH[g], store + used, &SH[g], &KH[g])
+                    used += ln[g]
+                    KC[g] = 0
+                    SC[g] = 0.0
+                    mu = _window_level(store + off[g], ln[g], &KC[g], &SC[g], KH[g], SH[g], theta, 0)
+                MU[g] = mu
+                k_tot = <double> (KH[g] + KC[g])
+                F0 += mu if mu > 0.0 else 0.0
+                A += (SH[g] + SC[g]) / k_tot
+                B += 1.0 / k_tot
+            if status != 0:
+                break
+            if upper:
+                if F0 > C * (1.0 + 1e-12) and theta < maxl1:
+                    # theta0 < theta*: F(theta) <= sum_g mu_g(theta0) (l1_g - theta) / (l1_g - theta0)
+                    # (each level is convex and vanishes at l1_g); its root is an upper bound.
+                    theta_new = theta
+                    for attempt in range(10000):
+                        U = 0.0
+                        W = 0.0
+                        for g in range(n):
+                            if l1[g] <= theta_new or MU[g] <= 0.0 or l1[g] <= theta:
+                                continue
+                            U += MU[g] * (l1[g] - theta_new) / (l1[g] - theta)
+                            W += MU[g] / (l1[g] - theta)
+                        if W == 0.0:
+                            break
+                        y = theta_new + (U - C) / W
+                        if not y > theta_new:
+                            break
+                        theta_new = y
+                    theta = theta_new if theta_new > theta else maxl1
+                    if theta > maxl1:
+                        theta = maxl1
+                    continue
+                # tangent at theta0 >= theta*: its root is a lower bound of theta*; refine it with
+                # the lower bounds max(max_g - theta, (l1_g - theta) / m) of the groups dead at theta0.
+                theta0 = theta
+                theta = (A - C) / B if B > 0.0 else theta0
+                if theta > theta0:
+                    theta = theta0
+                if theta < theta_lb:
+                    theta = theta_lb
+                for attempt in range(10000):
+                    U = A - theta * B
+                    W = B
+                    for g in range(n):
+                        if l1[g] >= theta0 or l1[g] <= theta:
+                            continue
+                        a = amax[g] - theta
+                        s = (l1[g] - theta) / m
+                        if a >= s:
+                            U += a
+                            W += 1.0
+                        else:
+                            U += s
+                            W += 1.0 / m
+                    if W == 0.0:
+                        break
+                    theta_new = theta + (U - C) / W
+                    if not theta_new > theta:
+                        break
+                    if theta_new >= theta0:
+                        theta = theta0
+                        break
+                    theta = theta_new
+                upper = False
+                continue
+            # --- Newton from the left ---
+            theta_new = (A - C) / B
+            if not theta_new > theta:
+                theta = theta_new
+                break
+            theta = theta_new
+    if status == 0:
+        # exact finish on the final piece: one residual correction, then the levels
+        A = 0.0
+        W = 0.0
+        for g in range(n):
+            if MU[g] > 0.0 or (ln[g] >= 0 and l1[g] > theta):
+                k_tot = <double> (KH[g] + KC[g])
+                if k_tot > 0:
+                    A += (SH[g] + SC[g] - theta) / k_tot
+                    W += 1.0 / k_tot
+        if W > 0.0:
+            theta += (A - C) / W
+        for g in range(n):
+            mu = 0.0
+            if ln[g] >= 0 and l1[g] > theta and KH[g] + KC[g] > 0:
+                mu = (SH[g] + SC[g] - theta) / (KH[g] + KC[g])
+            _write_clipped(&X[g, 0], &out[g, 0], m, mu)
+        theta_out[0] = theta
+    if status == 1:
+        status = 0
+    free(amax); free(l1); free(SH); free(SC); free(WL); free(WH); free(MU); free(TH); free(KH); free(KC)
+    free(off); free(ln); free(store); free(samp); free(wg); free(kp)
+    return status
+
+
 def l1inf_ball(const floating[:, ::1] X, floating[:, ::1] out, double radius):
     """Project X (groups = rows) onto {sum_g max_j |X_gj| <= radius}, radius > 0, into out.
 
     Returns theta, the l1 mass removed from every surviving group (0.0 when X is inside).
     Raises MemoryError if the work buffers cannot be allocated.
     """
-    return l1inf_ball_simple(X, out, radius)
+    cdef double theta = 0.0
+    cdef int status
+    with nogil:
+        status = _l1inf_fast(X, out, radius, &theta)
+    if status != 0:
+        raise MemoryError("could not allocate the work buffers of the l1,inf-ball projection")
+    return theta
 
 
 def l1inf_norm(const floating[:, ::1] X):
     """sum_g max_j |X_gj| (rows are the groups), in double."""
-    cdef Py_ssize_t g, j
-    cdef double s = 0.0, a, y
+    cdef Py_ssize_t g
+    cdef double s = 0.0, a, l1
     with nogil:
         for g in range(X.shape[0]):
-            a = 0.0
-            for j in range(X.shape[1]):
-                y = fabs(<double> X[g, j])
-                if y > a:
-                    a = y
+            _max_sum(&X[g, 0], X.shape[1], &a, &l1)
             s += a
     return s
+

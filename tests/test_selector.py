@@ -1,0 +1,285 @@
+"""Tests of SparseAutoencoderSelector, its numpy network and its Adam optimiser."""
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_classification
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+import skproj.projections as projections
+from skproj import SparseAutoencoderSelector
+from skproj._autoencoder import ACTIVATIONS, init_params, loss_and_grad
+from skproj._optim import Adam
+
+HAS_L1INF = hasattr(projections, "project_l1inf_ball")
+CONSTRAINTS = ["l12", "l11"] + (["l1inf"] if HAS_L1INF else [])
+
+
+def _data(n=120, d=20, informative=4, seed=0, dtype=np.float64):
+    X, y = make_classification(
+        n_samples=n, n_features=d, n_informative=informative, n_redundant=0, shuffle=False, random_state=seed
+    )
+    return StandardScaler().fit_transform(X).astype(dtype), y
+
+
+_CHECKED = [
+    SparseAutoencoderSelector(constraint="l12"),
+    SparseAutoencoderSelector(constraint="l11", max_features=3, activation="silu"),
+    SparseAutoencoderSelector(constraint=None, activation="tanh", early_stopping=True, reconstruction_loss="squared"),
+]
+if HAS_L1INF:
+    _CHECKED.insert(0, SparseAutoencoderSelector())
+
+
+@parametrize_with_checks(_CHECKED)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+# --------------------------------------------------------------------------- network
+@pytest.mark.parametrize("act", sorted(ACTIVATIONS))
+@pytest.mark.parametrize("rec", ["smooth_l1", "squared"])
+def test_gradient_matches_finite_differences(act, rec):
+    rng = np.random.RandomState(0)
+    n, d, h, k = 7, 5, 4, 3
+    X = rng.randn(n, d) * 1.5  # residuals on both sides of the smooth-L1 kink
+    Y = np.eye(k)[rng.randint(0, k, n)]
+    params = init_params(d, h, k, np.float64, rng)
+    for p in params:
+        p += 0.3 * rng.randn(*p.shape)  # non-zero biases; ReLU kinks are avoided generically
+    _, grads, _ = loss_and_grad(X, Y, params, act, 0.7, rec)
+    eps = 1e-6
+    for p, g in zip(params, grads):
+        num = np.zeros_like(p)
+        for idx in np.ndindex(p.shape):
+            old = p[idx]
+            p[idx] = old + eps
+            lp = loss_and_grad(X, Y, params, act, 0.7, rec, need_grad=False)[0]
+            p[idx] = old - eps
+            lm = loss_and_grad(X, Y, params, act, 0.7, rec, need_grad=False)[0]
+            p[idx] = old
+            num[idx] = (lp - lm) / (2 * eps)
+        np.testing.assert_allclose(g, num, rtol=1e-5, atol=1e-7)
+
+
+def test_loss_parts_match_definitions():
+    rng = np.random.RandomState(1)
+    X = rng.randn(6, 4)
+    y = rng.randint(0, 2, 6)
+    Y = np.eye(2)[y]
+    params = init_params(4, 3, 2, np.float64, rng)
+    loss, _, (ce, rec) = loss_and_grad(X, Y, params, "relu", 2.0, "squared")
+    W1, b1, W2, b2, W3, b3, W4, b4 = params
+    Z = np.maximum(X @ W1 + b1, 0) @ W2 + b2
+    Xhat = np.maximum(Z @ W3 + b3, 0) @ W4 + b4
+    P = np.exp(Z) / np.exp(Z).sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(ce, -np.mean(np.log(P[np.arange(6), y])))
+    np.testing.assert_allclose(rec, np.mean((Xhat - X) ** 2))
+    np.testing.assert_allclose(loss, ce + 2.0 * rec)
+
+
+# --------------------------------------------------------------------------- optimiser
+def test_adam_matches_reference_and_calls_hook():
+    rng = np.random.RandomState(0)
+    p0 = rng.randn(3, 2)
+    grads = [rng.randn(3, 2) for _ in range(5)]
+    calls = []
+
+    class Hooked(Adam):
+        def post_step(self, params):
+            calls.append(params[0].copy())
+
+    opt = Hooked(lr=0.1, betas=(0.8, 0.99), eps=1e-8)
+    p = [p0.copy()]
+    for g in grads:
+        opt.step(p, [g])
+    # independent scalar-loop reference of Kingma & Ba, Algorithm 1
+    ref = p0.copy()
+    m = np.zeros_like(ref)
+    v = np.zeros_like(ref)
+    for t, g in enumerate(grads, 1):
+        m = 0.8 * m + 0.2 * g
+        v = 0.99 * v + 0.01 * g**2
+        ref = ref - 0.1 * (m / (1 - 0.8**t)) / (np.sqrt(v / (1 - 0.99**t)) + 1e-8)
+    np.testing.assert_allclose(p[0], ref, rtol=1e-12)
+    assert len(calls) == 5 and opt.t == 5
+    np.testing.assert_array_equal(calls[-1], p[0])
+
+
+def test_adam_keeps_float32_and_skips_none():
+    p = [np.ones(4, np.float32), np.ones(2, np.float32)]
+    Adam(lr=0.5).step(p, [np.full(4, 2.0, np.float32), None])
+    assert p[0].dtype == np.float32
+    np.testing.assert_allclose(p[0], 0.5, rtol=1e-5)
+    np.testing.assert_array_equal(p[1], 1.0)
+
+
+# --------------------------------------------------------------------------- estimator
+def test_reproducible_with_random_state():
+    X, y = _data()
+    a = SparseAutoencoderSelector("l12", radius=1.0, max_epochs=15, random_state=3).fit(X, y)
+    b = SparseAutoencoderSelector("l12", radius=1.0, max_epochs=15, random_state=3).fit(X, y)
+    for wa, wb in zip(a.coefs_, b.coefs_):
+        np.testing.assert_array_equal(wa, wb)
+    np.testing.assert_array_equal(a.support_, b.support_)
+    assert a.loss_curve_ == b.loss_curve_
+
+
+@pytest.mark.parametrize("constraint", CONSTRAINTS)
+def test_support_transform_consistency(constraint):
+    X, y = _data()
+    radius = {"l12": 0.5, "l11": 0.5, "l1inf": 0.05}[constraint]
+    sel = SparseAutoencoderSelector(constraint, radius=radius, max_epochs=15, random_state=0).fit(X, y)
+    mask = sel.get_support()
+    assert mask.dtype == bool and mask.shape == (X.shape[1],)
+    assert 0 < mask.sum() < X.shape[1]
+    np.testing.assert_array_equal(sel.transform(X), X[:, mask])
+    np.testing.assert_array_equal(sel.get_support(indices=True), np.flatnonzero(mask))
+    W1 = sel.coefs_[0]
+    np.testing.assert_array_equal(np.abs(W1).sum(axis=1) > 0, mask)
+    np.testing.assert_array_equal(sel.feature_importances_ > 0, mask)
+    back = sel.inverse_transform(sel.transform(X))
+    np.testing.assert_array_equal(back[:, mask], X[:, mask])
+    assert not back[:, ~mask].any()
+
+
+@pytest.mark.parametrize("constraint", CONSTRAINTS)
+def test_constraint_holds_without_retraining(constraint):
+    X, y = _data()
+    radius = 0.7
+    sel = SparseAutoencoderSelector(constraint, radius=radius, retrain=False, max_epochs=10, random_state=0).fit(X, y)
+    W1 = sel.coefs_[0]
+    if constraint == "l12":
+        norm = projections.l12_norm(W1, axis=1)
+    elif constraint == "l11":
+        norm = np.abs(W1).sum()
+    else:
+        norm = projections.l1inf_norm(W1, axis=1)
+    assert norm <= radius * (1 + 1e-6)
+    # the projection is active: the unconstrained run ends outside the ball
+    free = SparseAutoencoderSelector(None, retrain=False, max_epochs=10, random_state=0).fit(X, y)
+    assert projections.l12_norm(free.coefs_[0], axis=1) > radius
+
+
+def test_support_never_grows_in_retraining(monkeypatch):
+    X, y = _data()
+    seen = {}
+    from skproj import _selector
+
+    orig = _selector.SparseAutoencoderSelector._run_phase
+
+    def spy(self, params, *args):
+        out = orig(self, params, *args)
+        seen.setdefault("rows", []).append(np.abs(params[0]).sum(axis=1) > 0)
+        return out
+
+    monkeypatch.setattr(_selector.SparseAutoencoderSelector, "_run_phase", spy)
+    sel = SparseAutoencoderSelector("l12", radius=0.5, max_epochs=15, random_state=0).fit(X, y)
+    after_select, after_retrain = seen["rows"]
+    assert sel.n_iter_ > sel.n_iter_select_  # the second phase ran
+    assert not (after_retrain & ~after_select).any()
+    np.testing.assert_array_equal(sel.support_, after_select)
+    np.testing.assert_array_equal(after_retrain, after_select)  # kept rows keep training
+
+
+def test_max_features_keeps_largest_rows():
+    X, y = _data()
+    full = SparseAutoencoderSelector(None, retrain=False, max_epochs=10, random_state=0).fit(X, y)
+    top = SparseAutoencoderSelector(None, max_features=5, retrain=False, max_epochs=10, random_state=0).fit(X, y)
+    assert top.support_.sum() == 5
+    np.testing.assert_array_equal(np.sort(np.argsort(-full.feature_importances_)[:5]), np.flatnonzero(top.support_))
+
+
+@pytest.mark.parametrize("constraint", CONSTRAINTS)
+def test_float32_stays_float32(constraint):
+    X, y = _data(dtype=np.float32)
+    sel = SparseAutoencoderSelector(constraint, radius=0.1, max_epochs=5, random_state=0).fit(X, y)
+    assert all(w.dtype == np.float32 for w in sel.coefs_ + sel.intercepts_)
+    assert sel.transform(X).dtype == np.float32
+    assert sel.predict_proba(X).dtype == np.float32
+    assert sel.feature_importances_.dtype == np.float32
+
+
+def test_learns_and_selects_informative_features():
+    X, y = make_classification(
+        n_samples=300, n_features=30, n_informative=3, n_redundant=0, n_clusters_per_class=1,
+        class_sep=1.5, shuffle=False, random_state=0,
+    )
+    X = StandardScaler().fit_transform(X)
+    sel = SparseAutoencoderSelector("l12", radius=0.5, random_state=0).fit(X, y)
+    assert sel.support_[:3].all()  # the 3 informative features are kept
+    assert sel.support_.sum() <= 5  # and almost nothing else
+    assert sel.score(X, y) > 0.9
+    np.testing.assert_allclose(sel.predict_proba(X).sum(axis=1), 1.0)
+    assert 0 <= sel.projection_time_ <= sel.fit_time_
+
+
+def test_pipeline_gridsearch_over_radius():
+    X, y = _data(n=150, d=15, informative=3)
+    pipe = Pipeline(
+        [
+            ("scale", StandardScaler()),
+            ("select", SparseAutoencoderSelector("l12", max_epochs=10, random_state=0)),
+            ("clf", LogisticRegression()),
+        ]
+    )
+    gs = GridSearchCV(pipe, {"select__radius": [0.1, 1.0]}, cv=3).fit(X, y)
+    assert gs.best_params_["select__radius"] in (0.1, 1.0)
+    assert gs.score(X, y) > 0.5
+
+
+def test_pandas_output_keeps_names():
+    pd = pytest.importorskip("pandas")
+    X, y = _data()
+    names = [f"gene{i}" for i in range(X.shape[1])]
+    df = pd.DataFrame(X, columns=names)
+    sel = SparseAutoencoderSelector("l12", radius=0.5, max_epochs=10, random_state=0).set_output(transform="pandas")
+    out = sel.fit(df, y).transform(df)
+    assert list(out.columns) == list(np.asarray(names)[sel.support_])
+    np.testing.assert_array_equal(sel.feature_names_in_, names)
+    np.testing.assert_array_equal(sel.get_feature_names_out(), out.columns)
+
+
+def test_single_class_and_unknown_activation_raise():
+    X, y = _data(n=20)
+    with pytest.raises(ValueError, match="2 classes"):
+        SparseAutoencoderSelector("l12").fit(X, np.zeros(20))
+    with pytest.raises(ValueError, match="activation"):
+        SparseAutoencoderSelector("l12", activation="nope").fit(X, y)
+
+
+def test_verbose_and_early_stopping_records():
+    X, y = _data()
+    sel = SparseAutoencoderSelector(
+        "l12", radius=0.5, max_epochs=12, radius_decay_epochs=4, early_stopping=True, n_iter_no_change=3,
+        random_state=0,
+    )
+    sel.fit(X, y)
+    assert len(sel.validation_scores_) == len(sel.loss_curve_) == sel.n_iter_
+    assert np.all(np.isfinite(sel.loss_curve_))
+    assert projections.l12_norm(sel.coefs_[0][~sel.support_], axis=1) == 0
+
+
+def test_verbose_prints_each_epoch(capsys):
+    X, y = _data(n=40)
+    SparseAutoencoderSelector("l12", max_epochs=3, retrain=False, verbose=1, random_state=0).fit(X, y)
+    out = capsys.readouterr().out
+    assert out.count("[select] epoch") == 3
+
+
+def test_register_activation_is_accepted():
+    from skproj._autoencoder import ACTIVATIONS, register_activation
+
+    register_activation("softsign_test", lambda z: z / (1 + np.abs(z)), lambda z, a: 1 / (1 + np.abs(z)) ** 2)
+    try:
+        X, y = _data(n=40)
+        sel = SparseAutoencoderSelector("l12", activation="softsign_test", max_epochs=2, random_state=0).fit(X, y)
+        assert sel.predict(X).shape == (40,)
+    finally:
+        from skproj._autoencoder import ACTIVATION_NAMES
+
+        ACTIVATIONS.pop("softsign_test")
+        ACTIVATION_NAMES.discard("softsign_test")
