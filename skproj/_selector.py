@@ -73,7 +73,10 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
     onto the ball ``{W : ||W||_{constraint} <= radius}`` whose groups are the rows (input
     features), by one call of the public function of :mod:`skproj.projections` (the radius
     reaches ``radius`` after ``radius_decay_epochs`` epochs, see below). Rows that become
-    exactly zero are discarded features.
+    exactly zero are discarded features. Alternatively (``constraint=None``,
+    ``penalty="group_lasso"`` or ``"group_mcp"``), a group penalty on the rows of ``W1`` is
+    minimised with proximal Adam (:class:`skproj.optim.ProxAdam`, Deleu & Bengio,
+    arXiv:2102.03869): Adam's step, then the weighted prox of the penalty, which zeroes rows.
 
     With ``retrain=True`` ("double descent"), the features whose row is non-zero at the end of
     this first phase (at most ``max_features`` of them, the largest rows) form the support; the
