@@ -303,3 +303,23 @@ def test_axis0_penalty_is_the_transpose():
 )
 def test_sklearn_compatible_penalised(estimator, check):
     check(estimator)
+
+
+def test_proxadam_groups_of_one_reach_sklearn_lasso():
+    # Groups of size 1: the group lasso is the Lasso, (1 / 2n) ||y - Xw||^2 + alpha ||w||_1.
+    from sklearn.linear_model import Lasso
+
+    rng = np.random.default_rng(6)
+    n, p = 60, 10
+    X = rng.normal(size=(n, p))
+    y = X[:, :3] @ np.array([1.5, -2.0, 1.0]) + 0.3 * rng.normal(size=n)
+    alpha = 0.1
+    ref = Lasso(alpha=alpha, fit_intercept=False, tol=1e-14, max_iter=100000).fit(X, y).coef_
+    assert 0 < np.count_nonzero(ref) < p
+    W = np.zeros((p, 1))
+    opt = ProxAdam(lr=0.1, penalties={0: GroupPenalty("group_lasso", alpha)})
+    for t in range(1, 4001):
+        opt.lr = 0.1 / np.sqrt(t)
+        opt.step([W], [(X.T @ (X @ W[:, 0] - y) / n)[:, None]])
+    np.testing.assert_allclose(W[:, 0], ref, atol=1e-8, rtol=0)
+    np.testing.assert_array_equal(W[:, 0] == 0, ref == 0)
