@@ -15,6 +15,11 @@ Usage::
 
     python benchmarks/bench_selection.py [--constraint l1inf] [--radii 0.03,0.05,0.07]
                                          [--inner-cv 3] [--epochs 60]
+    python benchmarks/bench_selection.py --penalty differentiable [--alphas 3e-4,1e-3,3e-3]
+
+With ``--penalty differentiable`` the selector uses the differentiable gates (Lee, arXiv
+1910.03201; ``constraint=None``) and the inner CV tunes ``alpha`` instead of the radius (the
+``radius`` column then holds the chosen ``alpha``).
 """
 
 import argparse
@@ -35,11 +40,19 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--constraint", default="l1inf")
     ap.add_argument("--radii", default="0.03,0.05,0.07")
+    ap.add_argument("--penalty", default=None, choices=[None, "differentiable"])
+    ap.add_argument("--alphas", default="3e-4,1e-3,3e-3")
     ap.add_argument("--inner-cv", type=int, default=3)
     ap.add_argument("--epochs", type=int, default=60)
     ap.add_argument("--folds", type=int, default=4, help="number of outer folds to run (of 4)")
     args = ap.parse_args()
     radii = [float(r) for r in args.radii.split(",")]
+    if args.penalty is None:
+        selector_kw = dict(constraint=args.constraint)
+        grid_key, grid = "sparseautoencoderselector__radius", radii
+    else:
+        selector_kw = dict(constraint=None, penalty=args.penalty)
+        grid_key, grid = "sparseautoencoderselector__alpha", [float(a) for a in args.alphas.split(",")]
 
     X, y = make_classification(
         n_samples=1000, n_features=1000, n_informative=64, n_redundant=0, shuffle=False, random_state=0
@@ -54,11 +67,11 @@ def main():
         t0 = time.perf_counter()
         pipe = make_pipeline(
             StandardScaler(),
-            SparseAutoencoderSelector(args.constraint, max_epochs=args.epochs, random_state=0),
+            SparseAutoencoderSelector(**selector_kw, max_epochs=args.epochs, random_state=0),
         )
         gs = GridSearchCV(
             pipe,
-            {"sparseautoencoderselector__radius": radii},
+            {grid_key: grid},
             cv=StratifiedKFold(args.inner_cv, shuffle=True, random_state=1),
         )
         gs.fit(X[tr], y[tr])
@@ -74,7 +87,7 @@ def main():
 
         row = dict(
             fold=fold,
-            radius=gs.best_params_["sparseautoencoderselector__radius"],
+            radius=gs.best_params_[grid_key],
             selected=int(mask.sum()),
             informative=int((mask & truth).sum()),
             acc_selector=gs.score(X[te], y[te]),

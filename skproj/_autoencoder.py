@@ -19,7 +19,9 @@ pass and its backward pass are written once, in :func:`loss_and_grad`.
 Activations live in a small registry, :data:`ACTIVATIONS`, mapping a name to
 ``(forward, derivative)`` where ``forward(z)`` returns ``phi(z)`` and ``derivative(z, a)``
 returns ``phi'(z)`` given the pre-activation ``z`` and ``a = phi(z)``. Use
-:func:`register_activation` to add one.
+:func:`register_activation` to add one. Wherever a name is expected, a ``(forward, derivative)``
+pair of such callables is accepted too (the selector passes the clipped activations of
+:mod:`skproj.activations` this way, with its fitted threshold and clip).
 """
 
 import numpy as np
@@ -95,6 +97,13 @@ def register_activation(name, forward, derivative):
     ACTIVATION_NAMES.add(name)
 
 
+def _resolve(act):
+    """``(forward, derivative)`` of ``act``: a registry name, or such a pair passed as is."""
+    if isinstance(act, str):
+        return ACTIVATIONS[act]
+    return act
+
+
 def init_params(n_features, n_hidden, n_classes, dtype, rng):
     """Glorot-uniform weights and zero biases (Glorot and Bengio, AISTATS 2010, eq. 16).
 
@@ -117,7 +126,7 @@ def init_params(n_features, n_hidden, n_classes, dtype, rng):
 def forward(X, params, act):
     """Encoder forward pass only: the class logits, shape ``(n, n_classes)``."""
     W1, b1, W2, b2 = params[:4]
-    phi, _ = ACTIVATIONS[act]
+    phi, _ = _resolve(act)
     return phi(X @ W1 + b1) @ W2 + b2
 
 
@@ -135,8 +144,8 @@ def loss_and_grad(X, Y, params, act, reconstruction_weight, reconstruction_loss,
     Y : ndarray of shape (n, k)
         One-hot class indicators, dtype of ``X``.
     params : list of 8 ndarrays
-    act : str
-        Key of :data:`ACTIVATIONS`.
+    act : str or (callable, callable)
+        Key of :data:`ACTIVATIONS`, or a ``(forward, derivative)`` pair.
     reconstruction_weight : float >= 0
     reconstruction_loss : {"smooth_l1", "squared"}
     need_grad : bool, default=True
@@ -149,7 +158,7 @@ def loss_and_grad(X, Y, params, act, reconstruction_weight, reconstruction_loss,
     parts : tuple (cross_entropy, reconstruction)
     """
     W1, b1, W2, b2, W3, b3, W4, b4 = params
-    phi, dphi = ACTIVATIONS[act]
+    phi, dphi = _resolve(act)
     n, d = X.shape
     dtype = X.dtype
     # ---- forward

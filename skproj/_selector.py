@@ -7,6 +7,10 @@ matrix ``W1`` (one row per input feature) projected onto an l1,inf (or l1,1 / l1
 every optimiser step, so that whole rows (features) become exactly zero; then "double
 descent": the surviving features are frozen as the support and the network is retrained
 with the other rows held at zero.
+
+The hidden layers can use the clipped sparsity-inducing activations of
+:mod:`skproj.activations` (Price et al., ICLR 2024, arXiv 2402.16184), initialised at the edge of
+chaos for a target fraction of zero activations.
 """
 
 import time
@@ -23,8 +27,10 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from . import activations as _activations
 from . import projections
-from ._autoencoder import ACTIVATION_NAMES, forward, init_params, loss_and_grad
+from ._autoencoder import ACTIVATION_NAMES, _resolve, forward, init_params, loss_and_grad
+from ._gates import DifferentiableGates
 from ._optim import Adam
 from ._proxadam import GroupPenalty, ProxAdam
 
@@ -36,6 +42,12 @@ _CONSTRAINTS = {
     "l12": ("project_l12_ball", "l2"),
     "l11": ("project_l11_ball", "l1"),
 }
+
+
+# Clipped activations of skproj.activations, initialised by skproj.activations.edge_of_chaos.
+_SPARSE_ACTIVATIONS = ("clipped_relu", "clipped_soft_threshold")
+# Fixed-point variance of the hidden pre-activations (tau and the clip are in its units).
+_Q_STAR = 1.0
 
 
 def _projector(constraint):
@@ -106,25 +118,43 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
         l1,2 norm of the same ``W1`` is larger, so ``"l12"`` needs larger radii (0.1 / 0.3 / 1
         kept 9 / 24 / 120). Tune it on a log grid with GridSearchCV, or fix the number of
         features with ``max_features``.
-    penalty : {"group_lasso", "group_mcp"} or None, default=None
-        Alternative to ``constraint`` (set ``constraint=None`` to use it; setting both raises
-        a ValueError, because "projection after prox" is not the prox of the sum and has no
-        clear objective). The first phase then minimises the loss plus a penalty on the rows
-        (input features) of ``W1`` with :class:`skproj.optim.ProxAdam`: every step is Adam's
-        step followed by the weighted proximal operator of the penalty in Adam's metric
-        ``sqrt(v_hat) + eps`` (Deleu & Bengio, arXiv:2102.03869), which sets rows exactly to
-        zero during training. ``"group_lasso"``: ``alpha * sqrt(h) * sum_i ||W1_i,:||_2``;
-        ``"group_mcp"``: the minimax concave penalty of each row norm with level
-        ``alpha * sqrt(h)`` and concavity ``mcp_gamma`` (less shrinkage of large rows).
-        ``h = hidden_layer_size``. Double descent then works as with a constraint, on the
-        non-zero rows (without penalty). The stopping rules monitor the loss without the
-        penalty.
-    alpha : float >= 0, default=1e-2
-        Penalty strength per unit of row norm, divided by ``sqrt(hidden_layer_size)``. A row
-        survives roughly when the gradient of the loss with respect to it has an l2 norm above
-        ``alpha * sqrt(hidden_layer_size)``, so ``alpha`` is on the scale of the entries of
-        that gradient (with standardised features, 1e-4 to 1e-2; tune on a log grid).
-        Ignored when ``penalty=None``.
+    penalty : {"group_lasso", "group_mcp", "differentiable"} or None, default=None
+        Alternative to ``constraint``: requires ``constraint=None`` (setting both raises a
+        ValueError).
+
+        ``"group_lasso"`` / ``"group_mcp"``: the first phase minimises the loss plus a penalty
+        on the rows (input features) of ``W1`` with :class:`skproj.optim.ProxAdam`: every
+        step is Adam's step followed by the weighted proximal operator of the penalty in
+        Adam's metric ``sqrt(v_hat) + eps`` (Deleu & Bengio, arXiv:2102.03869), which sets
+        rows exactly to zero during training. ``"group_lasso"``:
+        ``alpha * sqrt(h) * sum_i ||W1_i,:||_2``; ``"group_mcp"``: the minimax concave
+        penalty of each row norm with level ``alpha * sqrt(h)`` and concavity ``mcp_gamma``
+        (less shrinkage of large rows); ``h = hidden_layer_size``. ("Projection after prox"
+        is not the prox of the sum, hence no combination with a ball.) The stopping rules
+        monitor the loss without the penalty.
+
+        ``"differentiable"``: differentiable sparsification (Lee, arXiv 1910.03201, see
+        :mod:`skproj._gates`). Each input feature ``j`` is multiplied by a gate
+        ``n_features * a_j`` before the first layer, where
+        ``a = renormalise(ReLU(softmax(gamma) - sigmoid(s) / n_features))`` is computed from
+        free parameters ``(gamma, s)`` trained by plain Adam alongside the network, and
+        ``alpha * ||a||_p`` (``p = 0.5``) is added to the loss. Gates become exactly 0.0 by
+        themselves (no projection, prox, threshold or mask); the support is the features with
+        a non-zero gate after the first phase. The factor ``n_features`` (our choice, not
+        from the paper) makes the initial gates equal to 1.
+
+        Double descent then works as with a constraint, on the selected features.
+    alpha : float >= 0 or None, default=None
+        Penalty strength (ignored when ``penalty=None``); ``None`` means 1e-2 for the group
+        penalties and 1e-3 for ``"differentiable"``. Larger, fewer features.
+        Group penalties: strength per unit of row norm, divided by
+        ``sqrt(hidden_layer_size)``. A row survives roughly when the gradient of the loss
+        with respect to it has an l2 norm above ``alpha * sqrt(hidden_layer_size)``, so
+        ``alpha`` is on the scale of the entries of that gradient (with standardised
+        features, about 1e-3 to 3e-2; tune on a log grid).
+        ``"differentiable"``: strength of the gate regulariser; ``||a||_p`` lies between 1
+        (one feature) and ``n_features`` (uniform gates), so ``alpha * n_features`` bounds
+        the penalty.
     mcp_gamma : float > 0, default=20.0
         MCP concavity ``gamma_0``: the penalty of a row is flat once its norm reaches
         ``mcp_gamma * alpha * sqrt(h)``, and rows beyond that norm are not shrunk at all. Rows
@@ -132,6 +162,9 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
         small ``mcp_gamma`` (e.g. 3) leaves every row in the flat region and selects nothing;
         the default keeps the flat region beyond the initial norms for typical sizes. Only for
         ``penalty="group_mcp"``.
+    gate_learning_rate : float > 0 or None, default=0.01
+        Step size of the (separate, plain) Adam of the gate parameters ``(gamma, s)`` when
+        ``penalty="differentiable"``; ``None`` means ``learning_rate``.
     max_features : int >= 1 or None, default=None
         If given, keep at most this many features: those with the largest row norms of ``W1``
         (the norm of the constraint: l_inf for ``"l1inf"``, l2 for ``"l12"`` and ``None``, l1
@@ -139,8 +172,37 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
     hidden_layer_size : int >= 1, default=64
         Width ``h`` of the hidden layers of the encoder and decoder.
     activation : str, default="relu"
-        ``"relu"``, ``"silu"`` or ``"tanh"``, or any name added with
-        :func:`skproj._autoencoder.register_activation`.
+        ``"relu"``, ``"silu"`` or ``"tanh"`` (Glorot-uniform weights, zero biases), any name
+        added with :func:`skproj._autoencoder.register_activation`, or a clipped
+        sparsity-inducing activation of :mod:`skproj.activations`: ``"clipped_relu"``
+        (``min(max(x - tau, 0), clip)``) or ``"clipped_soft_threshold"``
+        (``sign(x) min(max(|x| - tau, 0), clip)``). With the clipped ones, both hidden layers use
+        the threshold ``tau`` and variances ``(sigma_w2, sigma_b2)`` of
+        :func:`skproj.activations.edge_of_chaos` for ``activation_sparsity`` at the fixed point
+        ``q* = 1`` (hidden pre-activations of unit variance), and every layer is drawn by
+        :func:`skproj.activations.init_layer` (``W_ij ~ N(0, s2 / fan_in)``,
+        ``b_j ~ N(0, sigma_b2)``). The layers fed by the activations (hidden -> logits,
+        hidden -> reconstruction) use ``s2 = sigma_w2`` (``chi_1 = 1``, the paper's
+        convention); the layers feeding them take inputs that are not activations (the data
+        ``X``, the logits) and use ``s2 = (q* - sigma_b2) / q_in`` with ``q_in`` the mean
+        square of their input (``mean(X**2)`` on the training data, 1 after standardisation;
+        ``q*`` for the logits), so that the hidden pre-activations start with variance ``q*``
+        and a fraction ``activation_sparsity`` of the hidden activations is exactly zero.
+    activation_sparsity : float in [0, 1), default=0.8
+        Target fraction of zero hidden activations at initialisation; used only by the
+        clipped activations. ``"clipped_relu"`` needs ``activation_sparsity >= 0.5``
+        (``tau >= 0``). Training moves the weights, so the fraction after ``fit`` differs:
+        it is reported in ``activation_sparsity_``.
+    activation_clip : float > 0 or None, default=None
+        Clip level ``m`` of the clipped activations, in units of the pre-activations
+        (standard deviation 1 at initialisation); ``np.inf`` means no clipping (shifted ReLU /
+        soft threshold, whose variance fixed point is only semi-stable). ``None`` means
+        ``min(1, max_stable_clip(activation, activation_sparsity))``
+        (:func:`skproj.activations.max_stable_clip`: the largest clip for which the fixed
+        point attracts every variance in a deep network; e.g. 2.66 / 1.84 for
+        ``"clipped_relu"`` at 70% / 85%, so the default is 1 there).
+        Larger clips are accepted: this network has a single hidden layer per half, so the
+        depth instability does not arise.
     reconstruction_weight : float >= 0, default=1.0
         Weight of the reconstruction term in the loss.
     reconstruction_loss : {"smooth_l1", "squared"}, default="smooth_l1"
@@ -183,10 +245,25 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
         Selected features (non-zero rows of ``W1``).
     feature_importances_ : ndarray of shape (n_features_in_,)
         Row norms of the final ``W1`` (norm as for ``max_features``); zero off the support.
+    gates_ : ndarray of shape (n_features_in_,) or None
+        With ``penalty="differentiable"``: the gates ``a`` at the end of the first phase
+        (non-negative, summing to 1, exact zeros off the support; ``max_features`` keeps the
+        largest gates). They are folded into ``coefs_[0]`` (row ``j`` multiplied by
+        ``n_features * a_j``) before the second phase, so prediction uses the plain network.
+        ``None`` otherwise.
     coefs_ : list of 4 ndarrays
         Weights ``[W1, W2, W3, W4]``; ``W1`` has shape ``(n_features_in_, hidden_layer_size)``.
     intercepts_ : list of 4 ndarrays
         Biases of the four layers.
+    activation_sparsity_ : float
+        Measured fraction of exactly zero hidden activations of the fitted network on the
+        training data passed to ``fit`` (both hidden layers, encoder and decoder, pooled:
+        ``n_samples * hidden_layer_size`` entries each), for every activation.
+    activation_threshold_ : float or None
+        Threshold ``tau`` of the clipped activations (from
+        :func:`skproj.activations.edge_of_chaos`); None for the other activations.
+    activation_clip_ : float or None
+        Clip level used (``activation_clip`` or its default); None for the other activations.
     classes_ : ndarray of shape (n_classes,)
     n_iter_ : int
         Epochs run in total (both phases).
@@ -207,6 +284,11 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
 
     Notes
     -----
+    With ``penalty="differentiable"`` the features are selected by the gates of Y. Lee,
+    "Differentiable Sparsification for Deep Neural Networks", arXiv 1910.03201 (see
+    :mod:`skproj._gates` for the parametrisation and what of it could be confirmed); no ball
+    is involved and the gates reach exact zeros under plain Adam.
+
     Two choices differ from a plain "Adam then project" loop. (1) The first layer uses Adam
     with one scalar second moment for the whole of ``W1`` (the other layers use the usual
     per-entry one): the step before the Euclidean projection then follows the direction of
@@ -217,6 +299,11 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
     apart). (2) The radius decreases geometrically during the first
     ``radius_decay_epochs`` epochs. BLAS is limited to one thread during ``fit``: the
     minibatch products are too small to gain from threads.
+
+    Clipped activations and their initialisation: I. Price, N. Daultry Ball, S. C. H. Lam,
+    A. C. Jones, J. Tanner, "Deep Neural Network Initialization with Sparsity Inducing
+    Activations", ICLR 2024, arXiv 2402.16184 (Sections 2-4: edge of chaos ``chi_1 = 1``,
+    ``V(q*) = q*``, clipping for a stable fixed point).
 
     Method: G. Perez, L. Condat, M. Barlaud, "Near-linear time projection onto the
     l1,infty ball; application to sparse autoencoders", arXiv 2307.09836 (supervised
@@ -241,12 +328,15 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
     _parameter_constraints = {
         "constraint": [StrOptions(set(_CONSTRAINTS)), None],
         "radius": [Interval(Real, 0, None, closed="neither")],
-        "penalty": [StrOptions({"group_lasso", "group_mcp"}), None],
-        "alpha": [Interval(Real, 0, None, closed="left")],
+        "penalty": [StrOptions({"group_lasso", "group_mcp", "differentiable"}), None],
+        "alpha": [Interval(Real, 0, None, closed="left"), None],
         "mcp_gamma": [Interval(Real, 0, None, closed="neither")],
+        "gate_learning_rate": [Interval(Real, 0, None, closed="neither"), None],
         "max_features": [Interval(Integral, 1, None, closed="left"), None],
         "hidden_layer_size": [Interval(Integral, 1, None, closed="left")],
-        "activation": [StrOptions(ACTIVATION_NAMES)],
+        "activation": [StrOptions(ACTIVATION_NAMES), StrOptions(set(_SPARSE_ACTIVATIONS))],
+        "activation_sparsity": [Interval(Real, 0, 1, closed="left")],
+        "activation_clip": [Interval(Real, 0, None, closed="right"), None],
         "reconstruction_weight": [Interval(Real, 0, None, closed="left")],
         "reconstruction_loss": [StrOptions({"smooth_l1", "squared"})],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
@@ -269,11 +359,14 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
         radius=0.1,
         *,
         penalty=None,
-        alpha=1e-2,
+        alpha=None,
         mcp_gamma=20.0,
+        gate_learning_rate=1e-2,
         max_features=None,
         hidden_layer_size=64,
         activation="relu",
+        activation_sparsity=0.8,
+        activation_clip=None,
         reconstruction_weight=1.0,
         reconstruction_loss="smooth_l1",
         batch_size=32,
@@ -294,9 +387,12 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
         self.penalty = penalty
         self.alpha = alpha
         self.mcp_gamma = mcp_gamma
+        self.gate_learning_rate = gate_learning_rate
         self.max_features = max_features
         self.hidden_layer_size = hidden_layer_size
         self.activation = activation
+        self.activation_sparsity = activation_sparsity
+        self.activation_clip = activation_clip
         self.reconstruction_weight = reconstruction_weight
         self.reconstruction_loss = reconstruction_loss
         self.batch_size = batch_size
@@ -324,6 +420,12 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
             return "l2"
         return _CONSTRAINTS[self.constraint][1]
 
+    def _alpha(self):
+        """``alpha``, or its default for the chosen penalty when it is None."""
+        if self.alpha is not None:
+            return float(self.alpha)
+        return 1e-3 if self.penalty == "differentiable" else 1e-2
+
     def _make_optimizer(self, penalised):
         """Adam, or ProxAdam penalising the rows of W1 (params[0]) when ``penalised``.
 
@@ -332,21 +434,50 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
         per-entry second moment: its weighted prox is taken in the same metric as the step,
         so its fixed points are the stationary points of the penalised loss.
         """
-        if penalised and self.penalty is not None:
-            pen = GroupPenalty(self.penalty, float(self.alpha), gamma=float(self.mcp_gamma), axis=1)
+        if penalised and self.penalty in ("group_lasso", "group_mcp"):
+            pen = GroupPenalty(self.penalty, self._alpha(), gamma=float(self.mcp_gamma), axis=1)
             return ProxAdam(lr=self.learning_rate, penalties={0: pen})
         return Adam(lr=self.learning_rate, scalar_second_moment=(0,))
 
-    def _run_phase(self, params, X, Y, Xv, Yv, rng, n_epochs, project, row_mask, phase, radii=None):
+    @staticmethod
+    def _gated_loss_and_grad(X, Y, params, gates, args, need_grad=True):
+        """Loss and gradients of the network with its input features gated.
+
+        ``X * g`` with ``g = n_features * a`` enters the first layer, which equals feeding
+        ``X`` to a first layer whose row ``j`` is ``g_j * W1[j]``; the reconstruction target
+        stays ``X``. Returns ``(loss incl. penalty, grads of params, grads of gates.params)``.
+        """
+        d = X.shape[1]
+        a = gates.forward()
+        g = (d * a).astype(X.dtype, copy=False)
+        W1 = params[0]
+        eff = [g[:, None] * W1] + list(params[1:])
+        loss, grads, _ = loss_and_grad(X, Y, eff, *args, need_grad=need_grad)
+        pen, pen_grad = gates.penalty(a)
+        loss += pen
+        if not need_grad:
+            return loss, None, None
+        gW1_eff = grads[0]
+        grads[0] = g[:, None] * gW1_eff
+        grad_a = d * np.einsum("ij,ij->i", W1, gW1_eff) + pen_grad
+        return loss, grads, gates.backward(grad_a)
+
+    def _run_phase(self, params, X, Y, Xv, Yv, rng, n_epochs, project, row_mask, phase, radii=None, gates=None):
         """Minibatch Adam for at most ``n_epochs``; returns the number of epochs run.
 
         ``radii[e]`` is the radius of epoch ``e`` (the schedule); the stopping rule is only
-        armed once the final radius is reached.
+        armed once the final radius is reached. With ``gates`` (a
+        :class:`~skproj._gates.DifferentiableGates`), the gate parameters are trained by a
+        second plain Adam (step ``gate_learning_rate``) on the same minibatches.
         """
+        all_params = params if gates is None else list(params) + gates.params
+        if gates is not None:
+            gate_lr = self.learning_rate if self.gate_learning_rate is None else self.gate_learning_rate
+            gate_opt = Adam(lr=gate_lr)
         opt = self._make_optimizer(penalised=row_mask is None)
         n = X.shape[0]
         bs = min(self.batch_size, n)
-        args = (self.activation, self.reconstruction_weight, self.reconstruction_loss)
+        args = (self._activation_fns(), self.reconstruction_weight, self.reconstruction_loss)
         best = np.inf
         no_improve = 0
         best_params = None
@@ -358,7 +489,11 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
             total = 0.0
             for start in range(0, n, bs):
                 idx = perm[start : start + bs]
-                loss, grads, _ = loss_and_grad(X[idx], Y[idx], params, *args)
+                if gates is None:
+                    loss, grads, _ = loss_and_grad(X[idx], Y[idx], params, *args)
+                else:
+                    loss, grads, gate_grads = self._gated_loss_and_grad(X[idx], Y[idx], params, gates, args)
+                    gate_opt.step(gates.params, gate_grads)
                 total += loss * len(idx)
                 if row_mask is not None:
                     grads[0][~row_mask] = 0
@@ -371,7 +506,10 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
             train_loss = total / n
             self.loss_curve_.append(train_loss)
             if Xv is not None:
-                monitored = loss_and_grad(Xv, Yv, params, *args, need_grad=False)[0]
+                if gates is None:
+                    monitored = loss_and_grad(Xv, Yv, params, *args, need_grad=False)[0]
+                else:
+                    monitored = self._gated_loss_and_grad(Xv, Yv, params, gates, args, need_grad=False)[0]
                 self.validation_scores_.append(monitored)
             else:
                 monitored = train_loss
@@ -389,13 +527,13 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
             if monitored < best:
                 best = monitored
                 if Xv is not None:
-                    best_params = [p.copy() for p in params]
+                    best_params = [p.copy() for p in all_params]
             if no_improve >= self.n_iter_no_change:
                 if self.verbose:
                     print(f"[{phase}] stopping: no improvement for {self.n_iter_no_change} epochs.")
                 break
         if best_params is not None:
-            for p, b in zip(params, best_params):
+            for p, b in zip(all_params, best_params):
                 p[...] = b
         self.projection_time_ += getattr(opt, "prox_time", 0.0)
         return epochs
@@ -425,8 +563,8 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
         t_start = time.perf_counter()
         if self.penalty is not None and self.constraint is not None:
             raise ValueError(
-                f"penalty={self.penalty!r} and constraint={self.constraint!r} are alternatives: "
-                "set constraint=None to train with the penalty, or penalty=None to use the ball."
+                f"penalty={self.penalty!r} needs constraint=None (got constraint={self.constraint!r}): "
+                "the penalty selects the features; it is not combined with a projection of the first layer."
             )
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
         check_classification_targets(y)
@@ -441,6 +579,7 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
         rng = check_random_state(self.random_state)
         init_seed = rng.randint(np.iinfo(np.int32).max)
 
+        X_fit = X
         Xv = Yv = None
         if self.early_stopping:
             split_seed = rng.randint(np.iinfo(np.int32).max)
@@ -455,7 +594,12 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
         self.loss_curve_ = []
         self.projection_time_ = 0.0
 
-        params = init_params(X.shape[1], self.hidden_layer_size, n_classes, dtype, np.random.RandomState(init_seed))
+        init_rng = np.random.RandomState(init_seed)
+        if self.activation in _SPARSE_ACTIVATIONS:
+            params = self._edge_of_chaos_params(X, n_classes, init_rng)
+        else:
+            self.activation_threshold_ = self.activation_clip_ = None
+            params = init_params(X.shape[1], self.hidden_layer_size, n_classes, dtype, init_rng)
         project = None if self.constraint is None else _projector(self.constraint)
         inner = self._inner_norm()
         radii = None
@@ -473,16 +617,70 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
         with threadpool_limits(limits=1, user_api="blas"):
             # The minibatch products are small: BLAS threads cost more than they gain.
             self._train(params, X, Y, Xv, Yv, rng, project, inner, radii)
+            self.activation_sparsity_ = self._zero_fraction(X_fit)
         self.fit_time_ = time.perf_counter() - t_start
         return self
 
+    def _activation_fns(self):
+        """The ``act`` argument of the network: a registry name, or the (forward, derivative)
+        pair of a clipped activation with the fitted threshold and clip (public functions of
+        :mod:`skproj.activations`)."""
+        if self.activation not in _SPARSE_ACTIVATIONS:
+            return self.activation
+        act = _activations.get_activation(self.activation)
+        tau, clip = self.activation_threshold_, self.activation_clip_
+        return (lambda z: act.forward(z, tau, clip), lambda z, a: act.derivative(z, tau, clip))
+
+    def _edge_of_chaos_params(self, X, n_classes, rng):
+        """Edge-of-chaos initialisation of the 4 layers (see the ``activation`` parameter)."""
+        name, sparsity = self.activation, self.activation_sparsity
+        try:
+            clip = self.activation_clip
+            if clip is None:
+                clip = min(1.0, _activations.max_stable_clip(name, sparsity, q_star=_Q_STAR))
+            eoc = _activations.edge_of_chaos(name, sparsity, clip, q_star=_Q_STAR)
+        except ValueError as exc:
+            raise ValueError(
+                f"no edge-of-chaos initialisation for activation={name!r} with "
+                f"activation_sparsity={sparsity!r}, activation_clip={self.activation_clip!r}: {exc}"
+            ) from exc
+        self.activation_threshold_, self.activation_clip_ = float(eoc.tau), float(clip)
+        n_features, h, dtype = X.shape[1], self.hidden_layer_size, X.dtype
+        q_in = float(np.mean(np.square(X, dtype=np.float64))) if X.size else 0.0
+        q_in = q_in if q_in > 0 else 1.0  # all-zero data: any scale gives the same zero input
+        kw = dict(random_state=rng, dtype=dtype)
+        W1, b1 = _activations.init_layer(n_features, h, (_Q_STAR - eoc.sigma_b2) / q_in, eoc.sigma_b2, **kw)
+        W2, b2 = eoc.init_layer(h, n_classes, **kw)
+        W3, b3 = _activations.init_layer(n_classes, h, (_Q_STAR - eoc.sigma_b2) / _Q_STAR, eoc.sigma_b2, **kw)
+        W4, b4 = eoc.init_layer(h, n_features, **kw)
+        return [W1, b1, W2, b2, W3, b3, W4, b4]
+
+    def _zero_fraction(self, X):
+        """Fraction of exact zeros among the hidden activations (encoder and decoder) on ``X``."""
+        phi, _ = _resolve(self._activation_fns())
+        W1, W2, W3, _ = self.coefs_
+        b1, b2, b3, _ = self.intercepts_
+        a1 = phi(X @ W1 + b1)
+        a3 = phi((a1 @ W2 + b2) @ W3 + b3)
+        return (np.count_nonzero(a1 == 0) + np.count_nonzero(a3 == 0)) / (a1.size + a3.size)
+
     def _train(self, params, X, Y, Xv, Yv, rng, project, inner, radii):
-        # Phase 1: projected training.
+        gates = None
+        if self.penalty == "differentiable":
+            gates = DifferentiableGates(X.shape[1], alpha=self._alpha(), p=0.5, dtype=X.dtype)
+        # Phase 1: projected (or gated) training.
         self.n_iter_select_ = self._run_phase(
-            params, X, Y, Xv, Yv, rng, self.max_epochs, project, None, "select", radii
+            params, X, Y, Xv, Yv, rng, self.max_epochs, project, None, "select", radii, gates
         )
         W1 = params[0]
-        norms = _row_norms(W1, inner)
+        self.gates_ = None
+        if gates is not None:
+            a = gates.forward()
+            self.gates_ = a
+            W1 *= (X.shape[1] * a).astype(W1.dtype, copy=False)[:, None]  # fold the gates into W1
+            norms = a
+        else:
+            norms = _row_norms(W1, inner)
         support = norms > 0
         if self.max_features is not None and support.sum() > self.max_features:
             keep = np.argsort(-norms, kind="stable")[: self.max_features]
@@ -512,7 +710,7 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
         params = [a.astype(X.dtype, copy=False) for pair in zip(self.coefs_, self.intercepts_) for a in pair]
-        return forward(X, params, self.activation)
+        return forward(X, params, self._activation_fns())
 
     def decision_function(self, X):
         """Class logits (the latent code of the autoencoder).

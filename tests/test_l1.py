@@ -199,3 +199,38 @@ def test_l12_extreme_magnitudes(magnitude):
     assert l12_norm(X) == pytest.approx(6.0 * magnitude, rel=1e-14)
     P = project_l12_ball(X, 3.0 * magnitude)
     np.testing.assert_allclose(P / magnitude, [[3.0 * 0.6, 3.0 * 0.8], [0.0, 0.0]], rtol=1e-12, atol=1e-12)
+
+
+def _large_vectors():
+    rng = np.random.default_rng(7)
+    n = 100_003
+    spikes = np.zeros(n)
+    # large entries away from any regular stride, so that a strided sample misses them
+    spikes[rng.choice(n, 37, replace=False) | 1] = rng.uniform(10, 20, 37)
+    ties = np.full(n, -2.5)
+    ties[::3] = 2.5
+    return {
+        "gauss": rng.standard_normal(n),
+        "uniform": rng.uniform(-1, 1, 4096),
+        "heavy_tail": rng.standard_cauchy(n),
+        "spikes": spikes + 1e-3 * rng.standard_normal(n),
+        "ties": ties,
+        "increasing": np.linspace(0, 1, n),
+    }
+
+
+@pytest.mark.parametrize("kind", list(_large_vectors()))
+@pytest.mark.parametrize("frac", [1e-7, 1e-4, 1e-2, 0.1, 0.5, 0.999, 1.0, 1.5])
+def test_l1_ball_large_vectors_exact(kind, frac):
+    """Vectors long enough for the sampled lower bound (>= 4096 entries), easy and adversarial."""
+    x = _large_vectors()[kind]
+    radius = frac * np.abs(x).sum()
+    p = project_l1_ball(x, radius)
+    ref = l1_reference(x, radius)
+    np.testing.assert_allclose(p, ref, rtol=1e-12, atol=1e-12 * np.abs(x).max())
+    # each surviving entry |x_i| - tau carries a rounding error of a few ulps of max|x|; when
+    # radius << ||x||_1 that cancellation, not the method, bounds how well the sum can match
+    slack = 4 * np.finfo(np.float64).eps * np.abs(x).max() * max(np.count_nonzero(p), 1)
+    assert np.abs(p).sum() <= radius * (1 + 1e-12) + slack
+    if frac < 1:
+        np.testing.assert_allclose(np.abs(p).sum(), radius, rtol=1e-12, atol=slack)

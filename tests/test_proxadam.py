@@ -255,7 +255,7 @@ def test_selector_float32_penalty(data):
 
 def test_bad_combinations_raise(data):
     X, y = data
-    with pytest.raises(ValueError, match="alternatives"):
+    with pytest.raises(ValueError, match="needs constraint=None"):
         SparseAutoencoderSelector(penalty="group_lasso").fit(X, y)  # default constraint="l1inf"
     with pytest.raises(ValueError, match="penalty"):
         SparseAutoencoderSelector(constraint=None, penalty="lasso").fit(X, y)

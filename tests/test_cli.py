@@ -1,0 +1,369 @@
+"""Tests of the ``skproj`` command (skproj.cli.main and ``python -m skproj``)."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from skproj.cli import DEFAULT_RADIUS, main
+from skproj.datasets import load_pbmc68k, make_sparse_classification
+
+# Few epochs, 2 folds: the end-to-end runs test the plumbing, not the accuracy.
+FAST = ["--cv", "2", "--epochs", "2", "--quiet"]
+
+
+def run(capsys, argv):
+    code = main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def assert_usage_error(capsys, argv, *fragments):
+    code, out, err = run(capsys, argv)
+    assert code == 2, (code, out, err)
+    assert "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("error: ")
+    for frag in fragments:
+        assert frag in lines[0], (frag, lines[0])
+    return lines[0]
+
+
+def check_report(report, n_samples, n_features, n_splits, feature_names):
+    assert report["data"]["n_samples"] == n_samples
+    assert report["data"]["n_features"] == n_features
+    assert report["cv"]["n_splits"] == n_splits
+    assert sum(report["data"]["class_counts"]) == n_samples
+    methods = report["methods"]
+    assert set(methods) == {
+        "autoencoder+logreg", "autoencoder", "l1_logreg+logreg", "all_features+logreg"
+    }
+    for m in methods.values():
+        for key in ("accuracy", "n_selected", "fit_time_s"):
+            folds = m[key]["folds"]
+            assert len(folds) == n_splits
+            assert m[key]["mean"] == pytest.approx(np.mean(folds))
+            assert m[key]["std"] == pytest.approx(np.std(folds))
+        assert all(0.0 <= a <= 1.0 for a in m["accuracy"]["folds"])
+        assert all(t >= 0.0 for t in m["fit_time_s"]["folds"])
+    ae = methods["autoencoder+logreg"]["n_selected"]["folds"]
+    # the baseline keeps as many features as the autoencoder, fold by fold
+    assert methods["l1_logreg+logreg"]["n_selected"]["folds"] == ae
+    assert methods["autoencoder"]["n_selected"]["folds"] == ae
+    assert methods["all_features+logreg"]["n_selected"]["folds"] == [n_features] * n_splits
+    assert all(0 <= k <= n_features for k in ae)
+    # frequencies are multiples of 1 / n_splits; their sum is the mean number selected
+    freq = report["selection_frequency"]["autoencoder"]
+    assert set(freq) <= set(feature_names)
+    for f in freq.values():
+        assert 0 < f <= 1 and abs(f * n_splits - round(f * n_splits)) < 1e-9
+    assert sum(freq.values()) == pytest.approx(np.mean(ae))
+    base = report["selection_frequency"]["l1_logreg"]
+    assert sum(base.values()) == pytest.approx(np.mean(ae))
+    top = report["top_features"]
+    fs = [t["autoencoder_frequency"] for t in top]
+    assert fs == sorted(fs, reverse=True)
+    for t in top:
+        assert freq[t["name"]] == t["autoencoder_frequency"]
+        assert base.get(t["name"], 0.0) == t["l1_logreg_frequency"]
+    params = report["estimator"]["params"]
+    assert params["random_state"] == report["cv"]["random_state"]
+
+
+# ----------------------------------------------------------------------------------------
+# end to end
+# ----------------------------------------------------------------------------------------
+
+
+def test_select_embedded_data(capsys, tmp_path):
+    out_json = tmp_path / "report.json"
+    code, out, err = run(
+        capsys, ["select", *FAST, "--max-features", "30", "--top", "5", "--output", str(out_json)]
+    )
+    assert code == 0, err
+    assert err == ""  # --quiet
+    pbmc = load_pbmc68k()
+    report = json.loads(out_json.read_text())
+    check_report(report, 700, 765, 2, pbmc.feature_names)
+    assert report["estimator"]["params"]["max_epochs"] == 2
+    assert report["estimator"]["params"]["max_features"] == 30
+    assert report["estimator"]["params"]["radius"] == DEFAULT_RADIUS
+    assert max(report["methods"]["autoencoder+logreg"]["n_selected"]["folds"]) <= 30
+    assert report["data"]["classes"] == sorted(pbmc.target_names.tolist())
+    # the printed summary
+    assert "SparseAutoencoderSelector -> LogisticRegression" in out
+    assert "L1-LogisticRegression SelectFromModel" in out
+    assert "+/-" in out
+    for t in report["top_features"][:5]:
+        assert t["name"] in out
+    assert len(report["top_features"]) <= 5
+
+
+def test_select_progress_on_stderr(capsys):
+    code, out, err = run(capsys, ["select", "--cv", "2", "--epochs", "1", "--max-features", "10"])
+    assert code == 0
+    assert "fold 1/2" in err and "fold 2/2" in err
+    assert "fold 1/2" not in out
+
+
+def test_python_m_skproj(tmp_path):
+    out_json = tmp_path / "r.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "skproj", "select", *FAST, "--max-features", "10",
+         "--output", str(out_json)],
+        capture_output=True, text=True, timeout=600, cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "Top features" in proc.stdout
+    assert json.loads(out_json.read_text())["data"]["n_samples"] == 700
+
+
+def _write_table(path, X, y, names, sep=",", id_column=True):
+    header = (["sample"] if id_column else []) + list(names) + ["label"]
+    lines = [sep.join(header)]
+    for i, (row, label) in enumerate(zip(X, y)):
+        cells = ([f"s{i}"] if id_column else []) + [repr(float(v)) for v in row] + [label]
+        lines.append(sep.join(cells))
+    path.write_text("\n".join(lines) + "\n")
+
+
+@pytest.fixture
+def small_problem():
+    X, y, support = make_sparse_classification(
+        n_samples=80, n_features=12, n_informative=3, n_classes=2, class_sep=2.0, random_state=0
+    )
+    labels = np.where(y == 1, "tumour", "normal")
+    names = [f"gene_{j}" for j in range(12)]
+    return X, labels, names, support
+
+
+@pytest.mark.parametrize("sep,suffix", [(",", ".csv"), ("\t", ".tsv")])
+def test_select_table(capsys, tmp_path, small_problem, sep, suffix):
+    X, labels, names, _ = small_problem
+    path = tmp_path / f"data{suffix}"
+    _write_table(path, X, labels, names, sep=sep)
+    out_json = tmp_path / "report.json"
+    code, out, err = run(
+        capsys,
+        ["select", str(path), "--target", "label", "--drop", "sample", *FAST,
+         "--max-features", "4", "--output", str(out_json)],
+    )
+    assert code == 0, err
+    report = json.loads(out_json.read_text())
+    check_report(report, 80, 12, 2, names)
+    assert report["data"]["classes"] == ["normal", "tumour"]
+    assert report["data"]["class_counts"] == [int((labels == "normal").sum()),
+                                              int((labels == "tumour").sum())]
+    assert report["data"]["source"] == str(path)
+
+
+def test_select_npz(capsys, tmp_path, small_problem):
+    X, labels, names, _ = small_problem
+    path = tmp_path / "data.npz"
+    np.savez(path, X=X, cls=labels, feature_names=np.array(names))
+    out_json = tmp_path / "report.json"
+    code, out, err = run(
+        capsys, ["select", str(path), "--target", "cls", *FAST, "--max-features", "4",
+                 "--output", str(out_json)],
+    )
+    assert code == 0, err
+    check_report(json.loads(out_json.read_text()), 80, 12, 2, names)
+    # without feature names: x0, x1, ...
+    np.savez(path, X=X, y=(labels == "tumour").astype(int))
+    code, out, err = run(capsys, ["select", str(path), *FAST, "--max-features", "3",
+                                  "--output", str(out_json)])
+    assert code == 0, err
+    report = json.loads(out_json.read_text())
+    check_report(report, 80, 12, 2, [f"x{j}" for j in range(12)])
+    assert report["data"]["classes"] == ["0", "1"]
+
+
+def test_select_plot(capsys, tmp_path, small_problem):
+    pytest.importorskip("matplotlib")
+    X, labels, names, _ = small_problem
+    path = tmp_path / "data.csv"
+    _write_table(path, X, labels, names, id_column=False)
+    fig = tmp_path / "fig.png"
+    code, out, err = run(capsys, ["select", str(path), "--target", "label", *FAST,
+                                  "--max-features", "4", "--plot", str(fig)])
+    assert code == 0, err
+    assert fig.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_plot_without_matplotlib(capsys, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib -> ImportError
+    assert_usage_error(capsys, ["select", *FAST, "--plot", str(tmp_path / "f.png")],
+                       "matplotlib", "not installed")
+    assert not (tmp_path / "f.png").exists()
+
+
+def test_help(capsys):
+    code, out, err = run(capsys, ["select", "--help"])
+    assert code == 0
+    assert "--max-features" in out and "--target" in out
+    code, out, err = run(capsys, [])
+    assert code == 2 and "select" in err
+
+
+# ----------------------------------------------------------------------------------------
+# bad input: exit code 2, one line on stderr, no traceback
+# ----------------------------------------------------------------------------------------
+
+
+def _csv(tmp_path, text, name="bad.csv"):
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path)
+
+
+GOOD_ROWS = "a,b,label\n1,2,x\n3,4,y\n5,6,x\n7,8,y\n9,1,x\n2,3,y\n"
+
+
+def test_bad_missing_file(capsys, tmp_path):
+    assert_usage_error(capsys, ["select", str(tmp_path / "nope.csv"), "--target", "y"],
+                       "no such file")
+
+
+def test_bad_directory(capsys, tmp_path):
+    assert_usage_error(capsys, ["select", str(tmp_path)], "directory")
+
+
+def test_bad_extension(capsys, tmp_path):
+    assert_usage_error(capsys, ["select", _csv(tmp_path, GOOD_ROWS, "d.xlsx")],
+                       "unsupported file type")
+
+
+def test_bad_empty_file(capsys, tmp_path):
+    assert_usage_error(capsys, ["select", _csv(tmp_path, ""), "--target", "label"], "empty")
+
+
+def test_bad_header_only(capsys, tmp_path):
+    assert_usage_error(capsys, ["select", _csv(tmp_path, "a,b,label\n"), "--target", "label"],
+                       "no data rows")
+
+
+def test_bad_ragged_row(capsys, tmp_path):
+    assert_usage_error(capsys, ["select", _csv(tmp_path, "a,b,label\n1,2,x\n3,y\n"),
+                                "--target", "label"], "line 3")
+
+
+def test_bad_no_target_option(capsys, tmp_path):
+    assert_usage_error(capsys, ["select", _csv(tmp_path, GOOD_ROWS)], "--target")
+
+
+def test_bad_missing_target_column(capsys, tmp_path):
+    assert_usage_error(capsys, ["select", _csv(tmp_path, GOOD_ROWS), "--target", "cell_type"],
+                       "'cell_type'", "columns: a, b, label")
+
+
+def test_bad_drop_column(capsys, tmp_path):
+    assert_usage_error(capsys, ["select", _csv(tmp_path, GOOD_ROWS), "--target", "label",
+                                "--drop", "zzz"], "'zzz'")
+
+
+def test_bad_non_numeric_feature(capsys, tmp_path):
+    text = GOOD_ROWS.replace("3,4,y", "3,high,y")
+    assert_usage_error(capsys, ["select", _csv(tmp_path, text), "--target", "label"],
+                       "non-numeric", "'high'", "'b'", "line 3")
+
+
+@pytest.mark.parametrize("cell", ["", "NA"])
+def test_bad_missing_value(capsys, tmp_path, cell):
+    text = GOOD_ROWS.replace("5,6,x", f"5,{cell},x")
+    assert_usage_error(capsys, ["select", _csv(tmp_path, text), "--target", "label"],
+                       "missing value", "'b'", "line 4")
+
+
+@pytest.mark.parametrize("cell,kind", [("nan", "NaN"), ("inf", "inf")])
+def test_bad_nan_inf(capsys, tmp_path, cell, kind):
+    text = GOOD_ROWS.replace("7,8,y", f"{cell},8,y")
+    assert_usage_error(capsys, ["select", _csv(tmp_path, text), "--target", "label"],
+                       kind, "'a'")
+
+
+def test_bad_missing_label(capsys, tmp_path):
+    text = GOOD_ROWS.replace("3,4,y", "3,4,")
+    assert_usage_error(capsys, ["select", _csv(tmp_path, text), "--target", "label"],
+                       "missing label", "line 3")
+
+
+def test_bad_one_class(capsys, tmp_path):
+    text = GOOD_ROWS.replace(",y\n", ",x\n")
+    assert_usage_error(capsys, ["select", _csv(tmp_path, text), "--target", "label"],
+                       "1 class", "at least 2")
+
+
+def test_bad_class_smaller_than_cv(capsys, tmp_path):
+    text = GOOD_ROWS + "4,4,z\n"
+    assert_usage_error(capsys, ["select", _csv(tmp_path, text), "--target", "label", "--cv", "2"],
+                       "'z'", "--cv 2")
+
+
+def test_bad_binary_csv(capsys, tmp_path):
+    path = tmp_path / "bin.csv"
+    path.write_bytes(b"\xff\xfe\x00\x81\x9f" * 20)
+    assert_usage_error(capsys, ["select", str(path), "--target", "label"], "UTF-8")
+
+
+def test_bad_npz_corrupt(capsys, tmp_path):
+    assert_usage_error(capsys, ["select", _csv(tmp_path, GOOD_ROWS, "d.npz")],
+                       "not a readable .npz")
+
+
+def test_bad_npz_missing_keys(capsys, tmp_path):
+    path = tmp_path / "d.npz"
+    np.savez(path, data=np.zeros((4, 2)))
+    assert_usage_error(capsys, ["select", str(path)], "'X'", "'y'")
+
+
+def test_bad_npz_object_array(capsys, tmp_path):
+    path = tmp_path / "d.npz"
+    np.savez(path, X=np.zeros((4, 2)), y=np.array([1, "a", None, 2.0], dtype=object))
+    assert_usage_error(capsys, ["select", str(path)], "Python objects")
+
+
+def test_bad_npz_shapes(capsys, tmp_path):
+    path = tmp_path / "d.npz"
+    np.savez(path, X=np.zeros(4), y=np.arange(4))
+    assert_usage_error(capsys, ["select", str(path)], "2-D")
+    np.savez(path, X=np.zeros((4, 2)), y=np.arange(3))
+    assert_usage_error(capsys, ["select", str(path)], "one label per row")
+    np.savez(path, X=np.zeros((4, 2)), y=np.arange(4), feature_names=np.array(["a"]))
+    assert_usage_error(capsys, ["select", str(path)], "feature_names")
+    np.savez(path, X=np.array([["a", "b"]] * 4), y=np.arange(4))
+    assert_usage_error(capsys, ["select", str(path)], "numeric")
+    X = np.ones((4, 2))
+    X[2, 1] = np.nan
+    np.savez(path, X=X, y=np.arange(4) % 2)
+    assert_usage_error(capsys, ["select", str(path)], "NaN", "'x1'")
+
+
+@pytest.mark.parametrize(
+    "argv,fragment",
+    [
+        (["select", "--cv", "1"], "--cv"),
+        (["select", "--cv", "two"], "--cv"),
+        (["select", "--radius", "-1"], "--radius"),
+        (["select", "--radius", "nan"], "--radius"),
+        (["select", "--epochs", "0"], "--epochs"),
+        (["select", "--constraint", "l2"], "--constraint"),
+        (["select", "--max-features", "1000"], "--max-features"),
+        (["select", "--target", "label"], "DATA"),
+        (["select", "--bogus"], "--bogus"),
+        (["frobnicate"], "frobnicate"),
+    ],
+)
+def test_bad_options(capsys, argv, fragment):
+    assert_usage_error(capsys, argv, fragment)
+
+
+def test_bad_output_directory(capsys, tmp_path):
+    assert_usage_error(capsys, ["select", *FAST, "--output", str(tmp_path / "no" / "r.json")],
+                       "does not exist")
+
+
+def test_bad_estimator_parameter(capsys):
+    assert_usage_error(capsys, ["select", *FAST, "--activation", "bogus"], "activation")
