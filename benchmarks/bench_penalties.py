@@ -29,18 +29,18 @@ Run::
     python benchmarks/bench_penalties.py            # full (tens of minutes on 2 shared cores)
     python benchmarks/bench_penalties.py --quick    # 2 folds, 10 epochs, fixed strengths
 
-Measured once (full mode, 2 cores shared with other jobs, so the times are noisy; PBMC loaded
-from the cli branch's data file before ``skproj.datasets`` was on main):
+Measured (full mode, after merging main at ac1fa1a; 2 cores shared with other jobs, so the
+times are noisy; accuracies and selections were identical in a run before that merge):
 
 =========  ======================  ===========  ========  ===============  =====
 data       method (strength)       selected     recovery  CV accuracy      fit s
 =========  ======================  ===========  ========  ===============  =====
 synthetic  l1inf (radius=0.1)      64           0.430     0.751 +- 0.021   4.2
-synthetic  group_lasso (a=0.012)   64           0.465     0.785 +- 0.019   3.3
-synthetic  group_mcp (a=0.012)     64           0.465     0.780 +- 0.027   4.1
-PBMC       l1inf (radius=0.4)      50           -         0.793 +- 0.032   2.5
-PBMC       group_lasso (a=0.02)    50           -         0.781 +- 0.017   1.7
-PBMC       group_mcp (a=0.02)      49.5         -         0.771 +- 0.026   1.8
+synthetic  group_lasso (a=0.012)   64           0.465     0.785 +- 0.019   2.8
+synthetic  group_mcp (a=0.012)     64           0.465     0.780 +- 0.027   2.3
+PBMC       l1inf (radius=0.4)      50           -         0.793 +- 0.032   2.2
+PBMC       group_lasso (a=0.02)    50           -         0.781 +- 0.017   1.5
+PBMC       group_mcp (a=0.02)      49.5         -         0.771 +- 0.026   1.3
 =========  ======================  ===========  ========  ===============  =====
 
 Selections overlap (Jaccard) 0.41 (synthetic) / 0.48 (PBMC) between l1inf and group lasso,
