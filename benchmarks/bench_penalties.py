@@ -10,8 +10,7 @@ Compares three ways of sparsifying the first layer of :class:`skproj.SparseAutoe
 at a matched number ``K`` of selected features: each method keeps at most ``K`` features
 (``max_features=K``, largest rows of ``W1`` among the non-zero ones) and its strength (radius
 or ``alpha``) is the sparsest one of a grid whose support still has ``>= K`` rows, chosen on
-the training part of the first fold only (with ``--quick``, fixed strengths are used
-instead). Then double descent on the ``K`` features, and stratified K-fold CV.
+the training part of the first fold only. Then double descent on the ``K`` features, and stratified K-fold CV.
 
 Data:
 * synthetic: ``make_classification(n_samples=1000, n_features=1000, n_informative=64,
@@ -26,8 +25,8 @@ Pipeline (fitted on the training folds).
 
 Run::
 
-    python benchmarks/bench_penalties.py            # full (tens of minutes on 2 shared cores)
-    python benchmarks/bench_penalties.py --quick    # 2 folds, 10 epochs, fixed strengths
+    python benchmarks/bench_penalties.py            # full (about 5 minutes on 2 shared cores)
+    python benchmarks/bench_penalties.py --quick    # 2 folds, 10 epochs (about a minute)
 
 Measured (full mode, after merging main at ac1fa1a; 2 cores shared with other jobs, so the
 times are noisy; accuracies and selections were identical in a run before that merge):
@@ -61,11 +60,11 @@ from sklearn.preprocessing import StandardScaler
 from skproj import SparseAutoencoderSelector
 
 ALPHAS = [3e-2, 2e-2, 1.5e-2, 1.2e-2, 1e-2, 7e-3, 5e-3, 2e-3]
-# method -> (parameters, name of the strength parameter, grid from sparse to dense, quick value)
+# method -> (parameters, name of the strength parameter, grid from sparse to dense)
 METHODS = {
-    "l1inf": ({"constraint": "l1inf"}, "radius", [0.03, 0.05, 0.07, 0.1, 0.2, 0.4], 0.1),
-    "group_lasso": ({"constraint": None, "penalty": "group_lasso"}, "alpha", ALPHAS, 1e-2),
-    "group_mcp": ({"constraint": None, "penalty": "group_mcp"}, "alpha", ALPHAS, 1e-2),
+    "l1inf": ({"constraint": "l1inf"}, "radius", [0.03, 0.05, 0.07, 0.1, 0.2, 0.4]),
+    "group_lasso": ({"constraint": None, "penalty": "group_lasso"}, "alpha", ALPHAS),
+    "group_mcp": ({"constraint": None, "penalty": "group_mcp"}, "alpha", ALPHAS),
 }
 
 
@@ -85,13 +84,10 @@ def run_dataset(label, X, y, K, informative, args):
     cv = StratifiedKFold(n_splits=args.folds, shuffle=True, random_state=0)
     splits = list(cv.split(X, y))
     rows, supports = [], {}
-    for method, (params, name, grid, quick_value) in METHODS.items():
+    for method, (params, name, grid) in METHODS.items():
         base = SparseAutoencoderSelector(max_epochs=args.epochs, random_state=0, **params)
-        if args.quick:
-            value = quick_value
-        else:
-            tr = splits[0][0]
-            value = calibrate(base, name, grid, X[tr], y[tr], K)
+        tr = splits[0][0]
+        value = calibrate(base, name, grid, X[tr], y[tr], K)
         est = clone(base).set_params(**{name: value, "max_features": K})
         accs, times, counts, recs, sups = [], [], [], [], []
         for tr, te in splits:
@@ -123,7 +119,7 @@ def run_dataset(label, X, y, K, informative, args):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="2 folds, 10 epochs, fixed strengths")
+    parser.add_argument("--quick", action="store_true", help="2 folds, 10 epochs")
     parser.add_argument("--skip-pbmc", action="store_true")
     parser.add_argument("--skip-synthetic", action="store_true")
     parser.add_argument("--folds", type=int, default=None, help="CV folds (default 4; 2 with --quick)")
