@@ -39,6 +39,7 @@ from .prox import (
 )
 from .linear_model import ProjectedLinearClassifier, ProjectedLinearModel, ProjectedLinearModelCV, projected_path
 from ._selector import SparseAutoencoderSelector
+from .spred import SpredClassifier, SpredRegressor
 
 __version__ = "0.1.0.dev0"
 
@@ -76,4 +77,6 @@ __all__ = [
     "ProjectedLinearClassifier",
     "ProjectedLinearModelCV",
     "projected_path",
+    "SpredClassifier",
+    "SpredRegressor",
 ]

@@ -195,7 +195,7 @@ def test_prox_group_l2_reference_and_optimality(X, frac, axis):
     assert np.all(safe_row_norms(R) <= c * (1 + 1e-12) + 1e-12 * scale)
     pn = safe_row_norms(Pg)
     for g in np.nonzero(pn > 0)[0]:
-        np.testing.assert_allclose(R[g], c * Pg[g] / pn[g], rtol=1e-9, atol=1e-9 * scale)
+        np.testing.assert_allclose(R[g], c * (Pg[g] / pn[g]), rtol=1e-9, atol=1e-9 * scale)  # no underflow of c * P
 
 
 @settings(max_examples=20, deadline=None)

@@ -1,0 +1,251 @@
+"""Tests of SpredRegressor / SpredClassifier against scikit-learn and independent references."""
+
+import numpy as np
+import pytest
+from scipy.special import log_softmax
+from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import Lasso, LogisticRegression
+from sklearn.preprocessing import PolynomialFeatures, StandardScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skproj import SpredClassifier, SpredRegressor
+
+
+def lasso_objective(X, y, coef, intercept, alpha, sw=None):
+    sw = np.ones(len(y)) if sw is None else sw
+    r = y - X @ coef - intercept
+    return 0.5 * np.sum(sw * r * r) / sw.sum() + alpha * np.abs(coef).sum()
+
+
+def lasso_kkt(X, y, coef, intercept, alpha):
+    r = y - X @ coef - intercept
+    g = -X.T @ r / len(y)
+    viol = np.where(coef != 0, np.abs(g + alpha * np.sign(coef)), np.maximum(np.abs(g) - alpha, 0))
+    return viol.max() / alpha
+
+
+def check_against_lasso(X, y, alpha, sw=None):
+    ref = Lasso(alpha=alpha, tol=1e-10, max_iter=200_000).fit(X, y, sample_weight=sw)
+    est = SpredRegressor(alpha=alpha, tol=1e-8, random_state=0, max_iter=5000).fit(X, y, sample_weight=sw)
+    f_ref = lasso_objective(X, y, ref.coef_, ref.intercept_, alpha, sw)
+    f_est = lasso_objective(X, y, est.coef_, est.intercept_, alpha, sw)
+    assert f_est <= f_ref * (1 + 1e-6)
+    assert abs(f_est - f_ref) <= 1e-6 * f_ref
+    np.testing.assert_array_equal(est.coef_ != 0, ref.coef_ != 0)
+    np.testing.assert_array_equal(est.get_support(), ref.coef_ != 0)
+    return est
+
+
+def synthetic(n, d, k, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d))
+    w = np.zeros(d)
+    w[rng.choice(d, k, replace=False)] = rng.standard_normal(k)
+    return X, X @ w + 0.1 * rng.standard_normal(n)
+
+
+@pytest.mark.parametrize("alpha", [1e-3, 0.1, 1.0])
+def test_diabetes_matches_lasso(alpha):
+    X, y = load_diabetes(return_X_y=True)
+    est = check_against_lasso(X, y, alpha)
+    assert lasso_kkt(X, y, est.coef_, est.intercept_, alpha) <= 1e-6
+
+
+def test_synthetic_high_dimensional_matches_lasso():
+    X, y = synthetic(200, 2000, 20)
+    check_against_lasso(X, y, 0.05)
+
+
+def test_real_high_dimensional_matches_lasso():
+    # breast cancer, standardised, all degree-2 monomials: 569 samples x 495 features
+    X, y = load_breast_cancer(return_X_y=True)
+    X = StandardScaler().fit_transform(PolynomialFeatures(2, include_bias=False).fit_transform(
+        StandardScaler().fit_transform(X)))
+    est = check_against_lasso(X, y.astype(float), 0.02)
+    assert 0 < np.count_nonzero(est.coef_) < X.shape[1] // 2
+
+
+def test_multi_output_is_lasso_per_column():
+    X, y1 = synthetic(80, 40, 5, seed=1)
+    _, y2 = synthetic(80, 40, 5, seed=2)
+    Y = np.column_stack([y1, 3 * y2])
+    ref = Lasso(alpha=0.05, tol=1e-10, max_iter=100_000).fit(X, Y)
+    est = SpredRegressor(alpha=0.05, tol=1e-8, random_state=0).fit(X, Y)
+    assert est.coef_.shape == (2, 40) and est.intercept_.shape == (2,)
+    for k in range(2):
+        f_ref = lasso_objective(X, Y[:, k], ref.coef_[k], ref.intercept_[k], 0.05)
+        f_est = lasso_objective(X, Y[:, k], est.coef_[k], est.intercept_[k], 0.05)
+        assert abs(f_est - f_ref) <= 1e-6 * f_ref
+    np.testing.assert_array_equal(est.coef_ != 0, ref.coef_ != 0)
+
+
+def test_sample_weight_matches_lasso_and_repetition():
+    X, y = synthetic(60, 30, 5, seed=3)
+    sw = np.random.default_rng(0).integers(0, 4, size=60).astype(float)
+    est = check_against_lasso(X, y, 0.05, sw=sw)
+    rep = np.repeat(np.arange(60), sw.astype(int))
+    est_rep = SpredRegressor(alpha=0.05, tol=1e-8, random_state=0).fit(X[rep], y[rep])
+    np.testing.assert_allclose(est.coef_, est_rep.coef_, rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(est.intercept_, est_rep.intercept_, rtol=1e-7, atol=1e-9)
+
+
+def test_no_intercept_and_sparse_input():
+    import scipy.sparse as sp
+
+    X, y = synthetic(60, 30, 5, seed=4)
+    ref = Lasso(alpha=0.05, tol=1e-10, fit_intercept=False).fit(X, y)
+    est = SpredRegressor(alpha=0.05, tol=1e-8, fit_intercept=False, random_state=0).fit(X, y)
+    np.testing.assert_allclose(est.coef_, ref.coef_, atol=1e-6)
+    assert est.intercept_ == 0.0
+    est_sp = SpredRegressor(alpha=0.05, tol=1e-8, random_state=0).fit(sp.csr_matrix(X), y)
+    est_d = SpredRegressor(alpha=0.05, tol=1e-8, random_state=0).fit(X, y)
+    np.testing.assert_allclose(est_sp.coef_, est_d.coef_, atol=1e-8)
+
+
+def test_sgd_solver_reaches_lasso_optimum():
+    X, y = load_diabetes(return_X_y=True)
+    ref = Lasso(alpha=0.1, tol=1e-10, max_iter=100_000).fit(X, y)
+    est = SpredRegressor(alpha=0.1, solver="sgd", batch_size=64, learning_rate=0.05, max_iter=200,
+                         tol=1e-8, random_state=0).fit(X, y)
+    f_ref = lasso_objective(X, y, ref.coef_, ref.intercept_, 0.1)
+    f_est = lasso_objective(X, y, est.coef_, est.intercept_, 0.1)
+    assert abs(f_est - f_ref) <= 1e-6 * f_ref
+    np.testing.assert_array_equal(est.coef_ != 0, ref.coef_ != 0)
+
+
+# ---------------------------------------------------------------- group lasso -------------
+
+
+def group_prox(z, t, groups):
+    """prox of t * sum_g sqrt|g| ||z_g||_2, written here independently of skproj."""
+    out = np.zeros_like(z)
+    for g in groups:
+        nrm = np.linalg.norm(z[g])
+        thr = t * np.sqrt(len(g))
+        if nrm > thr:
+            out[g] = (1 - thr / nrm) * z[g]
+    return out
+
+
+def group_lasso_reference(X, y, alpha, groups, n_iter=20000):
+    """Plain proximal gradient (ISTA) on centered data, step 1 / ||X||_2^2 * n."""
+    n = len(y)
+    Xc, yc = X - X.mean(0), y - y.mean()
+    step = n / np.linalg.norm(Xc, 2) ** 2
+    w = np.zeros(X.shape[1])
+    for _ in range(n_iter):
+        w = group_prox(w + step * Xc.T @ (yc - Xc @ w) / n, step * alpha, groups)
+    return w, y.mean() - X.mean(0) @ w
+
+
+def group_objective(X, y, w, b, alpha, groups):
+    r = y - X @ w - b
+    return 0.5 * r @ r / len(y) + alpha * sum(np.sqrt(len(g)) * np.linalg.norm(w[g]) for g in groups)
+
+
+def test_groups_match_proximal_gradient_reference():
+    rng = np.random.default_rng(5)
+    n, d = 100, 30
+    X = rng.standard_normal((n, d))
+    groups = [np.arange(i, i + 5) for i in range(0, d, 5)]
+    w_true = np.zeros(d)
+    w_true[:5] = rng.standard_normal(5)
+    w_true[10:15] = rng.standard_normal(5)
+    y = X @ w_true + 0.1 * rng.standard_normal(n)
+    alpha = 0.05
+    w_ref, b_ref = group_lasso_reference(X, y, alpha, groups)
+    est = SpredRegressor(alpha=alpha, groups=groups, tol=1e-8, random_state=0).fit(X, y)
+    f_ref = group_objective(X, y, w_ref, b_ref, alpha, groups)
+    f_est = group_objective(X, y, est.coef_, est.intercept_, alpha, groups)
+    assert abs(f_est - f_ref) <= 1e-6 * f_ref
+    np.testing.assert_allclose(est.coef_, w_ref, atol=1e-5)
+    active_ref = [np.linalg.norm(w_ref[g]) > 0 for g in groups]
+    active_est = [np.linalg.norm(est.coef_[g]) > 0 for g in groups]
+    assert active_ref == active_est
+    # the same groups given as one id per feature
+    ids = np.repeat(np.arange(6), 5)
+    est2 = SpredRegressor(alpha=alpha, groups=ids, tol=1e-8, random_state=0).fit(X, y)
+    np.testing.assert_allclose(est2.coef_, est.coef_, atol=1e-7)
+
+
+def test_groups_of_size_one_is_lasso():
+    X, y = synthetic(60, 20, 4, seed=6)
+    est = SpredRegressor(alpha=0.05, groups=np.arange(20), tol=1e-8, random_state=0).fit(X, y)
+    ref = Lasso(alpha=0.05, tol=1e-10).fit(X, y)
+    np.testing.assert_allclose(est.coef_, ref.coef_, atol=1e-5)
+
+
+def test_bad_groups_raise():
+    X, y = synthetic(20, 6, 2)
+    with pytest.raises(ValueError, match="overlap"):
+        SpredRegressor(groups=[[0, 1, 2], [2, 3, 4, 5]]).fit(X, y)
+    with pytest.raises(ValueError, match="cover"):
+        SpredRegressor(groups=[[0, 1, 2], [3, 4]]).fit(X, y)
+    with pytest.raises(ValueError, match="one group id per feature"):
+        SpredRegressor(groups=np.zeros(5)).fit(X, y)
+
+
+# ---------------------------------------------------------------- classifier --------------
+
+
+def logistic_objective(clf, X, y, C):
+    """C * sum_i loss_i + ||W||_1 (scikit-learn's LogisticRegression objective)."""
+    Z = X @ clf.coef_.T + clf.intercept_
+    yi = np.searchsorted(clf.classes_, y)
+    if Z.shape[1] == 1:
+        z = Z[:, 0]
+        loss = np.sum(np.logaddexp(0, z) - yi * z)
+    else:
+        loss = -np.sum(log_softmax(Z, axis=1)[np.arange(len(y)), yi])
+    return C * loss + np.abs(clf.coef_).sum()
+
+
+@pytest.mark.parametrize("dataset, C", [("breast_cancer", 0.05), ("iris", 0.5)])
+def test_classifier_matches_logistic_regression(dataset, C):
+    X, y = (load_breast_cancer if dataset == "breast_cancer" else load_iris)(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    ref = LogisticRegression(C=C, l1_ratio=1, solver="saga", tol=1e-12, max_iter=100_000).fit(X, y)
+    est = SpredClassifier(C=C, tol=1e-9, random_state=0, max_iter=5000).fit(X, y)
+    f_ref, f_est = logistic_objective(ref, X, y, C), logistic_objective(est, X, y, C)
+    assert est.coef_.shape == ref.coef_.shape
+    assert f_est <= f_ref * (1 + 1e-6)
+    assert abs(f_est - f_ref) <= 1e-6 * f_ref
+    np.testing.assert_array_equal(est.coef_ != 0, ref.coef_ != 0)
+    np.testing.assert_array_equal(est.classes_, ref.classes_)
+    np.testing.assert_allclose(est.predict_proba(X), ref.predict_proba(X), atol=1e-4)
+
+
+def test_classifier_sample_weight_is_repetition():
+    X, y = load_iris(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    sw = np.random.default_rng(0).integers(0, 3, size=len(y)).astype(float)
+    rep = np.repeat(np.arange(len(y)), sw.astype(int))
+    a = SpredClassifier(C=0.5, tol=1e-9, random_state=0).fit(X, y, sample_weight=sw)
+    b = SpredClassifier(C=0.5, tol=1e-9, random_state=0).fit(X[rep], y[rep])
+    np.testing.assert_allclose(a.coef_, b.coef_, atol=1e-5)
+
+
+# ---------------------------------------------------------------- API ---------------------
+
+
+def test_warm_start_and_convergence_warning():
+    X, y = load_diabetes(return_X_y=True)
+    est = SpredRegressor(alpha=0.1, tol=1e-8, warm_start=True, random_state=0).fit(X, y)
+    coef = est.coef_.copy()
+    est.fit(X, y)
+    np.testing.assert_allclose(est.coef_, coef, rtol=1e-8, atol=1e-8)
+    with pytest.warns(ConvergenceWarning):
+        SpredRegressor(alpha=1e-3, tol=1e-12, max_iter=2, random_state=0).fit(*synthetic(50, 80, 10))
+
+
+def test_selector_transform():
+    X, y = load_diabetes(return_X_y=True)
+    est = SpredRegressor(alpha=1.0, random_state=0).fit(X, y)
+    Xt = est.transform(X)
+    np.testing.assert_array_equal(Xt, X[:, est.coef_ != 0])
+
+
+@parametrize_with_checks([SpredRegressor(), SpredClassifier()])
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
