@@ -32,6 +32,7 @@ from . import projections
 from ._autoencoder import ACTIVATION_NAMES, _resolve, forward, init_params, loss_and_grad
 from ._gates import DifferentiableGates
 from ._optim import Adam
+from ._proxadam import GroupPenalty, ProxAdam
 
 __all__ = ["SparseAutoencoderSelector"]
 
@@ -84,7 +85,10 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
     onto the ball ``{W : ||W||_{constraint} <= radius}`` whose groups are the rows (input
     features), by one call of the public function of :mod:`skproj.projections` (the radius
     reaches ``radius`` after ``radius_decay_epochs`` epochs, see below). Rows that become
-    exactly zero are discarded features.
+    exactly zero are discarded features. Alternatively (``constraint=None``,
+    ``penalty="group_lasso"`` or ``"group_mcp"``), a group penalty on the rows of ``W1`` is
+    minimised with proximal Adam (:class:`skproj.optim.ProxAdam`, Deleu & Bengio,
+    arXiv:2102.03869): Adam's step, then the weighted prox of the penalty, which zeroes rows.
 
     With ``retrain=True`` ("double descent"), the features whose row is non-zero at the end of
     this first phase (at most ``max_features`` of them, the largest rows) form the support; the
@@ -114,7 +118,21 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
         l1,2 norm of the same ``W1`` is larger, so ``"l12"`` needs larger radii (0.1 / 0.3 / 1
         kept 9 / 24 / 120). Tune it on a log grid with GridSearchCV, or fix the number of
         features with ``max_features``.
-    penalty : {"differentiable"} or None, default=None
+    penalty : {"group_lasso", "group_mcp", "differentiable"} or None, default=None
+        Alternative to ``constraint``: requires ``constraint=None`` (setting both raises a
+        ValueError).
+
+        ``"group_lasso"`` / ``"group_mcp"``: the first phase minimises the loss plus a penalty
+        on the rows (input features) of ``W1`` with :class:`skproj.optim.ProxAdam`: every
+        step is Adam's step followed by the weighted proximal operator of the penalty in
+        Adam's metric ``sqrt(v_hat) + eps`` (Deleu & Bengio, arXiv:2102.03869), which sets
+        rows exactly to zero during training. ``"group_lasso"``:
+        ``alpha * sqrt(h) * sum_i ||W1_i,:||_2``; ``"group_mcp"``: the minimax concave
+        penalty of each row norm with level ``alpha * sqrt(h)`` and concavity ``mcp_gamma``
+        (less shrinkage of large rows); ``h = hidden_layer_size``. ("Projection after prox"
+        is not the prox of the sum, hence no combination with a ball.) The stopping rules
+        monitor the loss without the penalty.
+
         ``"differentiable"``: differentiable sparsification (Lee, arXiv 1910.03201, see
         :mod:`skproj._gates`). Each input feature ``j`` is multiplied by a gate
         ``n_features * a_j`` before the first layer, where
@@ -122,15 +140,31 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
         free parameters ``(gamma, s)`` trained by plain Adam alongside the network, and
         ``alpha * ||a||_p`` (``p = 0.5``) is added to the loss. Gates become exactly 0.0 by
         themselves (no projection, prox, threshold or mask); the support is the features with
-        a non-zero gate after the first phase. Requires ``constraint=None``. The factor
-        ``n_features`` (our choice, not from the paper) makes the initial gates equal to 1.
-    alpha : float >= 0, default=0.001
-        Strength of the gate regulariser when ``penalty="differentiable"`` (ignored
-        otherwise). Larger, fewer features. ``||a||_p`` lies between 1 (one feature) and
-        ``n_features`` (uniform gates), so ``alpha * n_features`` bounds the penalty.
+        a non-zero gate after the first phase. The factor ``n_features`` (our choice, not
+        from the paper) makes the initial gates equal to 1.
+
+        Double descent then works as with a constraint, on the selected features.
+    alpha : float >= 0 or None, default=None
+        Penalty strength (ignored when ``penalty=None``); ``None`` means 1e-2 for the group
+        penalties and 1e-3 for ``"differentiable"``. Larger, fewer features.
+        Group penalties: strength per unit of row norm, divided by
+        ``sqrt(hidden_layer_size)``. A row survives roughly when the gradient of the loss
+        with respect to it has an l2 norm above ``alpha * sqrt(hidden_layer_size)``, so
+        ``alpha`` is on the scale of the entries of that gradient (with standardised
+        features, about 1e-3 to 3e-2; tune on a log grid).
+        ``"differentiable"``: strength of the gate regulariser; ``||a||_p`` lies between 1
+        (one feature) and ``n_features`` (uniform gates), so ``alpha * n_features`` bounds
+        the penalty.
+    mcp_gamma : float > 0, default=20.0
+        MCP concavity ``gamma_0``: the penalty of a row is flat once its norm reaches
+        ``mcp_gamma * alpha * sqrt(h)``, and rows beyond that norm are not shrunk at all. Rows
+        of the Glorot-initialised ``W1`` have norms near ``sqrt(2 h / (n_features + h))``, so a
+        small ``mcp_gamma`` (e.g. 3) leaves every row in the flat region and selects nothing;
+        the default keeps the flat region beyond the initial norms for typical sizes. Only for
+        ``penalty="group_mcp"``.
     gate_learning_rate : float > 0 or None, default=0.01
-        Step size of the (separate, plain) Adam of the gate parameters ``(gamma, s)``;
-        ``None`` means ``learning_rate``.
+        Step size of the (separate, plain) Adam of the gate parameters ``(gamma, s)`` when
+        ``penalty="differentiable"``; ``None`` means ``learning_rate``.
     max_features : int >= 1 or None, default=None
         If given, keep at most this many features: those with the largest row norms of ``W1``
         (the norm of the constraint: l_inf for ``"l1inf"``, l2 for ``"l12"`` and ``None``, l1
@@ -242,8 +276,8 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
     fit_time_ : float
         Wall-clock seconds of ``fit``.
     projection_time_ : float
-        Seconds spent in the projection of ``W1`` (its share of training time is
-        ``projection_time_ / fit_time_``).
+        Seconds spent in the projection of ``W1``, or in its proximal operator when
+        ``penalty`` is set (its share of training time is ``projection_time_ / fit_time_``).
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Only when ``X`` has string column names.
@@ -294,8 +328,9 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
     _parameter_constraints = {
         "constraint": [StrOptions(set(_CONSTRAINTS)), None],
         "radius": [Interval(Real, 0, None, closed="neither")],
-        "penalty": [StrOptions({"differentiable"}), None],
-        "alpha": [Interval(Real, 0, None, closed="left")],
+        "penalty": [StrOptions({"group_lasso", "group_mcp", "differentiable"}), None],
+        "alpha": [Interval(Real, 0, None, closed="left"), None],
+        "mcp_gamma": [Interval(Real, 0, None, closed="neither")],
         "gate_learning_rate": [Interval(Real, 0, None, closed="neither"), None],
         "max_features": [Interval(Integral, 1, None, closed="left"), None],
         "hidden_layer_size": [Interval(Integral, 1, None, closed="left")],
@@ -324,7 +359,8 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
         radius=0.1,
         *,
         penalty=None,
-        alpha=1e-3,
+        alpha=None,
+        mcp_gamma=20.0,
         gate_learning_rate=1e-2,
         max_features=None,
         hidden_layer_size=64,
@@ -350,6 +386,7 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
         self.radius = radius
         self.penalty = penalty
         self.alpha = alpha
+        self.mcp_gamma = mcp_gamma
         self.gate_learning_rate = gate_learning_rate
         self.max_features = max_features
         self.hidden_layer_size = hidden_layer_size
@@ -382,6 +419,25 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
         if self.constraint is None:
             return "l2"
         return _CONSTRAINTS[self.constraint][1]
+
+    def _alpha(self):
+        """``alpha``, or its default for the chosen penalty when it is None."""
+        if self.alpha is not None:
+            return float(self.alpha)
+        return 1e-3 if self.penalty == "differentiable" else 1e-2
+
+    def _make_optimizer(self, penalised):
+        """Adam, or ProxAdam penalising the rows of W1 (params[0]) when ``penalised``.
+
+        Adam: W1 (index 0) gets a scalar second moment so that the step before the Euclidean
+        projection follows the gradient direction (see skproj._optim.Adam). ProxAdam keeps a
+        per-entry second moment: its weighted prox is taken in the same metric as the step,
+        so its fixed points are the stationary points of the penalised loss.
+        """
+        if penalised and self.penalty in ("group_lasso", "group_mcp"):
+            pen = GroupPenalty(self.penalty, self._alpha(), gamma=float(self.mcp_gamma), axis=1)
+            return ProxAdam(lr=self.learning_rate, penalties={0: pen})
+        return Adam(lr=self.learning_rate, scalar_second_moment=(0,))
 
     @staticmethod
     def _gated_loss_and_grad(X, Y, params, gates, args, need_grad=True):
@@ -418,9 +474,7 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
         if gates is not None:
             gate_lr = self.learning_rate if self.gate_learning_rate is None else self.gate_learning_rate
             gate_opt = Adam(lr=gate_lr)
-        # W1 (index 0) gets a scalar second moment so that the step before the Euclidean
-        # projection follows the gradient direction (see skproj._optim.Adam).
-        opt = Adam(lr=self.learning_rate, scalar_second_moment=(0,))
+        opt = self._make_optimizer(penalised=row_mask is None)
         n = X.shape[0]
         bs = min(self.batch_size, n)
         args = (self._activation_fns(), self.reconstruction_weight, self.reconstruction_loss)
@@ -481,6 +535,7 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
         if best_params is not None:
             for p, b in zip(all_params, best_params):
                 p[...] = b
+        self.projection_time_ += getattr(opt, "prox_time", 0.0)
         return epochs
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -509,7 +564,7 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
         if self.penalty is not None and self.constraint is not None:
             raise ValueError(
                 f"penalty={self.penalty!r} needs constraint=None (got constraint={self.constraint!r}): "
-                "the gates select the features, a projection of the first layer is not combined with them."
+                "the penalty selects the features; it is not combined with a projection of the first layer."
             )
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
         check_classification_targets(y)
@@ -612,7 +667,7 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
     def _train(self, params, X, Y, Xv, Yv, rng, project, inner, radii):
         gates = None
         if self.penalty == "differentiable":
-            gates = DifferentiableGates(X.shape[1], alpha=self.alpha, p=0.5, dtype=X.dtype)
+            gates = DifferentiableGates(X.shape[1], alpha=self._alpha(), p=0.5, dtype=X.dtype)
         # Phase 1: projected (or gated) training.
         self.n_iter_select_ = self._run_phase(
             params, X, Y, Xv, Yv, rng, self.max_epochs, project, None, "select", radii, gates

@@ -1,0 +1,325 @@
+"""Tests of ProxAdam (skproj.optim) and of the penalised SparseAutoencoderSelector.
+
+References written here: Adam's update from its definition, brute-force minimisation of the
+weighted proximal subproblem (scipy.optimize), and an exact group-lasso solver (proximal
+gradient with the plain group soft thresholding, run to a fixed point and checked by KKT).
+"""
+
+import copy
+
+import numpy as np
+import pytest
+from scipy.optimize import minimize
+from sklearn.datasets import make_classification
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+import skproj._selector as selector_module
+from skproj import SparseAutoencoderSelector, prox_group_l2
+from skproj.optim import Adam, GroupPenalty, ProxAdam
+
+# --------------------------------------------------------------------------- references
+
+
+def adam_reference(p, g, m, v, t, lr, betas, eps):
+    """One Adam step from its definition: returns (z, m, v, d) with d = sqrt(v_hat) + eps."""
+    b1, b2 = betas
+    m = b1 * m + (1 - b1) * g
+    v = b2 * v + (1 - b2) * g * g
+    m_hat = m / (1 - b1**t)
+    v_hat = v / (1 - b2**t)
+    d = np.sqrt(v_hat) + eps
+    return p - lr * m_hat / d, m, v, d
+
+
+def mcp(t, lam, gamma):
+    return np.where(t <= gamma * lam, lam * t - t * t / (2 * gamma), 0.5 * gamma * lam * lam)
+
+
+def subproblem(x, z, d, c, gamma=None):
+    """0.5 sum d (x - z)^2 + c ||x||_2 (group lasso) or + MCP_{c, gamma}(||x||_2)."""
+    r = np.linalg.norm(x)
+    pen = c * r if gamma is None else float(mcp(r, c, gamma))
+    return 0.5 * np.sum(d * (x - z) ** 2) + pen
+
+
+def brute_force_group(z, d, c, gamma=None):
+    """Minimise the subproblem of one group by L-BFGS-B from several starts, and 0."""
+    best_x, best_f = np.zeros_like(z), subproblem(np.zeros_like(z), z, d, c, gamma)
+    rng = np.random.default_rng(0)
+    for x0 in [z, d * z / d.max(), 0.5 * z, rng.normal(size=z.shape) * np.abs(z).max()]:
+        res = minimize(subproblem, x0, args=(z, d, c, gamma), method="L-BFGS-B",
+                       options={"gtol": 1e-14, "ftol": 1e-16, "maxiter": 10000})
+        if res.fun < best_f:
+            best_x, best_f = res.x, res.fun
+    return best_x, best_f
+
+
+def run_steps(opt, P, rng, n_steps):
+    for _ in range(n_steps):
+        opt.step([P], [rng.normal(size=P.shape) * rng.uniform(0.1, 3, size=(P.shape[0], 1))])
+
+
+# --------------------------------------------------------------------------- one step
+
+
+@pytest.mark.parametrize("kind", ["group_lasso", "group_mcp"])
+@pytest.mark.parametrize("n_before", [0, 7])
+def test_prox_step_equals_brute_force(kind, n_before):
+    rng = np.random.default_rng(1)
+    P = rng.normal(size=(6, 4))
+    lr, alpha, gamma0 = 0.05, 0.6, 50.0
+    pen = GroupPenalty(kind, alpha, gamma=gamma0)
+    opt = ProxAdam(lr=lr, penalties={0: pen})
+    run_steps(opt, P, rng, n_before)
+    # state before the checked step, and the step from Adam's definition
+    p0, m0 = P.copy(), (opt.m[0].copy() if opt.m is not None else np.zeros_like(P))
+    v0 = opt.v[0].copy() if opt.v is not None else np.zeros_like(P)
+    g = rng.normal(size=P.shape) * np.array([[0.01], [0.1], [1], [3], [0.3], [1]])
+    z, _, _, d = adam_reference(p0, g, m0, v0, n_before + 1, lr, opt.betas, opt.eps)
+    # penalty level between the smallest and largest ||d z_g||: some rows zeroed, some not
+    lam = np.median(np.linalg.norm(d * z, axis=1)) / lr
+    alpha = lam / np.sqrt(P.shape[1])
+    opt.penalties[0] = GroupPenalty(kind, alpha, gamma=gamma0)
+    opt.step([P], [g])
+    assert opt.n_floored == 0
+    n_zero = 0
+    for i in range(P.shape[0]):
+        gamma = None if kind == "group_lasso" else gamma0 / lr
+        x_bf, f_bf = brute_force_group(z[i], d[i], lr * lam, gamma)
+        f_ours = subproblem(P[i], z[i], d[i], lr * lam, gamma)
+        assert f_ours <= f_bf + 1e-12 * max(1.0, abs(f_bf))
+        np.testing.assert_allclose(P[i], x_bf, atol=1e-6 * max(1.0, np.abs(z[i]).max()))
+        n_zero += not P[i].any()
+    # the problem is set so that some rows are zeroed and some are not
+    assert 0 < n_zero < P.shape[0]
+
+
+def test_mcp_floor_of_the_metric_is_one_consistent_model():
+    # A row with zero gradient history has d = eps < lr / gamma0: its metric is floored for
+    # the step and the prox alike. Check against brute force in the floored metric.
+    rng = np.random.default_rng(2)
+    P = rng.normal(size=(3, 4))
+    lr, alpha, gamma0 = 0.01, 0.02, 5.0
+    opt = ProxAdam(lr=lr, penalties={0: GroupPenalty("group_mcp", alpha, gamma=gamma0)})
+    g = rng.normal(size=P.shape)
+    g[0] = 0.0
+    g[1, :2] = 1e-9
+    p0 = P.copy()
+    opt.step([P], [g])
+    assert opt.n_floored == 4 + 2
+    z, _, _, d = adam_reference(p0, g, 0 * g, 0 * g, 1, lr, opt.betas, opt.eps)
+    d_floor = np.maximum(d, (1 + 1e-6) * lr / gamma0)
+    z_floor = p0 - (p0 - z) * d / d_floor  # the Adam step in the floored metric
+    lam = alpha * 2.0
+    for i in range(3):
+        x_bf, f_bf = brute_force_group(z_floor[i], d_floor[i], lr * lam, gamma0 / lr)
+        f_ours = subproblem(P[i], z_floor[i], d_floor[i], lr * lam, gamma0 / lr)
+        assert f_ours <= f_bf + 1e-12 * max(1.0, abs(f_bf))
+        np.testing.assert_allclose(P[i], x_bf, atol=1e-6)
+
+
+def test_unweighted_option_is_plain_group_soft_thresholding_after_adam():
+    rng = np.random.default_rng(3)
+    P = rng.normal(size=(5, 3))
+    lr, alpha = 0.1, 0.5
+    opt = ProxAdam(lr=lr, penalties={0: GroupPenalty("group_lasso", alpha)}, weighted=False)
+    g = rng.normal(size=P.shape)
+    z, _, _, _ = adam_reference(P.copy(), g, 0 * g, 0 * g, 1, lr, opt.betas, opt.eps)
+    opt.step([P], [g])
+    np.testing.assert_allclose(P, prox_group_l2(z, lr * alpha * np.sqrt(3)), rtol=1e-14, atol=1e-15)
+
+
+def test_unpenalised_parameters_follow_adam_and_float32_is_kept():
+    rng = np.random.default_rng(4)
+    params = [rng.normal(size=(4, 3)).astype(np.float32), rng.normal(size=3).astype(np.float32)]
+    ref = [p.copy() for p in params]
+    opt = ProxAdam(lr=0.01, penalties={0: GroupPenalty("group_lasso", 0.1)})
+    plain = Adam(lr=0.01)
+    for _ in range(3):
+        grads = [rng.normal(size=p.shape).astype(np.float32) for p in params]
+        opt.step(params, grads)
+        plain.step(ref, grads)
+    assert all(p.dtype == np.float32 for p in params)
+    np.testing.assert_array_equal(params[1], ref[1])
+    assert opt.prox_time > 0
+
+
+# --------------------------------------------------------------------------- convergence
+
+
+def group_lasso_exact(X, y, lam, G, k):
+    """Proximal gradient (step 1/L, prox_group_l2) run to a fixed point; checked by KKT."""
+    n = X.shape[0]
+    L = np.linalg.norm(X, 2) ** 2 / n
+    W = np.zeros((G, k))
+    for _ in range(200000):
+        grad = (X.T @ (X @ W.ravel() - y) / n).reshape(G, k)
+        Wn = prox_group_l2(W - grad / L, lam / L)
+        if np.abs(Wn - W).max() < 1e-15:
+            break
+        W = Wn
+    grad = (X.T @ (X @ W.ravel() - y) / n).reshape(G, k)
+    for i in range(G):
+        r = np.linalg.norm(W[i])
+        if r > 0:
+            assert np.linalg.norm(grad[i] + lam * W[i] / r) <= 1e-10
+        else:
+            assert np.linalg.norm(grad[i]) <= lam
+    return W
+
+
+def test_proxadam_with_decreasing_step_reaches_the_group_lasso_solution():
+    rng = np.random.default_rng(0)
+    n, G, k = 80, 5, 3
+    X = rng.normal(size=(n, G * k))
+    w_true = np.zeros((G, k))
+    w_true[:2] = rng.normal(size=(2, k))
+    y = X @ w_true.ravel() + 0.5 * rng.normal(size=n)
+    alpha = 0.08
+    W_star = group_lasso_exact(X, y, alpha * np.sqrt(k), G, k)
+    zero = np.linalg.norm(W_star, axis=1) == 0
+    assert zero.sum() == 3  # a problem with both active and inactive groups
+
+    def grad(W):
+        return (X.T @ (X @ W.ravel() - y) / n).reshape(G, k)
+
+    results = {}
+    for weighted in (True, False):
+        P = np.zeros((G, k))
+        opt = ProxAdam(lr=0.1, penalties={0: GroupPenalty("group_lasso", alpha)}, weighted=weighted)
+        for t in range(1, 4001):
+            opt.lr = 0.1 / np.sqrt(t)  # decreasing step
+            opt.step([P], [grad(P)])
+        results[weighted] = P
+    # Weighted: reaches the exact solution (observed error ~2e-14 after 3000 steps; asserted
+    # at 1e-10) with exactly the same zero groups.
+    np.testing.assert_allclose(results[True], W_star, atol=1e-10, rtol=0)
+    np.testing.assert_array_equal(np.linalg.norm(results[True], axis=1) == 0, zero)
+    # The unweighted prox after an Adam step is not a proximal-gradient step in Adam's metric:
+    # its limit is not the group-lasso solution (observed error ~0.2 and no zero group).
+    assert np.abs(results[False] - W_star).max() > 1e-2
+
+
+# --------------------------------------------------------------------------- selector
+
+
+@pytest.fixture(scope="module")
+def data():
+    X, y = make_classification(n_samples=300, n_features=60, n_informative=6, n_redundant=0,
+                               shuffle=False, random_state=0)
+    return StandardScaler().fit_transform(X), y
+
+
+def test_selector_group_lasso_zeros_appear_during_training(data, monkeypatch):
+    X, y = data
+    zero_rows = []
+
+    class Recording(ProxAdam):
+        def post_step(self, params):
+            super().post_step(params)
+            zero_rows.append(int((~params[0].any(axis=1)).sum()))
+
+    monkeypatch.setattr(selector_module, "ProxAdam", Recording)
+    sel = SparseAutoencoderSelector(constraint=None, penalty="group_lasso", alpha=2e-2, max_epochs=20,
+                                    retrain=True, retrain_epochs=3, random_state=0).fit(X, y)
+    zero_rows = np.array(zero_rows)
+    # rows are exactly zero already during the first phase, not only at its end
+    assert zero_rows[: len(zero_rows) // 2].max() > 0
+    W1 = sel.coefs_[0]
+    assert 0 < sel.support_.sum() < X.shape[1]
+    np.testing.assert_array_equal(sel.support_, W1.any(axis=1))
+    assert zero_rows[-1] == X.shape[1] - sel.support_.sum()  # support = rows non-zero after phase 1
+    assert sel.support_[:6].sum() >= 4  # informative features first (shuffle=False)
+    assert sel.projection_time_ > 0
+    assert sel.score(X, y) > 0.75
+
+
+def test_selector_group_mcp_runs_and_zeros_groups(data):
+    X, y = data
+    sel = SparseAutoencoderSelector(constraint=None, penalty="group_mcp", alpha=2e-2, max_epochs=20,
+                                    retrain=False, random_state=0).fit(X, y)
+    assert 0 < sel.support_.sum() < X.shape[1]
+    np.testing.assert_array_equal(sel.support_, sel.coefs_[0].any(axis=1))
+
+
+def test_selector_float32_penalty(data):
+    X, y = data
+    sel = SparseAutoencoderSelector(constraint=None, penalty="group_lasso", alpha=2e-2, max_epochs=5,
+                                    retrain=False, random_state=0).fit(X.astype(np.float32), y)
+    assert sel.coefs_[0].dtype == np.float32
+
+
+# --------------------------------------------------------------------------- errors
+
+
+def test_bad_combinations_raise(data):
+    X, y = data
+    with pytest.raises(ValueError, match="needs constraint=None"):
+        SparseAutoencoderSelector(penalty="group_lasso").fit(X, y)  # default constraint="l1inf"
+    with pytest.raises(ValueError, match="penalty"):
+        SparseAutoencoderSelector(constraint=None, penalty="lasso").fit(X, y)
+    with pytest.raises(ValueError, match="alpha"):
+        SparseAutoencoderSelector(constraint=None, penalty="group_lasso", alpha=-1.0).fit(X, y)
+    with pytest.raises(ValueError, match="mcp_gamma"):
+        SparseAutoencoderSelector(constraint=None, penalty="group_mcp", mcp_gamma=0.0).fit(X, y)
+    with pytest.raises(ValueError, match="kind"):
+        GroupPenalty("l1", 1.0)
+    with pytest.raises(ValueError, match="alpha"):
+        GroupPenalty("group_lasso", -1.0)
+    with pytest.raises(ValueError, match="gamma"):
+        GroupPenalty("group_mcp", 1.0, gamma=0.0)
+    with pytest.raises(ValueError, match="axis"):
+        GroupPenalty("group_lasso", 1.0, axis=2)
+    with pytest.raises(ValueError, match="weighted=False"):
+        ProxAdam(penalties={0: GroupPenalty("group_mcp", 1.0)}, weighted=False)
+    with pytest.raises(TypeError, match="GroupPenalty"):
+        ProxAdam(penalties={0: ("group_lasso", 1.0)})
+    opt = ProxAdam(penalties={0: GroupPenalty("group_lasso", 1.0)})
+    with pytest.raises(ValueError, match="2-D"):
+        opt.step([np.ones(3)], [np.ones(3)])
+
+
+def test_axis0_penalty_is_the_transpose():
+    rng = np.random.default_rng(5)
+    P = rng.normal(size=(4, 6))
+    g = rng.normal(size=P.shape)
+    Pt = P.T.copy()
+    a = ProxAdam(lr=0.1, penalties={0: GroupPenalty("group_lasso", 0.5, axis=0)})
+    b = ProxAdam(lr=0.1, penalties={0: GroupPenalty("group_lasso", 0.5, axis=1)})
+    a.step([P], [g])
+    b.step([Pt], [g.T.copy()])
+    np.testing.assert_allclose(P, Pt.T, rtol=1e-13, atol=1e-15)
+    assert copy.deepcopy(a).penalties[0].axis == 0
+
+
+@parametrize_with_checks(
+    [
+        SparseAutoencoderSelector(constraint=None, penalty="group_lasso",
+                                  random_state=0),
+        SparseAutoencoderSelector(constraint=None, penalty="group_mcp",
+                                  random_state=0),
+    ]
+)
+def test_sklearn_compatible_penalised(estimator, check):
+    check(estimator)
+
+
+def test_proxadam_groups_of_one_reach_sklearn_lasso():
+    # Groups of size 1: the group lasso is the Lasso, (1 / 2n) ||y - Xw||^2 + alpha ||w||_1.
+    from sklearn.linear_model import Lasso
+
+    rng = np.random.default_rng(6)
+    n, p = 60, 10
+    X = rng.normal(size=(n, p))
+    y = X[:, :3] @ np.array([1.5, -2.0, 1.0]) + 0.3 * rng.normal(size=n)
+    alpha = 0.1
+    ref = Lasso(alpha=alpha, fit_intercept=False, tol=1e-14, max_iter=100000).fit(X, y).coef_
+    assert 0 < np.count_nonzero(ref) < p
+    W = np.zeros((p, 1))
+    opt = ProxAdam(lr=0.1, penalties={0: GroupPenalty("group_lasso", alpha)})
+    for t in range(1, 4001):
+        opt.lr = 0.1 / np.sqrt(t)
+        opt.step([W], [(X.T @ (X @ W[:, 0] - y) / n)[:, None]])
+    np.testing.assert_allclose(W[:, 0], ref, atol=1e-8, rtol=0)
+    np.testing.assert_array_equal(W[:, 0] == 0, ref == 0)
