@@ -11,6 +11,8 @@ from skproj import l12_norm, project_l1_ball, project_l11_ball, project_l12_ball
 
 def simplex_sort_reference(y, radius):
     """Sort-based simplex projection (Held, Wolfe, Crowder 1974; Duchi et al. 2008)."""
+    if radius == 0:  # e.g. half of the smallest subnormal rounds to 0
+        return np.zeros_like(y)
     u = np.sort(y)[::-1]
     css = np.cumsum(u) - radius
     k = np.arange(1, len(u) + 1)

@@ -44,6 +44,8 @@ from libc.stdlib cimport malloc, free, realloc
 from libc.math cimport fabs
 from libc.string cimport memcpy
 
+from skproj._kernels._simplex cimport condat_active_set
+
 
 cdef Py_ssize_t _group_level(const floating* x, Py_ssize_t m, double theta, double* v,
                              double* vt, double* s_out) noexcept nogil:
@@ -52,47 +54,9 @@ cdef Py_ssize_t _group_level(const floating* x, Py_ssize_t m, double theta, doub
     On return v[0:k] holds the clipped entries (those > the level mu), *s_out their sum, and
     mu = (*s_out - theta) / k. vt is scratch of length m. Returns k >= 1.
     """
-    cdef Py_ssize_t nv = 0, nvt = 0, i, j, k
-    cdef double rho, y, s
-    cdef bint changed
-    y = fabs(<double> x[0])
-    v[0] = y
-    nv = 1
-    rho = y - theta
-    for i in range(1, m):
-        y = fabs(<double> x[i])
-        if y > rho:
-            rho += (y - rho) / (nv + 1)
-            if rho > y - theta:
-                v[nv] = y
-                nv += 1
-            else:
-                for j in range(nv):
-                    vt[nvt] = v[j]
-                    nvt += 1
-                v[0] = y
-                nv = 1
-                rho = y - theta
-    for j in range(nvt):
-        y = vt[j]
-        if y > rho:
-            v[nv] = y
-            nv += 1
-            rho += (y - rho) / nv
-    changed = True
-    while changed:
-        changed = False
-        k = 0
-        for j in range(nv):
-            y = v[j]
-            if y > rho:
-                v[k] = y
-                k += 1
-            else:
-                changed = True
-                if nv - (j - k) - 1 > 0:
-                    rho += (rho - y) / (k + (nv - j - 1))
-        nv = k
+    cdef Py_ssize_t nv, i, j
+    cdef double rho = 0.0, y, s
+    nv = condat_active_set(x, m, theta, True, v, vt, &rho)
     if nv == 0:
         # theta below the resolution of the largest entries (max - theta rounds to max):
         # the clipped set is the set of maxima.

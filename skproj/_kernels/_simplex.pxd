@@ -14,30 +14,21 @@ cdef inline double _val(const floating* x, Py_ssize_t i, bint use_abs) noexcept 
     return <double> x[i]
 
 
-cdef inline int simplex_threshold(const floating* x, Py_ssize_t n, double radius, bint use_abs,
-                           double* tau_out) noexcept nogil:
-    """Threshold tau with sum_i max(y_i - tau, 0) = radius, y = |x| if use_abs else x.
+cdef inline Py_ssize_t condat_active_set(const floating* x, Py_ssize_t n, double radius,
+                                         bint use_abs, double* v, double* vt,
+                                         double* rho_out) noexcept nogil:
+    """Active set of the threshold equation sum_i max(y_i - tau, 0) = radius (n >= 1).
 
-    Condat's algorithm: one pass builds a candidate set v whose running mean rho is a lower
-    bound of tau (elements that cannot be active are parked in vt), a pass over vt re-admits
-    the ones above rho, then v is pruned until stable. Expected linear time. The returned tau
-    is recomputed from the final active set with a fresh double sum, so it is exact up to the
-    rounding of that sum. Returns 0, or -1 if the work buffers cannot be allocated.
+    y = |x| if use_abs else x. Condat's algorithm (Math. Program. 158, 2016, Algorithm 1): one
+    pass builds a candidate set v whose running mean rho is a lower bound of tau (elements that
+    cannot be active are parked in vt), a pass over vt re-admits the ones above rho, then v is
+    pruned until stable. Expected linear time. v and vt are caller buffers of length n. On
+    return v[0:k] holds the active values (those > tau) and *rho_out the running estimate of
+    tau; returns k, which is 0 only when radius is below the rounding of the largest values.
     """
-    cdef double* v
-    cdef double* vt
     cdef Py_ssize_t nv = 0, nvt = 0, i, j, k
-    cdef double rho, y, s
+    cdef double rho, y
     cdef bint changed
-    if n == 0:
-        tau_out[0] = 0.0
-        return 0
-    v = <double*> malloc(n * sizeof(double))
-    vt = <double*> malloc(n * sizeof(double))
-    if v == NULL or vt == NULL:
-        free(v)
-        free(vt)
-        return -1
     y = _val(x, 0, use_abs)
     v[0] = y
     nv = 1
@@ -77,8 +68,32 @@ cdef inline int simplex_threshold(const floating* x, Py_ssize_t n, double radius
                     # one fewer element: rho += (rho - y) / |v| with |v| after the removal
                     rho += (rho - y) / (k + (nv - j - 1))
         nv = k
-    # Exact refinement: tau = (sum of active values - radius) / |active|.
-    s = 0.0
+    rho_out[0] = rho
+    return nv
+
+
+cdef inline int simplex_threshold(const floating* x, Py_ssize_t n, double radius, bint use_abs,
+                                  double* tau_out) noexcept nogil:
+    """Threshold tau with sum_i max(y_i - tau, 0) = radius, y = |x| if use_abs else x.
+
+    :func:`condat_active_set` on heap buffers; tau is then recomputed from the final active
+    set with a fresh double sum, so it is exact up to the rounding of that sum. Returns 0, or
+    -1 if the work buffers cannot be allocated.
+    """
+    cdef double* v
+    cdef double* vt
+    cdef Py_ssize_t nv, j
+    cdef double rho = 0.0, s = 0.0
+    if n == 0:
+        tau_out[0] = 0.0
+        return 0
+    v = <double*> malloc(n * sizeof(double))
+    vt = <double*> malloc(n * sizeof(double))
+    if v == NULL or vt == NULL:
+        free(v)
+        free(vt)
+        return -1
+    nv = condat_active_set(x, n, radius, use_abs, v, vt, &rho)
     for j in range(nv):
         s += v[j]
     tau_out[0] = (s - radius) / nv if nv > 0 else rho
