@@ -175,16 +175,6 @@ def simplex(const floating[::1] x, floating[::1] out, double radius):
     return tau
 
 
-def l1_norm(const floating[::1] x):
-    """Sum of |x_i| accumulated in double."""
-    cdef Py_ssize_t i
-    cdef double s = 0.0
-    with nogil:
-        for i in range(x.shape[0]):
-            s += fabs(<double> x[i])
-    return s
-
-
 def l12_ball(const floating[:, ::1] X, floating[:, ::1] out, double radius):
     """Project X (groups = rows) onto {sum_g ||X_g||_2 <= radius}, radius > 0, into out.
 
