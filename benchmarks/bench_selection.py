@@ -15,6 +15,8 @@ Usage::
 
     python benchmarks/bench_selection.py [--constraint l1inf] [--radii 0.03,0.05,0.07]
                                          [--inner-cv 3] [--epochs 60]
+    python benchmarks/bench_selection.py --decoder-input hidden --reconstruction-weight 100 \
+                                         --activation tanh --radii 0.1,0.2,0.3
     python benchmarks/bench_selection.py --penalty differentiable [--alphas 3e-4,1e-3,3e-3]
 
 With ``--penalty differentiable`` the selector uses the differentiable gates (Lee, arXiv
@@ -45,6 +47,9 @@ def main():
     ap.add_argument("--inner-cv", type=int, default=3)
     ap.add_argument("--epochs", type=int, default=60)
     ap.add_argument("--folds", type=int, default=4, help="number of outer folds to run (of 4)")
+    ap.add_argument("--decoder-input", default="logits", choices=["logits", "hidden"])
+    ap.add_argument("--reconstruction-weight", type=float, default=1.0)
+    ap.add_argument("--activation", default="relu")
     args = ap.parse_args()
     radii = [float(r) for r in args.radii.split(",")]
     if args.penalty is None:
@@ -67,7 +72,14 @@ def main():
         t0 = time.perf_counter()
         pipe = make_pipeline(
             StandardScaler(),
-            SparseAutoencoderSelector(**selector_kw, max_epochs=args.epochs, random_state=0),
+            SparseAutoencoderSelector(
+                **selector_kw,
+                max_epochs=args.epochs,
+                decoder_input=args.decoder_input,
+                reconstruction_weight=args.reconstruction_weight,
+                activation=args.activation,
+                random_state=0,
+            ),
         )
         gs = GridSearchCV(
             pipe,

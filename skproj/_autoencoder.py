@@ -9,6 +9,13 @@ description of their supervised autoencoder)::
 
     loss = mean_i CE(softmax(Z_i), y_i) + reconstruction_weight * R(Xhat, X)
 
+With ``decoder_input="hidden"`` (our variant, not from the paper) the decoder reads the
+encoder's hidden activations instead of the logits: ``A1 (n, h) -> Linear(h, h) -> act ->
+Linear(h, d) = Xhat``, so ``W3`` has shape ``(h, h)``. The logits are a ``k``-dimensional
+bottleneck (``k = 2`` for two classes), through which the reconstruction can only capture a
+rank-``k`` structure of ``X``; the hidden layer lets it use the correlations among the
+selected features (see ``benchmarks/explore_selection.py``).
+
 where ``R`` is the mean over all ``n * d`` entries of the smooth L1 loss (Huber with
 ``beta = 1``: ``0.5 r**2`` if ``|r| < 1`` else ``|r| - 0.5``) or of the squared error ``r**2``.
 
@@ -104,17 +111,19 @@ def _resolve(act):
     return act
 
 
-def init_params(n_features, n_hidden, n_classes, dtype, rng):
+def init_params(n_features, n_hidden, n_classes, dtype, rng, decoder_input="logits"):
     """Glorot-uniform weights and zero biases (Glorot and Bengio, AISTATS 2010, eq. 16).
 
     Each weight of a Linear(fan_in, fan_out) layer is drawn from
-    ``U(-s, s)`` with ``s = sqrt(6 / (fan_in + fan_out))``.
+    ``U(-s, s)`` with ``s = sqrt(6 / (fan_in + fan_out))``. ``W3`` has shape
+    ``(n_classes, n_hidden)``, or ``(n_hidden, n_hidden)`` when ``decoder_input="hidden"``.
 
     Returns
     -------
     list of 8 ndarrays of dtype ``dtype``: ``[W1, b1, W2, b2, W3, b3, W4, b4]``.
     """
-    shapes = [(n_features, n_hidden), (n_hidden, n_classes), (n_classes, n_hidden), (n_hidden, n_features)]
+    dec_in = n_hidden if decoder_input == "hidden" else n_classes
+    shapes = [(n_features, n_hidden), (n_hidden, n_classes), (dec_in, n_hidden), (n_hidden, n_features)]
     params = []
     for fan_in, fan_out in shapes:
         s = np.sqrt(6.0 / (fan_in + fan_out))
@@ -135,7 +144,7 @@ def _log_softmax(Z):
     return Zs - np.log(np.exp(Zs).sum(axis=1, keepdims=True))
 
 
-def loss_and_grad(X, Y, params, act, reconstruction_weight, reconstruction_loss, need_grad=True):
+def loss_and_grad(X, Y, params, act, reconstruction_weight, reconstruction_loss, decoder_input="logits", need_grad=True):
     """Loss of the supervised autoencoder and its gradient with respect to ``params``.
 
     Parameters
@@ -148,6 +157,9 @@ def loss_and_grad(X, Y, params, act, reconstruction_weight, reconstruction_loss,
         Key of :data:`ACTIVATIONS`, or a ``(forward, derivative)`` pair.
     reconstruction_weight : float >= 0
     reconstruction_loss : {"smooth_l1", "squared"}
+    decoder_input : {"logits", "hidden"}, default="logits"
+        What the decoder reads: the logits ``Z`` (``W3`` of shape ``(k, h)``) or the encoder's
+        hidden activations (``W3`` of shape ``(h, h)``).
     need_grad : bool, default=True
 
     Returns
@@ -165,7 +177,9 @@ def loss_and_grad(X, Y, params, act, reconstruction_weight, reconstruction_loss,
     z1 = X @ W1 + b1
     a1 = phi(z1)
     Z = a1 @ W2 + b2
-    z3 = Z @ W3 + b3
+    hidden = decoder_input == "hidden"
+    dec_in = a1 if hidden else Z
+    z3 = dec_in @ W3 + b3
     a3 = phi(z3)
     Xhat = a3 @ W4 + b4
     logp = _log_softmax(Z)
@@ -188,12 +202,17 @@ def loss_and_grad(X, Y, params, act, reconstruction_weight, reconstruction_loss,
     gW4 = a3.T @ dXhat
     gb4 = dXhat.sum(axis=0)
     dz3 = (dXhat @ W4.T) * dphi(z3, a3)
-    gW3 = Z.T @ dz3
+    gW3 = dec_in.T @ dz3
     gb3 = dz3.sum(axis=0)
-    dZ = (np.exp(logp) - Y) / dtype.type(n) + dz3 @ W3.T
+    dZ = (np.exp(logp) - Y) / dtype.type(n)
+    if hidden:
+        da1 = dZ @ W2.T + dz3 @ W3.T
+    else:
+        dZ = dZ + dz3 @ W3.T
+        da1 = dZ @ W2.T
     gW2 = a1.T @ dZ
     gb2 = dZ.sum(axis=0)
-    dz1 = (dZ @ W2.T) * dphi(z1, a1)
+    dz1 = da1 * dphi(z1, a1)
     gW1 = X.T @ dz1
     gb1 = dz1.sum(axis=0)
     grads = [gW1, gb1, gW2, gb2, gW3, gb3, gW4, gb4]

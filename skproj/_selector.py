@@ -188,6 +188,8 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
         square of their input (``mean(X**2)`` on the training data, 1 after standardisation;
         ``q*`` for the logits), so that the hidden pre-activations start with variance ``q*``
         and a fraction ``activation_sparsity`` of the hidden activations is exactly zero.
+        With ``decoder_input="hidden"`` the decoder's first layer is fed by activations too
+        and uses ``s2 = sigma_w2``.
     activation_sparsity : float in [0, 1), default=0.8
         Target fraction of zero hidden activations at initialisation; used only by the
         clipped activations. ``"clipped_relu"`` needs ``activation_sparsity >= 0.5``
@@ -207,6 +209,20 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
         Weight of the reconstruction term in the loss.
     reconstruction_loss : {"smooth_l1", "squared"}, default="smooth_l1"
         Mean over all entries of the smooth L1 (Huber, beta=1) or squared error.
+    decoder_input : {"logits", "hidden"}, default="logits"
+        What the decoder reconstructs ``X`` from. ``"logits"``: the class logits (the authors'
+        supervised autoencoder). ``"hidden"`` (our variant, not from the paper): the encoder's
+        hidden activations, through ``Linear(hidden, hidden)``, so ``coefs_[2]`` has shape
+        ``(hidden_layer_size, hidden_layer_size)``. Through the logits (2 numbers for two
+        classes) the reconstruction can only use a rank-``n_classes`` structure of ``X``; from
+        the hidden layer it can use the correlations among the features, which makes it
+        select correlated groups. Measured on make_classification(1000 x 1000, 64
+        informative, shuffle=False), one 750-sample training fold, 64 kept
+        (``benchmarks/explore_selection.py``): ``"hidden"`` with ``reconstruction_weight=100``,
+        ``radius=0.2``, ``activation="tanh"`` put 44-49 informative features among the 64
+        (two folds, three seeds) against 26-31 for the defaults; with the default
+        ``reconstruction_weight=1`` it changes nothing (the reconstruction, a mean over all
+        entries, is then too weak to matter).
     batch_size : int >= 1, default=32
         Minibatch size (clipped to the number of training samples).
     learning_rate : float > 0, default=1e-3
@@ -339,6 +355,7 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
         "activation_clip": [Interval(Real, 0, None, closed="right"), None],
         "reconstruction_weight": [Interval(Real, 0, None, closed="left")],
         "reconstruction_loss": [StrOptions({"smooth_l1", "squared"})],
+        "decoder_input": [StrOptions({"logits", "hidden"})],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
@@ -369,6 +386,7 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
         activation_clip=None,
         reconstruction_weight=1.0,
         reconstruction_loss="smooth_l1",
+        decoder_input="logits",
         batch_size=32,
         learning_rate=1e-3,
         max_epochs=60,
@@ -395,6 +413,7 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
         self.activation_clip = activation_clip
         self.reconstruction_weight = reconstruction_weight
         self.reconstruction_loss = reconstruction_loss
+        self.decoder_input = decoder_input
         self.batch_size = batch_size
         self.learning_rate = learning_rate
         self.max_epochs = max_epochs
@@ -477,7 +496,7 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
         opt = self._make_optimizer(penalised=row_mask is None)
         n = X.shape[0]
         bs = min(self.batch_size, n)
-        args = (self._activation_fns(), self.reconstruction_weight, self.reconstruction_loss)
+        args = (self._activation_fns(), self.reconstruction_weight, self.reconstruction_loss, self.decoder_input)
         best = np.inf
         no_improve = 0
         best_params = None
@@ -599,7 +618,9 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
             params = self._edge_of_chaos_params(X, n_classes, init_rng)
         else:
             self.activation_threshold_ = self.activation_clip_ = None
-            params = init_params(X.shape[1], self.hidden_layer_size, n_classes, dtype, init_rng)
+            params = init_params(
+                X.shape[1], self.hidden_layer_size, n_classes, dtype, init_rng, decoder_input=self.decoder_input
+            )
         project = None if self.constraint is None else _projector(self.constraint)
         inner = self._inner_norm()
         radii = None
@@ -651,7 +672,10 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
         kw = dict(random_state=rng, dtype=dtype)
         W1, b1 = _activations.init_layer(n_features, h, (_Q_STAR - eoc.sigma_b2) / q_in, eoc.sigma_b2, **kw)
         W2, b2 = eoc.init_layer(h, n_classes, **kw)
-        W3, b3 = _activations.init_layer(n_classes, h, (_Q_STAR - eoc.sigma_b2) / _Q_STAR, eoc.sigma_b2, **kw)
+        if self.decoder_input == "hidden":  # fed by activations, like W2 and W4
+            W3, b3 = eoc.init_layer(h, h, **kw)
+        else:
+            W3, b3 = _activations.init_layer(n_classes, h, (_Q_STAR - eoc.sigma_b2) / _Q_STAR, eoc.sigma_b2, **kw)
         W4, b4 = eoc.init_layer(h, n_features, **kw)
         return [W1, b1, W2, b2, W3, b3, W4, b4]
 
@@ -661,7 +685,8 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
         W1, W2, W3, _ = self.coefs_
         b1, b2, b3, _ = self.intercepts_
         a1 = phi(X @ W1 + b1)
-        a3 = phi((a1 @ W2 + b2) @ W3 + b3)
+        dec_in = a1 if self.decoder_input == "hidden" else a1 @ W2 + b2
+        a3 = phi(dec_in @ W3 + b3)
         return (np.count_nonzero(a1 == 0) + np.count_nonzero(a3 == 0)) / (a1.size + a3.size)
 
     def _train(self, params, X, Y, Xv, Yv, rng, project, inner, radii):

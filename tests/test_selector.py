@@ -29,6 +29,7 @@ _CHECKED = [
     SparseAutoencoderSelector(constraint="l12"),
     SparseAutoencoderSelector(constraint="l11", max_features=3, activation="silu"),
     SparseAutoencoderSelector(constraint=None, activation="tanh", early_stopping=True, reconstruction_loss="squared"),
+    SparseAutoencoderSelector(constraint="l12", decoder_input="hidden"),
 ]
 if HAS_L1INF:
     _CHECKED.insert(0, SparseAutoencoderSelector())
@@ -42,24 +43,26 @@ def test_sklearn_compatible(estimator, check):
 # --------------------------------------------------------------------------- network
 @pytest.mark.parametrize("act", sorted(ACTIVATIONS))
 @pytest.mark.parametrize("rec", ["smooth_l1", "squared"])
-def test_gradient_matches_finite_differences(act, rec):
+@pytest.mark.parametrize("dec", ["logits", "hidden"])
+def test_gradient_matches_finite_differences(act, rec, dec):
     rng = np.random.RandomState(0)
     n, d, h, k = 7, 5, 4, 3
     X = rng.randn(n, d) * 1.5  # residuals on both sides of the smooth-L1 kink
     Y = np.eye(k)[rng.randint(0, k, n)]
-    params = init_params(d, h, k, np.float64, rng)
+    params = init_params(d, h, k, np.float64, rng, decoder_input=dec)
+    assert params[4].shape == ((h if dec == "hidden" else k), h)
     for p in params:
         p += 0.3 * rng.randn(*p.shape)  # non-zero biases; ReLU kinks are avoided generically
-    _, grads, _ = loss_and_grad(X, Y, params, act, 0.7, rec)
+    _, grads, _ = loss_and_grad(X, Y, params, act, 0.7, rec, dec)
     eps = 1e-6
     for p, g in zip(params, grads):
         num = np.zeros_like(p)
         for idx in np.ndindex(p.shape):
             old = p[idx]
             p[idx] = old + eps
-            lp = loss_and_grad(X, Y, params, act, 0.7, rec, need_grad=False)[0]
+            lp = loss_and_grad(X, Y, params, act, 0.7, rec, dec, need_grad=False)[0]
             p[idx] = old - eps
-            lm = loss_and_grad(X, Y, params, act, 0.7, rec, need_grad=False)[0]
+            lm = loss_and_grad(X, Y, params, act, 0.7, rec, dec, need_grad=False)[0]
             p[idx] = old
             num[idx] = (lp - lm) / (2 * eps)
         np.testing.assert_allclose(g, num, rtol=1e-5, atol=1e-7)
@@ -75,6 +78,23 @@ def test_loss_parts_match_definitions():
     W1, b1, W2, b2, W3, b3, W4, b4 = params
     Z = np.maximum(X @ W1 + b1, 0) @ W2 + b2
     Xhat = np.maximum(Z @ W3 + b3, 0) @ W4 + b4
+    P = np.exp(Z) / np.exp(Z).sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(ce, -np.mean(np.log(P[np.arange(6), y])))
+    np.testing.assert_allclose(rec, np.mean((Xhat - X) ** 2))
+    np.testing.assert_allclose(loss, ce + 2.0 * rec)
+
+
+def test_hidden_decoder_loss_parts_match_definitions():
+    rng = np.random.RandomState(2)
+    X = rng.randn(6, 4)
+    y = rng.randint(0, 2, 6)
+    Y = np.eye(2)[y]
+    params = init_params(4, 3, 2, np.float64, rng, decoder_input="hidden")
+    loss, _, (ce, rec) = loss_and_grad(X, Y, params, "tanh", 2.0, "squared", "hidden")
+    W1, b1, W2, b2, W3, b3, W4, b4 = params
+    A1 = np.tanh(X @ W1 + b1)
+    Z = A1 @ W2 + b2
+    Xhat = np.tanh(A1 @ W3 + b3) @ W4 + b4  # the decoder reads the hidden layer, not Z
     P = np.exp(Z) / np.exp(Z).sum(axis=1, keepdims=True)
     np.testing.assert_allclose(ce, -np.mean(np.log(P[np.arange(6), y])))
     np.testing.assert_allclose(rec, np.mean((Xhat - X) ** 2))
@@ -283,3 +303,26 @@ def test_register_activation_is_accepted():
 
         ACTIVATIONS.pop("softsign_test")
         ACTIVATION_NAMES.discard("softsign_test")
+
+
+def test_hidden_decoder_without_reconstruction_leaves_the_encoder_unchanged():
+    # With reconstruction_weight=0 the decoder gets no gradient and sends none to the encoder;
+    # the encoder's initial weights are drawn before W3, so both decoders train the same encoder.
+    X, y = _data()
+    kw = dict(reconstruction_weight=0.0, max_epochs=15, radius=0.5, random_state=0)
+    a = SparseAutoencoderSelector(**kw).fit(X, y)
+    b = SparseAutoencoderSelector(decoder_input="hidden", **kw).fit(X, y)
+    assert a.coefs_[2].shape == (2, 64) and b.coefs_[2].shape == (64, 64)
+    np.testing.assert_array_equal(a.support_, b.support_)
+    np.testing.assert_allclose(a.coefs_[0], b.coefs_[0])
+    np.testing.assert_allclose(a.decision_function(X), b.decision_function(X))
+
+
+def test_hidden_decoder_with_clipped_activation_fits():
+    X, y = _data()
+    est = SparseAutoencoderSelector(
+        decoder_input="hidden", activation="clipped_relu", hidden_layer_size=16, max_epochs=10, random_state=0
+    ).fit(X, y)
+    assert est.coefs_[2].shape == (16, 16)
+    assert 0.0 <= est.activation_sparsity_ <= 1.0
+    assert est.predict(X).shape == y.shape
