@@ -345,6 +345,77 @@ def _initial_weights(loss, pen, alpha, K, L, coef_init, b_init, rng):
 # --------------------------------------------------------------------------------------------
 
 
+class _GramCache:
+    """Dense columns ``A_U`` and their Gram matrix ``A_U^T A_U / n`` for a growing set ``U``.
+
+    The active sets of the feature-sign search change by a few coordinates per iteration, so
+    the Gram matrix restricted to ``S`` is gathered from this cache (``O(|S|^2)``) instead of
+    being recomputed (``O(n |S|^2)``); new columns cost ``O(n |U| m)`` for ``m`` new ones.
+    """
+
+    def __init__(self, loss, d):
+        self.loss = loss
+        self.pos = np.full(d, -1, dtype=np.intp)
+        self.A = np.empty((loss.n, 0))
+        self.G = np.empty((0, 0))
+
+    def add(self, idx):
+        new = idx[self.pos[idx] < 0]
+        if not new.size:
+            return
+        An = self.loss.columns(new)
+        n, m0 = self.loss.n, self.A.shape[1]
+        cross = self.A.T @ An / n
+        G = np.empty((m0 + new.size, m0 + new.size))
+        G[:m0, :m0] = self.G
+        G[:m0, m0:] = cross
+        G[m0:, :m0] = cross.T
+        G[m0:, m0:] = An.T @ An / n
+        self.G = G
+        self.A = np.hstack([self.A, An])
+        self.pos[new] = np.arange(m0, m0 + new.size)
+
+
+def _solve_removed(base, S, c, alpha, theta):
+    """Solve the feature-sign quadratic on ``S``, a subset of the factorised set ``base["S"]``.
+
+    The coordinates ``R = base["S"] \\ S`` are constrained to zero through the bordered system
+    ``[H_B, E_R; E_R^T, 0] [w; lam] = [rhs_B; 0]``: with ``Z = H_B^{-1} E_R`` (one triangular
+    solve pair per removed coordinate, kept in ``base``), ``x = H_B^{-1} rhs_B`` and
+    ``lam = (E_R^T Z)^{-1} x_R``, ``w = x - Z lam`` (block elimination; Golub & Van Loan,
+    Matrix Computations, 4th ed., sec. 12.1, LS with equality constraints by the null-space /
+    Lagrange method). Costs ``O(|B|^2)`` per call instead of the ``O(|B|^3)`` of a new
+    factorisation. Returns None when ``S`` is not a subset of ``B`` or ``R`` has grown past
+    ``max(32, |B| / 8)`` (refactorise then).
+    """
+    B = base["S"]
+    inB = np.isin(B, S, assume_unique=True)
+    if np.count_nonzero(inB) != S.size:
+        return None
+    R = np.flatnonzero(~inB)
+    if R.size > max(32, B.size // 8) or not np.all(inB[base["rp"]] == False):  # noqa: E712
+        return None
+    new = R[~np.isin(R, base["rp"])]
+    if new.size:
+        E = np.zeros((B.size, new.size))
+        E[new, np.arange(new.size)] = 1.0
+        base["Z"] = np.hstack([base["Z"], scipy.linalg.cho_solve(base["cf"], E, check_finite=False)])
+        base["rp"] = list(base["rp"]) + new.tolist()
+    rp = np.asarray(base["rp"], dtype=np.intp)
+    rhs = c[base["p"]] - alpha * theta[B]
+    x = scipy.linalg.cho_solve(base["cf"], rhs, check_finite=False)
+    if rp.size:
+        Z = base["Z"]
+        try:
+            with warnings.catch_warnings():  # an ill-conditioned bordered system: refactorise
+                warnings.simplefilter("error", scipy.linalg.LinAlgWarning)
+                lam = scipy.linalg.solve(Z[rp], x[rp], assume_a="pos", check_finite=False)
+        except (np.linalg.LinAlgError, ValueError, scipy.linalg.LinAlgWarning):
+            return None
+        x = x - Z @ lam
+    return x[inB]
+
+
 def _feature_sign(loss, alpha, W, tol, max_iter):
     """Feature-sign search (Lee et al. 2006, Alg. 1) per output column, for the squared loss.
 
@@ -352,57 +423,90 @@ def _feature_sign(loss, alpha, W, tol, max_iter):
     with fixed signs theta the problem is the quadratic ``(A_S^T A_S / n) w_S = A_S^T y / n -
     alpha theta_S``; a discrete line search over the points where coefficients change sign keeps
     every step a strict descent step; then every inactive j with ``|A_j^T r| / n > alpha (1 +
-    tol)`` is activated with sign ``-sign(g_j)``. Returns (W, n_iter, converged).
+    tol)`` is activated with sign ``-sign(g_j)``. ``A_S^T A_S`` is gathered from a cache of the
+    Gram matrix of every column used so far (:class:`_GramCache`). The active set is kept at
+    most ``rank(A) <= n - 1`` (``n`` without intercept) coordinates when possible, since a
+    lasso problem has a solution with at most that many non-zeros (Tibshirani 2013, Lemma 14)
+    and the quadratic is singular beyond it. Returns (W, n_iter, converged).
     """
     n = loss.n
+    d = W.shape[0]
+    rank = n - 1 if loss.fit_intercept else n
     W = W.copy()
     total_iter = 0
     converged = True
+    gram = _GramCache(loss, d)
     for k in range(W.shape[1]):
         y = loss.Y[:, k]
         w = W[:, k]
         nz = np.flatnonzero(w)
-        if nz.size > n:
-            # a lasso solution has at most n non-zeros (Tibshirani 2013, Lemma 14): keep the n
-            # largest; the violated KKT conditions bring back any that is needed
-            w[nz[np.argsort(np.abs(w[nz]))[: nz.size - n]]] = 0.0
+        if nz.size > rank:
+            # keep the ``rank`` largest; the violated KKT conditions bring back any that is needed
+            w[nz[np.argsort(np.abs(w[nz]))[: nz.size - rank]]] = 0.0
         theta = np.sign(w)
+        gram.add(np.flatnonzero(theta))
+        c = gram.A.T @ y / n  # A_U^T y / n, extended when U grows
         ok = False
+        base, fresh, solved_fresh = None, True, True
         for it in range(max_iter):
             total_iter += 1
             S = np.flatnonzero(theta)
             if S.size:
-                AS = loss.columns(S)
-                H = AS.T @ AS / n
-                rhs = AS.T @ y / n - alpha * theta[S]
-                try:
-                    cf = scipy.linalg.cho_factor(H, check_finite=False)
-                    w_new = scipy.linalg.cho_solve(cf, rhs, check_finite=False)
-                except np.linalg.LinAlgError:
-                    w_new = scipy.linalg.lstsq(H, rhs, check_finite=False)[0]
+                gram.add(S)
+                if c.size < gram.A.shape[1]:
+                    c = np.concatenate([c, gram.A[:, c.size:].T @ y / n])
+                p = gram.pos[S]
+                w_new = None
+                if base is not None and not fresh:
+                    w_new = _solve_removed(base, S, c, alpha, theta)
+                if w_new is None:  # (re)factorise on S
+                    base = None
+                    H = gram.G[np.ix_(p, p)]
+                    rhs = c[p] - alpha * theta[S]
+                    try:
+                        cf = scipy.linalg.cho_factor(H, check_finite=False)
+                        w_new = scipy.linalg.cho_solve(cf, rhs, check_finite=False)
+                        base = {"S": S, "p": p, "cf": cf, "Z": np.empty((S.size, 0)), "rp": []}
+                    except np.linalg.LinAlgError:
+                        w_new = scipy.linalg.lstsq(H, rhs, check_finite=False)[0]
+                    solved_fresh = True
+                else:
+                    solved_fresh = False
+                fresh = False
                 w_cur = w[S]
-                r_cur = y - AS @ w_cur
-                r_new = y - AS @ w_new
+                dw = w_new - w_cur
+                # residuals along the segment: r(t) = r_cur - t A_S dw; the squared loss is a
+                # quadratic in t, evaluated at every candidate step at once
+                wu = np.zeros(gram.A.shape[1])
+                wu[p] = w_cur
+                r_cur = y - gram.A @ wu
+                wu[p] = dw
+                Adw = gram.A @ wu
+                qa, qb, qc = r_cur @ r_cur, r_cur @ Adw, Adw @ Adw
 
-                def F(t):
-                    r = r_cur + t * (r_new - r_cur)
-                    ws = w_cur + t * (w_new - w_cur)
-                    return 0.5 * (r @ r) / n + alpha * np.abs(ws).sum()
+                def F(ts):
+                    ts = np.asarray(ts, dtype=np.float64)
+                    quad = 0.5 * (qa - 2.0 * ts * qb + ts * ts * qc) / n
+                    return quad + alpha * np.abs(w_cur + ts[:, None] * dw).sum(axis=1)
 
                 cross = (w_cur * w_new < 0) | ((w_cur != 0) & (w_new == 0))
                 tcs = np.full(S.size, np.inf)
                 tcs[cross] = w_cur[cross] / (w_cur[cross] - w_new[cross])
-                ts = [1.0] + sorted(set(tcs[(tcs > 0) & (tcs < 1)].tolist()))
-                vals = [F(t) for t in ts]
+                ts = np.concatenate([[1.0], np.unique(tcs[(tcs > 0) & (tcs < 1)])])
+                vals = F(ts)
                 i_best = int(np.argmin(vals))
-                t = ts[i_best]
-                ws = w_cur + t * (w_new - w_cur)
+                if not solved_fresh and not vals[i_best] < F(np.zeros(1))[0]:
+                    fresh = True  # a bordered solve that does not descend: refactorise
+                    continue
+                t = float(ts[i_best])
+                ws = w_cur + t * dw
                 ws[tcs == t] = 0.0  # the coordinates changing sign at t become exact zeros
                 if cross.any():
                     # also try the orthant projection of the full step (as in OWL-QN, Andrew &
                     # Gao 2007), which can drop many coordinates at once; keep it only if better
                     wp = np.where(cross, 0.0, w_new)
-                    rp = y - AS @ wp
+                    wu[p] = wp
+                    rp = y - gram.A @ wu
                     Fp = 0.5 * (rp @ rp) / n + alpha * np.abs(wp).sum()
                     if Fp < vals[i_best]:
                         ws, t = wp, 0.5
@@ -411,6 +515,9 @@ def _feature_sign(loss, alpha, W, tol, max_iter):
                 theta = np.sign(w)
                 if t < 1.0 or cross.any():
                     continue  # signs changed: re-solve on the new active set before checking
+            if S.size and not solved_fresh:
+                fresh = True  # accept optimality only from a solve with a fresh factorisation
+                continue
             # optimal on the active set with consistent signs: check the inactive coordinates
             r = y - loss.matvec(w[:, None])[:, 0]
             g = -loss.rmatvec(r[:, None])[:, 0] / n
@@ -419,7 +526,10 @@ def _feature_sign(loss, alpha, W, tol, max_iter):
                 ok = True
                 break
             cand = np.flatnonzero(viol)
-            n_add = max(10, np.count_nonzero(theta))
+            n_act = np.count_nonzero(theta)
+            n_add = max(10, n_act)
+            if n_act + n_add > rank:  # stay within the rank when possible (at least one)
+                n_add = max(1, rank - n_act)
             if cand.size > n_add:  # the most violating ones first
                 cand = cand[np.argsort(-np.abs(g[cand]))[:n_add]]
             theta[cand] = -np.sign(g[cand])
