@@ -39,11 +39,13 @@ def objective(X, y, coef, intercept, alpha):
     return 0.5 * (r @ r) / len(y) + alpha * np.abs(coef).sum()
 
 
-def runs(alpha, quick_cd, skip_cd=False):
+def runs(alpha, quick_cd, skip_cd=False, n_samples=1000):
     cd_tols = [] if skip_cd else [1e-4, 1e-6, 1e-8] if quick_cd else [1e-4, 1e-6, 1e-8, 1e-10]
     for tol in cd_tols:
         yield "Lasso (CD)", f"tol={tol:g}", Lasso(alpha=alpha, tol=tol, max_iter=100_000)
-    yield "LassoLars", "default", LassoLars(alpha=alpha, max_iter=100_000)
+    # LARS stores the whole path, (max_iter + 1) x d: at most min(n, d) variables are active at
+    # once, so 3 n steps leave room for drops without a (100001 x 1e5) allocation at d = 1e5
+    yield "LassoLars", f"max_iter={3 * n_samples}", LassoLars(alpha=alpha, max_iter=3 * n_samples)
     for tol in [1e-4, 1e-8]:
         yield "SpredRegressor", f"tol={tol:g}", SpredRegressor(alpha=alpha, tol=tol, max_iter=20_000,
                                                               random_state=0)
@@ -66,7 +68,7 @@ def main():
         X, y = make_problem(n, d)
         for alpha in args.alphas:
             results = []
-            for name, setting, est in runs(alpha, args.no_cd_1e_10, args.skip_cd):
+            for name, setting, est in runs(alpha, args.no_cd_1e_10, args.skip_cd, n_samples=n):
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", ConvergenceWarning)
                     t0 = time.perf_counter()
