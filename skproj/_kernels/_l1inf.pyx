@@ -41,7 +41,7 @@ group at every step) is kept as a reference for the tests and the benchmark.
 """
 from cython cimport floating
 from libc.stdlib cimport malloc, free, realloc
-from libc.math cimport fabs
+from libc.math cimport INFINITY, fabs
 from libc.string cimport memcpy
 
 from skproj._kernels._simplex cimport condat_active_set
@@ -75,6 +75,25 @@ cdef Py_ssize_t _group_level(const floating* x, Py_ssize_t m, double theta, doub
         s += v[j]
     s_out[0] = s
     return nv
+
+
+cdef void _level_bound_sums(Py_ssize_t n, Py_ssize_t m, const double* amax, const double* l1,
+                            double theta, double upper, double* U, double* W) noexcept nogil:
+    """Add to (U, W) the value and slope (in -theta) of sum_g max(max_g - theta, (l1_g - theta) / m)
+    over the groups with theta < l1_g < upper: lower bounds of their levels at mass theta."""
+    cdef Py_ssize_t g
+    cdef double a, s
+    for g in range(n):
+        if l1[g] >= upper or l1[g] <= theta:
+            continue
+        a = amax[g] - theta
+        s = (l1[g] - theta) / m
+        if a >= s:
+            U[0] += a
+            W[0] += 1.0
+        else:
+            U[0] += s
+            W[0] += 1.0 / m
 
 
 cdef double _refine_theta(Py_ssize_t n, const Py_ssize_t* K, const double* S, double C,
@@ -479,17 +498,7 @@ cdef int _l1inf_fast(const floating[:, ::1] X, floating[:, ::1] out, double C,
         for it in range(10000):
             U = 0.0
             W = 0.0
-            for g in range(n):
-                if l1[g] <= theta_lb:
-                    continue
-                a = amax[g] - theta_lb
-                s = (l1[g] - theta_lb) / m
-                if a >= s:
-                    U += a
-                    W += 1.0
-                else:
-                    U += s
-                    W += 1.0 / m
+            _level_bound_sums(n, m, amax, l1, theta_lb, INFINITY, &U, &W)
             if W == 0.0:
                 break
             theta_new = theta_lb + (U - C) / W
@@ -593,17 +602,7 @@ cdef int _l1inf_fast(const floating[:, ::1] X, floating[:, ::1] out, double C,
                 for attempt in range(10000):
                     U = A - theta * B
                     W = B
-                    for g in range(n):
-                        if l1[g] >= theta0 or l1[g] <= theta:
-                            continue
-                        a = amax[g] - theta
-                        s = (l1[g] - theta) / m
-                        if a >= s:
-                            U += a
-                            W += 1.0
-                        else:
-                            U += s
-                            W += 1.0 / m
+                    _level_bound_sums(n, m, amax, l1, theta, theta0, &U, &W)
                     if W == 0.0:
                         break
                     theta_new = theta + (U - C) / W
