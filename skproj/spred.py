@@ -56,6 +56,7 @@ __all__ = ["SpredRegressor", "SpredClassifier"]
 
 _PATIENCE = 5  # iterations with an unchanged support that end L-BFGS when polishing follows
 _ROUND_ITER = 50  # most L-BFGS iterations per working-set round when polishing follows
+_STALL_CHECKS = 3  # KKT checks without a lower objective before the feature-sign search turns safe
 _BLAS_THREADS = None  # BLAS threads for the matrix products inside L-BFGS (None: the default)
 
 
@@ -375,6 +376,65 @@ class _GramCache:
         self.A = np.hstack([self.A, An])
         self.pos[new] = np.arange(m0, m0 + new.size)
 
+    def diag(self, j):
+        """``||A_j||^2 / n`` of a cached column ``j``."""
+        return float(self.G[self.pos[j], self.pos[j]])
+
+
+def _exact_line_search(qa, qb, qc, n, alpha, w, dw):
+    """Minimise ``F(t) = (qa - 2 t qb + t^2 qc) / (2 n) + alpha ||w + t dw||_1`` over ``[0, 1]``.
+
+    ``F`` is a convex piecewise quadratic (``qa = ||r||^2``, ``qb = r^T A dw``, ``qc =
+    ||A dw||^2`` for the residual ``r`` at ``w``); its derivative is increasing and piecewise
+    linear, with kinks at ``t_j = -w_j / dw_j``, so the minimiser is found exactly by walking
+    the sorted kinks. Returns ``(t, F(t))``; ``t = 0`` when ``dw`` is not a descent direction.
+    """
+    absw = np.abs(w)
+    F = lambda t: 0.5 * (qa - 2.0 * t * qb + t * t * qc) / n + alpha * np.abs(w + t * dw).sum()  # noqa: E731
+    # slope of the l1 term just after t = 0: coordinates at zero move away from it
+    sgn = np.where(w != 0, np.sign(w), np.sign(dw))
+    slope = float(sgn @ dw)
+    towards = (w * dw < 0)  # these reach zero at t_j = |w_j / dw_j| and then move away
+    tk = absw[towards] / np.abs(dw[towards])
+    jump = 2.0 * np.abs(dw[towards])
+    order = np.argsort(tk)
+    tk, jump = tk[order], jump[order]
+    lo = 0.0
+    for i in range(tk.size + 1):
+        hi = tk[i] if i < tk.size else 1.0
+        hi = min(hi, 1.0)
+        # F'(t) = (t qc - qb) / n + alpha * slope on (lo, hi)
+        if qc > 0:
+            t0 = (qb - n * alpha * slope) / qc
+        else:
+            t0 = np.inf if qb - n * alpha * slope > 0 else -np.inf
+        if t0 <= lo:
+            t = lo
+            break
+        if t0 < hi or hi >= 1.0:
+            t = min(t0, hi)
+            break
+        slope += jump[i]
+        lo = hi
+    return t, F(t)
+
+
+def _drop_along_null_direction(H, w):
+    """Move ``w`` (all non-zero) along ``eta``, the eigenvector of the smallest eigenvalue of
+    ``H = A_S^T A_S / n`` (a null direction of ``A_S`` when ``H`` is singular, so the residual
+    does not change), in the sense that does not increase ``||w||_1`` (``sign(w) . eta <= 0``),
+    until the first coordinate reaches zero; that coordinate is set to exactly zero."""
+    _, vecs = scipy.linalg.eigh(H, subset_by_index=[0, 0], check_finite=False)
+    eta = vecs[:, 0]
+    if np.sign(w) @ eta > 0:
+        eta = -eta
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = np.where(w * eta < 0, -w / eta, np.inf)
+    j = int(np.argmin(t))
+    out = w + t[j] * eta
+    out[j] = 0.0
+    return out
+
 
 def _solve_removed(base, S, c, alpha, theta):
     """Solve the feature-sign quadratic on ``S``, a subset of the factorised set ``base["S"]``.
@@ -448,6 +508,9 @@ def _feature_sign(loss, alpha, W, tol, max_iter):
         c = gram.A.T @ y / n  # A_U^T y / n, extended when U grows
         ok = False
         base, fresh, solved_fresh = None, True, True
+        added = np.empty(0, dtype=np.intp)  # coordinates activated by the last KKT check
+        g = None
+        F_best, stalled, safe = np.inf, 0, False
         for it in range(max_iter):
             total_iter += 1
             S = np.flatnonzero(theta)
@@ -484,35 +547,73 @@ def _feature_sign(loss, alpha, W, tol, max_iter):
                 Adw = gram.A @ wu
                 qa, qb, qc = r_cur @ r_cur, r_cur @ Adw, Adw @ Adw
 
-                def F(ts):
-                    ts = np.asarray(ts, dtype=np.float64)
-                    quad = 0.5 * (qa - 2.0 * ts * qb + ts * ts * qc) / n
-                    return quad + alpha * np.abs(w_cur + ts[:, None] * dw).sum(axis=1)
-
-                cross = (w_cur * w_new < 0) | ((w_cur != 0) & (w_new == 0))
-                tcs = np.full(S.size, np.inf)
-                tcs[cross] = w_cur[cross] / (w_cur[cross] - w_new[cross])
-                ts = np.concatenate([[1.0], np.unique(tcs[(tcs > 0) & (tcs < 1)])])
-                vals = F(ts)
+                F0 = 0.5 * qa / n + alpha * np.abs(w_cur).sum()
+                # discrete line search (Lee et al. 2006): the full step and the points where a
+                # coordinate changes sign; the last ones become exact zeros
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    t_zero = np.where((w_cur != 0) & (w_cur * w_new <= 0), w_cur / (w_cur - w_new), np.inf)
+                ts = np.concatenate([[1.0], np.unique(t_zero[(t_zero > 0) & (t_zero < 1)])])
+                vals = 0.5 * (qa - 2.0 * ts * qb + ts * ts * qc) / n + alpha * np.abs(
+                    w_cur + ts[:, None] * dw).sum(axis=1)
                 i_best = int(np.argmin(vals))
-                if not solved_fresh and not vals[i_best] < F(np.zeros(1))[0]:
+                t, Ft = float(ts[i_best]), float(vals[i_best])
+                if not Ft < F0 and not solved_fresh:
                     fresh = True  # a bordered solve that does not descend: refactorise
                     continue
-                t = float(ts[i_best])
+                # Several coordinates activated at once lose the strict-descent guarantee of
+                # feature-sign (it holds for one at a time, at an exact optimum on the previous
+                # set); the best candidate is still taken, which is much faster in practice.
+                # After _STALL_CHECKS KKT checks without a lower objective the search turns
+                # safe: one activation at a time, an exact line search and, if rounding still
+                # prevents descent (|S| near rank(A)), an exact coordinate step instead.
+                if not Ft < F0 and safe:
+                    t, Ft = _exact_line_search(qa, qb, qc, n, alpha, w_cur, dw)
+                    if not Ft < F0 and S.size > rank:
+                        # singular quadratic: move along a null direction of A_S (the loss is
+                        # unchanged), the way that does not increase the l1 norm, until a
+                        # coordinate reaches zero; this shrinks S (Tibshirani 2013, Lemma 14)
+                        w[S] = _drop_along_null_direction(gram.G[np.ix_(p, p)], w_cur)
+                        theta = np.sign(w)
+                        added = added[:0]
+                        fresh = True
+                        continue
+                    if not Ft < F0:
+                        # rounding defeats the Newton step (|S| near rank(A)): undo any new
+                        # activations and take one exact coordinate-descent step on the
+                        # coordinate violating its optimality condition most (a strict descent)
+                        theta[added] = 0.0
+                        added = added[:0]
+                        r = y - loss.matvec(w[:, None])[:, 0]
+                        g = -loss.rmatvec(r[:, None])[:, 0] / n
+                        viol = np.where(w != 0, np.abs(g + alpha * np.sign(w)),
+                                        np.maximum(np.abs(g) - alpha, 0.0))
+                        j = int(np.argmax(viol))
+                        if not viol[j] > alpha * tol:
+                            ok = True
+                            break
+                        gram.add(np.array([j]))
+                        h = gram.diag(j)
+                        z = w[j] - g[j] / h
+                        w[j] = np.sign(z) * max(abs(z) - alpha / h, 0.0)
+                        theta = np.sign(w)
+                        fresh = True
+                        continue
                 ws = w_cur + t * dw
-                ws[tcs == t] = 0.0  # the coordinates changing sign at t become exact zeros
-                if cross.any():
+                ws[t_zero == t] = 0.0  # the coordinates changing sign at t become exact zeros
+                cross = np.isfinite(t_zero)  # coordinates whose sign the full step changes
+                if cross.any() and t < 1.0:
                     # also try the orthant projection of the full step (as in OWL-QN, Andrew &
                     # Gao 2007), which can drop many coordinates at once; keep it only if better
                     wp = np.where(cross, 0.0, w_new)
                     wu[p] = wp
                     rp = y - gram.A @ wu
                     Fp = 0.5 * (rp @ rp) / n + alpha * np.abs(wp).sum()
-                    if Fp < vals[i_best]:
+                    if Fp < Ft:
                         ws, t = wp, 0.5
                 w[:] = 0.0
                 w[S] = ws
                 theta = np.sign(w)
+                added = added[:0]
                 if t < 1.0 or cross.any():
                     continue  # signs changed: re-solve on the new active set before checking
             if S.size and not solved_fresh:
@@ -525,14 +626,20 @@ def _feature_sign(loss, alpha, W, tol, max_iter):
             if not viol.any():
                 ok = True
                 break
+            F_now = 0.5 * (r @ r) / n + alpha * np.abs(w).sum()
+            if F_now < F_best * (1.0 - 1e-15):
+                F_best, stalled = F_now, 0
+            else:
+                stalled += 1
+                safe = stalled >= _STALL_CHECKS
             cand = np.flatnonzero(viol)
             n_act = np.count_nonzero(theta)
-            n_add = max(10, n_act)
+            n_add = 1 if safe else max(10, n_act)
             if n_act + n_add > rank:  # stay within the rank when possible (at least one)
                 n_add = max(1, rank - n_act)
-            if cand.size > n_add:  # the most violating ones first
-                cand = cand[np.argsort(-np.abs(g[cand]))[:n_add]]
+            cand = cand[np.argsort(-np.abs(g[cand]))[:n_add]]  # the most violating first
             theta[cand] = -np.sign(g[cand])
+            added = cand
         W[:, k] = w
         converged &= ok
     return W, total_iter, converged

@@ -249,3 +249,64 @@ def test_selector_transform():
 @parametrize_with_checks([SpredRegressor(), SpredClassifier()])
 def test_sklearn_compatible(estimator, check):
     check(estimator)
+
+
+# --- the feature-sign polishing step near rank(A) ------------------------------------------
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_exact_line_search_is_the_minimum_on_the_segment(seed):
+    from skproj.spred import _exact_line_search
+
+    rng = np.random.default_rng(seed)
+    n, k = 30, 12
+    A = rng.standard_normal((n, k))
+    y = rng.standard_normal(n)
+    w = rng.standard_normal(k) * (rng.random(k) < 0.7)
+    dw = rng.standard_normal(k)
+    alpha = 0.3
+    r = y - A @ w
+    Adw = A @ dw
+    t, Ft = _exact_line_search(r @ r, r @ Adw, Adw @ Adw, n, alpha, w, dw)
+    grid = np.linspace(0.0, 1.0, 20001)
+    F = np.array([0.5 * np.sum((y - A @ (w + s * dw)) ** 2) / n + alpha * np.abs(w + s * dw).sum()
+                  for s in grid])
+    assert 0.0 <= t <= 1.0
+    assert Ft == pytest.approx(0.5 * np.sum((y - A @ (w + t * dw)) ** 2) / n
+                               + alpha * np.abs(w + t * dw).sum(), rel=1e-12)
+    assert Ft <= F.min() + 1e-12
+
+
+def test_null_direction_step_keeps_the_fit_and_drops_one_coordinate():
+    from skproj.spred import _drop_along_null_direction
+
+    rng = np.random.default_rng(0)
+    n, k = 20, 21  # k > n: A has a null direction
+    A = rng.standard_normal((n, k))
+    w = rng.standard_normal(k)
+    out = _drop_along_null_direction(A.T @ A / n, w)
+    np.testing.assert_allclose(A @ out, A @ w, atol=1e-10)
+    assert np.abs(out).sum() <= np.abs(w).sum() + 1e-12
+    assert np.count_nonzero(out) == k - 1
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_polishing_from_a_support_larger_than_the_rank(seed):
+    # alpha small enough that the lasso support is close to n - 1, and a start with far more
+    # non-zeros than that: the regime where activating several coordinates at once loses the
+    # descent guarantee of feature-sign (the safe mode must still converge to the optimum)
+    from skproj.spred import _SquaredLoss, _feature_sign
+
+    X, y = synthetic(60, 600, 60, seed=seed)
+    alpha = 1e-3
+    rng = np.random.default_rng(seed)
+    W0 = rng.standard_normal((600, 1)) * 0.05 * (rng.random((600, 1)) < 0.3)
+    loss = _SquaredLoss(X, y[:, None], None, True)
+    W, _, ok = _feature_sign(loss, alpha, W0, 1e-8, 5000)
+    assert ok
+    coef = W[:, 0]
+    intercept = float(loss.intercept(W)[0])
+    assert lasso_kkt(X, y, coef, intercept, alpha) <= 1e-6
+    ref = Lasso(alpha=alpha, tol=1e-12, max_iter=1_000_000).fit(X, y)
+    f_ref = lasso_objective(X, y, ref.coef_, ref.intercept_, alpha)
+    assert lasso_objective(X, y, coef, intercept, alpha) <= f_ref * (1 + 1e-8)
