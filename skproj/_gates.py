@@ -21,7 +21,9 @@ Properties used by the tests and the estimators:
   divides by zero.
 * A zeroed gate ``j`` still moves: its ``gamma_j`` receives the gradient
   ``-q_j * sum_k q_k dL/dq_k`` through the softmax, and ``s`` receives a gradient through every
-  active gate, so ``q_j`` can rise above ``t`` again ("revival") when the loss favours it.
+  active gate, so ``q_j`` can rise above ``t`` again ("revival"). That gradient does not depend
+  on feature ``j`` (the ReLU blocks ``dL/dq_j``): all zeroed gates move together, when the
+  active ones lose weight, and the data choose among them only once they are active again.
   (With exactly one active gate, ``a`` is the one-hot vector whatever the parameters, and all
   these gradients vanish.)
 * On the simplex ``||a||_1 = 1`` is constant, which is why the regulariser is a p-norm with
