@@ -610,12 +610,15 @@ def _feature_sign(loss, alpha, W, tol, max_iter):
                     Fp = 0.5 * (rp @ rp) / n + alpha * np.abs(wp).sum()
                     if Fp < Ft:
                         ws, t = wp, 0.5
+                theta_S = theta[S]
                 w[:] = 0.0
                 w[S] = ws
                 theta = np.sign(w)
                 added = added[:0]
-                if t < 1.0 or cross.any():
-                    continue  # signs changed: re-solve on the new active set before checking
+                if t < 1.0 or np.any(theta[S] != theta_S):
+                    # signs changed (a coordinate reached zero, or a new one came out with the
+                    # sign opposite to the one assumed): re-solve before checking optimality
+                    continue
             if S.size and not solved_fresh:
                 fresh = True  # accept optimality only from a solve with a fresh factorisation
                 continue

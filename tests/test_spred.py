@@ -310,3 +310,17 @@ def test_polishing_from_a_support_larger_than_the_rank(seed):
     ref = Lasso(alpha=alpha, tol=1e-12, max_iter=1_000_000).fit(X, y)
     f_ref = lasso_objective(X, y, ref.coef_, ref.intercept_, alpha)
     assert lasso_objective(X, y, coef, intercept, alpha) <= f_ref * (1 + 1e-8)
+
+
+def test_polished_solution_satisfies_every_kkt_condition():
+    # the benchmark's d = 1e3, alpha = 1e-3 case: ~600 non-zeros out of n = 1000; a newly
+    # activated coordinate can come out of the sign-fixed solve with the wrong sign, which must
+    # trigger another solve (it once ended with an active coordinate whose KKT residual was 2 alpha)
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((1000, 1000))
+    w = np.zeros(1000)
+    w[rng.choice(1000, 100, replace=False)] = rng.standard_normal(100)
+    y = X @ w + 0.1 * rng.standard_normal(1000)
+    for tol in (1e-4, 1e-8):
+        est = SpredRegressor(alpha=1e-3, tol=tol, max_iter=20000, random_state=0).fit(X, y)
+        assert lasso_kkt(X, y, est.coef_, est.intercept_, 1e-3) <= 1e-6
