@@ -376,6 +376,14 @@ class _GramCache:
         self.A = np.hstack([self.A, An])
         self.pos[new] = np.arange(m0, m0 + new.size)
 
+    def product(self, w):
+        """``A w`` for a coefficient vector ``w`` of length ``d`` (its non-zeros get cached)."""
+        idx = np.flatnonzero(w)
+        self.add(idx)
+        wu = np.zeros(self.A.shape[1])
+        wu[self.pos[idx]] = w[idx]
+        return self.A @ wu
+
     def diag(self, j):
         """``||A_j||^2 / n`` of a cached column ``j``."""
         return float(self.G[self.pos[j], self.pos[j]])
@@ -583,7 +591,7 @@ def _feature_sign(loss, alpha, W, tol, max_iter):
                         # coordinate violating its optimality condition most (a strict descent)
                         theta[added] = 0.0
                         added = added[:0]
-                        r = y - loss.matvec(w[:, None])[:, 0]
+                        r = y - gram.product(w)
                         g = -loss.rmatvec(r[:, None])[:, 0] / n
                         viol = np.where(w != 0, np.abs(g + alpha * np.sign(w)),
                                         np.maximum(np.abs(g) - alpha, 0.0))
@@ -623,7 +631,7 @@ def _feature_sign(loss, alpha, W, tol, max_iter):
                 fresh = True  # accept optimality only from a solve with a fresh factorisation
                 continue
             # optimal on the active set with consistent signs: check the inactive coordinates
-            r = y - loss.matvec(w[:, None])[:, 0]
+            r = y - gram.product(w)  # from the cached columns: O(n |U|), not O(n d)
             g = -loss.rmatvec(r[:, None])[:, 0] / n
             viol = (theta == 0) & (np.abs(g) > alpha * (1.0 + tol))
             if not viol.any():
