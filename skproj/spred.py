@@ -26,7 +26,14 @@ coupled weight decay as in the paper), then
    penalty this is the feature-sign search of Lee, Battle, Raina & Ng ("Efficient sparse coding
    algorithms", NIPS 2006, Alg. 1): exact linear solves on the support with fixed signs, a line
    search over the sign-change points, and re-activation of every coordinate that violates
-   ``|X_j^T r| / n <= alpha``. For other losses / group penalties it is FISTA with adaptive
+   ``|X_j^T r| / n <= alpha``. Activating many violators at once (for speed) loses the
+   method's strict-descent guarantee, which holds for one at a time; near ``|S| = rank(X)`` the
+   search could then cycle. After a few KKT checks without a lower objective it turns safe:
+   one activation at a time, an exact line search on the convex piecewise-quadratic segment, a
+   step along a null direction of ``X_S`` when ``|S| > rank`` (the loss is unchanged and a
+   coordinate reaches zero; Tibshirani, "The lasso problem and uniqueness", 2013, Lemma 14),
+   or else one exact coordinate-descent step, so the objective then decreases monotonically.
+   For other losses / group penalties it is FISTA with adaptive
    restart (Beck & Teboulle 2009; O'Donoghue & Candes 2015) warm-started at the spred solution,
    run until the KKT violation is below ``tol``.
 """
