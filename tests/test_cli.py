@@ -351,6 +351,10 @@ def test_bad_npz_shapes(capsys, tmp_path):
         (["select", "--epochs", "0"], "--epochs"),
         (["select", "--constraint", "l2"], "--constraint"),
         (["select", "--max-features", "1000"], "--max-features"),
+        (["select", "--max-features", "0"], "--max-features"),
+        (["select", "--max-features", "1.5"], "--max-features"),
+        (["select", "--max-features", "-0.1"], "--max-features"),
+        (["select", "--max-features", "many"], "--max-features"),
         (["select", "--target", "label"], "DATA"),
         (["select", "--bogus"], "--bogus"),
         (["frobnicate"], "frobnicate"),
@@ -358,6 +362,21 @@ def test_bad_npz_shapes(capsys, tmp_path):
 )
 def test_bad_options(capsys, argv, fragment):
     assert_usage_error(capsys, argv, fragment)
+
+
+@pytest.mark.parametrize("value,expected", [(None, 76), ("0.05", 38), ("20", 20), ("none", None)])
+def test_max_features_default_fraction_and_none(capsys, tmp_path, value, expected):
+    # default: at most 10% of the features (int(0.1 * 765) = 76 PBMC genes); a fraction is a
+    # share of the features; 'none' leaves the estimator uncapped
+    out_json = tmp_path / "report.json"
+    extra = [] if value is None else ["--max-features", value]
+    code, _, err = run(capsys, ["select", "--cv", "2", "--epochs", "1", "--quiet", *extra,
+                                "--output", str(out_json)])
+    assert code == 0, err
+    report = json.loads(out_json.read_text())
+    assert report["estimator"]["params"]["max_features"] == expected
+    if expected is not None:
+        assert max(report["methods"]["autoencoder+logreg"]["n_selected"]["folds"]) <= expected
 
 
 def test_bad_output_directory(capsys, tmp_path):
