@@ -434,11 +434,30 @@ def _exact_line_search(qa, qb, qc, n, alpha, w, dw):
     return t, F(t)
 
 
+def _coordinate_step(w, g, alpha, tol, gram):
+    """One exact coordinate-descent step, in place, on the coordinate of ``w`` that violates its
+    lasso optimality condition most (``g`` is the gradient of the smooth part at ``w``); returns
+    False, changing nothing, when no condition is violated by more than ``alpha * tol``."""
+    viol = np.where(w != 0, np.abs(g + alpha * np.sign(w)), np.maximum(np.abs(g) - alpha, 0.0))
+    j = int(np.argmax(viol))
+    if not viol[j] > alpha * tol:
+        return False
+    gram.add(np.array([j]))
+    h = gram.diag(j)
+    if not h > 0:  # a zero column: its coefficient is best at zero
+        w[j] = 0.0
+        return True
+    z = w[j] - g[j] / h
+    w[j] = np.sign(z) * max(abs(z) - alpha / h, 0.0)
+    return True
+
+
 def _drop_along_null_direction(H, w):
     """Move ``w`` (all non-zero) along ``eta``, the eigenvector of the smallest eigenvalue of
     ``H = A_S^T A_S / n`` (a null direction of ``A_S`` when ``H`` is singular, so the residual
     does not change), in the sense that does not increase ``||w||_1`` (``sign(w) . eta <= 0``),
-    until the first coordinate reaches zero; that coordinate is set to exactly zero."""
+    until the first coordinate reaches zero; that coordinate is set to exactly zero. Returns
+    None when no coordinate moves towards zero along that direction."""
     _, vecs = scipy.linalg.eigh(H, subset_by_index=[0, 0], check_finite=False)
     eta = vecs[:, 0]
     if np.sign(w) @ eta > 0:
@@ -446,6 +465,8 @@ def _drop_along_null_direction(H, w):
     with np.errstate(divide="ignore", invalid="ignore"):
         t = np.where(w * eta < 0, -w / eta, np.inf)
     j = int(np.argmin(t))
+    if not np.isfinite(t[j]):
+        return None
     out = w + t[j] * eta
     out[j] = 0.0
     return out
@@ -583,36 +604,43 @@ def _feature_sign(loss, alpha, W, tol, max_iter):
                 # prevents descent (|S| near rank(A)), an exact coordinate step instead.
                 if not Ft < F0 and safe:
                     t, Ft = _exact_line_search(qa, qb, qc, n, alpha, w_cur, dw)
-                    if not Ft < F0 and S.size > rank:
-                        # singular quadratic: move along a null direction of A_S (the loss is
-                        # unchanged), the way that does not increase the l1 norm, until a
-                        # coordinate reaches zero; this shrinks S (Tibshirani 2013, Lemma 14)
-                        w[S] = _drop_along_null_direction(gram.G[np.ix_(p, p)], w_cur)
-                        theta = np.sign(w)
-                        added = added[:0]
-                        fresh = True
-                        continue
                     if not Ft < F0:
-                        # rounding defeats the Newton step (|S| near rank(A)): undo any new
-                        # activations and take one exact coordinate-descent step on the
-                        # coordinate violating its optimality condition most (a strict descent)
-                        theta[added] = 0.0
+                        w[added] = 0.0  # undo the new activations (they are still zero)
                         added = added[:0]
-                        r = y - gram.product(w)
-                        g = -loss.rmatvec(r[:, None])[:, 0] / n
-                        viol = np.where(w != 0, np.abs(g + alpha * np.sign(w)),
-                                        np.maximum(np.abs(g) - alpha, 0.0))
-                        j = int(np.argmax(viol))
-                        if not viol[j] > alpha * tol:
-                            ok = True
-                            break
-                        gram.add(np.array([j]))
-                        h = gram.diag(j)
-                        z = w[j] - g[j] / h
-                        w[j] = np.sign(z) * max(abs(z) - alpha / h, 0.0)
+                        nz = np.flatnonzero(w)
+                        moved = None
+                        if nz.size > rank:
+                            # singular quadratic on the non-zeros: move along a null direction
+                            # of A_nz (the loss is unchanged), the way that does not increase
+                            # the l1 norm, until a coordinate reaches zero; this shrinks the
+                            # support (Tibshirani 2013, Lemma 14). Kept only if F does not rise.
+                            gram.add(nz)
+                            pn = gram.pos[nz]
+                            moved = _drop_along_null_direction(gram.G[np.ix_(pn, pn)], w[nz])
+                            if moved is not None:
+                                trial = w.copy()
+                                trial[nz] = moved
+                                r_t = y - gram.product(trial)
+                                r_w = y - gram.product(w)
+                                F_t = 0.5 * (r_t @ r_t) / n + alpha * np.abs(trial).sum()
+                                F_w = 0.5 * (r_w @ r_w) / n + alpha * np.abs(w).sum()
+                                moved = trial if F_t <= F_w else None
+                        if moved is not None:
+                            w[:] = moved
+                        else:
+                            # one exact coordinate-descent step on the coordinate violating its
+                            # optimality condition most: a strict descent
+                            r = y - gram.product(w)
+                            g = -loss.rmatvec(r[:, None])[:, 0] / n
+                            if not _coordinate_step(w, g, alpha, tol, gram):
+                                ok = True  # every KKT condition holds to tol
+                                break
                         theta = np.sign(w)
                         fresh = True
                         continue
+                elif not Ft < F0:
+                    stalled += 1  # an accepted step that does not descend
+                    safe = stalled >= _STALL_CHECKS
                 ws = w_cur + t * dw
                 ws[t_zero == t] = 0.0  # the coordinates changing sign at t become exact zeros
                 cross = np.isfinite(t_zero)  # coordinates whose sign the full step changes
@@ -637,13 +665,18 @@ def _feature_sign(loss, alpha, W, tol, max_iter):
             if S.size and not solved_fresh:
                 fresh = True  # accept optimality only from a solve with a fresh factorisation
                 continue
-            # optimal on the active set with consistent signs: check the inactive coordinates
+            # optimal on the active set with consistent signs: check the KKT conditions
             r = y - gram.product(w)  # from the cached columns: O(n |U|), not O(n d)
             g = -loss.rmatvec(r[:, None])[:, 0] / n
             viol = (theta == 0) & (np.abs(g) > alpha * (1.0 + tol))
             if not viol.any():
-                ok = True
-                break
+                # the active coordinates too (a singular solve can leave them off)
+                if not _coordinate_step(w, g, alpha, tol, gram):
+                    ok = True
+                    break
+                theta = np.sign(w)
+                fresh = True
+                continue
             F_now = 0.5 * (r @ r) / n + alpha * np.abs(w).sum()
             if F_now < F_best * (1.0 - 1e-15):
                 F_best, stalled = F_now, 0
