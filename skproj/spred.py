@@ -545,7 +545,6 @@ def _feature_sign(loss, alpha, W, tol, max_iter):
         ok = False
         base, fresh, solved_fresh = None, True, True
         added = np.empty(0, dtype=np.intp)  # coordinates activated by the last KKT check
-        g = None
         F_best, stalled, safe = np.inf, 0, False
         for it in range(max_iter):
             total_iter += 1
@@ -605,8 +604,7 @@ def _feature_sign(loss, alpha, W, tol, max_iter):
                 if not Ft < F0 and safe:
                     t, Ft = _exact_line_search(qa, qb, qc, n, alpha, w_cur, dw)
                     if not Ft < F0:
-                        w[added] = 0.0  # undo the new activations (they are still zero)
-                        added = added[:0]
+                        added = added[:0]  # drop the new activations (still zero in w)
                         nz = np.flatnonzero(w)
                         moved = None
                         if nz.size > rank:
@@ -621,10 +619,8 @@ def _feature_sign(loss, alpha, W, tol, max_iter):
                                 trial = w.copy()
                                 trial[nz] = moved
                                 r_t = y - gram.product(trial)
-                                r_w = y - gram.product(w)
                                 F_t = 0.5 * (r_t @ r_t) / n + alpha * np.abs(trial).sum()
-                                F_w = 0.5 * (r_w @ r_w) / n + alpha * np.abs(w).sum()
-                                moved = trial if F_t <= F_w else None
+                                moved = trial if F_t <= F0 else None  # F0 = F(w)
                         if moved is not None:
                             w[:] = moved
                         else:
