@@ -64,6 +64,7 @@ __all__ = ["SpredRegressor", "SpredClassifier"]
 _PATIENCE = 5  # iterations with an unchanged support that end L-BFGS when polishing follows
 _ROUND_ITER = 50  # most L-BFGS iterations per working-set round when polishing follows
 _STALL_CHECKS = 3  # KKT checks without a lower objective before the feature-sign search turns safe
+_WORKING_SET_BATCH = 100  # columns added to the feature-sign search's cache per full KKT check
 _BLAS_THREADS = None  # BLAS threads for the matrix products inside L-BFGS (None: the default)
 
 
@@ -354,46 +355,70 @@ def _initial_weights(loss, pen, alpha, K, L, coef_init, b_init, rng):
 
 
 class _GramCache:
-    """Dense columns ``A_U`` and their Gram matrix ``A_U^T A_U / n`` for a growing set ``U``.
+    """Dense columns of ``A_U`` and their Gram matrix ``A_U^T A_U / n`` for a growing set ``U``.
 
     The active sets of the feature-sign search change by a few coordinates per iteration, so
     the Gram matrix restricted to ``S`` is gathered from this cache (``O(|S|^2)``) instead of
-    being recomputed (``O(n |S|^2)``); new columns cost ``O(n |U| m)`` for ``m`` new ones.
+    being recomputed (``O(n |S|^2)``); new columns cost ``O(n |U| m)`` for ``m`` new ones. The
+    columns are stored as the rows of ``At`` (so gathering the columns of ``S`` copies contiguous
+    rows), in buffers that grow geometrically; ``idx`` lists the cached columns in cache order
+    and ``pos`` maps a column to its place (-1 when not cached).
     """
 
     def __init__(self, loss, d):
         self.loss = loss
         self.pos = np.full(d, -1, dtype=np.intp)
-        self.A = np.empty((loss.n, 0))
-        self.G = np.empty((0, 0))
+        self.m = 0
+        self._idx = np.empty(0, dtype=np.intp)
+        self._At = np.empty((0, loss.n))
+        self._G = np.empty((0, 0))
+
+    @property
+    def idx(self):
+        return self._idx[: self.m]
+
+    @property
+    def At(self):
+        return self._At[: self.m]
+
+    @property
+    def G(self):
+        return self._G[: self.m, : self.m]
 
     def add(self, idx):
-        new = idx[self.pos[idx] < 0]
+        new = np.unique(idx[self.pos[idx] < 0])
         if not new.size:
             return
-        An = self.loss.columns(new)
-        n, m0 = self.loss.n, self.A.shape[1]
-        cross = self.A.T @ An / n
-        G = np.empty((m0 + new.size, m0 + new.size))
-        G[:m0, :m0] = self.G
-        G[:m0, m0:] = cross
-        G[m0:, :m0] = cross.T
-        G[m0:, m0:] = An.T @ An / n
-        self.G = G
-        self.A = np.hstack([self.A, An])
-        self.pos[new] = np.arange(m0, m0 + new.size)
+        n, m0 = self.loss.n, self.m
+        m = m0 + new.size
+        if m > self._At.shape[0]:  # grow the buffers by half at least
+            cap = max(m, (3 * self._At.shape[0]) // 2, 64)
+            At, G, ix = np.empty((cap, n)), np.empty((cap, cap)), np.empty(cap, dtype=np.intp)
+            At[:m0], G[:m0, :m0], ix[:m0] = self._At[:m0], self._G[:m0, :m0], self._idx[:m0]
+            self._At, self._G, self._idx = At, G, ix
+        self._At[m0:m] = self.loss.columns(new).T
+        cross = self._At[:m] @ self._At[m0:m].T / n  # (m, m - m0): old and new against new
+        self._G[:m, m0:m] = cross
+        self._G[m0:m, :m0] = cross[:m0].T
+        self._idx[m0:m] = new
+        self.pos[new] = np.arange(m0, m)
+        self.m = m
 
     def product(self, w):
         """``A w`` for a coefficient vector ``w`` of length ``d`` (its non-zeros get cached)."""
         idx = np.flatnonzero(w)
         self.add(idx)
-        wu = np.zeros(self.A.shape[1])
-        wu[self.pos[idx]] = w[idx]
-        return self.A @ wu
+        return w[idx] @ self._At[self.pos[idx]]
+
+    def rproduct(self, r):
+        """``A^T r / n`` on the cached columns, as a vector of length ``d`` (zero elsewhere)."""
+        g = np.zeros(self.pos.size)
+        g[self.idx] = self.At @ r / self.loss.n
+        return g
 
     def diag(self, j):
         """``||A_j||^2 / n`` of a cached column ``j``."""
-        return float(self.G[self.pos[j], self.pos[j]])
+        return float(self._G[self.pos[j], self.pos[j]])
 
 
 def _exact_line_search(qa, qb, qc, n, alpha, w, dw):
@@ -536,12 +561,13 @@ def _feature_sign(loss, alpha, W, tol, max_iter):
         y = loss.Y[:, k]
         w = W[:, k]
         nz = np.flatnonzero(w)
-        if nz.size > rank:
-            # keep the ``rank`` largest; the violated KKT conditions bring back any that is needed
-            w[nz[np.argsort(np.abs(w[nz]))[: nz.size - rank]]] = 0.0
+        nz = nz[np.argsort(-np.abs(w[nz]), kind="stable")]  # the largest first
+        # keep the ``rank`` largest; the violated KKT conditions bring back any that is needed
+        w[nz[rank:]] = 0.0
         theta = np.sign(w)
-        gram.add(np.flatnonzero(theta))
-        c = gram.A.T @ y / n  # A_U^T y / n, extended when U grows
+        # the first working set: the starting support before truncation (its largest entries)
+        gram.add(nz[: 3 * rank])
+        c = gram.At @ y / n  # A_U^T y / n, extended when U grows
         ok = False
         base, fresh, solved_fresh = None, True, True
         added = np.empty(0, dtype=np.intp)  # coordinates activated by the last KKT check
@@ -551,8 +577,8 @@ def _feature_sign(loss, alpha, W, tol, max_iter):
             S = np.flatnonzero(theta)
             if S.size:
                 gram.add(S)
-                if c.size < gram.A.shape[1]:
-                    c = np.concatenate([c, gram.A[:, c.size:].T @ y / n])
+                if c.size < gram.m:
+                    c = np.concatenate([c, gram.At[c.size:] @ y / n])
                 p = gram.pos[S]
                 w_new = None
                 if base is not None and not fresh:
@@ -575,11 +601,9 @@ def _feature_sign(loss, alpha, W, tol, max_iter):
                 dw = w_new - w_cur
                 # residuals along the segment: r(t) = r_cur - t A_S dw; the squared loss is a
                 # quadratic in t, evaluated at every candidate step at once
-                wu = np.zeros(gram.A.shape[1])
-                wu[p] = w_cur
-                r_cur = y - gram.A @ wu
-                wu[p] = dw
-                Adw = gram.A @ wu
+                AS = gram.At[p]  # the columns of S, as rows
+                r_cur = y - w_cur @ AS
+                Adw = dw @ AS
                 qa, qb, qc = r_cur @ r_cur, r_cur @ Adw, Adw @ Adw
 
                 F0 = 0.5 * qa / n + alpha * np.abs(w_cur).sum()
@@ -627,10 +651,11 @@ def _feature_sign(loss, alpha, W, tol, max_iter):
                             # one exact coordinate-descent step on the coordinate violating its
                             # optimality condition most: a strict descent
                             r = y - gram.product(w)
-                            g = -loss.rmatvec(r[:, None])[:, 0] / n
-                            if not _coordinate_step(w, g, alpha, tol, gram):
-                                ok = True  # every KKT condition holds to tol
-                                break
+                            if not _coordinate_step(w, -gram.rproduct(r), alpha, tol, gram):
+                                g = -loss.rmatvec(r[:, None])[:, 0] / n  # all d columns
+                                if not _coordinate_step(w, g, alpha, tol, gram):
+                                    ok = True  # every KKT condition holds to tol
+                                    break
                         theta = np.sign(w)
                         fresh = True
                         continue
@@ -644,8 +669,7 @@ def _feature_sign(loss, alpha, W, tol, max_iter):
                     # also try the orthant projection of the full step (as in OWL-QN, Andrew &
                     # Gao 2007), which can drop many coordinates at once; keep it only if better
                     wp = np.where(cross, 0.0, w_new)
-                    wu[p] = wp
-                    rp = y - gram.A @ wu
+                    rp = y - wp @ AS
                     Fp = 0.5 * (rp @ rp) / n + alpha * np.abs(wp).sum()
                     if Fp < Ft:
                         ws, t = wp, 0.5
@@ -661,18 +685,25 @@ def _feature_sign(loss, alpha, W, tol, max_iter):
             if S.size and not solved_fresh:
                 fresh = True  # accept optimality only from a solve with a fresh factorisation
                 continue
-            # optimal on the active set with consistent signs: check the KKT conditions
-            r = y - gram.product(w)  # from the cached columns: O(n |U|), not O(n d)
-            g = -loss.rmatvec(r[:, None])[:, 0] / n
+            # optimal on the active set with consistent signs: check the KKT conditions, first
+            # on the cached columns U only (O(n |U|)); on all d columns (O(n d)) once they hold
+            # on U. Violators outside U join U in batches, so that the next checks see them.
+            r = y - gram.product(w)
+            g = -gram.rproduct(r)
             viol = (theta == 0) & (np.abs(g) > alpha * (1.0 + tol))
             if not viol.any():
                 # the active coordinates too (a singular solve can leave them off)
-                if not _coordinate_step(w, g, alpha, tol, gram):
-                    ok = True
+                if _coordinate_step(w, g, alpha, tol, gram):
+                    theta = np.sign(w)
+                    fresh = True
+                    continue
+                g = -loss.rmatvec(r[:, None])[:, 0] / n
+                viol = (theta == 0) & (np.abs(g) > alpha * (1.0 + tol))
+                if not viol.any():
+                    ok = True  # every KKT condition holds to tol (the active ones hold on U)
                     break
-                theta = np.sign(w)
-                fresh = True
-                continue
+                out = np.flatnonzero(viol)
+                gram.add(out[np.argsort(-np.abs(g[out]))[:_WORKING_SET_BATCH]])
             F_now = 0.5 * (r @ r) / n + alpha * np.abs(w).sum()
             if F_now < F_best * (1.0 - 1e-15):
                 F_best, stalled = F_now, 0

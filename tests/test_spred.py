@@ -324,3 +324,50 @@ def test_polished_solution_satisfies_every_kkt_condition():
     for tol in (1e-4, 1e-8):
         est = SpredRegressor(alpha=1e-3, tol=tol, max_iter=20000, random_state=0).fit(X, y)
         assert lasso_kkt(X, y, est.coef_, est.intercept_, 1e-3) <= 1e-6
+
+
+@pytest.mark.parametrize("alpha", [1e-3, 3e-2])
+def test_polishing_from_zero_brings_columns_in_through_the_full_kkt_check(alpha, monkeypatch):
+    # from w = 0 the working set of the feature-sign search is empty: every column enters
+    # through a KKT check on all d columns, here in batches of 5, so many such checks are needed;
+    # the result must still be Lasso's optimum
+    import skproj.spred as spred
+    from skproj.spred import _SquaredLoss, _feature_sign
+
+    monkeypatch.setattr(spred, "_WORKING_SET_BATCH", 5)
+    X, y = synthetic(80, 2000, 40, seed=3)
+    loss = _SquaredLoss(X, y[:, None], None, True)
+    full_checks = []
+    rmatvec = loss.rmatvec
+    monkeypatch.setattr(loss, "rmatvec", lambda R: full_checks.append(1) or rmatvec(R))
+    W, _, ok = _feature_sign(loss, alpha, np.zeros((2000, 1)), 1e-10, 20000)
+    assert ok
+    coef, intercept = W[:, 0], float(loss.intercept(W)[0])
+    assert lasso_kkt(X, y, coef, intercept, alpha) <= 1e-8
+    ref = Lasso(alpha=alpha, tol=1e-12, max_iter=1_000_000).fit(X, y)
+    f_ref = lasso_objective(X, y, ref.coef_, ref.intercept_, alpha)
+    assert lasso_objective(X, y, coef, intercept, alpha) <= f_ref * (1 + 1e-9)
+    assert len(full_checks) >= np.count_nonzero(coef) // 5
+
+
+def test_gram_cache_matches_dense_products():
+    from skproj.spred import _GramCache, _SquaredLoss
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((30, 500))
+    loss = _SquaredLoss(X, rng.standard_normal((30, 1)), rng.random(30) + 0.5, True)
+    A = loss.columns(np.arange(500))
+    gram = _GramCache(loss, 500)
+    for batch in (np.array([7, 3, 3]), np.arange(0, 200, 3), np.arange(100, 300)):  # growth
+        gram.add(batch)
+    assert gram.m == np.unique(np.concatenate([[7, 3], np.arange(0, 200, 3), np.arange(100, 300)])).size
+    idx = gram.idx
+    assert np.array_equal(gram.pos[idx], np.arange(idx.size))
+    np.testing.assert_allclose(gram.G, A[:, idx].T @ A[:, idx] / 30, atol=1e-12)
+    w = np.zeros(500)
+    w[[3, 150, 499]] = [1.0, -2.0, 0.5]  # 499 is not cached yet: product() adds it
+    np.testing.assert_allclose(gram.product(w), A @ w, atol=1e-12)
+    r = rng.standard_normal(30)
+    g = gram.rproduct(r)
+    np.testing.assert_allclose(g[gram.idx], A[:, gram.idx].T @ r / 30, atol=1e-12)
+    assert not np.any(np.delete(g, gram.idx))
