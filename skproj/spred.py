@@ -57,13 +57,17 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
+from ._kernels import _linalg
 from .prox import prox_group_l2, prox_l1
 
 __all__ = ["SpredRegressor", "SpredClassifier"]
 
 _PATIENCE = 5  # iterations with an unchanged support that end L-BFGS when polishing follows
 _ROUND_ITER = 50  # most L-BFGS iterations per working-set round when polishing follows
+_ROUND_PATIENCE = 5  # rounds without a smaller working set that end the L-BFGS rounds (polishing on)
 _STALL_CHECKS = 3  # KKT checks without a lower objective before the feature-sign search turns safe
+_MAX_FACTOR_CHANGES = 16  # more coordinates changing at once: a new Cholesky factorisation
+_MAX_FACTOR_UPDATES = 200  # updates of the Cholesky factor before a new factorisation
 _WORKING_SET_BATCH = 100  # columns added to the feature-sign search's cache per full KKT check
 _BLAS_THREADS = None  # BLAS threads for the matrix products inside L-BFGS (None: the default)
 
@@ -497,44 +501,81 @@ def _drop_along_null_direction(H, w):
     return out
 
 
-def _solve_removed(base, S, c, alpha, theta):
-    """Solve the feature-sign quadratic on ``S``, a subset of the factorised set ``base["S"]``.
+class _ActiveCholesky:
+    """Cholesky factor ``G_SS = R^T R`` of the cached Gram matrix on an ordered active set ``S``
+    (``order``), updated one coordinate at a time.
 
-    The coordinates ``R = base["S"] \\ S`` are constrained to zero through the bordered system
-    ``[H_B, E_R; E_R^T, 0] [w; lam] = [rhs_B; 0]``: with ``Z = H_B^{-1} E_R`` (one triangular
-    solve pair per removed coordinate, kept in ``base``), ``x = H_B^{-1} rhs_B`` and
-    ``lam = (E_R^T Z)^{-1} x_R``, ``w = x - Z lam`` (block elimination; Golub & Van Loan,
-    Matrix Computations, 4th ed., sec. 12.1, LS with equality constraints by the null-space /
-    Lagrange method). Costs ``O(|B|^2)`` per call instead of the ``O(|B|^3)`` of a new
-    factorisation. Returns None when ``S`` is not a subset of ``B`` or ``R`` has grown past
-    ``max(32, |B| / 8)`` (refactorise then).
+    A removed coordinate costs a column deletion and Givens rotations, an added one a forward
+    substitution (kernels in ``skproj._kernels._linalg``, ``O(|S|^2)`` each), instead of the
+    gather and ``O(|S|^3)`` factorisation of a new ``G_SS``. More than ``_MAX_FACTOR_CHANGES``
+    changes at once, or a new coordinate that is numerically a combination of the others, make
+    :meth:`update` return False (the caller refactorises, or falls back to least squares).
     """
-    B = base["S"]
-    inB = np.isin(B, S, assume_unique=True)
-    if np.count_nonzero(inB) != S.size:
-        return None
-    R = np.flatnonzero(~inB)
-    if R.size > max(32, B.size // 8) or not np.all(inB[base["rp"]] == False):  # noqa: E712
-        return None
-    new = R[~np.isin(R, base["rp"])]
-    if new.size:
-        E = np.zeros((B.size, new.size))
-        E[new, np.arange(new.size)] = 1.0
-        base["Z"] = np.hstack([base["Z"], scipy.linalg.cho_solve(base["cf"], E, check_finite=False)])
-        base["rp"] = list(base["rp"]) + new.tolist()
-    rp = np.asarray(base["rp"], dtype=np.intp)
-    rhs = c[base["p"]] - alpha * theta[B]
-    x = scipy.linalg.cho_solve(base["cf"], rhs, check_finite=False)
-    if rp.size:
-        Z = base["Z"]
+
+    def __init__(self, gram):
+        self.gram = gram
+        self.order = np.empty(0, dtype=np.intp)
+        self.R = np.zeros((0, 0))
+        self.work = np.empty(0)
+        self.valid = False
+        self.n_updates = 0
+
+    def _reserve(self, k):
+        if k > self.R.shape[0]:
+            cap = max(k, (3 * self.R.shape[0]) // 2, 64)
+            R = np.zeros((cap, cap))
+            m = self.order.size
+            R[:m, :m] = self.R[:m, :m]
+            self.R, self.work = R, np.empty(cap)
+
+    def factorise(self, S):
+        p = self.gram.pos[S]
         try:
-            with warnings.catch_warnings():  # an ill-conditioned bordered system: refactorise
-                warnings.simplefilter("error", scipy.linalg.LinAlgWarning)
-                lam = scipy.linalg.solve(Z[rp], x[rp], assume_a="pos", check_finite=False)
-        except (np.linalg.LinAlgError, ValueError, scipy.linalg.LinAlgWarning):
-            return None
-        x = x - Z @ lam
-    return x[inB]
+            R = scipy.linalg.cholesky(self.gram.G[np.ix_(p, p)], lower=False, check_finite=False)
+        except np.linalg.LinAlgError:
+            self.valid = False
+            return False
+        self.order = np.empty(0, dtype=np.intp)
+        self._reserve(S.size)
+        self.order = np.array(S, dtype=np.intp)
+        self.R[: S.size, : S.size] = R
+        self.n_updates = 0
+        self.valid = True
+        return True
+
+    def update(self, S):
+        if not self.valid:
+            return False
+        keep = np.isin(self.order, S, assume_unique=True)
+        drop = np.flatnonzero(~keep)
+        new = S[~np.isin(S, self.order, assume_unique=True)]
+        if drop.size + new.size > _MAX_FACTOR_CHANGES or self.n_updates >= _MAX_FACTOR_UPDATES:
+            return False
+        self.n_updates += 1
+        k = self.order.size
+        for j in drop[::-1]:
+            _linalg.cholesky_delete(self.R, k, j)
+            k -= 1
+        self.order = self.order[keep]
+        if new.size:
+            self._reserve(k + new.size)
+            G, pos = self.gram.G, self.gram.pos
+            for j in new:
+                pj = pos[j]
+                h = G[pj, pos[self.order]]  # G is symmetric: a row gather
+                s = _linalg.cholesky_append(self.R, k, h, G[pj, pj], self.work)
+                if not s > 1e-10 * G[pj, pj]:
+                    self.valid = False
+                    return False
+                self.order = np.append(self.order, j)
+                k += 1
+        return True
+
+    def solve(self, rhs):
+        """``G_SS^{-1} rhs`` for ``rhs`` in the order of ``order``."""
+        x = np.array(rhs, dtype=np.float64)
+        _linalg.cholesky_solve(self.R, x.size, x)
+        return x
 
 
 def _feature_sign(loss, alpha, W, tol, max_iter):
@@ -569,7 +610,7 @@ def _feature_sign(loss, alpha, W, tol, max_iter):
         gram.add(nz[: 3 * rank])
         c = gram.At @ y / n  # A_U^T y / n, extended when U grows
         ok = False
-        base, fresh, solved_fresh = None, True, True
+        fac, fresh = _ActiveCholesky(gram), True
         added = np.empty(0, dtype=np.intp)  # coordinates activated by the last KKT check
         F_best, stalled, safe = np.inf, 0, False
         for it in range(max_iter):
@@ -579,23 +620,16 @@ def _feature_sign(loss, alpha, W, tol, max_iter):
                 gram.add(S)
                 if c.size < gram.m:
                     c = np.concatenate([c, gram.At[c.size:] @ y / n])
-                p = gram.pos[S]
-                w_new = None
-                if base is not None and not fresh:
-                    w_new = _solve_removed(base, S, c, alpha, theta)
-                if w_new is None:  # (re)factorise on S
-                    base = None
-                    H = gram.G[np.ix_(p, p)]
-                    rhs = c[p] - alpha * theta[S]
-                    try:
-                        cf = scipy.linalg.cho_factor(H, check_finite=False)
-                        w_new = scipy.linalg.cho_solve(cf, rhs, check_finite=False)
-                        base = {"S": S, "p": p, "cf": cf, "Z": np.empty((S.size, 0)), "rp": []}
-                    except np.linalg.LinAlgError:
-                        w_new = scipy.linalg.lstsq(H, rhs, check_finite=False)[0]
-                    solved_fresh = True
-                else:
-                    solved_fresh = False
+                if fresh or not fac.update(S):
+                    fac.factorise(S)
+                if fac.valid:
+                    S = fac.order  # the factor's order
+                    p = gram.pos[S]
+                    w_new = fac.solve(c[p] - alpha * theta[S])
+                else:  # singular on S
+                    p = gram.pos[S]
+                    w_new = scipy.linalg.lstsq(gram.G[np.ix_(p, p)], c[p] - alpha * theta[S],
+                                               check_finite=False)[0]
                 fresh = False
                 w_cur = w[S]
                 dw = w_new - w_cur
@@ -616,9 +650,6 @@ def _feature_sign(loss, alpha, W, tol, max_iter):
                     w_cur + ts[:, None] * dw).sum(axis=1)
                 i_best = int(np.argmin(vals))
                 t, Ft = float(ts[i_best]), float(vals[i_best])
-                if not Ft < F0 and not solved_fresh:
-                    fresh = True  # a bordered solve that does not descend: refactorise
-                    continue
                 # Several coordinates activated at once lose the strict-descent guarantee of
                 # feature-sign (it holds for one at a time, at an exact optimum on the previous
                 # set); the best candidate is still taken, which is much faster in practice.
@@ -682,14 +713,16 @@ def _feature_sign(loss, alpha, W, tol, max_iter):
                     # signs changed (a coordinate reached zero, or a new one came out with the
                     # sign opposite to the one assumed): re-solve before checking optimality
                     continue
-            if S.size and not solved_fresh:
-                fresh = True  # accept optimality only from a solve with a fresh factorisation
-                continue
             # optimal on the active set with consistent signs: check the KKT conditions, first
             # on the cached columns U only (O(n |U|)); on all d columns (O(n d)) once they hold
             # on U. Violators outside U join U in batches, so that the next checks see them.
             r = y - gram.product(w)
             g = -gram.rproduct(r)
+            if S.size and fac.valid and fac.n_updates:
+                act = theta != 0
+                if np.max(np.abs(g[act] + alpha * theta[act])) > alpha * tol:
+                    fresh = True  # an updated factor not accurate enough: refactorise and re-solve
+                    continue
             viol = (theta == 0) & (np.abs(g) > alpha * (1.0 + tol))
             if not viol.any():
                 # the active coordinates too (a singular solve can leave them off)
@@ -818,7 +851,10 @@ def _lbfgs_rounds(loss, pen, alpha, K, L, W, b, max_iter, tol, polish, verbose, 
     ones (``|g_j| > alpha``) a non-zero value. Repacking this point as a balanced (u, v) starts
     the next round: it moves the coordinates that are stuck near the saddle ``u_j = v_j = 0``
     out of it, which plain L-BFGS on the spred problem does only very slowly. Rounds stop when
-    the support and signs are unchanged by a round. Within a round, with polishing on, L-BFGS
+    the support and signs are unchanged by a round or, with polishing on, when
+    ``_ROUND_PATIENCE`` rounds in a row have not made the working set smaller than it has been
+    (it then oscillates, as when the solution has about ``n`` non-zeros out of ``d >> n``
+    features; the feature-sign polishing is faster from there). Within a round, with polishing on, L-BFGS
     stops once the proximal-step support has not changed for ``_PATIENCE`` iterations
     (otherwise on the relative decrease ``1e-3 * tol`` of the objective).
     """
@@ -828,6 +864,7 @@ def _lbfgs_rounds(loss, pen, alpha, K, L, W, b, max_iter, tol, polish, verbose, 
     n_iter = 0
     sig_prev = None
     ok = False
+    best_size, since_best = np.inf, 0
     for rnd in range(max_rounds):
         S = np.flatnonzero(np.any(W != 0, axis=1)) if pen.gid is None else np.arange(W.shape[0])
         sub = _sub_loss(loss, S) if S.size < W.shape[0] else loss
@@ -883,6 +920,13 @@ def _lbfgs_rounds(loss, pen, alpha, K, L, W, b, max_iter, tol, polish, verbose, 
         if not np.any(W):
             ok = True
             break
+        size = np.count_nonzero(np.any(W != 0, axis=1))
+        if size < best_size:
+            best_size, since_best = size, 0
+        else:
+            since_best += 1
+            if polish and since_best >= _ROUND_PATIENCE:
+                break  # the working set no longer shrinks: leave the rest to the polishing
     return W, b, n_iter, ok
 
 
