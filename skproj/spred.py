@@ -33,6 +33,10 @@ coupled weight decay as in the paper), then
    step along a null direction of ``X_S`` when ``|S| > rank`` (the loss is unchanged and a
    coordinate reaches zero; Tibshirani, "The lasso problem and uniqueness", 2013, Lemma 14),
    or else one exact coordinate-descent step, so the objective then decreases monotonically.
+   The linear solves use a Cholesky factor of ``X_S^T X_S / n`` that is updated when a
+   coordinate enters (forward substitution) or leaves (Givens rotations; Golub & Van Loan,
+   Matrix Computations, sec. 6.5) instead of being recomputed, and the KKT conditions are
+   checked on a working set (the columns used so far) before all ``d`` columns are.
    For other losses / group penalties it is FISTA with adaptive
    restart (Beck & Teboulle 2009; O'Donoghue & Candes 2015) warm-started at the spred solution,
    run until the KKT violation is below ``tol``.
