@@ -615,7 +615,6 @@ def _feature_sign(loss, alpha, W, tol, max_iter):
         c = gram.At @ y / n  # A_U^T y / n, extended when U grows
         ok = False
         fac, fresh = _ActiveCholesky(gram), True
-        added = np.empty(0, dtype=np.intp)  # coordinates activated by the last KKT check
         F_best, stalled, safe = np.inf, 0, False
         for it in range(max_iter):
             total_iter += 1
@@ -663,7 +662,6 @@ def _feature_sign(loss, alpha, W, tol, max_iter):
                 if not Ft < F0 and safe:
                     t, Ft = _exact_line_search(qa, qb, qc, n, alpha, w_cur, dw)
                     if not Ft < F0:
-                        added = added[:0]  # drop the new activations (still zero in w)
                         nz = np.flatnonzero(w)
                         moved = None
                         if nz.size > rank:
@@ -712,7 +710,6 @@ def _feature_sign(loss, alpha, W, tol, max_iter):
                 w[:] = 0.0
                 w[S] = ws
                 theta = np.sign(w)
-                added = added[:0]
                 if t < 1.0 or np.any(theta[S] != theta_S):
                     # signs changed (a coordinate reached zero, or a new one came out with the
                     # sign opposite to the one assumed): re-solve before checking optimality
@@ -754,7 +751,6 @@ def _feature_sign(loss, alpha, W, tol, max_iter):
                 n_add = max(1, rank - n_act)
             cand = cand[np.argsort(-np.abs(g[cand]))[:n_add]]  # the most violating first
             theta[cand] = -np.sign(g[cand])
-            added = cand
         W[:, k] = w
         converged &= ok
     return W, total_iter, converged
