@@ -38,9 +38,9 @@ class L1Ball(Constraint):
     --------
     >>> import numpy as np
     >>> from skproj.sparsity import L1Ball
-    >>> ball = L1Ball(radius=1.0)
-    >>> ball.project(np.array([2.0, -1.0, 0.0]))
-    array([1., 0., 0.])
+    >>> ball = L1Ball(radius=2.0)
+    >>> ball.project(np.array([3.0, 1.0]))
+    array([2., 0.])
     """
 
     _parameter_constraints = {"radius": _RADIUS, "axis": [Options(Integral, {0, 1}), None]}
