@@ -115,8 +115,49 @@ class L11Ball(L1Ball):
         return _proj.project_l11_ball(W, self.radius, out=out)
 
 
-class L12Ball(Constraint):
+class _GroupBall(Constraint):
+    """A ball of a mixed norm ``sum_g ||W_g||_inner``: the shared code of l1,2 and l1,inf.
+
+    Subclasses set ``_inner`` (the inner norm), ``_dual_inner`` (its dual norm) and
+    ``_projection`` (the name of the public projection of :mod:`skproj.projections`).
+    """
+
+    _parameter_constraints = {"radius": _RADIUS, "axis": _AXIS}
+
+    def __init__(self, radius=1.0, axis=1):
+        self.radius = radius
+        self.axis = axis
+
+    def value(self, W):
+        """``sum_g ||W_g||`` with the inner norm of the ball (float)."""
+        return float(self.group_norms(W).sum(dtype=np.float64))
+
+    def project(self, W, *, out=None):
+        """Euclidean projection onto the ball (one call of the public projection).
+
+        Parameters
+        ----------
+        W : array-like of shape (n_rows, n_cols)
+        out : ndarray, optional
+            Receives the result (may be ``W`` itself).
+
+        Returns
+        -------
+        ndarray of shape (n_rows, n_cols) (float32 stays float32, else float64)
+        """
+        self._validate_params()
+        return getattr(_proj, self._projection)(W, self.radius, axis=self.axis, out=out)
+
+    def dual_norm(self, G):
+        """``max_g ||G_g||_*``, the dual inner norm's largest group value (float)."""
+        G = self._checked(G, "G")
+        return float(np.max(_inner_norms(np.abs(G), self._dual_inner, self.axis), initial=0.0))
+
+
+class L12Ball(_GroupBall):
     """The l1,2 ball ``{W : sum_g ||W_g||_2 <= radius}``, groups = rows (``axis=1``) or columns.
+
+    The dual norm (for :meth:`residual`) is the l_inf,2 norm ``max_g ||G_g||_2``.
 
     Parameters
     ----------
@@ -140,40 +181,15 @@ class L12Ball(Constraint):
            [0. , 0. ]])
     """
 
-    _parameter_constraints = {"radius": _RADIUS, "axis": _AXIS}
     _inner = "l2"
-
-    def __init__(self, radius=1.0, axis=1):
-        self.radius = radius
-        self.axis = axis
-
-    def value(self, W):
-        """``sum_g ||W_g||_2`` (float)."""
-        return float(self.group_norms(W).sum(dtype=np.float64))
-
-    def project(self, W, *, out=None):
-        """Euclidean projection onto the ball (:func:`skproj.project_l12_ball`).
-
-        Parameters
-        ----------
-        W : array-like of shape (n_rows, n_cols)
-        out : ndarray, optional
-
-        Returns
-        -------
-        ndarray of shape (n_rows, n_cols)
-        """
-        self._validate_params()
-        return _proj.project_l12_ball(W, self.radius, axis=self.axis, out=out)
-
-    def dual_norm(self, G):
-        """``max_g ||G_g||_2`` (the l_inf,2 norm; float)."""
-        G = self._checked(G, "G")
-        return float(np.max(_inner_norms(np.abs(G), "l2", self.axis), initial=0.0))
+    _dual_inner = "l2"
+    _projection = "project_l12_ball"
 
 
-class L1InfBall(Constraint):
+class L1InfBall(_GroupBall):
     """The l1,inf ball ``{W : sum_g max_j |W_gj| <= radius}``, groups = rows (``axis=1``) or columns.
+
+    The dual norm (for :meth:`residual`) is the l_inf,1 norm ``max_g ||G_g||_1``.
 
     Parameters
     ----------
@@ -198,33 +214,6 @@ class L1InfBall(Constraint):
     (2.5, array([ True, False]))
     """
 
-    _parameter_constraints = {"radius": _RADIUS, "axis": _AXIS}
     _inner = "inf"
-
-    def __init__(self, radius=1.0, axis=1):
-        self.radius = radius
-        self.axis = axis
-
-    def value(self, W):
-        """``sum_g max_j |W_gj|`` (float)."""
-        return float(self.group_norms(W).sum(dtype=np.float64))
-
-    def project(self, W, *, out=None):
-        """Euclidean projection onto the ball (:func:`skproj.project_l1inf_ball`).
-
-        Parameters
-        ----------
-        W : array-like of shape (n_rows, n_cols)
-        out : ndarray, optional
-
-        Returns
-        -------
-        ndarray of shape (n_rows, n_cols)
-        """
-        self._validate_params()
-        return _proj.project_l1inf_ball(W, self.radius, axis=self.axis, out=out)
-
-    def dual_norm(self, G):
-        """``max_g ||G_g||_1`` (the l_inf,1 norm; float)."""
-        G = self._checked(G, "G")
-        return float(np.max(_inner_norms(np.abs(G), "l1", self.axis), initial=0.0))
+    _dual_inner = "l1"
+    _projection = "project_l1inf_ball"

@@ -158,6 +158,47 @@ class _GroupPenalty(Penalty):
         return self.alpha * _group_sizes_weights(self.weights, sizes)
 
 
+    groups = None  # blocks of the inner axis (GroupLasso's parameter)
+
+    def _lam(self, W):
+        """Group strengths broadcastable against :meth:`group_norms`."""
+        lam = self.group_strengths(W.shape)
+        return lam if self.groups is None else lam[:, None]
+
+    def residual(self, W, G):
+        """Largest violation of first-order stationarity, per group, over ``lambda_g``.
+
+        With ``phi'`` the derivative of the penalty in the group norm (``lambda_g`` for the
+        group lasso, ``max(lambda_g - t / gamma, 0)`` for the MCP): ``||G_g + phi'(||W_g||)
+        W_g / ||W_g|| ||`` for a non-zero group, ``max(||G_g|| - lambda_g, 0)`` for a zero
+        group (the subdifferential there is the ball of radius ``lambda_g``); the maximum of
+        these divided by ``lambda_g`` (``max |G|`` when ``alpha = 0``). 0 exactly at the
+        stationary points of ``f + penalty``, ``G = grad f(W)``.
+
+        Returns
+        -------
+        float
+        """
+        W, G = self._checked(W), self._checked(G, "G")
+        if self.alpha == 0:
+            return float(np.max(np.abs(G), initial=0.0))
+        lam = self._lam(W)
+        nW = self.group_norms(W).astype(np.float64)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = np.where(nW > 0, self._slope(lam, nW) / np.where(nW > 0, nW, 1.0), 0.0)
+        D = G + self._expand(scale, W) * W
+        v = np.where(nW > 0, self.group_norms(D), np.maximum(self.group_norms(G) - lam, 0.0)) / lam
+        return float(np.max(v, initial=0.0))
+
+    def _expand(self, per_group, W):
+        """A per-group array broadcast to ``W``'s entries."""
+        if self.groups is None:
+            return per_group[:, None] if self.axis == 1 else per_group[None, :]
+        gid = self._blocks(W.shape[self.axis])[0]  # GroupLasso only
+        e = per_group[gid]  # (n_inner, n_other)
+        return e if self.axis == 0 else e.T
+
+
 class GroupLasso(_GroupPenalty):
     r"""The group lasso ``alpha * sum_g w_g ||W_g||_2`` (Yuan & Lin, JRSS-B 68, 2006).
 
@@ -251,11 +292,6 @@ class GroupLasso(_GroupPenalty):
         np.add.at(sq, gid, Wi.astype(np.float64) ** 2)
         return np.sqrt(sq).astype(W.dtype, copy=False)
 
-    def _lam(self, W):
-        """Group strengths broadcastable against :meth:`group_norms`."""
-        lam = self.group_strengths(W.shape)
-        return lam if self.groups is None else lam[:, None]
-
     def value(self, W):
         """``alpha * sum_g w_g ||W_g||_2`` (float)."""
         W = self._checked(W)
@@ -289,6 +325,10 @@ class GroupLasso(_GroupPenalty):
         dd = np.ones_like(W) if d is None else np.broadcast_to(d, W.shape)
         return _prox.weighted_prox_group_l2(W, dd, c, axis=self.axis, out=out)
 
+    def _slope(self, lam, norms):
+        """The derivative of ``lambda_g t`` at the group norms: ``lambda_g``."""
+        return np.broadcast_to(lam, norms.shape)
+
     def _prox_blocks(self, W, c, d):
         """Prox with block groups on a zero-padded layout: one row per (block, other index)."""
         gid, n_blocks, sizes, pos = self._blocks(W.shape[self.axis])
@@ -317,37 +357,6 @@ class GroupLasso(_GroupPenalty):
             res = res.reshape(n_blocks, K, m)[gid, :, pos]
         res = res.astype(W.dtype, copy=False)
         return res if self.axis == 0 else np.ascontiguousarray(res.T)
-
-    def residual(self, W, G):
-        """Largest violation of ``0 in G + lambda_g d||W_g||_2``, per group, over ``lambda_g``.
-
-        ``||G_g + lambda_g W_g / ||W_g|| ||`` for a non-zero group, ``max(||G_g|| - lambda_g, 0)``
-        for a zero group; the maximum of these divided by ``lambda_g`` (``max |G|`` when
-        ``alpha = 0``).
-
-        Returns
-        -------
-        float
-        """
-        W, G = self._checked(W), self._checked(G, "G")
-        if self.alpha == 0:
-            return float(np.max(np.abs(G), initial=0.0))
-        lam = self._lam(W)
-        nW = self.group_norms(W).astype(np.float64)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            scale = np.where(nW > 0, lam / np.where(nW > 0, nW, 1.0), 0.0)
-        D = G + self._expand(scale, W) * W
-        v = np.where(nW > 0, self.group_norms(D), np.maximum(self.group_norms(G) - lam, 0.0)) / lam
-        return float(np.max(v, initial=0.0))
-
-    def _expand(self, per_group, W):
-        """A per-group array broadcast to ``W``'s entries."""
-        if self.groups is None:
-            return per_group[:, None] if self.axis == 1 else per_group[None, :]
-        gid = self._blocks(W.shape[self.axis])[0]
-        e = per_group[gid]  # (n_inner, n_other)
-        return e if self.axis == 0 else e.T
-
 
 class GroupMCP(_GroupPenalty):
     r"""Group minimax concave penalty ``sum_g rho_{lambda_g, gamma}(||W_g||_2)``.
@@ -422,29 +431,9 @@ class GroupMCP(_GroupPenalty):
         c = step * self.group_strengths(W.shape)
         return _prox.weighted_prox_group_mcp(W, d, c, self.gamma / step, axis=self.axis, out=out)
 
-    def residual(self, W, G):
-        """Largest violation of first-order stationarity, per group, over ``lambda_g``.
-
-        At a non-zero group the derivative of the penalty is
-        ``max(lambda_g - ||W_g|| / gamma, 0) W_g / ||W_g||``; at a zero group its
-        subdifferential is the ball of radius ``lambda_g``.
-
-        Returns
-        -------
-        float
-        """
-        W, G = self._checked(W), self._checked(G, "G")
-        if self.alpha == 0:
-            return float(np.max(np.abs(G), initial=0.0))
-        lam = self.group_strengths(W.shape)
-        nW = self.group_norms(W).astype(np.float64)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            scale = np.where(nW > 0, np.maximum(lam - nW / self.gamma, 0.0) / np.where(nW > 0, nW, 1.0), 0.0)
-        D = G + (scale[:, None] if self.axis == 1 else scale[None, :]) * W
-        nD = _inner_norms(np.abs(D), "l2", self.axis)
-        nG = _inner_norms(np.abs(G), "l2", self.axis)
-        v = np.where(nW > 0, nD, np.maximum(nG - lam, 0.0)) / lam
-        return float(np.max(v, initial=0.0))
+    def _slope(self, lam, norms):
+        """``rho'(||W_g||)``: ``max(lambda_g - ||W_g|| / gamma, 0)``."""
+        return np.maximum(lam - norms / self.gamma, 0.0)
 
 
 class L1Inf(Penalty):
