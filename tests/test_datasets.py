@@ -24,9 +24,14 @@ def test_pbmc_bunch_shapes_dtypes(pbmc):
     assert pbmc.data.dtype == np.float32
     assert pbmc.data.flags.c_contiguous
     assert pbmc.target.shape == (700,) and pbmc.target.dtype == np.int64
-    assert pbmc.target_names.shape == (10,) and pbmc.target_names.dtype.kind == "U"
-    assert pbmc.feature_names.shape == (765,) and pbmc.feature_names.dtype.kind == "U"
+    assert pbmc.target_names.shape == (10,)
+    assert pbmc.feature_names.shape == (765,)
     assert pbmc.cell_ids.shape == (700,)
+    # Plain Python str everywhere (issue 15: numpy.str_ broke feature_names_in_).
+    for names in (pbmc.target_names, pbmc.feature_names, pbmc.cell_ids):
+        assert names.dtype == object
+        assert all(type(v) is str for v in names)
+        assert all(type(v) is str for v in names.tolist())
     assert len(set(pbmc.feature_names)) == 765
     assert len(set(pbmc.cell_ids)) == 700
     assert pbmc.highly_variable.dtype == bool and pbmc.highly_variable.sum() == 309
@@ -108,6 +113,27 @@ def test_pbmc_as_frame(pbmc):
     assert b.frame.columns[-1] == "cell_type"
     X, y = load_pbmc68k(as_frame=True, return_X_y=True)
     assert isinstance(X, pd.DataFrame) and isinstance(y, pd.Series)
+
+
+def test_pbmc_as_frame_feature_names_reach_sklearn(pbmc):
+    """Issue 15: the frame's columns are plain str, so scikit-learn records them and a
+    Pipeline reports gene symbols (not x457)."""
+    pytest.importorskip("pandas")
+    from sklearn.feature_selection import SelectKBest
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = load_pbmc68k(as_frame=True, return_X_y=True)
+    assert all(type(c) is str for c in X.columns)
+    assert all(type(c) is str for c in y.cat.categories)
+    assert all(type(c) is str for c in X.index)
+    pipe = make_pipeline(StandardScaler(), SelectKBest(k=5)).fit(X, y)
+    np.testing.assert_array_equal(pipe[0].feature_names_in_, np.asarray(pbmc.feature_names))
+    out = pipe.get_feature_names_out()
+    assert len(out) == 5 and set(out) <= set(pbmc.feature_names)
+    mask = pipe[-1].get_support()
+    np.testing.assert_array_equal(out, pbmc.feature_names[mask])
+    assert all(type(v) is str for v in out)
 
 
 def test_pbmc_keyword_only():
