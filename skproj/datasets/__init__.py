@@ -4,6 +4,8 @@
   10 cell types), embedded in the package (about 0.3 MB).
 - :func:`make_sparse_classification`: a classification problem whose informative features are
   known, to measure how many of them a selector recovers.
+- :func:`make_single_cell_counts`: a sparse (CSR) single-cell count matrix whose cell types are
+  driven by known marker genes, at any scale.
 """
 
 from importlib import resources
@@ -12,7 +14,9 @@ import numpy as np
 from sklearn.datasets import make_classification
 from sklearn.utils import Bunch, check_random_state
 
-__all__ = ["load_pbmc68k", "make_sparse_classification"]
+from ._single_cell import make_single_cell_counts
+
+__all__ = ["load_pbmc68k", "make_single_cell_counts", "make_sparse_classification"]
 
 _PBMC_FILE = "pbmc68k_reduced.npz"
 
