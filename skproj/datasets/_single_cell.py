@@ -12,6 +12,9 @@ __all__ = ["make_single_cell_counts"]
 # Cells per generation block: about _BLOCK_ENTRIES dense float32 entries are held at a time.
 _BLOCK_ENTRIES = 1 << 22
 
+# Markers are drawn among this fraction of the genes with the largest base means.
+_MARKER_POOL = 0.1
+
 
 def _check_int(name, value, low):
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
@@ -131,8 +134,9 @@ def make_single_cell_counts(
       ``s_i = exp(sigma_L z_i - sigma_L^2 / 2)``, ``z_i ~ N(0, 1)`` (log-normal, mean 1);
     - gene ``j`` has a base mean ``c m_j``, ``m_j = exp(sigma_G w_j)``, ``w_j ~ N(0, 1)``;
     - each type has ``n_markers_per_type`` marker genes (disjoint sets, drawn at random among
-      the genes whose base mean is at least the median) whose mean is multiplied by
-      ``marker_fold_change`` in the cells of that type only;
+      the 10% of genes with the largest base means, or the top ``n_cell_types *
+      n_markers_per_type`` if that is more, as real markers are well-expressed genes) whose
+      mean is multiplied by ``marker_fold_change`` in the cells of that type only;
     - the count is ``K_ij ~ NB(mean mu_ij, dispersion phi)`` with
       ``mu_ij = s_i c m_j f_{t_i j}`` and ``Var K = mu + phi mu^2``, i.e.
       ``K ~ Poisson(G)``, ``G ~ Gamma(shape 1/phi, scale phi mu)``;
@@ -217,10 +221,10 @@ def make_single_cell_counts(
     labels = rng.permutation(np.arange(n_cells, dtype=np.int64) % n_types)
     size = np.exp(sigma_l * rng.standard_normal(n_cells) - sigma_l**2 / 2)
     gene_means = np.exp(sigma_g * rng.standard_normal(n_genes))
-    # Markers are drawn among the better-expressed genes (base mean at least the median, or
+    # Markers are drawn among the better-expressed genes (the top _MARKER_POOL fraction, or
     # the top n_types * n_markers genes if more are needed): a marker that is almost never
     # detected marks nothing.
-    n_pool = max(n_types * n_markers, (n_genes + 1) // 2)
+    n_pool = max(n_types * n_markers, int(np.ceil(_MARKER_POOL * n_genes)))
     pool = np.argsort(-gene_means, kind="stable")[:n_pool]
     markers = rng.choice(pool, n_types * n_markers, replace=False).reshape(n_types, n_markers)
     markers = np.sort(markers, axis=1)
