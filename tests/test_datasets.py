@@ -257,6 +257,17 @@ def test_single_cell_counts_random_state():
     assert (a[0] != c[0]).nnz > 0
 
 
+def test_single_cell_counts_buffer_growth_changes_nothing(monkeypatch):
+    """The output buffers grow when the expected nnz is exceeded; the data are the same."""
+    from skproj.datasets import _single_cell
+
+    ref = make_single_cell_counts(400, 300, n_cell_types=3, density=0.1, random_state=4)
+    monkeypatch.setattr(_single_cell, "_NNZ_HEADROOM", 1e-3)
+    small = make_single_cell_counts(400, 300, n_cell_types=3, density=0.1, random_state=4)
+    assert (ref[0] != small[0]).nnz == 0 and ref[0].nnz > 1000
+    np.testing.assert_array_equal(ref[1], small[1])
+
+
 @pytest.mark.filterwarnings("ignore:Features .* are constant:UserWarning")
 @pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
 def test_single_cell_counts_markers_up_in_their_type(counts):
