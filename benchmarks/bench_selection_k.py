@@ -45,7 +45,7 @@ Usage::
 
     python benchmarks/bench_selection_k.py [--datasets pbmc,all_molbio] [--k 5,10,20,50]
         [--selectors l1_logistic,anova,random_forest,wilcoxon,sae] [--n-jobs 2]
-        [--rda-root /usr/lib/R/site-library] [--json results.json]
+        [--rda-root /usr/lib/R/site-library] [--json results.json] [--progress]
 """
 
 import argparse
@@ -244,12 +244,17 @@ def _fit_score(X, y, train, test, name, k):
     return name, k, acc, fit_time, n_selected
 
 
-def run_dataset(X, y, selectors, ks, n_jobs):
+def run_dataset(X, y, selectors, ks, n_jobs, progress=False):
     folds = list(StratifiedKFold(5, shuffle=True, random_state=0).split(X, y))
     tasks = [(name, k, tr, te) for name in selectors for k in ks for tr, te in folds]
-    out = Parallel(n_jobs=n_jobs)(delayed(_fit_score)(X, y, tr, te, name, k) for name, k, tr, te in tasks)
+    out = Parallel(n_jobs=n_jobs, return_as="generator")(
+        delayed(_fit_score)(X, y, tr, te, name, k) for name, k, tr, te in tasks
+    )
     res = {}
-    for name, k, acc, t, n_sel in out:
+    for i, (name, k, acc, t, n_sel) in enumerate(out, 1):
+        if progress:
+            print(f"  [{i}/{len(tasks)}] {name} k={k}: accuracy {acc:.3f}, fit {t:.1f} s, "
+                  f"{n_sel} features", file=sys.stderr, flush=True)
         r = res.setdefault(name, {}).setdefault(k, {"acc": [], "time": [], "n_selected": []})
         r["acc"].append(acc)
         r["time"].append(t)
@@ -292,6 +297,7 @@ def main(argv=None):
     ap.add_argument("--n-jobs", type=int, default=1, help="joblib workers over the (selector, k, fold) fits")
     ap.add_argument("--rda-root", default="/usr/lib/R/site-library",
                     help="folder holding the Bioconductor data packages ALL/ and bladderbatch/")
+    ap.add_argument("--progress", action="store_true", help="print every fit as it ends (stderr)")
     ap.add_argument("--json", default=None, help="also write every fold's result to this file")
     args = ap.parse_args(argv)
     ks = [int(k) for k in args.k.split(",")]
@@ -318,7 +324,7 @@ def main(argv=None):
         title = (f"\n[{d}] {descr}\n{X.shape[0]} samples x {X.shape[1]} features, "
                  f"{len(classes)} classes (smallest {counts.min()})")
         t0 = time.perf_counter()
-        res = run_dataset(X, y, selectors, ks_d, args.n_jobs)
+        res = run_dataset(X, y, selectors, ks_d, args.n_jobs, progress=args.progress)
         text, summary = report(title, res, selectors, ks_d)
         print(text + f"\n(wall {time.perf_counter() - t0:.0f} s)")
         sys.stdout.flush()
