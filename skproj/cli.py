@@ -19,11 +19,11 @@ import json
 import math
 import os
 import sys
-import time
-import warnings
 from pathlib import Path
 
 import numpy as np
+
+from ._tables import InputError, _preview, load_data
 
 __all__ = ["main"]
 
@@ -36,208 +36,8 @@ DEFAULT_RADIUS = 0.3
 DEFAULT_MAX_FEATURES = 0.1
 EXIT_USAGE = 2
 
-_MISSING = {"", "na", "nan", "n/a", "null", "none", "?", "-"}
-
-
-class CLIError(Exception):
+class CLIError(InputError):
     """An error in the user's input: reported as one line on stderr, exit code 2."""
-
-
-# --------------------------------------------------------------------------------------
-# data loading
-# --------------------------------------------------------------------------------------
-
-
-class Dataset:
-    """Features, labels and names of the data set the command runs on."""
-
-    def __init__(self, X, y, feature_names, source, description=""):
-        self.X = X
-        self.y = y
-        self.feature_names = np.asarray(feature_names, dtype=str)
-        self.source = source
-        self.description = description
-
-
-def _embedded_dataset():
-    from .datasets import load_pbmc68k
-
-    pbmc = load_pbmc68k()
-    y = pbmc.target_names[pbmc.target]
-    return Dataset(
-        pbmc.data.astype(np.float64),
-        y,
-        pbmc.feature_names,
-        source="embedded PBMC 68k (reduced) data set, skproj.datasets.load_pbmc68k",
-        description="700 cells x 765 genes, log-normalised expression, 10 cell types",
-    )
-
-
-def _read_table(path, target, drop):
-    """Read a .csv/.tsv table (header row, samples x columns) with the standard library."""
-    delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as fh:
-            rows = [row for row in csv.reader(fh, delimiter=delimiter) if row]
-    except UnicodeDecodeError:
-        raise CLIError(f"{path}: not a text file (could not decode it as UTF-8).") from None
-    except csv.Error as exc:
-        raise CLIError(f"{path}: malformed {path.suffix[1:].upper()} ({exc}).") from None
-    if not rows:
-        raise CLIError(f"{path}: the file is empty.")
-    header = [h.strip() for h in rows[0]]
-    body = rows[1:]
-    if not body:
-        raise CLIError(f"{path}: the table has a header but no data rows.")
-    width = len(header)
-    for i, row in enumerate(body, start=2):
-        if len(row) != width:
-            raise CLIError(
-                f"{path}: line {i} has {len(row)} fields, the header has {width}."
-            )
-    if target is None:
-        raise CLIError(
-            f"{path}: name the label column with --target COLUMN "
-            f"(columns: {_preview(header)})."
-        )
-    if header.count(target) != 1:
-        if target not in header:
-            raise CLIError(
-                f"{path}: no column named {target!r} for --target (columns: {_preview(header)})."
-            )
-        raise CLIError(f"{path}: several columns are named {target!r}.")
-    for name in drop:
-        if name not in header:
-            raise CLIError(f"{path}: no column named {name!r} for --drop.")
-    if target in drop:
-        raise CLIError(f"--drop lists the --target column {target!r}.")
-    t_idx = header.index(target)
-    f_idx = [j for j, h in enumerate(header) if j != t_idx and h not in drop]
-    if not f_idx:
-        raise CLIError(f"{path}: no feature columns besides the label column {target!r}.")
-    names = [header[j] for j in f_idx]
-    dup = {n for n in names if names.count(n) > 1}
-    if dup:
-        raise CLIError(f"{path}: duplicate column names: {_preview(sorted(dup))}.")
-
-    cells = np.array(body, dtype=str)
-    y = np.char.strip(cells[:, t_idx])
-    for i, label in enumerate(y, start=2):
-        if label.lower() in _MISSING:
-            raise CLIError(f"{path}: missing label in column {target!r} on line {i}.")
-    raw = np.char.strip(cells[:, f_idx])
-    try:
-        X = raw.astype(np.float64)
-    except ValueError:
-        _raise_first_bad_cell(path, raw, names)
-    return X, y, names
-
-
-def _raise_first_bad_cell(path, raw, names):
-    for j, name in enumerate(names):
-        for i, value in enumerate(raw[:, j]):
-            try:
-                float(value)
-            except ValueError:
-                line = i + 2
-                if value.lower() in _MISSING:
-                    raise CLIError(
-                        f"{path}: missing value in column {name!r} on line {line}; "
-                        "impute or remove it first."
-                    ) from None
-                raise CLIError(
-                    f"{path}: non-numeric value {value!r} in feature column {name!r} on line {line} "
-                    f"(use --drop {name} to ignore a non-feature column)."
-                ) from None
-    raise CLIError(f"{path}: could not convert the feature columns to numbers.")  # pragma: no cover
-
-
-def _read_npz(path, target):
-    import zipfile
-
-    key_y = target or "y"
-    if not zipfile.is_zipfile(path):
-        raise CLIError(f"{path}: not a readable .npz file (not a zip archive).")
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            keys = set(z.files)
-            if "X" not in keys or key_y not in keys:
-                missing = [k for k in ("X", key_y) if k not in keys]
-                raise CLIError(
-                    f"{path}: missing array(s) {', '.join(map(repr, missing))} "
-                    f"(the file holds: {_preview(sorted(keys)) or 'nothing'})."
-                )
-            X = z["X"]
-            y = z[key_y]
-            names = z["feature_names"] if "feature_names" in keys else None
-    except CLIError:
-        raise
-    except ValueError as exc:
-        if "allow_pickle" in str(exc):
-            raise CLIError(f"{path}: holds Python objects; save plain numeric/string arrays.") from None
-        raise CLIError(f"{path}: not a readable .npz file ({exc}).") from None
-    except Exception as exc:  # zipfile.BadZipFile, OSError, EOFError...
-        raise CLIError(f"{path}: not a readable .npz file ({type(exc).__name__}).") from None
-    if X.ndim != 2:
-        raise CLIError(f"{path}: X must be 2-D (samples x features), got shape {X.shape}.")
-    if X.dtype.kind not in "biuf":
-        raise CLIError(f"{path}: X must be numeric, got dtype {X.dtype}.")
-    if y.ndim != 1 or y.shape[0] != X.shape[0]:
-        raise CLIError(
-            f"{path}: {key_y} must be 1-D with one label per row of X "
-            f"({X.shape[0]}), got shape {y.shape}."
-        )
-    if y.dtype.kind == "f" and not np.isfinite(y).all():
-        raise CLIError(f"{path}: {key_y} contains NaN or inf.")
-    if y.dtype.kind not in "biufUS":
-        raise CLIError(f"{path}: {key_y} must hold numbers or strings, got dtype {y.dtype}.")
-    if names is None:
-        names = [f"x{j}" for j in range(X.shape[1])]
-    else:
-        names = np.asarray(names).astype(str)
-        if names.shape != (X.shape[1],):
-            raise CLIError(
-                f"{path}: feature_names must have one name per column of X ({X.shape[1]}), "
-                f"got shape {names.shape}."
-            )
-    return X.astype(np.float64), y.astype(str), list(names)
-
-
-def load_data(data, target=None, drop=()):
-    """Load the data set the command runs on (embedded PBMC data when ``data`` is None)."""
-    if data is None:
-        if target is not None or drop:
-            raise CLIError("--target and --drop need a DATA file.")
-        return _embedded_dataset()
-    path = Path(data)
-    if not path.exists():
-        raise CLIError(f"{path}: no such file.")
-    if path.is_dir():
-        raise CLIError(f"{path}: is a directory, expected a .csv, .tsv or .npz file.")
-    suffix = path.suffix.lower()
-    if suffix in (".csv", ".tsv"):
-        X, y, names = _read_table(path, target, drop)
-    elif suffix == ".npz":
-        if drop:
-            raise CLIError("--drop applies to .csv/.tsv files only.")
-        X, y, names = _read_npz(path, target)
-    else:
-        raise CLIError(f"{path}: unsupported file type {path.suffix!r}; use .csv, .tsv or .npz.")
-    if X.shape[0] == 0 or X.shape[1] == 0:
-        raise CLIError(f"{path}: no samples or no features (shape {X.shape}).")
-    if not np.isfinite(X).all():
-        i, j = np.argwhere(~np.isfinite(X))[0]
-        kind = "NaN" if np.isnan(X[i, j]) else "inf"
-        raise CLIError(
-            f"{path}: {kind} in feature {names[j]!r} (sample {i + 1}); impute or remove it first."
-        )
-    return Dataset(X, y, names, source=str(path))
-
-
-def _preview(items, n=8):
-    items = list(items)
-    text = ", ".join(map(str, items[:n]))
-    return text + (f", ... ({len(items)} in all)" if len(items) > n else "")
 
 
 def _check_classes(y, cv):
@@ -258,59 +58,6 @@ def _check_classes(y, cv):
 # --------------------------------------------------------------------------------------
 # methods
 # --------------------------------------------------------------------------------------
-
-
-def _ovr_abs_coef(estimator):
-    """Importance of each feature for a one-vs-rest linear model: sum over classes of |coef|."""
-    return np.abs(np.vstack([e.coef_ for e in estimator.estimators_])).sum(axis=0)
-
-
-def _fit_l1_logistic(Z, y, k, random_state):
-    """L1-penalised logistic regression (one-vs-rest, liblinear) with at least ``k`` non-zeros.
-
-    ``C`` is the smallest value of the grid ``c_min * 2**j`` (``c_min`` from
-    :func:`sklearn.svm.l1_min_c`, at which all coefficients are zero) whose model has at
-    least ``k`` features with a non-zero coefficient; it is chosen on the training fold.
-    Returns the fitted model and ``C``.
-    """
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.multiclass import OneVsRestClassifier
-    from sklearn.svm import l1_min_c
-
-    c = l1_min_c(Z, y, loss="log") * 2.0
-    model = None
-    for _ in range(40):
-        model = OneVsRestClassifier(
-            LogisticRegression(
-                C=c, l1_ratio=1.0, solver="liblinear", max_iter=1000, random_state=random_state
-            )
-        )
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            model.fit(Z, y)
-        if np.count_nonzero(_ovr_abs_coef(model)) >= k:
-            break
-        c *= 2.0
-    return model, c
-
-
-def _downstream_score(Z_train, y_train, Z_test, y_test, support):
-    """Accuracy of the downstream classifier fitted on the selected features of the training fold.
-
-    The downstream classifier is ``LogisticRegression(max_iter=2000)`` (L2, C=1) on the
-    standardised selected features; with no feature selected it is the majority-class rule.
-    """
-    from sklearn.dummy import DummyClassifier
-    from sklearn.linear_model import LogisticRegression
-
-    if not support.any():
-        clf = DummyClassifier(strategy="most_frequent").fit(Z_train[:, :1], y_train)
-        return float(clf.score(Z_test[:, :1], y_test))
-    clf = LogisticRegression(max_iter=2000)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        clf.fit(Z_train[:, support], y_train)
-    return float(clf.score(Z_test[:, support], y_test))
 
 
 # Map of command-line options to SparseAutoencoderSelector parameters.
@@ -399,14 +146,14 @@ def _mean_std(values):
 
 
 def run_selection(dataset, args, progress):
-    """Cross-validate the autoencoder selector and the L1-logistic baseline; return the report."""
-    from sklearn.base import clone
-    from sklearn.feature_selection import SelectFromModel
-    from sklearn.model_selection import StratifiedKFold
-    from sklearn.pipeline import Pipeline
-    from sklearn.preprocessing import StandardScaler
+    """Cross-validate the autoencoder selector and the L1-logistic baseline; return the report.
 
+    The protocol is :func:`skproj.model_selection.compare_selectors`; this builds the selectors
+    from the options and turns its result into the JSON-able report.
+    """
     from . import __version__
+    from .model_selection import compare_selectors
+    from .model_selection._compare import _L1LogisticKSelector
 
     X, y = dataset.X, dataset.y
     n_samples, n_features = X.shape
@@ -423,115 +170,58 @@ def run_selection(dataset, args, progress):
     except ValueError as exc:  # sklearn's InvalidParameterError is a ValueError
         raise CLIError(f"invalid option: {exc}") from None
 
-    cv = StratifiedKFold(n_splits=args.cv, shuffle=True, random_state=args.random_state)
-    names = dataset.feature_names
-    res = {
-        key: {"accuracy": [], "n_selected": [], "fit_time_s": []}
-        for key in ("autoencoder+logreg", "autoencoder", "l1_logreg+logreg", "all_features+logreg")
-    }
-    supports = {"autoencoder": [], "l1_logreg": []}
-    importances = []
-    baseline_C = []
-
     progress.log(
         f"{dataset.source}: {n_samples} samples x {n_features} features, {classes.size} classes; "
         f"{args.cv}-fold stratified CV"
     )
-    t_start = time.perf_counter()
-    for fold, (train, test) in enumerate(cv.split(X, y), start=1):
-        X_train, X_test, y_train, y_test = X[train], X[test], y[train], y[test]
 
-        # 1. the sparse autoencoder selector
-        progress.log(f"fold {fold}/{args.cv}: fitting SparseAutoencoderSelector ...")
-        pipe = Pipeline([("scale", StandardScaler()), ("select", clone(template))])
-        t0 = time.perf_counter()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", category=UserWarning)
-            pipe.fit(X_train, y_train)
-        t_ae = time.perf_counter() - t0
-        sae = pipe.named_steps["select"]
-        support = np.asarray(sae.get_support(), dtype=bool)
-        k = int(support.sum())
-        Z_train = pipe.named_steps["scale"].transform(X_train)
-        Z_test = pipe.named_steps["scale"].transform(X_test)
-        acc_down = _downstream_score(Z_train, y_train, Z_test, y_test, support)
-        acc_own = float(pipe.score(X_test, y_test))
-        for key, acc in (("autoencoder+logreg", acc_down), ("autoencoder", acc_own)):
-            res[key]["accuracy"].append(acc)
-            res[key]["n_selected"].append(k)
-            res[key]["fit_time_s"].append(t_ae)
-        supports["autoencoder"].append(support)
-        imp = np.asarray(sae.feature_importances_, dtype=float)
-        importances.append(imp / imp.max() if imp.max() > 0 else imp)
-        progress.advance(f"fold {fold}: autoencoder")
+    def on_fit(e):
+        tag = _LABELS[e["selector"]][1]
+        progress.advance(f"fold {e['fold']}: {tag}")
         progress.log(
-            f"fold {fold}/{args.cv}: autoencoder kept {k} features in {t_ae:.1f} s; "
-            f"accuracy {acc_down:.3f} (logreg on them), {acc_own:.3f} (own predictions)"
+            f"fold {e['fold']}/{args.cv}: {tag} kept {e['n_selected']} features in "
+            f"{e['fit_time']:.1f} s; accuracy {e['score']:.3f}"
+            + ("" if math.isnan(e["own_score"]) else f" (logreg), {e['own_score']:.3f} (own)")
         )
-        if k == 0:
-            progress.log(
-                f"fold {fold}/{args.cv}: no feature selected; raise --radius"
-            )
 
-        # 2. the baseline: L1-logistic SelectFromModel keeping the same number of features
-        t0 = time.perf_counter()
-        scaler = StandardScaler().fit(X_train)
-        if k > 0:
-            l1_model, C = _fit_l1_logistic(scaler.transform(X_train), y_train, k, args.random_state)
-            sfm = SelectFromModel(
-                l1_model, prefit=True, max_features=k, threshold=-np.inf,
-                importance_getter=_ovr_abs_coef,
-            )
-            sfm.fit(scaler.transform(X_train), y_train)
-            b_support = sfm.get_support()
-        else:
-            C, b_support = float("nan"), np.zeros(n_features, dtype=bool)
-        t_l1 = time.perf_counter() - t0
-        acc_b = _downstream_score(Z_train, y_train, Z_test, y_test, b_support)
-        res["l1_logreg+logreg"]["accuracy"].append(acc_b)
-        res["l1_logreg+logreg"]["n_selected"].append(int(b_support.sum()))
-        res["l1_logreg+logreg"]["fit_time_s"].append(t_l1)
-        supports["l1_logreg"].append(b_support)
-        baseline_C.append(float(C))
+    result = compare_selectors(
+        X, y, {"autoencoder": template,
+               "l1_logreg": _L1LogisticKSelector(random_state=args.random_state)},
+        reference="autoencoder", cv=args.cv, random_state=args.random_state,
+        feature_names=dataset.feature_names, progress=on_fit,
+    )
+    return _report(result, dataset, template, classes, counts, args, __version__)
 
-        # 3. reference: logistic regression on all features
-        t0 = time.perf_counter()
-        acc_all = _downstream_score(Z_train, y_train, Z_test, y_test, np.ones(n_features, bool))
-        t_all = time.perf_counter() - t0
-        res["all_features+logreg"]["accuracy"].append(acc_all)
-        res["all_features+logreg"]["n_selected"].append(n_features)
-        res["all_features+logreg"]["fit_time_s"].append(t_all)
-        progress.advance(f"fold {fold}: baseline")
-        progress.log(
-            f"fold {fold}/{args.cv}: L1-logistic baseline kept {int(b_support.sum())} features "
-            f"in {t_l1:.1f} s; accuracy {acc_b:.3f}; all features {acc_all:.3f}"
-        )
-    total_time = time.perf_counter() - t_start
 
-    freq = {key: np.mean(np.vstack(s), axis=0) for key, s in supports.items()}
-    mean_imp = np.mean(np.vstack(importances), axis=0)
-    order = np.lexsort((-mean_imp, -freq["autoencoder"]))
-    ranked = [int(j) for j in order if freq["autoencoder"][j] > 0]
+# report key, progress tag, description (per selector of compare_selectors)
+_LABELS = {
+    "autoencoder": ("autoencoder+logreg", "autoencoder",
+                    "SparseAutoencoderSelector -> LogisticRegression"),
+    "l1_logreg": ("l1_logreg+logreg", "L1-logistic", "L1-LogisticRegression SelectFromModel -> LogisticRegression"),
+    "all_features": ("all_features+logreg", "all features", "all features -> LogisticRegression"),
+}
 
+
+def _report(result, dataset, template, classes, counts, args, version):
+    """The JSON-able report of ``skproj select`` from a SelectionComparison."""
+    n_samples, n_features = dataset.X.shape
+    names = result.feature_names
     methods = {}
-    labels = {
-        "autoencoder+logreg": "SparseAutoencoderSelector -> LogisticRegression",
-        "autoencoder": "SparseAutoencoderSelector (own predictions)",
-        "l1_logreg+logreg": "L1-LogisticRegression SelectFromModel -> LogisticRegression",
-        "all_features+logreg": "all features -> LogisticRegression",
-    }
-    for key, r in res.items():
-        methods[key] = {
-            "description": labels[key],
-            "accuracy": _mean_std(r["accuracy"]),
-            "n_selected": _mean_std(r["n_selected"]),
-            "fit_time_s": _mean_std(r["fit_time_s"]),
-        }
-    methods["l1_logreg+logreg"]["C"] = baseline_C
-
-    params = {k: _jsonable(v) for k, v in template.get_params().items()}
-    report = {
-        "skproj_version": __version__,
+    for sel in result.selector_names:
+        key, _, description = _LABELS[sel]
+        k = result.n_selected(sel)
+        methods[key] = {"description": description, "accuracy": _mean_std(result.scores[sel]),
+                        "n_selected": _mean_std(k), "fit_time_s": _mean_std(result.fit_times[sel])}
+        if sel == "autoencoder":
+            methods["autoencoder"] = {
+                "description": "SparseAutoencoderSelector (own predictions)",
+                "accuracy": _mean_std(result.own_scores[sel]), "n_selected": _mean_std(k),
+                "fit_time_s": _mean_std(result.fit_times[sel])}
+    freq = {sel: result.selection_frequency(sel) for sel in ("autoencoder", "l1_logreg")}
+    mean_imp = result.importances["autoencoder"].mean(axis=0)
+    ranked = result.ranking("autoencoder")
+    return {
+        "skproj_version": version,
         "data": {
             "source": dataset.source,
             "description": dataset.description,
@@ -541,8 +231,9 @@ def run_selection(dataset, args, progress):
             "class_counts": [int(c) for c in counts],
         },
         "cv": {"n_splits": args.cv, "shuffle": True, "random_state": args.random_state},
-        "estimator": {"class": "SparseAutoencoderSelector", "params": params},
-        "downstream": "StandardScaler + LogisticRegression(max_iter=2000) fitted on the selected "
+        "estimator": {"class": "SparseAutoencoderSelector",
+                      "params": {k: _jsonable(v) for k, v in template.get_params().items()}},
+        "downstream": "StandardScaler + LogisticRegression(max_iter=3000) fitted on the selected "
         "features of each training fold",
         "baseline": "StandardScaler + SelectFromModel(OneVsRest(LogisticRegression(l1_ratio=1, "
         "solver='liblinear', C)), max_features=k, threshold=-inf), k = number of features the "
@@ -565,9 +256,8 @@ def run_selection(dataset, args, progress):
             }
             for j in ranked[: args.top]
         ],
-        "total_time_s": total_time,
+        "total_time_s": result.total_time,
     }
-    return report
 
 
 def _jsonable(value):
@@ -791,7 +481,7 @@ def _select(args):
         _check_matplotlib()
         _check_writable(args.plot, "--plot")
     dataset = load_data(args.data, args.target, args.drop)
-    progress = _Progress(total=2 * args.cv, quiet=args.quiet)
+    progress = _Progress(total=3 * args.cv, quiet=args.quiet)
     try:
         report = run_selection(dataset, args, progress)
     finally:
@@ -833,6 +523,6 @@ def main(argv=None):
         if args.command == "select":
             return _select(args)
         raise CLIError(f"unknown command {args.command!r}")  # pragma: no cover
-    except CLIError as exc:
+    except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
