@@ -14,6 +14,7 @@ exit code 2; they never print a traceback.
 """
 
 import argparse
+import contextlib
 import csv
 import json
 import math
@@ -189,6 +190,7 @@ def run_selection(dataset, args, progress):
                "l1_logreg": _L1LogisticKSelector(random_state=args.random_state)},
         reference="autoencoder", cv=args.cv, random_state=args.random_state,
         feature_names=dataset.feature_names, progress=on_fit,
+        n_jobs=-1 if args.scheduler and args.n_jobs is None else args.n_jobs,
     )
     return _report(result, dataset, template, classes, counts, args, __version__)
 
@@ -459,6 +461,11 @@ def build_parser():
     p.add_argument("--top", type=_positive_int, default=15, help="number of top features to print and plot (default 15)")
     p.add_argument("--output", "-o", metavar="REPORT.json", help="write the full report as JSON")
     p.add_argument("--plot", metavar="FIG.png", help="write a PNG figure (needs matplotlib)")
+    p.add_argument("--n-jobs", type=int, default=None, metavar="N",
+                   help="fits (folds x selectors) run in parallel by joblib; -1: all cores (default 1)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run the fits on a Dask cluster (e.g. tcp://host:8786) through joblib's dask "
+                   "backend; needs pip install 'skproj[dask]'")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress messages on stderr")
     p.add_argument("--verbose", "-v", action="count", default=0, help="pass verbose to the estimator (per-epoch loss)")
     return parser
@@ -472,6 +479,43 @@ def _check_writable(path, option):
         raise CLIError(f"{option} {path}: the directory {parent} is not writable.")
 
 
+def _check_reachable(address, timeout=5.0):
+    """A TCP connection to the scheduler at ``[tcp://|tls://]host:port`` opens, or CLIError."""
+    import socket
+
+    scheme, _, rest = address.rpartition("://")
+    host, _, port = rest.rpartition(":")
+    if scheme not in ("", "tcp", "tls") or not host or not port.isdigit():
+        raise CLIError(f"--scheduler {address}: expected an address like tcp://HOST:PORT.")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
+    except OSError as exc:
+        raise CLIError(f"--scheduler {address}: cannot reach the Dask scheduler "
+                       f"({exc.strerror or type(exc).__name__}).") from None
+
+
+@contextlib.contextmanager
+def _parallel_backend(address):
+    """Joblib's dask backend on the cluster at ``address`` (nothing to do when None)."""
+    if address is None:
+        yield
+        return
+    try:
+        import joblib
+        from distributed import Client
+    except ImportError:
+        raise CLIError("--scheduler needs dask.distributed, which is not installed "
+                       "(pip install 'skproj[dask]').") from None
+    _check_reachable(address)
+    try:
+        client = Client(address, timeout="10s", set_as_default=False)
+    except (OSError, TimeoutError, ValueError) as exc:
+        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise CLIError(f"--scheduler {address}: cannot reach the Dask scheduler ({detail}).") from None
+    with client, joblib.parallel_config(backend="dask", client=client, wait_for_workers_timeout=60):
+        yield
+
+
 def _select(args):
     if args.cv < 2:
         raise CLIError("--cv must be at least 2.")
@@ -480,12 +524,15 @@ def _select(args):
     if args.plot:
         _check_matplotlib()
         _check_writable(args.plot, "--plot")
+    if args.n_jobs == 0:
+        raise CLIError("--n-jobs must be a positive number of jobs or -1 (all cores), not 0.")
     dataset = load_data(args.data, args.target, args.drop)
-    progress = _Progress(total=3 * args.cv, quiet=args.quiet)
-    try:
-        report = run_selection(dataset, args, progress)
-    finally:
-        progress.close()
+    with _parallel_backend(args.scheduler):
+        progress = _Progress(total=3 * args.cv, quiet=args.quiet)
+        try:
+            report = run_selection(dataset, args, progress)
+        finally:
+            progress.close()
     print(format_report(report, args.top))
     if args.output:
         with open(args.output, "w", encoding="utf-8") as fh:

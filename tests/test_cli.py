@@ -386,3 +386,65 @@ def test_bad_output_directory(capsys, tmp_path):
 
 def test_bad_estimator_parameter(capsys):
     assert_usage_error(capsys, ["select", *FAST, "--activation", "bogus"], "activation")
+
+
+# ----------------------------------------------------------------------------------------
+# parallel and distributed folds
+# ----------------------------------------------------------------------------------------
+
+
+def _comparable(report):
+    """The parts of a report that do not depend on timing."""
+    return ({k: (m["accuracy"]["folds"], m["n_selected"]["folds"])
+             for k, m in report["methods"].items()},
+            report["selection_frequency"], report["top_features"])
+
+
+def _run_csv(capsys, tmp_path, small_problem, *extra):
+    X, labels, names, _ = small_problem
+    path = tmp_path / "data.csv"
+    _write_table(path, X, labels, names, id_column=False)
+    out_json = tmp_path / f"report{len(extra)}.json"
+    code, out, err = run(capsys, ["select", str(path), "--target", "label", *FAST,
+                                  "--max-features", "4", "--output", str(out_json), *extra])
+    assert code == 0, err
+    return json.loads(out_json.read_text())
+
+
+def test_n_jobs_gives_the_results_of_one_job(capsys, tmp_path, small_problem):
+    one = _run_csv(capsys, tmp_path, small_problem, "--n-jobs", "1")
+    two = _run_csv(capsys, tmp_path, small_problem, "--n-jobs", "2", "--random-state", "0")
+    assert _comparable(one) == _comparable(two)
+
+
+def test_scheduler_local_cluster(capsys, tmp_path, small_problem):
+    distributed = pytest.importorskip("distributed")
+    one = _run_csv(capsys, tmp_path, small_problem)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        dist = _run_csv(capsys, tmp_path, small_problem, "--scheduler", cluster.scheduler_address)
+    assert _comparable(one) == _comparable(dist)
+
+
+def test_scheduler_unreachable(capsys, tmp_path):
+    import socket
+
+    with socket.socket() as s:  # a loopback port with nothing listening
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    out_json = tmp_path / "r.json"
+    assert_usage_error(capsys, ["select", *FAST, "--scheduler", f"tcp://127.0.0.1:{port}",
+                                "--output", str(out_json)], "--scheduler", "cannot reach")
+    assert not out_json.exists()
+    assert_usage_error(capsys, ["select", *FAST, "--scheduler", "nonsense"], "tcp://HOST:PORT")
+
+
+def test_scheduler_without_dask(capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    assert_usage_error(capsys, ["select", *FAST, "--scheduler", "tcp://127.0.0.1:8786"],
+                       "skproj[dask]")
+
+
+def test_bad_n_jobs(capsys):
+    assert_usage_error(capsys, ["select", *FAST, "--n-jobs", "0"], "--n-jobs")
+    assert_usage_error(capsys, ["select", *FAST, "--n-jobs", "two"], "--n-jobs")

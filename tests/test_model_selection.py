@@ -146,3 +146,32 @@ def test_bad_arguments(problem, kwargs, match):
     args.update(kwargs)
     with pytest.raises(ValueError, match=match):
         compare_selectors(X, y, **args)
+
+
+@pytest.fixture(scope="module")
+def dask_cluster():
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        yield cluster
+
+
+def test_dask_cluster_gives_the_results_of_n_jobs_1(problem, dask_cluster):
+    import joblib
+    from distributed import Client, get_task_stream
+
+    X, y, _ = problem
+    sels = {"f": SelectKBest(f_classif), "l1": _L1LogisticKSelector(random_state=0)}
+    a = compare_selectors(X, y, sels, n_features_to_select=4, cv=3, random_state=1, n_jobs=1)
+    with Client(dask_cluster) as client, joblib.parallel_config(backend="dask"):
+        with get_task_stream(client) as stream:
+            b = compare_selectors(X, y, sels, n_features_to_select=4, cv=3, random_state=1,
+                                  n_jobs=-1)
+        assert len(client.run(lambda: 1)) == 2  # two worker processes
+    # the fits ran on the cluster's workers
+    assert {t["worker"] for t in stream.data} <= set(dask_cluster.scheduler_info["workers"])
+    assert len(stream.data) > 0
+    for name in a.selector_names:
+        np.testing.assert_array_equal(a.supports[name], b.supports[name])
+        np.testing.assert_array_equal(a.scores[name], b.scores[name])
+        np.testing.assert_array_equal(a.importances[name], b.importances[name])
