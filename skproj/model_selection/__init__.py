@@ -1,10 +1,33 @@
-"""Model selection for feature selectors: the cross-validated comparison behind ``skproj select``.
+"""Model selection for feature selectors.
 
-:func:`compare_selectors` runs one protocol (scaler, selector, downstream classifier; same folds
-for every selector) and returns a :class:`SelectionComparison` with per-fold scores, selected
-features and their stability, and fit times.
+:func:`compare_selectors` runs the selection-quality protocol (scaler, selector, downstream
+classifier; same folds for every selector) and returns a :class:`SelectionComparison` with
+per-fold scores, selected features and their stability, and fit times. The baselines people use
+to pick genes (L1-logistic, ANOVA F-test, random forest, Wilcoxon markers) are built by the
+``make_*_selector`` factories.
 """
 
+from ._baselines import (
+    BASELINE_SELECTORS,
+    WilcoxonMarkerSelector,
+    make_anova_selector,
+    make_baseline_selector,
+    make_l1_logistic_selector,
+    make_random_forest_selector,
+    make_wilcoxon_selector,
+    wilcoxon_scores,
+)
 from ._compare import SelectionComparison, compare_selectors
 
-__all__ = ["SelectionComparison", "compare_selectors"]
+__all__ = [
+    "BASELINE_SELECTORS",
+    "SelectionComparison",
+    "WilcoxonMarkerSelector",
+    "compare_selectors",
+    "make_anova_selector",
+    "make_baseline_selector",
+    "make_l1_logistic_selector",
+    "make_random_forest_selector",
+    "make_wilcoxon_selector",
+    "wilcoxon_scores",
+]
