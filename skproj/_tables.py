@@ -21,7 +21,8 @@ class InputError(ValueError):
 class Dataset:
     """Features, labels and names of the data set the command runs on."""
 
-    def __init__(self, X, y, feature_names, source, description=""):
+    def __init__(self, X, y, feature_names, source, description="", preprocessing=""):
+        self.preprocessing = preprocessing
         self.X = X
         self.y = y
         self.feature_names = np.asarray([str(f) for f in feature_names], dtype=object)

@@ -1,21 +1,20 @@
 """The ``skproj`` command (also ``python -m skproj``): cross-validated feature selection.
 
-``skproj select [DATA]`` runs stratified k-fold cross-validation of
-``Pipeline(StandardScaler, SparseAutoencoderSelector)`` and, side by side, of the usual baseline:
-L1-penalised logistic regression keeping the same number of features (``SelectFromModel``).
-Both selections are scored by the same downstream classifier (a logistic regression fitted on
-the selected features of the training fold); the autoencoder's own predictions and a logistic
-regression on all features are reported as references. Without ``DATA`` it runs on the
-embedded PBMC single-cell data (:func:`skproj.datasets.load_pbmc68k`).
+``skproj select [DATA]`` compares, under one protocol, the ``SparseAutoencoderSelector`` with the
+four selectors people use for marker genes (L1-logistic ``SelectFromModel``, ANOVA F-test,
+random-forest importances, Wilcoxon markers), every one asked for the same number of features
+``--n-features K`` and scored by the same downstream logistic regression in stratified k-fold
+cross-validation (:func:`skproj.model_selection.compare_selectors`). The autoencoder's own
+predictions and a logistic regression on all features are shown for reference. Without ``DATA``
+it runs on the embedded PBMC single-cell data (:func:`skproj.datasets.load_pbmc68k`).
 
-Errors in the user's input (unreadable or malformed files, missing or non-numeric columns,
-missing values, fewer than two classes, invalid options) print one line on stderr and return
-exit code 2; they never print a traceback.
+This module only parses, calls the library and prints: errors in the user's input (unreadable
+or malformed files, missing columns, invalid options, an unreachable scheduler) print one line on
+stderr and return exit code 2, never a traceback, and no output file is left half-written.
 """
 
 import argparse
 import contextlib
-import csv
 import json
 import math
 import os
@@ -29,13 +28,21 @@ from ._tables import InputError, _preview, load_data
 __all__ = ["main"]
 
 EXIT_OK = 0
-# The command's defaults: radius 0.3 (the estimator's default, 0.1, keeps about 1.4% of the
-# PBMC genes, 10 of 765; 0.3 keeps about 80) and at most 10% of the features (76 PBMC genes).
-# Chosen from 5-fold CV runs on the PBMC data itself (radii 0.15-0.4 were tried), so the PBMC
-# figures in the README carry that (mild) selection bias.
-DEFAULT_RADIUS = 0.3
-DEFAULT_MAX_FEATURES = 0.1
 EXIT_USAGE = 2
+# Radius used while the selector cannot be asked for k features itself (no n_features_to_select):
+# 0.3 on standardised features keeps about 80 of the 765 PBMC genes (the estimator's 0.1 keeps
+# about 13, whatever max_features says). Chosen on the PBMC data itself: mild selection bias.
+DEFAULT_RADIUS = 0.3
+DEFAULT_N_FEATURES = 0.1  # 10% of the features (76 PBMC genes)
+BASELINES = {  # name in skproj.model_selection.BASELINE_SELECTORS -> description
+    "l1_logistic": "L1-LogisticRegression SelectFromModel -> LogisticRegression",
+    "anova": "ANOVA F-test SelectKBest -> LogisticRegression",
+    "random_forest": "random-forest importances -> LogisticRegression",
+    "wilcoxon": "Wilcoxon rank-sum markers -> LogisticRegression",
+}
+SHORT = {"autoencoder": "autoenc.", "l1_logistic": "L1-log.", "anova": "F-test",
+         "random_forest": "forest", "wilcoxon": "Wilcoxon", "all_features": "all"}
+
 
 class CLIError(InputError):
     """An error in the user's input: reported as one line on stderr, exit code 2."""
@@ -56,54 +63,50 @@ def _check_classes(y, cv):
     return classes, counts
 
 
-# --------------------------------------------------------------------------------------
-# methods
-# --------------------------------------------------------------------------------------
+def _resolve_k(value, n_features):
+    k = max(1, int(value * n_features)) if isinstance(value, float) else value
+    if k > n_features:
+        raise CLIError(f"--n-features {k} exceeds the {n_features} features.")
+    return k
 
 
 # Map of command-line options to SparseAutoencoderSelector parameters.
 _ESTIMATOR_OPTIONS = {
-    "constraint": "constraint",
-    "radius": "radius",
-    "max_features": "max_features",
-    "epochs": "max_epochs",
-    "hidden": "hidden_layer_size",
-    "batch_size": "batch_size",
-    "learning_rate": "learning_rate",
-    "activation": "activation",
+    "constraint": "constraint", "radius": "radius", "epochs": "max_epochs",
+    "hidden": "hidden_layer_size", "batch_size": "batch_size",
+    "learning_rate": "learning_rate", "activation": "activation",
 }
 
 
-def _make_selector(args):
+def _make_selector(args, k):
+    """The SparseAutoencoderSelector of the options, asked for ``k`` features."""
     from . import SparseAutoencoderSelector
+    from .model_selection._compare import _set_n_features
 
     est = SparseAutoencoderSelector()
     valid = est.get_params()
-    params = {}
-    for opt, name in _ESTIMATOR_OPTIONS.items():
-        value = getattr(args, opt)
-        if value is None:
-            continue
-        if name not in valid:  # pragma: no cover - guards against a renamed parameter
-            raise CLIError(f"--{opt.replace('_', '-')} is not supported by this SparseAutoencoderSelector.")
-        if opt == "constraint" and value == "none":
-            value = None
-        params[name] = value
-    if "random_state" in valid:
-        params["random_state"] = args.random_state
-    if "verbose" in valid:
-        params["verbose"] = int(args.verbose)
-    return est.set_params(**params)
+    params = {name: getattr(args, opt) for opt, name in _ESTIMATOR_OPTIONS.items()
+              if getattr(args, opt) is not None}
+    if params.get("constraint") == "none":
+        params["constraint"] = None
+    if "n_features_to_select" not in valid:  # the radius decides how many survive: a default
+        params.setdefault("radius", DEFAULT_RADIUS)
+    params["random_state"] = args.random_state
+    params["verbose"] = int(args.verbose)
+    try:
+        est = _set_n_features(est.set_params(**params), k)
+        est._validate_params()
+    except ValueError as exc:  # sklearn's InvalidParameterError is a ValueError
+        raise CLIError(f"invalid option: {exc}") from None
+    return est
 
 
 class _Progress:
-    """Progress lines on stderr (a rich progress bar when rich is installed and stderr is a tty)."""
+    """Progress on stderr: a rich progress bar over the fits when rich is installed and stderr
+    is a terminal, else one plain line per fit."""
 
     def __init__(self, total, quiet):
-        self.quiet = quiet
-        self.total = total
-        self.done = 0
-        self._rich = None
+        self.quiet, self._rich = quiet, None
         if quiet or not sys.stderr.isatty():
             return
         try:
@@ -123,7 +126,6 @@ class _Progress:
             print(f"[skproj] {message}", file=sys.stderr, flush=True)
 
     def advance(self, description=""):
-        self.done += 1
         if self._rich is not None:
             self._rich.update(self._task, advance=1, description=description)
 
@@ -132,133 +134,73 @@ class _Progress:
             self._rich.stop()
 
 
-# --------------------------------------------------------------------------------------
-# cross-validation
-# --------------------------------------------------------------------------------------
-
-
-def _mean_std(values):
-    a = np.asarray(values, dtype=float)
-    return {
-        "mean": float(a.mean()),
-        "std": float(a.std()),
-        "folds": [float(v) for v in a],
-    }
-
-
 def run_selection(dataset, args, progress):
-    """Cross-validate the autoencoder selector and the L1-logistic baseline; return the report.
-
-    The protocol is :func:`skproj.model_selection.compare_selectors`; this builds the selectors
-    from the options and turns its result into the JSON-able report.
-    """
+    """Run :func:`~skproj.model_selection.compare_selectors` as the options say; return the
+    JSON-able report."""
     from . import __version__
-    from .model_selection import compare_selectors
-    from .model_selection._compare import _L1LogisticKSelector
+    from .model_selection import compare_selectors, make_baseline_selector
 
     X, y = dataset.X, dataset.y
     n_samples, n_features = X.shape
     classes, counts = _check_classes(y, args.cv)
-    if args.max_features == "none":
-        args.max_features = None
-    elif isinstance(args.max_features, float):  # a share of the features
-        args.max_features = max(1, int(args.max_features * n_features))
-    elif args.max_features is not None and args.max_features > n_features:
-        raise CLIError(f"--max-features {args.max_features} exceeds the {n_features} features.")
-    try:
-        template = _make_selector(args)
-        template._validate_params()
-    except ValueError as exc:  # sklearn's InvalidParameterError is a ValueError
-        raise CLIError(f"invalid option: {exc}") from None
-
-    progress.log(
-        f"{dataset.source}: {n_samples} samples x {n_features} features, {classes.size} classes; "
-        f"{args.cv}-fold stratified CV"
-    )
+    k = _resolve_k(args.n_features, n_features)
+    selectors = {"autoencoder": _make_selector(args, k)}
+    for name in args.baselines:
+        selectors[name] = make_baseline_selector(name, k, random_state=args.random_state)
+    progress.log(f"{dataset.source}: {n_samples} samples x {n_features} features, "
+                 f"{classes.size} classes; {args.cv}-fold stratified CV, k = {k} features")
 
     def on_fit(e):
-        tag = _LABELS[e["selector"]][1]
+        tag = SHORT[e["selector"]]
         progress.advance(f"fold {e['fold']}: {tag}")
-        progress.log(
-            f"fold {e['fold']}/{args.cv}: {tag} kept {e['n_selected']} features in "
-            f"{e['fit_time']:.1f} s; accuracy {e['score']:.3f}"
-            + ("" if math.isnan(e["own_score"]) else f" (logreg), {e['own_score']:.3f} (own)")
-        )
+        own = "" if math.isnan(e["own_score"]) else f", own predictions {e['own_score']:.3f}"
+        progress.log(f"fold {e['fold']}/{args.cv}: {tag} kept {e['n_selected']} features in "
+                     f"{e['fit_time']:.1f} s; accuracy {e['score']:.3f}{own}")
 
     result = compare_selectors(
-        X, y, {"autoencoder": template,
-               "l1_logreg": _L1LogisticKSelector(random_state=args.random_state)},
-        reference="autoencoder", cv=args.cv, random_state=args.random_state,
+        X, y, selectors, n_features_to_select=k, cv=args.cv, random_state=args.random_state,
         feature_names=dataset.feature_names, progress=on_fit,
         n_jobs=-1 if args.scheduler and args.n_jobs is None else args.n_jobs,
     )
-    return _report(result, dataset, template, classes, counts, args, __version__)
-
-
-# report key, progress tag, description (per selector of compare_selectors)
-_LABELS = {
-    "autoencoder": ("autoencoder+logreg", "autoencoder",
-                    "SparseAutoencoderSelector -> LogisticRegression"),
-    "l1_logreg": ("l1_logreg+logreg", "L1-logistic", "L1-LogisticRegression SelectFromModel -> LogisticRegression"),
-    "all_features": ("all_features+logreg", "all features", "all features -> LogisticRegression"),
-}
-
-
-def _report(result, dataset, template, classes, counts, args, version):
-    """The JSON-able report of ``skproj select`` from a SelectionComparison."""
-    n_samples, n_features = dataset.X.shape
-    names = result.feature_names
+    stats = result.to_dict()
     methods = {}
-    for sel in result.selector_names:
-        key, _, description = _LABELS[sel]
-        k = result.n_selected(sel)
-        methods[key] = {"description": description, "accuracy": _mean_std(result.scores[sel]),
-                        "n_selected": _mean_std(k), "fit_time_s": _mean_std(result.fit_times[sel])}
-        if sel == "autoencoder":
-            methods["autoencoder"] = {
-                "description": "SparseAutoencoderSelector (own predictions)",
-                "accuracy": _mean_std(result.own_scores[sel]), "n_selected": _mean_std(k),
-                "fit_time_s": _mean_std(result.fit_times[sel])}
-    freq = {sel: result.selection_frequency(sel) for sel in ("autoencoder", "l1_logreg")}
+    for name in result.selector_names:
+        s = stats[name]
+        key = f"{name}+logreg"
+        desc = BASELINES.get(name, {"autoencoder": "SparseAutoencoderSelector -> LogisticRegression",
+                                    "all_features": "all features -> LogisticRegression"}.get(name))
+        methods[key] = {"description": desc, **{m: s[m] for m in ("accuracy", "n_selected", "fit_time_s")}}
+        if name == "autoencoder":
+            methods["autoencoder"] = {"description": "SparseAutoencoderSelector (own predictions)",
+                                      "accuracy": s["own_accuracy"], "n_selected": s["n_selected"],
+                                      "fit_time_s": s["fit_time_s"]}
+    compared = [n for n in result.selector_names if n != "all_features"]
+    freq = {n: result.selection_frequency(n) for n in compared}
     mean_imp = result.importances["autoencoder"].mean(axis=0)
     ranked = result.ranking("autoencoder")
     return {
-        "skproj_version": version,
-        "data": {
-            "source": dataset.source,
-            "description": dataset.description,
-            "n_samples": int(n_samples),
-            "n_features": int(n_features),
-            "classes": [str(c) for c in classes],
-            "class_counts": [int(c) for c in counts],
-        },
+        "skproj_version": __version__,
+        "data": {"source": dataset.source, "description": dataset.description,
+                 "n_samples": int(n_samples), "n_features": int(n_features),
+                 "classes": [str(c) for c in classes], "class_counts": [int(c) for c in counts],
+                 "preprocessing": dataset.preprocessing},
         "cv": {"n_splits": args.cv, "shuffle": True, "random_state": args.random_state},
+        "n_features_to_select": int(k),
         "estimator": {"class": "SparseAutoencoderSelector",
-                      "params": {k: _jsonable(v) for k, v in template.get_params().items()}},
-        "downstream": "StandardScaler + LogisticRegression(max_iter=3000) fitted on the selected "
-        "features of each training fold",
-        "baseline": "StandardScaler + SelectFromModel(OneVsRest(LogisticRegression(l1_ratio=1, "
-        "solver='liblinear', C)), max_features=k, threshold=-inf), k = number of features the "
-        "autoencoder kept in the same fold, C = smallest of l1_min_c * 2**j giving >= k non-zeros",
+                      "params": {p: _jsonable(v) for p, v in selectors["autoencoder"].get_params().items()}},
+        "downstream": "StandardScaler (fitted on the training fold) + LogisticRegression(max_iter=3000) "
+        "fitted on the selected features of each training fold",
+        "baselines": {n: repr(selectors[n]) for n in args.baselines},
         "methods": methods,
-        "selection_frequency": {
-            "autoencoder": {str(names[j]): float(freq["autoencoder"][j]) for j in ranked},
-            "l1_logreg": {
-                str(names[j]): float(freq["l1_logreg"][j])
-                for j in np.argsort(-freq["l1_logreg"], kind="stable")
-                if freq["l1_logreg"][j] > 0
-            },
-        },
+        "selection_frequency": {n: stats[n]["selection_frequency"] for n in compared},
         "top_features": [
-            {
-                "name": str(names[j]),
-                "autoencoder_frequency": float(freq["autoencoder"][j]),
-                "l1_logreg_frequency": float(freq["l1_logreg"][j]),
-                "autoencoder_mean_importance": float(mean_imp[j]),
-            }
+            {"name": str(result.feature_names[j]),
+             "frequency": {n: float(freq[n][j]) for n in compared},
+             "autoencoder_mean_importance": float(mean_imp[j])}
             for j in ranked[: args.top]
         ],
         "total_time_s": result.total_time,
+        "_result": result,
     }
 
 
@@ -272,92 +214,71 @@ def _jsonable(value):
     return repr(value)
 
 
-# --------------------------------------------------------------------------------------
-# output
-# --------------------------------------------------------------------------------------
-
-
 def format_report(report, top):
     """The human-readable summary printed on stdout."""
-    lines = []
-    d = report["data"]
-    lines.append(
-        f"skproj select: {d['source']}\n"
+    d, n = report["data"], report["cv"]["n_splits"]
+    lines = [
+        f"skproj select: {d['source']}",
         f"  {d['n_samples']} samples x {d['n_features']} features, {len(d['classes'])} classes, "
-        f"{report['cv']['n_splits']}-fold stratified CV (random_state={report['cv']['random_state']})"
-    )
-    lines.append("")
+        f"{n}-fold stratified CV (random_state={report['cv']['random_state']}), "
+        f"every selector asked for k = {report['n_features_to_select']} features",
+    ]
+    if d["preprocessing"]:
+        lines.append(f"  preprocessing: {d['preprocessing']}")
     header = f"{'method':<62} {'accuracy':>17} {'features':>16} {'fit time (s)':>13}"
-    lines.append(header)
-    lines.append("-" * len(header))
+    lines += ["", header, "-" * len(header)]
     for m in report["methods"].values():
         acc, nsel, ft = m["accuracy"], m["n_selected"], m["fit_time_s"]
-        lines.append(
-            f"{m['description']:<62} {acc['mean']:>7.3f} +/- {acc['std']:.3f} "
-            f"{nsel['mean']:>7.1f} +/- {nsel['std']:<4.1f} {ft['mean']:>13.2f}"
-        )
+        lines.append(f"{m['description']:<62} {acc['mean']:>7.3f} +/- {acc['std']:.3f} "
+                     f"{nsel['mean']:>7.1f} +/- {nsel['std']:<4.1f} {ft['mean']:>13.2f}")
+    base = [(k, m) for k, m in report["methods"].items()
+            if k.split("+")[0] in BASELINES]
+    if base:
+        best_key, best = max(base, key=lambda km: km[1]["accuracy"]["mean"])
+        ae = report["methods"]["autoencoder+logreg"]["accuracy"]["mean"]
+        lines.append(f"at k = {report['n_features_to_select']}: autoencoder {ae:.3f}, best baseline "
+                     f"{SHORT[best_key.split('+')[0]]} {best['accuracy']['mean']:.3f} "
+                     f"(difference {ae - best['accuracy']['mean']:+.3f})")
     lines.append("")
     tops = report["top_features"][:top]
-    n = report["cv"]["n_splits"]
     if tops:
-        lines.append(f"Top features by selection frequency across the {n} folds (autoencoder):")
-        lines.append(f"  {'rank':>4}  {'feature':<20} {'autoencoder':>11} {'L1-logistic':>11} {'importance':>10}")
+        names = list(tops[0]["frequency"])
+        lines.append(f"Top features by selection frequency across the {n} folds (autoencoder), "
+                     "and how often each other selector picked them:")
+        lines.append(f"  {'rank':>4}  {'feature':<20} " + " ".join(f"{SHORT[s]:>9}" for s in names)
+                     + f" {'importance':>10}")
         for r, t in enumerate(tops, start=1):
-            lines.append(
-                f"  {r:>4}  {t['name']:<20} {round(t['autoencoder_frequency'] * n):>7d}/{n:<3d} "
-                f"{round(t['l1_logreg_frequency'] * n):>7d}/{n:<3d} {t['autoencoder_mean_importance']:>10.3f}"
-            )
+            cells = " ".join(f"{round(t['frequency'][s] * n):>5d}/{n:<3d}" for s in names)
+            lines.append(f"  {r:>4}  {t['name']:<20} {cells} {t['autoencoder_mean_importance']:>10.3f}")
     else:
         lines.append("The autoencoder selected no feature in any fold.")
-    lines.append("")
-    lines.append(f"total time {report['total_time_s']:.1f} s")
+    lines += ["", f"total time {report['total_time_s']:.1f} s"]
     return "\n".join(lines)
 
 
-def _check_matplotlib():
-    try:
-        import matplotlib  # noqa: F401
-    except ImportError:
-        raise CLIError(
-            "--plot needs matplotlib, which is not installed (pip install matplotlib, "
-            "or pip install 'skproj[plot]')."
-        ) from None
+@contextlib.contextmanager
+def _atomic(path):
+    """Yield a temporary path beside ``path``; moved onto it on success, removed on failure."""
+    from .io import _atomic_path
+
+    with _atomic_path(path, ".tmp" + Path(path).suffix) as tmp:
+        yield tmp
 
 
-def write_plot(report, path, top):
-    """PNG figure: selection frequency of the top features, and accuracy per method."""
-    from matplotlib.figure import Figure
+def _write_outputs(report, args, progress):
+    result = report.pop("_result")
+    if args.output:
+        with _atomic(args.output) as tmp, open(tmp, "w", encoding="utf-8") as fh:
+            json.dump(report, fh, indent=2)
+        progress.log(f"report written to {args.output}")
+    if args.plot:
+        from .model_selection import plot_comparison
 
-    tops = report["top_features"][:top]
-    fig = Figure(figsize=(12, max(4.0, 0.28 * len(tops) + 1.5)), layout="constrained")
-    ax1, ax2 = fig.subplots(1, 2, width_ratios=[1.1, 1])
-    pos = np.arange(len(tops))
-    ax1.barh(pos - 0.2, [t["autoencoder_frequency"] for t in tops], height=0.4,
-             label="SparseAutoencoderSelector")
-    ax1.barh(pos + 0.2, [t["l1_logreg_frequency"] for t in tops], height=0.4,
-             label="L1-logistic (same k)")
-    ax1.set_yticks(pos, [t["name"] for t in tops])
-    ax1.invert_yaxis()
-    ax1.set_xlim(0, 1.05)
-    ax1.set_xlabel(f"selection frequency across {report['cv']['n_splits']} folds")
-    ax1.set_title("Top features (autoencoder stability)")
-    ax1.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, fontsize="small")
-
-    methods = list(report["methods"].values())
-    short = ["autoencoder\n-> logreg", "autoencoder\n(own)", "L1-logistic\n-> logreg", "all features\n-> logreg"]
-    for i, m in enumerate(methods):
-        folds = m["accuracy"]["folds"]
-        ax2.errorbar(i, m["accuracy"]["mean"], yerr=m["accuracy"]["std"], fmt="o", capsize=4,
-                     color=f"C{i}")
-        ax2.scatter(np.full(len(folds), i) + 0.12, folds, s=10, color=f"C{i}", alpha=0.5)
-        ax2.annotate(f"{m['n_selected']['mean']:.0f} feat.", (i, m["accuracy"]["mean"]),
-                     textcoords="offset points", xytext=(8, -3), fontsize="small")
-    ax2.set_xticks(range(len(methods)), short[: len(methods)], fontsize="small")
-    ax2.set_xlim(-0.5, len(methods) - 0.3)
-    ax2.set_ylabel("test accuracy (mean +/- std over folds)")
-    ax2.set_title("Cross-validated accuracy")
-    fig.suptitle(report["data"]["source"], fontsize="medium")
-    fig.savefig(path, dpi=120)
+        fig = plot_comparison(result, selector="autoencoder", top=args.top,
+                              title=report["data"]["source"])
+        with _atomic(args.plot) as tmp:
+            fig.savefig(tmp, dpi=120, format="png")
+        progress.log(f"figure written to {args.plot}")
 
 
 # --------------------------------------------------------------------------------------
@@ -369,49 +290,47 @@ def _positive_int(text):
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        value = 0
     if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {value}")
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}")
     return value
 
 
-def _max_features(text):
-    if text.strip().lower() == "none":
-        return "none"
+def _n_features(text):
     try:
-        value = int(text)
-    except ValueError:
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected an integer, a fraction or 'none', got {text!r}") from None
-        if not 0.0 < value < 1.0:
-            raise argparse.ArgumentTypeError(f"expected a fraction strictly between 0 and 1, got {value}")
-        return value
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {value}")
-    return value
-
-
-def _nonneg_float(text):
+        return _positive_int(text)
+    except argparse.ArgumentTypeError:
+        pass
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not math.isfinite(value) or value < 0:
-        raise argparse.ArgumentTypeError(f"expected a finite number >= 0, got {text}")
+        value = 0.0
+    if not 0.0 < value <= 1.0:
+        raise argparse.ArgumentTypeError(
+            f"expected an integer >= 1 or a fraction in (0, 1], got {text!r}")
     return value
 
 
 def _positive_float(text):
-    value = _nonneg_float(text)
-    if value == 0:
-        raise argparse.ArgumentTypeError("expected a number > 0, got 0")
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"expected a finite number > 0, got {text!r}")
     return value
 
 
-def _columns(text):
-    return [c.strip() for c in text.split(",") if c.strip()]
+def _names(choices):
+    def parse(text):
+        names = [c.strip() for c in text.split(",") if c.strip()]
+        if choices is not None and names == ["none"]:
+            return []
+        bad = [n for n in names if choices is not None and n not in choices]
+        if bad:
+            raise argparse.ArgumentTypeError(f"unknown {bad[0]!r}; choose from {', '.join(choices)} or none")
+        return names
+    return parse
 
 
 class _Parser(argparse.ArgumentParser):
@@ -423,51 +342,48 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser():
     """The argument parser of the ``skproj`` command."""
-    parser = _Parser(
-        prog="skproj",
-        description="skproj: exact projections for structured sparsity, and feature selection "
-        "with scikit-learn estimators.",
-    )
+    parser = _Parser(prog="skproj", description="skproj: exact projections for structured "
+                     "sparsity, and feature selection with scikit-learn estimators.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     p = sub.add_parser(
         "select",
-        help="cross-validated feature selection with the sparse autoencoder and an L1 baseline",
-        description="Stratified k-fold CV of Pipeline(StandardScaler, SparseAutoencoderSelector) "
-        "next to an L1-logistic SelectFromModel keeping as many features; both selections are "
-        "scored by the same logistic regression. Without DATA: the embedded PBMC data "
-        "(700 cells x 765 genes, 10 cell types).",
+        help="cross-validated feature selection: the sparse autoencoder against four baselines",
+        description="Stratified k-fold CV of SparseAutoencoderSelector and of four baselines "
+        "(L1-logistic, ANOVA F-test, random forest, Wilcoxon markers), each asked for the same "
+        "number of features and scored by the same logistic regression. Without DATA: the "
+        "embedded PBMC data (700 cells x 765 genes, 10 cell types).",
         epilog="DATA formats: .csv/.tsv with a header row, one sample per row, numeric feature "
         "columns and a label column named by --target; .npz with arrays X (samples x features), "
         "y (labels; another key with --target) and optionally feature_names. "
         "Exit codes: 0 success, 2 invalid input or options.",
     )
-    p.add_argument("data", nargs="?", metavar="DATA", help=".csv, .tsv or .npz file (default: the embedded PBMC data)")
-    p.add_argument("--target", metavar="COL", help="label column of a .csv/.tsv (required there); label array key of a .npz (default y)")
-    p.add_argument("--drop", type=_columns, default=[], metavar="COL[,COL...]", help="columns of a .csv/.tsv to ignore (sample ids...)")
-    p.add_argument("--cv", type=_positive_int, default=5, help="number of stratified folds (default 5)")
-    p.add_argument("--constraint", choices=["l1inf", "l11", "l12", "none"], help="ball constraint on the first layer (default: the estimator's)")
-    p.add_argument("--radius", type=_positive_float, default=DEFAULT_RADIUS,
-                   help=f"radius of the ball on the standardised features (default {DEFAULT_RADIUS}: "
-                   "about 10%% of the PBMC genes; smaller keeps fewer)")
-    p.add_argument("--max-features", type=_max_features, default=DEFAULT_MAX_FEATURES,
-                   help="keep at most this many features: an integer, a fraction of the features, or "
-                   f"'none' for no cap (default {DEFAULT_MAX_FEATURES}: 10%% of the features)")
-    p.add_argument("--epochs", type=_positive_int, help="training epochs per phase (default: the estimator's)")
-    p.add_argument("--hidden", type=_positive_int, help="hidden layer size (default: the estimator's)")
-    p.add_argument("--batch-size", type=_positive_int, help="minibatch size (default: the estimator's)")
-    p.add_argument("--learning-rate", type=_positive_float, help="Adam learning rate (default: the estimator's)")
-    p.add_argument("--activation", help="activation of the hidden layers (default: the estimator's)")
-    p.add_argument("--random-state", type=int, default=0, help="seed of the folds and of the network (default 0)")
-    p.add_argument("--top", type=_positive_int, default=15, help="number of top features to print and plot (default 15)")
-    p.add_argument("--output", "-o", metavar="REPORT.json", help="write the full report as JSON")
-    p.add_argument("--plot", metavar="FIG.png", help="write a PNG figure (needs matplotlib)")
-    p.add_argument("--n-jobs", type=int, default=None, metavar="N",
-                   help="fits (folds x selectors) run in parallel by joblib; -1: all cores (default 1)")
-    p.add_argument("--scheduler", metavar="ADDRESS",
-                   help="run the fits on a Dask cluster (e.g. tcp://host:8786) through joblib's dask "
-                   "backend; needs pip install 'skproj[dask]'")
-    p.add_argument("--quiet", "-q", action="store_true", help="no progress messages on stderr")
-    p.add_argument("--verbose", "-v", action="count", default=0, help="pass verbose to the estimator (per-epoch loss)")
+    a = p.add_argument
+    a("data", nargs="?", metavar="DATA", help=".csv, .tsv or .npz file (default: the embedded PBMC data)")
+    a("--target", metavar="COL", help="label column of a .csv/.tsv (required there); label array key of a .npz (default y)")
+    a("--drop", type=_names(None), default=[], metavar="COL[,COL...]", help="columns of a .csv/.tsv to ignore (sample ids...)")
+    a("--cv", type=_positive_int, default=5, help="number of stratified folds (default 5)")
+    a("--n-features", "--max-features", dest="n_features", type=_n_features, default=DEFAULT_N_FEATURES,
+      metavar="K", help="number of features every selector is asked for: an integer, or a fraction "
+      f"of the features (default {DEFAULT_N_FEATURES}: 10%%); --max-features is an old spelling")
+    a("--baselines", type=_names(list(BASELINES)), default=list(BASELINES), metavar="NAME[,NAME...]",
+      help=f"baselines to compare with (default: {','.join(BASELINES)}; 'none' for none)")
+    a("--constraint", choices=["l1inf", "l11", "l12", "none"], help="ball constraint on the first layer (default: the estimator's)")
+    a("--radius", type=_positive_float, help="radius of the ball on the standardised features "
+      f"(default: chosen by the estimator for k features, or {DEFAULT_RADIUS} for an estimator that cannot)")
+    a("--epochs", type=_positive_int, help="training epochs per phase (default: the estimator's)")
+    a("--hidden", type=_positive_int, help="hidden layer size (default: the estimator's)")
+    a("--batch-size", type=_positive_int, help="minibatch size (default: the estimator's)")
+    a("--learning-rate", type=_positive_float, help="Adam learning rate (default: the estimator's)")
+    a("--activation", help="activation of the hidden layers (default: the estimator's)")
+    a("--random-state", type=int, default=0, help="seed of the folds, the network and the random baselines (default 0)")
+    a("--n-jobs", type=int, default=None, metavar="N", help="fits (folds x selectors) run in parallel by joblib; -1: all cores (default 1)")
+    a("--scheduler", metavar="ADDRESS", help="run the fits on a Dask cluster (tcp://HOST:PORT) "
+      "through joblib's dask backend; needs pip install 'skproj[dask]'")
+    a("--top", type=_positive_int, default=15, help="number of top features to print and plot (default 15)")
+    a("--output", "-o", metavar="REPORT.json", help="write the full report as JSON")
+    a("--plot", metavar="FIG.png", help="write a PNG figure (needs matplotlib)")
+    a("--quiet", "-q", action="store_true", help="no progress messages on stderr")
+    a("--verbose", "-v", action="count", default=0, help="pass verbose to the estimator (per-epoch loss)")
     return parser
 
 
@@ -519,28 +435,26 @@ def _parallel_backend(address):
 def _select(args):
     if args.cv < 2:
         raise CLIError("--cv must be at least 2.")
-    if args.output:
-        _check_writable(args.output, "--output")
-    if args.plot:
-        _check_matplotlib()
-        _check_writable(args.plot, "--plot")
     if args.n_jobs == 0:
         raise CLIError("--n-jobs must be a positive number of jobs or -1 (all cores), not 0.")
+    for option in ("output", "plot"):
+        if getattr(args, option):
+            _check_writable(getattr(args, option), f"--{option}")
+    if args.plot:
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            raise CLIError("--plot needs matplotlib, which is not installed (pip install "
+                           "matplotlib, or pip install 'skproj[plot]').") from None
     dataset = load_data(args.data, args.target, args.drop)
     with _parallel_backend(args.scheduler):
-        progress = _Progress(total=3 * args.cv, quiet=args.quiet)
+        progress = _Progress(total=args.cv * (len(args.baselines) + 2), quiet=args.quiet)
         try:
             report = run_selection(dataset, args, progress)
         finally:
             progress.close()
+    _write_outputs(report, args, progress)
     print(format_report(report, args.top))
-    if args.output:
-        with open(args.output, "w", encoding="utf-8") as fh:
-            json.dump(report, fh, indent=2)
-        progress.log(f"report written to {args.output}")
-    if args.plot:
-        write_plot(report, args.plot, args.top)
-        progress.log(f"figure written to {args.plot}")
     return EXIT_OK
 
 

@@ -32,15 +32,18 @@ def assert_usage_error(capsys, argv, *fragments):
     return lines[0]
 
 
-def check_report(report, n_samples, n_features, n_splits, feature_names):
+BASELINES = ["l1_logistic", "anova", "random_forest", "wilcoxon"]
+
+
+def check_report(report, n_samples, n_features, n_splits, feature_names, k, baselines=BASELINES):
     assert report["data"]["n_samples"] == n_samples
     assert report["data"]["n_features"] == n_features
     assert report["cv"]["n_splits"] == n_splits
+    assert report["n_features_to_select"] == k
     assert sum(report["data"]["class_counts"]) == n_samples
     methods = report["methods"]
-    assert set(methods) == {
-        "autoencoder+logreg", "autoencoder", "l1_logreg+logreg", "all_features+logreg"
-    }
+    assert list(methods) == ["autoencoder+logreg", "autoencoder",
+                             *[f"{b}+logreg" for b in baselines], "all_features+logreg"]
     for m in methods.values():
         for key in ("accuracy", "n_selected", "fit_time_s"):
             folds = m[key]["folds"]
@@ -50,27 +53,31 @@ def check_report(report, n_samples, n_features, n_splits, feature_names):
         assert all(0.0 <= a <= 1.0 for a in m["accuracy"]["folds"])
         assert all(t >= 0.0 for t in m["fit_time_s"]["folds"])
     ae = methods["autoencoder+logreg"]["n_selected"]["folds"]
-    # the baseline keeps as many features as the autoencoder, fold by fold
-    assert methods["l1_logreg+logreg"]["n_selected"]["folds"] == ae
+    # every baseline is asked for exactly k features, fold by fold; the autoencoder for at most k
+    for b in baselines:
+        assert methods[f"{b}+logreg"]["n_selected"]["folds"] == [k] * n_splits
     assert methods["autoencoder"]["n_selected"]["folds"] == ae
     assert methods["all_features+logreg"]["n_selected"]["folds"] == [n_features] * n_splits
-    assert all(0 <= k <= n_features for k in ae)
+    assert all(0 <= n <= k for n in ae)
     # frequencies are multiples of 1 / n_splits; their sum is the mean number selected
+    for name in ["autoencoder", *baselines]:
+        freq = report["selection_frequency"][name]
+        assert set(freq) <= set(feature_names)
+        for f in freq.values():
+            assert 0 < f <= 1 and abs(f * n_splits - round(f * n_splits)) < 1e-9
+        n_sel = methods[f"{name}+logreg"]["n_selected"]["mean"]
+        assert sum(freq.values()) == pytest.approx(n_sel)
     freq = report["selection_frequency"]["autoencoder"]
-    assert set(freq) <= set(feature_names)
-    for f in freq.values():
-        assert 0 < f <= 1 and abs(f * n_splits - round(f * n_splits)) < 1e-9
-    assert sum(freq.values()) == pytest.approx(np.mean(ae))
-    base = report["selection_frequency"]["l1_logreg"]
-    assert sum(base.values()) == pytest.approx(np.mean(ae))
     top = report["top_features"]
-    fs = [t["autoencoder_frequency"] for t in top]
+    fs = [t["frequency"]["autoencoder"] for t in top]
     assert fs == sorted(fs, reverse=True)
     for t in top:
-        assert freq[t["name"]] == t["autoencoder_frequency"]
-        assert base.get(t["name"], 0.0) == t["l1_logreg_frequency"]
+        for name in ["autoencoder", *baselines]:
+            assert report["selection_frequency"][name].get(t["name"], 0.0) == t["frequency"][name]
     params = report["estimator"]["params"]
     assert params["random_state"] == report["cv"]["random_state"]
+    # the autoencoder is asked for k features (n_features_to_select, else the max_features cap)
+    assert params.get("n_features_to_select", params["max_features"]) == k
 
 
 # ----------------------------------------------------------------------------------------
@@ -81,29 +88,32 @@ def check_report(report, n_samples, n_features, n_splits, feature_names):
 def test_select_embedded_data(capsys, tmp_path):
     out_json = tmp_path / "report.json"
     code, out, err = run(
-        capsys, ["select", *FAST, "--max-features", "30", "--top", "5", "--output", str(out_json)]
+        capsys, ["select", *FAST, "--n-features", "30", "--top", "5", "--output", str(out_json)]
     )
     assert code == 0, err
     assert err == ""  # --quiet
     pbmc = load_pbmc68k()
     report = json.loads(out_json.read_text())
-    check_report(report, 700, 765, 2, pbmc.feature_names)
-    assert report["estimator"]["params"]["max_epochs"] == 2
-    assert report["estimator"]["params"]["max_features"] == 30
-    assert report["estimator"]["params"]["radius"] == DEFAULT_RADIUS
-    assert max(report["methods"]["autoencoder+logreg"]["n_selected"]["folds"]) <= 30
+    check_report(report, 700, 765, 2, pbmc.feature_names, k=30)
+    params = report["estimator"]["params"]
+    assert params["max_epochs"] == 2
+    if "n_features_to_select" not in params:  # the radius decides: the command's default
+        assert params["radius"] == DEFAULT_RADIUS
     assert report["data"]["classes"] == sorted(pbmc.target_names.tolist())
     # the printed summary
     assert "SparseAutoencoderSelector -> LogisticRegression" in out
-    assert "L1-LogisticRegression SelectFromModel" in out
-    assert "+/-" in out
+    for label in ("L1-LogisticRegression SelectFromModel", "ANOVA F-test", "random-forest",
+                  "Wilcoxon"):
+        assert label in out
+    assert "+/-" in out and "k = 30" in out and "best baseline" in out
     for t in report["top_features"][:5]:
         assert t["name"] in out
     assert len(report["top_features"]) <= 5
 
 
 def test_select_progress_on_stderr(capsys):
-    code, out, err = run(capsys, ["select", "--cv", "2", "--epochs", "1", "--max-features", "10"])
+    code, out, err = run(capsys, ["select", "--cv", "2", "--epochs", "1", "--n-features", "10",
+                                  "--baselines", "anova"])
     assert code == 0
     assert "fold 1/2" in err and "fold 2/2" in err
     assert "fold 1/2" not in out
@@ -112,8 +122,8 @@ def test_select_progress_on_stderr(capsys):
 def test_python_m_skproj(tmp_path):
     out_json = tmp_path / "r.json"
     proc = subprocess.run(
-        [sys.executable, "-m", "skproj", "select", *FAST, "--max-features", "10",
-         "--output", str(out_json)],
+        [sys.executable, "-m", "skproj", "select", *FAST, "--n-features", "10",
+         "--baselines", "wilcoxon", "--output", str(out_json)],
         capture_output=True, text=True, timeout=600, cwd=tmp_path,
     )
     assert proc.returncode == 0, proc.stderr
@@ -149,11 +159,11 @@ def test_select_table(capsys, tmp_path, small_problem, sep, suffix):
     code, out, err = run(
         capsys,
         ["select", str(path), "--target", "label", "--drop", "sample", *FAST,
-         "--max-features", "4", "--output", str(out_json)],
+         "--n-features", "4", "--output", str(out_json)],
     )
     assert code == 0, err
     report = json.loads(out_json.read_text())
-    check_report(report, 80, 12, 2, names)
+    check_report(report, 80, 12, 2, names, k=4)
     assert report["data"]["classes"] == ["normal", "tumour"]
     assert report["data"]["class_counts"] == [int((labels == "normal").sum()),
                                               int((labels == "tumour").sum())]
@@ -166,18 +176,19 @@ def test_select_npz(capsys, tmp_path, small_problem):
     np.savez(path, X=X, cls=labels, feature_names=np.array(names))
     out_json = tmp_path / "report.json"
     code, out, err = run(
-        capsys, ["select", str(path), "--target", "cls", *FAST, "--max-features", "4",
+        capsys, ["select", str(path), "--target", "cls", *FAST, "--n-features", "4",
                  "--output", str(out_json)],
     )
     assert code == 0, err
-    check_report(json.loads(out_json.read_text()), 80, 12, 2, names)
+    check_report(json.loads(out_json.read_text()), 80, 12, 2, names, k=4)
     # without feature names: x0, x1, ...
     np.savez(path, X=X, y=(labels == "tumour").astype(int))
-    code, out, err = run(capsys, ["select", str(path), *FAST, "--max-features", "3",
-                                  "--output", str(out_json)])
+    code, out, err = run(capsys, ["select", str(path), *FAST, "--n-features", "3",
+                                  "--baselines", "anova,wilcoxon", "--output", str(out_json)])
     assert code == 0, err
     report = json.loads(out_json.read_text())
-    check_report(report, 80, 12, 2, [f"x{j}" for j in range(12)])
+    check_report(report, 80, 12, 2, [f"x{j}" for j in range(12)], k=3,
+                 baselines=["anova", "wilcoxon"])
     assert report["data"]["classes"] == ["0", "1"]
 
 
@@ -188,7 +199,7 @@ def test_select_plot(capsys, tmp_path, small_problem):
     _write_table(path, X, labels, names, id_column=False)
     fig = tmp_path / "fig.png"
     code, out, err = run(capsys, ["select", str(path), "--target", "label", *FAST,
-                                  "--max-features", "4", "--plot", str(fig)])
+                                  "--n-features", "4", "--plot", str(fig)])
     assert code == 0, err
     assert fig.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
@@ -203,7 +214,7 @@ def test_plot_without_matplotlib(capsys, tmp_path, monkeypatch):
 def test_help(capsys):
     code, out, err = run(capsys, ["select", "--help"])
     assert code == 0
-    assert "--max-features" in out and "--target" in out
+    assert "--n-features" in out and "--target" in out and "--baselines" in out
     code, out, err = run(capsys, [])
     assert code == 2 and "select" in err
 
@@ -350,11 +361,14 @@ def test_bad_npz_shapes(capsys, tmp_path):
         (["select", "--radius", "nan"], "--radius"),
         (["select", "--epochs", "0"], "--epochs"),
         (["select", "--constraint", "l2"], "--constraint"),
-        (["select", "--max-features", "1000"], "--max-features"),
-        (["select", "--max-features", "0"], "--max-features"),
-        (["select", "--max-features", "1.5"], "--max-features"),
-        (["select", "--max-features", "-0.1"], "--max-features"),
-        (["select", "--max-features", "many"], "--max-features"),
+        (["select", "--n-features", "1000"], "--n-features 1000 exceeds the 765 features"),
+        (["select", "--n-features", "0"], "--n-features"),
+        (["select", "--n-features", "1.5"], "--n-features"),
+        (["select", "--n-features", "-0.1"], "--n-features"),
+        (["select", "--n-features", "many"], "--n-features"),
+        (["select", "--n-features", "none"], "--n-features"),
+        (["select", "--max-features", "0"], "--n-features"),
+        (["select", "--baselines", "svm"], "--baselines"),
         (["select", "--target", "label"], "DATA"),
         (["select", "--bogus"], "--bogus"),
         (["frobnicate"], "frobnicate"),
@@ -364,19 +378,32 @@ def test_bad_options(capsys, argv, fragment):
     assert_usage_error(capsys, argv, fragment)
 
 
-@pytest.mark.parametrize("value,expected", [(None, 76), ("0.05", 38), ("20", 20), ("none", None)])
-def test_max_features_default_fraction_and_none(capsys, tmp_path, value, expected):
-    # default: at most 10% of the features (int(0.1 * 765) = 76 PBMC genes); a fraction is a
-    # share of the features; 'none' leaves the estimator uncapped
+@pytest.mark.parametrize("value,expected", [(None, 76), ("0.05", 38), ("20", 20), ("1.0", 765)])
+def test_n_features_default_fraction_and_alias(capsys, tmp_path, value, expected):
+    # default: 10% of the features (int(0.1 * 765) = 76 PBMC genes); a fraction is a share of
+    # the features (1.0: all of them); every baseline gets exactly that many
     out_json = tmp_path / "report.json"
-    extra = [] if value is None else ["--max-features", value]
+    extra = [] if value is None else ["--n-features", value]
     code, _, err = run(capsys, ["select", "--cv", "2", "--epochs", "1", "--quiet", *extra,
-                                "--output", str(out_json)])
+                                "--baselines", "anova", "--output", str(out_json)])
     assert code == 0, err
     report = json.loads(out_json.read_text())
-    assert report["estimator"]["params"]["max_features"] == expected
-    if expected is not None:
-        assert max(report["methods"]["autoencoder+logreg"]["n_selected"]["folds"]) <= expected
+    assert report["n_features_to_select"] == expected
+    assert report["methods"]["anova+logreg"]["n_selected"]["folds"] == [expected] * 2
+    assert max(report["methods"]["autoencoder+logreg"]["n_selected"]["folds"]) <= expected
+
+
+def test_max_features_is_an_alias_of_n_features(capsys, tmp_path, small_problem):
+    X, labels, names, _ = small_problem
+    path = tmp_path / "d.npz"
+    np.savez(path, X=X, y=labels)
+    out_json = tmp_path / "r.json"
+    code, _, err = run(capsys, ["select", str(path), *FAST, "--max-features", "5",
+                                "--baselines", "none", "--output", str(out_json)])
+    assert code == 0, err
+    report = json.loads(out_json.read_text())
+    assert report["n_features_to_select"] == 5
+    assert list(report["methods"]) == ["autoencoder+logreg", "autoencoder", "all_features+logreg"]
 
 
 def test_bad_output_directory(capsys, tmp_path):
@@ -406,7 +433,7 @@ def _run_csv(capsys, tmp_path, small_problem, *extra):
     _write_table(path, X, labels, names, id_column=False)
     out_json = tmp_path / f"report{len(extra)}.json"
     code, out, err = run(capsys, ["select", str(path), "--target", "label", *FAST,
-                                  "--max-features", "4", "--output", str(out_json), *extra])
+                                  "--n-features", "4", "--output", str(out_json), *extra])
     assert code == 0, err
     return json.loads(out_json.read_text())
 

@@ -9,8 +9,13 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skproj.datasets import make_sparse_classification
-from skproj.model_selection import SelectionComparison, compare_selectors
-from skproj.model_selection._compare import _L1LogisticKSelector
+from skproj.model_selection import (
+    SelectionComparison,
+    WilcoxonMarkerSelector,
+    compare_selectors,
+    make_l1_logistic_selector,
+    plot_comparison,
+)
 
 
 @pytest.fixture(scope="module")
@@ -76,10 +81,11 @@ def test_stability_ranking_and_frames(problem):
 def test_reference_sets_k_fold_by_fold(problem):
     X, y, _ = problem
     ref = SelectKBest(f_classif, k=4)
-    res = compare_selectors(X, y, {"ref": ref, "l1": _L1LogisticKSelector(random_state=0)},
+    res = compare_selectors(X, y, {"ref": ref, "l1": make_l1_logistic_selector(10, random_state=0)},
                             reference="ref", cv=3, random_state=0)
     np.testing.assert_array_equal(res.n_selected("l1"), res.n_selected("ref"))
     np.testing.assert_array_equal(res.n_features_requested["l1"], [4, 4, 4])
+    assert (res.n_selected("ref") == 4).all()
     np.testing.assert_array_equal(res.n_features_requested["ref"], [-1, -1, -1])
 
 
@@ -96,7 +102,7 @@ def test_own_predictions_of_a_predicting_selector(problem):
 
 def test_results_do_not_depend_on_n_jobs(problem):
     X, y, _ = problem
-    sels = {"f": SelectKBest(f_classif), "l1": _L1LogisticKSelector(random_state=0)}
+    sels = {"f": SelectKBest(f_classif), "l1": make_l1_logistic_selector(10, random_state=0)}
     a = compare_selectors(X, y, sels, n_features_to_select=4, cv=3, random_state=1, n_jobs=1)
     b = compare_selectors(X, y, sels, n_features_to_select=4, cv=3, random_state=1, n_jobs=2)
     for name in a.selector_names:
@@ -161,7 +167,7 @@ def test_dask_cluster_gives_the_results_of_n_jobs_1(problem, dask_cluster):
     from distributed import Client, get_task_stream
 
     X, y, _ = problem
-    sels = {"f": SelectKBest(f_classif), "l1": _L1LogisticKSelector(random_state=0)}
+    sels = {"f": SelectKBest(f_classif), "l1": make_l1_logistic_selector(10, random_state=0)}
     a = compare_selectors(X, y, sels, n_features_to_select=4, cv=3, random_state=1, n_jobs=1)
     with Client(dask_cluster) as client, joblib.parallel_config(backend="dask"):
         with get_task_stream(client) as stream:
@@ -175,3 +181,30 @@ def test_dask_cluster_gives_the_results_of_n_jobs_1(problem, dask_cluster):
         np.testing.assert_array_equal(a.supports[name], b.supports[name])
         np.testing.assert_array_equal(a.scores[name], b.scores[name])
         np.testing.assert_array_equal(a.importances[name], b.importances[name])
+
+
+def test_to_dict_is_json_and_consistent(problem):
+    import json
+
+    X, y, _ = problem
+    res = compare_selectors(X, y, {"w": WilcoxonMarkerSelector(n_features_to_select=3)},
+                            n_features_to_select=4, cv=3, random_state=0)
+    d = json.loads(json.dumps(res.to_dict()))
+    assert list(d) == ["w", "all_features"]
+    assert d["w"]["n_requested"] == [4, 4, 4]  # asked through n_features_to_select
+    assert d["w"]["n_selected"]["folds"] == [4, 4, 4]
+    assert d["w"]["accuracy"]["folds"] == res.scores["w"].tolist()
+    assert sum(d["w"]["selection_frequency"].values()) == pytest.approx(4.0)
+    assert "own_accuracy" not in d["w"]
+
+
+def test_plot_comparison(problem):
+    pytest.importorskip("matplotlib")
+    X, y, _ = problem
+    res = compare_selectors(X, y, {"w": WilcoxonMarkerSelector(n_features_to_select=3),
+                                   "f": SelectKBest(f_classif)},
+                            n_features_to_select=3, cv=2, random_state=0)
+    fig = plot_comparison(res, top=5, title="t")
+    ax1, ax2 = fig.axes[:2]
+    assert len(ax1.get_yticklabels()) == len(res.ranking("w")[:5])
+    assert len(ax2.get_xticklabels()) == 3

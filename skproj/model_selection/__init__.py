@@ -18,6 +18,7 @@ from ._baselines import (
     wilcoxon_scores,
 )
 from ._compare import SelectionComparison, compare_selectors
+from ._plot import plot_comparison
 
 __all__ = [
     "BASELINE_SELECTORS",
@@ -29,5 +30,6 @@ __all__ = [
     "make_l1_logistic_selector",
     "make_random_forest_selector",
     "make_wilcoxon_selector",
+    "plot_comparison",
     "wilcoxon_scores",
 ]

@@ -13,8 +13,6 @@ import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
-from sklearn.base import BaseEstimator
-from sklearn.feature_selection import SelectorMixin
 
 __all__ = ["SelectionComparison", "compare_selectors"]
 
@@ -75,8 +73,9 @@ def _fit_and_score(X, y, train, test, selector, k, scaler, downstream):
         fitted = clone(selector)
         if k is not None:
             _set_n_features(fitted, k)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", category=UserWarning)  # includes ConvergenceWarning
+        with warnings.catch_warnings():  # ConvergenceWarning (a UserWarning), and the NaN F
+            warnings.simplefilter("ignore", category=UserWarning)  # of a feature constant in a
+            warnings.simplefilter("ignore", category=RuntimeWarning)  # fold (ranked last)
             fitted.fit(Z_train, y_train)
         support = np.asarray(fitted.get_support(), dtype=bool)
     if support.any():
@@ -163,6 +162,29 @@ class SelectionComparison:
                 f"{k.mean():>6.1f} +/- {k.std():<4.1f} {self.fit_times[name].mean():>8.2f}"
             )
         return "\n".join(lines)
+
+    def to_dict(self):
+        """JSON-able summary: per selector, mean / std / per-fold values of the downstream
+        accuracy, own accuracy (selectors that predict), number selected, number requested and
+        fit time, and the selection frequency of every feature selected at least once (most
+        frequent first)."""
+        def stats(values):
+            a = np.asarray(values, dtype=float)
+            return {"mean": float(a.mean()), "std": float(a.std()), "folds": a.tolist()}
+
+        out = {}
+        for name in self.selector_names:
+            freq = self.selection_frequency(name)
+            entry = {"accuracy": stats(self.scores[name]),
+                     "n_selected": stats(self.n_selected(name)),
+                     "n_requested": self.n_features_requested[name].tolist(),
+                     "fit_time_s": stats(self.fit_times[name]),
+                     "selection_frequency": {str(self.feature_names[j]): float(freq[j])
+                                             for j in self.ranking(name)}}
+            if np.isfinite(self.own_scores[name]).all():
+                entry["own_accuracy"] = stats(self.own_scores[name])
+            out[name] = entry
+        return out
 
     def to_frame(self):
         """One row per (selector, fold): a pandas DataFrame (needs pandas).
@@ -261,6 +283,7 @@ def compare_selectors(X, y, selectors, *, n_features_to_select=None, reference=N
     """
     from joblib import Parallel, delayed
     from scipy import sparse
+    from sklearn.base import clone
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold, check_cv
     from sklearn.preprocessing import StandardScaler
@@ -283,6 +306,10 @@ def compare_selectors(X, y, selectors, *, n_features_to_select=None, reference=N
         if "all_features" in selectors:
             raise ValueError("'all_features' is reserved for the all-features reference.")
         selectors["all_features"] = PASSTHROUGH
+    if n_features_to_select is not None or reference is not None:
+        for nm, sel in selectors.items():  # fails here, not in a worker, if one cannot be asked
+            if nm != reference and not isinstance(sel, str):
+                _set_n_features(clone(sel), 1)
     if reference is not None:
         if reference not in selectors:
             raise ValueError(f"reference={reference!r} is not one of the selectors {list(selectors)}.")
@@ -341,50 +368,3 @@ def compare_selectors(X, y, selectors, *, n_features_to_select=None, reference=N
               "scaler": repr(scaler), "downstream": repr(downstream), "reference": reference},
     )
 
-
-def _ovr_abs_coef(estimator):
-    """Importance of each feature for a one-vs-rest linear model: sum over classes of |coef|."""
-    return np.abs(np.vstack([e.coef_ for e in estimator.estimators_])).sum(axis=0)
-
-
-class _L1LogisticKSelector(SelectorMixin, BaseEstimator):
-    """One-vs-rest L1-logistic regression (liblinear) keeping the k largest ``sum |coef|``.
-
-    ``C`` is the smallest value of the grid ``l1_min_c * 2**j`` (``l1_min_c`` from
-    :func:`sklearn.svm.l1_min_c`: all coefficients are zero below it) whose model has at least
-    ``k`` non-zero features, chosen on the training data; then the ``k`` features of largest
-    ``sum_c |coef_c|`` are kept (``SelectFromModel(max_features=k, threshold=-inf)``).
-    """
-
-    def __init__(self, n_features_to_select=10, random_state=None):
-        self.n_features_to_select = n_features_to_select
-        self.random_state = random_state
-
-    def fit(self, X, y):
-        from sklearn.linear_model import LogisticRegression
-        from sklearn.multiclass import OneVsRestClassifier
-        from sklearn.svm import l1_min_c
-
-        k = self.n_features_to_select
-        c = l1_min_c(X, y, loss="log") * 2.0
-        for _ in range(40):
-            model = OneVsRestClassifier(LogisticRegression(
-                C=c, l1_ratio=1.0, solver="liblinear", max_iter=1000,
-                random_state=self.random_state))
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                model.fit(X, y)
-            if np.count_nonzero(_ovr_abs_coef(model)) >= k:
-                break
-            c *= 2.0
-        self.C_ = c
-        self.estimator_ = model
-        self.feature_importances_ = _ovr_abs_coef(model)
-        keep = np.argsort(-self.feature_importances_, kind="stable")[:k]
-        self.support_ = np.zeros(X.shape[1], dtype=bool)
-        self.support_[keep] = True
-        self.n_features_in_ = X.shape[1]
-        return self
-
-    def _get_support_mask(self):
-        return self.support_
