@@ -41,6 +41,7 @@ def _embedded_dataset():
         pbmc.feature_names,
         source="embedded PBMC 68k (reduced) data set, skproj.datasets.load_pbmc68k",
         description="700 cells x 765 genes, log-normalised expression, 10 cell types",
+        preprocessing="log1p(counts per 10,000) as shipped; " + SCALING,
     )
 
 
@@ -174,26 +175,71 @@ def _read_npz(path, target):
     return X.astype(np.float64), y.astype(str), list(names)
 
 
-def load_data(data, target=None, drop=()):
+SCALING = "StandardScaler fitted on each training fold"
+
+
+def _read_h5ad(path, target, layer, normalized):
+    """An AnnData file through :func:`skproj.io.read_h5ad`; counts are log-normalised."""
+    from scipy import sparse
+
+    from .io import normalize_counts, read_h5ad
+
+    if target is None:
+        raise InputError(f"{path}: name the obs column of the labels with --target COLUMN.")
+    try:
+        data = read_h5ad(path, target, layer=layer)
+    except ImportError:
+        raise InputError(f"{path}: reading .h5ad files needs anndata, which is not installed "
+                         "(pip install 'skproj[anndata]').") from None
+    except (ValueError, TypeError, FileNotFoundError) as exc:
+        raise InputError(str(exc).splitlines()[0]) from None
+    except Exception as exc:  # h5py / anndata errors on a damaged or foreign file
+        raise InputError(f"{path}: not a readable .h5ad file ({type(exc).__name__}).") from None
+    X, is_sparse = data.X, sparse.issparse(data.X)
+    values = X.data if is_sparse else X
+    counts = values.size > 0 and bool(np.all(values == np.round(values)))
+    where = "X" if layer is None else f"layer {layer!r}"
+    if is_sparse:
+        fmt = f"sparse CSR {X.dtype} {where}, {X.nnz / max(1, X.shape[0] * X.shape[1]):.1%} non-zeros; "
+    else:
+        fmt = f"dense {X.dtype} {where}; "
+    if counts and not normalized:
+        X = normalize_counts(X)
+        step = "integer counts -> log1p(counts per 10,000) (skproj.io.normalize_counts)"
+    elif counts:
+        step = "integer counts used as stored (--normalized)"
+    else:
+        step = "non-integer values used as stored (taken as already normalised)"
+    scaling = SCALING + (" without centring (sparse)" if is_sparse else "")
+    return Dataset(X, data.y, data.feature_names, source=str(path),
+                   preprocessing=f"{fmt}{step}; {scaling}")
+
+
+def load_data(data, target=None, drop=(), layer=None, normalized=False):
     """Load the data set the command runs on (embedded PBMC data when ``data`` is None)."""
     if data is None:
-        if target is not None or drop:
-            raise InputError("--target and --drop need a DATA file.")
+        if target is not None or drop or layer is not None:
+            raise InputError("--target, --drop and --layer need a DATA file.")
         return _embedded_dataset()
     path = Path(data)
     if not path.exists():
         raise InputError(f"{path}: no such file.")
     if path.is_dir():
-        raise InputError(f"{path}: is a directory, expected a .csv, .tsv or .npz file.")
+        raise InputError(f"{path}: is a directory, expected a .csv, .tsv, .npz or .h5ad file.")
     suffix = path.suffix.lower()
+    if layer is not None and suffix != ".h5ad":
+        raise InputError("--layer applies to .h5ad files only.")
+    if drop and suffix not in (".csv", ".tsv"):
+        raise InputError("--drop applies to .csv/.tsv files only.")
+    if suffix == ".h5ad":
+        return _read_h5ad(path, target, layer, normalized)
     if suffix in (".csv", ".tsv"):
         X, y, names = _read_table(path, target, drop)
     elif suffix == ".npz":
-        if drop:
-            raise InputError("--drop applies to .csv/.tsv files only.")
         X, y, names = _read_npz(path, target)
     else:
-        raise InputError(f"{path}: unsupported file type {path.suffix!r}; use .csv, .tsv or .npz.")
+        raise InputError(f"{path}: unsupported file type {path.suffix!r}; use .csv, .tsv, .npz "
+                         "or .h5ad.")
     if X.shape[0] == 0 or X.shape[1] == 0:
         raise InputError(f"{path}: no samples or no features (shape {X.shape}).")
     if not np.isfinite(X).all():
@@ -202,7 +248,7 @@ def load_data(data, target=None, drop=()):
         raise InputError(
             f"{path}: {kind} in feature {names[j]!r} (sample {i + 1}); impute or remove it first."
         )
-    return Dataset(X, y, names, source=str(path))
+    return Dataset(X, y, names, source=str(path), preprocessing=SCALING)
 
 
 def _preview(items, n=8):

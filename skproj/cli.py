@@ -22,8 +22,10 @@ import sys
 from pathlib import Path
 
 import numpy as np
+from scipy import sparse
 
 from ._tables import InputError, _preview, load_data
+from .io import _atomic_path, write_gene_list, write_h5ad_with_selection
 
 __all__ = ["main"]
 
@@ -34,11 +36,14 @@ EXIT_USAGE = 2
 # about 13, whatever max_features says). Chosen on the PBMC data itself: mild selection bias.
 DEFAULT_RADIUS = 0.3
 DEFAULT_N_FEATURES = 0.1  # 10% of the features (76 PBMC genes)
-BASELINES = {  # name in skproj.model_selection.BASELINE_SELECTORS -> description
+BASELINES = ["l1_logistic", "anova", "random_forest", "wilcoxon"]  # model_selection.BASELINE_SELECTORS
+LABELS = {  # selector name -> description (the downstream classifier after the arrow)
+    "autoencoder": "SparseAutoencoderSelector -> LogisticRegression",
     "l1_logistic": "L1-LogisticRegression SelectFromModel -> LogisticRegression",
     "anova": "ANOVA F-test SelectKBest -> LogisticRegression",
     "random_forest": "random-forest importances -> LogisticRegression",
     "wilcoxon": "Wilcoxon rank-sum markers -> LogisticRegression",
+    "all_features": "all features -> LogisticRegression",
 }
 SHORT = {"autoencoder": "autoenc.", "l1_logistic": "L1-log.", "anova": "F-test",
          "random_forest": "forest", "wilcoxon": "Wilcoxon", "all_features": "all"}
@@ -51,15 +56,10 @@ class CLIError(InputError):
 def _check_classes(y, cv):
     classes, counts = np.unique(y, return_counts=True)
     if classes.size < 2:
-        raise CLIError(
-            f"the labels have {classes.size} class ({_preview(classes)}); at least 2 are needed."
-        )
+        raise CLIError(f"the labels have {classes.size} class ({_preview(classes)}); at least 2 are needed.")
     if counts.min() < cv:
-        small = classes[counts.argmin()]
-        raise CLIError(
-            f"class {small!r} has {counts.min()} sample(s), fewer than --cv {cv}; "
-            "lower --cv or remove the class."
-        )
+        raise CLIError(f"class {classes[counts.argmin()]!r} has {counts.min()} sample(s), fewer "
+                       f"than --cv {cv}; lower --cv or remove the class.")
     return classes, counts
 
 
@@ -84,15 +84,13 @@ def _make_selector(args, k):
     from .model_selection._compare import _set_n_features
 
     est = SparseAutoencoderSelector()
-    valid = est.get_params()
     params = {name: getattr(args, opt) for opt, name in _ESTIMATOR_OPTIONS.items()
               if getattr(args, opt) is not None}
     if params.get("constraint") == "none":
         params["constraint"] = None
-    if "n_features_to_select" not in valid:  # the radius decides how many survive: a default
+    if "n_features_to_select" not in est.get_params():  # the radius decides how many survive
         params.setdefault("radius", DEFAULT_RADIUS)
-    params["random_state"] = args.random_state
-    params["verbose"] = int(args.verbose)
+    params.update(random_state=args.random_state, verbose=int(args.verbose))
     try:
         est = _set_n_features(est.set_params(**params), k)
         est._validate_params()
@@ -147,6 +145,14 @@ def run_selection(dataset, args, progress):
     selectors = {"autoencoder": _make_selector(args, k)}
     for name in args.baselines:
         selectors[name] = make_baseline_selector(name, k, random_state=args.random_state)
+    scaler = None
+    if sparse.issparse(X):
+        from sklearn.preprocessing import StandardScaler
+
+        scaler = StandardScaler(with_mean=False)  # as stated in dataset.preprocessing
+        if not selectors["autoencoder"].__sklearn_tags__().input_tags.sparse:
+            X = X.toarray()
+            dataset.preprocessing += "; densified (this SparseAutoencoderSelector takes dense input)"
     progress.log(f"{dataset.source}: {n_samples} samples x {n_features} features, "
                  f"{classes.size} classes; {args.cv}-fold stratified CV, k = {k} features")
 
@@ -158,7 +164,7 @@ def run_selection(dataset, args, progress):
                      f"{e['fit_time']:.1f} s; accuracy {e['score']:.3f}{own}")
 
     result = compare_selectors(
-        X, y, selectors, n_features_to_select=k, cv=args.cv, random_state=args.random_state,
+        X, y, selectors, n_features_to_select=k, cv=args.cv, random_state=args.random_state, scaler=scaler,
         feature_names=dataset.feature_names, progress=on_fit,
         n_jobs=-1 if args.scheduler and args.n_jobs is None else args.n_jobs,
     )
@@ -167,9 +173,7 @@ def run_selection(dataset, args, progress):
     for name in result.selector_names:
         s = stats[name]
         key = f"{name}+logreg"
-        desc = BASELINES.get(name, {"autoencoder": "SparseAutoencoderSelector -> LogisticRegression",
-                                    "all_features": "all features -> LogisticRegression"}.get(name))
-        methods[key] = {"description": desc, **{m: s[m] for m in ("accuracy", "n_selected", "fit_time_s")}}
+        methods[key] = {"description": LABELS[name], **{m: s[m] for m in ("accuracy", "n_selected", "fit_time_s")}}
         if name == "autoencoder":
             methods["autoencoder"] = {"description": "SparseAutoencoderSelector (own predictions)",
                                       "accuracy": s["own_accuracy"], "n_selected": s["n_selected"],
@@ -187,12 +191,14 @@ def run_selection(dataset, args, progress):
         "cv": {"n_splits": args.cv, "shuffle": True, "random_state": args.random_state},
         "n_features_to_select": int(k),
         "estimator": {"class": "SparseAutoencoderSelector",
-                      "params": {p: _jsonable(v) for p, v in selectors["autoencoder"].get_params().items()}},
+                      "params": selectors["autoencoder"].get_params()},
         "downstream": "StandardScaler (fitted on the training fold) + LogisticRegression(max_iter=3000) "
         "fitted on the selected features of each training fold",
         "baselines": {n: repr(selectors[n]) for n in args.baselines},
         "methods": methods,
         "selection_frequency": {n: stats[n]["selection_frequency"] for n in compared},
+        "final_selection": "the k features ranked first by the autoencoder's selection frequency "
+        "across the folds (ties: mean importance)",
         "top_features": [
             {"name": str(result.feature_names[j]),
              "frequency": {n: float(freq[n][j]) for n in compared},
@@ -204,81 +210,53 @@ def run_selection(dataset, args, progress):
     }
 
 
-def _jsonable(value):
-    if value is None or isinstance(value, (bool, int, float, str)):
-        if isinstance(value, float) and not math.isfinite(value):
-            return str(value)
-        return value
-    if isinstance(value, (np.integer, np.floating, np.bool_)):
-        return value.item()
-    return repr(value)
-
-
 def format_report(report, top):
-    """The human-readable summary printed on stdout."""
+    """The human-readable summary printed on stdout (the tables: SelectionComparison.summary)."""
     d, n = report["data"], report["cv"]["n_splits"]
     lines = [
         f"skproj select: {d['source']}",
         f"  {d['n_samples']} samples x {d['n_features']} features, {len(d['classes'])} classes, "
         f"{n}-fold stratified CV (random_state={report['cv']['random_state']}), "
         f"every selector asked for k = {report['n_features_to_select']} features",
+        f"  preprocessing: {d['preprocessing']}", "",
+        report["_result"].summary(labels=LABELS, reference="autoencoder", top=top, short=SHORT),
+        "", f"total time {report['total_time_s']:.1f} s",
     ]
-    if d["preprocessing"]:
-        lines.append(f"  preprocessing: {d['preprocessing']}")
-    header = f"{'method':<62} {'accuracy':>17} {'features':>16} {'fit time (s)':>13}"
-    lines += ["", header, "-" * len(header)]
-    for m in report["methods"].values():
-        acc, nsel, ft = m["accuracy"], m["n_selected"], m["fit_time_s"]
-        lines.append(f"{m['description']:<62} {acc['mean']:>7.3f} +/- {acc['std']:.3f} "
-                     f"{nsel['mean']:>7.1f} +/- {nsel['std']:<4.1f} {ft['mean']:>13.2f}")
-    base = [(k, m) for k, m in report["methods"].items()
-            if k.split("+")[0] in BASELINES]
-    if base:
-        best_key, best = max(base, key=lambda km: km[1]["accuracy"]["mean"])
-        ae = report["methods"]["autoencoder+logreg"]["accuracy"]["mean"]
-        lines.append(f"at k = {report['n_features_to_select']}: autoencoder {ae:.3f}, best baseline "
-                     f"{SHORT[best_key.split('+')[0]]} {best['accuracy']['mean']:.3f} "
-                     f"(difference {ae - best['accuracy']['mean']:+.3f})")
-    lines.append("")
-    tops = report["top_features"][:top]
-    if tops:
-        names = list(tops[0]["frequency"])
-        lines.append(f"Top features by selection frequency across the {n} folds (autoencoder), "
-                     "and how often each other selector picked them:")
-        lines.append(f"  {'rank':>4}  {'feature':<20} " + " ".join(f"{SHORT[s]:>9}" for s in names)
-                     + f" {'importance':>10}")
-        for r, t in enumerate(tops, start=1):
-            cells = " ".join(f"{round(t['frequency'][s] * n):>5d}/{n:<3d}" for s in names)
-            lines.append(f"  {r:>4}  {t['name']:<20} {cells} {t['autoencoder_mean_importance']:>10.3f}")
-    else:
-        lines.append("The autoencoder selected no feature in any fold.")
-    lines += ["", f"total time {report['total_time_s']:.1f} s"]
     return "\n".join(lines)
 
 
-@contextlib.contextmanager
-def _atomic(path):
-    """Yield a temporary path beside ``path``; moved onto it on success, removed on failure."""
-    from .io import _atomic_path
-
-    with _atomic_path(path, ".tmp" + Path(path).suffix) as tmp:
-        yield tmp
-
-
-def _write_outputs(report, args, progress):
-    result = report.pop("_result")
+def _write_outputs(report, args):
+    """Write the requested files, each atomically; return the lines that say where they are."""
+    result, done = report.pop("_result"), []
     if args.output:
-        with _atomic(args.output) as tmp, open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(report, fh, indent=2)
-        progress.log(f"report written to {args.output}")
+        with _atomic_path(args.output, ".tmp") as tmp, open(tmp, "w", encoding="utf-8") as fh:
+            json.dump(report, fh, indent=2, default=repr)
+        done.append(f"report: {args.output}")
     if args.plot:
         from .model_selection import plot_comparison
 
         fig = plot_comparison(result, selector="autoencoder", top=args.top,
                               title=report["data"]["source"])
-        with _atomic(args.plot) as tmp:
+        with _atomic_path(args.plot, ".tmp") as tmp:
             fig.savefig(tmp, dpi=120, format="png")
-        progress.log(f"figure written to {args.plot}")
+        done.append(f"figure: {args.plot}")
+    if args.genes or args.write_h5ad:
+        ranked, k = result.ranking("autoencoder"), report["n_features_to_select"]
+        freq = result.selection_frequency("autoencoder")
+        imp = result.importances["autoencoder"].mean(axis=0)
+        if args.genes:
+            write_gene_list(args.genes, result.feature_names[ranked], np.arange(1, ranked.size + 1),
+                            freq[ranked], imp[ranked])
+            done.append(f"ranked features ({ranked.size}, the first {min(k, ranked.size)} "
+                        f"selected): {args.genes}")
+        if args.write_h5ad:
+            rank = np.zeros(freq.size, dtype=np.int64)
+            rank[ranked] = np.arange(1, ranked.size + 1)
+            write_h5ad_with_selection(args.data, args.write_h5ad, {
+                "skproj_selected": (rank > 0) & (rank <= k), "skproj_rank": rank,
+                "skproj_selection_frequency": freq, "skproj_importance": imp})
+            done.append(f"copy with var columns skproj_*: {args.write_h5ad}")
+    return done
 
 
 # --------------------------------------------------------------------------------------
@@ -286,39 +264,25 @@ def _write_outputs(report, args, progress):
 # --------------------------------------------------------------------------------------
 
 
-def _positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}")
-    return value
+def _number(kind, ok, cast):
+    """argparse type: ``cast(text)`` that satisfies ``ok``, else an error saying ``kind``."""
+    def parse(text):
+        try:
+            value = cast(text)
+        except ValueError:
+            value = None
+        if value is None or not ok(value):
+            raise argparse.ArgumentTypeError(f"expected {kind}, got {text!r}")
+        return value
+    return parse
 
 
-def _n_features(text):
-    try:
-        return _positive_int(text)
-    except argparse.ArgumentTypeError:
-        pass
-    try:
-        value = float(text)
-    except ValueError:
-        value = 0.0
-    if not 0.0 < value <= 1.0:
-        raise argparse.ArgumentTypeError(
-            f"expected an integer >= 1 or a fraction in (0, 1], got {text!r}")
-    return value
-
-
-def _positive_float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"expected a finite number > 0, got {text!r}")
-    return value
+_positive_int = _number("an integer >= 1", lambda v: v >= 1, int)
+_positive_float = _number("a finite number > 0", lambda v: math.isfinite(v) and v > 0, float)
+_n_features = _number(  # an int K, or a float fraction of the features
+    "an integer >= 1 or a fraction in (0, 1]",
+    lambda v: v >= 1 if isinstance(v, int) else 0 < v <= 1,
+    lambda t: int(t) if t.strip().isdigit() else float(t))
 
 
 def _names(choices):
@@ -354,13 +318,17 @@ def build_parser():
         "embedded PBMC data (700 cells x 765 genes, 10 cell types).",
         epilog="DATA formats: .csv/.tsv with a header row, one sample per row, numeric feature "
         "columns and a label column named by --target; .npz with arrays X (samples x features), "
-        "y (labels; another key with --target) and optionally feature_names. "
+        "y (labels; another key with --target) and optionally feature_names; .h5ad (AnnData, "
+        "needs pip install 'skproj[anndata]') with the labels in the obs column --target. "
         "Exit codes: 0 success, 2 invalid input or options.",
     )
     a = p.add_argument
-    a("data", nargs="?", metavar="DATA", help=".csv, .tsv or .npz file (default: the embedded PBMC data)")
-    a("--target", metavar="COL", help="label column of a .csv/.tsv (required there); label array key of a .npz (default y)")
+    a("data", nargs="?", metavar="DATA", help=".csv, .tsv, .npz or .h5ad file (default: the embedded PBMC data)")
+    a("--target", metavar="COL", help="label column of a .csv/.tsv or obs column of a .h5ad (required "
+      "there); label array key of a .npz (default y)")
     a("--drop", type=_names(None), default=[], metavar="COL[,COL...]", help="columns of a .csv/.tsv to ignore (sample ids...)")
+    a("--layer", metavar="NAME", help="layer of a .h5ad file to use instead of X")
+    a("--normalized", action="store_true", help="the .h5ad counts are already normalised: no log1p per 10k")
     a("--cv", type=_positive_int, default=5, help="number of stratified folds (default 5)")
     a("--n-features", "--max-features", dest="n_features", type=_n_features, default=DEFAULT_N_FEATURES,
       metavar="K", help="number of features every selector is asked for: an integer, or a fraction "
@@ -382,6 +350,10 @@ def build_parser():
     a("--top", type=_positive_int, default=15, help="number of top features to print and plot (default 15)")
     a("--output", "-o", metavar="REPORT.json", help="write the full report as JSON")
     a("--plot", metavar="FIG.png", help="write a PNG figure (needs matplotlib)")
+    a("--genes", metavar="GENES.csv", help="write the ranked features (gene, rank, selection_frequency, "
+      "importance); default for a .h5ad input: DATA_STEM_skproj_genes.csv in the current folder")
+    a("--write-h5ad", metavar="OUT.h5ad", help="write a copy of the .h5ad input with var columns "
+      "skproj_selected, skproj_rank, skproj_selection_frequency, skproj_importance")
     a("--quiet", "-q", action="store_true", help="no progress messages on stderr")
     a("--verbose", "-v", action="count", default=0, help="pass verbose to the estimator (per-epoch loss)")
     return parser
@@ -395,40 +367,17 @@ def _check_writable(path, option):
         raise CLIError(f"{option} {path}: the directory {parent} is not writable.")
 
 
-def _check_reachable(address, timeout=5.0):
-    """A TCP connection to the scheduler at ``[tcp://|tls://]host:port`` opens, or CLIError."""
-    import socket
-
-    scheme, _, rest = address.rpartition("://")
-    host, _, port = rest.rpartition(":")
-    if scheme not in ("", "tcp", "tls") or not host or not port.isdigit():
-        raise CLIError(f"--scheduler {address}: expected an address like tcp://HOST:PORT.")
-    try:
-        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
-    except OSError as exc:
-        raise CLIError(f"--scheduler {address}: cannot reach the Dask scheduler "
-                       f"({exc.strerror or type(exc).__name__}).") from None
-
-
 @contextlib.contextmanager
 def _parallel_backend(address):
-    """Joblib's dask backend on the cluster at ``address`` (nothing to do when None)."""
-    if address is None:
-        yield
-        return
-    try:
-        import joblib
-        from distributed import Client
-    except ImportError:
-        raise CLIError("--scheduler needs dask.distributed, which is not installed "
-                       "(pip install 'skproj[dask]').") from None
-    _check_reachable(address)
-    try:
-        client = Client(address, timeout="10s", set_as_default=False)
-    except (OSError, TimeoutError, ValueError) as exc:
-        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise CLIError(f"--scheduler {address}: cannot reach the Dask scheduler ({detail}).") from None
-    with client, joblib.parallel_config(backend="dask", client=client, wait_for_workers_timeout=60):
+    """:func:`skproj.model_selection.dask_backend` at ``address``; nothing when None."""
+    with contextlib.ExitStack() as stack:
+        if address is not None:
+            from .model_selection import dask_backend
+
+            try:
+                stack.enter_context(dask_backend(address))
+            except (ImportError, ValueError, ConnectionError) as exc:
+                raise CLIError(f"--scheduler: {exc}") from None
         yield
 
 
@@ -437,24 +386,30 @@ def _select(args):
         raise CLIError("--cv must be at least 2.")
     if args.n_jobs == 0:
         raise CLIError("--n-jobs must be a positive number of jobs or -1 (all cores), not 0.")
-    for option in ("output", "plot"):
+    is_h5ad = args.data is not None and Path(args.data).suffix.lower() == ".h5ad"
+    if args.write_h5ad and not is_h5ad:
+        raise CLIError("--write-h5ad needs a .h5ad DATA file.")
+    if is_h5ad and args.genes is None:
+        args.genes = f"{Path(args.data).stem}_skproj_genes.csv"
+    for option in ("output", "plot", "genes", "write_h5ad"):
         if getattr(args, option):
-            _check_writable(getattr(args, option), f"--{option}")
+            _check_writable(getattr(args, option), f"--{option.replace('_', '-')}")
     if args.plot:
         try:
             import matplotlib  # noqa: F401
         except ImportError:
             raise CLIError("--plot needs matplotlib, which is not installed (pip install "
                            "matplotlib, or pip install 'skproj[plot]').") from None
-    dataset = load_data(args.data, args.target, args.drop)
+    dataset = load_data(args.data, args.target, args.drop, args.layer, args.normalized)
     with _parallel_backend(args.scheduler):
         progress = _Progress(total=args.cv * (len(args.baselines) + 2), quiet=args.quiet)
         try:
             report = run_selection(dataset, args, progress)
         finally:
             progress.close()
-    _write_outputs(report, args, progress)
-    print(format_report(report, args.top))
+    text = format_report(report, args.top)
+    written = _write_outputs(report, args)
+    print(text + "".join(f"\nwritten {w}" for w in written))
     return EXIT_OK
 
 

@@ -105,7 +105,7 @@ def test_select_embedded_data(capsys, tmp_path):
     for label in ("L1-LogisticRegression SelectFromModel", "ANOVA F-test", "random-forest",
                   "Wilcoxon"):
         assert label in out
-    assert "+/-" in out and "k = 30" in out and "best baseline" in out
+    assert "+/-" in out and "k = 30" in out and "best other selector" in out
     for t in report["top_features"][:5]:
         assert t["name"] in out
     assert len(report["top_features"]) <= 5
@@ -475,3 +475,144 @@ def test_scheduler_without_dask(capsys, monkeypatch):
 def test_bad_n_jobs(capsys):
     assert_usage_error(capsys, ["select", *FAST, "--n-jobs", "0"], "--n-jobs")
     assert_usage_error(capsys, ["select", *FAST, "--n-jobs", "two"], "--n-jobs")
+
+
+# ----------------------------------------------------------------------------------------
+# AnnData .h5ad input (issue 15)
+# ----------------------------------------------------------------------------------------
+
+H5 = [*FAST, "--baselines", "anova,wilcoxon"]
+
+
+def _write_h5ad(path, X, labels, layers=None, obs_extra=None):
+    anndata = pytest.importorskip("anndata")
+    pd = pytest.importorskip("pandas")
+    obs = pd.DataFrame({"cell_type": pd.Categorical(labels), **(obs_extra or {})},
+                       index=[f"cell{i}" for i in range(X.shape[0])])
+    var = pd.DataFrame(index=[f"G{j}" for j in range(X.shape[1])])
+    anndata.AnnData(X=X, obs=obs, var=var, layers=layers or {}).write_h5ad(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def counts_h5ad(tmp_path_factory):
+    from skproj.datasets import make_single_cell_counts
+
+    pytest.importorskip("anndata")
+    X, y, markers = make_single_cell_counts(120, 60, n_cell_types=3, density=0.2,
+                                            n_markers_per_type=3, random_state=0)
+    path = tmp_path_factory.mktemp("h5ad") / "cells.h5ad"
+    labels = np.array([f"type{t}" for t in y])
+    _write_h5ad(path, X, labels, layers={"counts": X.copy()})
+    return path, X, labels
+
+
+def test_select_h5ad(capsys, tmp_path, monkeypatch, counts_h5ad):
+    import anndata
+    from scipy import sparse
+
+    path, X, labels = counts_h5ad
+    monkeypatch.chdir(tmp_path)  # the gene list goes to the current folder by default
+    out_json, copy = tmp_path / "r.json", tmp_path / "sel.h5ad"
+    code, out, err = run(capsys, ["select", str(path), "--target", "cell_type", *H5,
+                                  "--n-features", "6", "--output", str(out_json),
+                                  "--write-h5ad", str(copy)])
+    assert code == 0, err
+    report = json.loads(out_json.read_text())
+    check_report(report, 120, 60, 2, [f"G{j}" for j in range(60)], k=6,
+                 baselines=["anova", "wilcoxon"])
+    pre = report["data"]["preprocessing"]
+    assert "sparse CSR" in pre and "log1p(counts per 10,000)" in pre and "without centring" in pre
+    assert "preprocessing: " in out and "cells_skproj_genes.csv" in out
+    # the gene list: the autoencoder's ranking with frequencies and importances
+    rows = (tmp_path / "cells_skproj_genes.csv").read_text().splitlines()
+    assert rows[0] == "gene,rank,selection_frequency,importance"
+    genes = [r.split(",") for r in rows[1:]]
+    freq = report["selection_frequency"]["autoencoder"]
+    assert [g[0] for g in genes] == list(freq)  # same order: most frequent first
+    assert [int(g[1]) for g in genes] == list(range(1, len(genes) + 1))
+    assert [float(g[2]) for g in genes] == pytest.approx(list(freq.values()))
+    # the copy: var columns for the selection, everything else as in the input
+    src, dst = anndata.read_h5ad(path), anndata.read_h5ad(copy)
+    assert (dst.X != src.X).nnz == 0 and sparse.issparse(dst.X)
+    assert list(dst.obs["cell_type"]) == list(labels)
+    ranked = dst.var.index[dst.var["skproj_rank"] > 0][np.argsort(
+        dst.var["skproj_rank"][dst.var["skproj_rank"] > 0])]
+    assert list(ranked) == [g[0] for g in genes]
+    assert dst.var["skproj_selected"].sum() == min(6, len(genes))
+    assert set(dst.var.index[dst.var["skproj_selected"]]) == {g[0] for g in genes[:6]}
+    assert "skproj_rank" not in src.var  # the input is untouched
+
+
+def test_select_h5ad_layer_and_normalised_data(capsys, tmp_path, counts_h5ad):
+    _, X, labels = counts_h5ad
+    from skproj.io import normalize_counts
+
+    path = _write_h5ad(tmp_path / "norm.h5ad", normalize_counts(X), labels,
+                       layers={"counts": X.copy()})
+    out_json = tmp_path / "r.json"
+    args = ["select", str(path), "--target", "cell_type", *H5, "--n-features", "5",
+            "--genes", str(tmp_path / "g.csv"), "--output", str(out_json)]
+    assert run(capsys, args)[0] == 0
+    assert "taken as already normalised" in json.loads(out_json.read_text())["data"]["preprocessing"]
+    assert run(capsys, [*args, "--layer", "counts"])[0] == 0
+    pre = json.loads(out_json.read_text())["data"]["preprocessing"]
+    assert "layer 'counts'" in pre and "log1p" in pre
+    assert run(capsys, [*args, "--layer", "counts", "--normalized"])[0] == 0
+    assert "used as stored (--normalized)" in json.loads(out_json.read_text())["data"]["preprocessing"]
+
+
+@pytest.mark.parametrize("case,fragments", [
+    ("no_target", ["--target"]),
+    ("bad_target", ["obs has no column", "'tissue'"]),
+    ("numeric_target", ["cell_id"]),
+    ("negative", ["negative"]),
+    ("nan", ["NaN"]),
+    ("bad_layer", ["no layer 'spliced'"]),
+    ("corrupt", ["not a readable .h5ad"]),
+])
+def test_bad_h5ad(capsys, tmp_path, monkeypatch, counts_h5ad, case, fragments):
+    from scipy import sparse
+
+    path, X, labels = counts_h5ad
+    monkeypatch.chdir(tmp_path)
+    argv = ["select", str(path), "--target", "cell_type"]
+    if case == "no_target":
+        argv = ["select", str(path)]
+    elif case == "bad_target":
+        argv[-1] = "tissue"
+    elif case == "numeric_target":
+        p = _write_h5ad(tmp_path / "n.h5ad", X, labels,
+                        obs_extra={"cell_id": np.arange(X.shape[0], dtype=float) + 0.5})
+        argv = ["select", str(p), "--target", "cell_id"]
+    elif case in ("negative", "nan"):
+        bad = sparse.csr_matrix(X, dtype=np.float32, copy=True)
+        bad.data[3] = -1.0 if case == "negative" else np.nan
+        argv[1] = str(_write_h5ad(tmp_path / "b.h5ad", bad, labels))
+    elif case == "bad_layer":
+        argv += ["--layer", "spliced"]
+    else:
+        argv[1] = _csv(tmp_path, GOOD_ROWS, "c.h5ad")
+    out_json = tmp_path / "r.json"
+    assert_usage_error(capsys, [*argv, *H5, "--output", str(out_json),
+                                "--write-h5ad", str(tmp_path / "o.h5ad")], *fragments)
+    # nothing written, not even a temporary file
+    assert not out_json.exists() and not (tmp_path / "o.h5ad").exists()
+    assert not [p for p in tmp_path.iterdir() if "skproj" in p.name or p.name.startswith(".")]
+
+
+def test_h5ad_without_anndata(capsys, tmp_path, monkeypatch, counts_h5ad):
+    path, _, _ = counts_h5ad
+    monkeypatch.setitem(sys.modules, "anndata", None)
+    monkeypatch.chdir(tmp_path)
+    assert_usage_error(capsys, ["select", str(path), "--target", "cell_type", *FAST],
+                       "anndata", "skproj[anndata]")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_h5ad_options_need_h5ad(capsys, tmp_path):
+    csv_path = _csv(tmp_path, GOOD_ROWS)
+    assert_usage_error(capsys, ["select", csv_path, "--target", "label", "--layer", "x"],
+                       "--layer")
+    assert_usage_error(capsys, ["select", csv_path, "--target", "label", "--write-h5ad",
+                                str(tmp_path / "o.h5ad")], "--write-h5ad")

@@ -208,3 +208,33 @@ def test_plot_comparison(problem):
     ax1, ax2 = fig.axes[:2]
     assert len(ax1.get_yticklabels()) == len(res.ranking("w")[:5])
     assert len(ax2.get_xticklabels()) == 3
+
+
+def test_dask_backend_helper(problem, dask_cluster):
+    from skproj.model_selection import dask_backend
+
+    X, y, _ = problem
+    sels = {"f": SelectKBest(f_classif)}
+    a = compare_selectors(X, y, sels, n_features_to_select=3, cv=3, random_state=0)
+    with dask_backend(dask_cluster.scheduler_address) as client:
+        b = compare_selectors(X, y, sels, n_features_to_select=3, cv=3, random_state=0, n_jobs=-1)
+        assert len(client.scheduler_info()["workers"]) == 2
+    np.testing.assert_array_equal(a.supports["f"], b.supports["f"])
+    np.testing.assert_array_equal(a.scores["f"], b.scores["f"])
+
+
+def test_dask_backend_bad_address():
+    pytest.importorskip("distributed")
+    import socket
+
+    from skproj.model_selection import dask_backend
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with pytest.raises(ConnectionError, match="cannot reach"):
+        with dask_backend(f"tcp://127.0.0.1:{port}"):
+            pass
+    with pytest.raises(ValueError, match="tcp://HOST:PORT"):
+        with dask_backend("127.0.0.1"):
+            pass

@@ -18,6 +18,7 @@ from ._baselines import (
     wilcoxon_scores,
 )
 from ._compare import SelectionComparison, compare_selectors
+from ._parallel import dask_backend
 from ._plot import plot_comparison
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "SelectionComparison",
     "WilcoxonMarkerSelector",
     "compare_selectors",
+    "dask_backend",
     "make_anova_selector",
     "make_baseline_selector",
     "make_l1_logistic_selector",

@@ -150,17 +150,60 @@ class SelectionComparison:
         order = np.lexsort((-imp, -freq))
         return order[freq[order] > 0]
 
-    def summary(self):
-        """Plain-text table: mean +/- std accuracy, features selected and fit time per selector."""
-        head = f"{'selector':<24} {'accuracy':>15} {'own':>6} {'features':>14} {'fit (s)':>8}"
+    def summary(self, *, labels=None, reference=None, top=0, short=None):
+        """Plain-text report: accuracy, features selected and fit time per selector, and the
+        stability of the top features.
+
+        Parameters
+        ----------
+        labels : dict of str to str or None, default=None
+            Row label of each selector (default its name). A selector that predicts gets a
+            second row, ``"<label> (own predictions)"``.
+        reference : str or None, default=None
+            Selector compared with the most accurate of the others (``"all_features"``
+            excluded) in one line, and whose top features are listed; default the first.
+        top : int, default=0
+            Number of top features of ``reference`` (its :meth:`ranking`) listed, with how
+            often every other selector picked them and ``reference``'s mean importance.
+        short : dict of str to str or None, default=None
+            Column heading of each selector in the feature table (default its name).
+
+        Returns
+        -------
+        text : str
+        """
+        labels, short = labels or {}, short or {}
+        reference = self.selector_names[0] if reference is None else reference
+        width = max(24, *(len(labels.get(n, n)) + 18 for n in self.selector_names))
+        head = f"{'method':<{width}} {'accuracy':>17} {'features':>16} {'fit time (s)':>13}"
         lines = [head, "-" * len(head)]
         for name in self.selector_names:
-            s, k, own = self.scores[name], self.n_selected(name), self.own_scores[name]
-            own_txt = f"{np.mean(own):6.3f}" if np.isfinite(own).all() else f"{'-':>6}"
-            lines.append(
-                f"{name:<24} {s.mean():>6.3f} +/- {s.std():.3f} {own_txt} "
-                f"{k.mean():>6.1f} +/- {k.std():<4.1f} {self.fit_times[name].mean():>8.2f}"
-            )
+            k, t = self.n_selected(name), self.fit_times[name].mean()
+            rows = [(labels.get(name, name), self.scores[name])]
+            if np.isfinite(self.own_scores[name]).all():
+                rows.append((f"{labels.get(name, name).split(' -> ')[0]} (own predictions)",
+                             self.own_scores[name]))
+            lines += [f"{lab:<{width}} {s.mean():>7.3f} +/- {s.std():.3f} "
+                      f"{k.mean():>7.1f} +/- {k.std():<4.1f} {t:>13.2f}" for lab, s in rows]
+        others = [n for n in self.selector_names if n not in (reference, "all_features")]
+        if others:
+            best = max(others, key=lambda n: self.scores[n].mean())
+            a, b = self.scores[reference].mean(), self.scores[best].mean()
+            lines.append(f"{reference} {a:.3f}, best other selector {short.get(best, best)} "
+                         f"{b:.3f} (difference {a - b:+.3f})")
+        idx, n = self.ranking(reference)[:top], self.n_splits
+        if top and idx.size:
+            cols = [reference] + others
+            lines += ["", f"Top features by selection frequency across the {n} folds "
+                      f"({reference}), and how often the other selectors picked them:",
+                      f"  {'rank':>4}  {'feature':<20} "
+                      + " ".join(f"{short.get(c, c)[:9]:>9}" for c in cols) + f" {'importance':>10}"]
+            imp = self.importances[reference].mean(axis=0)
+            for r, j in enumerate(idx, start=1):
+                cells = " ".join(f"{int(self.supports[c][:, j].sum()):>5d}/{n:<3d}" for c in cols)
+                lines.append(f"  {r:>4}  {self.feature_names[j]:<20} {cells} {imp[j]:>10.3f}")
+        elif top:
+            lines += ["", f"{reference} selected no feature in any fold."]
         return "\n".join(lines)
 
     def to_dict(self):
