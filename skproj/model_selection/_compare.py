@@ -174,17 +174,19 @@ class SelectionComparison:
         """
         labels, short = labels or {}, short or {}
         reference = self.selector_names[0] if reference is None else reference
-        width = max(24, *(len(labels.get(n, n)) + 18 for n in self.selector_names))
-        head = f"{'method':<{width}} {'accuracy':>17} {'features':>16} {'fit time (s)':>13}"
-        lines = [head, "-" * len(head)]
+        rows = []  # (label, scores, name)
         for name in self.selector_names:
-            k, t = self.n_selected(name), self.fit_times[name].mean()
-            rows = [(labels.get(name, name), self.scores[name])]
+            rows.append((labels.get(name, name), self.scores[name], name))
             if np.isfinite(self.own_scores[name]).all():
                 rows.append((f"{labels.get(name, name).split(' -> ')[0]} (own predictions)",
-                             self.own_scores[name]))
-            lines += [f"{lab:<{width}} {s.mean():>7.3f} +/- {s.std():.3f} "
-                      f"{k.mean():>7.1f} +/- {k.std():<4.1f} {t:>13.2f}" for lab, s in rows]
+                             self.own_scores[name], name))
+        width = max(24, *(len(r[0]) + 2 for r in rows))
+        head = f"{'method':<{width}} {'accuracy':>17} {'features':>16} {'fit time (s)':>13}"
+        lines = [head, "-" * len(head)]
+        for lab, s, name in rows:
+            k, t = self.n_selected(name), self.fit_times[name].mean()
+            lines.append(f"{lab:<{width}} {s.mean():>7.3f} +/- {s.std():.3f} "
+                         f"{k.mean():>7.1f} +/- {k.std():<4.1f} {t:>13.2f}")
         others = [n for n in self.selector_names if n not in (reference, "all_features")]
         if others:
             best = max(others, key=lambda n: self.scores[n].mean())
