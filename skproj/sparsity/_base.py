@@ -1,0 +1,161 @@
+"""Base classes of the sparsity objects: a norm ball (:class:`Constraint`) or a penalty (:class:`Penalty`)."""
+
+import numpy as np
+from sklearn.base import BaseEstimator
+
+__all__ = ["Constraint", "Penalty"]
+
+
+def _inner_norms(A, inner, axis):
+    """Inner norm (``"inf"``, ``"l2"`` or ``"l1"``) of the absolute values ``A`` along ``axis``.
+
+    ``axis=None``: every entry is its own group (the result is ``A`` flattened).
+    """
+    if axis is None:
+        return A.reshape(-1)
+    if A.shape[axis] == 0:
+        shape = list(A.shape)
+        del shape[axis]
+        return np.zeros(shape, dtype=A.dtype)
+    if inner == "inf":
+        return A.max(axis=axis)
+    if inner == "l1":
+        return A.sum(axis=axis)
+    return np.sqrt(np.einsum("ij,ij->i", A, A) if axis == 1 else np.einsum("ij,ij->j", A, A))
+
+
+def _as_array(W, name="W"):
+    W = np.asarray(W)
+    if W.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be a real numeric array, got dtype {W.dtype}.")
+    if W.dtype not in (np.float32, np.float64):
+        W = W.astype(np.float64)
+    return W
+
+
+class _Sparsity(BaseEstimator):
+    """What constraints and penalties share: the groups and their inner norms.
+
+    Subclasses set ``_inner`` (the inner norm: ``"inf"``, ``"l2"`` or ``"l1"``) and have an
+    ``axis`` parameter (the axis along which the inner norm is taken, as in
+    :func:`numpy.linalg.norm`; ``None`` where every entry is a group).
+    """
+
+    _inner = "l1"
+
+    def _validate_params(self):
+        """Validate the parameters against ``_parameter_constraints`` when they changed.
+
+        The objects are called at every step of a solver with the same parameters, and
+        scikit-learn's validation costs tens of microseconds (as much as a projection of a few
+        thousand entries): the values last validated are kept (by reference, so that they stay
+        alive and an ``is`` test is exact) and validation runs again only when one of them is
+        replaced (``set_params`` or attribute assignment).
+        """
+        values = tuple(self.__dict__.get(name) for name in self._parameter_constraints)
+        last = self.__dict__.get("_validated_values")
+        if last is not None and len(last) == len(values) and all(a is b for a, b in zip(last, values)):
+            return
+        super()._validate_params()
+        self.__dict__["_validated_values"] = values
+
+    def _checked(self, W, name="W"):
+        """Validate the parameters (``_parameter_constraints``) and ``W``'s dimension; return ``W``."""
+        self._validate_params()
+        W = _as_array(W, name)
+        if self.axis is not None and W.ndim != 2:
+            raise ValueError(
+                f"{type(self).__name__}(axis={self.axis}) needs a 2-D array {name}, got shape {W.shape}."
+            )
+        return W
+
+    def group_norms(self, W):
+        """Inner norm of every group of ``W``.
+
+        Parameters
+        ----------
+        W : array-like of shape (n_rows, n_cols) (any shape where ``axis=None``)
+
+        Returns
+        -------
+        ndarray of shape (n_groups,)
+            With ``axis=1`` one value per row, with ``axis=0`` one per column, with
+            ``axis=None`` one per entry (``|W|`` flattened). Same dtype as ``W`` (float32 or
+            float64).
+        """
+        W = self._checked(W)
+        return _inner_norms(np.abs(W), self._inner, self.axis)
+
+    def support(self, W):
+        """Boolean mask of the groups of ``W`` that are not exactly zero.
+
+        Parameters
+        ----------
+        W : array-like
+
+        Returns
+        -------
+        ndarray of bool, shape of :meth:`group_norms`
+        """
+        return self.group_norms(W) > 0
+
+
+class Constraint(_Sparsity):
+    """A norm ball ``{W : ||W|| <= radius}`` (base class; see :class:`L1InfBall` and siblings).
+
+    Subclasses implement :meth:`value`, :meth:`project` and :meth:`dual_norm`.
+    """
+
+    _parameter_constraints: dict = {}
+
+    def value(self, W):  # pragma: no cover - abstract
+        """The norm ``||W||`` (float)."""
+        raise NotImplementedError
+
+    def project(self, W, *, out=None):  # pragma: no cover - abstract
+        """Euclidean projection of ``W`` onto the ball."""
+        raise NotImplementedError
+
+    def dual_norm(self, G):  # pragma: no cover - abstract
+        """The dual norm of ``G`` (float)."""
+        raise NotImplementedError
+
+    def residual(self, W, G):
+        """Frank-Wolfe gap of ``min f(W) s.t. ||W|| <= radius`` at ``W`` with gradient ``G``.
+
+        ``radius * dual_norm(G) + <G, W>``: the largest decrease of the linearised objective
+        over the ball, ``max_{||V|| <= radius} <G, W - V>``. It is ``>= 0`` for a feasible
+        ``W``, and ``0`` exactly at the minimisers when ``f`` is convex (Jaggi, "Revisiting
+        Frank-Wolfe", ICML 2013, Sec. 2). Units: those of ``f``.
+
+        Parameters
+        ----------
+        W, G : array-like of the same shape
+            The point (inside the ball) and the gradient of the smooth objective there.
+
+        Returns
+        -------
+        float
+        """
+        W = self._checked(W)
+        G = self._checked(G, "G")
+        if G.shape != W.shape:
+            raise ValueError(f"G must have the shape of W {W.shape}, got {G.shape}.")
+        return float(self.radius * self.dual_norm(G) + np.vdot(G, W))
+
+
+class Penalty(_Sparsity):
+    """A penalty ``alpha * Omega(W)`` (base class; see :class:`GroupLasso` and siblings).
+
+    Subclasses implement :meth:`value`, :meth:`prox` and :meth:`residual`.
+    """
+
+    _parameter_constraints: dict = {}
+
+    def value(self, W):  # pragma: no cover - abstract
+        """The penalty ``alpha * Omega(W)`` (float)."""
+        raise NotImplementedError
+
+    def prox(self, W, step=1.0, *, metric=None, out=None):  # pragma: no cover - abstract
+        """Proximal operator of ``step * alpha * Omega`` (in the metric ``diag(metric)``)."""
+        raise NotImplementedError

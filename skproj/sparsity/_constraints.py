@@ -1,0 +1,230 @@
+"""Norm balls: :class:`L1Ball`, :class:`L11Ball`, :class:`L12Ball`, :class:`L1InfBall`.
+
+Each projects with one call of the public function of :mod:`skproj.projections`.
+"""
+
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.utils._param_validation import Interval, Options
+
+from .. import projections as _proj
+from ._base import Constraint, _inner_norms
+
+__all__ = ["L1Ball", "L11Ball", "L12Ball", "L1InfBall"]
+
+_RADIUS = [Interval(Real, 0, None, closed="left")]
+_AXIS = [Options(Integral, {0, 1})]
+
+
+class L1Ball(Constraint):
+    """The l1 ball ``{W : sum_ij |W_ij| <= radius}`` of an array of any shape.
+
+    Parameters
+    ----------
+    radius : float >= 0, default=1.0
+        Radius of the ball, in the units of ``W``.
+    axis : {0, 1} or None, default=None
+        Only for :meth:`group_norms` and :meth:`support`: ``None`` makes every entry its own
+        group, ``1`` the rows of a 2-D ``W`` (l1 norm of each row), ``0`` its columns. The
+        ball itself does not depend on it.
+
+    See Also
+    --------
+    skproj.project_l1_ball : the projection (Condat, Math. Program. 158, 2016).
+    L11Ball : the same norm for 2-D arrays, grouped by rows by default.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skproj.sparsity import L1Ball
+    >>> ball = L1Ball(radius=2.0)
+    >>> ball.project(np.array([3.0, 1.0]))
+    array([2., 0.])
+    """
+
+    _parameter_constraints = {"radius": _RADIUS, "axis": [Options(Integral, {0, 1}), None]}
+    _inner = "l1"
+
+    def __init__(self, radius=1.0, axis=None):
+        self.radius = radius
+        self.axis = axis
+
+    def value(self, W):
+        """``sum_ij |W_ij|`` (float)."""
+        W = self._checked(W)
+        return float(np.abs(W).sum())
+
+    def project(self, W, *, out=None):
+        """Euclidean projection onto the ball (:func:`skproj.project_l1_ball`).
+
+        Parameters
+        ----------
+        W : array-like of any shape
+        out : ndarray, optional
+            Receives the result (may be ``W`` itself).
+
+        Returns
+        -------
+        ndarray of the shape of ``W`` (float32 stays float32, else float64)
+        """
+        self._validate_params()
+        return _proj.project_l1_ball(W, self.radius, out=out)
+
+    def dual_norm(self, G):
+        """``max_ij |G_ij|`` (float)."""
+        G = self._checked(G, "G")
+        return float(np.max(np.abs(G), initial=0.0))
+
+
+class L11Ball(L1Ball):
+    """The l1,1 ball ``{W : sum_ij |W_ij| <= radius}`` of a 2-D array, grouped by rows.
+
+    The l1,1 norm of a matrix is its entrywise l1 norm: this is :class:`L1Ball` for 2-D arrays,
+    with the rows as groups (``axis=1``) for :meth:`group_norms` and :meth:`support`.
+
+    Parameters
+    ----------
+    radius : float >= 0, default=1.0
+    axis : {0, 1}, default=1
+        Axis of the inner (l1) norm of the groups: ``1`` rows, ``0`` columns.
+
+    See Also
+    --------
+    skproj.project_l11_ball
+    """
+
+    _parameter_constraints = {"radius": _RADIUS, "axis": _AXIS}
+
+    def __init__(self, radius=1.0, axis=1):
+        super().__init__(radius=radius, axis=axis)
+
+    def project(self, W, *, out=None):
+        """Euclidean projection onto the ball (:func:`skproj.project_l11_ball`).
+
+        Parameters
+        ----------
+        W : array-like of shape (n_rows, n_cols)
+        out : ndarray, optional
+
+        Returns
+        -------
+        ndarray of shape (n_rows, n_cols)
+        """
+        self._validate_params()
+        return _proj.project_l11_ball(W, self.radius, out=out)
+
+
+class L12Ball(Constraint):
+    """The l1,2 ball ``{W : sum_g ||W_g||_2 <= radius}``, groups = rows (``axis=1``) or columns.
+
+    Parameters
+    ----------
+    radius : float >= 0, default=1.0
+    axis : {0, 1}, default=1
+        Axis along which the inner l2 norm is taken (:func:`numpy.linalg.norm`'s meaning):
+        ``1``: the groups are the rows.
+
+    See Also
+    --------
+    skproj.project_l12_ball : the exact projection (group norms projected onto the l1 ball,
+        then each group scaled).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skproj.sparsity import L12Ball
+    >>> ball = L12Ball(radius=1.0)
+    >>> ball.project(np.array([[3.0, 4.0], [0.3, 0.4]])).round(3)
+    array([[0.6, 0.8],
+           [0. , 0. ]])
+    """
+
+    _parameter_constraints = {"radius": _RADIUS, "axis": _AXIS}
+    _inner = "l2"
+
+    def __init__(self, radius=1.0, axis=1):
+        self.radius = radius
+        self.axis = axis
+
+    def value(self, W):
+        """``sum_g ||W_g||_2`` (float)."""
+        return float(self.group_norms(W).sum(dtype=np.float64))
+
+    def project(self, W, *, out=None):
+        """Euclidean projection onto the ball (:func:`skproj.project_l12_ball`).
+
+        Parameters
+        ----------
+        W : array-like of shape (n_rows, n_cols)
+        out : ndarray, optional
+
+        Returns
+        -------
+        ndarray of shape (n_rows, n_cols)
+        """
+        self._validate_params()
+        return _proj.project_l12_ball(W, self.radius, axis=self.axis, out=out)
+
+    def dual_norm(self, G):
+        """``max_g ||G_g||_2`` (the l_inf,2 norm; float)."""
+        G = self._checked(G, "G")
+        return float(np.max(_inner_norms(np.abs(G), "l2", self.axis), initial=0.0))
+
+
+class L1InfBall(Constraint):
+    """The l1,inf ball ``{W : sum_g max_j |W_gj| <= radius}``, groups = rows (``axis=1``) or columns.
+
+    Parameters
+    ----------
+    radius : float >= 0, default=1.0
+    axis : {0, 1}, default=1
+        Axis along which the inner l_inf norm is taken: ``1``: the groups are the rows (a
+        first-layer weight of shape (n_features, n_hidden) loses whole features);
+        scikit-learn's ``coef_`` of shape (n_targets, n_features) needs ``0``.
+
+    See Also
+    --------
+    skproj.project_l1inf_ball : the exact projection (Perez, Condat & Barlaud, arXiv
+        2307.09836).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skproj.sparsity import L1InfBall
+    >>> ball = L1InfBall(radius=1.0)
+    >>> W = np.array([[2.0, -1.0], [0.5, 0.25]])
+    >>> ball.value(W), ball.support(ball.project(W))
+    (2.5, array([ True, False]))
+    """
+
+    _parameter_constraints = {"radius": _RADIUS, "axis": _AXIS}
+    _inner = "inf"
+
+    def __init__(self, radius=1.0, axis=1):
+        self.radius = radius
+        self.axis = axis
+
+    def value(self, W):
+        """``sum_g max_j |W_gj|`` (float)."""
+        return float(self.group_norms(W).sum(dtype=np.float64))
+
+    def project(self, W, *, out=None):
+        """Euclidean projection onto the ball (:func:`skproj.project_l1inf_ball`).
+
+        Parameters
+        ----------
+        W : array-like of shape (n_rows, n_cols)
+        out : ndarray, optional
+
+        Returns
+        -------
+        ndarray of shape (n_rows, n_cols)
+        """
+        self._validate_params()
+        return _proj.project_l1inf_ball(W, self.radius, axis=self.axis, out=out)
+
+    def dual_norm(self, G):
+        """``max_g ||G_g||_1`` (the l_inf,1 norm; float)."""
+        G = self._checked(G, "G")
+        return float(np.max(_inner_norms(np.abs(G), "l1", self.axis), initial=0.0))

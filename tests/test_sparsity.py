@@ -1,0 +1,281 @@
+"""skproj.sparsity: the objects agree with the operators and their optimality conditions hold."""
+
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from scipy.optimize import minimize
+from sklearn.base import clone
+
+from skproj import (
+    l1inf_norm,
+    l12_norm,
+    project_l1_ball,
+    project_l11_ball,
+    project_l12_ball,
+    project_l1inf_ball,
+    prox_group_l2,
+    prox_l1,
+    prox_l1inf,
+)
+from skproj.sparsity import (
+    CONSTRAINT_NAMES,
+    PENALTY_NAMES,
+    GroupLasso,
+    GroupMCP,
+    L1,
+    L1Ball,
+    L11Ball,
+    L12Ball,
+    L1Inf,
+    L1InfBall,
+    make_constraint,
+    make_penalty,
+)
+
+finite = st.floats(-10, 10, allow_nan=False, allow_infinity=False)
+matrices = st.tuples(st.integers(1, 6), st.integers(1, 6)).flatmap(
+    lambda s: arrays(np.float64, s, elements=finite)
+)
+axes = st.sampled_from([0, 1])
+
+
+@settings(max_examples=60, deadline=None)
+@given(W=matrices, frac=st.floats(0.0, 1.5), axis=axes)
+def test_constraints_call_the_operators_and_satisfy_optimality(W, frac, axis):
+    cases = [
+        (L1Ball(axis=axis), lambda X, r: project_l1_ball(X, r), np.abs(W).sum()),
+        (L11Ball(axis=axis), lambda X, r: project_l11_ball(X, r), np.abs(W).sum()),
+        (L12Ball(axis=axis), lambda X, r: project_l12_ball(X, r, axis=axis), l12_norm(W, axis=axis)),
+        (L1InfBall(axis=axis), lambda X, r: project_l1inf_ball(X, r, axis=axis), l1inf_norm(W, axis=axis)),
+    ]
+    for ball, op, norm in cases:
+        assert ball.value(W) == pytest.approx(norm, rel=1e-12, abs=1e-12)
+        ball.set_params(radius=frac * norm)
+        P = ball.project(W)
+        np.testing.assert_array_equal(P, op(W, frac * norm))
+        assert ball.value(P) <= frac * norm * (1 + 1e-12) + 1e-12
+        # P minimises 0.5 ||V - W||^2 over the ball: its gradient P - W has a zero Frank-Wolfe gap
+        scale = 1.0 + np.abs(W).sum()
+        assert ball.residual(P, P - W) <= 1e-9 * scale**2
+        # a feasible point that is not the projection has a positive gap
+        if ball.value(P) > 0 and np.abs(P - W).max() > 1e-6:
+            assert ball.residual(0.5 * P, 0.5 * P - W) > 0
+        np.testing.assert_array_equal(ball.support(P), ball.group_norms(P) > 0)
+
+
+def test_group_norms_and_support_follow_axis():
+    W = np.array([[0.0, 0.0, 0.0], [1.0, -2.0, 0.0]])
+    np.testing.assert_allclose(L1InfBall(axis=1).group_norms(W), [0.0, 2.0])
+    np.testing.assert_allclose(L1InfBall(axis=0).group_norms(W), [1.0, 2.0, 0.0])
+    np.testing.assert_allclose(L12Ball(axis=1).group_norms(W), [0.0, np.sqrt(5.0)])
+    np.testing.assert_allclose(L11Ball(axis=0).group_norms(W), [1.0, 2.0, 0.0])
+    np.testing.assert_array_equal(L1Ball().support(W), (W != 0).ravel())
+    np.testing.assert_array_equal(GroupLasso(axis=1).support(W), [False, True])
+
+
+def _penalty_cases(axis, alpha):
+    return [
+        (L1(alpha), lambda X: prox_l1(X, alpha)),
+        (GroupLasso(alpha, axis=axis), None),
+        (GroupMCP(alpha, gamma=3.0, axis=axis), None),
+        (L1Inf(alpha, axis=axis), lambda X: prox_l1inf(X, alpha, axis=axis)),
+    ]
+
+
+@settings(max_examples=60, deadline=None)
+@given(W=matrices, alpha=st.just(0.0) | st.floats(1e-3, 5.0), axis=axes)
+def test_prox_satisfies_the_optimality_conditions(W, alpha, axis):
+    # the residuals are relative to alpha, so alpha is kept away from the denormal range
+    for pen, op in _penalty_cases(axis, alpha):
+        P = pen.prox(W)
+        if op is not None:
+            np.testing.assert_array_equal(P, op(W))
+        # P minimises 0.5 ||V - W||^2 + pen(V): the residual with G = P - W is 0
+        assert pen.residual(P, P - W) <= 1e-8 * (1 + np.abs(W).max())
+        np.testing.assert_array_equal(pen.support(P), pen.group_norms(P) > 0)
+
+
+@settings(max_examples=40, deadline=None)
+@given(W=matrices, alpha=st.floats(0.01, 3.0), axis=axes)
+def test_group_lasso_prox_matches_prox_group_l2(W, alpha, axis):
+    size = W.shape[axis]
+    np.testing.assert_allclose(
+        GroupLasso(alpha, axis=axis).prox(W), prox_group_l2(W, alpha * np.sqrt(size), axis=axis), atol=1e-12
+    )
+
+
+def _weighted_objective_min(pen, Z, d, step):
+    """Independent slow reference: minimise 0.5 sum d (x - z)^2 + step * pen(x) numerically."""
+
+    def f(x):
+        X = x.reshape(Z.shape)
+        return 0.5 * np.sum(d * (X - Z) ** 2) + step * pen.value(X)
+
+    best = None
+    for x0 in (Z.ravel(), np.zeros(Z.size), pen.prox(Z, step, metric=d).ravel()):
+        res = minimize(f, x0, method="Powell", options={"xtol": 1e-10, "ftol": 1e-13, "maxiter": 20000})
+        if best is None or res.fun < best.fun:
+            best = res
+    return best.fun, f
+
+
+@pytest.mark.parametrize("pen", [L1(0.7), GroupLasso(0.5), GroupMCP(0.5, gamma=4.0)])
+def test_weighted_prox_is_the_minimiser_in_the_metric(pen):
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        Z = rng.standard_normal((3, 2))
+        d = rng.uniform(0.5, 2.0, size=Z.shape)
+        P = pen.prox(Z, 0.8, metric=d)
+        ref, f = _weighted_objective_min(pen, Z, d, 0.8)
+        assert f(P.ravel()) <= ref + 1e-8
+
+
+def test_scalar_metric_divides_the_threshold():
+    W = np.random.default_rng(1).standard_normal((5, 4))
+    for pen in (L1(0.3), GroupLasso(0.3), L1Inf(0.3)):
+        np.testing.assert_allclose(pen.prox(W, 2.0, metric=4.0), pen.prox(W, 0.5), atol=1e-12)
+    with pytest.raises(ValueError, match="scalar metric"):
+        L1Inf(0.3).prox(W, metric=np.ones_like(W))
+    with pytest.raises(ValueError, match="metric"):
+        L1(0.3).prox(W, metric=np.ones(3))
+
+
+def _block_reference(W, gid, alpha, step):
+    """Group lasso with feature blocks, one column at a time, by the closed form."""
+    out = np.zeros_like(W)
+    for k in range(W.shape[1]):
+        for g in np.unique(gid):
+            idx = gid == g
+            z = W[idx, k]
+            c = step * alpha * np.sqrt(idx.sum())
+            nz = np.linalg.norm(z)
+            out[idx, k] = 0.0 if nz <= c else (1 - c / nz) * z
+    return out
+
+
+def test_group_lasso_with_blocks():
+    rng = np.random.default_rng(2)
+    W = rng.standard_normal((7, 3))
+    gid = np.array([0, 1, 0, 2, 1, 1, 2])
+    pen = GroupLasso(0.6, axis=0, groups=gid)
+    P = pen.prox(W, 0.9)
+    np.testing.assert_allclose(P, _block_reference(W, gid, 0.6, 0.9), atol=1e-12)
+    # the same groups with axis=1 on the transpose
+    np.testing.assert_allclose(GroupLasso(0.6, axis=1, groups=gid).prox(W.T, 0.9), P.T, atol=1e-12)
+    norms = pen.group_norms(W)
+    assert norms.shape == (3, 3)
+    assert pen.value(W) == pytest.approx(0.6 * np.sum(np.sqrt(np.bincount(gid))[:, None] * norms))
+    assert pen.residual(P, (P - W) / 0.9) <= 1e-10
+    # weighted with an all-ones metric = plain
+    np.testing.assert_allclose(pen.prox(W, 0.9, metric=np.ones_like(W)), P, atol=1e-9)
+    with pytest.raises(ValueError, match="groups"):
+        GroupLasso(axis=0, groups=np.array([0, 1])).prox(W)
+    with pytest.raises(ValueError, match="every label"):
+        GroupLasso(axis=0, groups=np.array([0, 0, 0, 2, 2, 2, 2])).prox(W)
+
+
+def test_custom_group_weights():
+    W = np.array([[3.0, 4.0], [3.0, 4.0]])
+    P = GroupLasso(1.0, weights=np.array([1.0, 6.0])).prox(W)
+    np.testing.assert_allclose(P, [[2.4, 3.2], [0.0, 0.0]])
+    assert GroupLasso(1.0, weights=[1.0, 2.0]).value(W) == pytest.approx(15.0)
+
+
+def test_float32_is_kept():
+    W = np.random.default_rng(3).standard_normal((4, 5)).astype(np.float32)
+    for obj in (L1Ball(1.0), L12Ball(1.0), L1InfBall(1.0)):
+        assert obj.project(W).dtype == np.float32
+    for obj in (L1(0.1), GroupLasso(0.1), GroupMCP(0.1), L1Inf(0.1)):
+        assert obj.prox(W).dtype == np.float32
+        assert obj.prox(W, metric=np.ones_like(W) if not isinstance(obj, L1Inf) else 1.0).dtype == np.float32
+
+
+def test_out_receives_the_result_and_input_is_unchanged():
+    W = np.random.default_rng(4).standard_normal((4, 5))
+    W0 = W.copy()
+    out = np.empty_like(W)
+    for obj in (L1Ball(1.0), L1InfBall(1.0)):
+        res = obj.project(W, out=out)
+        assert res is out
+    for obj in (L1(0.5), GroupLasso(0.5), GroupMCP(0.5), L1Inf(0.5)):
+        res = obj.prox(W, out=out)
+        assert res is out
+        np.testing.assert_array_equal(out, obj.prox(W))
+    np.testing.assert_array_equal(W, W0)
+
+
+def test_mcp_value_and_nonconvex_metric():
+    pen = GroupMCP(1.0, gamma=2.0, weights=np.ones(2))
+    W = np.array([[0.5, 0.0], [3.0, 0.0]])
+    # rho(0.5) = 0.5 - 0.25 / 4; rho(3) = gamma lam^2 / 2 = 1
+    assert pen.value(W) == pytest.approx(0.5 - 0.0625 + 1.0)
+    with pytest.raises(ValueError):
+        pen.prox(W, 1.0, metric=np.full_like(W, 0.4))  # gamma * d = 0.8 <= step = 1
+
+
+def test_parameters_are_validated_naming_them():
+    W = np.ones((2, 2))
+    with pytest.raises(ValueError, match="radius"):
+        L1InfBall(radius=-1.0).project(W)
+    with pytest.raises(ValueError, match="alpha"):
+        GroupLasso(alpha=-1.0).prox(W)
+    with pytest.raises(ValueError, match="axis"):
+        L12Ball(axis=2).project(W)
+    with pytest.raises(ValueError, match="gamma"):
+        GroupMCP(gamma=0.0).prox(W)
+    with pytest.raises(ValueError, match="2-D"):
+        L1InfBall().project(np.ones(3))
+
+
+def test_builders_strings_objects_and_deprecation():
+    assert set(CONSTRAINT_NAMES) == {"l1", "l12", "l1inf"}
+    assert set(PENALTY_NAMES) == {"l1", "group_lasso", "group_mcp", "l1inf"}
+    c = make_constraint("l1inf", radius=0.5, axis=0)
+    assert isinstance(c, L1InfBall) and c.radius == 0.5 and c.axis == 0
+    assert isinstance(make_constraint("l12", 1.0), L12Ball)
+    assert isinstance(make_constraint("l1", 1.0), L1Ball)
+    with pytest.warns(FutureWarning, match='"l1"'):
+        assert isinstance(make_constraint("l11", 1.0), L11Ball)
+    given_ = L12Ball(radius=2.0, axis=0)
+    built = make_constraint(given_, radius=9.0)
+    assert built is not given_ and built.radius == 2.0 and built.axis == 0
+    p = make_penalty("group_mcp", alpha=0.1, axis=1, gamma=5.0)
+    assert isinstance(p, GroupMCP) and p.gamma == 5.0
+    assert isinstance(make_penalty("l1", 0.1), L1)
+    assert isinstance(make_penalty("l1inf", 0.1), L1Inf)
+    assert isinstance(make_penalty("group_lasso", 0.1), GroupLasso)
+    with pytest.raises(ValueError, match="l1inf"):
+        make_constraint("linf", 1.0)
+    with pytest.raises(ValueError, match="group_lasso"):
+        make_penalty("lasso", 1.0)
+    with pytest.raises(TypeError):
+        make_constraint(3, 1.0)
+
+
+def test_objects_clone_and_nest_like_estimators():
+    ball = L1InfBall(radius=0.3, axis=0)
+    assert clone(ball).get_params() == {"radius": 0.3, "axis": 0}
+    assert repr(ball) == "L1InfBall(axis=0, radius=0.3)"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        GroupLasso(0.1).set_params(alpha=0.2)
+
+
+def test_validation_reruns_when_a_parameter_changes():
+    W = np.ones((2, 2))
+    ball = L1InfBall(radius=1.0)
+    ball.project(W)
+    ball.radius = -1.0
+    with pytest.raises(ValueError, match="radius"):
+        ball.project(W)
+    ball.set_params(radius=0.5)
+    assert ball.value(ball.project(W)) == pytest.approx(0.5)
+    pen = GroupLasso(alpha=0.1)
+    pen.prox(W)
+    pen.set_params(weights=[1.0])
+    with pytest.raises(ValueError, match="weights"):
+        pen.prox(W)
