@@ -134,7 +134,7 @@ class _Progress:
 
 def run_selection(dataset, args, progress):
     """Run :func:`~skproj.model_selection.compare_selectors` as the options say; return the
-    JSON-able report."""
+    JSON-able report and the SelectionComparison."""
     from . import __version__
     from .model_selection import compare_selectors, make_baseline_selector
 
@@ -206,11 +206,10 @@ def run_selection(dataset, args, progress):
             for j in ranked[: args.top]
         ],
         "total_time_s": result.total_time,
-        "_result": result,
-    }
+    }, result
 
 
-def format_report(report, top):
+def format_report(report, result, top):
     """The human-readable summary printed on stdout (the tables: SelectionComparison.summary)."""
     d, n = report["data"], report["cv"]["n_splits"]
     lines = [
@@ -219,15 +218,15 @@ def format_report(report, top):
         f"{n}-fold stratified CV (random_state={report['cv']['random_state']}), "
         f"every selector asked for k = {report['n_features_to_select']} features",
         f"  preprocessing: {d['preprocessing']}", "",
-        report["_result"].summary(labels=LABELS, reference="autoencoder", top=top, short=SHORT),
+        result.summary(labels=LABELS, reference="autoencoder", top=top, short=SHORT),
         "", f"total time {report['total_time_s']:.1f} s",
     ]
     return "\n".join(lines)
 
 
-def _write_outputs(report, args):
+def _write_outputs(report, result, args):
     """Write the requested files, each atomically; return the lines that say where they are."""
-    result, done = report.pop("_result"), []
+    done = []
     if args.output:
         with _atomic_path(args.output, ".tmp") as tmp, open(tmp, "w", encoding="utf-8") as fh:
             json.dump(report, fh, indent=2, default=repr)
@@ -404,11 +403,11 @@ def _select(args):
     with _parallel_backend(args.scheduler):
         progress = _Progress(total=args.cv * (len(args.baselines) + 2), quiet=args.quiet)
         try:
-            report = run_selection(dataset, args, progress)
+            report, result = run_selection(dataset, args, progress)
         finally:
             progress.close()
-    text = format_report(report, args.top)
-    written = _write_outputs(report, args)
+    text = format_report(report, result, args.top)
+    written = _write_outputs(report, result, args)
     print(text + "".join(f"\nwritten {w}" for w in written))
     return EXIT_OK
 
@@ -442,3 +441,6 @@ def main(argv=None):
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:  # stdout closed early (skproj select | head): not an error
+        sys.stdout = open(os.devnull, "w")
+        return EXIT_OK

@@ -78,6 +78,14 @@ def test_stability_ranking_and_frames(problem):
     assert isinstance(feats, pd.DataFrame)
 
 
+def test_fraction_of_the_features(problem):
+    X, y, _ = problem  # 20 features: 0.25 -> 5, 1.0 -> all 20
+    for frac, k in ((0.25, 5), (1.0, 20)):
+        res = compare_selectors(X, y, {"f": SelectKBest(f_classif)}, n_features_to_select=frac,
+                                cv=2, random_state=0, all_features=False)
+        np.testing.assert_array_equal(res.n_selected("f"), [k, k])
+
+
 def test_reference_sets_k_fold_by_fold(problem):
     X, y, _ = problem
     ref = SelectKBest(f_classif, k=4)
@@ -141,6 +149,9 @@ def test_sparse_input_matches_dense_without_centring(problem):
         ({"reference": "f", "n_features_to_select": 2}, "either"),
         ({"n_features_to_select": 0}, "n_features_to_select"),
         ({"n_features_to_select": 21}, "n_features_to_select"),
+        ({"n_features_to_select": 1.5}, "n_features_to_select"),
+        ({"n_features_to_select": 0.0}, "n_features_to_select"),
+        ({"n_features_to_select": True}, "n_features_to_select"),
         ({"selectors": {"all_features": SelectKBest()}}, "reserved"),
         ({"selectors": {"lr": LogisticRegression()}, "n_features_to_select": 2}, "LogisticRegression"),
         ({"feature_names": ["a"]}, "feature_names"),

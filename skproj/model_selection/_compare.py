@@ -282,8 +282,9 @@ def compare_selectors(X, y, selectors, *, n_features_to_select=None, reference=N
     selectors : dict of str to estimator
         Unfitted scikit-learn selectors (``fit`` and ``get_support``), keyed by a display name.
         They are cloned for every fold.
-    n_features_to_select : int or None, default=None
-        If an int >= 1, every selector is asked for this many features (through its
+    n_features_to_select : int, float or None, default=None
+        If an int in [1, n_features], or a float in (0, 1] (that fraction of the features,
+        ``max(1, int(fraction * n_features))``), every selector is asked for this many features (through its
         ``n_features_to_select``, ``k`` or ``max_features`` parameter). If None, selectors keep
         their own settings (except with ``reference``).
     reference : str or None, default=None
@@ -323,7 +324,7 @@ def compare_selectors(X, y, selectors, *, n_features_to_select=None, reference=N
     ------
     ValueError
         If ``selectors`` is empty, a name is unknown or reserved, ``reference`` is combined with
-        ``n_features_to_select``, ``n_features_to_select`` is not in [1, n_features], or ``X``
+        ``n_features_to_select``, ``n_features_to_select`` is out of range, or ``X``
         and ``y`` have inconsistent lengths.
     """
     from joblib import Parallel, delayed
@@ -360,10 +361,13 @@ def compare_selectors(X, y, selectors, *, n_features_to_select=None, reference=N
             raise ValueError(f"reference={reference!r} is not one of the selectors {list(selectors)}.")
         if n_features_to_select is not None:
             raise ValueError("give either n_features_to_select or reference, not both.")
-    if n_features_to_select is not None and not 1 <= int(n_features_to_select) <= n_features:
-        raise ValueError(
-            f"n_features_to_select must be in [1, {n_features}], got {n_features_to_select}."
-        )
+    k_fixed = n_features_to_select
+    if isinstance(k_fixed, (float, np.floating)) and 0.0 < k_fixed <= 1.0:
+        k_fixed = max(1, int(k_fixed * n_features))
+    if k_fixed is not None and (isinstance(k_fixed, (bool, float, np.floating))
+                                or not 1 <= int(k_fixed) <= n_features):
+        raise ValueError(f"n_features_to_select must be an int in [1, {n_features}] or a float "
+                         f"in (0, 1], got {n_features_to_select!r}.")
     if isinstance(cv, (int, np.integer)):
         cv = StratifiedKFold(n_splits=int(cv), shuffle=True, random_state=random_state)
     cv = check_cv(cv, y, classifier=True)
@@ -390,13 +394,14 @@ def compare_selectors(X, y, selectors, *, n_features_to_select=None, reference=N
                           "own_score": r["own_score"], "n_selected": int(r["support"].sum()),
                           "fit_time": r["fit_time"], "done": len(out), "total": total})
 
-    k_fixed = None if n_features_to_select is None else int(n_features_to_select)
+    k_fixed = None if k_fixed is None else int(k_fixed)
     if reference is None:
-        run([(f, nm, None if nm == "all_features" else k_fixed)
+        run([(f, nm, None if isinstance(selectors[nm], str) else k_fixed)
              for f in range(n_splits) for nm in names])
     else:
         run([(f, reference, None) for f in range(n_splits)])
-        run([(f, nm, None if nm == "all_features" else int(out[f, reference]["support"].sum()))
+        run([(f, nm, None if isinstance(selectors[nm], str)
+              else int(out[f, reference]["support"].sum()))
              for f in range(n_splits) for nm in names if nm != reference])
 
     def stack(key, dtype=float):
