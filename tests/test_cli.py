@@ -32,15 +32,18 @@ def assert_usage_error(capsys, argv, *fragments):
     return lines[0]
 
 
-def check_report(report, n_samples, n_features, n_splits, feature_names):
+BASELINES = ["l1_logistic", "anova", "random_forest", "wilcoxon"]
+
+
+def check_report(report, n_samples, n_features, n_splits, feature_names, k, baselines=BASELINES):
     assert report["data"]["n_samples"] == n_samples
     assert report["data"]["n_features"] == n_features
     assert report["cv"]["n_splits"] == n_splits
+    assert report["n_features_to_select"] == k
     assert sum(report["data"]["class_counts"]) == n_samples
     methods = report["methods"]
-    assert set(methods) == {
-        "autoencoder+logreg", "autoencoder", "l1_logreg+logreg", "all_features+logreg"
-    }
+    assert list(methods) == ["autoencoder+logreg", "autoencoder",
+                             *[f"{b}+logreg" for b in baselines], "all_features+logreg"]
     for m in methods.values():
         for key in ("accuracy", "n_selected", "fit_time_s"):
             folds = m[key]["folds"]
@@ -50,27 +53,31 @@ def check_report(report, n_samples, n_features, n_splits, feature_names):
         assert all(0.0 <= a <= 1.0 for a in m["accuracy"]["folds"])
         assert all(t >= 0.0 for t in m["fit_time_s"]["folds"])
     ae = methods["autoencoder+logreg"]["n_selected"]["folds"]
-    # the baseline keeps as many features as the autoencoder, fold by fold
-    assert methods["l1_logreg+logreg"]["n_selected"]["folds"] == ae
+    # every baseline is asked for exactly k features, fold by fold; the autoencoder for at most k
+    for b in baselines:
+        assert methods[f"{b}+logreg"]["n_selected"]["folds"] == [k] * n_splits
     assert methods["autoencoder"]["n_selected"]["folds"] == ae
     assert methods["all_features+logreg"]["n_selected"]["folds"] == [n_features] * n_splits
-    assert all(0 <= k <= n_features for k in ae)
+    assert all(0 <= n <= k for n in ae)
     # frequencies are multiples of 1 / n_splits; their sum is the mean number selected
+    for name in ["autoencoder", *baselines]:
+        freq = report["selection_frequency"][name]
+        assert set(freq) <= set(feature_names)
+        for f in freq.values():
+            assert 0 < f <= 1 and abs(f * n_splits - round(f * n_splits)) < 1e-9
+        n_sel = methods[f"{name}+logreg"]["n_selected"]["mean"]
+        assert sum(freq.values()) == pytest.approx(n_sel)
     freq = report["selection_frequency"]["autoencoder"]
-    assert set(freq) <= set(feature_names)
-    for f in freq.values():
-        assert 0 < f <= 1 and abs(f * n_splits - round(f * n_splits)) < 1e-9
-    assert sum(freq.values()) == pytest.approx(np.mean(ae))
-    base = report["selection_frequency"]["l1_logreg"]
-    assert sum(base.values()) == pytest.approx(np.mean(ae))
     top = report["top_features"]
-    fs = [t["autoencoder_frequency"] for t in top]
+    fs = [t["frequency"]["autoencoder"] for t in top]
     assert fs == sorted(fs, reverse=True)
     for t in top:
-        assert freq[t["name"]] == t["autoencoder_frequency"]
-        assert base.get(t["name"], 0.0) == t["l1_logreg_frequency"]
+        for name in ["autoencoder", *baselines]:
+            assert report["selection_frequency"][name].get(t["name"], 0.0) == t["frequency"][name]
     params = report["estimator"]["params"]
     assert params["random_state"] == report["cv"]["random_state"]
+    # the autoencoder is asked for k features (n_features_to_select, else the max_features cap)
+    assert params.get("n_features_to_select", params["max_features"]) == k
 
 
 # ----------------------------------------------------------------------------------------
@@ -81,29 +88,32 @@ def check_report(report, n_samples, n_features, n_splits, feature_names):
 def test_select_embedded_data(capsys, tmp_path):
     out_json = tmp_path / "report.json"
     code, out, err = run(
-        capsys, ["select", *FAST, "--max-features", "30", "--top", "5", "--output", str(out_json)]
+        capsys, ["select", *FAST, "--n-features", "30", "--top", "5", "--output", str(out_json)]
     )
     assert code == 0, err
     assert err == ""  # --quiet
     pbmc = load_pbmc68k()
     report = json.loads(out_json.read_text())
-    check_report(report, 700, 765, 2, pbmc.feature_names)
-    assert report["estimator"]["params"]["max_epochs"] == 2
-    assert report["estimator"]["params"]["max_features"] == 30
-    assert report["estimator"]["params"]["radius"] == DEFAULT_RADIUS
-    assert max(report["methods"]["autoencoder+logreg"]["n_selected"]["folds"]) <= 30
+    check_report(report, 700, 765, 2, pbmc.feature_names, k=30)
+    params = report["estimator"]["params"]
+    assert params["max_epochs"] == 2
+    if "n_features_to_select" not in params:  # the radius decides: the command's default
+        assert params["radius"] == DEFAULT_RADIUS
     assert report["data"]["classes"] == sorted(pbmc.target_names.tolist())
     # the printed summary
     assert "SparseAutoencoderSelector -> LogisticRegression" in out
-    assert "L1-LogisticRegression SelectFromModel" in out
-    assert "+/-" in out
+    for label in ("L1-LogisticRegression SelectFromModel", "ANOVA F-test", "random-forest",
+                  "Wilcoxon"):
+        assert label in out
+    assert "+/-" in out and "k = 30" in out and "best other selector" in out
     for t in report["top_features"][:5]:
         assert t["name"] in out
     assert len(report["top_features"]) <= 5
 
 
 def test_select_progress_on_stderr(capsys):
-    code, out, err = run(capsys, ["select", "--cv", "2", "--epochs", "1", "--max-features", "10"])
+    code, out, err = run(capsys, ["select", "--cv", "2", "--epochs", "1", "--n-features", "10",
+                                  "--baselines", "anova"])
     assert code == 0
     assert "fold 1/2" in err and "fold 2/2" in err
     assert "fold 1/2" not in out
@@ -112,8 +122,8 @@ def test_select_progress_on_stderr(capsys):
 def test_python_m_skproj(tmp_path):
     out_json = tmp_path / "r.json"
     proc = subprocess.run(
-        [sys.executable, "-m", "skproj", "select", *FAST, "--max-features", "10",
-         "--output", str(out_json)],
+        [sys.executable, "-m", "skproj", "select", *FAST, "--n-features", "10",
+         "--baselines", "wilcoxon", "--output", str(out_json)],
         capture_output=True, text=True, timeout=600, cwd=tmp_path,
     )
     assert proc.returncode == 0, proc.stderr
@@ -149,11 +159,11 @@ def test_select_table(capsys, tmp_path, small_problem, sep, suffix):
     code, out, err = run(
         capsys,
         ["select", str(path), "--target", "label", "--drop", "sample", *FAST,
-         "--max-features", "4", "--output", str(out_json)],
+         "--n-features", "4", "--output", str(out_json)],
     )
     assert code == 0, err
     report = json.loads(out_json.read_text())
-    check_report(report, 80, 12, 2, names)
+    check_report(report, 80, 12, 2, names, k=4)
     assert report["data"]["classes"] == ["normal", "tumour"]
     assert report["data"]["class_counts"] == [int((labels == "normal").sum()),
                                               int((labels == "tumour").sum())]
@@ -166,18 +176,19 @@ def test_select_npz(capsys, tmp_path, small_problem):
     np.savez(path, X=X, cls=labels, feature_names=np.array(names))
     out_json = tmp_path / "report.json"
     code, out, err = run(
-        capsys, ["select", str(path), "--target", "cls", *FAST, "--max-features", "4",
+        capsys, ["select", str(path), "--target", "cls", *FAST, "--n-features", "4",
                  "--output", str(out_json)],
     )
     assert code == 0, err
-    check_report(json.loads(out_json.read_text()), 80, 12, 2, names)
+    check_report(json.loads(out_json.read_text()), 80, 12, 2, names, k=4)
     # without feature names: x0, x1, ...
     np.savez(path, X=X, y=(labels == "tumour").astype(int))
-    code, out, err = run(capsys, ["select", str(path), *FAST, "--max-features", "3",
-                                  "--output", str(out_json)])
+    code, out, err = run(capsys, ["select", str(path), *FAST, "--n-features", "3",
+                                  "--baselines", "anova,wilcoxon", "--output", str(out_json)])
     assert code == 0, err
     report = json.loads(out_json.read_text())
-    check_report(report, 80, 12, 2, [f"x{j}" for j in range(12)])
+    check_report(report, 80, 12, 2, [f"x{j}" for j in range(12)], k=3,
+                 baselines=["anova", "wilcoxon"])
     assert report["data"]["classes"] == ["0", "1"]
 
 
@@ -188,7 +199,7 @@ def test_select_plot(capsys, tmp_path, small_problem):
     _write_table(path, X, labels, names, id_column=False)
     fig = tmp_path / "fig.png"
     code, out, err = run(capsys, ["select", str(path), "--target", "label", *FAST,
-                                  "--max-features", "4", "--plot", str(fig)])
+                                  "--n-features", "4", "--plot", str(fig)])
     assert code == 0, err
     assert fig.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
@@ -203,7 +214,7 @@ def test_plot_without_matplotlib(capsys, tmp_path, monkeypatch):
 def test_help(capsys):
     code, out, err = run(capsys, ["select", "--help"])
     assert code == 0
-    assert "--max-features" in out and "--target" in out
+    assert "--n-features" in out and "--target" in out and "--baselines" in out
     code, out, err = run(capsys, [])
     assert code == 2 and "select" in err
 
@@ -350,11 +361,14 @@ def test_bad_npz_shapes(capsys, tmp_path):
         (["select", "--radius", "nan"], "--radius"),
         (["select", "--epochs", "0"], "--epochs"),
         (["select", "--constraint", "l2"], "--constraint"),
-        (["select", "--max-features", "1000"], "--max-features"),
-        (["select", "--max-features", "0"], "--max-features"),
-        (["select", "--max-features", "1.5"], "--max-features"),
-        (["select", "--max-features", "-0.1"], "--max-features"),
-        (["select", "--max-features", "many"], "--max-features"),
+        (["select", "--n-features", "1000"], "--n-features 1000 exceeds the 765 features"),
+        (["select", "--n-features", "0"], "--n-features"),
+        (["select", "--n-features", "1.5"], "--n-features"),
+        (["select", "--n-features", "-0.1"], "--n-features"),
+        (["select", "--n-features", "many"], "--n-features"),
+        (["select", "--n-features", "none"], "--n-features"),
+        (["select", "--max-features", "0"], "--n-features"),
+        (["select", "--baselines", "svm"], "--baselines"),
         (["select", "--target", "label"], "DATA"),
         (["select", "--bogus"], "--bogus"),
         (["frobnicate"], "frobnicate"),
@@ -364,19 +378,32 @@ def test_bad_options(capsys, argv, fragment):
     assert_usage_error(capsys, argv, fragment)
 
 
-@pytest.mark.parametrize("value,expected", [(None, 76), ("0.05", 38), ("20", 20), ("none", None)])
-def test_max_features_default_fraction_and_none(capsys, tmp_path, value, expected):
-    # default: at most 10% of the features (int(0.1 * 765) = 76 PBMC genes); a fraction is a
-    # share of the features; 'none' leaves the estimator uncapped
+@pytest.mark.parametrize("value,expected", [(None, 76), ("0.05", 38), ("20", 20), ("1.0", 765)])
+def test_n_features_default_fraction_and_alias(capsys, tmp_path, value, expected):
+    # default: 10% of the features (int(0.1 * 765) = 76 PBMC genes); a fraction is a share of
+    # the features (1.0: all of them); every baseline gets exactly that many
     out_json = tmp_path / "report.json"
-    extra = [] if value is None else ["--max-features", value]
+    extra = [] if value is None else ["--n-features", value]
     code, _, err = run(capsys, ["select", "--cv", "2", "--epochs", "1", "--quiet", *extra,
-                                "--output", str(out_json)])
+                                "--baselines", "anova", "--output", str(out_json)])
     assert code == 0, err
     report = json.loads(out_json.read_text())
-    assert report["estimator"]["params"]["max_features"] == expected
-    if expected is not None:
-        assert max(report["methods"]["autoencoder+logreg"]["n_selected"]["folds"]) <= expected
+    assert report["n_features_to_select"] == expected
+    assert report["methods"]["anova+logreg"]["n_selected"]["folds"] == [expected] * 2
+    assert max(report["methods"]["autoencoder+logreg"]["n_selected"]["folds"]) <= expected
+
+
+def test_max_features_is_an_alias_of_n_features(capsys, tmp_path, small_problem):
+    X, labels, names, _ = small_problem
+    path = tmp_path / "d.npz"
+    np.savez(path, X=X, y=labels)
+    out_json = tmp_path / "r.json"
+    code, _, err = run(capsys, ["select", str(path), *FAST, "--max-features", "5",
+                                "--baselines", "none", "--output", str(out_json)])
+    assert code == 0, err
+    report = json.loads(out_json.read_text())
+    assert report["n_features_to_select"] == 5
+    assert list(report["methods"]) == ["autoencoder+logreg", "autoencoder", "all_features+logreg"]
 
 
 def test_bad_output_directory(capsys, tmp_path):
@@ -386,3 +413,206 @@ def test_bad_output_directory(capsys, tmp_path):
 
 def test_bad_estimator_parameter(capsys):
     assert_usage_error(capsys, ["select", *FAST, "--activation", "bogus"], "activation")
+
+
+# ----------------------------------------------------------------------------------------
+# parallel and distributed folds
+# ----------------------------------------------------------------------------------------
+
+
+def _comparable(report):
+    """The parts of a report that do not depend on timing."""
+    return ({k: (m["accuracy"]["folds"], m["n_selected"]["folds"])
+             for k, m in report["methods"].items()},
+            report["selection_frequency"], report["top_features"])
+
+
+def _run_csv(capsys, tmp_path, small_problem, *extra):
+    X, labels, names, _ = small_problem
+    path = tmp_path / "data.csv"
+    _write_table(path, X, labels, names, id_column=False)
+    out_json = tmp_path / f"report{len(extra)}.json"
+    code, out, err = run(capsys, ["select", str(path), "--target", "label", *FAST,
+                                  "--n-features", "4", "--output", str(out_json), *extra])
+    assert code == 0, err
+    return json.loads(out_json.read_text())
+
+
+def test_n_jobs_gives_the_results_of_one_job(capsys, tmp_path, small_problem):
+    one = _run_csv(capsys, tmp_path, small_problem, "--n-jobs", "1")
+    two = _run_csv(capsys, tmp_path, small_problem, "--n-jobs", "2", "--random-state", "0")
+    assert _comparable(one) == _comparable(two)
+
+
+def test_scheduler_local_cluster(capsys, tmp_path, small_problem):
+    distributed = pytest.importorskip("distributed")
+    one = _run_csv(capsys, tmp_path, small_problem)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        dist = _run_csv(capsys, tmp_path, small_problem, "--scheduler", cluster.scheduler_address)
+    assert _comparable(one) == _comparable(dist)
+
+
+def test_scheduler_unreachable(capsys, tmp_path):
+    import socket
+
+    with socket.socket() as s:  # a loopback port with nothing listening
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    out_json = tmp_path / "r.json"
+    assert_usage_error(capsys, ["select", *FAST, "--scheduler", f"tcp://127.0.0.1:{port}",
+                                "--output", str(out_json)], "--scheduler", "cannot reach")
+    assert not out_json.exists()
+    assert_usage_error(capsys, ["select", *FAST, "--scheduler", "nonsense"], "tcp://HOST:PORT")
+
+
+def test_scheduler_without_dask(capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    assert_usage_error(capsys, ["select", *FAST, "--scheduler", "tcp://127.0.0.1:8786"],
+                       "skproj[dask]")
+
+
+def test_bad_n_jobs(capsys):
+    assert_usage_error(capsys, ["select", *FAST, "--n-jobs", "0"], "--n-jobs")
+    assert_usage_error(capsys, ["select", *FAST, "--n-jobs", "two"], "--n-jobs")
+
+
+# ----------------------------------------------------------------------------------------
+# AnnData .h5ad input (issue 15)
+# ----------------------------------------------------------------------------------------
+
+H5 = [*FAST, "--baselines", "anova,wilcoxon"]
+
+
+def _write_h5ad(path, X, labels, layers=None, obs_extra=None):
+    anndata = pytest.importorskip("anndata")
+    pd = pytest.importorskip("pandas")
+    obs = pd.DataFrame({"cell_type": pd.Categorical(labels), **(obs_extra or {})},
+                       index=[f"cell{i}" for i in range(X.shape[0])])
+    var = pd.DataFrame(index=[f"G{j}" for j in range(X.shape[1])])
+    anndata.AnnData(X=X, obs=obs, var=var, layers=layers or {}).write_h5ad(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def counts_h5ad(tmp_path_factory):
+    from skproj.datasets import make_single_cell_counts
+
+    pytest.importorskip("anndata")
+    X, y, markers = make_single_cell_counts(120, 60, n_cell_types=3, density=0.2,
+                                            n_markers_per_type=3, random_state=0)
+    path = tmp_path_factory.mktemp("h5ad") / "cells.h5ad"
+    labels = np.array([f"type{t}" for t in y])
+    _write_h5ad(path, X, labels, layers={"counts": X.copy()})
+    return path, X, labels
+
+
+def test_select_h5ad(capsys, tmp_path, monkeypatch, counts_h5ad):
+    import anndata
+    from scipy import sparse
+
+    path, X, labels = counts_h5ad
+    monkeypatch.chdir(tmp_path)  # the gene list goes to the current folder by default
+    out_json, copy = tmp_path / "r.json", tmp_path / "sel.h5ad"
+    code, out, err = run(capsys, ["select", str(path), "--target", "cell_type", *H5,
+                                  "--n-features", "6", "--output", str(out_json),
+                                  "--write-h5ad", str(copy)])
+    assert code == 0, err
+    report = json.loads(out_json.read_text())
+    check_report(report, 120, 60, 2, [f"G{j}" for j in range(60)], k=6,
+                 baselines=["anova", "wilcoxon"])
+    pre = report["data"]["preprocessing"]
+    assert "sparse CSR" in pre and "log1p(counts per 10,000)" in pre and "without centring" in pre
+    assert "preprocessing: " in out and "cells_skproj_genes.csv" in out
+    # the gene list: the autoencoder's ranking with frequencies and importances
+    rows = (tmp_path / "cells_skproj_genes.csv").read_text().splitlines()
+    assert rows[0] == "gene,rank,selection_frequency,importance"
+    genes = [r.split(",") for r in rows[1:]]
+    freq = report["selection_frequency"]["autoencoder"]
+    assert [g[0] for g in genes] == list(freq)  # same order: most frequent first
+    assert [int(g[1]) for g in genes] == list(range(1, len(genes) + 1))
+    assert [float(g[2]) for g in genes] == pytest.approx(list(freq.values()))
+    # the copy: var columns for the selection, everything else as in the input
+    src, dst = anndata.read_h5ad(path), anndata.read_h5ad(copy)
+    assert (dst.X != src.X).nnz == 0 and sparse.issparse(dst.X)
+    assert list(dst.obs["cell_type"]) == list(labels)
+    ranked = dst.var.index[dst.var["skproj_rank"] > 0][np.argsort(
+        dst.var["skproj_rank"][dst.var["skproj_rank"] > 0])]
+    assert list(ranked) == [g[0] for g in genes]
+    assert dst.var["skproj_selected"].sum() == min(6, len(genes))
+    assert set(dst.var.index[dst.var["skproj_selected"]]) == {g[0] for g in genes[:6]}
+    assert "skproj_rank" not in src.var  # the input is untouched
+
+
+def test_select_h5ad_layer_and_normalised_data(capsys, tmp_path, counts_h5ad):
+    _, X, labels = counts_h5ad
+    from skproj.io import normalize_counts
+
+    path = _write_h5ad(tmp_path / "norm.h5ad", normalize_counts(X), labels,
+                       layers={"counts": X.copy()})
+    out_json = tmp_path / "r.json"
+    args = ["select", str(path), "--target", "cell_type", *H5, "--n-features", "5",
+            "--genes", str(tmp_path / "g.csv"), "--output", str(out_json)]
+    assert run(capsys, args)[0] == 0
+    assert "taken as already normalised" in json.loads(out_json.read_text())["data"]["preprocessing"]
+    assert run(capsys, [*args, "--layer", "counts"])[0] == 0
+    pre = json.loads(out_json.read_text())["data"]["preprocessing"]
+    assert "layer 'counts'" in pre and "log1p" in pre
+    assert run(capsys, [*args, "--layer", "counts", "--normalized"])[0] == 0
+    assert "used as stored (--normalized)" in json.loads(out_json.read_text())["data"]["preprocessing"]
+
+
+@pytest.mark.parametrize("case,fragments", [
+    ("no_target", ["--target"]),
+    ("bad_target", ["obs has no column", "'tissue'"]),
+    ("numeric_target", ["cell_id"]),
+    ("negative", ["negative"]),
+    ("nan", ["NaN"]),
+    ("bad_layer", ["no layer 'spliced'"]),
+    ("corrupt", ["not a readable .h5ad"]),
+])
+def test_bad_h5ad(capsys, tmp_path, monkeypatch, counts_h5ad, case, fragments):
+    from scipy import sparse
+
+    path, X, labels = counts_h5ad
+    monkeypatch.chdir(tmp_path)
+    argv = ["select", str(path), "--target", "cell_type"]
+    if case == "no_target":
+        argv = ["select", str(path)]
+    elif case == "bad_target":
+        argv[-1] = "tissue"
+    elif case == "numeric_target":
+        p = _write_h5ad(tmp_path / "n.h5ad", X, labels,
+                        obs_extra={"cell_id": np.arange(X.shape[0], dtype=float) + 0.5})
+        argv = ["select", str(p), "--target", "cell_id"]
+    elif case in ("negative", "nan"):
+        bad = sparse.csr_matrix(X, dtype=np.float32, copy=True)
+        bad.data[3] = -1.0 if case == "negative" else np.nan
+        argv[1] = str(_write_h5ad(tmp_path / "b.h5ad", bad, labels))
+    elif case == "bad_layer":
+        argv += ["--layer", "spliced"]
+    else:
+        argv[1] = _csv(tmp_path, GOOD_ROWS, "c.h5ad")
+    out_json = tmp_path / "r.json"
+    assert_usage_error(capsys, [*argv, *H5, "--output", str(out_json),
+                                "--write-h5ad", str(tmp_path / "o.h5ad")], *fragments)
+    # nothing written, not even a temporary file
+    assert not out_json.exists() and not (tmp_path / "o.h5ad").exists()
+    assert not [p for p in tmp_path.iterdir() if "skproj" in p.name or p.name.startswith(".")]
+
+
+def test_h5ad_without_anndata(capsys, tmp_path, monkeypatch, counts_h5ad):
+    path, _, _ = counts_h5ad
+    monkeypatch.setitem(sys.modules, "anndata", None)
+    monkeypatch.chdir(tmp_path)
+    assert_usage_error(capsys, ["select", str(path), "--target", "cell_type", *FAST],
+                       "anndata", "skproj[anndata]")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_h5ad_options_need_h5ad(capsys, tmp_path):
+    csv_path = _csv(tmp_path, GOOD_ROWS)
+    assert_usage_error(capsys, ["select", csv_path, "--target", "label", "--layer", "x"],
+                       "--layer")
+    assert_usage_error(capsys, ["select", csv_path, "--target", "label", "--write-h5ad",
+                                str(tmp_path / "o.h5ad")], "--write-h5ad")

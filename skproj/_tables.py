@@ -1,0 +1,257 @@
+"""Reading the small tables of ``skproj select``: .csv/.tsv (standard library), .npz, embedded data.
+
+Every problem with the user's file raises :class:`InputError` with a one-line message naming the
+file, the column and the line, so that the command can print it without a traceback.
+"""
+
+import csv
+from pathlib import Path
+
+import numpy as np
+
+_MISSING = {"", "na", "nan", "n/a", "null", "none", "?", "-"}
+
+
+class InputError(ValueError):
+    """A problem with the user's data or options, described in one line."""
+
+
+
+
+class Dataset:
+    """Features, labels and names of the data set the command runs on."""
+
+    def __init__(self, X, y, feature_names, source, description="", preprocessing=""):
+        self.preprocessing = preprocessing
+        self.X = X
+        self.y = y
+        self.feature_names = np.asarray([str(f) for f in feature_names], dtype=object)
+        self.source = source
+        self.description = description
+
+
+def _embedded_dataset():
+    from .datasets import load_pbmc68k
+
+    pbmc = load_pbmc68k()
+    y = pbmc.target_names[pbmc.target]
+    return Dataset(
+        pbmc.data.astype(np.float64),
+        y,
+        pbmc.feature_names,
+        source="embedded PBMC 68k (reduced) data set, skproj.datasets.load_pbmc68k",
+        description="700 cells x 765 genes, log-normalised expression, 10 cell types",
+        preprocessing="log1p(counts per 10,000) as shipped; " + SCALING,
+    )
+
+
+def _read_table(path, target, drop):
+    """Read a .csv/.tsv table (header row, samples x columns) with the standard library."""
+    delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            rows = [row for row in csv.reader(fh, delimiter=delimiter) if row]
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not a text file (could not decode it as UTF-8).") from None
+    except csv.Error as exc:
+        raise InputError(f"{path}: malformed {path.suffix[1:].upper()} ({exc}).") from None
+    if not rows:
+        raise InputError(f"{path}: the file is empty.")
+    header = [h.strip() for h in rows[0]]
+    body = rows[1:]
+    if not body:
+        raise InputError(f"{path}: the table has a header but no data rows.")
+    width = len(header)
+    for i, row in enumerate(body, start=2):
+        if len(row) != width:
+            raise InputError(
+                f"{path}: line {i} has {len(row)} fields, the header has {width}."
+            )
+    if target is None:
+        raise InputError(
+            f"{path}: name the label column with --target COLUMN "
+            f"(columns: {_preview(header)})."
+        )
+    if header.count(target) != 1:
+        if target not in header:
+            raise InputError(
+                f"{path}: no column named {target!r} for --target (columns: {_preview(header)})."
+            )
+        raise InputError(f"{path}: several columns are named {target!r}.")
+    for name in drop:
+        if name not in header:
+            raise InputError(f"{path}: no column named {name!r} for --drop.")
+    if target in drop:
+        raise InputError(f"--drop lists the --target column {target!r}.")
+    t_idx = header.index(target)
+    f_idx = [j for j, h in enumerate(header) if j != t_idx and h not in drop]
+    if not f_idx:
+        raise InputError(f"{path}: no feature columns besides the label column {target!r}.")
+    names = [header[j] for j in f_idx]
+    dup = {n for n in names if names.count(n) > 1}
+    if dup:
+        raise InputError(f"{path}: duplicate column names: {_preview(sorted(dup))}.")
+
+    cells = np.array(body, dtype=str)
+    y = np.char.strip(cells[:, t_idx])
+    for i, label in enumerate(y, start=2):
+        if label.lower() in _MISSING:
+            raise InputError(f"{path}: missing label in column {target!r} on line {i}.")
+    raw = np.char.strip(cells[:, f_idx])
+    try:
+        X = raw.astype(np.float64)
+    except ValueError:
+        _raise_first_bad_cell(path, raw, names)
+    return X, y, names
+
+
+def _raise_first_bad_cell(path, raw, names):
+    for j, name in enumerate(names):
+        for i, value in enumerate(raw[:, j]):
+            try:
+                float(value)
+            except ValueError:
+                line = i + 2
+                if value.lower() in _MISSING:
+                    raise InputError(
+                        f"{path}: missing value in column {name!r} on line {line}; "
+                        "impute or remove it first."
+                    ) from None
+                raise InputError(
+                    f"{path}: non-numeric value {value!r} in feature column {name!r} on line {line} "
+                    f"(use --drop {name} to ignore a non-feature column)."
+                ) from None
+    raise InputError(f"{path}: could not convert the feature columns to numbers.")  # pragma: no cover
+
+
+def _read_npz(path, target):
+    import zipfile
+
+    key_y = target or "y"
+    if not zipfile.is_zipfile(path):
+        raise InputError(f"{path}: not a readable .npz file (not a zip archive).")
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            keys = set(z.files)
+            if "X" not in keys or key_y not in keys:
+                missing = [k for k in ("X", key_y) if k not in keys]
+                raise InputError(
+                    f"{path}: missing array(s) {', '.join(map(repr, missing))} "
+                    f"(the file holds: {_preview(sorted(keys)) or 'nothing'})."
+                )
+            X = z["X"]
+            y = z[key_y]
+            names = z["feature_names"] if "feature_names" in keys else None
+    except InputError:
+        raise
+    except ValueError as exc:
+        if "allow_pickle" in str(exc):
+            raise InputError(f"{path}: holds Python objects; save plain numeric/string arrays.") from None
+        raise InputError(f"{path}: not a readable .npz file ({exc}).") from None
+    except Exception as exc:  # zipfile.BadZipFile, OSError, EOFError...
+        raise InputError(f"{path}: not a readable .npz file ({type(exc).__name__}).") from None
+    if X.ndim != 2:
+        raise InputError(f"{path}: X must be 2-D (samples x features), got shape {X.shape}.")
+    if X.dtype.kind not in "biuf":
+        raise InputError(f"{path}: X must be numeric, got dtype {X.dtype}.")
+    if y.ndim != 1 or y.shape[0] != X.shape[0]:
+        raise InputError(
+            f"{path}: {key_y} must be 1-D with one label per row of X "
+            f"({X.shape[0]}), got shape {y.shape}."
+        )
+    if y.dtype.kind == "f" and not np.isfinite(y).all():
+        raise InputError(f"{path}: {key_y} contains NaN or inf.")
+    if y.dtype.kind not in "biufUS":
+        raise InputError(f"{path}: {key_y} must hold numbers or strings, got dtype {y.dtype}.")
+    if names is None:
+        names = [f"x{j}" for j in range(X.shape[1])]
+    else:
+        names = np.asarray(names).astype(str)
+        if names.shape != (X.shape[1],):
+            raise InputError(
+                f"{path}: feature_names must have one name per column of X ({X.shape[1]}), "
+                f"got shape {names.shape}."
+            )
+    return X.astype(np.float64), y.astype(str), list(names)
+
+
+SCALING = "StandardScaler fitted on each training fold"
+
+
+def _read_h5ad(path, target, layer, normalized):
+    """An AnnData file through :func:`skproj.io.read_h5ad`; counts are log-normalised."""
+    from scipy import sparse
+
+    from .io import normalize_counts, read_h5ad
+
+    if target is None:
+        raise InputError(f"{path}: name the obs column of the labels with --target COLUMN.")
+    try:
+        data = read_h5ad(path, target, layer=layer)
+    except ImportError:
+        raise InputError(f"{path}: reading .h5ad files needs anndata, which is not installed "
+                         "(pip install 'skproj[anndata]').") from None
+    except (ValueError, TypeError, FileNotFoundError) as exc:
+        raise InputError(str(exc).splitlines()[0]) from None
+    except Exception as exc:  # h5py / anndata errors on a damaged or foreign file
+        raise InputError(f"{path}: not a readable .h5ad file ({type(exc).__name__}).") from None
+    X, is_sparse = data.X, sparse.issparse(data.X)
+    values = X.data if is_sparse else X
+    counts = values.size > 0 and bool(np.all(values == np.round(values)))
+    where = "X" if layer is None else f"layer {layer!r}"
+    if is_sparse:
+        fmt = f"sparse CSR {X.dtype} {where}, {X.nnz / max(1, X.shape[0] * X.shape[1]):.1%} non-zeros; "
+    else:
+        fmt = f"dense {X.dtype} {where}; "
+    if counts and not normalized:
+        X = normalize_counts(X)
+        step = "integer counts -> log1p(counts per 10,000) (skproj.io.normalize_counts)"
+    elif counts:
+        step = "integer counts used as stored (--normalized)"
+    else:
+        step = "non-integer values used as stored (taken as already normalised)"
+    scaling = SCALING + (" without centring (sparse)" if is_sparse else "")
+    return Dataset(X, data.y, data.feature_names, source=str(path),
+                   preprocessing=f"{fmt}{step}; {scaling}")
+
+
+def load_data(data, target=None, drop=(), layer=None, normalized=False):
+    """Load the data set the command runs on (embedded PBMC data when ``data`` is None)."""
+    if data is None:
+        if target is not None or drop or layer is not None:
+            raise InputError("--target, --drop and --layer need a DATA file.")
+        return _embedded_dataset()
+    path = Path(data)
+    if not path.exists():
+        raise InputError(f"{path}: no such file.")
+    if path.is_dir():
+        raise InputError(f"{path}: is a directory, expected a .csv, .tsv, .npz or .h5ad file.")
+    suffix = path.suffix.lower()
+    if layer is not None and suffix != ".h5ad":
+        raise InputError("--layer applies to .h5ad files only.")
+    if drop and suffix not in (".csv", ".tsv"):
+        raise InputError("--drop applies to .csv/.tsv files only.")
+    if suffix == ".h5ad":
+        return _read_h5ad(path, target, layer, normalized)
+    if suffix in (".csv", ".tsv"):
+        X, y, names = _read_table(path, target, drop)
+    elif suffix == ".npz":
+        X, y, names = _read_npz(path, target)
+    else:
+        raise InputError(f"{path}: unsupported file type {path.suffix!r}; use .csv, .tsv, .npz "
+                         "or .h5ad.")
+    if X.shape[0] == 0 or X.shape[1] == 0:
+        raise InputError(f"{path}: no samples or no features (shape {X.shape}).")
+    if not np.isfinite(X).all():
+        i, j = np.argwhere(~np.isfinite(X))[0]
+        kind = "NaN" if np.isnan(X[i, j]) else "inf"
+        raise InputError(
+            f"{path}: {kind} in feature {names[j]!r} (sample {i + 1}); impute or remove it first."
+        )
+    return Dataset(X, y, names, source=str(path), preprocessing=SCALING)
+
+
+def _preview(items, n=8):
+    items = list(items)
+    text = ", ".join(map(str, items[:n]))
+    return text + (f", ... ({len(items)} in all)" if len(items) > n else "")

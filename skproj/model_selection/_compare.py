@@ -1,0 +1,420 @@
+"""Cross-validated comparison of feature selectors (the protocol behind ``skproj select``).
+
+Each selector is fitted on the standardised training fold, asked for a number of features, and
+judged by the test accuracy of one downstream classifier fitted on the features it selected
+(``Pipeline(StandardScaler(), selector, LogisticRegression())``, the protocol of the
+selection-quality tables). Every (fold, selector) fit is independent, so they run in parallel
+with joblib (``n_jobs``), locally or, inside ``joblib.parallel_config(backend="dask")``, on a
+``dask.distributed`` cluster.
+"""
+
+import time
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = ["SelectionComparison", "compare_selectors"]
+
+PASSTHROUGH = "passthrough"
+
+
+def _set_n_features(estimator, k):
+    """Ask ``estimator`` for ``k`` features through the parameter it has for that.
+
+    Tried in order: ``n_features_to_select`` (RFE, SequentialFeatureSelector, skproj's
+    selectors), ``k`` (SelectKBest), ``max_features`` (SelectFromModel; a cap for the
+    autoencoder before it had ``n_features_to_select``). Raises ValueError if none exists.
+    """
+    params = estimator.get_params(deep=False)
+    for name in ("n_features_to_select", "k", "max_features"):
+        if name in params:
+            return estimator.set_params(**{name: int(k)})
+    raise ValueError(
+        f"{type(estimator).__name__} has no n_features_to_select, k or max_features parameter; "
+        "it cannot be asked for a number of features."
+    )
+
+
+def _importance(selector, support):
+    """Per-feature importance of a fitted selector, scaled to max 1 (the support if it has none)."""
+    imp = getattr(selector, "feature_importances_", None)
+    if imp is None:
+        imp = getattr(selector, "scores_", None)
+    if imp is None:
+        inner = getattr(selector, "estimator_", None)
+        coef = getattr(inner, "coef_", None)
+        imp = getattr(inner, "feature_importances_", None) if coef is None else np.abs(
+            np.atleast_2d(coef)).sum(axis=0)
+    imp = support.astype(float) if imp is None else np.nan_to_num(np.asarray(imp, dtype=float))
+    if imp.shape != support.shape:
+        imp = support.astype(float)
+    top = imp.max() if imp.size else 0.0
+    return imp / top if top > 0 else imp
+
+
+def _fit_and_score(X, y, train, test, selector, k, scaler, downstream):
+    """Fit scaler + selector + downstream classifier on one training fold; score on its test fold."""
+    from sklearn.base import clone
+    from sklearn.dummy import DummyClassifier
+
+    t0 = time.perf_counter()
+    scale = clone(scaler).fit(X[train])
+    Z_train, Z_test = scale.transform(X[train]), scale.transform(X[test])
+    y_train, y_test = y[train], y[test]
+    n_features = X.shape[1]
+    own = float("nan")
+    fitted = None
+    if isinstance(selector, str):  # PASSTHROUGH: all features
+        support = np.ones(n_features, dtype=bool)
+    elif k == 0:  # asked for nothing (the reference selector kept nothing in this fold)
+        support = np.zeros(n_features, dtype=bool)
+    else:
+        fitted = clone(selector)
+        if k is not None:
+            _set_n_features(fitted, k)
+        with warnings.catch_warnings():  # ConvergenceWarning (a UserWarning), and the NaN F
+            warnings.simplefilter("ignore", category=UserWarning)  # of a feature constant in a
+            warnings.simplefilter("ignore", category=RuntimeWarning)  # fold (ranked last)
+            fitted.fit(Z_train, y_train)
+        support = np.asarray(fitted.get_support(), dtype=bool)
+    if support.any():
+        clf = clone(downstream)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", category=UserWarning)
+            clf.fit(Z_train[:, support], y_train)
+        score = float(clf.score(Z_test[:, support], y_test))
+    else:  # nothing selected: the majority-class rule
+        clf = DummyClassifier(strategy="most_frequent").fit(np.zeros((len(train), 1)), y_train)
+        score = float(clf.score(np.zeros((len(test), 1)), y_test))
+    fit_time = time.perf_counter() - t0
+    if fitted is not None and hasattr(fitted, "predict") and hasattr(fitted, "score"):
+        own = float(fitted.score(Z_test, y_test))
+    importance = _importance(fitted, support) if fitted is not None else support.astype(float)
+    return {"score": score, "own_score": own, "support": support, "importance": importance,
+            "fit_time": fit_time}
+
+
+@dataclass
+class SelectionComparison:
+    """Result of :func:`compare_selectors`: per-fold scores, selections and fit times.
+
+    Attributes
+    ----------
+    selector_names : list of str
+        The compared selectors, in the order given (``"all_features"`` last when included).
+    feature_names : ndarray of str, shape (n_features,)
+        Names of the columns of ``X``.
+    n_splits : int
+        Number of cross-validation folds.
+    scores : dict of str to ndarray of shape (n_splits,)
+        Test accuracy of the downstream classifier fitted on each selector's features, per fold.
+    own_scores : dict of str to ndarray of shape (n_splits,)
+        Test accuracy of the selector's own predictions (NaN for selectors that do not predict).
+    supports : dict of str to ndarray of bool, shape (n_splits, n_features)
+        Selected features per fold.
+    importances : dict of str to ndarray of shape (n_splits, n_features)
+        Feature importances per fold, each fold's scaled to a maximum of 1 (``feature_importances_``,
+        else ``scores_``, else the inner model's ``|coef_|`` or importances, else the support).
+    fit_times : dict of str to ndarray of shape (n_splits,)
+        Seconds to fit scaler, selector and downstream classifier, per fold.
+    n_features_requested : dict of str to ndarray of int, shape (n_splits,)
+        Number of features each selector was asked for per fold (-1: not asked).
+    """
+
+    selector_names: list
+    feature_names: np.ndarray
+    n_splits: int
+    scores: dict
+    own_scores: dict
+    supports: dict
+    importances: dict
+    fit_times: dict
+    n_features_requested: dict
+    total_time: float = 0.0
+    info: dict = field(default_factory=dict)
+
+    def n_selected(self, name):
+        """Number of features ``name`` selected in each fold, ndarray of int, shape (n_splits,)."""
+        return self.supports[name].sum(axis=1)
+
+    def selection_frequency(self, name):
+        """Fraction of the folds in which each feature was selected: ndarray, shape (n_features,)."""
+        return self.supports[name].mean(axis=0)
+
+    def ranking(self, name):
+        """Indices of the features ``name`` selected at least once: most frequent first, ties by
+        mean importance (then by index). ndarray of int."""
+        freq = self.selection_frequency(name)
+        imp = self.importances[name].mean(axis=0)
+        order = np.lexsort((-imp, -freq))
+        return order[freq[order] > 0]
+
+    def summary(self, *, labels=None, reference=None, top=0, short=None):
+        """Plain-text report: accuracy, features selected and fit time per selector, and the
+        stability of the top features.
+
+        Parameters
+        ----------
+        labels : dict of str to str or None, default=None
+            Row label of each selector (default its name). A selector that predicts gets a
+            second row, ``"<label> (own predictions)"``.
+        reference : str or None, default=None
+            Selector compared with the most accurate of the others (``"all_features"``
+            excluded) in one line, and whose top features are listed; default the first.
+        top : int, default=0
+            Number of top features of ``reference`` (its :meth:`ranking`) listed, with how
+            often every other selector picked them and ``reference``'s mean importance.
+        short : dict of str to str or None, default=None
+            Column heading of each selector in the feature table (default its name).
+
+        Returns
+        -------
+        text : str
+        """
+        labels, short = labels or {}, short or {}
+        reference = self.selector_names[0] if reference is None else reference
+        rows = []  # (label, scores, name)
+        for name in self.selector_names:
+            rows.append((labels.get(name, name), self.scores[name], name))
+            if np.isfinite(self.own_scores[name]).all():
+                rows.append((f"{labels.get(name, name).split(' -> ')[0]} (own predictions)",
+                             self.own_scores[name], name))
+        width = max(24, *(len(r[0]) + 2 for r in rows))
+        head = f"{'method':<{width}} {'accuracy':>17} {'features':>16} {'fit time (s)':>13}"
+        lines = [head, "-" * len(head)]
+        for lab, s, name in rows:
+            k, t = self.n_selected(name), self.fit_times[name].mean()
+            lines.append(f"{lab:<{width}} {s.mean():>7.3f} +/- {s.std():.3f} "
+                         f"{k.mean():>7.1f} +/- {k.std():<4.1f} {t:>13.2f}")
+        others = [n for n in self.selector_names if n not in (reference, "all_features")]
+        if others:
+            best = max(others, key=lambda n: self.scores[n].mean())
+            a, b = self.scores[reference].mean(), self.scores[best].mean()
+            lines.append(f"{reference} {a:.3f}, best other selector {short.get(best, best)} "
+                         f"{b:.3f} (difference {a - b:+.3f})")
+        idx, n = self.ranking(reference)[:top], self.n_splits
+        if top and idx.size:
+            cols = [reference] + others
+            lines += ["", f"Top features by selection frequency across the {n} folds "
+                      f"({reference}), and how often the other selectors picked them:",
+                      f"  {'rank':>4}  {'feature':<20} "
+                      + " ".join(f"{short.get(c, c)[:9]:>9}" for c in cols) + f" {'importance':>10}"]
+            imp = self.importances[reference].mean(axis=0)
+            for r, j in enumerate(idx, start=1):
+                cells = " ".join(f"{int(self.supports[c][:, j].sum()):>5d}/{n:<3d}" for c in cols)
+                lines.append(f"  {r:>4}  {self.feature_names[j]:<20} {cells} {imp[j]:>10.3f}")
+        elif top:
+            lines += ["", f"{reference} selected no feature in any fold."]
+        return "\n".join(lines)
+
+    def to_dict(self):
+        """JSON-able summary: per selector, mean / std / per-fold values of the downstream
+        accuracy, own accuracy (selectors that predict), number selected, number requested and
+        fit time, and the selection frequency of every feature selected at least once (most
+        frequent first)."""
+        def stats(values):
+            a = np.asarray(values, dtype=float)
+            return {"mean": float(a.mean()), "std": float(a.std()), "folds": a.tolist()}
+
+        out = {}
+        for name in self.selector_names:
+            freq = self.selection_frequency(name)
+            entry = {"accuracy": stats(self.scores[name]),
+                     "n_selected": stats(self.n_selected(name)),
+                     "n_requested": self.n_features_requested[name].tolist(),
+                     "fit_time_s": stats(self.fit_times[name]),
+                     "selection_frequency": {str(self.feature_names[j]): float(freq[j])
+                                             for j in self.ranking(name)}}
+            if np.isfinite(self.own_scores[name]).all():
+                entry["own_accuracy"] = stats(self.own_scores[name])
+            out[name] = entry
+        return out
+
+    def to_frame(self):
+        """One row per (selector, fold): a pandas DataFrame (needs pandas).
+
+        Columns: selector, fold, accuracy, own_accuracy, n_selected, n_requested, fit_time_s.
+        """
+        import pandas as pd
+
+        rows = [
+            {"selector": name, "fold": f, "accuracy": self.scores[name][f],
+             "own_accuracy": self.own_scores[name][f], "n_selected": int(self.n_selected(name)[f]),
+             "n_requested": int(self.n_features_requested[name][f]),
+             "fit_time_s": self.fit_times[name][f]}
+            for name in self.selector_names for f in range(self.n_splits)
+        ]
+        return pd.DataFrame(rows)
+
+    def features_frame(self, name):
+        """Selection frequency and mean importance of every feature ``name`` selected at least
+        once, most stable first: a pandas DataFrame indexed by feature name (needs pandas)."""
+        import pandas as pd
+
+        idx = self.ranking(name)
+        return pd.DataFrame(
+            {"rank": np.arange(1, idx.size + 1),
+             "frequency": self.selection_frequency(name)[idx],
+             "importance": self.importances[name].mean(axis=0)[idx]},
+            index=pd.Index(self.feature_names[idx], name="feature"),
+        )
+
+
+def compare_selectors(X, y, selectors, *, n_features_to_select=None, reference=None, cv=5,
+                      random_state=None, scaler=None, downstream=None, all_features=True,
+                      feature_names=None, n_jobs=None, progress=None):
+    """Cross-validate feature selectors under one protocol and return every fold's result.
+
+    For each fold of ``cv`` and each selector: a scaler is fitted on the training fold, the
+    selector on the scaled training fold, and the ``downstream`` classifier on the selected
+    columns; the downstream test accuracy measures the selection. Selectors that predict
+    (``SparseAutoencoderSelector``) also get the accuracy of their own predictions. The
+    frequency with which a feature is selected across the folds measures stability.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        Features (dense or scipy.sparse; give ``scaler=StandardScaler(with_mean=False)`` for
+        sparse input).
+    y : array-like of shape (n_samples,)
+        Class labels.
+    selectors : dict of str to estimator
+        Unfitted scikit-learn selectors (``fit`` and ``get_support``), keyed by a display name.
+        They are cloned for every fold.
+    n_features_to_select : int, float or None, default=None
+        If an int in [1, n_features], or a float in (0, 1] (that fraction of the features,
+        ``max(1, int(fraction * n_features))``), every selector is asked for this many features (through its
+        ``n_features_to_select``, ``k`` or ``max_features`` parameter). If None, selectors keep
+        their own settings (except with ``reference``).
+    reference : str or None, default=None
+        Name of a selector whose number of selected features, fold by fold, the other selectors
+        are asked for (the comparison "at the k the reference chose"). The reference is fitted
+        first. Cannot be combined with ``n_features_to_select``.
+    cv : int or cross-validation splitter, default=5
+        An int is the number of folds of ``StratifiedKFold(shuffle=True,
+        random_state=random_state)``.
+    random_state : int, RandomState or None, default=None
+        Shuffling of the folds when ``cv`` is an int. Selectors keep their own ``random_state``.
+    scaler : transformer or None, default=None
+        Fitted on each training fold before the selector; None means ``StandardScaler()``
+        (``with_mean=False`` for sparse ``X``).
+    downstream : classifier or None, default=None
+        Fitted on the selected features of each training fold; None means
+        ``LogisticRegression(max_iter=3000)``. With no feature selected, the majority class.
+    all_features : bool, default=True
+        Add a reference ``"all_features"``: the downstream classifier on every feature.
+    feature_names : array-like of str of shape (n_features,) or None, default=None
+        Names for the report; default the columns of a DataFrame ``X``, else ``x0, x1, ...``.
+    n_jobs : int or None, default=None
+        Number of (fold, selector) fits run in parallel by joblib (-1: all cores). Inside
+        ``joblib.parallel_config(backend="dask")`` they run on a ``dask.distributed`` cluster.
+        The results do not depend on ``n_jobs``.
+    progress : callable or None, default=None
+        Called in this process as ``progress(event)`` after each fit, with a dict holding
+        ``fold`` (1-based), ``selector``, ``score``, ``own_score``, ``n_selected``, ``fit_time``,
+        ``done`` and ``total``.
+
+    Returns
+    -------
+    result : SelectionComparison
+        Per-fold scores, own scores, supports, importances and fit times of every selector.
+
+    Raises
+    ------
+    ValueError
+        If ``selectors`` is empty, a name is unknown or reserved, ``reference`` is combined with
+        ``n_features_to_select``, ``n_features_to_select`` is out of range, or ``X``
+        and ``y`` have inconsistent lengths.
+    """
+    from joblib import Parallel, delayed
+    from scipy import sparse
+    from sklearn.base import clone
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold, check_cv
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.utils import check_X_y
+
+    names_in = getattr(X, "columns", None)
+    X, y = check_X_y(X, y, accept_sparse=("csr", "csc"), dtype=(np.float64, np.float32))
+    if sparse.issparse(X):
+        X = X.tocsr()
+    n_samples, n_features = X.shape
+    if feature_names is None:
+        feature_names = names_in if names_in is not None else [f"x{j}" for j in range(n_features)]
+    feature_names = np.asarray([str(f) for f in feature_names], dtype=object)
+    if feature_names.shape != (n_features,):
+        raise ValueError(f"feature_names must have {n_features} entries, got {feature_names.shape}.")
+    selectors = dict(selectors)
+    if not selectors:
+        raise ValueError("selectors must name at least one selector.")
+    if all_features:
+        if "all_features" in selectors:
+            raise ValueError("'all_features' is reserved for the all-features reference.")
+        selectors["all_features"] = PASSTHROUGH
+    if n_features_to_select is not None or reference is not None:
+        for nm, sel in selectors.items():  # fails here, not in a worker, if one cannot be asked
+            if nm != reference and not isinstance(sel, str):
+                _set_n_features(clone(sel), 1)
+    if reference is not None:
+        if reference not in selectors:
+            raise ValueError(f"reference={reference!r} is not one of the selectors {list(selectors)}.")
+        if n_features_to_select is not None:
+            raise ValueError("give either n_features_to_select or reference, not both.")
+    k_fixed = n_features_to_select
+    if isinstance(k_fixed, (float, np.floating)) and 0.0 < k_fixed <= 1.0:
+        k_fixed = max(1, int(k_fixed * n_features))
+    if k_fixed is not None and (isinstance(k_fixed, (bool, float, np.floating))
+                                or not 1 <= int(k_fixed) <= n_features):
+        raise ValueError(f"n_features_to_select must be an int in [1, {n_features}] or a float "
+                         f"in (0, 1], got {n_features_to_select!r}.")
+    if isinstance(cv, (int, np.integer)):
+        cv = StratifiedKFold(n_splits=int(cv), shuffle=True, random_state=random_state)
+    cv = check_cv(cv, y, classifier=True)
+    splits = list(cv.split(X, y))
+    if scaler is None:
+        scaler = StandardScaler(with_mean=not sparse.issparse(X))
+    if downstream is None:
+        downstream = LogisticRegression(max_iter=3000)
+
+    n_splits = len(splits)
+    names = list(selectors)
+    out = {}
+    total = n_splits * len(names)
+    t_start = time.perf_counter()
+
+    def run(tasks):
+        jobs = (delayed(_fit_and_score)(X, y, tr, te, selectors[nm], k, scaler, downstream)
+                for (f, nm, k), (tr, te) in ((t, splits[t[0]]) for t in tasks))
+        results = Parallel(n_jobs=n_jobs, return_as="generator")(jobs)
+        for (f, nm, k), r in zip(tasks, results):
+            out[f, nm] = dict(r, requested=-1 if k is None else int(k))
+            if progress is not None:
+                progress({"fold": f + 1, "selector": nm, "score": r["score"],
+                          "own_score": r["own_score"], "n_selected": int(r["support"].sum()),
+                          "fit_time": r["fit_time"], "done": len(out), "total": total})
+
+    k_fixed = None if k_fixed is None else int(k_fixed)
+    if reference is None:
+        run([(f, nm, None if isinstance(selectors[nm], str) else k_fixed)
+             for f in range(n_splits) for nm in names])
+    else:
+        run([(f, reference, None) for f in range(n_splits)])
+        run([(f, nm, None if isinstance(selectors[nm], str)
+              else int(out[f, reference]["support"].sum()))
+             for f in range(n_splits) for nm in names if nm != reference])
+
+    def stack(key, dtype=float):
+        return {nm: np.array([out[f, nm][key] for f in range(n_splits)], dtype=dtype)
+                for nm in names}
+
+    return SelectionComparison(
+        selector_names=names, feature_names=feature_names, n_splits=n_splits,
+        scores=stack("score"), own_scores=stack("own_score"), supports=stack("support", bool),
+        importances=stack("importance"), fit_times=stack("fit_time"),
+        n_features_requested=stack("requested", int),
+        total_time=time.perf_counter() - t_start,
+        info={"n_samples": n_samples, "n_features": n_features, "cv": repr(cv),
+              "scaler": repr(scaler), "downstream": repr(downstream), "reference": reference},
+    )
+

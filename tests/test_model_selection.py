@@ -1,0 +1,251 @@
+"""Tests of skproj.model_selection.compare_selectors (the protocol behind ``skproj select``)."""
+
+import numpy as np
+import pytest
+from sklearn.feature_selection import SelectKBest, f_classif
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold, cross_validate
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skproj.datasets import make_sparse_classification
+from skproj.model_selection import (
+    SelectionComparison,
+    WilcoxonMarkerSelector,
+    compare_selectors,
+    make_l1_logistic_selector,
+    plot_comparison,
+)
+
+
+@pytest.fixture(scope="module")
+def problem():
+    X, y, support = make_sparse_classification(
+        n_samples=90, n_features=20, n_informative=4, n_classes=3, class_sep=2.0, random_state=0
+    )
+    return X, y, support
+
+
+def test_agrees_with_sklearn_cross_validate(problem):
+    # an independent reference: scikit-learn's own cross_validate of the same pipeline
+    X, y, _ = problem
+    cv = StratifiedKFold(4, shuffle=True, random_state=3)
+    res = compare_selectors(X, y, {"f_test": SelectKBest(f_classif)}, n_features_to_select=5,
+                            cv=4, random_state=3)
+    assert isinstance(res, SelectionComparison)
+    assert res.selector_names == ["f_test", "all_features"]
+    ref = cross_validate(
+        make_pipeline(StandardScaler(), SelectKBest(f_classif, k=5), LogisticRegression(max_iter=3000)),
+        X, y, cv=cv, return_estimator=True,
+    )
+    np.testing.assert_allclose(res.scores["f_test"], ref["test_score"], rtol=0, atol=1e-12)
+    expected = np.array([p[1].get_support() for p in ref["estimator"]])
+    np.testing.assert_array_equal(res.supports["f_test"], expected)
+    np.testing.assert_array_equal(res.n_selected("f_test"), [5] * 4)
+    np.testing.assert_array_equal(res.n_features_requested["f_test"], [5] * 4)
+    # the all-features reference is the downstream classifier on every column
+    ref_all = cross_validate(make_pipeline(StandardScaler(), LogisticRegression(max_iter=3000)),
+                             X, y, cv=cv)
+    np.testing.assert_allclose(res.scores["all_features"], ref_all["test_score"], atol=1e-12)
+    assert res.supports["all_features"].all()
+    # no own predictions for a transformer-only selector
+    assert np.isnan(res.own_scores["f_test"]).all()
+    assert (res.fit_times["f_test"] >= 0).all()
+
+
+def test_stability_ranking_and_frames(problem):
+    X, y, _ = problem
+    names = [f"g{j}" for j in range(X.shape[1])]
+    res = compare_selectors(X, y, {"f": SelectKBest(f_classif)}, n_features_to_select=3, cv=3,
+                            random_state=0, all_features=False, feature_names=names)
+    freq = res.selection_frequency("f")
+    assert freq.sum() == pytest.approx(3.0)  # mean number selected
+    assert np.allclose(freq * 3, np.round(freq * 3))
+    order = res.ranking("f")
+    assert set(order) == set(np.flatnonzero(freq > 0))
+    assert np.all(np.diff(freq[order]) <= 0)
+    # importances of SelectKBest are its F scores, scaled per fold to a maximum of 1
+    assert res.importances["f"].max(axis=1) == pytest.approx(np.ones(3))
+    text = res.summary()
+    assert "f " in text and "+/-" in text
+    pd = pytest.importorskip("pandas")
+    frame = res.to_frame()
+    assert list(frame.columns) == ["selector", "fold", "accuracy", "own_accuracy", "n_selected",
+                                   "n_requested", "fit_time_s"]
+    assert len(frame) == 3 and (frame["n_selected"] == 3).all()
+    feats = res.features_frame("f")
+    assert list(feats.index) == [names[j] for j in order]
+    assert isinstance(feats, pd.DataFrame)
+
+
+def test_fraction_of_the_features(problem):
+    X, y, _ = problem  # 20 features: 0.25 -> 5, 1.0 -> all 20
+    for frac, k in ((0.25, 5), (1.0, 20)):
+        res = compare_selectors(X, y, {"f": SelectKBest(f_classif)}, n_features_to_select=frac,
+                                cv=2, random_state=0, all_features=False)
+        np.testing.assert_array_equal(res.n_selected("f"), [k, k])
+
+
+def test_reference_sets_k_fold_by_fold(problem):
+    X, y, _ = problem
+    ref = SelectKBest(f_classif, k=4)
+    res = compare_selectors(X, y, {"ref": ref, "l1": make_l1_logistic_selector(10, random_state=0)},
+                            reference="ref", cv=3, random_state=0)
+    np.testing.assert_array_equal(res.n_selected("l1"), res.n_selected("ref"))
+    np.testing.assert_array_equal(res.n_features_requested["l1"], [4, 4, 4])
+    assert (res.n_selected("ref") == 4).all()
+    np.testing.assert_array_equal(res.n_features_requested["ref"], [-1, -1, -1])
+
+
+def test_own_predictions_of_a_predicting_selector(problem):
+    from skproj import SparseAutoencoderSelector
+
+    X, y, _ = problem
+    sae = SparseAutoencoderSelector(max_epochs=3, random_state=0)
+    res = compare_selectors(X, y, {"sae": sae}, n_features_to_select=5, cv=2, random_state=0,
+                            all_features=False)
+    assert np.isfinite(res.own_scores["sae"]).all()
+    assert (res.n_selected("sae") <= 5).all()
+
+
+def test_results_do_not_depend_on_n_jobs(problem):
+    X, y, _ = problem
+    sels = {"f": SelectKBest(f_classif), "l1": make_l1_logistic_selector(10, random_state=0)}
+    a = compare_selectors(X, y, sels, n_features_to_select=4, cv=3, random_state=1, n_jobs=1)
+    b = compare_selectors(X, y, sels, n_features_to_select=4, cv=3, random_state=1, n_jobs=2)
+    for name in a.selector_names:
+        np.testing.assert_array_equal(a.supports[name], b.supports[name])
+        np.testing.assert_array_equal(a.scores[name], b.scores[name])
+
+
+def test_progress_callback(problem):
+    X, y, _ = problem
+    events = []
+    compare_selectors(X, y, {"f": SelectKBest(f_classif)}, n_features_to_select=2, cv=2,
+                      random_state=0, progress=events.append)
+    assert [e["done"] for e in events] == [1, 2, 3, 4]
+    assert all(e["total"] == 4 for e in events)
+    assert {(e["fold"], e["selector"]) for e in events} == {
+        (1, "f"), (2, "f"), (1, "all_features"), (2, "all_features")}
+
+
+def test_sparse_input_matches_dense_without_centring(problem):
+    sp = pytest.importorskip("scipy.sparse")
+    X, y, _ = problem
+    X = np.abs(X)
+    sels = {"f": SelectKBest(f_classif)}
+    a = compare_selectors(sp.csr_matrix(X), y, sels, n_features_to_select=3, cv=2, random_state=0)
+    b = compare_selectors(X, y, sels, n_features_to_select=3, cv=2, random_state=0,
+                          scaler=StandardScaler(with_mean=False))
+    np.testing.assert_array_equal(a.supports["f"], b.supports["f"])
+    np.testing.assert_allclose(a.scores["f"], b.scores["f"])
+
+
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        ({"selectors": {}}, "at least one"),
+        ({"reference": "nope"}, "reference"),
+        ({"reference": "f", "n_features_to_select": 2}, "either"),
+        ({"n_features_to_select": 0}, "n_features_to_select"),
+        ({"n_features_to_select": 21}, "n_features_to_select"),
+        ({"n_features_to_select": 1.5}, "n_features_to_select"),
+        ({"n_features_to_select": 0.0}, "n_features_to_select"),
+        ({"n_features_to_select": True}, "n_features_to_select"),
+        ({"selectors": {"all_features": SelectKBest()}}, "reserved"),
+        ({"selectors": {"lr": LogisticRegression()}, "n_features_to_select": 2}, "LogisticRegression"),
+        ({"feature_names": ["a"]}, "feature_names"),
+    ],
+)
+def test_bad_arguments(problem, kwargs, match):
+    X, y, _ = problem
+    args = {"selectors": {"f": SelectKBest(f_classif)}, "cv": 2}
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=match):
+        compare_selectors(X, y, **args)
+
+
+@pytest.fixture(scope="module")
+def dask_cluster():
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        yield cluster
+
+
+def test_dask_cluster_gives_the_results_of_n_jobs_1(problem, dask_cluster):
+    import joblib
+    from distributed import Client, get_task_stream
+
+    X, y, _ = problem
+    sels = {"f": SelectKBest(f_classif), "l1": make_l1_logistic_selector(10, random_state=0)}
+    a = compare_selectors(X, y, sels, n_features_to_select=4, cv=3, random_state=1, n_jobs=1)
+    with Client(dask_cluster) as client, joblib.parallel_config(backend="dask"):
+        with get_task_stream(client) as stream:
+            b = compare_selectors(X, y, sels, n_features_to_select=4, cv=3, random_state=1,
+                                  n_jobs=-1)
+        assert len(client.run(lambda: 1)) == 2  # two worker processes
+    # the fits ran on the cluster's workers
+    assert {t["worker"] for t in stream.data} <= set(dask_cluster.scheduler_info["workers"])
+    assert len(stream.data) > 0
+    for name in a.selector_names:
+        np.testing.assert_array_equal(a.supports[name], b.supports[name])
+        np.testing.assert_array_equal(a.scores[name], b.scores[name])
+        np.testing.assert_array_equal(a.importances[name], b.importances[name])
+
+
+def test_to_dict_is_json_and_consistent(problem):
+    import json
+
+    X, y, _ = problem
+    res = compare_selectors(X, y, {"w": WilcoxonMarkerSelector(n_features_to_select=3)},
+                            n_features_to_select=4, cv=3, random_state=0)
+    d = json.loads(json.dumps(res.to_dict()))
+    assert list(d) == ["w", "all_features"]
+    assert d["w"]["n_requested"] == [4, 4, 4]  # asked through n_features_to_select
+    assert d["w"]["n_selected"]["folds"] == [4, 4, 4]
+    assert d["w"]["accuracy"]["folds"] == res.scores["w"].tolist()
+    assert sum(d["w"]["selection_frequency"].values()) == pytest.approx(4.0)
+    assert "own_accuracy" not in d["w"]
+
+
+def test_plot_comparison(problem):
+    pytest.importorskip("matplotlib")
+    X, y, _ = problem
+    res = compare_selectors(X, y, {"w": WilcoxonMarkerSelector(n_features_to_select=3),
+                                   "f": SelectKBest(f_classif)},
+                            n_features_to_select=3, cv=2, random_state=0)
+    fig = plot_comparison(res, top=5, title="t")
+    ax1, ax2 = fig.axes[:2]
+    assert len(ax1.get_yticklabels()) == len(res.ranking("w")[:5])
+    assert len(ax2.get_xticklabels()) == 3
+
+
+def test_dask_backend_helper(problem, dask_cluster):
+    from skproj.model_selection import dask_backend
+
+    X, y, _ = problem
+    sels = {"f": SelectKBest(f_classif)}
+    a = compare_selectors(X, y, sels, n_features_to_select=3, cv=3, random_state=0)
+    with dask_backend(dask_cluster.scheduler_address) as client:
+        b = compare_selectors(X, y, sels, n_features_to_select=3, cv=3, random_state=0, n_jobs=-1)
+        assert len(client.scheduler_info()["workers"]) == 2
+    np.testing.assert_array_equal(a.supports["f"], b.supports["f"])
+    np.testing.assert_array_equal(a.scores["f"], b.scores["f"])
+
+
+def test_dask_backend_bad_address():
+    pytest.importorskip("distributed")
+    import socket
+
+    from skproj.model_selection import dask_backend
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with pytest.raises(ConnectionError, match="cannot reach"):
+        with dask_backend(f"tcp://127.0.0.1:{port}"):
+            pass
+    with pytest.raises(ValueError, match="tcp://HOST:PORT"):
+        with dask_backend("127.0.0.1"):
+            pass
