@@ -4,6 +4,8 @@
   10 cell types), embedded in the package (about 0.3 MB).
 - :func:`make_sparse_classification`: a classification problem whose informative features are
   known, to measure how many of them a selector recovers.
+- :func:`make_single_cell_counts`: a sparse (CSR) single-cell count matrix whose cell types are
+  driven by known marker genes, at any scale.
 """
 
 from importlib import resources
@@ -12,7 +14,9 @@ import numpy as np
 from sklearn.datasets import make_classification
 from sklearn.utils import Bunch, check_random_state
 
-__all__ = ["load_pbmc68k", "make_sparse_classification"]
+from ._single_cell import make_single_cell_counts
+
+__all__ = ["load_pbmc68k", "make_single_cell_counts", "make_sparse_classification"]
 
 _PBMC_FILE = "pbmc68k_reduced.npz"
 
@@ -39,6 +43,13 @@ def _load_pbmc_arrays():
         return {k: z[k] for k in z.files}
 
 
+def _str_array(values):
+    """1-D object ndarray of plain Python ``str`` (never ``numpy.str_``)."""
+    out = np.empty(len(values), dtype=object)
+    out[:] = [str(v) for v in np.asarray(values).tolist()]
+    return out
+
+
 def load_pbmc68k(*, return_X_y=False, as_frame=False):
     """Load the reduced PBMC 68k single-cell data set (700 cells, 765 genes, 10 cell types).
 
@@ -58,6 +69,9 @@ def load_pbmc68k(*, return_X_y=False, as_frame=False):
         index is the cell barcodes, ``target`` a pandas Series of the cell-type names
         (categorical), and the Bunch has a ``frame`` holding both (the label column is
         ``cell_type``). Requires pandas (optional dependency; ``ImportError`` otherwise).
+        The column labels are plain ``str``, so scikit-learn estimators fitted on the frame
+        record ``feature_names_in_`` and a Pipeline's ``get_feature_names_out()`` returns
+        gene symbols.
 
     Returns
     -------
@@ -73,12 +87,14 @@ def load_pbmc68k(*, return_X_y=False, as_frame=False):
         target : ndarray of shape (700,), dtype int64, or Series
             Cell-type codes in ``0..9`` (``target_names[target]`` gives the names); with
             ``as_frame=True``, the names themselves as a categorical Series.
-        target_names : ndarray of shape (10,), dtype str
-            Cell-type names, in the order of the codes.
-        feature_names : ndarray of shape (765,), dtype str
-            Gene symbols (HGNC).
-        cell_ids : ndarray of shape (700,), dtype str
-            10x cell barcodes.
+        target_names : ndarray of shape (10,), dtype object
+            Cell-type names (plain Python ``str``), in the order of the codes.
+        feature_names : ndarray of shape (765,), dtype object
+            Gene symbols (HGNC), plain Python ``str`` (the same convention as
+            scikit-learn's ``feature_names_in_``), so that ``feature_names.tolist()`` and
+            the DataFrame's columns hold ``str``, never ``numpy.str_``.
+        cell_ids : ndarray of shape (700,), dtype object
+            10x cell barcodes (plain ``str``).
         highly_variable : ndarray of shape (765,), dtype bool
             The 309 genes scanpy flagged as highly variable.
         louvain : ndarray of shape (700,), dtype int64
@@ -126,9 +142,11 @@ def load_pbmc68k(*, return_X_y=False, as_frame=False):
     X = sparse.csr_matrix((z["data"], z["indices"], z["indptr"]), shape=shape).toarray()
     X = np.ascontiguousarray(X, dtype=np.float32)
     target = z["target"].astype(np.int64)
-    target_names = z["target_names"].astype(str)
-    feature_names = z["feature_names"].astype(str)
-    cell_ids = z["cell_ids"].astype(str)
+    # Names as object arrays of plain Python ``str``: iterating a numpy unicode array yields
+    # ``numpy.str_``, which scikit-learn does not accept as feature names (issue 15).
+    target_names = _str_array(z["target_names"])
+    feature_names = _str_array(z["feature_names"])
+    cell_ids = _str_array(z["cell_ids"])
 
     frame = None
     data, y = X, target
@@ -137,10 +155,11 @@ def load_pbmc68k(*, return_X_y=False, as_frame=False):
             import pandas as pd
         except ImportError as exc:  # pragma: no cover - pandas is installed in the test env
             raise ImportError("load_pbmc68k(as_frame=True) requires pandas.") from exc
-        index = pd.Index(cell_ids, name="cell_id")
-        data = pd.DataFrame(X, columns=list(feature_names), index=index)
+        index = pd.Index(cell_ids.tolist(), dtype=object, name="cell_id")
+        columns = pd.Index(feature_names.tolist(), dtype=object)
+        data = pd.DataFrame(X, columns=columns, index=index)
         y = pd.Series(
-            pd.Categorical.from_codes(target, categories=list(target_names)),
+            pd.Categorical.from_codes(target, categories=target_names.tolist()),
             index=index,
             name="cell_type",
         )

@@ -1,0 +1,340 @@
+"""Selection quality at a fixed number of features k: SparseAutoencoderSelector vs the four baselines.
+
+The protocol of issue 14, exactly:
+
+- ``Pipeline(StandardScaler(), selector, LogisticRegression(max_iter=3000))``;
+- 5-fold ``StratifiedKFold(shuffle=True, random_state=0)``, the same folds for every selector and
+  every k; the score is the mean test accuracy over the folds;
+- k in {5, 10, 20, 50}; every selector is asked for exactly k features;
+- baselines (``skproj.model_selection``): L1-logistic ``SelectFromModel(LogisticRegression(C=0.5,
+  l1_ratio=1, solver="saga", max_iter=2000, tol=1e-3), threshold=-inf, max_features=k)``;
+  ``SelectKBest(f_classif, k)``; ``SelectFromModel(RandomForestClassifier(n_estimators=300),
+  threshold=-inf, max_features=k)``; scanpy-style Wilcoxon markers
+  (``WilcoxonMarkerSelector``). The random ones get ``random_state=0``.
+- skproj's ``SparseAutoencoderSelector`` with its defaults and ``max_features=k``
+  (:func:`make_sae`, one small function: switch it to ``n_features_to_select=k`` once issue 14
+  lands). When it returns fewer than k features the table says so (``sae n_selected``).
+
+Printed per data set: a table (rows = selectors, columns = k) of mean test accuracy, the mean
+fit time of one pipeline per selector, and the summary line "cells within 0.01 of the best
+baseline: X / N; mean gap" (gap = skproj's accuracy minus the best baseline's, per cell).
+
+Data sets (``--datasets``, comma-separated; default all that are available):
+
+- ``pbmc``: the embedded PBMC 68k subset (700 cells x 765 genes, 10 types; log1p per 10k).
+- ``synthetic``: ``make_sparse_classification(200, 2000, 20, n_classes=4,
+  n_clusters_per_class=1, class_sep=1.5, shuffle_features=True, random_state=0)`` (Gaussian; 20 informative).
+- ``sc_synthetic``: ``make_single_cell_counts(1000, 3000, n_cell_types=6, density=0.05,
+  n_markers_per_type=10, random_state=0)`` after ``skproj.io.normalize_counts`` (log1p per 10k),
+  densified.
+- ``all_molbio``: ALL (Chiaretti et al., Blood 103:2771, 2004; 128 acute lymphoblastic
+  leukaemia samples x 12,625 HG-U95Av2 probes, RMA), target ``mol.biol`` restricted to the four
+  classes with >= 5 samples: 126 samples (ALL1/AF4 10, BCR/ABL 37, E2A/PBX1 5, NEG 74).
+- ``bladder_outcome`` / ``bladder_cancer``: bladder cancer (Dyrskjot et al., Cancer Res.
+  64:4040, 2004, as in Leek et al.'s ``bladderbatch``; 57 samples x 22,283 HG-U133A probes),
+  targets ``outcome`` (5 classes: Biopsy 9, mTCC 12, Normal 8, sTCC+CIS 12, sTCC-CIS 16) and
+  ``cancer`` (3 classes: Biopsy 9, Cancer 40, Normal 8).
+
+The last three are read from the Bioconductor data packages as Debian ships them
+(``apt-get install r-bioc-all r-bioc-bladderbatch``, or ``apt-get download`` + ``dpkg -x`` into
+a folder given by ``--rda-root``): the ``.rda`` files are parsed with the ``rdata`` package
+(``pip install rdata``); R is not needed. A data set whose file or parser is missing is skipped
+with a message.
+
+Usage::
+
+    python benchmarks/bench_selection_k.py [--datasets pbmc,all_molbio] [--k 5,10,20,50]
+        [--selectors l1_logistic,anova,random_forest,wilcoxon,sae] [--n-jobs 2]
+        [--rda-root /usr/lib/R/site-library] [--json results.json]
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+import warnings
+
+import numpy as np
+from joblib import Parallel, delayed
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skproj import SparseAutoencoderSelector
+from skproj.datasets import load_pbmc68k, make_single_cell_counts, make_sparse_classification
+from skproj.io import normalize_counts
+from skproj.model_selection import make_baseline_selector
+
+BASELINES = ("l1_logistic", "anova", "random_forest", "wilcoxon")
+ALL_SELECTORS = BASELINES + ("sae",)
+DEFAULT_K = (5, 10, 20, 50)
+
+
+def make_sae(k):
+    """skproj's selector asked for k features (today ``max_features=k``; see the docstring)."""
+    return SparseAutoencoderSelector(max_features=k, random_state=0)
+
+
+def make_selector(name, k):
+    if name == "sae":
+        return make_sae(k)
+    return make_baseline_selector(name, k, random_state=0)
+
+
+# ----------------------------------------------------------------------------------------
+# data sets
+# ----------------------------------------------------------------------------------------
+
+
+def _pbmc(_):
+    d = load_pbmc68k()
+    return d.data, d.target, "embedded PBMC 68k (reduced), log1p per 10k"
+
+
+def _synthetic(_):
+    X, y, _ = make_sparse_classification(
+        200, 2000, 20, n_classes=4, n_clusters_per_class=1, class_sep=1.5, shuffle_features=True,
+        random_state=0,
+    )
+    return X, y, "make_sparse_classification(200, 2000, 20 informative, 4 classes, class_sep=1.5)"
+
+
+def _sc_synthetic(_):
+    X, y, _ = make_single_cell_counts(
+        1000, 3000, n_cell_types=6, density=0.05, n_markers_per_type=10, random_state=0
+    )
+    return normalize_counts(X).toarray(), y, "make_single_cell_counts(1000, 3000, 6 types, 10 markers each), log1p per 10k"
+
+
+def _rda_objects(root):
+    """Every RObject reachable in an rdata parse tree (iterative; shared objects once)."""
+    from rdata.parser import RObjectType  # noqa: F401  (import check)
+
+    seen, stack = set(), [root]
+    while stack:
+        o = stack.pop()
+        if id(o) in seen:
+            continue
+        seen.add(id(o))
+        if isinstance(o, (list, tuple)):
+            stack.extend(o)
+            continue
+        if not hasattr(o, "info"):
+            continue
+        yield o
+        v = o.value
+        if isinstance(v, (list, tuple)):
+            stack.extend(v)
+        elif hasattr(v, "info"):
+            stack.append(v)
+        elif hasattr(v, "__dataclass_fields__") or hasattr(v, "__dict__"):
+            for a in getattr(v, "__dataclass_fields__", None) or vars(v):
+                w = getattr(v, a, None)
+                if w is not None and not isinstance(w, (str, bytes, int, float, np.ndarray)):
+                    stack.append(w)
+        for a in (o.attributes, o.tag):
+            if a is not None:
+                stack.append(a)
+
+
+def _rda_attrs(o):
+    from rdata.parser import RObjectType
+
+    out, a = {}, o.attributes
+    while a is not None and hasattr(a, "info") and a.info.type == RObjectType.LIST:
+        t = a.tag
+        while t is not None and t.info.type == RObjectType.REF:
+            t = t.referenced_object
+        tag = t.value.value if t is not None and hasattr(t.value, "value") else None
+        out[tag.decode() if isinstance(tag, bytes) else tag] = a.value[0]
+        a = a.value[1] if len(a.value) > 1 else None
+    return out
+
+
+def _rda_strings(o):
+    return [None if s.value is None else s.value.decode("latin-1") for s in o.value]
+
+
+def _read_eset(path, column):
+    """Expression matrix (samples x genes), gene ids and one phenoData column of an ExpressionSet .rda."""
+    import rdata
+    from rdata.parser import RObjectType
+
+    objs = list(_rda_objects(rdata.parser.parse_file(path).object))
+    mats = [o for o in objs if o.info.type == RObjectType.REAL and isinstance(o.value, np.ndarray)
+            and "dim" in _rda_attrs(o)]
+    expr = max(mats, key=lambda o: o.value.size)
+    at = _rda_attrs(expr)
+    n_genes, n_samples = (int(v) for v in at["dim"].value)
+    genes = _rda_strings(at["dimnames"].value[0])
+    X = np.asarray(expr.value, dtype=np.float64).reshape(n_samples, n_genes)  # R is column-major
+    for o in objs:
+        if o.info.type != RObjectType.VEC:
+            continue
+        names = _rda_attrs(o).get("names")
+        if names is None:
+            continue
+        names = _rda_strings(names)
+        if column in names and len(o.value) == len(names):
+            col = o.value[names.index(column)]
+            levels = _rda_attrs(col).get("levels")
+            if col.info.type == RObjectType.STR:
+                y = np.array(_rda_strings(col), dtype=object)
+            elif levels is not None:
+                lv = np.array(_rda_strings(levels), dtype=object)
+                codes = np.asarray(col.value)
+                y = np.where(codes > 0, lv[np.clip(codes - 1, 0, None)], None)
+            else:
+                continue
+            if len(y) == n_samples:
+                return X, y, np.array(genes, dtype=object)
+    raise ValueError(f"{path}: no phenoData column {column!r}")
+
+
+def _eset_task(package, file, column, min_class, describe):
+    def load(rda_root):
+        path = os.path.join(rda_root, package, "data", file)
+        if not os.path.isfile(path):
+            raise FileNotFoundError(
+                f"{path} not found (apt-get install r-bioc-{package.lower()}, or --rda-root)"
+            )
+        X, y, _ = _read_eset(path, column)
+        keep = np.array([v is not None for v in y])
+        labels, counts = np.unique(y[keep].astype(str), return_counts=True)
+        ok = set(labels[counts >= min_class])
+        keep &= np.array([v in ok for v in y])
+        y = y[keep].astype(str)
+        return X[keep], y, describe + f" ({', '.join(f'{l} {c}' for l, c in zip(labels, counts) if l in ok)})"
+
+    return load
+
+
+DATASETS = {
+    "pbmc": _pbmc,
+    "synthetic": _synthetic,
+    "sc_synthetic": _sc_synthetic,
+    "all_molbio": _eset_task("ALL", "ALL.rda", "mol.biol", 5, "ALL (Chiaretti 2004), mol.biol, classes >= 5 samples"),
+    "bladder_outcome": _eset_task("bladderbatch", "bladderdata.rda", "outcome", 1, "bladder (Dyrskjot 2004), outcome"),
+    "bladder_cancer": _eset_task("bladderbatch", "bladderdata.rda", "cancer", 1, "bladder (Dyrskjot 2004), cancer"),
+}
+
+
+# ----------------------------------------------------------------------------------------
+# protocol
+# ----------------------------------------------------------------------------------------
+
+
+def _fit_score(X, y, train, test, name, k):
+    pipe = Pipeline(
+        [
+            ("scale", StandardScaler()),
+            ("select", make_selector(name, k)),
+            ("clf", LogisticRegression(max_iter=3000)),
+        ]
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # constant genes in a fold, saga convergence
+        t0 = time.perf_counter()
+        pipe.fit(X[train], y[train])
+        fit_time = time.perf_counter() - t0
+        acc = float(np.mean(pipe.predict(X[test]) == y[test]))
+    n_selected = int(pipe.named_steps["select"].get_support().sum())
+    return name, k, acc, fit_time, n_selected
+
+
+def run_dataset(X, y, selectors, ks, n_jobs):
+    folds = list(StratifiedKFold(5, shuffle=True, random_state=0).split(X, y))
+    tasks = [(name, k, tr, te) for name in selectors for k in ks for tr, te in folds]
+    out = Parallel(n_jobs=n_jobs)(delayed(_fit_score)(X, y, tr, te, name, k) for name, k, tr, te in tasks)
+    res = {}
+    for name, k, acc, t, n_sel in out:
+        r = res.setdefault(name, {}).setdefault(k, {"acc": [], "time": [], "n_selected": []})
+        r["acc"].append(acc)
+        r["time"].append(t)
+        r["n_selected"].append(n_sel)
+    return res
+
+
+def report(title, res, selectors, ks):
+    lines = [title]
+    head = f"{'selector':<16}" + "".join(f"{'k=' + str(k):>9}" for k in ks) + f"{'fit s':>9}"
+    lines.append(head)
+    lines.append("-" * len(head))
+    for name in selectors:
+        accs = [np.mean(res[name][k]["acc"]) for k in ks]
+        t = np.mean([np.mean(res[name][k]["time"]) for k in ks])
+        lines.append(f"{name:<16}" + "".join(f"{a:>9.3f}" for a in accs) + f"{t:>9.2f}")
+    if "sae" in selectors:
+        ns = [np.mean(res["sae"][k]["n_selected"]) for k in ks]
+        lines.append(f"{'sae n_selected':<16}" + "".join(f"{n:>9.1f}" for n in ns))
+    base = [b for b in BASELINES if b in selectors]
+    summary = None
+    if "sae" in selectors and base:
+        best = np.array([max(np.mean(res[b][k]["acc"]) for b in base) for k in ks])
+        sae = np.array([np.mean(res["sae"][k]["acc"]) for k in ks])
+        gap = sae - best
+        within = int(np.sum(gap >= -0.01))
+        summary = (within, len(ks), gap)
+        lines.append(
+            f"cells within 0.01 of the best baseline: {within} / {len(ks)}; mean gap {gap.mean():+.3f} "
+            f"(per k: {', '.join(f'{g:+.3f}' for g in gap)})"
+        )
+    return "\n".join(lines), summary
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--datasets", default=",".join(DATASETS))
+    ap.add_argument("--k", default=",".join(map(str, DEFAULT_K)))
+    ap.add_argument("--selectors", default=",".join(ALL_SELECTORS))
+    ap.add_argument("--n-jobs", type=int, default=1, help="joblib workers over the (selector, k, fold) fits")
+    ap.add_argument("--rda-root", default="/usr/lib/R/site-library",
+                    help="folder holding the Bioconductor data packages ALL/ and bladderbatch/")
+    ap.add_argument("--json", default=None, help="also write every fold's result to this file")
+    args = ap.parse_args(argv)
+    ks = [int(k) for k in args.k.split(",")]
+    selectors = [s for s in args.selectors.split(",") if s]
+    for s in selectors:
+        if s not in ALL_SELECTORS:
+            ap.error(f"--selectors: unknown {s!r}; choose among {', '.join(ALL_SELECTORS)}")
+    names = [d for d in args.datasets.split(",") if d]
+    for d in names:
+        if d not in DATASETS:
+            ap.error(f"--datasets: unknown {d!r}; choose among {', '.join(DATASETS)}")
+
+    print(f"protocol: Pipeline(StandardScaler(), selector, LogisticRegression(max_iter=3000)), "
+          f"5-fold StratifiedKFold(shuffle=True, random_state=0); k = {ks}; n_jobs = {args.n_jobs}")
+    all_json, totals = {}, []
+    for d in names:
+        try:
+            X, y, descr = DATASETS[d](args.rda_root)
+        except (FileNotFoundError, ImportError, ValueError) as exc:
+            print(f"\n[{d}] skipped: {exc}")
+            continue
+        ks_d = [k for k in ks if k <= X.shape[1]]
+        classes, counts = np.unique(y, return_counts=True)
+        title = (f"\n[{d}] {descr}\n{X.shape[0]} samples x {X.shape[1]} features, "
+                 f"{len(classes)} classes (smallest {counts.min()})")
+        t0 = time.perf_counter()
+        res = run_dataset(X, y, selectors, ks_d, args.n_jobs)
+        text, summary = report(title, res, selectors, ks_d)
+        print(text + f"\n(wall {time.perf_counter() - t0:.0f} s)")
+        sys.stdout.flush()
+        if summary is not None:
+            totals.append(summary)
+        all_json[d] = {"shape": list(X.shape), "n_classes": int(len(classes)),
+                       "results": {s: {str(k): v for k, v in r.items()} for s, r in res.items()}}
+    if len(totals) > 1:
+        within = sum(t[0] for t in totals)
+        n = sum(t[1] for t in totals)
+        gap = np.concatenate([t[2] for t in totals])
+        print(f"\nall data sets: cells within 0.01 of the best baseline: {within} / {n}; mean gap {gap.mean():+.3f}")
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump(all_json, fh, indent=1)
+
+
+if __name__ == "__main__":
+    main()

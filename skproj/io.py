@@ -1,0 +1,356 @@
+"""Reading and writing single-cell data: AnnData ``.h5ad`` in, gene lists and annotated copies out.
+
+- :func:`read_h5ad`: the matrix (sparse kept sparse), the labels of one ``obs`` column and the
+  gene names (plain ``str``) of a ``.h5ad`` file, with one-line errors for the usual mistakes.
+- :func:`normalize_counts`: ``log1p`` of counts per 10,000 (the usual single-cell
+  normalisation), sparse-preserving.
+- :func:`write_gene_list`: the selection as a CSV table (gene, rank, selection frequency,
+  importance).
+- :func:`write_h5ad_with_selection`: a copy of a ``.h5ad`` file with ``var`` columns added.
+
+Both writers are atomic: they write a temporary file in the destination's folder and move it
+into place with :func:`os.replace`, so the destination is either the complete new file or
+untouched, never half-written.
+
+``anndata`` is an optional dependency: ``pip install "skproj[anndata]"``.
+"""
+
+import csv
+import numbers
+import os
+import tempfile
+from contextlib import contextmanager
+
+import numpy as np
+from scipy import sparse
+from sklearn.preprocessing import normalize
+from sklearn.utils import Bunch
+
+__all__ = ["read_h5ad", "normalize_counts", "write_gene_list", "write_h5ad_with_selection"]
+
+#: A numeric ``obs`` column with more distinct values than this is refused as a class label.
+MAX_NUMERIC_LEVELS = 100
+
+_ANNDATA_HINT = 'pip install "skproj[anndata]"'
+
+
+def _import_anndata(what):
+    try:
+        import anndata
+    except ImportError as exc:
+        raise ImportError(
+            f"{what} requires the optional dependency anndata; install it with: {_ANNDATA_HINT}"
+        ) from exc
+    return anndata
+
+
+def _str_array(values):
+    out = np.empty(len(values), dtype=object)
+    out[:] = [str(v) for v in values]
+    return out
+
+
+def _preview(names, n=8):
+    names = [str(v) for v in names]
+    shown = ", ".join(repr(v) for v in names[:n])
+    more = f", ... ({len(names)} in all)" if len(names) > n else ""
+    return shown + more
+
+
+def _labels(col, path, target):
+    """Class labels of an ``obs`` column: plain-str object array, or int / bool array."""
+    import pandas as pd
+
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        missing = int(col.isna().sum())
+        if missing:
+            raise ValueError(f"{path}: obs[{target!r}] has {missing} missing labels (NaN); drop those cells first.")
+        categories = _str_array(col.cat.categories)
+        return categories[col.cat.codes.to_numpy()]
+    values = col.to_numpy()
+    if values.dtype.kind in "iufc":
+        if values.dtype.kind in "fc" and np.isnan(values).any():
+            n_missing = int(np.isnan(values).sum())
+            raise ValueError(f"{path}: obs[{target!r}] has {n_missing} missing labels (NaN); drop those cells first.")
+        n_levels = len(np.unique(values))
+        if n_levels > MAX_NUMERIC_LEVELS:
+            raise ValueError(
+                f"{path}: obs[{target!r}] is numeric with {n_levels} distinct values, not a class label "
+                f"(at most {MAX_NUMERIC_LEVELS}); pick a categorical column such as a cell type."
+            )
+        if values.dtype.kind == "f" and np.all(values == np.round(values)):
+            values = values.astype(np.int64)
+        return values
+    if values.dtype.kind == "b":
+        return values
+    missing = int(pd.isna(col).sum())
+    if missing:
+        raise ValueError(f"{path}: obs[{target!r}] has {missing} missing labels; drop those cells first.")
+    return _str_array(values.tolist())
+
+
+def _check_matrix(X, where):
+    """Refuse NaN / inf and negative values (sparse: looks only at the stored values)."""
+    values = X.data if sparse.issparse(X) else X
+    if values.size == 0:
+        return
+    finite = np.isfinite(values)
+    if not finite.all():
+        n_bad = int(values.size - np.count_nonzero(finite))
+        kind = "NaN" if np.isnan(values).any() else "inf"
+        raise ValueError(f"{where} contains {n_bad} {kind} values; fix or drop them before selection.")
+    vmin = values.min()
+    if vmin < 0:
+        n_neg = int(np.count_nonzero(values < 0))
+        raise ValueError(
+            f"{where} has {n_neg} negative values (min {float(vmin):.4g}): expected counts or "
+            "log-normalised counts, not centred/scaled data; pick another layer."
+        )
+
+
+def _as_float(X):
+    """float32 / float64 kept; integer counts become float32 (exact up to 2**24), else float64."""
+    dtype = X.dtype
+    if dtype in (np.float32, np.float64):
+        return X
+    if dtype.kind in "iub":
+        values = X.data if sparse.issparse(X) else X
+        big = values.size and np.abs(values).max() > 2**24
+        return X.astype(np.float64 if big else np.float32)
+    if dtype.kind == "f":
+        return X.astype(np.float64)
+    raise TypeError(f"the matrix has dtype {dtype}; a real numeric matrix is required.")
+
+
+def read_h5ad(path, target, layer=None):
+    """Read the expression matrix, one ``obs`` column as labels and the gene names of a ``.h5ad`` file.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        An AnnData ``.h5ad`` file (cells x genes).
+    target : str
+        Name of the ``obs`` column holding the class labels (e.g. ``"cell_type"``).
+    layer : str or None, default=None
+        Read ``adata.layers[layer]`` instead of ``adata.X``.
+
+    Returns
+    -------
+    result : :class:`~sklearn.utils.Bunch`
+        X : scipy.sparse.csr_matrix or ndarray of shape (n_cells, n_genes)
+            The matrix as stored: sparse stays sparse (CSC is converted to CSR), dense stays
+            dense. float32 and float64 are kept; integer counts become float32 (exact up to
+            2**24; float64 beyond).
+        y : ndarray of shape (n_cells,)
+            The labels: an object array of plain ``str`` for categorical or string columns,
+            int64 or bool for integer-valued or boolean columns.
+        feature_names : ndarray of shape (n_genes,), dtype object
+            Gene names (``var_names``) as plain Python ``str``.
+        cell_ids : ndarray of shape (n_cells,), dtype object
+            Cell names (``obs_names``) as plain ``str``.
+        target_name : str
+            ``target``.
+        layer : str or None
+            ``layer``.
+
+    Raises
+    ------
+    ImportError
+        If anndata is not installed (the message names ``pip install "skproj[anndata]"``).
+    FileNotFoundError
+        If ``path`` does not exist.
+    ValueError
+        One line each: ``target`` is not an ``obs`` column (a few existing columns are listed);
+        the column is numeric with more than :data:`MAX_NUMERIC_LEVELS` distinct values
+        (a continuous covariate or an id, not a class label); labels are missing; ``layer`` does
+        not exist; the matrix has NaN / inf (sparse: among the stored values) or negative values.
+    """
+    anndata = _import_anndata("read_h5ad")
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"{path}: no such file.")
+    adata = anndata.read_h5ad(path)
+    if target not in adata.obs.columns:
+        cols = list(adata.obs.columns)
+        listed = _preview(cols) if cols else "none"
+        raise ValueError(f"{path}: obs has no column {target!r}; its columns: {listed}.")
+    if layer is None:
+        X, where = adata.X, f"{path}: X"
+    else:
+        if layer not in adata.layers:
+            listed = _preview(list(adata.layers.keys())) or "none"
+            raise ValueError(f"{path}: no layer {layer!r}; its layers: {listed}.")
+        X, where = adata.layers[layer], f"{path}: layer {layer!r}"
+    if X is None:
+        raise ValueError(f"{where} is empty (no matrix stored).")
+    if sparse.issparse(X):
+        X = sparse.csr_matrix(X)
+    else:
+        X = np.asarray(X)
+    X = _as_float(X)
+    _check_matrix(X, where)
+    y = _labels(adata.obs[target], path, target)
+    return Bunch(
+        X=X,
+        y=y,
+        feature_names=_str_array(adata.var_names),
+        cell_ids=_str_array(adata.obs_names),
+        target_name=str(target),
+        layer=layer,
+    )
+
+
+def normalize_counts(X, *, target_sum=1e4):
+    """Log-normalise counts: ``log1p(target_sum * X_ij / sum_j X_ij)`` per cell (row).
+
+    The usual single-cell preprocessing ("log1p of counts per 10k", as
+    ``scanpy.pp.normalize_total(target_sum=1e4)`` followed by ``scanpy.pp.log1p``): each row is
+    divided by its total (:func:`sklearn.preprocessing.normalize` with ``norm="l1"``),
+    multiplied by ``target_sum``, then ``log1p`` is applied to the stored values, so zeros stay
+    zeros and a sparse matrix stays sparse with the same pattern. Rows of zeros stay zero. It
+    is the same for every cell (no statistics shared across cells), so it can be applied before
+    cross-validation without leakage. Scikit-learn and scipy have the pieces but no one call
+    that is sparse-preserving and dtype-preserving for both sparse and dense input; this is that
+    call.
+
+    Parameters
+    ----------
+    X : {ndarray, sparse matrix} of shape (n_cells, n_genes)
+        Non-negative counts. Not modified.
+    target_sum : float > 0, default=1e4
+        Total of every row after normalisation, before ``log1p``.
+
+    Returns
+    -------
+    X_norm : ndarray or scipy.sparse.csr_matrix of shape (n_cells, n_genes)
+        float32 if ``X`` is float32, float64 otherwise; CSR if ``X`` is sparse.
+
+    Raises
+    ------
+    ValueError
+        If ``X`` has negative, NaN or inf values, or ``target_sum`` is not a finite number > 0.
+    """
+    if (
+        isinstance(target_sum, bool)
+        or not isinstance(target_sum, numbers.Real)
+        or not np.isfinite(target_sum)
+        or target_sum <= 0
+    ):
+        raise ValueError(f"target_sum must be a finite number > 0, got {target_sum!r}.")
+    if sparse.issparse(X):
+        X = sparse.csr_matrix(X)
+    else:
+        X = np.asarray(X)
+    if X.ndim != 2:
+        raise ValueError(f"X must be 2-D (cells x genes), got {X.ndim}-D.")
+    if X.dtype not in (np.float32, np.float64):
+        X = X.astype(np.float64)
+    _check_matrix(X, "X")
+    out = normalize(X, norm="l1", axis=1, copy=True)  # never modifies X
+    values = out.data if sparse.issparse(out) else out
+    values *= values.dtype.type(target_sum)
+    np.log1p(values, out=values)
+    return out
+
+
+@contextmanager
+def _atomic_path(dst, suffix):
+    """Yield a temporary path in ``dst``'s folder; on success move it onto ``dst``, else delete it."""
+    dst = os.path.abspath(os.fspath(dst))
+    folder = os.path.dirname(dst)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(dst) + ".", suffix=suffix)
+    os.close(fd)
+    try:
+        yield tmp
+        os.replace(tmp, dst)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def write_gene_list(path, genes, rank, frequency=None, importance=None):
+    """Write the selected genes as a CSV table, atomically.
+
+    Columns: ``gene, rank, selection_frequency, importance`` (a header line, then one row per
+    gene in the order given); a ``None`` column is written as empty cells.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Destination file; its folder must exist. Replaced atomically (temporary file in the
+        same folder, then :func:`os.replace`): never half-written.
+    genes : sequence of str of length n
+        Gene names.
+    rank : sequence of int of length n
+        Rank of each gene (1 = best).
+    frequency : sequence of float of length n or None, default=None
+        Selection frequency (fraction of fits, e.g. folds, that selected the gene).
+    importance : sequence of float of length n or None, default=None
+        Importance score of each gene.
+
+    Raises
+    ------
+    ValueError
+        If the columns do not have the same length (nothing is written).
+    """
+    genes = [str(g) for g in genes]
+    columns = {"rank": rank, "selection_frequency": frequency, "importance": importance}
+    for name, col in columns.items():
+        if col is not None and len(col) != len(genes):
+            raise ValueError(f"{name} has {len(col)} entries but genes has {len(genes)}.")
+
+    def cell(col, i):
+        if col is None:
+            return ""
+        v = col[i]
+        if isinstance(v, (numbers.Integral, np.integer)):
+            return str(int(v))
+        return repr(float(v))
+
+    with _atomic_path(path, ".csv.tmp") as tmp:
+        with open(tmp, "w", newline="", encoding="utf-8") as fh:
+            w = csv.writer(fh)
+            w.writerow(["gene", "rank", "selection_frequency", "importance"])
+            for i, g in enumerate(genes):
+                w.writerow([g, cell(rank, i), cell(frequency, i), cell(importance, i)])
+            fh.flush()
+            os.fsync(fh.fileno())
+
+
+def write_h5ad_with_selection(src, dst, var_columns):
+    """Copy a ``.h5ad`` file, adding columns to its ``var`` table (e.g. the selection), atomically.
+
+    Parameters
+    ----------
+    src : str or os.PathLike
+        The source ``.h5ad`` file (read whole into memory; not modified).
+    dst : str or os.PathLike
+        The destination; may equal ``src``. Written to a temporary file in the same folder
+        and moved into place with :func:`os.replace`: never half-written.
+    var_columns : mapping of str to sequence of length n_genes
+        Columns to add (or replace) in ``var``, in the order of ``var_names``, e.g.
+        ``{"skproj_selected": mask, "skproj_rank": ranks}``.
+
+    Raises
+    ------
+    ImportError
+        If anndata is not installed (the message names ``pip install "skproj[anndata]"``).
+    ValueError
+        If a column does not have one value per gene (nothing is written).
+    """
+    anndata = _import_anndata("write_h5ad_with_selection")
+    adata = anndata.read_h5ad(os.fspath(src))
+    n_vars = adata.n_vars
+    cols = {}
+    for name, values in dict(var_columns).items():
+        values = np.asarray(values)
+        if values.ndim != 1 or values.shape[0] != n_vars:
+            raise ValueError(
+                f"var column {name!r} must have one value per gene ({n_vars}), got shape {values.shape}."
+            )
+        cols[str(name)] = values
+    for name, values in cols.items():
+        adata.var[name] = values
+    with _atomic_path(dst, ".h5ad.tmp") as tmp:
+        adata.write_h5ad(tmp)

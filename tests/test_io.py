@@ -1,0 +1,291 @@
+"""Tests of skproj.io: .h5ad reading, count normalisation, atomic writers."""
+
+import csv
+import os
+import sys
+
+import numpy as np
+import pytest
+from scipy import sparse
+
+from skproj.datasets import make_single_cell_counts
+from skproj.io import normalize_counts, read_h5ad, write_gene_list, write_h5ad_with_selection
+
+
+def _folder_files(folder):
+    return sorted(os.listdir(folder))
+
+
+# ----------------------------------------------------------------------------------------
+# missing extra (runs without anndata too)
+# ----------------------------------------------------------------------------------------
+
+
+def test_missing_anndata_names_the_extra(monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "anndata", None)  # makes `import anndata` raise ImportError
+    with pytest.raises(ImportError, match=r'pip install "skproj\[anndata\]"') as exc:
+        read_h5ad(tmp_path / "x.h5ad", target="cell_type")
+    assert "\n" not in str(exc.value)
+    with pytest.raises(ImportError, match=r'pip install "skproj\[anndata\]"'):
+        write_h5ad_with_selection(tmp_path / "x.h5ad", tmp_path / "y.h5ad", {})
+    assert _folder_files(tmp_path) == []
+
+
+# ----------------------------------------------------------------------------------------
+# read_h5ad
+# ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def h5ad(tmp_path_factory):
+    anndata = pytest.importorskip("anndata")
+    pd = pytest.importorskip("pandas")
+    X, y, markers = make_single_cell_counts(120, 40, n_cell_types=3, n_markers_per_type=3, random_state=0)
+    names = np.array(["CT_A", "CT_B", "CT_C"])
+    rng = np.random.default_rng(0)
+    obs = pd.DataFrame(
+        {
+            "cell_type": pd.Categorical(names[y]),
+            "n_counts": np.asarray(X.sum(axis=1)).ravel() + rng.random(120),  # continuous
+            "batch": rng.integers(0, 3, 120),
+            "donor": np.array(["d1", "d2"] * 60, dtype=object),
+        },
+        index=[f"cell{i}" for i in range(120)],
+    )
+    var = pd.DataFrame(index=[f"GENE{j}" for j in range(40)])
+    dense_scaled = (X.toarray() - X.toarray().mean(axis=0)).astype(np.float32)
+    adata = anndata.AnnData(
+        X=X.copy(),
+        obs=obs,
+        var=var,
+        layers={"counts_int": X.astype(np.int32), "scaled": dense_scaled, "csc": X.tocsc()},
+    )
+    folder = tmp_path_factory.mktemp("h5ad")
+    path = folder / "cells.h5ad"
+    adata.write_h5ad(path)
+    return path, X, names[y], adata
+
+
+def test_read_h5ad_sparse(h5ad):
+    path, X, labels, _ = h5ad
+    r = read_h5ad(path, target="cell_type")
+    assert sparse.isspmatrix_csr(r.X) and r.X.dtype == np.float32
+    assert (r.X != X).nnz == 0
+    np.testing.assert_array_equal(r.y, labels)
+    assert r.y.dtype == object and all(type(v) is str for v in r.y)
+    assert r.feature_names.tolist() == [f"GENE{j}" for j in range(40)]
+    assert all(type(v) is str for v in r.feature_names)
+    assert all(type(v) is str for v in r.cell_ids) and r.cell_ids[3] == "cell3"
+    assert r.target_name == "cell_type" and r.layer is None
+
+
+def test_read_h5ad_layers(h5ad):
+    path, X, _, _ = h5ad
+    r = read_h5ad(path, target="cell_type", layer="counts_int")
+    assert sparse.isspmatrix_csr(r.X) and r.X.dtype == np.float32  # integer counts -> float32
+    assert (r.X != X).nnz == 0
+    r = read_h5ad(path, target="cell_type", layer="csc")
+    assert sparse.isspmatrix_csr(r.X)  # CSC -> CSR
+    assert (r.X != X).nnz == 0
+    with pytest.raises(ValueError, match=r"no layer 'nope'.*'counts_int'"):
+        read_h5ad(path, target="cell_type", layer="nope")
+
+
+def test_read_h5ad_dense_as_stored(h5ad, tmp_path):
+    anndata = pytest.importorskip("anndata")
+    _, X, labels, adata = h5ad
+    dense = anndata.AnnData(X=X.toarray().astype(np.float64), obs=adata.obs, var=adata.var)
+    path = tmp_path / "dense.h5ad"
+    dense.write_h5ad(path)
+    r = read_h5ad(path, target="cell_type")
+    assert isinstance(r.X, np.ndarray) and r.X.dtype == np.float64
+    np.testing.assert_array_equal(r.X, X.toarray())
+
+
+def test_read_h5ad_other_targets(h5ad):
+    path = h5ad[0]
+    r = read_h5ad(path, target="batch")
+    assert r.y.dtype.kind == "i" and set(r.y.tolist()) <= {0, 1, 2}
+    r = read_h5ad(path, target="donor")
+    assert r.y.dtype == object and set(r.y.tolist()) == {"d1", "d2"} and type(r.y[0]) is str
+
+
+def _one_line(exc):
+    msg = str(exc.value)
+    assert "\n" not in msg
+    return msg
+
+
+def test_read_h5ad_missing_target_lists_columns(h5ad):
+    path = h5ad[0]
+    with pytest.raises(ValueError) as exc:
+        read_h5ad(path, target="celltype")
+    msg = _one_line(exc)
+    assert "'celltype'" in msg and "'cell_type'" in msg and "'batch'" in msg
+
+
+def test_read_h5ad_numeric_target_with_many_levels(h5ad):
+    path = h5ad[0]
+    with pytest.raises(ValueError) as exc:
+        read_h5ad(path, target="n_counts")
+    msg = _one_line(exc)
+    assert "n_counts" in msg and "120 distinct values" in msg
+
+
+def test_read_h5ad_negative_values(h5ad):
+    path = h5ad[0]
+    with pytest.raises(ValueError) as exc:
+        read_h5ad(path, target="cell_type", layer="scaled")
+    msg = _one_line(exc)
+    assert "negative" in msg and "'scaled'" in msg
+
+
+def test_read_h5ad_nan_in_sparse(h5ad, tmp_path):
+    anndata = pytest.importorskip("anndata")
+    _, X, _, adata = h5ad
+    Xn = X.copy()
+    Xn.data[[3, 10]] = np.nan
+    bad = anndata.AnnData(X=Xn, obs=adata.obs, var=adata.var)
+    path = tmp_path / "nan.h5ad"
+    bad.write_h5ad(path)
+    with pytest.raises(ValueError) as exc:
+        read_h5ad(path, target="cell_type")
+    msg = _one_line(exc)
+    assert "2 NaN" in msg
+
+
+def test_read_h5ad_missing_file(tmp_path):
+    pytest.importorskip("anndata")
+    with pytest.raises(FileNotFoundError, match="no such file"):
+        read_h5ad(tmp_path / "absent.h5ad", target="cell_type")
+
+
+# ----------------------------------------------------------------------------------------
+# normalize_counts
+# ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_normalize_counts_sparse_and_dense(dtype):
+    X, _, _ = make_single_cell_counts(50, 30, n_cell_types=2, n_markers_per_type=2, density=0.3, random_state=1)
+    X = X.astype(dtype)
+    X.data[X.indptr[0]:X.indptr[1]] = 0  # an empty cell stays zero
+    X.eliminate_zeros()
+    assert X[0].nnz == 0 and X.nnz > 0
+    before = X.copy()
+    dense = X.toarray()
+    totals = dense.sum(axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        expected = np.log1p(np.where(totals > 0, 1e4 * dense / totals, 0.0))
+    out = normalize_counts(X)
+    assert sparse.isspmatrix_csr(out) and out.dtype == dtype
+    assert (X != before).nnz == 0  # input not modified
+    np.testing.assert_array_equal(out.indices, X.indices)  # same pattern
+    rtol = 1e-6 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(out.toarray(), expected, rtol=rtol)
+    assert out[0].nnz == 0
+    # row totals of expm1 are target_sum
+    np.testing.assert_allclose(np.expm1(out.toarray()).sum(axis=1)[1:], 1e4, rtol=1e-5)
+    d = dense.copy()
+    out_dense = normalize_counts(d, target_sum=100.0)
+    assert isinstance(out_dense, np.ndarray) and out_dense.dtype == dtype
+    np.testing.assert_array_equal(d, dense)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        exp100 = np.log1p(np.where(totals > 0, 100 * dense / totals, 0.0))
+    np.testing.assert_allclose(out_dense, exp100, rtol=rtol)
+
+
+def test_normalize_counts_errors():
+    with pytest.raises(ValueError, match="negative"):
+        normalize_counts(np.array([[1.0, -1.0]]))
+    with pytest.raises(ValueError, match="NaN"):
+        normalize_counts(sparse.csr_matrix(np.array([[1.0, np.nan]])))
+    with pytest.raises(ValueError, match="target_sum"):
+        normalize_counts(np.ones((2, 2)), target_sum=0)
+
+
+# ----------------------------------------------------------------------------------------
+# atomic writers
+# ----------------------------------------------------------------------------------------
+
+
+def test_write_gene_list_round_trip(tmp_path):
+    path = tmp_path / "genes.csv"
+    write_gene_list(path, np.array(["CD79A", "MS4A1", "NKG7"]), [1, 2, 3], [1.0, 0.8, 0.4],
+                    np.array([0.5, 0.25, 0.125], dtype=np.float32))
+    with open(path, newline="") as fh:
+        rows = list(csv.reader(fh))
+    assert rows[0] == ["gene", "rank", "selection_frequency", "importance"]
+    assert rows[1] == ["CD79A", "1", "1.0", "0.5"]
+    assert [r[0] for r in rows[1:]] == ["CD79A", "MS4A1", "NKG7"]
+    assert float(rows[3][2]) == 0.4 and float(rows[3][3]) == 0.125
+    write_gene_list(path, ["A"], [1])  # replace; no frequency / importance
+    with open(path, newline="") as fh:
+        assert list(csv.reader(fh)) == [["gene", "rank", "selection_frequency", "importance"], ["A", "1", "", ""]]
+    assert _folder_files(tmp_path) == ["genes.csv"]
+
+
+def test_write_gene_list_is_atomic(tmp_path):
+    path = tmp_path / "genes.csv"
+    write_gene_list(path, ["OLD"], [1])
+    old = path.read_bytes()
+
+    class Boom:
+        def __len__(self):
+            return 3
+
+        def __getitem__(self, i):
+            if i == 2:
+                raise RuntimeError("disk on fire")
+            return 0.5
+
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        write_gene_list(path, ["A", "B", "C"], [1, 2, 3], Boom())
+    assert path.read_bytes() == old  # untouched, not half-written
+    assert _folder_files(tmp_path) == ["genes.csv"]  # no temporary file left
+    with pytest.raises(ValueError, match="rank has 2 entries"):
+        write_gene_list(tmp_path / "new.csv", ["A", "B", "C"], [1, 2])
+    assert _folder_files(tmp_path) == ["genes.csv"]
+
+
+def test_write_h5ad_with_selection(h5ad, tmp_path):
+    anndata = pytest.importorskip("anndata")
+    src, X, labels, _ = h5ad
+    mtime = os.path.getmtime(src)
+    mask = np.zeros(40, dtype=bool)
+    mask[[2, 5]] = True
+    rank = np.where(mask, 0, -1)
+    rank[[2, 5]] = [2, 1]
+    dst = tmp_path / "out.h5ad"
+    write_h5ad_with_selection(src, dst, {"skproj_selected": mask, "skproj_rank": rank})
+    out = anndata.read_h5ad(dst)
+    np.testing.assert_array_equal(out.var["skproj_selected"].to_numpy(), mask)
+    np.testing.assert_array_equal(out.var["skproj_rank"].to_numpy(), rank)
+    assert (sparse.csr_matrix(out.X) != X).nnz == 0
+    np.testing.assert_array_equal(out.obs["cell_type"].astype(str).to_numpy(), labels)
+    assert set(out.layers.keys()) == {"counts_int", "scaled", "csc"}
+    assert os.path.getmtime(src) == mtime
+    assert "skproj_selected" not in anndata.read_h5ad(src).var.columns
+    assert _folder_files(tmp_path) == ["out.h5ad"]
+
+
+def test_write_h5ad_with_selection_is_atomic(h5ad, tmp_path, monkeypatch):
+    anndata = pytest.importorskip("anndata")
+    src = h5ad[0]
+    dst = tmp_path / "out.h5ad"
+    with pytest.raises(ValueError, match="one value per gene"):
+        write_h5ad_with_selection(src, dst, {"sel": np.ones(3, dtype=bool)})
+    assert _folder_files(tmp_path) == []
+
+    def half_write(self, filename, *args, **kwargs):
+        with open(filename, "wb") as fh:
+            fh.write(b"\x89HDF partial")
+        raise OSError("no space left on device")
+
+    write_h5ad_with_selection(src, dst, {"sel": np.ones(40, dtype=bool)})
+    good = dst.read_bytes()
+    monkeypatch.setattr(anndata.AnnData, "write_h5ad", half_write)
+    with pytest.raises(OSError, match="no space"):
+        write_h5ad_with_selection(src, dst, {"sel": np.zeros(40, dtype=bool)})
+    assert dst.read_bytes() == good
+    assert _folder_files(tmp_path) == ["out.h5ad"]
