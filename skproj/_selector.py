@@ -14,6 +14,7 @@ chaos for a target fraction of zero activations.
 """
 
 import time
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -22,7 +23,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.feature_selection import SelectorMixin
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval, RealNotInt, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -31,7 +32,7 @@ from ._gates import DifferentiableGates
 from ._network import ACTIVATION_NAMES, forward, hidden_zero_fraction, init_edge_of_chaos, init_params
 from ._optim import Adam
 from ._proxadam import ProxAdam
-from ._training import BallStep, GateStep, Trainer
+from ._training import BallStep, GateStep, TargetBallStep, Trainer, gradient_row_norms
 from .sparsity import (
     CONSTRAINT_NAMES, PENALTY_NAMES, L1, Constraint, L1Inf, L1InfBall, Penalty, make_constraint, make_penalty,
 )
@@ -63,15 +64,16 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
     * a ball (``constraint``, the default: the l1,inf ball): after every Adam step ``W1`` is
       replaced by its Euclidean projection onto ``{W : ||W|| <= radius}`` (groups = rows),
       computed by the :mod:`skproj.sparsity` constraint object (one call of
-      :mod:`skproj.projections`). The radius follows a schedule down to ``radius``;
+      :mod:`skproj.projections`). The radius either follows a schedule down to ``radius``, or,
+      with ``n_features_to_select``, is steered by the estimator until that many rows remain;
     * a penalty (``penalty``: group lasso, group MCP, l1,inf, l1): minimised with proximal Adam
       (:class:`skproj.optim.ProxAdam`, Deleu & Bengio, arXiv:2102.03869): Adam's step, then the
       weighted prox of the :mod:`skproj.sparsity` penalty, which zeroes rows;
     * differentiable gates (``penalty="differentiable"``) on the input features.
 
     With ``retrain=True`` ("double descent"), the features whose row is non-zero at the end of
-    this first phase form the support (at most ``max_features`` of them, the largest rows);
-    the other rows are set to zero and the network is trained again, from the
+    this first phase form the support (``n_features_to_select`` or ``max_features`` of them,
+    see these); the other rows are set to zero and the network is trained again, from the
     weights of the first phase with a fresh optimiser state, with the gradient of the
     discarded rows masked and no projection. The support never grows in this second phase.
 
@@ -89,7 +91,8 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
         (default): the l1,inf ball, unless ``penalty`` is given (then no ball). To train
         without any sparsity (then only ``max_features`` selects), pass ``radius=numpy.inf``.
     radius : float > 0, default=0.1
-        Radius of the ball (``numpy.inf``: no ball): an absolute bound on the norm of the final ``W1`` (not relative
+        Radius of the ball (ignored when ``n_features_to_select`` is set; ``numpy.inf``: no
+        ball): an absolute bound on the norm of the final ``W1`` (not relative
         to its initial norm). For ``"l1inf"`` it bounds ``sum_i max_j |W1_ij|``, the sum over
         features of the largest absolute weight leaving each feature, so roughly
         ``radius / typical_weight`` features survive. ``W1`` multiplies the features, so the
@@ -149,10 +152,26 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
     gate_learning_rate : float > 0 or None, default=0.01
         Step size of the (separate, plain) Adam of the gate parameters ``(gamma, s)`` when
         ``penalty="differentiable"``; ``None`` means ``learning_rate``.
+    n_features_to_select : int >= 1, float in (0, 1] or None, default=None
+        Number of features to select (a float: that fraction of ``n_features``, rounded, at
+        least 1); the semantics of :class:`sklearn.feature_selection.RFE`. ``None``: the
+        ``radius`` (or the penalty strength) decides how many survive. With a ball, the radius
+        is found during the first phase (see :class:`skproj._training.TargetBallStep`): it
+        shrinks geometrically from the norm of ``W1`` at initialisation while more than ``k``
+        rows survive the projection, and is steered so that about ``k`` remain once there
+        (cost: one count of the non-zero rows per step, no extra fit). At the end of the
+        first phase the ``k`` features are the non-zero rows with the largest norms, then, if
+        fewer than ``k`` rows are non-zero, the zero rows with the largest gradient (one more
+        pass over the training data), then retraining on them. Features whose column of ``X``
+        is constant carry nothing and are never selected; if fewer than ``k`` features carry
+        any weight, fewer are returned with a UserWarning. With a penalty or the gates, the
+        same ranking picks ``k`` features after the first phase (the strength is not tuned).
     max_features : int >= 1 or None, default=None
         If given, keep at most this many features: those with the largest row norms of ``W1``
         (the norm of the constraint: l_inf for ``"l1inf"``, l2 for ``"l12"``, l1 for ``"l1"``)
-        among the non-zero rows after the first phase.
+        among the non-zero rows after the first phase. Unlike ``n_features_to_select`` it
+        does not change the radius: it only cuts what the radius kept (fewer when the ball
+        keeps fewer). Cannot be combined with ``n_features_to_select``.
     hidden_layer_size : int >= 1, default=64
         Width ``h`` of the hidden layers of the encoder and decoder.
     activation : str, default="relu"
@@ -271,7 +290,8 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
     n_iter_select_ : int
         Epochs run in the first (projected) phase.
     radius_ : float or None
-        Radius of the ball at the end of the first phase; None without a ball.
+        Radius of the ball at the end of the first phase (found by the estimator with
+        ``n_features_to_select``); None without a ball.
     loss_curve_ : list of float
         Training loss of every epoch (both phases; the first ``n_iter_select_`` are phase 1).
     validation_scores_ : list of float or None
@@ -336,6 +356,7 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
         "alpha": [Interval(Real, 0, None, closed="left"), None],
         "mcp_gamma": [Interval(Real, 0, None, closed="neither")],
         "gate_learning_rate": [Interval(Real, 0, None, closed="neither"), None],
+        "n_features_to_select": [Interval(Integral, 1, None, closed="left"), Interval(RealNotInt, 0, 1, closed="right"), None],
         "max_features": [Interval(Integral, 1, None, closed="left"), None],
         "hidden_layer_size": [Interval(Integral, 1, None, closed="left")],
         "activation": [StrOptions(ACTIVATION_NAMES), StrOptions(set(_SPARSE_ACTIVATIONS))],
@@ -367,6 +388,7 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
         alpha=None,
         mcp_gamma=20.0,
         gate_learning_rate=1e-2,
+        n_features_to_select=None,
         max_features=None,
         hidden_layer_size=64,
         activation="relu",
@@ -394,6 +416,7 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
         self.alpha = alpha
         self.mcp_gamma = mcp_gamma
         self.gate_learning_rate = gate_learning_rate
+        self.n_features_to_select = n_features_to_select
         self.max_features = max_features
         self.hidden_layer_size = hidden_layer_size
         self.activation = activation
@@ -467,6 +490,21 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
             return sparsity.group_norms(W1)
         return np.sqrt(np.einsum("ij,ij->i", W1, W1))
 
+    def _n_to_select(self, n_features):
+        k = self.n_features_to_select
+        if k is None:
+            return None
+        if self.max_features is not None:
+            raise ValueError(
+                f"n_features_to_select={k!r} and max_features={self.max_features!r} cannot both be set: "
+                "max_features only cuts what the radius keeps; n_features_to_select finds the radius."
+            )
+        if isinstance(k, Integral):
+            if k > n_features:
+                raise ValueError(f"n_features_to_select={k} exceeds n_features={n_features}, the number of features of X.")
+            return int(k)
+        return max(1, int(round(k * n_features)))
+
     def _make_optimizer(self, sparsity):
         """ProxAdam with the penalty on ``W1`` (params[0]), or Adam.
 
@@ -500,12 +538,14 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
         ------
         ValueError
             If ``X`` contains NaN or inf, ``y`` has a single class or is continuous, a
-            parameter is invalid, or both ``constraint`` and ``penalty`` are given.
+            parameter is invalid, both ``constraint`` and ``penalty`` are given, or
+            ``n_features_to_select`` exceeds the number of features.
         """
         t_start = time.perf_counter()
         sparsity = self._sparsity()
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
         check_classification_targets(y)
+        k = self._n_to_select(X.shape[1])
         self.classes_, y_idx = np.unique(y, return_inverse=True)
         n_classes = len(self.classes_)
         if n_classes < 2:
@@ -537,21 +577,28 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
             params = init_params(
                 X.shape[1], self.hidden_layer_size, n_classes, dtype, init_rng, decoder_input=self.decoder_input
             )
+        # A constant feature carries nothing: its row of W1 starts at zero and is never trained.
+        constant = np.ptp(X_fit, axis=0) == 0
+        params[0][constant] = 0
         net_args = (self._activation_fns(), self.reconstruction_weight, self.reconstruction_loss, self.decoder_input)
         trainer = Trainer(net_args, X, Y, Xv, Yv, rng, self.batch_size, self.n_iter_no_change, self.tol, self.verbose)
         with threadpool_limits(limits=1, user_api="blas"):
             # The minibatch products are small: BLAS threads cost more than they gain.
-            self._train(trainer, params, sparsity)
+            self._train(trainer, params, sparsity, k, None if not constant.any() else ~constant)
             self.activation_sparsity_ = hidden_zero_fraction(X_fit, params, net_args[0], self.decoder_input)
         self.loss_curve_ = trainer.loss_curve
         self.validation_scores_ = trainer.validation_scores
         self.fit_time_ = time.perf_counter() - t_start
         return self
 
-    def _first_phase_step(self, sparsity, W1):
-        """The sparsity part of the first phase (a BallStep, GateStep or None)."""
+    def _first_phase_step(self, sparsity, W1, k, trainer):
+        """The sparsity part of the first phase (a BallStep, TargetBallStep, GateStep or None)."""
         if isinstance(sparsity, Constraint):
             r0 = sparsity.value(W1)
+            if k is not None:
+                sparsity.radius = r0
+                n_decay = max(1, min(self.radius_decay_epochs, self.max_epochs))
+                return TargetBallStep(sparsity, k, W1.shape[0], n_decay, trainer.steps_per_epoch)
             n_decay = min(self.radius_decay_epochs, self.max_epochs)
             if n_decay > 0 and r0 > sparsity.radius:
                 # geometric decrease from the initial norm of W1 to radius over n_decay epochs
@@ -566,12 +613,14 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
             return GateStep(gates, gate_lr)
         return None
 
-    def _train(self, trainer, params, sparsity):
+    def _train(self, trainer, params, sparsity, k, trainable):
+        """Both phases; ``trainable`` (bool mask of the features, or None for all) excludes
+        the constant features from the first phase and from the support."""
         W1 = params[0]
         opt = self._make_optimizer(sparsity)
-        step = self._first_phase_step(sparsity, W1)
+        step = self._first_phase_step(sparsity, W1, k, trainer)
         # Phase 1: projected, proximal or gated training.
-        self.n_iter_select_ = trainer.run(params, opt, self.max_epochs, step, phase="select")
+        self.n_iter_select_ = trainer.run(params, opt, self.max_epochs, step, row_mask=trainable, phase="select")
         self.projection_time_ = getattr(step, "time", 0.0) + getattr(opt, "prox_time", 0.0)
         self.radius_ = step.final_radius if isinstance(step, BallStep) else None
         self.gates_ = None
@@ -582,8 +631,12 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
             norms = a
         else:
             norms = self._row_norms(sparsity, W1)
+        if trainable is not None:
+            norms = np.where(trainable, norms, 0).astype(norms.dtype, copy=False)
         support = norms > 0
-        if self.max_features is not None and support.sum() > self.max_features:
+        if k is not None:
+            support = self._top_k(trainer, params, norms, k, trainable)
+        elif self.max_features is not None and support.sum() > self.max_features:
             keep = np.argsort(-norms, kind="stable")[: self.max_features]
             support = np.zeros_like(support)
             support[keep] = True
@@ -602,6 +655,24 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
         self.coefs_ = params[0::2]
         self.intercepts_ = params[1::2]
         self.n_iter_ = self.n_iter_select_ + n_retrain
+
+    def _top_k(self, trainer, params, norms, k, trainable):
+        """The ``k`` features: non-zero rows by norm, then zero rows by gradient norm."""
+        score_zero = gradient_row_norms(trainer.X, trainer.Y, params, trainer.net_args)
+        if trainable is not None:
+            score_zero[~trainable] = 0
+        carries = (norms > 0) | (score_zero > 0)
+        order = np.lexsort((-score_zero, -norms))  # by norm, ties (zeros) by gradient
+        order = order[carries[order]][:k]
+        if len(order) < k:
+            warnings.warn(
+                f"n_features_to_select={self.n_features_to_select!r}: only {len(order)} features carry any "
+                "weight; selecting these.",
+                UserWarning,
+            )
+        support = np.zeros(len(norms), dtype=bool)
+        support[order] = True
+        return support
 
     def _activation_fns(self):
         """The ``act`` argument of the network: a registry name, or the (forward, derivative)

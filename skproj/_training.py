@@ -7,7 +7,8 @@ One minibatch step has three parts with one job each:
    step ends with the weighted prox of a :mod:`skproj.sparsity` penalty);
 3. the sparsity part, which acts on the first-layer weight ``W1`` after the optimiser's step:
    :class:`BallStep` (the Euclidean projection of a :mod:`skproj.sparsity` constraint, with a
-   radius schedule), :class:`GateStep` (differentiable gates that scale the input features), or
+   radius schedule), :class:`TargetBallStep` (the same with a radius steered to a number of
+   features), :class:`GateStep` (differentiable gates that scale the input features), or
    nothing (the penalty's prox is part of ProxAdam's step).
 
 The parameters are one list of arrays updated in place; every array is touched once per
@@ -21,7 +22,7 @@ import numpy as np
 from ._network import loss_and_grad
 from ._optim import Adam
 
-__all__ = ["BallStep", "GateStep", "Trainer"]
+__all__ = ["BallStep", "TargetBallStep", "GateStep", "Trainer", "gradient_row_norms"]
 
 
 class BallStep:
@@ -52,6 +53,50 @@ class BallStep:
     def after_step(self, W1):
         t0 = time.perf_counter()
         self.constraint.project(W1, out=W1)
+        self.time += time.perf_counter() - t0
+
+
+class TargetBallStep(BallStep):
+    """A ball whose radius is steered, step by step, so that ``k`` rows of ``W1`` stay non-zero.
+
+    After every projection the number ``c`` of non-zero rows is counted and the radius is
+    multiplied by ``exp(-rate / steps_per_epoch)`` with
+    ``rate = clip(log(c / k), -max_rate, max_rate)`` (``c`` floored at 0.5): while many more
+    than ``k`` rows survive the radius shrinks geometrically at ``max_rate`` per epoch, near
+    ``k`` it settles, and below ``k`` it grows again. ``max_rate = log(n_features / k) /
+    decay_epochs``: if the number of surviving rows were proportional to the radius, the
+    radius would reach ``k`` rows in ``decay_epochs`` epochs. The stopping rules are armed
+    once at most ``k`` rows have survived a step. Cost: one count of the non-zero rows per
+    step (one pass over ``W1``, less than the projection itself).
+
+    Parameters
+    ----------
+    constraint : skproj.sparsity.Constraint
+        Its radius is the starting radius (the norm of ``W1`` at initialisation).
+    k : int >= 1
+    n_features : int
+    decay_epochs : int >= 1
+    steps_per_epoch : int >= 1
+    """
+
+    def __init__(self, constraint, k, n_features, decay_epochs, steps_per_epoch):
+        super().__init__(constraint)
+        self.k = int(k)
+        self.max_rate = max(np.log(max(n_features, 1) / self.k), np.log(2.0)) / max(decay_epochs, 1)
+        self.steps_per_epoch = int(steps_per_epoch)
+        self.reached = False
+
+    def start_epoch(self, epoch):
+        return self.reached
+
+    def after_step(self, W1):
+        t0 = time.perf_counter()
+        self.constraint.project(W1, out=W1)
+        c = np.count_nonzero(W1.any(axis=1))
+        self.reached = self.reached or c <= self.k
+        rate = float(np.clip(np.log(max(c, 0.5) / self.k), -self.max_rate, self.max_rate))
+        self.constraint.radius *= float(np.exp(-rate / self.steps_per_epoch))
+        self.final_radius = self.constraint.radius
         self.time += time.perf_counter() - t0
 
 
@@ -143,7 +188,7 @@ class Trainer:
         params : list of 8 ndarrays, updated in place
         opt : Adam or ProxAdam
         n_epochs : int
-        sparsity : BallStep, GateStep or None
+        sparsity : BallStep, TargetBallStep, GateStep or None
             Projection after each step (a ball), or gates on the inputs.
         row_mask : ndarray of bool of shape (n_features,) or None
             Rows of ``W1`` that are trained; the others get no gradient.
@@ -195,3 +240,18 @@ class Trainer:
             for p, b in zip(all_params, best_params):
                 p[...] = b
         return epochs
+
+
+def gradient_row_norms(X, Y, params, net_args, batch_size=256):
+    """l2 norms of the rows of the gradient of the (mean) loss with respect to ``W1``.
+
+    Accumulated over minibatches of ``batch_size`` samples (the memory of one forward pass
+    stays ``batch_size * n_features``). A feature whose column of ``X`` is zero gets 0.
+    """
+    n = X.shape[0]
+    G = np.zeros_like(params[0])
+    for start in range(0, n, batch_size):
+        sl = slice(start, start + batch_size)
+        _, grads, _ = loss_and_grad(X[sl], Y[sl], params, *net_args)
+        G += grads[0] * (min(batch_size, n - start) / n)
+    return np.sqrt(np.einsum("ij,ij->i", G, G))
