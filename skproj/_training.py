@@ -41,6 +41,10 @@ EPOCH_SAMPLES = 5000
 _BLAS_THREADS_MIN_WORK = 2**22
 
 
+# Entries of a dense block of rows in prediction / evaluation on sparse X (16 MiB in float32).
+_BLOCK_ENTRIES = 2**22
+
+
 def auto_batch_size(n_samples):
     """``batch_size="auto"``: ``min(max(32, n_samples // 200), 1024)``.
 
@@ -103,7 +107,7 @@ def row_blocks(X, block_rows=None):
         if not sp.issparse(X):
             yield slice(0, n), X
             return
-        block_rows = max(256, 2**22 // max(d, 1))
+        block_rows = max(256, _BLOCK_ENTRIES // max(d, 1))
     for start in range(0, n, block_rows):
         sl = slice(start, min(start + block_rows, n))
         yield sl, dense_rows(X, sl)
