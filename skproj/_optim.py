@@ -109,7 +109,7 @@ class Adam:
         c1 = 1.0 - b1**self.t
         c2 = 1.0 - b2**self.t
         step = self.lr / c1
-        sqrt_c2 = np.sqrt(c2)  # a float64 scalar: the division by it is done in float64 in both paths
+        sqrt_c2 = float(np.sqrt(c2))  # a Python float: numpy rounds it to p's dtype, as the kernel does
         for p, g, m, v in zip(params, grads, self.m, self.v):
             if g is None:
                 continue

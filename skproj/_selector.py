@@ -340,9 +340,9 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
     apart); the same scalar second moment serves the l1,inf penalty, whose prox has no
     weighted form. (2) The radius decreases geometrically during the first
     ``radius_decay_epochs`` epochs. BLAS is limited to one thread during ``fit`` when the
-    minibatch products are small (``batch_size * n_features * hidden_layer_size < 2**22``,
-    :func:`skproj._training.blas_threads`), where threads cost more than they gain; larger
-    ones use BLAS's own thread count.
+    minibatch products are small or skinny (``batch_size < 128`` or ``batch_size *
+    n_features * hidden_layer_size < 2**24``, :func:`skproj._training.blas_threads`), where
+    threads cost more than they gain; larger ones use BLAS's own thread count.
 
     Sparse ``X`` (CSR or CSC, float32 or float64) is never densified as a whole: each
     minibatch is densified into a buffer of ``batch_size x n_features`` (the reconstruction

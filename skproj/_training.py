@@ -36,9 +36,10 @@ __all__ = [
 #: count steps, not passes, and the cost of ``fit`` stops growing with ``n`` beyond this size.
 EPOCH_SAMPLES = 5000
 
-# Minibatch products of batch x n_features x hidden multiply-adds below this run on one BLAS
-# thread (threads cost more than they gain on them); larger ones use BLAS's own thread count.
-_BLAS_THREADS_MIN_WORK = 2**22
+# BLAS threads only for minibatch products of at least this many multiply-adds
+# (batch x n_features x hidden) and batches of at least _BLAS_THREADS_MIN_BATCH rows.
+_BLAS_THREADS_MIN_WORK = 2**24
+_BLAS_THREADS_MIN_BATCH = 128
 
 
 # Entries of a dense block of rows in prediction / evaluation on sparse X (16 MiB in float32).
@@ -55,13 +56,19 @@ def auto_batch_size(n_samples):
 
 
 def blas_threads(batch_size, n_features, n_hidden):
-    """BLAS thread limit for training: 1 for small minibatch products, None (no limit) otherwise.
+    """BLAS thread limit for training: 1 for small or skinny minibatch products, None (BLAS's
+    own thread count) for large ones.
 
-    Measured on a 2-core machine, a 32 x 1000 x 64 product runs fastest on one thread (thread
-    start-up costs more than the split gains); from a few million multiply-adds
-    (``batch_size * n_features * n_hidden >= 2**22``, e.g. 32 x 20000 x 64) the threads pay.
+    Threads are used when ``batch_size >= 128`` and ``batch_size * n_features * n_hidden >=
+    2**24`` (e.g. the automatic batch of 250 at 50,000 samples and 20,000 features). Measured
+    with OpenBLAS on a busy 2-core machine: at 32 x 1000 x 64 one thread is fastest; at
+    32 x 20000 x 64 the products with a long inner dimension (``X @ W1``, ``dXhat @ W4.T``:
+    32 x 20000 by 20000 x 64) took 3 ms on one thread and up to 1 s on two when the cores were
+    oversubscribed, so batches of 32 rows stay on one thread whatever ``n_features``.
     """
-    return 1 if batch_size * n_features * n_hidden < _BLAS_THREADS_MIN_WORK else None
+    if batch_size < _BLAS_THREADS_MIN_BATCH or batch_size * n_features * n_hidden < _BLAS_THREADS_MIN_WORK:
+        return 1
+    return None
 
 
 def _kernel_csr(X):

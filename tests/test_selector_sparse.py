@@ -128,7 +128,8 @@ def test_auto_batch_size_and_threads():
     assert auto_batch_size(50_000) == 250
     assert auto_batch_size(10**7) == 1024
     assert blas_threads(32, 1000, 64) == 1
-    assert blas_threads(32, 20_000, 64) is None
+    assert blas_threads(32, 20_000, 64) == 1  # skinny products: one thread
+    assert blas_threads(250, 20_000, 64) is None
     X, y = _sparse_data(n=120, d=20)
     a = SparseAutoencoderSelector(random_state=0, max_epochs=5).fit(X, y)
     b = SparseAutoencoderSelector(random_state=0, max_epochs=5, batch_size=32).fit(X, y)
