@@ -1,10 +1,16 @@
-"""FISTA with backtracking and adaptive restart for ``min_{x in C} loss(A x)``.
+"""FISTA with backtracking and adaptive restart for ``min_x loss(A x) + g(x)``.
 
-A small solver used by the projected linear models (:mod:`skproj.linear_model`). The problem
-is a smooth loss of a linear predictor ``z = A x`` under a constraint set ``C`` given by its
-Euclidean projection. Keeping the predictor ``z`` alongside ``x`` means an iteration costs one
-product with ``A`` (at the new iterate) and one with ``A^T`` (at the extrapolated point): the
-predictor of the extrapolated point is the same linear combination of predictors.
+The one accelerated proximal-gradient solver of skproj, used by the projected linear models
+(:mod:`skproj.linear_model`, ``g`` the indicator of a norm ball: a projection) and by spred's
+polishing step (``g`` a penalty: a proximal operator). The smooth part is a loss of a linear
+predictor ``z = A x`` (``A`` the identity when ``matvec`` is None). Keeping the predictor ``z``
+alongside ``x`` means an iteration costs one product with ``A`` (at the new iterate) and one
+with ``A^T`` (at the extrapolated point): the predictor of the extrapolated point is the same
+linear combination of predictors. The non-smooth part is given as a projection
+(a callable ``v -> P_C(v)`` or an object with a ``project`` method, e.g. a
+:class:`skproj.sparsity.Constraint`) or as a proximal operator (a callable
+``(v, step) -> prox_{step g}(v)`` or an object with ``prox(v, step)`` and ``value``, e.g. a
+:class:`skproj.sparsity.Penalty`).
 
 References
 ----------
@@ -12,17 +18,45 @@ A. Beck, M. Teboulle, "A fast iterative shrinkage-thresholding algorithm for lin
 problems", SIAM J. Imaging Sci. 2(1), 2009: FISTA with backtracking (Section 4, "FISTA with
 backtracking").
 B. O'Donoghue, E. Candes, "Adaptive restart for accelerated gradient schemes", Found. Comput.
-Math. 15, 2015: function-value restart (Section 3.2, f(x_k) > f(x_{k-1})) and gradient restart
+Math. 15, 2015: function-value restart (Section 3.2, F(x_k) > F(x_{k-1})) and gradient restart
 (Section 3.2, ``<y_{k-1} - x_k, x_k - x_{k-1}> > 0`` with the gradient mapping in place of the
 gradient, as the paper suggests for composite problems).
 """
 
+import copy
 import math
 from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["FistaResult", "fista", "estimate_lipschitz"]
+from ._design import power_iteration
+
+__all__ = ["FistaResult", "fista", "estimate_lipschitz", "power_iteration", "validated_once"]
+
+
+def _no_validation():
+    return None
+
+
+def validated_once(obj):
+    """A shallow copy of a sparsity object whose parameters are validated now, not at every call.
+
+    The objects of :mod:`skproj.sparsity` validate their parameters in every ``project`` /
+    ``prox`` / ``value`` call (about 40 us, comparable to a projection of a few thousand
+    entries); a solver calling them thousands of times with fixed parameters validates once.
+    Objects without ``_validate_params`` are returned as they are.
+
+    Raises
+    ------
+    ValueError
+        From the object's parameter validation.
+    """
+    if not hasattr(obj, "_validate_params"):
+        return obj
+    obj._validate_params()
+    fast = copy.copy(obj)
+    fast._validate_params = _no_validation
+    return fast
 
 
 @dataclass
@@ -32,17 +66,19 @@ class FistaResult:
     Attributes
     ----------
     x : ndarray
-        The last iterate (feasible: the output of one projection).
+        The last iterate (the output of one projection / proximal step).
     n_iter : int
-        Number of iterations run (each: one gradient, at least one projection).
+        Number of iterations run (each: one gradient, at least one projection or prox).
     converged : bool
         Whether the stopping criterion was met before ``max_iter``.
     lipschitz : float
         The step-size constant ``L`` reached by backtracking (steps are ``1 / L``).
     residual : float
-        ``||x - y||_2`` at the last iteration, where ``x = P_C(y - grad f(y) / L)``.
+        ``||x - y||_2`` at the last iteration, where ``x = prox(y - grad f(y) / L)``.
     loss : float
-        ``loss(A x)`` at the returned ``x``.
+        ``loss(A x)`` at the returned ``x`` (the smooth part).
+    objective : float
+        ``loss(A x) + g(x)`` (``g = 0`` for a projection or when no value is known).
     """
 
     x: np.ndarray
@@ -51,6 +87,7 @@ class FistaResult:
     lipschitz: float
     residual: float
     loss: float
+    objective: float = math.nan
 
 
 def estimate_lipschitz(matvec, rmatvec, hessp, x_like, n_iter=30, seed=0):
@@ -76,68 +113,89 @@ def estimate_lipschitz(matvec, rmatvec, hessp, x_like, n_iter=30, seed=0):
     """
     rng = np.random.RandomState(seed)
     v = rng.standard_normal(x_like.shape).astype(x_like.dtype, copy=False)
-    norm = float(np.linalg.norm(v))
-    lam = 0.0
-    for _ in range(n_iter):
-        if norm == 0.0:
-            return 0.0
-        v = v / norm
-        w = rmatvec(hessp(matvec(v)))
-        lam = float(np.vdot(v, w))
-        norm = float(np.linalg.norm(w))
-        v = w
-    return max(lam, 0.0)
+    return power_iteration(lambda u: rmatvec(hessp(matvec(u))), v, n_iter=n_iter, rayleigh=True)
+
+
+def _nonsmooth(project, prox, penalty):
+    """``(step_fn(v, step), value_fn(x) or None, is_projection)`` from the user's arguments."""
+    if (project is None) == (prox is None):
+        raise ValueError("Give exactly one of project= (a projection) and prox= (a proximal operator).")
+    if project is not None:
+        fn = validated_once(project).project if hasattr(project, "project") else project
+        return (lambda v, step: fn(v)), None, True
+    if hasattr(prox, "prox"):
+        obj = validated_once(prox)
+        return (lambda v, step: obj.prox(v, step)), (penalty if penalty is not None else obj.value), False
+    return prox, penalty, False
+
+
+def _identity(x):
+    return x
 
 
 def fista(
     x0,
     *,
-    matvec,
-    rmatvec,
     loss,
     loss_grad,
-    project,
     lipschitz,
+    matvec=None,
+    rmatvec=None,
+    project=None,
+    prox=None,
+    penalty=None,
     bregman=None,
     tol=1e-4,
     max_iter=1000,
     restart="gradient",
     backtrack=2.0,
+    stop=None,
     verbose=0,
     callback_name="FISTA",
     polish=None,
     polish_wait=5,
 ):
-    """Minimise ``f(x) = loss(A x)`` over a closed convex set ``C`` by FISTA.
+    """Minimise ``F(x) = loss(A x) + g(x)`` by FISTA with backtracking and adaptive restart.
 
     Parameters
     ----------
     x0 : ndarray
-        Starting point (projected onto ``C`` before the first iteration). Its dtype is kept.
-    matvec : callable
-        ``x -> z = A x``.
-    rmatvec : callable
-        ``dz -> A^T dz`` (returns an array shaped like ``x``).
+        Starting point, of any shape (projected onto ``C`` before the first iteration when
+        ``g`` is a projection; used as it is for a prox). Its dtype is kept.
     loss : callable
         ``z -> loss(z)`` (float).
     loss_grad : callable
         ``z -> (loss(z), d loss / d z)``.
-    project : callable
-        ``v -> P_C(v)``, the Euclidean projection onto ``C`` (returns a new array).
     lipschitz : float
         Initial estimate of the Lipschitz constant of ``grad f``; backtracking multiplies it by
         ``backtrack`` until the sufficient-decrease condition holds, and never decreases it.
+    matvec, rmatvec : callable, default=None
+        ``x -> z = A x`` and ``dz -> A^T dz`` (shaped like ``x``). None: ``A`` is the identity.
+    project : callable or object with a ``project`` method, default=None
+        ``v -> P_C(v)``, the Euclidean projection onto a closed convex set ``C`` (new array).
+    prox : callable or object with ``prox`` and ``value`` methods, default=None
+        ``(v, step) -> argmin_x 0.5 ||x - v||^2 + step g(x)``. Exactly one of ``project`` and
+        ``prox`` is given.
+    penalty : callable, default=None
+        ``x -> g(x)``, for the function restart and the reported objective (taken from a
+        ``prox`` object's ``value`` when not given; 0 for a projection).
     bregman : callable, optional
         ``(z_old, z_new, dz_old) -> loss(z_new) - loss(z_old) - <dz_old, z_new - z_old>``
         computed without cancellation (for the squared loss ``0.5 * ||z_new - z_old||^2_H``).
         When ``None`` the difference of loss values is used, with a rounding allowance.
     tol : float, default=1e-4
-        Stop when ``||x_{k+1} - y_k||_2 <= tol * max(||x_{k+1}||_2, tiny)``.
+        Stop when ``||x_{k+1} - y_k||_2 <= tol * max(||x_{k+1}||_2, tiny)`` (unless ``stop``).
     max_iter : int, default=1000
     restart : {"gradient", "function", None}, default="gradient"
         Adaptive restart of the momentum (O'Donoghue & Candes 2015): "gradient" when
-        ``<y_k - x_{k+1}, x_{k+1} - x_k> > 0``, "function" when ``f(x_{k+1}) > f(x_k)``.
+        ``<y_k - x_{k+1}, x_{k+1} - x_k> > 0`` (the step is kept and the momentum restarts from
+        it); "function" when ``F(x_{k+1}) > F(x_k)``: the step is discarded and the next one is
+        a plain proximal-gradient step from ``x_k``, which is then accepted whatever its value
+        (it descends up to rounding, and accepting it keeps rounding from stalling the loop).
     backtrack : float > 1, default=2.0
+    stop : callable, default=None
+        ``(x, z) -> bool``, a problem-specific convergence test at each new iterate (e.g. a KKT
+        violation below a tolerance); replaces the step test when given.
     verbose : int, default=0
         Print progress every iteration (>= 2) or every 100 iterations (1).
     callback_name : str, default="FISTA"
@@ -147,7 +205,7 @@ def fista(
         iterate (e.g. an equality-constrained least-squares solve on the current support and
         signs). It is tried once the zero pattern of the iterates has stayed the same for
         ``polish_wait`` iterations (the wait doubles after each rejected candidate); a candidate
-        is accepted only if it is feasible by construction and ``f(candidate) <= f(x)``, after
+        is accepted only if it is feasible by construction and ``F(candidate) <= F(x)``, after
         which the momentum restarts from it. The stopping test is unchanged, so a wrong
         candidate can only cost time.
     polish_wait : int, default=5
@@ -156,29 +214,41 @@ def fista(
     -------
     FistaResult
 
+    Raises
+    ------
+    ValueError
+        If ``restart`` is not one of the options, or not exactly one of ``project`` and
+        ``prox`` is given.
+
     Notes
     -----
-    Stopping criterion. With ``x_{k+1} = P_C(y_k - grad f(y_k) / L)`` the vector
+    Stopping criterion. With ``x_{k+1} = prox(y_k - grad f(y_k) / L)`` the vector
     ``G = L (y_k - x_{k+1})`` is the gradient mapping at ``y_k``, and
-    ``G + grad f(x_{k+1}) - grad f(y_k)`` belongs to ``grad f(x_{k+1}) + N_C(x_{k+1})``, so the
-    distance from 0 to the subdifferential of ``f + i_C`` at the returned point is at most
+    ``G + grad f(x_{k+1}) - grad f(y_k)`` belongs to ``grad f(x_{k+1}) + dg(x_{k+1})``, so the
+    distance from 0 to the subdifferential of ``f + g`` at the returned point is at most
     ``(L + L_f) ||x_{k+1} - y_k||`` (``L`` the accepted constant, ``L_f`` the Lipschitz constant
     of ``grad f``). The relative test on ``||x_{k+1} - y_k||`` is therefore a relative bound on
-    this optimality residual in the units of ``x``. It also bounds the fixed-point residual at
-    the returned point: ``||x - P_C(x - grad f(x) / L')|| <= (L + L_f) ||x_{k+1} - y_k|| / L'``
-    for every ``L' > 0``.
+    this optimality residual in the units of ``x``. For a projection it also bounds the
+    fixed-point residual at the returned point:
+    ``||x - P_C(x - grad f(x) / L')|| <= (L + L_f) ||x_{k+1} - y_k|| / L'`` for every ``L' > 0``.
     """
     if restart not in ("gradient", "function", None):
         raise ValueError(f"restart must be 'gradient', 'function' or None, got {restart!r}.")
+    step_fn, g_value, is_projection = _nonsmooth(project, prox, penalty)
+    matvec = _identity if matvec is None else matvec
+    rmatvec = _identity if rmatvec is None else rmatvec
     dtype = x0.dtype
     tiny = float(np.finfo(dtype).tiny)
     eps = float(np.finfo(dtype).eps)
     L = float(lipschitz) if lipschitz > 0 else 1.0
-    x = project(x0)
+    x = step_fn(x0, 1.0 / L) if is_projection else x0
     z_x = matvec(x)
+    need_F = restart == "function"
     f_x = float(loss(z_x))
+    F_x = f_x + (g_value(x) if g_value is not None else 0.0)
     y, z_y = x, z_x
     t = 1.0
+    restarted = False
     same, wait = 0, max(1, int(polish_wait))
     residual = math.inf
     converged = False
@@ -188,7 +258,7 @@ def fista(
         f_y = float(f_y)
         g = rmatvec(dz)
         while True:
-            x_new = project(y - g * dtype.type(1.0 / L))
+            x_new = step_fn(y - g * dtype.type(1.0 / L), 1.0 / L)
             d = x_new - y
             dd = float(np.vdot(d, d))
             z_new = matvec(x_new)
@@ -204,26 +274,27 @@ def fista(
                 break
             L *= backtrack
         residual = math.sqrt(dd)
+        if f_new is None and (need_F or verbose):
+            f_new = float(loss(z_new))
+        F_new = None
+        if f_new is not None:
+            F_new = f_new + (g_value(x_new) if g_value is not None else 0.0)
+        if restart == "function" and F_new > F_x and not restarted:
+            y, z_y = x, z_x  # discard the step; a plain proximal-gradient step from x follows
+            t, restarted = 1.0, True
+            continue
+        restarted = False
         xnorm = float(np.linalg.norm(x_new))
-        if restart == "function" or verbose:
-            if f_new is None:
-                f_new = float(loss(z_new))
         if verbose and (verbose >= 2 or n_iter % 100 == 0):
             print(
-                f"[{callback_name}] iter {n_iter:5d}  loss {f_new:.10g}  L {L:.4g}  "
+                f"[{callback_name}] iter {n_iter:5d}  objective {F_new:.10g}  L {L:.4g}  "
                 f"step {residual:.3e}  rel {residual / max(xnorm, tiny):.3e}"
             )
-        if residual <= tol * max(xnorm, tiny):
-            x, z_x = x_new, z_new
+        if (stop(x_new, z_new) if stop is not None else residual <= tol * max(xnorm, tiny)):
+            x, z_x, F_x = x_new, z_new, F_new
             converged = True
             break
-        if restart == "gradient":
-            do_restart = float(np.vdot(d, x_new - x)) < 0.0  # <y - x_new, x_new - x> > 0
-        elif restart == "function":
-            do_restart = f_new > f_x
-        else:
-            do_restart = False
-        if do_restart:
+        if restart == "gradient" and float(np.vdot(d, x_new - x)) < 0.0:  # <y - x_new, x_new - x> > 0
             t = 1.0
             y, z_y = x_new, z_new
         else:
@@ -239,12 +310,12 @@ def fista(
                 cand = polish(x_new)
                 accepted = False
                 if cand is not None:
+                    if F_new is None:
+                        F_new = float(loss(z_new)) + (g_value(x_new) if g_value is not None else 0.0)
                     z_c = matvec(cand)
-                    f_c = float(loss(z_c))
-                    if f_new is None:
-                        f_new = float(loss(z_new))
-                    if f_c <= f_new:
-                        x_new, z_new, f_new = cand, z_c, f_c
+                    F_c = float(loss(z_c)) + (g_value(cand) if g_value is not None else 0.0)
+                    if F_c <= F_new:
+                        x_new, z_new, F_new = cand, z_c, F_c
                         t = 1.0
                         y, z_y = x_new, z_new
                         accepted = True
@@ -253,11 +324,13 @@ def fista(
                 if verbose >= 2:
                     print(f"[{callback_name}] polish candidate {'accepted' if accepted else 'rejected'}")
         x, z_x = x_new, z_new
-        if f_new is not None:
-            f_x = f_new
+        if F_new is not None:
+            F_x = F_new
     if verbose:
         state = "converged" if converged else "stopped (max_iter)"
         print(f"[{callback_name}] {state} after {n_iter} iterations, step {residual:.3e}")
+    f_final = float(loss(z_x))
     return FistaResult(
-        x=x, n_iter=n_iter, converged=converged, lipschitz=L, residual=residual, loss=float(loss(z_x))
+        x=x, n_iter=n_iter, converged=converged, lipschitz=L, residual=residual, loss=f_final,
+        objective=f_final + (g_value(x) if g_value is not None else 0.0),
     )

@@ -375,6 +375,9 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
     True
     >>> sel.predict(X[:3]).shape
     (3,)
+    >>> sel = SparseAutoencoderSelector(n_features_to_select=4, random_state=0).fit(X, y)
+    >>> sel.transform(X).shape
+    (200, 4)
     """
 
     _parameter_constraints = {

@@ -263,3 +263,19 @@ def test_objects_clone_and_nest_like_estimators():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         GroupLasso(0.1).set_params(alpha=0.2)
+
+
+def test_validation_reruns_when_a_parameter_changes():
+    W = np.ones((2, 2))
+    ball = L1InfBall(radius=1.0)
+    ball.project(W)
+    ball.radius = -1.0
+    with pytest.raises(ValueError, match="radius"):
+        ball.project(W)
+    ball.set_params(radius=0.5)
+    assert ball.value(ball.project(W)) == pytest.approx(0.5)
+    pen = GroupLasso(alpha=0.1)
+    pen.prox(W)
+    pen.set_params(weights=[1.0])
+    with pytest.raises(ValueError, match="weights"):
+        pen.prox(W)

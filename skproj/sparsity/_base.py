@@ -43,6 +43,22 @@ class _Sparsity(BaseEstimator):
 
     _inner = "l1"
 
+    def _validate_params(self):
+        """Validate the parameters against ``_parameter_constraints`` when they changed.
+
+        The objects are called at every step of a solver with the same parameters, and
+        scikit-learn's validation costs tens of microseconds (as much as a projection of a few
+        thousand entries): the values last validated are kept (by reference, so that they stay
+        alive and an ``is`` test is exact) and validation runs again only when one of them is
+        replaced (``set_params`` or attribute assignment).
+        """
+        values = tuple(self.__dict__.get(name) for name in self._parameter_constraints)
+        last = self.__dict__.get("_validated_values")
+        if last is not None and len(last) == len(values) and all(a is b for a, b in zip(last, values)):
+            return
+        super()._validate_params()
+        self.__dict__["_validated_values"] = values
+
     def _checked(self, W, name="W"):
         """Validate the parameters (``_parameter_constraints``) and ``W``'s dimension; return ``W``."""
         self._validate_params()

@@ -1,0 +1,214 @@
+"""The design operator of a linear model: ``W -> diag(r) (X - 1 c^T) W^T + 1 b^T`` and its adjoint.
+
+One operator for every linear predictor in skproj (the projected linear models and spred). It
+centres the columns of ``X`` by an offset ``c`` (the weighted column means, when the intercept is
+eliminated by centring) without modifying or densifying ``X``, scales the rows by ``r`` (the
+square roots of the sample weights, when they are folded into the design), adds an unpenalised
+intercept ``b`` when asked, works on a subset of rows (minibatches) and restricts itself to a
+subset of columns (working sets). Coefficients are in scikit-learn's orientation: ``W`` of shape
+(n_outputs, n_features), predictions ``Z`` of shape (n_samples, n_outputs).
+"""
+
+import numpy as np
+from scipy import sparse
+
+__all__ = ["Design", "power_iteration", "weighted_column_means"]
+
+_DENSE_BLOCK = 2**21  # a restricted sparse block with at most this many entries is densified
+
+
+def weighted_column_means(X, sample_weight):
+    """Column means of ``X`` (dense or sparse, never densified) weighted by ``sample_weight``.
+
+    Parameters
+    ----------
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+    sample_weight : ndarray of shape (n_samples,)
+        Non-negative weights with a positive sum.
+
+    Returns
+    -------
+    ndarray of shape (n_features,)
+        ``X^T s / sum(s)``, in the dtype of the product.
+    """
+    return np.asarray(X.T @ sample_weight).ravel() / sample_weight.sum()
+
+
+class Design:
+    """``A = diag(r) (X - 1 c^T)``, optionally followed by ``+ 1 b^T``, and its adjoint.
+
+    Parameters
+    ----------
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+        Kept by reference, never modified; CSR/CSC matrices stay sparse.
+    offset : ndarray of shape (n_features,), default=None
+        Column offset ``c`` subtracted implicitly (centring); None: no centring.
+    row_scale : ndarray of shape (n_samples,), default=None
+        Row scaling ``r`` (e.g. ``sqrt`` of sample weights); None: no scaling.
+    intercept : bool, default=False
+        Whether predictions include an intercept ``b`` (not scaled by ``r``, not centred).
+
+    Notes
+    -----
+    ``matvec`` costs one product with ``X`` and ``rmatvec`` one with ``X^T`` (the transpose is
+    built once: a sparse transpose is a new object on every access); the centring adds rank-one
+    corrections ``c . w`` and ``c (1^T dZ)``.
+    """
+
+    def __init__(self, X, *, offset=None, row_scale=None, intercept=False):
+        self.X = X
+        self.XT = X.T
+        self.offset = offset
+        self.row_scale = row_scale
+        self.intercept = bool(intercept)
+        self.n_samples, self.n_features = X.shape
+
+    def _rows(self, rows):
+        if rows is None:
+            return self.X, self.row_scale
+        r = None if self.row_scale is None else self.row_scale[rows]
+        return self.X[rows], r
+
+    def matvec(self, W, b=None, rows=None):
+        """Predictions ``Z = diag(r) (X - 1 c^T) W^T (+ b)``.
+
+        Parameters
+        ----------
+        W : ndarray of shape (n_outputs, n_features)
+        b : ndarray of shape (n_outputs,), default=None
+            Intercepts, added when given.
+        rows : array of int, default=None
+            Only these rows of ``X`` (a minibatch).
+
+        Returns
+        -------
+        ndarray of shape (n_samples or len(rows), n_outputs)
+        """
+        X, r = self._rows(rows)
+        Z = np.asarray(X @ W.T)
+        if self.offset is not None:
+            Z -= self.offset @ W.T
+        if r is not None:
+            Z *= r[:, None]
+        if b is not None:
+            Z += b
+        return Z
+
+    def rmatvec(self, dZ, rows=None, out=None):
+        """Adjoint: ``(A^T dZ)^T`` and the intercept part ``1^T dZ``.
+
+        Parameters
+        ----------
+        dZ : ndarray of shape (n_samples or len(rows), n_outputs)
+        rows : array of int, default=None
+        out : ndarray of shape (n_outputs, n_features), default=None
+            Written in place when given.
+
+        Returns
+        -------
+        GW : ndarray of shape (n_outputs, n_features)
+        gb : ndarray of shape (n_outputs,) or None
+            Column sums of ``dZ`` (the gradient of the intercept) when ``intercept``, else None.
+        """
+        if rows is None:
+            XT, r = self.XT, self.row_scale
+        else:
+            X, r = self._rows(rows)
+            XT = X.T
+        gb = dZ.sum(axis=0) if self.intercept else None
+        if r is not None:
+            dZ = dZ * r[:, None]
+        GW = np.asarray(XT @ dZ).T
+        if out is not None:
+            out[...] = GW
+            GW = out
+        if self.offset is not None:
+            colsum = gb if (gb is not None and r is None) else dZ.sum(axis=0)
+            if out is None:
+                GW = np.ascontiguousarray(GW)
+            GW -= np.outer(colsum, self.offset)
+        return GW, gb
+
+    def restrict(self, mask):
+        """The operator on the features of ``mask`` (a copy of those columns of ``X``).
+
+        A sparse block is made dense when it is small (at most ``2**21`` entries, 16 MiB in
+        float64): products with a small dense block are faster than sparse ones.
+
+        Parameters
+        ----------
+        mask : bool ndarray of shape (n_features,) or array of int
+
+        Returns
+        -------
+        Design
+        """
+        cols = np.flatnonzero(mask) if np.asarray(mask).dtype == bool else np.asarray(mask)
+        Xs = self.X[:, cols]
+        if sparse.issparse(Xs):
+            Xs = Xs.toarray() if Xs.shape[0] * Xs.shape[1] <= _DENSE_BLOCK else Xs.asformat(self.X.format)
+        offset = None if self.offset is None else self.offset[cols]
+        return Design(Xs, offset=offset, row_scale=self.row_scale, intercept=self.intercept)
+
+    def columns(self, idx):
+        """Dense float64 columns ``A[:, idx]`` (centred and row-scaled; no intercept column).
+
+        Parameters
+        ----------
+        idx : array of int
+
+        Returns
+        -------
+        ndarray of shape (n_samples, len(idx)), float64
+        """
+        Xs = self.X[:, idx]
+        Xs = Xs.toarray().astype(np.float64, copy=False) if sparse.issparse(Xs) else np.asarray(Xs, dtype=np.float64)
+        if self.offset is not None:
+            Xs = Xs - self.offset[idx]
+        if self.row_scale is not None:
+            Xs = Xs * self.row_scale[:, None]
+        return Xs
+
+
+def power_iteration(apply, x0, *, n_iter=30, rayleigh=True, margin=1.0, zero=0.0):
+    """Largest eigenvalue of a symmetric positive semi-definite operator by power iteration.
+
+    Parameters
+    ----------
+    apply : callable
+        ``v -> M v`` (e.g. ``A^T H A v``), returning an array shaped like ``v``.
+    x0 : ndarray
+        Start vector (its shape and dtype are kept); need not be normalised.
+    n_iter : int, default=30
+        Number of products with ``M``.
+    rayleigh : bool, default=True
+        Return the last Rayleigh quotient ``v^T M v`` (``||v|| = 1``); otherwise the last
+        ``||M v||``, which is at least as large. Both are lower bounds of the eigenvalue.
+    margin : float, default=1.0
+        Factor applied to the estimate (e.g. 1.05 for a safety margin).
+    zero : float, default=0.0
+        Returned when an iterate vanishes (``M v = 0``).
+
+    Returns
+    -------
+    float
+        ``margin * estimate`` (never negative).
+
+    Notes
+    -----
+    Golub & Van Loan, "Matrix Computations", 4th ed., sec. 8.2.1 (the power method).
+    """
+    v = x0
+    norm = float(np.linalg.norm(v))
+    lam = 0.0
+    for _ in range(n_iter):
+        if norm == 0.0:
+            return zero
+        v = v / norm
+        w = apply(v)
+        norm = float(np.linalg.norm(w))
+        lam = float(np.vdot(v, w)) if rayleigh else norm
+        v = w
+    if norm == 0.0:
+        return zero
+    return margin * max(lam, 0.0)
