@@ -36,6 +36,12 @@ class Adam:
 
     then :meth:`post_step` is called with the updated parameters.
 
+    C-contiguous float32 / float64 parameters are updated by one fused Cython pass
+    (:mod:`skproj._kernels._adam`: no temporaries, float32 stays float32, every constant rounded
+    to the parameter's dtype); other arrays by the same operations in numpy, with the same
+    results (bit for bit with a per-entry second moment; the scalar one sums ``g**2`` in
+    double in the kernel).
+
     Parameters
     ----------
     lr : float > 0, default=1e-3
