@@ -29,8 +29,7 @@ from .io import _atomic_path, write_gene_list, write_h5ad_with_selection
 
 __all__ = ["main"]
 
-EXIT_OK = 0
-EXIT_USAGE = 2
+EXIT_OK, EXIT_USAGE = 0, 2
 # Radius used while the selector cannot be asked for k features itself (no n_features_to_select):
 # 0.3 on standardised features keeps about 80 of the 765 PBMC genes (the estimator's 0.1 keeps
 # about 13, whatever max_features says). Chosen on the PBMC data itself: mild selection bias.
@@ -118,11 +117,9 @@ class _Progress:
         self._rich.start()
 
     def log(self, message):
-        if self.quiet:
-            return
         if self._rich is not None:
             self._rich.console.print(message)
-        else:
+        elif not self.quiet:
             print(f"[skproj] {message}", file=sys.stderr, flush=True)
 
     def advance(self, description=""):
@@ -137,9 +134,9 @@ class _Progress:
 def run_selection(dataset, args, progress):
     """Run :func:`~skproj.model_selection.compare_selectors` as the options say; return the
     JSON-able report and the SelectionComparison."""
-    from . import __version__
     from sklearn.preprocessing import StandardScaler
 
+    from . import __version__
     from .model_selection import compare_selectors, make_baseline_selector
     from .model_selection._compare import _accepts_sparse
 
@@ -152,14 +149,13 @@ def run_selection(dataset, args, progress):
         selectors[name] = make_baseline_selector(name, k, random_state=args.random_state)
     is_sparse, slow = sparse.issparse(X), [n for n in SLOW_BASELINES if n in selectors]
     dense = [n for n, s in selectors.items() if is_sparse and not _accepts_sparse(s)]
-    if dense:  # compare_selectors densifies their training folds
-        dataset.preprocessing += f"; densified for {', '.join(dense)} (dense input only)"
+    dataset.preprocessing += f"; densified for {', '.join(dense)} (dense input only)" if dense else ""
     progress.log(f"{dataset.source}: {n_samples} {dataset.unit} x {n_features} features, "
                  f"{classes.size} classes; {args.cv}-fold stratified CV, k = {k} features")
     cap = args.baseline_max_samples
     if slow and cap and n_samples * (args.cv - 1) / args.cv > cap:
-        progress.log(f"{', '.join(slow)}: fitted on a stratified subsample of {cap} {dataset.unit} "
-                     "of each training fold (--baseline-max-samples)")
+        progress.log(f"{', '.join(slow)}: fitted on a stratified subsample of {cap} {dataset.unit} of "
+                     "each training fold larger than that (--baseline-max-samples)")
 
     def on_fit(e):
         tag = SHORT[e["selector"]]
@@ -178,8 +174,7 @@ def run_selection(dataset, args, progress):
     methods = {}
     for name in result.selector_names:
         s = stats[name]
-        key = f"{name}+logreg"
-        methods[key] = {"description": LABELS[name], **{m: s[m] for m in ("accuracy", "n_selected", "fit_time_s")},
+        methods[f"{name}+logreg"] = {"description": LABELS[name], **{m: s[m] for m in ("accuracy", "n_selected", "fit_time_s")},
                         "fitted_on": f"a stratified subsample of {s['subsample']} {dataset.unit} of each "
                         "training fold" if s["subsample"] else "whole training folds"}
         if name == "autoencoder":
@@ -188,8 +183,7 @@ def run_selection(dataset, args, progress):
                                       "fit_time_s": s["fit_time_s"]}
     compared = [n for n in result.selector_names if n != "all_features"]
     freq = {n: result.selection_frequency(n) for n in compared}
-    mean_imp = result.importances["autoencoder"].mean(axis=0)
-    ranked = result.ranking("autoencoder")
+    mean_imp, ranked = result.importances["autoencoder"].mean(axis=0), result.ranking("autoencoder")
     return {
         "skproj_version": __version__,
         "data": {"source": dataset.source, "description": dataset.description,
@@ -208,12 +202,8 @@ def run_selection(dataset, args, progress):
         "selection_frequency": {n: stats[n]["selection_frequency"] for n in compared},
         "final_selection": "the k features ranked first by the autoencoder's selection frequency "
         "across the folds (ties: mean importance)",
-        "top_features": [
-            {"name": str(result.feature_names[j]),
-             "frequency": {n: float(freq[n][j]) for n in compared},
-             "autoencoder_mean_importance": float(mean_imp[j])}
-            for j in ranked[: args.top]
-        ],
+        "top_features": [{"name": str(result.feature_names[j]), "frequency": {n: float(freq[n][j]) for n in compared},
+                          "autoencoder_mean_importance": float(mean_imp[j])} for j in ranked[: args.top]],
         "total_time_s": result.total_time,
     }, result
 
@@ -223,7 +213,7 @@ def format_report(report, result, top, unit="samples"):
     d, n = report["data"], report["cv"]["n_splits"]
     lines = [
         f"skproj select: {d['source']}",
-        f"  {d['n_samples']} samples x {d['n_features']} features, {len(d['classes'])} classes, "
+        f"  {d['n_samples']} {unit} x {d['n_features']} features, {len(d['classes'])} classes, "
         f"{n}-fold stratified CV (random_state={report['cv']['random_state']}), "
         f"every selector asked for k = {report['n_features_to_select']} features",
         f"  preprocessing: {d['preprocessing']}", "",
