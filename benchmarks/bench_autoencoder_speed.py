@@ -26,6 +26,7 @@ Usage::
 
     python benchmarks/bench_autoencoder_speed.py            # the three cases
     python benchmarks/bench_autoencoder_speed.py --quick    # (1000, 1000) only
+    python benchmarks/bench_autoencoder_speed.py --case 5000 20000 1   # one case, 1 thread
 """
 
 import argparse
@@ -111,6 +112,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="only (1000, 1000) on 1 thread")
     parser.add_argument("--epochs", type=int, default=3, help="timed epochs per case (after one warm-up)")
+    parser.add_argument("--case", type=int, nargs=3, metavar=("N", "D", "THREADS"), help="run this case only")
     args = parser.parse_args()
     try:
         import torch
@@ -119,6 +121,8 @@ def main():
         print("PyTorch is not installed (pip install torch --index-url https://download.pytorch.org/whl/cpu): "
               "timing skproj alone.")
     cases = [(1000, 1000, 1)] if args.quick else [(1000, 1000, 1), (1000, 10000, 1), (5000, 20000, 2)]
+    if args.case:
+        cases = [tuple(args.case)]
     print(f"load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; batch {BATCH}, h {H}, "
           f"median of {args.epochs} epochs")
     print("thr = BLAS threads of skproj (chosen as in fit, at most the case's) / threads of PyTorch")
