@@ -22,6 +22,12 @@ at most the case's: one thread for batches of 32 rows; PyTorch gets the case's t
 
 PyTorch is optional: without it the skproj column is printed alone, with a message.
 
+Measured 2026-11-30 on the shared 2-core machine, load average 14-18 (timings inflated; ratios
+from one run): s/epoch skproj / PyTorch 2.13 CPU: (1000, 1000, 1 thread) 0.077 / 0.195 (0.39x);
+(1000, 10000, 1) 0.81 / 1.22 (0.66x); (5000, 20000) skproj on 1 thread 8.3-8.5, PyTorch on 1
+thread 10.1 (0.83x), on 2 threads 123 (its threads collapse on the oversubscribed cores, as
+OpenBLAS's did for skproj before ``blas_threads``); the 2-thread target needs a quiet machine.
+
 Usage::
 
     python benchmarks/bench_autoencoder_speed.py            # the three cases
