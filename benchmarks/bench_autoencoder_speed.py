@@ -22,10 +22,17 @@ at most the case's: one thread for batches of 32 rows; PyTorch gets the case's t
 
 PyTorch is optional: without it the skproj column is printed alone, with a message.
 
+Measured 2026-11-30 on the shared 2-core machine, load average 14-18 (timings inflated; ratios
+from one run): s/epoch skproj / PyTorch 2.13 CPU: (1000, 1000, 1 thread) 0.077 / 0.195 (0.39x);
+(1000, 10000, 1) 0.81 / 1.22 (0.66x); (5000, 20000) skproj on 1 thread 8.3-8.5, PyTorch on 1
+thread 10.1 (0.83x), on 2 threads 123 (its threads collapse on the oversubscribed cores, as
+OpenBLAS's did for skproj before ``blas_threads``); the 2-thread target needs a quiet machine.
+
 Usage::
 
     python benchmarks/bench_autoencoder_speed.py            # the three cases
     python benchmarks/bench_autoencoder_speed.py --quick    # (1000, 1000) only
+    python benchmarks/bench_autoencoder_speed.py --case 5000 20000 1   # one case, 1 thread
 """
 
 import argparse
@@ -111,6 +118,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="only (1000, 1000) on 1 thread")
     parser.add_argument("--epochs", type=int, default=3, help="timed epochs per case (after one warm-up)")
+    parser.add_argument("--case", type=int, nargs=3, metavar=("N", "D", "THREADS"), help="run this case only")
     args = parser.parse_args()
     try:
         import torch
@@ -119,6 +127,8 @@ def main():
         print("PyTorch is not installed (pip install torch --index-url https://download.pytorch.org/whl/cpu): "
               "timing skproj alone.")
     cases = [(1000, 1000, 1)] if args.quick else [(1000, 1000, 1), (1000, 10000, 1), (5000, 20000, 2)]
+    if args.case:
+        cases = [tuple(args.case)]
     print(f"load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; batch {BATCH}, h {H}, "
           f"median of {args.epochs} epochs")
     print("thr = BLAS threads of skproj (chosen as in fit, at most the case's) / threads of PyTorch")
