@@ -43,9 +43,9 @@ def _methods(k, epochs, seed):
     common = dict(max_features=k, max_epochs=epochs, retrain_epochs=epochs, random_state=seed)
     methods = {
         "l1inf": SparseAutoencoderSelector(constraint="l1inf", radius=1.0, **common),
-        "differentiable": SparseAutoencoderSelector(constraint=None, penalty="differentiable", alpha=1e-3, **common),
+        "differentiable": SparseAutoencoderSelector(penalty="differentiable", alpha=1e-3, **common),
     }
-    methods["group_lasso"] = SparseAutoencoderSelector(constraint=None, penalty="group_lasso", **common)
+    methods["group_lasso"] = SparseAutoencoderSelector(penalty="group_lasso", **common)
     return methods
 
 

@@ -63,8 +63,8 @@ ALPHAS = [3e-2, 2e-2, 1.5e-2, 1.2e-2, 1e-2, 7e-3, 5e-3, 2e-3]
 # method -> (parameters, name of the strength parameter, grid from sparse to dense)
 METHODS = {
     "l1inf": ({"constraint": "l1inf"}, "radius", [0.03, 0.05, 0.07, 0.1, 0.2, 0.4]),
-    "group_lasso": ({"constraint": None, "penalty": "group_lasso"}, "alpha", ALPHAS),
-    "group_mcp": ({"constraint": None, "penalty": "group_mcp"}, "alpha", ALPHAS),
+    "group_lasso": ({"penalty": "group_lasso"}, "alpha", ALPHAS),
+    "group_mcp": ({"penalty": "group_mcp"}, "alpha", ALPHAS),
 }
 
 

@@ -25,7 +25,7 @@ Usage::
     python benchmarks/bench_selection.py --penalty differentiable [--alphas 3e-4,1e-3,3e-3]
 
 With ``--penalty differentiable`` the selector uses the differentiable gates (Lee, arXiv
-1910.03201; ``constraint=None``) and the inner CV tunes ``alpha`` instead of the radius (the
+1910.03201) and the inner CV tunes ``alpha`` instead of the radius (the
 ``radius`` column then holds the chosen ``alpha``).
 """
 
@@ -64,7 +64,7 @@ def main():
         selector_kw = dict(constraint=args.constraint)
         grid_key, grid = "sparseautoencoderselector__radius", radii
     else:
-        selector_kw = dict(constraint=None, penalty=args.penalty)
+        selector_kw = dict(penalty=args.penalty)
         grid_key, grid = "sparseautoencoderselector__alpha", [float(a) for a in args.alphas.split(",")]
 
     X, y = make_classification(

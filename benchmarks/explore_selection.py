@@ -154,7 +154,7 @@ CONFIGS = {
     "lr3e-4": dict(learning_rate=3e-4),
     "lr3e-3": dict(learning_rate=3e-3),
     "l12": dict(constraint="l12", radius=1.0),
-    "noproj": dict(constraint=None),
+    "noproj": dict(radius=np.inf),
     "glasso": dict(constraint=None, penalty="group_lasso", alpha=1e-2),
     "glasso3e-3": dict(constraint=None, penalty="group_lasso", alpha=3e-3),
     "batch128": dict(batch_size=128),

@@ -35,7 +35,7 @@ retrieved while writing this module (only its abstract, which states that parame
 zeroed by optimising a regularised objective with plain SGD). The parametrisation above (the
 softmax-normalised architecture parameters, the threshold ``sigmoid(s) / n``, the ReLU and
 the renormalisation, and the p-norm regulariser with ``0 < p < 1`` motivated by the constant
-l1 norm) follows the method as summarised in this project's design brief; equation numbers of
+l1 norm) follows the method as summarised in secondary sources; equation numbers of
 the paper are therefore not cited, and the default ``p = 0.5`` is our choice. Any difference
 from the paper (e.g. whether the gates are renormalised after the ReLU) should be checked
 against its text.

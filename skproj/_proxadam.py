@@ -1,4 +1,4 @@
-r"""Proximal Adam: Adam's step on the smooth loss, then a weighted prox of a group penalty.
+r"""Proximal Adam: Adam's step on the smooth loss, then the (weighted) prox of a sparsity penalty.
 
 Implements the adaptive proximal method of T. Deleu and Y. Bengio, "Structured sparsity
 inducing adaptive optimizers for deep learning", arXiv:2102.03869, 2021 (their proximal
@@ -11,10 +11,13 @@ penalty,
     \qquad d = \sqrt{\hat v_t} + \epsilon,
 
 that is, the Adam step ``z = theta - lr * m_hat / d`` followed by the *weighted* proximal
-operator ``argmin_x 0.5 sum_i d_i (x_i - z_i)^2 + lr * Omega(x)``, computed per group by
-:func:`skproj.prox.weighted_prox_group_l2` (group lasso) or
-:func:`skproj.prox.weighted_prox_group_mcp` (group MCP). Groups whose weighted norm falls below
-the threshold become exactly zero during training: no thresholding step is involved.
+operator ``argmin_x 0.5 sum_i d_i (x_i - z_i)^2 + lr * Omega(x)``, computed by the penalty
+object's :meth:`~skproj.sparsity.Penalty.prox` with ``metric=d`` (a
+:class:`~skproj.sparsity.GroupLasso`, :class:`~skproj.sparsity.GroupMCP` or
+:class:`~skproj.sparsity.L1`: Newton on one scalar per group; a penalty without a weighted
+prox, :class:`~skproj.sparsity.L1Inf`, needs a scalar second moment, whose metric is one
+number). Groups whose weighted norm falls below the threshold become exactly zero during
+training: no thresholding step is involved.
 
 Bias correction (the one rule used here, for the step and the prox alike): the metric is
 ``d = sqrt(v / (1 - beta2**t)) + eps``, the bias-corrected ``sqrt(v_hat) + eps`` that Adam's
@@ -28,11 +31,12 @@ and zeroes groups that the model would keep.
 """
 
 import time
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
 
-from . import prox as _prox
+from .sparsity import GroupLasso, GroupMCP, Penalty
 from ._optim import Adam
 
 __all__ = ["GroupPenalty", "ProxAdam"]
@@ -41,27 +45,24 @@ _KINDS = ("group_lasso", "group_mcp")
 
 
 class GroupPenalty:
-    r"""A group penalty on one 2-D parameter array, for :class:`ProxAdam`.
+    r"""Deprecated: build :class:`skproj.sparsity.GroupLasso` / :class:`skproj.sparsity.GroupMCP`.
 
-    ``kind="group_lasso"``: :math:`\Omega(W) = \sum_g \lambda_g \|W_g\|_2`;
-    ``kind="group_mcp"``: :math:`\Omega(W) = \sum_g \rho_{\lambda_g,\gamma}(\|W_g\|_2)` with the
-    minimax concave penalty :math:`\rho_{\lambda,\gamma}(t) = \lambda t - t^2/(2\gamma)` for
-    :math:`t \le \gamma\lambda`, :math:`\gamma\lambda^2/2` beyond. The group weights follow the
-    usual convention :math:`\lambda_g = \alpha\sqrt{|g|}` (Yuan & Lin 2006), ``|g|`` the group size.
+    ``GroupPenalty("group_lasso", alpha, axis=axis)`` returns
+    ``GroupLasso(alpha=alpha, axis=axis)`` and ``GroupPenalty("group_mcp", alpha, gamma, axis)``
+    returns ``GroupMCP(alpha=alpha, gamma=gamma, axis=axis)`` (group weights
+    ``lambda_g = alpha * sqrt(|g|)`` in both), with a FutureWarning.
 
     Parameters
     ----------
     kind : {"group_lasso", "group_mcp"}
     alpha : float >= 0
-        Penalty strength ``alpha`` (in units of the loss per unit of group norm, divided by
-        ``sqrt(group size)``).
     gamma : float > 0, default=3.0
-        MCP concavity (ignored for the group lasso): the penalty is flat for group norms
-        ``>= gamma * lambda_g``. In :class:`ProxAdam` the subproblem is convex only where
-        ``gamma * d_i > lr``; see :class:`ProxAdam`.
+        MCP concavity (ignored for the group lasso).
     axis : {0, 1}, default=1
-        Axis along which the group norm is taken (``axis=1``: rows are the groups, the
-        convention of :mod:`skproj.prox`).
+
+    Returns
+    -------
+    GroupLasso or GroupMCP
 
     Raises
     ------
@@ -69,7 +70,13 @@ class GroupPenalty:
         If ``kind`` is unknown, ``alpha < 0``, ``gamma <= 0`` or ``axis`` not in {0, 1}.
     """
 
-    def __init__(self, kind, alpha, gamma=3.0, axis=1):
+    def __new__(cls, kind, alpha, gamma=3.0, axis=1):
+        warnings.warn(
+            "GroupPenalty is deprecated: pass skproj.sparsity.GroupLasso(alpha, axis=axis) or "
+            "skproj.sparsity.GroupMCP(alpha, gamma, axis=axis) to ProxAdam.",
+            FutureWarning,
+            stacklevel=2,
+        )
         if kind not in _KINDS:
             raise ValueError(f"kind must be one of {_KINDS}, got {kind!r}.")
         if not isinstance(alpha, Real) or not np.isfinite(alpha) or alpha < 0:
@@ -78,33 +85,13 @@ class GroupPenalty:
             raise ValueError(f"gamma must be a finite float > 0, got {gamma!r}.")
         if isinstance(axis, bool) or not isinstance(axis, Integral) or axis not in (0, 1):
             raise ValueError(f"axis must be 0 or 1, got {axis!r}.")
-        self.kind = kind
-        self.alpha = float(alpha)
-        self.gamma = float(gamma)
-        self.axis = int(axis)
-
-    def group_strengths(self, shape):
-        """``lambda_g = alpha * sqrt(group size)`` for an array of ``shape`` (one per group)."""
-        n_groups, size = (shape[0], shape[1]) if self.axis == 1 else (shape[1], shape[0])
-        return np.full(n_groups, self.alpha * np.sqrt(size))
-
-    def value(self, W):
-        """The penalty ``Omega(W)`` (float)."""
-        norms = np.linalg.norm(W, axis=self.axis)
-        lam = self.group_strengths(W.shape)
-        if self.kind == "group_lasso":
-            return float(lam @ norms)
-        flat = norms >= self.gamma * lam
-        pen = np.where(flat, 0.5 * self.gamma * lam**2, lam * norms - norms**2 / (2 * self.gamma))
-        return float(pen.sum())
-
-    def __repr__(self):
-        extra = f", gamma={self.gamma!r}" if self.kind == "group_mcp" else ""
-        return f"GroupPenalty({self.kind!r}, alpha={self.alpha!r}{extra}, axis={self.axis})"
+        if kind == "group_lasso":
+            return GroupLasso(alpha=float(alpha), axis=int(axis))
+        return GroupMCP(alpha=float(alpha), gamma=float(gamma), axis=int(axis))
 
 
 class ProxAdam(Adam):
-    r"""Proximal Adam with weighted group-lasso / group-MCP proximal steps.
+    r"""Proximal Adam: Adam's step, then the weighted prox of a penalty in Adam's metric.
 
     Each call of :meth:`step` takes Adam's bias-corrected step on the smooth loss (the
     gradients passed in) and then, for each penalised parameter array, replaces the result
@@ -113,10 +100,12 @@ class ProxAdam(Adam):
     .. math:: \arg\min_X\ \tfrac12 \sum_i d_i (X_i - Z_i)^2 + \mathrm{lr}\cdot\Omega(X),
         \qquad d = \sqrt{\hat v} + \epsilon,
 
-    through :func:`skproj.prox.weighted_prox_group_l2` (threshold ``c_g = lr * lambda_g``) or
-    :func:`skproj.prox.weighted_prox_group_mcp` (``c_g = lr * lambda_g``,
-    ``gamma = gamma_0 / lr``). ``d`` is the same bias-corrected preconditioner the step used
-    (see the module docstring for why this is the one consistent rule).
+    by one call of ``penalty.prox(Z, step=lr, metric=d, out=Z)`` (for the group lasso:
+    :func:`skproj.prox.weighted_prox_group_l2` with threshold ``lr * lambda_g``; group MCP:
+    :func:`skproj.prox.weighted_prox_group_mcp` with concavity ``gamma_0 / lr``). ``d`` is the
+    same bias-corrected preconditioner the step used (see the module docstring for why this is
+    the one consistent rule). A parameter with a scalar second moment
+    (``scalar_second_moment``) has a scalar ``d``.
 
     Parameters
     ----------
@@ -124,18 +113,17 @@ class ProxAdam(Adam):
         Step size; may be changed between steps (``opt.lr = ...``) for a decreasing schedule.
     betas : tuple of two floats in [0, 1), default=(0.9, 0.999)
     eps : float > 0, default=1e-8
-    penalties : dict {int: GroupPenalty}, default=None
-        Penalty of each penalised parameter, keyed by its index in the ``params`` list.
-        Penalised parameters must be 2-D.
+    penalties : dict {int: skproj.sparsity.Penalty}, default=None
+        Penalty of each penalised parameter, keyed by its index in the ``params`` list
+        (e.g. ``{0: GroupLasso(alpha=1e-2)}``). A penalty without a weighted prox
+        (:class:`~skproj.sparsity.L1Inf`) needs its parameter in ``scalar_second_moment``.
     weighted : bool, default=True
-        ``False`` applies the plain (unweighted) prox ``prox_group_l2(Z, lr * lambda_g)`` after
-        the Adam step instead, for comparison (this is *not* a proximal-gradient step in Adam's
-        metric; its fixed points are not the stationary points of the penalised loss). Only
-        for the group lasso.
+        ``False`` applies the plain (unweighted) prox ``penalty.prox(Z, step=lr)`` after the
+        Adam step instead, for comparison (this is *not* a proximal-gradient step in Adam's
+        metric; its fixed points are not the stationary points of the penalised loss). Not
+        for group MCP.
     **adam_kwargs
-        Further keyword arguments of :class:`skproj.optim.Adam`. A parameter with a scalar
-        second moment gets the scalar metric ``d`` (then the weighted prox is the plain one
-        at threshold ``c / d``).
+        Further keyword arguments of :class:`skproj.optim.Adam` (``scalar_second_moment``).
 
     Attributes
     ----------
@@ -144,6 +132,14 @@ class ProxAdam(Adam):
     n_floored : int
         For group MCP: number of entries whose metric was raised to ``lr / gamma_0 * (1 +
         1e-6)`` at the last step (see Notes).
+
+    Raises
+    ------
+    TypeError
+        If a penalty is not a :class:`skproj.sparsity.Penalty`.
+    ValueError
+        If ``weighted=False`` with a group MCP penalty; at :meth:`step`, if a penalised
+        parameter does not have the shape its penalty needs.
 
     Notes
     -----
@@ -162,21 +158,24 @@ class ProxAdam(Adam):
         super().__init__(lr=lr, betas=betas, eps=eps, **adam_kwargs)
         penalties = {} if penalties is None else dict(penalties)
         for key, pen in penalties.items():
-            if not isinstance(pen, GroupPenalty):
-                raise TypeError(f"penalties[{key!r}] must be a GroupPenalty, got {type(pen).__name__}.")
-            if not weighted and pen.kind != "group_lasso":
-                raise ValueError("weighted=False is only available for kind='group_lasso'.")
+            if not isinstance(pen, Penalty):
+                raise TypeError(
+                    f"penalties[{key!r}] must be a skproj.sparsity.Penalty (e.g. GroupLasso; the former "
+                    f"GroupPenalty builds one), got {type(pen).__name__}."
+                )
+            if not weighted and isinstance(pen, GroupMCP):
+                raise ValueError("weighted=False is not available for a group MCP penalty.")
         self.penalties = penalties
         self.weighted = bool(weighted)
         self.prox_time = 0.0
         self.n_floored = 0
 
-    def _metric(self, i, p):
-        """``sqrt(v_hat) + eps`` of parameter ``i`` with ``p``'s shape and dtype (float64 math)."""
+    def _metric(self, i):
+        """``sqrt(v_hat) + eps`` of parameter ``i``: an array, or a float for a scalar moment."""
         c2 = 1.0 - self.betas[1] ** self.t
         v = np.asarray(self.v[i], dtype=np.float64)
         d = np.sqrt(v / c2) + self.eps
-        return np.broadcast_to(d, p.shape)
+        return float(d) if d.ndim == 0 else d
 
     def post_step(self, params):
         """Apply the (weighted) prox of each penalty to its parameter, in place."""
@@ -184,27 +183,28 @@ class ProxAdam(Adam):
         self.n_floored = 0
         for i, pen in self.penalties.items():
             p = params[i]
-            if p.ndim != 2:
+            if p.ndim != 2 and getattr(pen, "axis", None) is not None:
                 raise ValueError(f"penalised parameter {i} must be 2-D, got shape {p.shape}.")
-            c = self.lr * pen.group_strengths(p.shape)
             if not self.weighted:
-                _prox.prox_group_l2(p, c[0], axis=pen.axis, out=p)
+                pen.prox(p, step=self.lr, out=p)
                 continue
-            d = self._metric(i, p)
-            if pen.kind == "group_lasso":
-                _prox.weighted_prox_group_l2(p, d, c, axis=pen.axis, out=p)
-                continue
-            gamma = pen.gamma / self.lr
-            # smallest metric with gamma * d > 1 (and d - 1/gamma > 0 after rounding)
-            d_min = (1.0 + 1e-6) / gamma
-            low = d < d_min
-            if low.any():
-                self.n_floored = int(low.sum())
-                # redo the step of the floored entries in the floored metric:
-                # z' = theta + (z - theta) * d / d' with z - theta = -lr * m_hat / d.
-                m_hat = np.asarray(self.m[i], dtype=np.float64) / (1.0 - self.betas[0] ** self.t)
-                corr = self.lr * m_hat * (1.0 / d - 1.0 / d_min)
-                p[low] = (p + corr)[low].astype(p.dtype, copy=False)
-                d = np.maximum(d, d_min)
-            _prox.weighted_prox_group_mcp(p, d, c, gamma, axis=pen.axis, out=p)
+            d = self._metric(i)
+            if isinstance(pen, GroupMCP):
+                d = self._floor_mcp_metric(i, p, d, pen.gamma / self.lr)
+            pen.prox(p, step=self.lr, metric=d, out=p)
         self.prox_time += time.perf_counter() - t0
+
+    def _floor_mcp_metric(self, i, p, d, gamma):
+        """Raise the metric to ``(1 + 1e-6) / gamma`` where it is smaller, redoing those steps."""
+        d_min = (1.0 + 1e-6) / gamma  # smallest metric with gamma * d > 1 (after rounding too)
+        d = np.broadcast_to(d, p.shape)
+        low = d < d_min
+        if low.any():
+            self.n_floored = int(low.sum())
+            # redo the step of the floored entries in the floored metric:
+            # z' = theta + (z - theta) * d / d' with z - theta = -lr * m_hat / d.
+            m_hat = np.asarray(self.m[i], dtype=np.float64) / (1.0 - self.betas[0] ** self.t)
+            corr = self.lr * m_hat * (1.0 / d - 1.0 / d_min)
+            p[low] = (p + corr)[low].astype(p.dtype, copy=False)
+            d = np.maximum(d, d_min)
+        return d

@@ -14,6 +14,7 @@ chaos for a target fraction of zero activations.
 """
 
 import time
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -21,53 +22,29 @@ from threadpoolctl import threadpool_limits
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.feature_selection import SelectorMixin
 from sklearn.model_selection import train_test_split
-from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval, RealNotInt, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import activations as _activations
-from . import projections
-from ._autoencoder import ACTIVATION_NAMES, _resolve, forward, init_params, loss_and_grad
 from ._gates import DifferentiableGates
+from ._network import ACTIVATION_NAMES, forward, hidden_zero_fraction, init_edge_of_chaos, init_params
 from ._optim import Adam
-from ._proxadam import GroupPenalty, ProxAdam
+from ._proxadam import ProxAdam
+from ._training import BallStep, GateStep, TargetBallStep, Trainer, gradient_row_norms
+from .sparsity import (
+    CONSTRAINT_NAMES, PENALTY_NAMES, L1, Constraint, L1Inf, L1InfBall, Penalty, make_constraint, make_penalty,
+)
 
 __all__ = ["SparseAutoencoderSelector"]
-
-# constraint -> (name of the public projection function in skproj.projections, inner norm)
-_CONSTRAINTS = {
-    "l1inf": ("project_l1inf_ball", "inf"),
-    "l12": ("project_l12_ball", "l2"),
-    "l11": ("project_l11_ball", "l1"),
-}
-
 
 # Clipped activations of skproj.activations, initialised by skproj.activations.edge_of_chaos.
 _SPARSE_ACTIVATIONS = ("clipped_relu", "clipped_soft_threshold")
 # Fixed-point variance of the hidden pre-activations (tau and the clip are in its units).
 _Q_STAR = 1.0
-
-
-def _projector(constraint):
-    """Return ``f(W, radius) -> projected W`` calling one public projection function."""
-    fname, _ = _CONSTRAINTS[constraint]
-    func = getattr(projections, fname, None)
-    if func is None:  # pragma: no cover - only while a projection is not yet available
-        raise NotImplementedError(f"constraint={constraint!r} needs skproj.projections.{fname}.")
-    if constraint == "l11":
-        return lambda W, radius, out: func(W, radius, out=out)
-    return lambda W, radius, out: func(W, radius, axis=1, out=out)
-
-
-def _row_norms(W, inner):
-    A = np.abs(W)
-    if inner == "inf":
-        return A.max(axis=1) if W.shape[1] else np.zeros(W.shape[0], W.dtype)
-    if inner == "l1":
-        return A.sum(axis=1)
-    return np.sqrt((A * A).sum(axis=1))
+# Penalties by name: the group penalties of skproj.sparsity, or the differentiable gates.
+_PENALTIES = tuple(PENALTY_NAMES) + ("differentiable",)
 
 
 class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
@@ -80,34 +57,42 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
 
     The latent code is the vector of class logits. The loss is the mean cross-entropy of the
     logits plus ``reconstruction_weight`` times the mean reconstruction loss over all entries.
-    It is minimised with Adam on minibatches. After every Adam step the first-layer weight
-    ``W1`` of shape ``(n_features, hidden_layer_size)`` is replaced by its Euclidean projection
-    onto the ball ``{W : ||W||_{constraint} <= radius}`` whose groups are the rows (input
-    features), by one call of the public function of :mod:`skproj.projections` (the radius
-    reaches ``radius`` after ``radius_decay_epochs`` epochs, see below). Rows that become
-    exactly zero are discarded features. Alternatively (``constraint=None``,
-    ``penalty="group_lasso"`` or ``"group_mcp"``), a group penalty on the rows of ``W1`` is
-    minimised with proximal Adam (:class:`skproj.optim.ProxAdam`, Deleu & Bengio,
-    arXiv:2102.03869): Adam's step, then the weighted prox of the penalty, which zeroes rows.
+    It is minimised with Adam on minibatches. The first-layer weight ``W1`` of shape
+    ``(n_features, hidden_layer_size)`` has one row per input feature; the features are
+    selected by making whole rows exactly zero, in one of three ways:
+
+    * a ball (``constraint``, the default: the l1,inf ball): after every Adam step ``W1`` is
+      replaced by its Euclidean projection onto ``{W : ||W|| <= radius}`` (groups = rows),
+      computed by the :mod:`skproj.sparsity` constraint object (one call of
+      :mod:`skproj.projections`). The radius either follows a schedule down to ``radius``, or,
+      with ``n_features_to_select``, is steered by the estimator until that many rows remain;
+    * a penalty (``penalty``: group lasso, group MCP, l1,inf, l1): minimised with proximal Adam
+      (:class:`skproj.optim.ProxAdam`, Deleu & Bengio, arXiv:2102.03869): Adam's step, then the
+      weighted prox of the :mod:`skproj.sparsity` penalty, which zeroes rows;
+    * differentiable gates (``penalty="differentiable"``) on the input features.
 
     With ``retrain=True`` ("double descent"), the features whose row is non-zero at the end of
-    this first phase (at most ``max_features`` of them, the largest rows) form the support; the
-    other rows are set to zero and the network is trained again, from the weights of the first
-    phase with a fresh optimiser state, with the gradient of the discarded rows masked and no
-    projection. The support never grows in this second phase.
+    this first phase form the support (``n_features_to_select`` or ``max_features`` of them,
+    see these); the other rows are set to zero and the network is trained again, from the
+    weights of the first phase with a fresh optimiser state, with the gradient of the
+    discarded rows masked and no projection. The support never grows in this second phase.
 
     Parameters
     ----------
-    constraint : {"l1inf", "l12", "l11"} or None, default="l1inf"
+    constraint : {"l1inf", "l12", "l1"}, skproj.sparsity.Constraint or None, default=None
         Ball onto which ``W1`` is projected after every step, groups = rows (input features):
         ``"l1inf"``: ``sum_i max_j |W1_ij| <= radius``
-        (:func:`skproj.projections.project_l1inf_ball`); ``"l12"``:
-        ``sum_i ||W1_i,:||_2 <= radius`` (:func:`skproj.project_l12_ball`); ``"l11"``:
-        ``sum_ij |W1_ij| <= radius`` (:func:`skproj.project_l11_ball`, which zeroes single
-        weights and whole rows only as a side effect). ``None``: no projection (then only
-        ``max_features`` selects).
+        (:class:`skproj.sparsity.L1InfBall`, :func:`skproj.project_l1inf_ball`); ``"l12"``:
+        ``sum_i ||W1_i,:||_2 <= radius`` (:class:`~skproj.sparsity.L12Ball`); ``"l1"``:
+        ``sum_ij |W1_ij| <= radius`` (:class:`~skproj.sparsity.L1Ball`, which zeroes single
+        weights and whole rows only as a side effect; ``"l11"`` is the former spelling,
+        accepted with a FutureWarning). A constraint object is used with its own norm and
+        groups along ``axis=1``; its ``radius`` replaces the ``radius`` parameter. ``None``
+        (default): the l1,inf ball, unless ``penalty`` is given (then no ball). To train
+        without any sparsity (then only ``max_features`` selects), pass ``radius=numpy.inf``.
     radius : float > 0, default=0.1
-        Radius of the ball: an absolute bound on the norm of the final ``W1`` (not relative
+        Radius of the ball (ignored when ``n_features_to_select`` is set; ``numpy.inf``: no
+        ball): an absolute bound on the norm of the final ``W1`` (not relative
         to its initial norm). For ``"l1inf"`` it bounds ``sum_i max_j |W1_ij|``, the sum over
         features of the largest absolute weight leaving each feature, so roughly
         ``radius / typical_weight`` features survive. ``W1`` multiplies the features, so the
@@ -118,20 +103,22 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
         l1,2 norm of the same ``W1`` is larger, so ``"l12"`` needs larger radii (0.1 / 0.3 / 1
         kept 9 / 24 / 120). Tune it on a log grid with GridSearchCV, or fix the number of
         features with ``max_features``.
-    penalty : {"group_lasso", "group_mcp", "differentiable"} or None, default=None
-        Alternative to ``constraint``: requires ``constraint=None`` (setting both raises a
-        ValueError).
+    penalty : {"group_lasso", "group_mcp", "l1inf", "l1", "differentiable"}, \
+            skproj.sparsity.Penalty or None, default=None
+        Alternative to a ball: with a penalty, ``constraint`` must stay ``None`` (setting both
+        raises a ValueError: "projection after prox" is not the prox of the sum).
 
-        ``"group_lasso"`` / ``"group_mcp"``: the first phase minimises the loss plus a penalty
-        on the rows (input features) of ``W1`` with :class:`skproj.optim.ProxAdam`: every
-        step is Adam's step followed by the weighted proximal operator of the penalty in
-        Adam's metric ``sqrt(v_hat) + eps`` (Deleu & Bengio, arXiv:2102.03869), which sets
-        rows exactly to zero during training. ``"group_lasso"``:
-        ``alpha * sqrt(h) * sum_i ||W1_i,:||_2``; ``"group_mcp"``: the minimax concave
-        penalty of each row norm with level ``alpha * sqrt(h)`` and concavity ``mcp_gamma``
-        (less shrinkage of large rows); ``h = hidden_layer_size``. ("Projection after prox"
-        is not the prox of the sum, hence no combination with a ball.) The stopping rules
-        monitor the loss without the penalty.
+        A :mod:`skproj.sparsity` penalty (a name builds it with ``alpha``; an object is used
+        with its own parameters, groups = rows of ``W1``): the first phase minimises the loss
+        plus the penalty of ``W1`` with :class:`skproj.optim.ProxAdam`: every step is Adam's
+        step followed by the weighted proximal operator of the penalty in Adam's metric
+        ``sqrt(v_hat) + eps`` (Deleu & Bengio, arXiv:2102.03869), which sets rows exactly to
+        zero during training. ``"group_lasso"``: ``alpha * sqrt(h) * sum_i ||W1_i,:||_2``;
+        ``"group_mcp"``: the minimax concave penalty of each row norm with level
+        ``alpha * sqrt(h)`` and concavity ``mcp_gamma`` (less shrinkage of large rows);
+        ``"l1inf"``: ``alpha * sum_i max_j |W1_ij|`` (its prox has no weighted form: ``W1``
+        then gets Adam's scalar second moment, see Notes); ``"l1"``: ``alpha * sum_ij |W1_ij|``;
+        ``h = hidden_layer_size``. The stopping rules monitor the loss without the penalty.
 
         ``"differentiable"``: differentiable sparsification (Lee, arXiv 1910.03201, see
         :mod:`skproj._gates`). Each input feature ``j`` is multiplied by a gate
@@ -145,8 +132,8 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
 
         Double descent then works as with a constraint, on the selected features.
     alpha : float >= 0 or None, default=None
-        Penalty strength (ignored when ``penalty=None``); ``None`` means 1e-2 for the group
-        penalties and 1e-3 for ``"differentiable"``. Larger, fewer features.
+        Penalty strength (ignored when ``penalty`` is None or an object); ``None`` means 1e-2
+        for the named penalties and 1e-3 for ``"differentiable"``. Larger, fewer features.
         Group penalties: strength per unit of row norm, divided by
         ``sqrt(hidden_layer_size)``. A row survives roughly when the gradient of the loss
         with respect to it has an l2 norm above ``alpha * sqrt(hidden_layer_size)``, so
@@ -165,15 +152,31 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
     gate_learning_rate : float > 0 or None, default=0.01
         Step size of the (separate, plain) Adam of the gate parameters ``(gamma, s)`` when
         ``penalty="differentiable"``; ``None`` means ``learning_rate``.
+    n_features_to_select : int >= 1, float in (0, 1] or None, default=None
+        Number of features to select (a float: that fraction of ``n_features``, rounded, at
+        least 1); the semantics of :class:`sklearn.feature_selection.RFE`. ``None``: the
+        ``radius`` (or the penalty strength) decides how many survive. With a ball, the radius
+        is found during the first phase (see :class:`skproj._training.TargetBallStep`): it
+        shrinks geometrically from the norm of ``W1`` at initialisation while more than ``k``
+        rows survive the projection, and is steered so that about ``k`` remain once there
+        (cost: one count of the non-zero rows per step, no extra fit). At the end of the
+        first phase the ``k`` features are the non-zero rows with the largest norms, then, if
+        fewer than ``k`` rows are non-zero, the zero rows with the largest gradient (one more
+        pass over the training data), then retraining on them. Features whose column of ``X``
+        is constant carry nothing and are never selected; if fewer than ``k`` features carry
+        any weight, fewer are returned with a UserWarning. With a penalty or the gates, the
+        same ranking picks ``k`` features after the first phase (the strength is not tuned).
     max_features : int >= 1 or None, default=None
         If given, keep at most this many features: those with the largest row norms of ``W1``
-        (the norm of the constraint: l_inf for ``"l1inf"``, l2 for ``"l12"`` and ``None``, l1
-        for ``"l11"``) among the non-zero rows after the first phase.
+        (the norm of the constraint: l_inf for ``"l1inf"``, l2 for ``"l12"``, l1 for ``"l1"``)
+        among the non-zero rows after the first phase. Unlike ``n_features_to_select`` it
+        does not change the radius: it only cuts what the radius kept (fewer when the ball
+        keeps fewer). Cannot be combined with ``n_features_to_select``.
     hidden_layer_size : int >= 1, default=64
         Width ``h`` of the hidden layers of the encoder and decoder.
     activation : str, default="relu"
         ``"relu"``, ``"silu"`` or ``"tanh"`` (Glorot-uniform weights, zero biases), any name
-        added with :func:`skproj._autoencoder.register_activation`, or a clipped
+        added with :func:`skproj._network.register_activation`, or a clipped
         sparsity-inducing activation of :mod:`skproj.activations`: ``"clipped_relu"``
         (``min(max(x - tau, 0), clip)``) or ``"clipped_soft_threshold"``
         (``sign(x) min(max(|x| - tau, 0), clip)``). With the clipped ones, both hidden layers use
@@ -260,7 +263,8 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
     support_ : ndarray of shape (n_features_in_,), dtype bool
         Selected features (non-zero rows of ``W1``).
     feature_importances_ : ndarray of shape (n_features_in_,)
-        Row norms of the final ``W1`` (norm as for ``max_features``); zero off the support.
+        Row norms of the final ``W1`` (norm as for ``max_features``; l2 for the gates and the
+        group penalties); zero off the support.
     gates_ : ndarray of shape (n_features_in_,) or None
         With ``penalty="differentiable"``: the gates ``a`` at the end of the first phase
         (non-negative, summing to 1, exact zeros off the support; ``max_features`` keeps the
@@ -285,6 +289,9 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
         Epochs run in total (both phases).
     n_iter_select_ : int
         Epochs run in the first (projected) phase.
+    radius_ : float or None
+        Radius of the ball at the end of the first phase (found by the estimator with
+        ``n_features_to_select``); None without a ball.
     loss_curve_ : list of float
         Training loss of every epoch (both phases; the first ``n_iter_select_`` are phase 1).
     validation_scores_ : list of float or None
@@ -312,7 +319,8 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
     point of the constrained problem, and features with consistently large gradients grow
     faster than noise features (with a per-entry second moment every weight moves by about
     ``learning_rate`` per step whatever its gradient, and the projection cannot tell them
-    apart). (2) The radius decreases geometrically during the first
+    apart); the same scalar second moment serves the l1,inf penalty, whose prox has no
+    weighted form. (2) The radius decreases geometrically during the first
     ``radius_decay_epochs`` epochs. BLAS is limited to one thread during ``fit``: the
     minibatch products are too small to gain from threads.
 
@@ -339,15 +347,19 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
     True
     >>> sel.predict(X[:3]).shape
     (3,)
+    >>> sel = SparseAutoencoderSelector(n_features_to_select=4, random_state=0).fit(X, y)
+    >>> sel.transform(X).shape
+    (200, 4)
     """
 
     _parameter_constraints = {
-        "constraint": [StrOptions(set(_CONSTRAINTS)), None],
-        "radius": [Interval(Real, 0, None, closed="neither")],
-        "penalty": [StrOptions({"group_lasso", "group_mcp", "differentiable"}), None],
+        "constraint": [StrOptions(set(CONSTRAINT_NAMES) | {"l11"}), Constraint, None],
+        "radius": [Interval(Real, 0, None, closed="right")],
+        "penalty": [StrOptions(set(_PENALTIES)), Penalty, None],
         "alpha": [Interval(Real, 0, None, closed="left"), None],
         "mcp_gamma": [Interval(Real, 0, None, closed="neither")],
         "gate_learning_rate": [Interval(Real, 0, None, closed="neither"), None],
+        "n_features_to_select": [Interval(Integral, 1, None, closed="left"), Interval(RealNotInt, 0, 1, closed="right"), None],
         "max_features": [Interval(Integral, 1, None, closed="left"), None],
         "hidden_layer_size": [Interval(Integral, 1, None, closed="left")],
         "activation": [StrOptions(ACTIVATION_NAMES), StrOptions(set(_SPARSE_ACTIVATIONS))],
@@ -372,13 +384,14 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
 
     def __init__(
         self,
-        constraint="l1inf",
+        constraint=None,
         radius=0.1,
         *,
         penalty=None,
         alpha=None,
         mcp_gamma=20.0,
         gate_learning_rate=1e-2,
+        n_features_to_select=None,
         max_features=None,
         hidden_layer_size=64,
         activation="relu",
@@ -406,6 +419,7 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
         self.alpha = alpha
         self.mcp_gamma = mcp_gamma
         self.gate_learning_rate = gate_learning_rate
+        self.n_features_to_select = n_features_to_select
         self.max_features = max_features
         self.hidden_layer_size = hidden_layer_size
         self.activation = activation
@@ -434,128 +448,78 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
         return tags
 
     # ------------------------------------------------------------------ training
-    def _inner_norm(self):
-        if self.constraint is None:
-            return "l2"
-        return _CONSTRAINTS[self.constraint][1]
-
     def _alpha(self):
         """``alpha``, or its default for the chosen penalty when it is None."""
         if self.alpha is not None:
             return float(self.alpha)
         return 1e-3 if self.penalty == "differentiable" else 1e-2
 
-    def _make_optimizer(self, penalised):
-        """Adam, or ProxAdam penalising the rows of W1 (params[0]) when ``penalised``.
-
-        Adam: W1 (index 0) gets a scalar second moment so that the step before the Euclidean
-        projection follows the gradient direction (see skproj._optim.Adam). ProxAdam keeps a
-        per-entry second moment: its weighted prox is taken in the same metric as the step,
-        so its fixed points are the stationary points of the penalised loss.
-        """
-        if penalised and self.penalty in ("group_lasso", "group_mcp"):
-            pen = GroupPenalty(self.penalty, self._alpha(), gamma=float(self.mcp_gamma), axis=1)
-            return ProxAdam(lr=self.learning_rate, penalties={0: pen})
-        return Adam(lr=self.learning_rate, scalar_second_moment=(0,))
+    def _sparsity(self):
+        """The sparsity object of ``W1``: a Constraint, a Penalty, "differentiable" or None (no ball)."""
+        if self.penalty is not None and self.constraint is not None:
+            raise ValueError(
+                f"penalty={self.penalty!r} needs constraint=None (got constraint={self.constraint!r}): "
+                "the penalty selects the features; it is not combined with a projection of the first layer."
+            )
+        if self.penalty == "differentiable":
+            return "differentiable"
+        if self.penalty is not None:
+            if self.penalty == "l1":  # entrywise; its group norms are those of the rows
+                return L1(alpha=self._alpha(), axis=1)
+            kw = {"gamma": float(self.mcp_gamma)} if self.penalty == "group_mcp" else {}
+            pen = make_penalty(self.penalty, alpha=self._alpha(), axis=1, **kw)
+            self._check_rows(pen, "penalty")
+            return pen
+        if self.constraint is None:
+            return None if self.radius == np.inf else L1InfBall(radius=self.radius, axis=1)
+        ball = make_constraint(self.constraint, radius=self.radius, axis=1)
+        if isinstance(ball, Constraint) and not isinstance(self.constraint, str):
+            self._check_rows(ball, "constraint")
+        elif self.radius == np.inf:
+            return None
+        return ball
 
     @staticmethod
-    def _gated_loss_and_grad(X, Y, params, gates, args, need_grad=True):
-        """Loss and gradients of the network with its input features gated.
+    def _check_rows(obj, name):
+        if getattr(obj, "axis", 1) not in (1, None) or getattr(obj, "groups", None) is not None:
+            raise ValueError(
+                f"{name}={obj!r}: the groups must be the rows of the first layer (axis=1, groups=None)."
+            )
 
-        ``X * g`` with ``g = n_features * a`` enters the first layer, which equals feeding
-        ``X`` to a first layer whose row ``j`` is ``g_j * W1[j]``; the reconstruction target
-        stays ``X``. Returns ``(loss incl. penalty, grads of params, grads of gates.params)``.
+    @staticmethod
+    def _row_norms(sparsity, W1):
+        """Norms of the rows of ``W1`` in the inner norm of the sparsity object (l2 without one)."""
+        if isinstance(sparsity, (Constraint, Penalty)) and sparsity.axis == 1:
+            return sparsity.group_norms(W1)
+        return np.sqrt(np.einsum("ij,ij->i", W1, W1))
+
+    def _n_to_select(self, n_features):
+        k = self.n_features_to_select
+        if k is None:
+            return None
+        if self.max_features is not None:
+            raise ValueError(
+                f"n_features_to_select={k!r} and max_features={self.max_features!r} cannot both be set: "
+                "max_features only cuts what the radius keeps; n_features_to_select finds the radius."
+            )
+        if isinstance(k, Integral):
+            if k > n_features:
+                raise ValueError(f"n_features_to_select={k} exceeds n_features={n_features}, the number of features of X.")
+            return int(k)
+        return max(1, int(round(k * n_features)))
+
+    def _make_optimizer(self, sparsity):
+        """ProxAdam with the penalty on ``W1`` (params[0]), or Adam.
+
+        Adam: W1 gets a scalar second moment so that the step before the Euclidean projection
+        follows the gradient direction (see skproj._optim.Adam). ProxAdam keeps a per-entry
+        second moment (its weighted prox is taken in the same metric as the step) except for
+        a penalty without a weighted prox (l1,inf), which gets the scalar one.
         """
-        d = X.shape[1]
-        a = gates.forward()
-        g = (d * a).astype(X.dtype, copy=False)
-        W1 = params[0]
-        eff = [g[:, None] * W1] + list(params[1:])
-        loss, grads, _ = loss_and_grad(X, Y, eff, *args, need_grad=need_grad)
-        pen, pen_grad = gates.penalty(a)
-        loss += pen
-        if not need_grad:
-            return loss, None, None
-        gW1_eff = grads[0]
-        grads[0] = g[:, None] * gW1_eff
-        grad_a = d * np.einsum("ij,ij->i", W1, gW1_eff) + pen_grad
-        return loss, grads, gates.backward(grad_a)
-
-    def _run_phase(self, params, X, Y, Xv, Yv, rng, n_epochs, project, row_mask, phase, radii=None, gates=None):
-        """Minibatch Adam for at most ``n_epochs``; returns the number of epochs run.
-
-        ``radii[e]`` is the radius of epoch ``e`` (the schedule); the stopping rule is only
-        armed once the final radius is reached. With ``gates`` (a
-        :class:`~skproj._gates.DifferentiableGates`), the gate parameters are trained by a
-        second plain Adam (step ``gate_learning_rate``) on the same minibatches.
-        """
-        all_params = params if gates is None else list(params) + gates.params
-        if gates is not None:
-            gate_lr = self.learning_rate if self.gate_learning_rate is None else self.gate_learning_rate
-            gate_opt = Adam(lr=gate_lr)
-        opt = self._make_optimizer(penalised=row_mask is None)
-        n = X.shape[0]
-        bs = min(self.batch_size, n)
-        args = (self._activation_fns(), self.reconstruction_weight, self.reconstruction_loss, self.decoder_input)
-        best = np.inf
-        no_improve = 0
-        best_params = None
-        epochs = 0
-        for epoch in range(n_epochs):
-            radius = self.radius if radii is None else radii[min(epoch, len(radii) - 1)]
-            armed = radii is None or epoch >= len(radii) - 1
-            perm = rng.permutation(n)
-            total = 0.0
-            for start in range(0, n, bs):
-                idx = perm[start : start + bs]
-                if gates is None:
-                    loss, grads, _ = loss_and_grad(X[idx], Y[idx], params, *args)
-                else:
-                    loss, grads, gate_grads = self._gated_loss_and_grad(X[idx], Y[idx], params, gates, args)
-                    gate_opt.step(gates.params, gate_grads)
-                total += loss * len(idx)
-                if row_mask is not None:
-                    grads[0][~row_mask] = 0
-                opt.step(params, grads)
-                if project is not None:
-                    t0 = time.perf_counter()
-                    project(params[0], radius, params[0])
-                    self.projection_time_ += time.perf_counter() - t0
-            epochs += 1
-            train_loss = total / n
-            self.loss_curve_.append(train_loss)
-            if Xv is not None:
-                if gates is None:
-                    monitored = loss_and_grad(Xv, Yv, params, *args, need_grad=False)[0]
-                else:
-                    monitored = self._gated_loss_and_grad(Xv, Yv, params, gates, args, need_grad=False)[0]
-                self.validation_scores_.append(monitored)
-            else:
-                monitored = train_loss
-            if self.verbose:
-                msg = f"[{phase}] epoch {epoch + 1}: loss = {train_loss:.6f}"
-                if Xv is not None:
-                    msg += f", validation loss = {monitored:.6f}"
-                print(msg)
-            if not armed:
-                continue
-            if monitored < best - self.tol:
-                no_improve = 0
-            else:
-                no_improve += 1
-            if monitored < best:
-                best = monitored
-                if Xv is not None:
-                    best_params = [p.copy() for p in all_params]
-            if no_improve >= self.n_iter_no_change:
-                if self.verbose:
-                    print(f"[{phase}] stopping: no improvement for {self.n_iter_no_change} epochs.")
-                break
-        if best_params is not None:
-            for p, b in zip(all_params, best_params):
-                p[...] = b
-        self.projection_time_ += getattr(opt, "prox_time", 0.0)
-        return epochs
+        if isinstance(sparsity, Penalty):
+            scalar = (0,) if isinstance(sparsity, L1Inf) else ()
+            return ProxAdam(lr=self.learning_rate, penalties={0: sparsity}, scalar_second_moment=scalar)
+        return Adam(lr=self.learning_rate, scalar_second_moment=(0,))
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
@@ -576,17 +540,15 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
         Raises
         ------
         ValueError
-            If ``X`` contains NaN or inf, ``y`` has a single class or is continuous, or a
-            parameter is invalid.
+            If ``X`` contains NaN or inf, ``y`` has a single class or is continuous, a
+            parameter is invalid, both ``constraint`` and ``penalty`` are given, or
+            ``n_features_to_select`` exceeds the number of features.
         """
         t_start = time.perf_counter()
-        if self.penalty is not None and self.constraint is not None:
-            raise ValueError(
-                f"penalty={self.penalty!r} needs constraint=None (got constraint={self.constraint!r}): "
-                "the penalty selects the features; it is not combined with a projection of the first layer."
-            )
+        sparsity = self._sparsity()
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
         check_classification_targets(y)
+        k = self._n_to_select(X.shape[1])
         self.classes_, y_idx = np.unique(y, return_inverse=True)
         n_classes = len(self.classes_)
         if n_classes < 2:
@@ -609,9 +571,6 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
             X, Xv, Y, Yv = train_test_split(
                 X, Y, test_size=self.validation_fraction, stratify=stratify, random_state=split_seed
             )
-        self.validation_scores_ = [] if self.early_stopping else None
-        self.loss_curve_ = []
-        self.projection_time_ = 0.0
 
         init_rng = np.random.RandomState(init_seed)
         if self.activation in _SPARSE_ACTIVATIONS:
@@ -621,26 +580,102 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
             params = init_params(
                 X.shape[1], self.hidden_layer_size, n_classes, dtype, init_rng, decoder_input=self.decoder_input
             )
-        project = None if self.constraint is None else _projector(self.constraint)
-        inner = self._inner_norm()
-        radii = None
-        if project is not None:
-            r0 = float(_row_norms(params[0], inner).sum())
-            n_decay = min(self.radius_decay_epochs, self.max_epochs)
-            if n_decay > 0 and r0 > self.radius:
-                # geometric decrease from the initial norm of W1 to radius over n_decay epochs
-                radii = self.radius * (r0 / self.radius) ** (1 - np.arange(1, n_decay + 1) / n_decay)
-            else:
-                t0 = time.perf_counter()
-                project(params[0], self.radius, params[0])
-                self.projection_time_ += time.perf_counter() - t0
-
+        # A constant feature carries nothing: its row of W1 starts at zero and is never trained.
+        constant = np.ptp(X_fit, axis=0) == 0
+        params[0][constant] = 0
+        net_args = (self._activation_fns(), self.reconstruction_weight, self.reconstruction_loss, self.decoder_input)
+        trainer = Trainer(net_args, X, Y, Xv, Yv, rng, self.batch_size, self.n_iter_no_change, self.tol, self.verbose)
         with threadpool_limits(limits=1, user_api="blas"):
             # The minibatch products are small: BLAS threads cost more than they gain.
-            self._train(params, X, Y, Xv, Yv, rng, project, inner, radii)
-            self.activation_sparsity_ = self._zero_fraction(X_fit)
+            self._train(trainer, params, sparsity, k, None if not constant.any() else ~constant)
+            self.activation_sparsity_ = hidden_zero_fraction(X_fit, params, net_args[0], self.decoder_input)
+        self.loss_curve_ = trainer.loss_curve
+        self.validation_scores_ = trainer.validation_scores
         self.fit_time_ = time.perf_counter() - t_start
         return self
+
+    def _first_phase_step(self, sparsity, W1, k, trainer):
+        """The sparsity part of the first phase (a BallStep, TargetBallStep, GateStep or None)."""
+        if isinstance(sparsity, Constraint):
+            r0 = sparsity.value(W1)
+            if k is not None:
+                sparsity.radius = r0
+                n_decay = max(1, min(self.radius_decay_epochs, self.max_epochs))
+                return TargetBallStep(sparsity, k, W1.shape[0], n_decay, trainer.steps_per_epoch)
+            n_decay = min(self.radius_decay_epochs, self.max_epochs)
+            if n_decay > 0 and r0 > sparsity.radius:
+                # geometric decrease from the initial norm of W1 to radius over n_decay epochs
+                radii = sparsity.radius * (r0 / sparsity.radius) ** (1 - np.arange(1, n_decay + 1) / n_decay)
+                return BallStep(sparsity, radii)
+            step = BallStep(sparsity)
+            step.after_step(W1)
+            return step
+        if sparsity == "differentiable":
+            gates = DifferentiableGates(W1.shape[0], alpha=self._alpha(), p=0.5, dtype=W1.dtype)
+            gate_lr = self.learning_rate if self.gate_learning_rate is None else self.gate_learning_rate
+            return GateStep(gates, gate_lr)
+        return None
+
+    def _train(self, trainer, params, sparsity, k, trainable):
+        """Both phases; ``trainable`` (bool mask of the features, or None for all) excludes
+        the constant features from the first phase and from the support."""
+        W1 = params[0]
+        opt = self._make_optimizer(sparsity)
+        step = self._first_phase_step(sparsity, W1, k, trainer)
+        # Phase 1: projected, proximal or gated training.
+        self.n_iter_select_ = trainer.run(params, opt, self.max_epochs, step, row_mask=trainable, phase="select")
+        self.projection_time_ = getattr(step, "time", 0.0) + getattr(opt, "prox_time", 0.0)
+        self.radius_ = step.final_radius if isinstance(step, BallStep) else None
+        self.gates_ = None
+        if isinstance(step, GateStep):
+            a = step.gates.forward()
+            self.gates_ = a
+            W1 *= (W1.shape[0] * a).astype(W1.dtype, copy=False)[:, None]  # fold the gates into W1
+            norms = a
+        else:
+            norms = self._row_norms(sparsity, W1)
+        if trainable is not None:
+            norms = np.where(trainable, norms, 0).astype(norms.dtype, copy=False)
+        support = norms > 0
+        if k is not None:
+            support = self._top_k(trainer, params, norms, k, trainable)
+        elif self.max_features is not None and support.sum() > self.max_features:
+            keep = np.argsort(-norms, kind="stable")[: self.max_features]
+            support = np.zeros_like(support)
+            support[keep] = True
+        W1[~support] = 0
+
+        # Phase 2: double descent on the frozen support.
+        n_retrain = 0
+        if self.retrain and support.any():
+            epochs = self.max_epochs if self.retrain_epochs is None else self.retrain_epochs
+            n_retrain = trainer.run(params, Adam(lr=self.learning_rate, scalar_second_moment=(0,)), epochs,
+                                    row_mask=support, phase="retrain")
+            W1[~support] = 0  # exact zeros (masked gradients keep them; this guards rounding)
+
+        self.support_ = support
+        self.feature_importances_ = self._row_norms(sparsity, W1)
+        self.coefs_ = params[0::2]
+        self.intercepts_ = params[1::2]
+        self.n_iter_ = self.n_iter_select_ + n_retrain
+
+    def _top_k(self, trainer, params, norms, k, trainable):
+        """The ``k`` features: non-zero rows by norm, then zero rows by gradient norm."""
+        score_zero = gradient_row_norms(trainer.X, trainer.Y, params, trainer.net_args)
+        if trainable is not None:
+            score_zero[~trainable] = 0
+        carries = (norms > 0) | (score_zero > 0)
+        order = np.lexsort((-score_zero, -norms))  # by norm, ties (zeros) by gradient
+        order = order[carries[order]][:k]
+        if len(order) < k:
+            warnings.warn(
+                f"n_features_to_select={self.n_features_to_select!r}: only {len(order)} features carry any "
+                "weight; selecting these.",
+                UserWarning,
+            )
+        support = np.zeros(len(norms), dtype=bool)
+        support[order] = True
+        return support
 
     def _activation_fns(self):
         """The ``act`` argument of the network: a registry name, or the (forward, derivative)
@@ -666,65 +701,11 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
                 f"activation_sparsity={sparsity!r}, activation_clip={self.activation_clip!r}: {exc}"
             ) from exc
         self.activation_threshold_, self.activation_clip_ = float(eoc.tau), float(clip)
-        n_features, h, dtype = X.shape[1], self.hidden_layer_size, X.dtype
         q_in = float(np.mean(np.square(X, dtype=np.float64))) if X.size else 0.0
         q_in = q_in if q_in > 0 else 1.0  # all-zero data: any scale gives the same zero input
-        kw = dict(random_state=rng, dtype=dtype)
-        W1, b1 = _activations.init_layer(n_features, h, (_Q_STAR - eoc.sigma_b2) / q_in, eoc.sigma_b2, **kw)
-        W2, b2 = eoc.init_layer(h, n_classes, **kw)
-        if self.decoder_input == "hidden":  # fed by activations, like W2 and W4
-            W3, b3 = eoc.init_layer(h, h, **kw)
-        else:
-            W3, b3 = _activations.init_layer(n_classes, h, (_Q_STAR - eoc.sigma_b2) / _Q_STAR, eoc.sigma_b2, **kw)
-        W4, b4 = eoc.init_layer(h, n_features, **kw)
-        return [W1, b1, W2, b2, W3, b3, W4, b4]
-
-    def _zero_fraction(self, X):
-        """Fraction of exact zeros among the hidden activations (encoder and decoder) on ``X``."""
-        phi, _ = _resolve(self._activation_fns())
-        W1, W2, W3, _ = self.coefs_
-        b1, b2, b3, _ = self.intercepts_
-        a1 = phi(X @ W1 + b1)
-        dec_in = a1 if self.decoder_input == "hidden" else a1 @ W2 + b2
-        a3 = phi(dec_in @ W3 + b3)
-        return (np.count_nonzero(a1 == 0) + np.count_nonzero(a3 == 0)) / (a1.size + a3.size)
-
-    def _train(self, params, X, Y, Xv, Yv, rng, project, inner, radii):
-        gates = None
-        if self.penalty == "differentiable":
-            gates = DifferentiableGates(X.shape[1], alpha=self._alpha(), p=0.5, dtype=X.dtype)
-        # Phase 1: projected (or gated) training.
-        self.n_iter_select_ = self._run_phase(
-            params, X, Y, Xv, Yv, rng, self.max_epochs, project, None, "select", radii, gates
+        return init_edge_of_chaos(
+            X.shape[1], self.hidden_layer_size, n_classes, eoc, q_in, _Q_STAR, X.dtype, rng, self.decoder_input
         )
-        W1 = params[0]
-        self.gates_ = None
-        if gates is not None:
-            a = gates.forward()
-            self.gates_ = a
-            W1 *= (X.shape[1] * a).astype(W1.dtype, copy=False)[:, None]  # fold the gates into W1
-            norms = a
-        else:
-            norms = _row_norms(W1, inner)
-        support = norms > 0
-        if self.max_features is not None and support.sum() > self.max_features:
-            keep = np.argsort(-norms, kind="stable")[: self.max_features]
-            support = np.zeros_like(support)
-            support[keep] = True
-        W1[~support] = 0
-
-        # Phase 2: double descent on the frozen support.
-        n_retrain = 0
-        if self.retrain and support.any():
-            epochs = self.max_epochs if self.retrain_epochs is None else self.retrain_epochs
-            n_retrain = self._run_phase(params, X, Y, Xv, Yv, rng, epochs, None, support, "retrain")
-            W1[~support] = 0  # exact zeros (masked gradients keep them; this guards rounding)
-
-        self.support_ = support
-        self.feature_importances_ = _row_norms(W1, inner)
-        self.coefs_ = params[0::2]
-        self.intercepts_ = params[1::2]
-        self.n_iter_ = self.n_iter_select_ + n_retrain
 
     # ------------------------------------------------------------------ prediction
     def _get_support_mask(self):

@@ -1,7 +1,7 @@
 """Sparsity-inducing activations, their magnitude-clipped versions, and edge-of-chaos initialisation.
 
 Source: I. Price, N. Daultry Ball, S. C. H. Lam, A. C. Jones, J. Tanner, "Deep Neural Network
-Initialization with Sparsity Inducing Activations", ICLR 2024, arXiv:2402.16184 (the seed calls it
+Initialization with Sparsity Inducing Activations", ICLR 2024, arXiv:2402.16184 (the abstract calls it
 "stable and sparse activations"). Four activations, with threshold ``tau >= 0`` and clip level
 ``clip = m > 0``:
 

@@ -2,9 +2,10 @@
 
 * :class:`Adam`: Adam with bias correction (Kingma and Ba, ICLR 2015), with a ``post_step``
   hook for projections or proximal operators.
-* :class:`ProxAdam`: Adam's step followed by the weighted proximal operator of a group lasso
-  or group MCP penalty in Adam's metric (Deleu and Bengio, arXiv:2102.03869, 2021).
-* :class:`GroupPenalty`: the penalty attached to one parameter array of a :class:`ProxAdam`.
+* :class:`ProxAdam`: Adam's step followed by the weighted proximal operator of a
+  :mod:`skproj.sparsity` penalty in Adam's metric (Deleu and Bengio, arXiv:2102.03869, 2021).
+* :class:`GroupPenalty`: deprecated; builds :class:`skproj.sparsity.GroupLasso` or
+  :class:`skproj.sparsity.GroupMCP`.
 """
 
 from ._optim import Adam

@@ -270,7 +270,7 @@ def test_selector_differentiable_gives_exact_zero_gates(dtype):
     X, y = _selector_data()
     X = X.astype(dtype)
     sel = SparseAutoencoderSelector(
-        constraint=None, penalty="differentiable", alpha=0.05, max_epochs=40, random_state=0
+        penalty="differentiable", alpha=0.05, max_epochs=40, random_state=0
     ).fit(X, y)
     assert sel.gates_.dtype == dtype
     assert np.all(sel.gates_ >= 0)
@@ -287,7 +287,7 @@ def test_selector_differentiable_gives_exact_zero_gates(dtype):
 def test_selector_differentiable_max_features_and_no_retrain():
     X, y = _selector_data()
     sel = SparseAutoencoderSelector(
-        constraint=None, penalty="differentiable", alpha=0.01, max_features=5, retrain=False,
+        penalty="differentiable", alpha=0.01, max_features=5, retrain=False,
         max_epochs=20, random_state=0,
     ).fit(X, y)
     assert sel.support_.sum() <= 5
@@ -300,11 +300,11 @@ def test_selector_differentiable_max_features_and_no_retrain():
 def test_selector_penalty_needs_constraint_none():
     X, y = _selector_data()
     with pytest.raises(ValueError, match="constraint=None"):
-        SparseAutoencoderSelector(penalty="differentiable").fit(X, y)
+        SparseAutoencoderSelector(constraint="l1inf", penalty="differentiable").fit(X, y)
 
 
 @parametrize_with_checks(
-    [SparseAutoencoderSelector(constraint=None, penalty="differentiable")]
+    [SparseAutoencoderSelector(penalty="differentiable")]
 )
 def test_sklearn_compatible(estimator, check):
     check(estimator)

@@ -17,6 +17,14 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 import skproj._selector as selector_module
 from skproj import SparseAutoencoderSelector, prox_group_l2
 from skproj.optim import Adam, GroupPenalty, ProxAdam
+from skproj.sparsity import L1, GroupLasso, GroupMCP, L1Inf
+
+
+def _pen(kind, alpha, gamma=3.0, axis=1):
+    """The penalty object of ``kind`` (what the former GroupPenalty built)."""
+    if kind == "group_lasso":
+        return GroupLasso(alpha=alpha, axis=axis)
+    return GroupMCP(alpha=alpha, gamma=gamma, axis=axis)
 
 # --------------------------------------------------------------------------- references
 
@@ -69,7 +77,7 @@ def test_prox_step_equals_brute_force(kind, n_before):
     rng = np.random.default_rng(1)
     P = rng.normal(size=(6, 4))
     lr, alpha, gamma0 = 0.05, 0.6, 50.0
-    pen = GroupPenalty(kind, alpha, gamma=gamma0)
+    pen = _pen(kind, alpha, gamma=gamma0)
     opt = ProxAdam(lr=lr, penalties={0: pen})
     run_steps(opt, P, rng, n_before)
     # state before the checked step, and the step from Adam's definition
@@ -80,7 +88,7 @@ def test_prox_step_equals_brute_force(kind, n_before):
     # penalty level between the smallest and largest ||d z_g||: some rows zeroed, some not
     lam = np.median(np.linalg.norm(d * z, axis=1)) / lr
     alpha = lam / np.sqrt(P.shape[1])
-    opt.penalties[0] = GroupPenalty(kind, alpha, gamma=gamma0)
+    opt.penalties[0] = _pen(kind, alpha, gamma=gamma0)
     opt.step([P], [g])
     assert opt.n_floored == 0
     n_zero = 0
@@ -101,7 +109,7 @@ def test_mcp_floor_of_the_metric_is_one_consistent_model():
     rng = np.random.default_rng(2)
     P = rng.normal(size=(3, 4))
     lr, alpha, gamma0 = 0.01, 0.02, 5.0
-    opt = ProxAdam(lr=lr, penalties={0: GroupPenalty("group_mcp", alpha, gamma=gamma0)})
+    opt = ProxAdam(lr=lr, penalties={0: _pen("group_mcp", alpha, gamma=gamma0)})
     g = rng.normal(size=P.shape)
     g[0] = 0.0
     g[1, :2] = 1e-9
@@ -123,7 +131,7 @@ def test_unweighted_option_is_plain_group_soft_thresholding_after_adam():
     rng = np.random.default_rng(3)
     P = rng.normal(size=(5, 3))
     lr, alpha = 0.1, 0.5
-    opt = ProxAdam(lr=lr, penalties={0: GroupPenalty("group_lasso", alpha)}, weighted=False)
+    opt = ProxAdam(lr=lr, penalties={0: _pen("group_lasso", alpha)}, weighted=False)
     g = rng.normal(size=P.shape)
     z, _, _, _ = adam_reference(P.copy(), g, 0 * g, 0 * g, 1, lr, opt.betas, opt.eps)
     opt.step([P], [g])
@@ -134,7 +142,7 @@ def test_unpenalised_parameters_follow_adam_and_float32_is_kept():
     rng = np.random.default_rng(4)
     params = [rng.normal(size=(4, 3)).astype(np.float32), rng.normal(size=3).astype(np.float32)]
     ref = [p.copy() for p in params]
-    opt = ProxAdam(lr=0.01, penalties={0: GroupPenalty("group_lasso", 0.1)})
+    opt = ProxAdam(lr=0.01, penalties={0: _pen("group_lasso", 0.1)})
     plain = Adam(lr=0.01)
     for _ in range(3):
         grads = [rng.normal(size=p.shape).astype(np.float32) for p in params]
@@ -187,7 +195,7 @@ def test_proxadam_with_decreasing_step_reaches_the_group_lasso_solution():
     results = {}
     for weighted in (True, False):
         P = np.zeros((G, k))
-        opt = ProxAdam(lr=0.1, penalties={0: GroupPenalty("group_lasso", alpha)}, weighted=weighted)
+        opt = ProxAdam(lr=0.1, penalties={0: _pen("group_lasso", alpha)}, weighted=weighted)
         for t in range(1, 4001):
             opt.lr = 0.1 / np.sqrt(t)  # decreasing step
             opt.step([P], [grad(P)])
@@ -256,28 +264,74 @@ def test_selector_float32_penalty(data):
 def test_bad_combinations_raise(data):
     X, y = data
     with pytest.raises(ValueError, match="needs constraint=None"):
-        SparseAutoencoderSelector(penalty="group_lasso").fit(X, y)  # default constraint="l1inf"
+        SparseAutoencoderSelector(constraint="l1inf", penalty="group_lasso").fit(X, y)
     with pytest.raises(ValueError, match="penalty"):
         SparseAutoencoderSelector(constraint=None, penalty="lasso").fit(X, y)
     with pytest.raises(ValueError, match="alpha"):
         SparseAutoencoderSelector(constraint=None, penalty="group_lasso", alpha=-1.0).fit(X, y)
     with pytest.raises(ValueError, match="mcp_gamma"):
         SparseAutoencoderSelector(constraint=None, penalty="group_mcp", mcp_gamma=0.0).fit(X, y)
-    with pytest.raises(ValueError, match="kind"):
-        GroupPenalty("l1", 1.0)
-    with pytest.raises(ValueError, match="alpha"):
-        GroupPenalty("group_lasso", -1.0)
-    with pytest.raises(ValueError, match="gamma"):
-        GroupPenalty("group_mcp", 1.0, gamma=0.0)
-    with pytest.raises(ValueError, match="axis"):
-        GroupPenalty("group_lasso", 1.0, axis=2)
     with pytest.raises(ValueError, match="weighted=False"):
-        ProxAdam(penalties={0: GroupPenalty("group_mcp", 1.0)}, weighted=False)
+        ProxAdam(penalties={0: _pen("group_mcp", 1.0)}, weighted=False)
     with pytest.raises(TypeError, match="GroupPenalty"):
         ProxAdam(penalties={0: ("group_lasso", 1.0)})
-    opt = ProxAdam(penalties={0: GroupPenalty("group_lasso", 1.0)})
+    opt = ProxAdam(penalties={0: _pen("group_lasso", 1.0)})
     with pytest.raises(ValueError, match="2-D"):
         opt.step([np.ones(3)], [np.ones(3)])
+
+
+def test_group_penalty_shim_warns_validates_and_builds_the_sparsity_object():
+    with pytest.warns(FutureWarning, match="GroupPenalty is deprecated"):
+        pen = GroupPenalty("group_mcp", 0.5, gamma=4.0, axis=0)
+    assert isinstance(pen, GroupMCP) and (pen.alpha, pen.gamma, pen.axis) == (0.5, 4.0, 0)
+    with pytest.warns(FutureWarning):
+        assert isinstance(GroupPenalty("group_lasso", 0.5), GroupLasso)
+    for args, kw, match in [
+        (("l1", 1.0), {}, "kind"),
+        (("group_lasso", -1.0), {}, "alpha"),
+        (("group_mcp", 1.0), {"gamma": 0.0}, "gamma"),
+        (("group_lasso", 1.0), {"axis": 2}, "axis"),
+    ]:
+        with pytest.warns(FutureWarning), pytest.raises(ValueError, match=match):
+            GroupPenalty(*args, **kw)
+    # the deprecated object and the new one give the same steps
+    rng = np.random.default_rng(7)
+    P, g = rng.normal(size=(5, 3)), rng.normal(size=(5, 3))
+    Q = P.copy()
+    with pytest.warns(FutureWarning):
+        old = ProxAdam(lr=0.1, penalties={0: GroupPenalty("group_lasso", 0.3)})
+    ProxAdam(lr=0.1, penalties={0: GroupLasso(alpha=0.3)}).step([Q], [g])
+    old.step([P], [g])
+    np.testing.assert_array_equal(P, Q)
+
+
+@pytest.mark.parametrize("pen", [L1(alpha=0.2), L1Inf(alpha=3.0)])
+def test_prox_step_with_l1_and_l1inf_penalties(pen):
+    # L1: per-entry metric (weighted soft thresholding). L1Inf: scalar second moment, so the
+    # step is the plain prox at step lr / d with d the scalar metric.
+    rng = np.random.default_rng(8)
+    P = 0.05 * rng.normal(size=(6, 4))
+    g = rng.normal(size=P.shape)
+    lr = 0.1
+    scalar = isinstance(pen, L1Inf)
+    opt = ProxAdam(lr=lr, penalties={0: pen}, scalar_second_moment=(0,) if scalar else ())
+    p0 = P.copy()
+    opt.step([P], [g])
+    b1, b2 = opt.betas
+    m_hat = g  # first step: m_hat = g, v_hat = g**2 (or its mean)
+    v_hat = np.mean(g * g) if scalar else g * g
+    d = np.sqrt(v_hat) + opt.eps
+    z = p0 - lr * m_hat / d
+    if scalar:
+        ref = pen.prox(z, step=lr / d)
+    else:
+        ref = np.sign(z) * np.maximum(np.abs(z) - lr * pen.alpha / d, 0)  # soft thresholding at lr*alpha/d_i
+    np.testing.assert_allclose(P, ref, rtol=1e-12, atol=1e-14)
+    assert (P == 0).any() and P.any()
+    if scalar:
+        assert (~P.any(axis=1)).any()  # whole rows zeroed
+    with pytest.raises(ValueError, match="scalar"):
+        ProxAdam(lr=lr, penalties={0: L1Inf(alpha=0.2)}).step([p0.copy()], [g])
 
 
 def test_axis0_penalty_is_the_transpose():
@@ -285,8 +339,8 @@ def test_axis0_penalty_is_the_transpose():
     P = rng.normal(size=(4, 6))
     g = rng.normal(size=P.shape)
     Pt = P.T.copy()
-    a = ProxAdam(lr=0.1, penalties={0: GroupPenalty("group_lasso", 0.5, axis=0)})
-    b = ProxAdam(lr=0.1, penalties={0: GroupPenalty("group_lasso", 0.5, axis=1)})
+    a = ProxAdam(lr=0.1, penalties={0: _pen("group_lasso", 0.5, axis=0)})
+    b = ProxAdam(lr=0.1, penalties={0: _pen("group_lasso", 0.5, axis=1)})
     a.step([P], [g])
     b.step([Pt], [g.T.copy()])
     np.testing.assert_allclose(P, Pt.T, rtol=1e-13, atol=1e-15)
@@ -317,7 +371,7 @@ def test_proxadam_groups_of_one_reach_sklearn_lasso():
     ref = Lasso(alpha=alpha, fit_intercept=False, tol=1e-14, max_iter=100000).fit(X, y).coef_
     assert 0 < np.count_nonzero(ref) < p
     W = np.zeros((p, 1))
-    opt = ProxAdam(lr=0.1, penalties={0: GroupPenalty("group_lasso", alpha)})
+    opt = ProxAdam(lr=0.1, penalties={0: _pen("group_lasso", alpha)})
     for t in range(1, 4001):
         opt.lr = 0.1 / np.sqrt(t)
         opt.step([W], [(X.T @ (X @ W[:, 0] - y) / n)[:, None]])

@@ -11,11 +11,11 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import skproj.projections as projections
 from skproj import SparseAutoencoderSelector
-from skproj._autoencoder import ACTIVATIONS, init_params, loss_and_grad
+from skproj._network import ACTIVATIONS, init_params, loss_and_grad
 from skproj._optim import Adam
 
 HAS_L1INF = hasattr(projections, "project_l1inf_ball")
-CONSTRAINTS = ["l12", "l11"] + (["l1inf"] if HAS_L1INF else [])
+CONSTRAINTS = ["l12", "l1"] + (["l1inf"] if HAS_L1INF else [])
 
 
 def _data(n=120, d=20, informative=4, seed=0, dtype=np.float64):
@@ -27,8 +27,8 @@ def _data(n=120, d=20, informative=4, seed=0, dtype=np.float64):
 
 _CHECKED = [
     SparseAutoencoderSelector(constraint="l12"),
-    SparseAutoencoderSelector(constraint="l11", max_features=3, activation="silu"),
-    SparseAutoencoderSelector(constraint=None, activation="tanh", early_stopping=True, reconstruction_loss="squared"),
+    SparseAutoencoderSelector(constraint="l1", max_features=3, activation="silu"),
+    SparseAutoencoderSelector(radius=np.inf, activation="tanh", early_stopping=True, reconstruction_loss="squared"),
     SparseAutoencoderSelector(constraint="l12", decoder_input="hidden"),
 ]
 if HAS_L1INF:
@@ -151,7 +151,7 @@ def test_reproducible_with_random_state():
 @pytest.mark.parametrize("constraint", CONSTRAINTS)
 def test_support_transform_consistency(constraint):
     X, y = _data()
-    radius = {"l12": 0.5, "l11": 0.5, "l1inf": 0.05}[constraint]
+    radius = {"l12": 0.5, "l1": 0.5, "l1inf": 0.05}[constraint]
     sel = SparseAutoencoderSelector(constraint, radius=radius, max_epochs=15, random_state=0).fit(X, y)
     mask = sel.get_support()
     assert mask.dtype == bool and mask.shape == (X.shape[1],)
@@ -174,13 +174,13 @@ def test_constraint_holds_without_retraining(constraint):
     W1 = sel.coefs_[0]
     if constraint == "l12":
         norm = projections.l12_norm(W1, axis=1)
-    elif constraint == "l11":
+    elif constraint == "l1":
         norm = np.abs(W1).sum()
     else:
         norm = projections.l1inf_norm(W1, axis=1)
     assert norm <= radius * (1 + 1e-6)
     # the projection is active: the unconstrained run ends outside the ball
-    free = SparseAutoencoderSelector(None, retrain=False, max_epochs=10, random_state=0).fit(X, y)
+    free = SparseAutoencoderSelector(radius=np.inf, retrain=False, max_epochs=10, random_state=0).fit(X, y)
     assert projections.l12_norm(free.coefs_[0], axis=1) > radius
 
 
@@ -189,14 +189,14 @@ def test_support_never_grows_in_retraining(monkeypatch):
     seen = {}
     from skproj import _selector
 
-    orig = _selector.SparseAutoencoderSelector._run_phase
+    orig = _selector.Trainer.run
 
-    def spy(self, params, *args):
-        out = orig(self, params, *args)
+    def spy(self, params, *args, **kwargs):
+        out = orig(self, params, *args, **kwargs)
         seen.setdefault("rows", []).append(np.abs(params[0]).sum(axis=1) > 0)
         return out
 
-    monkeypatch.setattr(_selector.SparseAutoencoderSelector, "_run_phase", spy)
+    monkeypatch.setattr(_selector.Trainer, "run", spy)
     sel = SparseAutoencoderSelector("l12", radius=0.5, max_epochs=15, random_state=0).fit(X, y)
     after_select, after_retrain = seen["rows"]
     assert sel.n_iter_ > sel.n_iter_select_  # the second phase ran
@@ -207,8 +207,8 @@ def test_support_never_grows_in_retraining(monkeypatch):
 
 def test_max_features_keeps_largest_rows():
     X, y = _data()
-    full = SparseAutoencoderSelector(None, retrain=False, max_epochs=10, random_state=0).fit(X, y)
-    top = SparseAutoencoderSelector(None, max_features=5, retrain=False, max_epochs=10, random_state=0).fit(X, y)
+    full = SparseAutoencoderSelector(radius=np.inf, retrain=False, max_epochs=10, random_state=0).fit(X, y)
+    top = SparseAutoencoderSelector(radius=np.inf, max_features=5, retrain=False, max_epochs=10, random_state=0).fit(X, y)
     assert top.support_.sum() == 5
     np.testing.assert_array_equal(np.sort(np.argsort(-full.feature_importances_)[:5]), np.flatnonzero(top.support_))
 
@@ -291,7 +291,7 @@ def test_verbose_prints_each_epoch(capsys):
 
 
 def test_register_activation_is_accepted():
-    from skproj._autoencoder import ACTIVATIONS, register_activation
+    from skproj._network import ACTIVATIONS, register_activation
 
     register_activation("softsign_test", lambda z: z / (1 + np.abs(z)), lambda z, a: 1 / (1 + np.abs(z)) ** 2)
     try:
@@ -299,7 +299,7 @@ def test_register_activation_is_accepted():
         sel = SparseAutoencoderSelector("l12", activation="softsign_test", max_epochs=2, random_state=0).fit(X, y)
         assert sel.predict(X).shape == (40,)
     finally:
-        from skproj._autoencoder import ACTIVATION_NAMES
+        from skproj._network import ACTIVATION_NAMES
 
         ACTIVATIONS.pop("softsign_test")
         ACTIVATION_NAMES.discard("softsign_test")

@@ -11,7 +11,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skproj import SparseAutoencoderSelector
-from skproj._autoencoder import init_params, loss_and_grad
+from skproj._network import init_params, loss_and_grad
 from skproj.activations import edge_of_chaos, get_activation, max_stable_clip
 
 SPARSE = ["clipped_relu", "clipped_soft_threshold"]
@@ -47,7 +47,7 @@ def _at_init(activation, sparsity, seed, **kw):
     # One Adam step of size 1e-12 (no projection, no retraining): the fitted network is the
     # initial one up to ~1e-12 per weight.
     params = dict(
-        constraint=None,
+        radius=np.inf,
         activation=activation,
         activation_sparsity=sparsity,
         hidden_layer_size=1000,

@@ -1,4 +1,4 @@
-"""A small supervised autoencoder in numpy (forward and backward), used by the selector.
+"""A small numpy network: forward and backward of the supervised autoencoder, nothing else.
 
 Architecture (Perez, Condat, Barlaud, "Near-linear time projection onto the l1,infty ball;
 application to sparse autoencoders", arXiv 2307.09836, Section 5; and the authors' public
@@ -16,7 +16,11 @@ bottleneck (``k = 2`` for two classes), through which the reconstruction can onl
 rank-``k`` structure of ``X``; the hidden layer lets it use the correlations among the
 selected features (see ``benchmarks/explore_selection.py``).
 
-where ``R`` is the mean over all ``n * d`` entries of the smooth L1 loss (Huber with
+With ``input_scale`` (a vector ``g`` of shape ``(d,)``) the input features are scaled,
+``X * g``, before the first layer (the differentiable gates of the selector); the
+reconstruction target stays ``X``, and the gradient with respect to ``g`` is returned too.
+
+In all cases ``R`` is the mean over all ``n * d`` entries of the smooth L1 loss (Huber with
 ``beta = 1``: ``0.5 r**2`` if ``|r| < 1`` else ``|r| - 0.5``) or of the squared error ``r**2``.
 
 Parameters are a list of 8 arrays ``[W1, b1, W2, b2, W3, b3, W4, b4]`` with ``W1`` of shape
@@ -37,8 +41,10 @@ __all__ = [
     "ACTIVATIONS",
     "register_activation",
     "init_params",
+    "init_edge_of_chaos",
     "forward",
     "loss_and_grad",
+    "hidden_zero_fraction",
 ]
 
 
@@ -132,6 +138,45 @@ def init_params(n_features, n_hidden, n_classes, dtype, rng, decoder_input="logi
     return params
 
 
+def init_edge_of_chaos(n_features, n_hidden, n_classes, eoc, q_in, q_star, dtype, rng, decoder_input="logits"):
+    """Edge-of-chaos initialisation of the 4 layers (Price et al., ICLR 2024, arXiv 2402.16184).
+
+    Every layer is drawn by :func:`skproj.activations.init_layer` (``W_ij ~ N(0, s2 / fan_in)``,
+    ``b_j ~ N(0, sigma_b2)``). Layers fed by activations (hidden -> logits, hidden ->
+    reconstruction, and hidden -> hidden when ``decoder_input="hidden"``) use
+    ``s2 = eoc.sigma_w2``; layers fed by the data (mean square ``q_in``) or by the logits
+    (mean square ``q_star``) use ``s2 = (q_star - sigma_b2) / q_in`` so that the hidden
+    pre-activations start with variance ``q_star``.
+
+    Parameters
+    ----------
+    n_features, n_hidden, n_classes : int
+    eoc : result of :func:`skproj.activations.edge_of_chaos`
+    q_in : float > 0
+        Mean square of the input data.
+    q_star : float > 0
+        Fixed-point variance of the hidden pre-activations.
+    dtype : numpy dtype
+    rng : numpy.random.RandomState
+    decoder_input : {"logits", "hidden"}, default="logits"
+
+    Returns
+    -------
+    list of 8 ndarrays ``[W1, b1, W2, b2, W3, b3, W4, b4]``.
+    """
+    from .activations import init_layer
+
+    kw = dict(random_state=rng, dtype=dtype)
+    W1, b1 = init_layer(n_features, n_hidden, (q_star - eoc.sigma_b2) / q_in, eoc.sigma_b2, **kw)
+    W2, b2 = eoc.init_layer(n_hidden, n_classes, **kw)
+    if decoder_input == "hidden":  # fed by activations, like W2 and W4
+        W3, b3 = eoc.init_layer(n_hidden, n_hidden, **kw)
+    else:
+        W3, b3 = init_layer(n_classes, n_hidden, (q_star - eoc.sigma_b2) / q_star, eoc.sigma_b2, **kw)
+    W4, b4 = eoc.init_layer(n_hidden, n_features, **kw)
+    return [W1, b1, W2, b2, W3, b3, W4, b4]
+
+
 def forward(X, params, act):
     """Encoder forward pass only: the class logits, shape ``(n, n_classes)``."""
     W1, b1, W2, b2 = params[:4]
@@ -144,7 +189,10 @@ def _log_softmax(Z):
     return Zs - np.log(np.exp(Zs).sum(axis=1, keepdims=True))
 
 
-def loss_and_grad(X, Y, params, act, reconstruction_weight, reconstruction_loss, decoder_input="logits", need_grad=True):
+def loss_and_grad(
+    X, Y, params, act, reconstruction_weight, reconstruction_loss, decoder_input="logits", need_grad=True,
+    input_scale=None,
+):
     """Loss of the supervised autoencoder and its gradient with respect to ``params``.
 
     Parameters
@@ -161,20 +209,26 @@ def loss_and_grad(X, Y, params, act, reconstruction_weight, reconstruction_loss,
         What the decoder reads: the logits ``Z`` (``W3`` of shape ``(k, h)``) or the encoder's
         hidden activations (``W3`` of shape ``(h, h)``).
     need_grad : bool, default=True
+    input_scale : ndarray of shape (d,) or None, default=None
+        Scale ``g`` of the input features: the first layer reads ``X * g`` (computed as
+        ``X @ (g[:, None] * W1)``); the reconstruction target stays ``X``.
 
     Returns
     -------
     loss : float
         ``cross_entropy + reconstruction_weight * reconstruction``.
-    grads : list of 8 ndarrays (only when ``need_grad``)
+    grads : list of 8 ndarrays, or None when not ``need_grad``
+        Gradients of ``params``; with ``input_scale``, a 9th entry: the gradient with respect
+        to ``input_scale``.
     parts : tuple (cross_entropy, reconstruction)
     """
     W1, b1, W2, b2, W3, b3, W4, b4 = params
     phi, dphi = _resolve(act)
     n, d = X.shape
     dtype = X.dtype
+    W1_in = W1 if input_scale is None else input_scale[:, None] * W1
     # ---- forward
-    z1 = X @ W1 + b1
+    z1 = X @ W1_in + b1
     a1 = phi(z1)
     Z = a1 @ W2 + b2
     hidden = decoder_input == "hidden"
@@ -216,5 +270,18 @@ def loss_and_grad(X, Y, params, act, reconstruction_weight, reconstruction_loss,
     gW1 = X.T @ dz1
     gb1 = dz1.sum(axis=0)
     grads = [gW1, gb1, gW2, gb2, gW3, gb3, gW4, gb4]
+    if input_scale is not None:  # chain rule through W1_in = g[:, None] * W1
+        grads[0] = input_scale[:, None] * gW1
+        grads.append(np.einsum("ij,ij->i", W1, gW1))
     grads = [g.astype(dtype, copy=False) for g in grads]
     return loss, grads, (ce, rec)
+
+
+def hidden_zero_fraction(X, params, act, decoder_input="logits"):
+    """Fraction of exact zeros among the hidden activations (encoder and decoder) on ``X``."""
+    phi, _ = _resolve(act)
+    W1, b1, W2, b2, W3, b3 = params[:6]
+    a1 = phi(X @ W1 + b1)
+    dec_in = a1 if decoder_input == "hidden" else a1 @ W2 + b2
+    a3 = phi(dec_in @ W3 + b3)
+    return (np.count_nonzero(a1 == 0) + np.count_nonzero(a3 == 0)) / (a1.size + a3.size)
