@@ -106,7 +106,7 @@ class GroupPenalty:
 class ProxAdam(Adam):
     r"""Proximal Adam with weighted group-lasso / group-MCP proximal steps.
 
-    Each call of :meth:`step` takes Adam's bias-corrected step on the smooth loss (the
+    Each call of :meth:`~skproj.optim.Adam.step` takes Adam's bias-corrected step on the smooth loss (the
     gradients passed in) and then, for each penalised parameter array, replaces the result
     ``Z`` by the weighted proximal operator
 
