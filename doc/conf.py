@@ -147,6 +147,10 @@ myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence", "deflist"]
 myst_heading_anchors = 3
 
 # -- sphinx-gallery ----------------------------------------------------------------------------
+from sphinx_gallery.sorting import FunctionSortKey  # noqa: E402
+
+from gallery_order import example_rank  # noqa: E402  (doc/gallery_order.py: the order of the gallery)
+
 sphinx_gallery_conf = {
     "examples_dirs": str(HERE.parent / "examples"),
     "gallery_dirs": str(HERE / "auto_examples"),
@@ -159,7 +163,7 @@ sphinx_gallery_conf = {
     "abort_on_example_error": True,
     "only_warn_on_example_error": False,
     "plot_gallery": "True",
-    "within_subsection_order": "FileNameSortKey",
+    "within_subsection_order": FunctionSortKey(example_rank, "gallery_order.example_rank"),
     "image_scrapers": ("matplotlib",),
     "matplotlib_animations": False,
     "min_reported_time": 1,
@@ -170,14 +174,25 @@ warnings.filterwarnings("ignore", category=UserWarning, message="Matplotlib is c
 # -- HTML ----------------------------------------------------------------------------------------
 html_theme = "pydata_sphinx_theme"
 html_title = f"skproj {release}"
-html_static_path = []
+html_static_path = ["_static"]
+html_css_files = ["custom.css"]
 html_theme_options = {
-    "navbar_end": ["navbar-icon-links"],
+    "navbar_end": ["search-button", "navbar-icon-links"],
+    "navbar_persistent": [],
     "show_toc_level": 2,
     "navigation_with_keys": False,
-    "secondary_sidebar_items": ["page-toc"],
+    # the user guide and the performance page have wide tables: no right-hand sidebar there
+    "secondary_sidebar_items": {"user_guide/*": [], "performance": []},
 }
 html_show_sourcelink = False
 html_context = {"default_mode": "light"}
 
-# MathJax 3 is loaded from a CDN by the browser at reading time (not at build time).
+# Math is rendered by MathJax in the reader's browser, loaded from a CDN by default (nothing is
+# downloaded at build time). To read the site offline, point SKPROJ_DOC_MATHJAX at a local copy,
+# e.g. Debian's libjs-mathjax (MathJax 2):
+#   SKPROJ_DOC_MATHJAX="file:///usr/share/javascript/mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML"
+if os.environ.get("SKPROJ_DOC_MATHJAX"):
+    mathjax_path = os.environ["SKPROJ_DOC_MATHJAX"]
+    # MathJax 2 ignores the MathJax 3 settings: MyST marks its sections tex2jax_ignore and
+    # relies on processing the elements of class "math" only
+    mathjax2_config = {"tex2jax": {"processClass": "tex2jax_process|mathjax_process|math|output_area"}}
