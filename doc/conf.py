@@ -181,8 +181,8 @@ html_theme_options = {
     "navbar_persistent": [],
     "show_toc_level": 2,
     "navigation_with_keys": False,
-    # the user guide and the performance page have wide tables: no right-hand sidebar there
-    "secondary_sidebar_items": {"user_guide/*": [], "performance": []},
+    # wide tables (user guide, performance) and wide outputs and figures (gallery): no right sidebar
+    "secondary_sidebar_items": {"user_guide/*": [], "performance": [], "auto_examples/*": []},
 }
 html_show_sourcelink = False
 html_context = {"default_mode": "light"}

@@ -46,26 +46,27 @@ print(format_report(report, top=10))
 # %%
 # Genes and accuracy against the baseline
 # ---------------------------------------
-# Left: test accuracy (each fold a dot, mean and std as the error bar) against the number of
-# genes each method used. Right: how often each of the top genes of the autoencoder was kept
+# Left: test accuracy of each method (mean and std over the folds as the error bar, each fold
+# a dot), with the number of genes it used. Right: how often each of the top genes of the autoencoder was kept
 # across the folds, by the autoencoder and by the L1-logistic baseline.
 
 labels = {
-    "autoencoder+logreg": "autoencoder genes -> logreg",
-    "autoencoder": "autoencoder (own predictions)",
-    "l1_logreg+logreg": "L1-logistic genes -> logreg",
-    "all_features+logreg": "all genes -> logreg",
+    "autoencoder+logreg": "autoencoder genes\n-> logreg",
+    "autoencoder": "autoencoder\n(own predictions)",
+    "l1_logreg+logreg": "L1-logistic genes\n-> logreg",
+    "all_features+logreg": "all genes\n-> logreg",
 }
-fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.8), width_ratios=[1, 1.1])
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 5.2), width_ratios=[1, 1.1])
 for i, (key, m) in enumerate(report["methods"].items()):
     k, acc = m["n_selected"]["mean"], m["accuracy"]
-    ax1.errorbar(k, acc["mean"], yerr=acc["std"], fmt="o", capsize=4, color=f"C{i}", label=labels[key])
-    ax1.scatter(np.full(len(acc["folds"]), k), acc["folds"], s=12, color=f"C{i}", alpha=0.5)
-ax1.set_xscale("log")
-ax1.set(xlabel="number of genes (log scale)", ylabel="test accuracy",
-        title=f"{args.cv}-fold CV on PBMC (700 cells x 765 genes)")
-ax1.legend(fontsize=8, loc="lower right")
-ax1.grid(alpha=0.3)
+    ax1.errorbar(i, acc["mean"], yerr=acc["std"], fmt="o", ms=8, capsize=5, color=f"C{i}")
+    ax1.scatter(np.full(len(acc["folds"]), i + 0.15), acc["folds"], s=14, color=f"C{i}", alpha=0.6)
+    ax1.annotate(f"{acc['mean']:.3f}\n{k:.0f} genes", (i, acc["mean"]), textcoords="offset points",
+                 xytext=(-48, -6), fontsize=9)
+ax1.set_xticks(range(len(labels)), list(labels.values()), fontsize=9)
+ax1.set_xlim(-0.7, len(labels) - 0.4)
+ax1.set(ylabel="test accuracy (mean, std; dots: folds)", title=f"{args.cv}-fold CV on PBMC (700 cells x 765 genes)")
+ax1.grid(alpha=0.3, axis="y")
 
 top = report["top_features"][:15]
 pos = np.arange(len(top))
@@ -74,6 +75,6 @@ ax2.barh(pos + 0.2, [t["l1_logreg_frequency"] for t in top], height=0.4, label="
 ax2.set_yticks(pos, [t["name"] for t in top])
 ax2.invert_yaxis()
 ax2.set(xlim=(0, 1.05), xlabel=f"selection frequency across {args.cv} folds", title="Top genes (stability)")
-ax2.legend(fontsize=8, loc="lower right")
+ax2.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2)
 fig.tight_layout()
 plt.show()

@@ -58,9 +58,8 @@ fig, ax = plt.subplots(figsize=(7, 4.5))
 ax.errorbar(res["mean_test_n_genes"], res["mean_test_accuracy"], yerr=res["std_test_accuracy"],
             fmt="o-", capsize=4)
 for r, k, acc in zip(radii, res["mean_test_n_genes"], res["mean_test_accuracy"]):
-    ax.annotate(f"radius {r:g}", (k, acc), textcoords="offset points", xytext=(6, -12), fontsize=8)
-ax.set_xscale("log")
-ax.set(xlabel="genes kept (mean over folds, log scale)", ylabel="3-fold CV accuracy",
+    ax.annotate(f"radius {r:g}", (k, acc), textcoords="offset points", xytext=(8, 6), fontsize=9)
+ax.set(xlabel="genes kept (mean over folds)", ylabel="3-fold CV accuracy",
        title="SparseAutoencoderSelector in a Pipeline + GridSearchCV")
 ax.grid(alpha=0.3)
 fig.tight_layout()
