@@ -93,7 +93,7 @@ class GroupPenalty:
 class ProxAdam(Adam):
     r"""Proximal Adam: Adam's step, then the weighted prox of a penalty in Adam's metric.
 
-    Each call of :meth:`step` takes Adam's bias-corrected step on the smooth loss (the
+    Each call of :meth:`~skproj.optim.Adam.step` takes Adam's bias-corrected step on the smooth loss (the
     gradients passed in) and then, for each penalised parameter array, replaces the result
     ``Z`` by the weighted proximal operator
 

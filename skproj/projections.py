@@ -89,8 +89,8 @@ def project_l1_ball(x, radius, *, out=None):
     --------
     >>> import numpy as np
     >>> from skproj import project_l1_ball
-    >>> project_l1_ball(np.array([3.0, -1.0, 0.5]), 2.0)
-    array([2., 0., 0.])
+    >>> project_l1_ball(np.array([3.0, -1.0, 0.5]), 2.0)  # signs are restored: -0.0
+    array([ 2., -0.,  0.])
     """
     radius = check_scalar(radius, "radius")
     return _flat_kernel(_l1.l1_ball, x, radius, out, "x")

@@ -132,7 +132,7 @@ def load_pbmc68k(*, return_X_y=False, as_frame=False):
     --------
     >>> from skproj.datasets import load_pbmc68k
     >>> pbmc = load_pbmc68k()
-    >>> pbmc.data.shape, pbmc.target_names[pbmc.target[0]]
+    >>> pbmc.data.shape, str(pbmc.target_names[pbmc.target[0]])
     ((700, 765), 'CD14+ Monocyte')
     """
     from scipy import sparse
