@@ -138,7 +138,7 @@ class ProxAdam(Adam):
     TypeError
         If a penalty is not a :class:`skproj.sparsity.Penalty`.
     ValueError
-        If ``weighted=False`` with a group MCP penalty; at :meth:`step`, if a penalised
+        If ``weighted=False`` with a group MCP penalty; at ``step``, if a penalised
         parameter does not have the shape its penalty needs.
 
     Notes

@@ -271,7 +271,7 @@ def project_l1inf_ball(X, radius, axis=1, *, out=None):
     projection for l1,inf regularization", ICML 2009 (Section 4), who find ``theta`` by sorting
     all breakpoints (O(nm log nm)); Perez, Condat, Barlaud, "Near-linear time projection onto
     the l1,inf ball; application to sparse neural networks", arXiv 2307.09836, give the exact
-    near-linear algorithm of seed 000 (groups visited in decreasing l1 norm). This
+    near-linear algorithm (groups visited in decreasing l1 norm). This
     implementation shares its principles (groups that cannot survive are never visited
     beyond one pass; only the entries near each group's final level are ever stored) but
     finds ``theta`` differently: ``F(theta) = sum_g mu_g(theta)`` is convex, decreasing and

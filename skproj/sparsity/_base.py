@@ -95,7 +95,7 @@ class _Sparsity(BaseEstimator):
 
         Returns
         -------
-        ndarray of bool, shape of :meth:`group_norms`
+        ndarray of bool, shape of ``group_norms``
         """
         return self.group_norms(W) > 0
 
@@ -103,7 +103,7 @@ class _Sparsity(BaseEstimator):
 class Constraint(_Sparsity):
     """A norm ball ``{W : ||W|| <= radius}`` (base class; see :class:`L1InfBall` and siblings).
 
-    Subclasses implement :meth:`value`, :meth:`project` and :meth:`dual_norm`.
+    Subclasses implement ``value``, ``project`` and :meth:`dual_norm`.
     """
 
     _parameter_constraints: dict = {}
@@ -147,7 +147,7 @@ class Constraint(_Sparsity):
 class Penalty(_Sparsity):
     """A penalty ``alpha * Omega(W)`` (base class; see :class:`GroupLasso` and siblings).
 
-    Subclasses implement :meth:`value`, :meth:`prox` and :meth:`residual`.
+    Subclasses implement ``value``, ``prox`` and ``residual``.
     """
 
     _parameter_constraints: dict = {}

@@ -25,7 +25,7 @@ class L1Ball(Constraint):
     radius : float >= 0, default=1.0
         Radius of the ball, in the units of ``W``.
     axis : {0, 1} or None, default=None
-        Only for :meth:`group_norms` and :meth:`support`: ``None`` makes every entry its own
+        Only for ``group_norms`` and ``support``: ``None`` makes every entry its own
         group, ``1`` the rows of a 2-D ``W`` (l1 norm of each row), ``0`` its columns. The
         ball itself does not depend on it.
 
@@ -81,7 +81,7 @@ class L11Ball(L1Ball):
     """The l1,1 ball ``{W : sum_ij |W_ij| <= radius}`` of a 2-D array, grouped by rows.
 
     The l1,1 norm of a matrix is its entrywise l1 norm: this is :class:`L1Ball` for 2-D arrays,
-    with the rows as groups (``axis=1``) for :meth:`group_norms` and :meth:`support`.
+    with the rows as groups (``axis=1``) for ``group_norms`` and ``support``.
 
     Parameters
     ----------
@@ -157,7 +157,7 @@ class _GroupBall(Constraint):
 class L12Ball(_GroupBall):
     """The l1,2 ball ``{W : sum_g ||W_g||_2 <= radius}``, groups = rows (``axis=1``) or columns.
 
-    The dual norm (for :meth:`residual`) is the l_inf,2 norm ``max_g ||G_g||_2``.
+    The dual norm (for ``residual``) is the l_inf,2 norm ``max_g ||G_g||_2``.
 
     Parameters
     ----------
@@ -189,7 +189,7 @@ class L12Ball(_GroupBall):
 class L1InfBall(_GroupBall):
     """The l1,inf ball ``{W : sum_g max_j |W_gj| <= radius}``, groups = rows (``axis=1``) or columns.
 
-    The dual norm (for :meth:`residual`) is the l_inf,1 norm ``max_g ||G_g||_1``.
+    The dual norm (for ``residual``) is the l_inf,1 norm ``max_g ||G_g||_1``.
 
     Parameters
     ----------

@@ -53,7 +53,7 @@ class L1(Penalty):
     alpha : float >= 0, default=1.0
         Penalty strength (units of the loss per unit of ``|W|``).
     axis : {0, 1} or None, default=None
-        Only for :meth:`group_norms` and :meth:`support` (see :class:`L1Ball`).
+        Only for ``group_norms`` and ``support`` (see :class:`L1Ball`).
 
     See Also
     --------
@@ -161,7 +161,7 @@ class _GroupPenalty(Penalty):
     groups = None  # blocks of the inner axis (GroupLasso's parameter)
 
     def _lam(self, W):
-        """Group strengths broadcastable against :meth:`group_norms`."""
+        """Group strengths broadcastable against ``group_norms``."""
         lam = self.group_strengths(W.shape)
         return lam if self.groups is None else lam[:, None]
 
@@ -210,7 +210,7 @@ class GroupLasso(_GroupPenalty):
         Axis along which the group l2 norm is taken: ``1``: the rows are the groups.
     groups : array-like of int of shape (W.shape[axis],), optional
         Labels ``0..n_blocks-1`` that split the inner axis into blocks: the groups are then
-        the pairs (block, index along the other axis), and :meth:`group_norms` has shape
+        the pairs (block, index along the other axis), and ``group_norms`` has shape
         ``(n_blocks, n_other)``. E.g. a coefficient matrix of shape (n_features, n_targets)
         with feature groups: ``GroupLasso(axis=0, groups=labels)`` penalises
         ``sum_k sum_b w_b ||W[labels == b, k]||_2``.
