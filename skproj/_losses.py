@@ -15,9 +15,15 @@ are multiplied by ``n / m``, which makes the minibatch value an unbiased estimat
 Each loss gives the value, the gradient in ``Z``, the exact Hessian-vector product, the constant
 majorant of the Hessian ``curvature * diag(w)`` (``curvature`` = 1, 1/4 and 1/2: the per-sample
 Hessians are ``I``, ``p (1 - p) <= 1/4`` and ``diag(p) - p p^T <= (I - 1 1^T / K) / 2``; Bohning,
-"Multinomial logistic regression algorithm", Ann. Inst. Statist. Math. 44, 1992), and through a :class:`skproj._design.Design`
-``A`` the Lipschitz constant of the gradient of ``x -> f(A x)``:
+"Multinomial logistic regression algorithm", Ann. Inst. Statist. Math. 44, 1992), and through a
+:class:`skproj._design.Design` ``A`` the Lipschitz constant of the gradient of ``x -> f(A x)``:
 ``curvature * lambda_max(A^T diag(w) A)`` (+ ``curvature * sum(w)`` for the intercept column).
+
+Sample weights can also be folded into the design: ``SquaredLoss(sqrt(s) * Yc)`` (unit weights)
+with ``Design(X, offset=x_mean, row_scale=sqrt(s))`` is the same function as
+``SquaredLoss(Yc, s)`` with ``Design(X, offset=x_mean)``; the first form gives the weighted,
+centred columns ``A[:, idx]`` (``Design.columns``) that an active-set method on the Gram matrix
+``A_S^T A_S / n`` needs.
 """
 
 import numpy as np
@@ -108,6 +114,10 @@ class SquaredLoss(_Loss):
         self.Y = Y
         self._init_weights(Y.shape[0], sample_weight, Y.dtype if dtype is None else dtype)
 
+    def value(self, Z, rows=None):
+        R = Z - (self.Y if rows is None else self.Y[rows])
+        return 0.5 * float(np.vdot(self._weights(rows) * R, R))
+
     def value_grad(self, Z, rows=None):
         """``(f(Z), grad f(Z))``; ``Z`` holds the predictions of ``rows`` when given."""
         w = self._weights(rows)
@@ -142,6 +152,10 @@ class BinaryLogisticLoss(_Loss):
         self._init_weights(y.shape[0], sample_weight, dtype)
         self.y = np.where(np.asarray(y) == 1, 1.0, -1.0).astype(self.dtype)[:, None]
 
+    def value(self, Z, rows=None):
+        y = self.y if rows is None else self.y[rows]
+        return -float(np.vdot(self._weights(rows), log_expit(y * Z)))
+
     def value_grad(self, Z, rows=None):
         w = self._weights(rows)
         y = self.y if rows is None else self.y[rows]
@@ -172,6 +186,11 @@ class MultinomialLoss(_Loss):
         self._init_weights(n, sample_weight, dtype)
         self.onehot = np.zeros((n, n_classes), dtype=self.dtype)
         self.onehot[np.arange(n), y] = 1
+
+    def value(self, Z, rows=None):
+        onehot = self.onehot if rows is None else self.onehot[rows]
+        lse = logsumexp(Z, axis=1, keepdims=True)
+        return float(np.vdot(self._weights(rows), lse - (Z * onehot).sum(axis=1, keepdims=True)))
 
     def value_grad(self, Z, rows=None):
         w = self._weights(rows)

@@ -491,3 +491,94 @@ def test_fista_solver_on_nonnegative_least_squares(restart):
     assert step <= (res.lipschitz + L) / L * res.residual * (1 + 1e-6) + 1e-15
     with pytest.raises(ValueError, match="restart"):
         fista(np.zeros(15), lipschitz=L, restart="bad", **kw)
+
+
+# ------------------------------------------------------------------------------------------------
+# Sparsity objects as constraints, the deprecated spelling, parallel cross-validation
+# ------------------------------------------------------------------------------------------------
+
+
+def test_constraint_objects_equal_names():
+    from skproj.sparsity import L1Ball, L12Ball, L1InfBall
+
+    X, Y = synthetic_regression(n_targets=3, seed=11)
+    kw = dict(tol=1e-10, max_iter=50_000)
+    for name, obj in [("l1", L1Ball(40.0)), ("l12", L12Ball(40.0, axis=0)), ("l1inf", L1InfBall(40.0, axis=0))]:
+        a = ProjectedLinearModel(radius=40.0, constraint=name, **kw).fit(X, Y)
+        b = ProjectedLinearModel(radius=1.0, constraint=obj, **kw).fit(X, Y)  # the object's radius is used
+        np.testing.assert_array_equal(a.coef_, b.coef_)
+        assert obj.value(b.coef_) <= 40.0 * (1 + 1e-9)
+        assert obj.radius == 40.0  # not modified by fit
+
+
+@pytest.mark.parametrize("ball", ["L12Ball", "L1InfBall"])
+def test_constraint_object_grouping_targets(ball):
+    """axis=1 on coef_ (n_targets, n_features): the groups are the targets; the fixed point of
+    that ball's projection holds."""
+    from skproj import sparsity
+
+    X, Y = synthetic_regression(n_targets=3, seed=12)
+    obj = getattr(sparsity, ball)(radius=30.0, axis=1)
+    tol = 1e-9
+    model = ProjectedLinearModel(constraint=obj, tol=tol, max_iter=50_000).fit(X, Y)
+    W = model.coef_
+    assert obj.value(W) <= 30.0 * (1 + 1e-9)
+    sw = np.ones(len(X))
+    xm = X.mean(axis=0)
+    L = np.linalg.norm((X - xm) / np.sqrt(len(X)), 2) ** 2
+    G = squared_gradient(X, Y, W, model.intercept_, sw)
+    step = obj.project(W - G / L) - W
+    assert np.linalg.norm(step) <= 2 * tol * np.linalg.norm(W)
+
+
+def test_classifier_constraint_object_and_grid_search():
+    from sklearn.model_selection import GridSearchCV
+
+    from skproj.sparsity import L1InfBall
+
+    X, y = make_classification(150, 12, n_informative=4, n_classes=3, random_state=3)
+    a = ProjectedLinearClassifier(radius=2.0, constraint="l1inf", tol=1e-9, max_iter=20_000).fit(X, y)
+    b = ProjectedLinearClassifier(constraint=L1InfBall(2.0, axis=0), tol=1e-9, max_iter=20_000).fit(X, y)
+    np.testing.assert_array_equal(a.coef_, b.coef_)
+    gs = GridSearchCV(ProjectedLinearClassifier(constraint=L1InfBall(axis=0)), {"constraint__radius": [0.5, 2.0]},
+                      cv=3).fit(X, y)
+    assert gs.best_params_["constraint__radius"] in (0.5, 2.0)
+    assert L1InfBall(axis=0).set_params(radius=gs.best_params_["constraint__radius"]).value(
+        gs.best_estimator_.coef_) <= gs.best_params_["constraint__radius"] * (1 + 1e-9)
+
+
+def test_l11_is_deprecated_spelling_of_l1():
+    X, y = synthetic_regression(seed=13)
+    a = ProjectedLinearModel(radius=20.0, tol=1e-9, max_iter=20_000).fit(X, y)
+    with pytest.warns(FutureWarning, match="l1"):
+        b = ProjectedLinearModel(radius=20.0, constraint="l11", tol=1e-9, max_iter=20_000).fit(X, y)
+    np.testing.assert_allclose(b.coef_, a.coef_, rtol=1e-12, atol=1e-12)
+    with pytest.warns(FutureWarning):
+        projected_path(X, y, [5.0], constraint="l11")
+
+
+def test_path_accepts_object_and_keeps_it():
+    from skproj.sparsity import L12Ball
+
+    X, Y = synthetic_regression(n_targets=2)
+    obj = L12Ball(radius=123.0, axis=0)
+    r, coefs, _, _ = projected_path(X, Y, [10.0, 50.0], constraint=obj, tol=1e-10, max_iter=50_000)
+    _, ref, _, _ = projected_path(X, Y, [10.0, 50.0], constraint="l12", tol=1e-10, max_iter=50_000)
+    np.testing.assert_array_equal(coefs, ref)
+    assert obj.radius == 123.0
+    with pytest.raises(TypeError, match="constraint"):
+        projected_path(X, Y, [1.0], constraint=3)
+
+
+@pytest.mark.parametrize("constraint", ["l1", "l1inf"])
+def test_cv_parallel_equals_sequential(constraint):
+    X, Y = synthetic_regression(n_targets=2, n=90, d=40, seed=14)
+    sw = np.random.RandomState(4).uniform(0.5, 2.0, len(X))
+    kw = dict(constraint=constraint, n_radii=12, cv=3, tol=1e-6)
+    seq = ProjectedLinearModelCV(n_jobs=1, **kw).fit(X, Y, sample_weight=sw)
+    par = ProjectedLinearModelCV(n_jobs=2, **kw).fit(X, Y, sample_weight=sw)
+    np.testing.assert_array_equal(par.mse_path_, seq.mse_path_)
+    assert par.radius_ == seq.radius_
+    np.testing.assert_array_equal(par.coef_, seq.coef_)
+    # every (fold, radius) error is that of the warm-started path on its block of radii
+    assert np.all(np.isfinite(seq.mse_path_)) and seq.mse_path_.shape == (12, 3)

@@ -1,0 +1,127 @@
+"""What the linear estimators share: the support mask, the tags, the constraint, probabilities."""
+
+import numbers
+import warnings
+
+import numpy as np
+from scipy.special import expit, log_expit, logsumexp, softmax
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.feature_selection import SelectorMixin
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+from ..sparsity import CONSTRAINT_NAMES, Constraint, make_constraint
+
+#: ``constraint`` parameter: a Constraint object or a name ("l11" accepted, deprecated: it is "l1").
+CONSTRAINT_PARAM = [StrOptions(set(CONSTRAINT_NAMES) | {"l11"}, deprecated={"l11"}), Constraint]
+
+
+def build_constraint(constraint, radius):
+    """The constraint on ``coef_`` of shape (n_outputs, n_features).
+
+    A name builds the ball with ``radius`` and the features as groups (``axis=0``); an object
+    is cloned and used with its own ``radius`` and ``axis``.
+    """
+    return make_constraint(constraint, radius=radius, axis=0)
+
+
+class LinearSelectorMixin(SelectorMixin):
+    """Support = features with a non-zero coefficient (for any target / class); sparse input."""
+
+    def _get_support_mask(self):
+        check_is_fitted(self, "coef_")
+        coef = np.asarray(self.coef_)
+        if coef.ndim == 1:
+            return coef != 0
+        return np.any(coef != 0, axis=0)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+
+class ProbabilityMixin:
+    """``predict_proba`` / ``predict_log_proba`` from a linear ``decision_function``.
+
+    A 1-D decision function (two classes) gives the logistic probabilities
+    ``[1 - expit(s), expit(s)]``, a 2-D one the softmax over classes.
+    """
+
+    def predict_proba(self, X):
+        """Class probabilities (logistic / softmax of the decision function).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
+        scores = self.decision_function(X)
+        if scores.ndim == 1:
+            p1 = expit(scores)
+            return np.column_stack([1 - p1, p1])
+        return softmax(scores, axis=1)
+
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba` (computed stably).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
+        scores = self.decision_function(X)
+        if scores.ndim == 1:
+            return np.column_stack([log_expit(-scores), log_expit(scores)])
+        return scores - logsumexp(scores, axis=1, keepdims=True)
+
+
+class ProjectedLinearBase(LinearSelectorMixin):
+    """Parameters, validation and convergence report of the projected linear models."""
+
+    _parameter_constraints = {
+        "radius": [Interval(numbers.Real, 0, None, closed="left")],
+        "constraint": CONSTRAINT_PARAM,
+        "fit_intercept": ["boolean"],
+        "tol": [Interval(numbers.Real, 0, None, closed="left")],
+        "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
+        "warm_start": ["boolean"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self, radius=1.0, *, constraint="l1", fit_intercept=True, tol=1e-4, max_iter=1000, warm_start=False, verbose=0
+    ):
+        self.radius = radius
+        self.constraint = constraint
+        self.fit_intercept = fit_intercept
+        self.tol = tol
+        self.max_iter = max_iter
+        self.warm_start = warm_start
+        self.verbose = verbose
+
+    def _constraint(self):
+        return build_constraint(self.constraint, self.radius)
+
+    def _warm_coef(self, shape, dtype):
+        """The previous ``coef_`` as an array of ``shape`` when warm-starting, else None."""
+        if self.warm_start and hasattr(self, "coef_"):
+            prev = np.asarray(self.coef_, dtype=dtype)
+            if prev.size == int(np.prod(shape)):
+                return prev.reshape(shape)
+        return None
+
+    def _warn_not_converged(self, res):
+        if not res.converged:
+            warnings.warn(
+                f"{type(self).__name__} did not converge in max_iter={self.max_iter} iterations "
+                f"(last FISTA step {res.residual:.3e}, tol={self.tol}). Increase max_iter or tol.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
