@@ -11,7 +11,11 @@ Data sets:
 * sparse (text-like): CSC, n=2000, d=20000, density 0.002, column j scaled by (j + 1) ** -0.5
   (power-law, like term frequencies), 30 true non-zeros; alpha = 1% and 0.2% of alpha_max.
 
-Usage: ``python benchmarks/bench_linear.py [--quick] [--repeat R] [--threads T]``
+With ``--cv``, also the time of ``ProjectedLinearModelCV`` (5 folds, 20 radii) on the dense data
+with ``n_jobs=1`` and ``n_jobs=--jobs`` (joblib processes), and whether the two give the same
+validation errors (they must: the tasks do not depend on ``n_jobs``).
+
+Usage: ``python benchmarks/bench_linear.py [--quick] [--repeat R] [--threads T] [--cv] [--jobs J]``
 (``--quick``: a quarter of the sizes, one run; ``--threads``: BLAS threads for both solvers,
 useful on a loaded machine where multi-threaded BLAS spins).
 """
@@ -25,7 +29,7 @@ import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import Lasso
 
-from skproj import ProjectedLinearModel
+from skproj import ProjectedLinearModel, ProjectedLinearModelCV
 
 TOLS = [1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9, 1e-10, 1e-11, 1e-12]
 
@@ -88,11 +92,31 @@ def run(name, X, y, alpha, repeat):
     return ratio
 
 
+def run_cv(X, y, jobs, repeat):
+    """ProjectedLinearModelCV with n_jobs=1 and n_jobs=jobs: times (after one untimed fit that
+    starts the worker processes) and equality of the results."""
+    print(f"\nProjectedLinearModelCV: X {X.shape}, 5 folds, 20 radii")
+    times, models = {}, {}
+    for n_jobs in (1, jobs):
+        ProjectedLinearModelCV(cv=5, n_jobs=n_jobs).fit(X, y)  # untimed: starts the joblib workers
+        best = np.inf
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            models[n_jobs] = ProjectedLinearModelCV(cv=5, n_jobs=n_jobs).fit(X, y)
+            best = min(best, time.perf_counter() - t0)
+        times[n_jobs] = best
+        print(f"  n_jobs={n_jobs:2d}  time {best:8.3f} s  radius_ {models[n_jobs].radius_:.6g}")
+    same = np.array_equal(models[1].mse_path_, models[jobs].mse_path_)
+    print(f"  speed-up n_jobs={jobs} / n_jobs=1: {times[1] / times[jobs]:.2f}x; identical mse_path_: {same}")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller problems, one run each")
     parser.add_argument("--repeat", type=int, default=3, help="runs per timing (best is kept)")
     parser.add_argument("--threads", type=int, default=None, help="BLAS threads (threadpoolctl); default: unchanged")
+    parser.add_argument("--cv", action="store_true", help="also time ProjectedLinearModelCV with n_jobs=1 and --jobs")
+    parser.add_argument("--jobs", type=int, default=2, help="n_jobs of the parallel CV run (default 2)")
     args = parser.parse_args(argv)
     if args.threads is not None:
         from threadpoolctl import threadpool_limits
@@ -103,6 +127,8 @@ def main(argv=None):
     repeat = 1 if args.quick else args.repeat
     X, y = dense_problem(1000 // f, 10000 // f, 20, rng)
     run("dense", X, y, 0.1 * alpha_max(X, y), repeat)
+    if args.cv:
+        run_cv(X, y, args.jobs, repeat)
     X, y = sparse_problem(2000 // f, 20000 // f, 0.002 * f, 30, rng)
     run("sparse text-like", X, y, 0.01 * alpha_max(X, y), repeat)
     run("sparse text-like, smaller alpha", X, y, 0.002 * alpha_max(X, y), repeat)

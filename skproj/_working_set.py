@@ -10,7 +10,7 @@ intercept); :class:`FlatProblem` packs it.
 
 import numpy as np
 
-from ._fista import estimate_lipschitz, fista
+from ._fista import estimate_lipschitz, fista, validated_once
 from ._losses import SquaredLoss
 from .sparsity import L1Ball
 from .sparsity._base import _inner_norms
@@ -257,6 +257,7 @@ def solve_working_set(prob, loss, constraint, x0, tol, max_iter, verbose=0, name
     """
     d = prob.n_features
     k = prob.n_out
+    constraint = validated_once(constraint)
     x = prob.projector(constraint)(x0)
     ws = np.zeros(d, dtype=bool)
     n_iter = 0

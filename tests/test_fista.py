@@ -152,3 +152,50 @@ def test_identity_operator_and_errors():
         fista(np.zeros(4), loss=np.sum, loss_grad=loss_grad, lipschitz=1.0)
     with pytest.raises(ValueError, match="exactly one"):
         fista(np.zeros(4), loss=np.sum, loss_grad=loss_grad, lipschitz=1.0, project=np.abs, prox=prox_l1)
+
+
+def test_sparsity_objects_from_skproj_sparsity():
+    """The public sparsity objects plug into fista: L1 -> Lasso, GroupLasso over the targets of
+    each feature (unit weights) -> MultiTaskLasso, L1Ball -> Lasso in constrained form."""
+    from sklearn.linear_model import MultiTaskLasso
+
+    from skproj.sparsity import L1, GroupLasso, L1Ball
+
+    X, y, kw = lasso_problem()
+    ref = Lasso(alpha=0.2, tol=1e-14, max_iter=200_000).fit(X, y)
+    res = fista(np.zeros((1, X.shape[1])), prox=L1(alpha=0.2), tol=1e-12, max_iter=100_000, **kw)
+    np.testing.assert_allclose(res.x[0], ref.coef_, atol=1e-6 * np.abs(ref.coef_).max())
+    res = fista(np.zeros((1, X.shape[1])), project=L1Ball(radius=np.abs(ref.coef_).sum()), tol=1e-12,
+                max_iter=100_000, **kw)
+    np.testing.assert_allclose(res.x[0], ref.coef_, atol=1e-6 * np.abs(ref.coef_).max())
+
+    rng = np.random.RandomState(0)
+    Xm = rng.standard_normal((60, 15))
+    Ym = Xm[:, :3] @ rng.standard_normal((3, 4)) + 0.1 * rng.standard_normal((60, 4))
+    mtl = MultiTaskLasso(alpha=0.3, fit_intercept=False, tol=1e-14, max_iter=200_000).fit(Xm, Ym)
+    design = Design(Xm)
+    loss = SquaredLoss(Ym)
+    pen = GroupLasso(alpha=0.3, axis=0, weights=np.ones(15))  # groups: the columns of coef_ (4, 15)
+    res = fista(np.zeros((4, 15)), matvec=design.matvec, rmatvec=lambda dZ: design.rmatvec(dZ)[0],
+                loss=loss.value, loss_grad=loss.value_grad, prox=pen, lipschitz=loss.lipschitz(design),
+                tol=1e-12, max_iter=100_000, restart="function")
+    assert res.converged
+    np.testing.assert_allclose(res.x, mtl.coef_, atol=1e-6 * np.abs(mtl.coef_).max())
+    np.testing.assert_array_equal(pen.support(res.x), np.any(mtl.coef_ != 0, axis=0))
+
+
+def test_sparsity_object_validated_once_and_left_untouched():
+    from skproj._fista import validated_once
+    from skproj.sparsity import L1, L1Ball
+
+    X, y, kw = lasso_problem()
+    with pytest.raises(ValueError, match="radius"):
+        fista(np.zeros((1, X.shape[1])), project=L1Ball(radius=-1.0), **kw)
+    with pytest.raises(ValueError, match="alpha"):
+        fista(np.zeros((1, X.shape[1])), prox=L1(alpha=-1.0), **kw)
+    ball = L1Ball(radius=2.0)
+    fast = validated_once(ball)
+    assert fast is not ball and fast.get_params() == ball.get_params()
+    W = np.random.RandomState(0).standard_normal((3, 4))
+    np.testing.assert_array_equal(fast.project(W), ball.project(W))
+    assert "_validate_params" not in vars(ball)  # the user's object keeps validating

@@ -14,6 +14,7 @@ from sklearn.utils import check_array, check_consistent_length
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
+from .._design import Design
 from .._working_set import solve_working_set
 from ._base import CONSTRAINT_PARAM, LinearSelectorMixin, build_constraint
 from ._projected import ProjectedLinearModel, SquaredProblem
@@ -136,20 +137,13 @@ def _default_radii(X, Y, sw, constraint, fit_intercept, n_radii, eps):
     sq = SquaredProblem(X, Y, sw, fit_intercept)
     sqrt_w = np.sqrt(sq.loss.w[:, 0].astype(np.float64))
     d = X.shape[1]
-    offset = sq.x_offset
+    design = Design(X, offset=sq.x_offset, row_scale=sqrt_w)
 
     def mv(v):
-        z = np.asarray(X @ v).ravel()
-        if offset is not None:
-            z = z - offset @ v
-        return sqrt_w * z
+        return design.matvec(np.asarray(v, dtype=np.float64).reshape(1, -1))[:, 0]
 
     def rmv(u):
-        u = sqrt_w * np.asarray(u).ravel()
-        g = np.asarray(X.T @ u).ravel()
-        if offset is not None:
-            g = g - offset * u.sum()
-        return g
+        return design.rmatvec(np.asarray(u, dtype=np.float64).reshape(-1, 1))[0][0]
 
     A = LinearOperator((X.shape[0], d), matvec=mv, rmatvec=rmv, dtype=np.float64)
     W = np.vstack([lsqr(A, sqrt_w * sq.loss.Y[:, t], atol=1e-12, btol=1e-12, iter_lim=min(10 * d, 2000))[0]
