@@ -106,7 +106,6 @@ _COMMON_DOC = """
 """
 
 
-
 class _SpredBase(LinearSelectorMixin, BaseEstimator):
     """Parameters, validation, warm start and the call of the solver shared by the estimators."""
 
@@ -138,16 +137,6 @@ class _SpredBase(LinearSelectorMixin, BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
 
-    @staticmethod
-    def _sample_weight(sample_weight, X):
-        """Validated non-negative weights with a positive sum, or None."""
-        if sample_weight is None:
-            return None
-        sw = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
-        if sw.sum() <= 0:
-            raise ValueError("sample_weight must have a positive sum.")
-        return sw
-
     def _warm(self, d, K, nb):
         if self.warm_start and hasattr(self, "coef_"):
             coef = np.atleast_2d(self.coef_)
@@ -156,16 +145,58 @@ class _SpredBase(LinearSelectorMixin, BaseEstimator):
                 return coef.T.astype(np.float64).copy(), (b.copy() if nb else np.zeros(0))
         return np.zeros((d, K)), np.zeros(K if nb else 0)
 
-    def _run(self, loss, alpha, K):
-        """Solve for ``W`` (n_features, K) and ``b``; warn when not converged."""
-        d = loss.design.n_features
+    #: extra checks of ``y`` in ``validate_data`` (the regressor's targets are numeric, maybe 2-D)
+    _y_checks = {}
+
+    def _problem(self, X, y, sw):  # pragma: no cover - implemented by the estimators
+        """``(loss, alpha, n_outputs)``: the :class:`skproj._solvers._spred.LinearLoss` and the
+        penalty level of the L1 problem for the validated data (and weights ``sw`` or None)."""
+        raise NotImplementedError
+
+    def _set_solution(self, W, b, n_iter, loss, y):  # pragma: no cover - implemented by the estimators
+        """Store ``coef_``, ``intercept_`` and ``n_iter_`` from ``W`` (n_features, n_outputs) and ``b``."""
+        raise NotImplementedError
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Targets (:class:`SpredRegressor`; 2-D for several outputs) or class labels, at
+            least two classes (:class:`SpredClassifier`).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative sample weights with a positive sum (see the objective in the class
+            docstring).
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+
+        Raises
+        ------
+        ValueError
+            If ``sample_weight`` sums to 0, ``groups`` do not partition the features, or
+            (classifier) ``y`` has a single class.
+        """
+        X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], dtype=np.float64, **self._y_checks)
+        sw = None
+        if sample_weight is not None:
+            sw = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+            if sw.sum() <= 0:
+                raise ValueError("sample_weight must have a positive sum.")
+        loss, alpha, K = self._problem(X, y, sw)
+        d = X.shape[1]
         gid, _ = _parse_groups(self.groups, d)
-        rng = check_random_state(self.random_state)
         W0, b0 = self._warm(d, K, loss.has_intercept)
         W, b, n_iter, converged = solve(
             loss, spred_penalty(alpha, gid), K, solver=self.solver, max_iter=self.max_iter, tol=self.tol,
             polish=self.polish, batch_size=self.batch_size, learning_rate=self.learning_rate,
-            coef_init=W0, b_init=b0, rng=rng, verbose=self.verbose,
+            coef_init=W0, b_init=b0, rng=check_random_state(self.random_state), verbose=self.verbose,
         )
         if not converged:
             warnings.warn(
@@ -173,7 +204,8 @@ class _SpredBase(LinearSelectorMixin, BaseEstimator):
                 f"to tol={self.tol}; increase max_iter.",
                 ConvergenceWarning,
             )
-        return W, b, n_iter
+        self._set_solution(W, b, n_iter, loss, y)
+        return self
 
     def _linear(self, X):
         """``X @ coef_.T + intercept_`` after validating ``X``."""
@@ -241,39 +273,21 @@ class SpredRegressor(RegressorMixin, _SpredBase):
                          polish=polish, batch_size=batch_size, learning_rate=learning_rate, warm_start=warm_start,
                          random_state=random_state, verbose=verbose)
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
-        """Fit the model.
+    _y_checks = {"multi_output": True, "y_numeric": True}
 
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data.
-        y : array-like of shape (n_samples,) or (n_samples, n_targets)
-            Targets.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative sample weights (see the objective above).
+    def _problem(self, X, y, sw):
+        Y = (y[:, None] if y.ndim == 1 else y).astype(np.float64)
+        return squared_loss(X, Y, sw, self.fit_intercept), float(self.alpha), Y.shape[1]
 
-        Returns
-        -------
-        self : SpredRegressor
-        """
-        X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], dtype=np.float64,
-                             multi_output=True, y_numeric=True)
-        sw = self._sample_weight(sample_weight, X)
-        Y = y[:, None] if y.ndim == 1 else y
-        K = Y.shape[1]
-        loss = squared_loss(X, Y.astype(np.float64), sw, self.fit_intercept)
-        W, _, n_iter = self._run(loss, float(self.alpha), K)
+    def _set_solution(self, W, b, n_iter, loss, y):
         b = loss.intercept(W)
         if y.ndim == 1:
             self.coef_ = W[:, 0].copy()
             self.intercept_ = float(b[0]) if self.fit_intercept else 0.0
         else:
             self.coef_ = np.ascontiguousarray(W.T)
-            self.intercept_ = b if self.fit_intercept else np.zeros(K)
+            self.intercept_ = b if self.fit_intercept else np.zeros(W.shape[1])
         self.n_iter_ = n_iter
-        return self
 
     def predict(self, X):
         """Predict ``X @ coef_.T + intercept_``.
@@ -357,24 +371,7 @@ class SpredClassifier(ProbabilityMixin, ClassifierMixin, _SpredBase):
                          polish=polish, batch_size=batch_size, learning_rate=learning_rate, warm_start=warm_start,
                          random_state=random_state, verbose=verbose)
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
-        """Fit the model.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data.
-        y : array-like of shape (n_samples,)
-            Class labels (at least two classes).
-        sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative sample weights (see the objective above).
-
-        Returns
-        -------
-        self : SpredClassifier
-        """
-        X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], dtype=np.float64)
+    def _problem(self, X, y, sw):
         check_classification_targets(y)
         le = LabelEncoder()
         y_enc = le.fit_transform(y)
@@ -385,16 +382,14 @@ class SpredClassifier(ProbabilityMixin, ClassifierMixin, _SpredBase):
                 "This solver needs samples of at least 2 classes in the data, but the data "
                 f"contains only one class: {self.classes_[0]!r}."
             )
-        sw = self._sample_weight(sample_weight, X)
         S = float(X.shape[0] if sw is None else sw.sum())
-        K = 1 if n_classes == 2 else n_classes
-        loss = logistic_loss(X, y_enc, n_classes, sw, self.fit_intercept)
         alpha = 1.0 / (float(self.C) * S)
-        W, b, n_iter = self._run(loss, alpha, K)
+        return logistic_loss(X, y_enc, n_classes, sw, self.fit_intercept), alpha, 1 if n_classes == 2 else n_classes
+
+    def _set_solution(self, W, b, n_iter, loss, y):
         self.coef_ = np.ascontiguousarray(W.T)
-        self.intercept_ = np.asarray(b, dtype=np.float64).copy() if self.fit_intercept else np.zeros(K)
+        self.intercept_ = np.asarray(b, dtype=np.float64).copy() if self.fit_intercept else np.zeros(W.shape[1])
         self.n_iter_ = np.array([n_iter])
-        return self
 
     def decision_function(self, X):
         """Decision values ``X @ coef_.T + intercept_``.

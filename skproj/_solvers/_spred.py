@@ -38,7 +38,7 @@ import scipy.optimize
 from threadpoolctl import ThreadpoolController
 
 from .._design import Design, weighted_column_means
-from .._fista import fista
+from .._fista import fista, validated_once
 from .._losses import BinaryLogisticLoss, MultinomialLoss, SquaredLoss
 from .._optim import Adam
 from ..sparsity import L1, GroupLasso
@@ -335,6 +335,7 @@ def solve(loss, pen, K, *, solver, max_iter, tol, polish, batch_size, learning_r
     converged : bool
     """
     d = coef_init.shape[0]
+    pen = validated_once(pen)  # its parameters are fixed during the solve
     alpha = float(pen.alpha)
     L = loss.lipschitz(rng)
     W0 = _initial_weights(loss, L, coef_init, b_init, rng)
