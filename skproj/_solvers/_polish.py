@@ -23,7 +23,7 @@ Loan, Matrix Computations, sec. 6.5) instead of being recomputed, with the kerne
 far (:class:`GramCache`), and the KKT conditions are checked on those columns (the working set)
 before all ``d`` columns are.
 
-The projected linear models have an active-set step too (:func:`skproj._working_set.l1_polisher`,
+The projected linear models have an active-set step too (:func:`skproj._solvers._working_set.l1_polisher`,
 for the l1 *ball*): it solves a different system (the bordered KKT system of the constrained
 least-squares problem on a face of the ball) with a different step rule (Lawson & Hanson's
 first-hit drop), from FISTA's iterates; the two share the design's weighted, centred columns

@@ -24,7 +24,7 @@ set, :func:`lbfgs_rounds`, or minibatch Adam with coupled weight decay as in the
    ``|w_j - g_j / L| <= alpha / L`` (``||w_g - g_g / L|| <= alpha omega_g / L``) is the one the
    optimality conditions give; there is no free constant.
 2. *polishing*: for the squared loss with the L1 penalty the feature-sign search of
-   :mod:`skproj._solvers._polish`; otherwise FISTA (:func:`skproj._fista.fista`, function
+   :mod:`skproj._solvers._polish`; otherwise FISTA (:func:`skproj._solvers._fista.fista`, function
    restart) warm-started at the spred solution, until the KKT violation
    (:meth:`skproj.sparsity.Penalty.residual`) is below ``tol``.
 
@@ -38,7 +38,7 @@ import scipy.optimize
 from threadpoolctl import ThreadpoolController
 
 from .._design import Design, weighted_column_means
-from .._fista import fista, validated_once
+from ._fista import fista
 from .._losses import BinaryLogisticLoss, MultinomialLoss, SquaredLoss
 from .._optim import Adam
 from ..sparsity import L1, GroupLasso
@@ -335,7 +335,6 @@ def solve(loss, pen, K, *, solver, max_iter, tol, polish, batch_size, learning_r
     converged : bool
     """
     d = coef_init.shape[0]
-    pen = validated_once(pen)  # its parameters are fixed during the solve
     alpha = float(pen.alpha)
     L = loss.lipschitz(rng)
     W0 = _initial_weights(loss, L, coef_init, b_init, rng)
@@ -370,7 +369,7 @@ def solve(loss, pen, K, *, solver, max_iter, tol, polish, batch_size, learning_r
 def fista_polish(loss, pen, W, b, L, tol, max_iter):
     """FISTA (function restart) on ``loss + pen`` from ``(W, b)`` until the KKT test holds.
 
-    The variable of :func:`skproj._fista.fista` is ``x = [W.ravel(), b]``; the prox acts on
+    The variable of :func:`skproj._solvers._fista.fista` is ``x = [W.ravel(), b]``; the prox acts on
     ``W`` (``b`` is unpenalised). The stop test: ``pen.residual(W, dL/dW) <= tol`` and
     ``max |dL/db| <= tol * alpha``. Returns ``(W, b, n_iter, converged)``.
     """

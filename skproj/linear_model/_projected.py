@@ -9,7 +9,7 @@ from sklearn.utils.validation import _check_sample_weight, validate_data
 
 from .._design import Design, weighted_column_means
 from .._losses import BinaryLogisticLoss, MultinomialLoss, SquaredLoss
-from .._working_set import FlatProblem, solve_working_set
+from .._solvers._working_set import FlatProblem, solve_working_set
 from ._base import ProbabilityMixin, ProjectedLinearBase
 
 __all__ = ["ProjectedLinearModel", "ProjectedLinearClassifier"]
@@ -75,7 +75,7 @@ class ProjectedLinearModel(MultiOutputMixin, ProjectedLinearBase, RegressorMixin
         ``||W - P(W - grad f(W) / L)||_F <= tol * ||W||_F``, with ``L`` the step constant
         reached by backtracking (with the exact Lipschitz constant of ``grad f`` the step is
         then at most ``2 * tol * ||W||``). The restricted FISTA solves stop on the relative
-        step ``||W_{k+1} - Y_k|| <= 0.3 * tol * ||W_{k+1}||`` (see :func:`skproj._fista.fista`).
+        step ``||W_{k+1} - Y_k|| <= 0.3 * tol * ||W_{k+1}||`` (see :func:`skproj._solvers._fista.fista`).
     max_iter : int >= 1, default=1000
         Maximum number of FISTA iterations.
     warm_start : bool, default=False
