@@ -37,6 +37,8 @@ pair of such callables is accepted too (the selector passes the clipped activati
 
 import numpy as np
 
+from ._kernels import _autoencoder as _ae
+
 __all__ = [
     "ACTIVATIONS",
     "register_activation",
@@ -227,35 +229,37 @@ def loss_and_grad(
     n, d = X.shape
     dtype = X.dtype
     W1_in = W1 if input_scale is None else input_scale[:, None] * W1
-    # ---- forward
-    z1 = X @ W1_in + b1
+    # ---- forward (biases added in place: no extra (n, d) or (n, h) temporaries)
+    z1 = X @ W1_in
+    z1 += b1
     a1 = phi(z1)
-    Z = a1 @ W2 + b2
+    Z = a1 @ W2
+    Z += b2
     hidden = decoder_input == "hidden"
     dec_in = a1 if hidden else Z
-    z3 = dec_in @ W3 + b3
+    z3 = dec_in @ W3
+    z3 += b3
     a3 = phi(z3)
-    Xhat = a3 @ W4 + b4
+    Xhat = a3 @ W4
+    Xhat += b4
     logp = _log_softmax(Z)
     ce = -float(np.sum(logp * Y)) / n
-    R = Xhat - X
-    if reconstruction_loss == "smooth_l1":
-        absR = np.abs(R)
-        rec = float(np.sum(np.where(absR < 1, 0.5 * R * R, absR - 0.5))) / (n * d)
-    else:
-        rec = float(np.sum(R * R)) / (n * d)
+    # One pass over the (n, d) residual (skproj._kernels._autoencoder): the loss, and the scaled
+    # gradient with respect to Xhat written over Xhat (clip(R, -1, 1) or 2 R, times
+    # reconstruction_weight / (n d), in the dtype of X).
+    dXhat = Xhat
+    total = _ae.reconstruction_loss_grad(
+        dXhat, np.ascontiguousarray(X), reconstruction_loss == "smooth_l1", reconstruction_weight / (n * d)
+    )
+    rec = total / (n * d)
     loss = ce + reconstruction_weight * rec
     if not need_grad:
         return loss, None, (ce, rec)
     # ---- backward
-    if reconstruction_loss == "smooth_l1":
-        dXhat = np.clip(R, -1, 1)
-    else:
-        dXhat = 2 * R
-    dXhat *= dtype.type(reconstruction_weight / (n * d))
     gW4 = a3.T @ dXhat
     gb4 = dXhat.sum(axis=0)
-    dz3 = (dXhat @ W4.T) * dphi(z3, a3)
+    dz3 = dXhat @ W4.T
+    dz3 *= dphi(z3, a3)
     gW3 = dec_in.T @ dz3
     gb3 = dz3.sum(axis=0)
     dZ = (np.exp(logp) - Y) / dtype.type(n)
@@ -266,7 +270,8 @@ def loss_and_grad(
         da1 = dZ @ W2.T
     gW2 = a1.T @ dZ
     gb2 = dZ.sum(axis=0)
-    dz1 = da1 * dphi(z1, a1)
+    dz1 = da1
+    dz1 *= dphi(z1, a1)
     gW1 = X.T @ dz1
     gb1 = dz1.sum(axis=0)
     grads = [gW1, gb1, gW2, gb2, gW3, gb3, gW4, gb4]

@@ -9,7 +9,20 @@ weighted prox to some parameters).
 
 import numpy as np
 
+from ._kernels import _adam
+
 __all__ = ["Adam"]
+
+
+def _fusable(p, g, m, v):
+    """Whether the fused Cython update applies: C-contiguous float32/float64 arrays of one dtype."""
+    dt = p.dtype
+    return (
+        dt in (np.float32, np.float64)
+        and g.dtype == dt and m.dtype == dt and v.dtype == dt
+        and g.shape == p.shape
+        and p.flags.c_contiguous and g.flags.c_contiguous and m.flags.c_contiguous and v.flags.c_contiguous
+    )
 
 
 class Adam:
@@ -22,6 +35,12 @@ class Adam:
         p <- p - lr * (m / (1 - beta1**t)) / (sqrt(v / (1 - beta2**t)) + eps)
 
     then :meth:`post_step` is called with the updated parameters.
+
+    C-contiguous float32 / float64 parameters are updated by one fused Cython pass
+    (:mod:`skproj._kernels._adam`: no temporaries, float32 stays float32, every constant rounded
+    to the parameter's dtype); other arrays by the same operations in numpy, with the same
+    results (bit for bit with a per-entry second moment; the scalar one sums ``g**2`` in
+    double in the kernel).
 
     Parameters
     ----------
@@ -96,9 +115,20 @@ class Adam:
         c1 = 1.0 - b1**self.t
         c2 = 1.0 - b2**self.t
         step = self.lr / c1
-        sqrt_c2 = np.sqrt(c2)
+        sqrt_c2 = float(np.sqrt(c2))  # a Python float: numpy rounds it to p's dtype, as the kernel does
         for p, g, m, v in zip(params, grads, self.m, self.v):
             if g is None:
+                continue
+            if _fusable(p, g, m, v):
+                # One pass in Cython, in p's precision (same operations as below).
+                pf, gf, mf = p.reshape(-1), g.reshape(-1), m.reshape(-1)
+                if v.ndim == 0 and g.ndim:
+                    typ = p.dtype.type
+                    ms = typ(_adam.sum_squares(gf) / max(gf.size, 1))
+                    v[...] = v * typ(b2) + typ(1.0 - b2) * ms
+                    _adam.adam_update_scalar_v(pf, gf, mf, float(v), b1, step, sqrt_c2, self.eps)
+                else:
+                    _adam.adam_update(pf, gf, mf, v.reshape(-1), b1, b2, step, sqrt_c2, self.eps)
                 continue
             m *= b1
             m += (1.0 - b1) * g

@@ -18,6 +18,7 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.feature_selection import SelectorMixin
@@ -32,12 +33,21 @@ from ._gates import DifferentiableGates
 from ._network import ACTIVATION_NAMES, forward, hidden_zero_fraction, init_edge_of_chaos, init_params
 from ._optim import Adam
 from ._proxadam import ProxAdam
-from ._training import BallStep, GateStep, TargetBallStep, Trainer, gradient_row_norms
+from ._training import (
+    BallStep, GateStep, TargetBallStep, Trainer, auto_batch_size, blas_threads, gradient_row_norms, row_blocks,
+)
 from .sparsity import (
     CONSTRAINT_NAMES, PENALTY_NAMES, L1, Constraint, L1Inf, L1InfBall, Penalty, make_constraint, make_penalty,
 )
 
 __all__ = ["SparseAutoencoderSelector"]
+
+
+def _column_ptp(X):
+    """Range (max - min) of each column of a dense or sparse ``X`` (implicit zeros count)."""
+    if sp.issparse(X):
+        return (X.max(axis=0).toarray() - X.min(axis=0).toarray()).ravel()
+    return np.ptp(X, axis=0)
 
 # Clipped activations of skproj.activations, initialised by skproj.activations.edge_of_chaos.
 _SPARSE_ACTIVATIONS = ("clipped_relu", "clipped_soft_threshold")
@@ -226,12 +236,20 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
         (two folds, three seeds) against 26-31 for the defaults; with the default
         ``reconstruction_weight=1`` it changes nothing (the reconstruction, a mean over all
         entries, is then too weak to matter).
-    batch_size : int >= 1, default=32
-        Minibatch size (clipped to the number of training samples).
+    batch_size : int >= 1 or "auto", default="auto"
+        Minibatch size (clipped to the number of training samples). ``"auto"``:
+        ``min(max(32, n_samples // 200), 1024)`` (:func:`skproj._training.auto_batch_size`):
+        32 below 6,400 training samples, then about 200 minibatches per pass, at most 1024.
     learning_rate : float > 0, default=1e-3
         Adam step size.
     max_epochs : int >= 1, default=60
-        Maximum number of passes over the training data in the first phase.
+        Maximum number of epochs in the first phase. An epoch is a pass over the training
+        data up to 5,000 samples; beyond, a pass over the next 5,000 samples of a running
+        random permutation (:data:`skproj._training.EPOCH_SAMPLES`), so that every
+        epoch-based parameter (this one, ``radius_decay_epochs``, ``retrain_epochs``,
+        ``n_iter_no_change``) counts the same amount of training at any ``n_samples``, and
+        the cost of ``fit`` stops growing with ``n_samples`` (50,000 cells: 6 passes at most
+        per phase).
     radius_decay_epochs : int >= 0, default=20
         During the first ``radius_decay_epochs`` epochs of the first phase the radius
         decreases geometrically, epoch by epoch, from the norm of ``W1`` at initialisation
@@ -321,8 +339,18 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
     ``learning_rate`` per step whatever its gradient, and the projection cannot tell them
     apart); the same scalar second moment serves the l1,inf penalty, whose prox has no
     weighted form. (2) The radius decreases geometrically during the first
-    ``radius_decay_epochs`` epochs. BLAS is limited to one thread during ``fit``: the
-    minibatch products are too small to gain from threads.
+    ``radius_decay_epochs`` epochs. BLAS is limited to one thread during ``fit`` when the
+    minibatch products are small or skinny (``batch_size < 128`` or ``batch_size *
+    n_features * hidden_layer_size < 2**24``, :func:`skproj._training.blas_threads`), where
+    threads cost more than they gain; larger ones use BLAS's own thread count.
+
+    Sparse ``X`` (CSR or CSC, float32 or float64) is never densified as a whole: each
+    minibatch is densified into a buffer of ``batch_size x n_features`` (the reconstruction
+    target is that dense minibatch), and prediction works in blocks of rows. Extra memory
+    beyond ``X`` is ``O(batch_size * n_features + n_features * hidden_layer_size)``, except
+    that a CSC ``X`` is converted to CSR once (a copy of the size of ``X``: pass CSR to avoid
+    it) and ``early_stopping`` copies the training part of ``X`` (as for dense ``X``). The
+    results equal those of the dense path on the same data.
 
     Clipped activations and their initialisation: I. Price, N. Daultry Ball, S. C. H. Lam,
     A. C. Jones, J. Tanner, "Deep Neural Network Initialization with Sparsity Inducing
@@ -368,7 +396,7 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
         "reconstruction_weight": [Interval(Real, 0, None, closed="left")],
         "reconstruction_loss": [StrOptions({"smooth_l1", "squared"})],
         "decoder_input": [StrOptions({"logits", "hidden"})],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "radius_decay_epochs": [Interval(Integral, 0, None, closed="left")],
@@ -400,7 +428,7 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
         reconstruction_weight=1.0,
         reconstruction_loss="smooth_l1",
         decoder_input="logits",
-        batch_size=32,
+        batch_size="auto",
         learning_rate=1e-3,
         max_epochs=60,
         radius_decay_epochs=20,
@@ -444,7 +472,7 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
-        tags.input_tags.sparse = False
+        tags.input_tags.sparse = True
         return tags
 
     # ------------------------------------------------------------------ training
@@ -527,9 +555,12 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data, preferably standardised. float32 stays float32; other numeric
-            dtypes become float64. Sparse matrices are not accepted.
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data, preferably standardised (for sparse data: scaled without centring,
+            e.g. :class:`~sklearn.preprocessing.MaxAbsScaler` or
+            ``StandardScaler(with_mean=False)``). float32 stays float32; other numeric
+            dtypes become float64. CSR and CSC matrices are accepted and never densified as a
+            whole (a CSC matrix is converted to CSR once, a copy; see Notes).
         y : array-like of shape (n_samples,)
             Class labels (at least two classes).
 
@@ -546,7 +577,9 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
         """
         t_start = time.perf_counter()
         sparsity = self._sparsity()
-        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
+        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], accept_sparse=("csr", "csc"))
+        if sp.issparse(X):
+            X = X.tocsr()  # minibatches are rows: CSR (a copy only for CSC input)
         check_classification_targets(y)
         k = self._n_to_select(X.shape[1])
         self.classes_, y_idx = np.unique(y, return_inverse=True)
@@ -581,14 +614,21 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
                 X.shape[1], self.hidden_layer_size, n_classes, dtype, init_rng, decoder_input=self.decoder_input
             )
         # A constant feature carries nothing: its row of W1 starts at zero and is never trained.
-        constant = np.ptp(X_fit, axis=0) == 0
+        constant = _column_ptp(X_fit) == 0
         params[0][constant] = 0
         net_args = (self._activation_fns(), self.reconstruction_weight, self.reconstruction_loss, self.decoder_input)
-        trainer = Trainer(net_args, X, Y, Xv, Yv, rng, self.batch_size, self.n_iter_no_change, self.tol, self.verbose)
-        with threadpool_limits(limits=1, user_api="blas"):
-            # The minibatch products are small: BLAS threads cost more than they gain.
+        batch_size = auto_batch_size(X.shape[0]) if self.batch_size == "auto" else self.batch_size
+        trainer = Trainer(net_args, X, Y, Xv, Yv, rng, batch_size, self.n_iter_no_change, self.tol, self.verbose)
+        threads = blas_threads(trainer.batch_size, X.shape[1], self.hidden_layer_size)
+        with threadpool_limits(limits=threads, user_api="blas"):  # one thread for small products
             self._train(trainer, params, sparsity, k, None if not constant.any() else ~constant)
-            self.activation_sparsity_ = hidden_zero_fraction(X_fit, params, net_args[0], self.decoder_input)
+            fractions = [  # sparse X: in row blocks, averaged by their sizes
+                (hidden_zero_fraction(Xb, params, net_args[0], self.decoder_input), sl.stop - sl.start)
+                for sl, Xb in row_blocks(X_fit)
+            ]
+            self.activation_sparsity_ = (
+                fractions[0][0] if len(fractions) == 1 else sum(f * m for f, m in fractions) / X_fit.shape[0]
+            )
         self.loss_curve_ = trainer.loss_curve
         self.validation_scores_ = trainer.validation_scores
         self.fit_time_ = time.perf_counter() - t_start
@@ -701,7 +741,10 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
                 f"activation_sparsity={sparsity!r}, activation_clip={self.activation_clip!r}: {exc}"
             ) from exc
         self.activation_threshold_, self.activation_clip_ = float(eoc.tau), float(clip)
-        q_in = float(np.mean(np.square(X, dtype=np.float64))) if X.size else 0.0
+        if sp.issparse(X):
+            q_in = float(np.dot(X.data, X.data.astype(np.float64))) / max(X.shape[0] * X.shape[1], 1)
+        else:
+            q_in = float(np.mean(np.square(X, dtype=np.float64))) if X.size else 0.0
         q_in = q_in if q_in > 0 else 1.0  # all-zero data: any scale gives the same zero input
         return init_edge_of_chaos(
             X.shape[1], self.hidden_layer_size, n_classes, eoc, q_in, _Q_STAR, X.dtype, rng, self.decoder_input
@@ -714,16 +757,17 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
 
     def _logits(self, X):
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        X = validate_data(self, X, dtype=[np.float64, np.float32], accept_sparse="csr", reset=False)
         params = [a.astype(X.dtype, copy=False) for pair in zip(self.coefs_, self.intercepts_) for a in pair]
-        return forward(X, params, self._activation_fns())
+        blocks = [forward(Xb, params, self._activation_fns()) for _, Xb in row_blocks(X)]  # sparse: in row blocks
+        return blocks[0] if len(blocks) == 1 else np.concatenate(blocks)
 
     def decision_function(self, X):
         """Class logits (the latent code of the autoencoder).
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features_in_)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features_in_)
 
         Returns
         -------
@@ -740,7 +784,7 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features_in_)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features_in_)
 
         Returns
         -------
@@ -757,7 +801,7 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features_in_)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features_in_)
 
         Returns
         -------

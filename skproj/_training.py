@@ -19,10 +19,105 @@ import time
 
 import numpy as np
 
+import scipy.sparse as sp
+
+from ._kernels import _autoencoder as _ae
 from ._network import loss_and_grad
 from ._optim import Adam
 
-__all__ = ["BallStep", "TargetBallStep", "GateStep", "Trainer", "gradient_row_norms"]
+__all__ = [
+    "BallStep", "TargetBallStep", "GateStep", "Trainer", "gradient_row_norms",
+    "auto_batch_size", "blas_threads", "dense_rows", "row_blocks", "EPOCH_SAMPLES",
+]
+
+#: An epoch is a pass over the training data when it has at most this many samples, and a pass
+#: over this many samples (the next ones of a running random permutation) otherwise: the
+#: epoch-based parameters (``max_epochs``, ``radius_decay_epochs``, ``n_iter_no_change``) then
+#: count steps, not passes, and the cost of ``fit`` stops growing with ``n`` beyond this size.
+EPOCH_SAMPLES = 5000
+
+# BLAS threads only for minibatch products of at least this many multiply-adds
+# (batch x n_features x hidden) and batches of at least _BLAS_THREADS_MIN_BATCH rows.
+_BLAS_THREADS_MIN_WORK = 2**24
+_BLAS_THREADS_MIN_BATCH = 128
+
+
+# Entries of a dense block of rows in prediction / evaluation on sparse X (16 MiB in float32).
+_BLOCK_ENTRIES = 2**22
+
+
+def auto_batch_size(n_samples):
+    """``batch_size="auto"``: ``min(max(32, n_samples // 200), 1024)``.
+
+    32 up to 6,399 samples (so small data sets train exactly as with ``batch_size=32``), then
+    about 200 minibatches per pass, at most 1024 samples per minibatch.
+    """
+    return int(min(max(32, n_samples // 200), 1024))
+
+
+def blas_threads(batch_size, n_features, n_hidden):
+    """BLAS thread limit for training: 1 for small or skinny minibatch products, None (BLAS's
+    own thread count) for large ones.
+
+    Threads are used when ``batch_size >= 128`` and ``batch_size * n_features * n_hidden >=
+    2**24`` (e.g. the automatic batch of 250 at 50,000 samples and 20,000 features). Measured
+    with OpenBLAS on a busy 2-core machine: at 32 x 1000 x 64 one thread is fastest; at
+    32 x 20000 x 64 the products with a long inner dimension (``X @ W1``, ``dXhat @ W4.T``:
+    32 x 20000 by 20000 x 64) took 3 ms on one thread and up to 1 s on two when the cores were
+    oversubscribed, so batches of 32 rows stay on one thread whatever ``n_features``.
+    """
+    if batch_size < _BLAS_THREADS_MIN_BATCH or batch_size * n_features * n_hidden < _BLAS_THREADS_MIN_WORK:
+        return 1
+    return None
+
+
+def _kernel_csr(X):
+    """``X`` (CSR) with ``indices`` and ``indptr`` of one integer dtype (int32 or int64) and
+    contiguous arrays, as :func:`skproj._kernels._autoencoder.csr_rows_to_dense` needs; the
+    index arrays are copied only when they differ."""
+    idx_dtype = np.int32 if X.indices.dtype == np.int32 and X.indptr.dtype == np.int32 else np.int64
+    if X.indices.dtype == idx_dtype and X.indptr.dtype == idx_dtype and X.data.flags.c_contiguous:
+        return X
+    return sp.csr_matrix(
+        (np.ascontiguousarray(X.data), X.indices.astype(idx_dtype), X.indptr.astype(idx_dtype)), shape=X.shape
+    )
+
+
+def dense_rows(X, rows, out=None):
+    """Rows ``rows`` (a slice or an index array) of ``X`` as a dense C-contiguous array.
+
+    ``X`` dense: ``X[rows]``. ``X`` CSR: the rows are written into ``out`` (shape
+    ``(len(rows), n_features)``, dtype of ``X``; allocated when None) by one Cython pass over
+    their non-zeros; only these rows are ever densified.
+    """
+    if not sp.issparse(X):
+        return X[rows]
+    if isinstance(rows, slice):
+        rows = np.arange(*rows.indices(X.shape[0]), dtype=np.intp)
+    rows = np.ascontiguousarray(rows, dtype=np.intp)
+    if out is None:
+        out = np.empty((len(rows), X.shape[1]), dtype=X.dtype)
+    Xk = _kernel_csr(X)
+    _ae.csr_rows_to_dense(Xk.data, Xk.indices, Xk.indptr, rows, out)
+    return out
+
+
+def row_blocks(X, block_rows=None):
+    """Yield ``(slice, dense block)`` over the rows of ``X``.
+
+    A dense ``X`` is one block (the whole array, as is) unless ``block_rows`` is given; a
+    sparse one (CSR) comes in blocks of ``block_rows`` rows (default: about 2**22 entries per
+    block, at least 256 rows), so at most one block is dense at a time.
+    """
+    n, d = X.shape
+    if block_rows is None:
+        if not sp.issparse(X):
+            yield slice(0, n), X
+            return
+        block_rows = max(256, _BLOCK_ENTRIES // max(d, 1))
+    for start in range(0, n, block_rows):
+        sl = slice(start, min(start + block_rows, n))
+        yield sl, dense_rows(X, sl)
 
 
 class BallStep:
@@ -138,14 +233,22 @@ class Trainer:
     net_args : tuple
         ``(act, reconstruction_weight, reconstruction_loss, decoder_input)`` for
         :func:`skproj._network.loss_and_grad`.
-    X, Y : ndarrays
-        Training data and one-hot targets.
+    X, Y : ndarrays (``X`` dense or CSR)
+        Training data and one-hot targets. A CSR ``X`` is densified one minibatch at a time
+        into a buffer of ``batch_size x n_features`` (:func:`dense_rows`).
     Xv, Yv : ndarrays or None
-        Validation data (early stopping) or None.
+        Validation data (early stopping) or None; a CSR ``Xv`` is evaluated in row blocks.
     rng : numpy.random.RandomState
         Minibatch order.
     batch_size, n_iter_no_change, tol, verbose :
         As in the selector.
+
+    Notes
+    -----
+    An epoch is a pass over ``min(n_samples, EPOCH_SAMPLES)`` samples: the whole training set
+    (in a new random order every epoch) up to :data:`EPOCH_SAMPLES` samples, else the next
+    ``EPOCH_SAMPLES`` samples of a running random permutation of the training set (drawn anew
+    when used up). ``loss_curve`` holds the mean training loss over the samples of each epoch.
 
     Attributes
     ----------
@@ -155,9 +258,15 @@ class Trainer:
 
     def __init__(self, net_args, X, Y, Xv, Yv, rng, batch_size, n_iter_no_change, tol, verbose):
         self.net_args = net_args
+        if sp.issparse(X):
+            X = _kernel_csr(X)
         self.X, self.Y, self.Xv, self.Yv = X, Y, Xv, Yv
         self.rng = rng
         self.batch_size = min(batch_size, X.shape[0])
+        self.epoch_samples = min(X.shape[0], EPOCH_SAMPLES)
+        self._stream = np.empty(0, dtype=np.intp)  # unused part of the running permutation
+        # Buffer of the densified minibatch (sparse X only): O(batch_size * n_features).
+        self._buffer = np.empty((self.batch_size, X.shape[1]), dtype=X.dtype) if sp.issparse(X) else None
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
         self.verbose = verbose
@@ -166,7 +275,33 @@ class Trainer:
 
     @property
     def steps_per_epoch(self):
-        return -(-self.X.shape[0] // self.batch_size)
+        return -(-self.epoch_samples // self.batch_size)
+
+    def _epoch_order(self):
+        """Indices of the samples of the next epoch, in minibatch order (see Notes)."""
+        n = self.X.shape[0]
+        if self.epoch_samples == n:
+            return self.rng.permutation(n)
+        while len(self._stream) < self.epoch_samples:
+            self._stream = np.concatenate([self._stream, self.rng.permutation(n)])
+        order, self._stream = self._stream[: self.epoch_samples], self._stream[self.epoch_samples :]
+        return order
+
+    def _batch(self, idx):
+        """The dense minibatch of rows ``idx`` (the buffer's leading rows for a sparse X)."""
+        if self._buffer is None:
+            return self.X[idx]
+        return dense_rows(self.X, idx, out=self._buffer[: len(idx)])
+
+    def _eval_loss(self, X, Y, params, gates):
+        """Loss (with the gates' penalty) on all of ``X``, in row blocks for a sparse ``X``."""
+        scale = None if gates is None else gates.scale(X.dtype)
+        losses, sizes = [], []
+        for sl, Xb in row_blocks(X):
+            losses.append(loss_and_grad(Xb, Y[sl], params, *self.net_args, need_grad=False, input_scale=scale)[0])
+            sizes.append(sl.stop - sl.start)
+        loss = losses[0] if len(losses) == 1 else float(np.dot(losses, sizes)) / X.shape[0]
+        return loss if gates is None else loss + gates.penalty()[0]
 
     def _loss(self, X, Y, params, gates, need_grad):
         """Loss (with the gates' penalty) and gradients; the gates are updated when training."""
@@ -199,16 +334,16 @@ class Trainer:
         ball = sparsity if isinstance(sparsity, BallStep) else None
         all_params = params if gates is None else list(params) + gates.gates.params
         X, Y, Xv, Yv = self.X, self.Y, self.Xv, self.Yv
-        n, bs = X.shape[0], self.batch_size
+        n, bs = self.epoch_samples, self.batch_size
         frozen = None if row_mask is None else ~row_mask
         best, no_improve, best_params, epochs = np.inf, 0, None, 0
         for epoch in range(n_epochs):
             armed = True if sparsity is None else sparsity.start_epoch(epoch)
-            perm = self.rng.permutation(n)
+            perm = self._epoch_order()
             total = 0.0
             for start in range(0, n, bs):
                 idx = perm[start : start + bs]
-                loss, grads = self._loss(X[idx], Y[idx], params, gates, True)
+                loss, grads = self._loss(self._batch(idx), Y[idx], params, gates, True)
                 total += loss * len(idx)
                 if frozen is not None:
                     grads[0][frozen] = 0
@@ -220,7 +355,7 @@ class Trainer:
             self.loss_curve.append(train_loss)
             monitored = train_loss
             if Xv is not None:
-                monitored = self._loss(Xv, Yv, params, gates, False)[0]
+                monitored = self._eval_loss(Xv, Yv, params, gates)
                 self.validation_scores.append(monitored)
             if self.verbose:
                 msg = f"[{phase}] epoch {epoch + 1}: loss = {train_loss:.6f}"
@@ -252,6 +387,6 @@ def gradient_row_norms(X, Y, params, net_args, batch_size=256):
     G = np.zeros_like(params[0])
     for start in range(0, n, batch_size):
         sl = slice(start, start + batch_size)
-        _, grads, _ = loss_and_grad(X[sl], Y[sl], params, *net_args)
+        _, grads, _ = loss_and_grad(dense_rows(X, sl), Y[sl], params, *net_args)
         G += grads[0] * (min(batch_size, n - start) / n)
     return np.sqrt(np.einsum("ij,ij->i", G, G))

@@ -1,0 +1,159 @@
+"""SparseAutoencoderSelector on scipy.sparse X: same results as dense, never densified whole."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.datasets import make_classification
+from sklearn.preprocessing import MaxAbsScaler
+
+import skproj._training as training
+from skproj import SparseAutoencoderSelector
+from skproj._kernels import _autoencoder
+from skproj._training import Trainer, auto_batch_size, blas_threads, dense_rows, row_blocks
+
+
+def _sparse_data(n=150, d=40, density=0.3, seed=0, dtype=np.float64):
+    """Classification data with about ``1 - density`` exact zeros, scaled without centring."""
+    X, y = make_classification(
+        n_samples=n, n_features=d, n_informative=5, n_redundant=0, shuffle=False, random_state=seed
+    )
+    rng = np.random.RandomState(seed)
+    X[rng.rand(n, d) > density] = 0.0
+    X[:, :5] = np.abs(X[:, :5]) + 1.0 * (y[:, None] == 1)  # informative columns stay dense
+    return MaxAbsScaler().fit_transform(X).astype(dtype), y
+
+
+def _assert_same_fit(a, b):
+    np.testing.assert_array_equal(a.support_, b.support_)
+    for ca, cb in zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_):
+        assert ca.dtype == cb.dtype
+        np.testing.assert_allclose(ca, cb, rtol=1e-6, atol=1e-6)
+    assert a.n_iter_ == b.n_iter_
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("fmt", ["csr", "csc"])
+@pytest.mark.parametrize(
+    "params",
+    [
+        dict(radius=0.05),
+        dict(n_features_to_select=5),
+        dict(constraint="l12", radius=0.3, early_stopping=True, max_epochs=15),
+        dict(penalty="group_lasso", max_epochs=10),
+        dict(penalty="differentiable", max_epochs=10, activation="clipped_relu"),
+    ],
+)
+def test_sparse_fit_equals_dense(dtype, fmt, params):
+    X, y = _sparse_data(dtype=dtype)
+    Xs = sp.csr_matrix(X) if fmt == "csr" else sp.csc_matrix(X)
+    Xs_before = Xs.copy()
+    params = {"random_state": 0, "max_epochs": 25, **params}
+    dense = SparseAutoencoderSelector(**params).fit(X, y)
+    sparse = SparseAutoencoderSelector(**params).fit(Xs, y)
+    _assert_same_fit(dense, sparse)
+    assert sparse.coefs_[0].dtype == dtype
+    # input not modified
+    assert (Xs != Xs_before).nnz == 0 and Xs.format == fmt
+    # prediction paths on sparse X agree with dense X
+    for method in ("decision_function", "predict_proba", "predict"):
+        np.testing.assert_allclose(getattr(sparse, method)(Xs), getattr(dense, method)(X), rtol=1e-5, atol=1e-6)
+    Xt = sparse.transform(Xs)
+    assert sp.issparse(Xt)
+    np.testing.assert_array_equal(Xt.toarray(), dense.transform(X))
+
+
+def test_sparse_never_densified_whole(monkeypatch):
+    """Every densification goes through the row kernel, at most max(batch, block) rows at a time."""
+    X, y = _sparse_data(n=700, d=30)
+    Xs = sp.csr_matrix(X)
+    seen = []
+    kernel = _autoencoder.csr_rows_to_dense
+
+    def spy(data, indices, indptr, rows, out):
+        seen.append(out.shape[0])
+        return kernel(data, indices, indptr, rows, out)
+
+    monkeypatch.setattr(_autoencoder, "csr_rows_to_dense", spy)
+    monkeypatch.setattr(training, "_BLOCK_ENTRIES", 0)  # blocks of 256 rows even for small d
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("the whole sparse matrix was densified")
+
+    for cls in type(Xs).__mro__:
+        for name in ("toarray", "todense", "__array__"):
+            if name in vars(cls):
+                monkeypatch.setattr(cls, name, forbidden)
+    sel = SparseAutoencoderSelector(random_state=0, max_epochs=3, batch_size=32).fit(Xs, y)
+    sel.predict_proba(Xs)
+    assert seen and max(seen) <= 256 < Xs.shape[0]
+    assert 32 in seen
+
+
+@pytest.mark.parametrize("idx_dtype", [np.int32, np.int64])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_dense_rows_matches_toarray(idx_dtype, dtype):
+    rng = np.random.RandomState(0)
+    A = sp.random(50, 13, density=0.2, format="csr", random_state=rng, dtype=dtype)
+    # unsorted indices and a duplicate entry (summed, as scipy does)
+    data = np.append(A.data, dtype(2.5))
+    indices = np.append(A.indices, 3)
+    indptr = A.indptr.copy()
+    indptr[-1] += 1
+    B = sp.csr_matrix((data, indices.astype(idx_dtype), indptr.astype(idx_dtype)), shape=A.shape)
+    rows = rng.permutation(50)[:17]
+    out = dense_rows(B, rows)
+    assert out.dtype == dtype and out.flags.c_contiguous
+    np.testing.assert_array_equal(out, B.toarray()[rows])
+    np.testing.assert_array_equal(dense_rows(B, slice(5, 20)), B.toarray()[5:20])
+    # mixed index dtypes are handled too
+    C = sp.csr_matrix((data, indices.astype(np.int32), indptr.astype(np.int64)), shape=A.shape)
+    np.testing.assert_array_equal(dense_rows(C, rows), B.toarray()[rows])
+    blocks = list(row_blocks(B, block_rows=7))
+    assert [sl.stop - sl.start for sl, _ in blocks] == [7] * 7 + [1]
+    np.testing.assert_array_equal(np.vstack([b for _, b in blocks]), B.toarray())
+
+
+def test_prediction_in_several_blocks(monkeypatch):
+    monkeypatch.setattr(training, "_BLOCK_ENTRIES", 0)  # blocks of 256 rows
+    X, y = _sparse_data(n=600, d=20)
+    sel = SparseAutoencoderSelector(random_state=0, max_epochs=3).fit(X, y)
+    assert len(list(row_blocks(sp.csr_matrix(X)))) > 1
+    np.testing.assert_allclose(sel.predict_proba(sp.csr_matrix(X)), sel.predict_proba(X), rtol=1e-6)
+
+
+def test_auto_batch_size_and_threads():
+    assert auto_batch_size(1) == 32
+    assert auto_batch_size(700) == 32  # small data sets train as with batch_size=32
+    assert auto_batch_size(6399) == 32
+    assert auto_batch_size(50_000) == 250
+    assert auto_batch_size(10**7) == 1024
+    assert blas_threads(32, 1000, 64) == 1
+    assert blas_threads(32, 20_000, 64) == 1  # skinny products: one thread
+    assert blas_threads(250, 20_000, 64) is None
+    X, y = _sparse_data(n=120, d=20)
+    a = SparseAutoencoderSelector(random_state=0, max_epochs=5).fit(X, y)
+    b = SparseAutoencoderSelector(random_state=0, max_epochs=5, batch_size=32).fit(X, y)
+    _assert_same_fit(a, b)
+
+
+def test_epochs_of_at_most_epoch_samples(monkeypatch):
+    """Beyond EPOCH_SAMPLES, an epoch is the next chunk of a running permutation."""
+    monkeypatch.setattr(training, "EPOCH_SAMPLES", 40)
+    n = 100
+    X = np.zeros((n, 3))
+    Y = np.zeros((n, 2))
+    tr = Trainer(None, X, Y, None, None, np.random.RandomState(0), 8, 5, 0.0, 0)
+    assert tr.epoch_samples == 40 and tr.steps_per_epoch == 5
+    orders = [tr._epoch_order() for _ in range(5)]  # 200 samples: two full permutations
+    assert all(len(o) == 40 for o in orders)
+    assert all(len(set(orders[i])) == 40 for i in (0, 1, 3))  # within one permutation: no repeat
+    allidx = np.concatenate(orders)
+    np.testing.assert_array_equal(np.sort(allidx[:100]), np.arange(n))
+    np.testing.assert_array_equal(np.sort(allidx[100:]), np.arange(n))
+    # at or below EPOCH_SAMPLES an epoch is a full pass, as before
+    small = Trainer(None, X[:30], Y[:30], None, None, np.random.RandomState(0), 8, 5, 0.0, 0)
+    np.testing.assert_array_equal(small._epoch_order(), np.random.RandomState(0).permutation(30))
+
+
+def test_sparse_tags():
+    assert SparseAutoencoderSelector().__sklearn_tags__().input_tags.sparse
