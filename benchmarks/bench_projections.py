@@ -2,8 +2,11 @@
 
 Usage::
 
-    python benchmarks/bench_projections.py            # full table (a few minutes)
+    python benchmarks/bench_projections.py            # issue 17's table, one thread (a few minutes)
+    python benchmarks/bench_projections.py --threads  # ... plus 1 vs 2 threads on 1000x10000
+    python benchmarks/bench_projections.py --only l1inf   # one table (l1inf, l1, prox, threads)
     python benchmarks/bench_projections.py --quick    # smaller run
+    python benchmarks/bench_projections.py --sort     # the older table against sort-based methods
     python benchmarks/bench_projections.py --cpu-time # CPU time of the thread (loaded machine)
 
 l1,inf ball: X of shape 1000x1000, 1000x10000 and 10000x100 with uniform and |Gaussian|
@@ -24,7 +27,15 @@ import time
 
 import numpy as np
 
-from skproj import l1inf_norm, project_l1_ball, project_l1inf_ball
+from skproj import (
+    l1inf_norm,
+    l12_norm,
+    project_l1_ball,
+    project_l12_ball,
+    project_l1inf_ball,
+    project_simplex,
+)
+from skproj.prox import prox_l1inf, weighted_prox_group_l2, weighted_prox_group_mcp
 
 
 def l1inf_sort(X, radius):
@@ -151,9 +162,139 @@ def bench_l1(sizes, fracs, repeats):
                   f"{1e3 * t_sort:9.1f} {err:9.1e}", flush=True)
 
 
+def best_time(fn, repeats=7):
+    """Best of ``repeats`` wall-clock timings of fn() (after one warm-up call)."""
+    fn()
+    best = np.inf
+    for _ in range(repeats):
+        t0 = CLOCK()
+        fn()
+        best = min(best, CLOCK() - t0)
+    return best
+
+
+FRACS = (1e-4, 1e-3, 1e-2, 0.1, 0.5)
+L1INF_CASES = (((1000, 1000), "U(0,1)"), ((1000, 10000), "U(0,1)"),
+               ((10000, 100), "N(0,1)"), ((20000, 64), "N(0,1)"))
+
+
+def _matrix(rng, shape, dist, dtype):
+    X = rng.uniform(0, 1, shape) if dist == "U(0,1)" else np.abs(rng.standard_normal(shape))
+    X *= rng.choice([-1.0, 1.0], shape)
+    return X.astype(dtype)
+
+
+def table_l1inf(cases, dtypes, fracs, repeats):
+    """Issue 17's table: time / floor with floor = np.abs(X).max(axis=1) in the same dtype."""
+    rng = np.random.default_rng(0)
+    print("l1,inf ball (rows are the groups), best of", repeats, "; ratio = time / floor, "
+          "floor = np.abs(X).max(axis=1) in the same dtype")
+    head = (f"{'shape':>11} {'dist':>7} {'dtype':>7} {'frac':>7} {'zeroed':>7} {'ms':>9} "
+            f"{'floor ms':>9} {'ratio':>7}")
+    print(head)
+    print("-" * len(head))
+    for shape, dist in cases:
+        X64 = _matrix(rng, shape, dist, np.float64)
+        for dtype in dtypes:
+            X = X64.astype(dtype)
+            norm = l1inf_norm(X)
+            floor = best_time(lambda: np.abs(X).max(axis=1), repeats)
+            for frac in fracs:
+                radius = frac * norm
+                P = project_l1inf_ball(X, radius)
+                t = best_time(lambda: project_l1inf_ball(X, radius), repeats)
+                zeroed = float(np.mean(np.abs(P).max(axis=1) == 0))
+                print(f"{shape[0]:>5}x{shape[1]:<5} {dist:>7} {np.dtype(dtype).name:>7} {frac:7.0e} "
+                      f"{zeroed:7.1%} {1e3 * t:9.2f} {1e3 * floor:9.2f} {t / floor:7.1f}", flush=True)
+
+
+def table_l1(sizes, dtypes, fracs, repeats):
+    """l1 ball and simplex on N(0,1) vectors: time / floor with floor = np.abs(x).sum()."""
+    rng = np.random.default_rng(1)
+    print()
+    print("l1 ball and simplex, N(0,1) entries, best of", repeats,
+          "; radius = frac * ||x||_1; ratio = time / floor, floor = np.abs(x).sum() in the same dtype")
+    head = f"{'op':>8} {'n':>7} {'dtype':>7} {'frac':>7} {'ms':>9} {'floor ms':>9} {'ratio':>7}"
+    print(head)
+    print("-" * len(head))
+    for n in sizes:
+        x64 = rng.standard_normal(n)
+        for dtype in dtypes:
+            x = x64.astype(dtype)
+            norm = float(np.abs(x).sum(dtype=np.float64))
+            floor = best_time(lambda: np.abs(x).sum(), repeats)
+            for name, fn in (("l1 ball", project_l1_ball), ("simplex", project_simplex)):
+                for frac in fracs:
+                    radius = frac * norm
+                    t = best_time(lambda: fn(x, radius), repeats)
+                    print(f"{name:>8} {n:7.0e} {np.dtype(dtype).name:>7} {frac:7.0e} {1e3 * t:9.2f} "
+                          f"{1e3 * floor:9.2f} {t / floor:7.1f}", flush=True)
+
+
+def table_weighted_prox(shape, dtypes, repeats):
+    """Weighted group prox kernels vs the floor np.multiply(Z, D) (reads Z and D, writes one array)."""
+    rng = np.random.default_rng(2)
+    print()
+    print(f"weighted group prox, {shape[0]}x{shape[1]}, Z ~ N(0,1), weights U(0.5, 2), best of {repeats};"
+          " floor = np.multiply(Z, weights) in the same dtype")
+    head = f"{'op':>6} {'dtype':>7} {'lambda':>7} {'zeroed':>7} {'ms':>9} {'floor ms':>9} {'ratio':>7}"
+    print(head)
+    print("-" * len(head))
+    for dtype in dtypes:
+        Z = rng.standard_normal(shape).astype(dtype)
+        D = rng.uniform(0.5, 2.0, shape).astype(dtype)
+        floor = best_time(lambda: np.multiply(Z, D), repeats)
+        # lambda as a fraction of the median ||D Z||_2 of the groups: few / half / most zeroed
+        med = float(np.median(np.linalg.norm(D.astype(float) * Z, axis=1)))
+        for lam_frac in (0.1, 1.0):
+            lam = lam_frac * med
+            for name, fn in (("l2", lambda: weighted_prox_group_l2(Z, D, lam)),
+                             ("mcp", lambda: weighted_prox_group_mcp(Z, D, lam, gamma=3.0))):
+                P = fn()
+                zeroed = float(np.mean(np.abs(P).max(axis=1) == 0))
+                t = best_time(fn, repeats)
+                print(f"{name:>6} {np.dtype(dtype).name:>7} {lam_frac:7.1f} {zeroed:7.1%} {1e3 * t:9.3f} "
+                      f"{1e3 * floor:9.3f} {t / floor:7.1f}", flush=True)
+
+
+def table_threads(shape, fracs, repeats):
+    """Speed-up of 2 threads against 1 (threadpoolctl limits) on the threaded kernels."""
+    from threadpoolctl import threadpool_limits
+
+    rng = np.random.default_rng(3)
+    X = _matrix(rng, shape, "U(0,1)", np.float64)
+    print()
+    print(f"threads: {shape[0]}x{shape[1]} U(0,1) float64, best of {repeats}; speed-up = t(1) / t(2)")
+    head = f"{'op':>10} {'frac':>7} {'1 thr ms':>9} {'2 thr ms':>9} {'speed-up':>9}"
+    print(head)
+    print("-" * len(head))
+    cases = [("l1,inf", frac, (lambda r: lambda: project_l1inf_ball(X, r))(frac * l1inf_norm(X)))
+             for frac in fracs]
+    cases += [("l1,2", frac, (lambda r: lambda: project_l12_ball(X, r))(frac * l12_norm(X)))
+              for frac in (1e-2, 0.5)]
+    Z = X[:, :64].copy()
+    D = rng.uniform(0.5, 2.0, Z.shape)
+    Zb = np.tile(Z, (20, 1))
+    Db = np.tile(D, (20, 1))
+    lam = 0.5 * float(np.median(np.linalg.norm(Db * Zb, axis=1)))
+    cases.append(("wprox l2", lam, lambda: weighted_prox_group_l2(Zb, Db, lam)))
+    cases.append(("prox l1inf", 1.0, lambda: prox_l1inf(X, 1.0)))
+    for name, frac, fn in cases:
+        with threadpool_limits(1):
+            t1 = best_time(fn, repeats)
+        with threadpool_limits(2):
+            t2 = best_time(fn, repeats)
+        print(f"{name:>10} {frac:7.0e} {1e3 * t1:9.2f} {1e3 * t2:9.2f} {t1 / t2:9.2f}", flush=True)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer shapes and repeats")
+    parser.add_argument("--sort", action="store_true",
+                        help="the older table: median times and exactness against the sort-based methods")
+    parser.add_argument("--threads", action="store_true", help="also the 1 vs 2 threads table")
+    parser.add_argument("--only", choices=["l1inf", "l1", "prox", "threads"], default=None,
+                        help="print one table only")
     parser.add_argument("--cpu-time", action="store_true",
                         help="time with time.thread_time (CPU time of this thread; every timed call "
                              "runs single-threaded in it) instead of wall-clock time, which is "
@@ -166,12 +307,30 @@ def main():
     else:
         print("clock: time.perf_counter (wall clock)")
     fracs = [1e-4, 1e-3, 1e-2, 0.1, 0.5]
-    if args.quick:
-        bench_l1inf([(1000, 1000), (10000, 100)], fracs, repeats=3, sort_max=10**6)
-        bench_l1([10**4, 10**6], [1e-2, 0.1, 0.5], repeats=3)
-    else:
-        bench_l1inf([(1000, 1000), (1000, 10000), (10000, 100)], fracs, repeats=7, sort_max=10**6)
-        bench_l1([10**4, 10**5, 10**6, 10**7], [1e-2, 0.1, 0.5], repeats=7)
+    if args.sort:
+        if args.quick:
+            bench_l1inf([(1000, 1000), (10000, 100)], fracs, repeats=3, sort_max=10**6)
+            bench_l1([10**4, 10**6], [1e-2, 0.1, 0.5], repeats=3)
+        else:
+            bench_l1inf([(1000, 1000), (1000, 10000), (10000, 100)], fracs, repeats=7, sort_max=10**6)
+            bench_l1([10**4, 10**5, 10**6, 10**7], [1e-2, 0.1, 0.5], repeats=7)
+        return
+    from threadpoolctl import threadpool_limits
+
+    dtypes = (np.float32, np.float64)
+    repeats = 3 if args.quick else 7
+    only = args.only
+    with threadpool_limits(1):
+        print("one thread (threadpoolctl limits = 1)")
+        if only in (None, "l1inf"):
+            table_l1inf(L1INF_CASES[:1] + L1INF_CASES[2:3] if args.quick else L1INF_CASES, dtypes,
+                        FRACS, repeats)
+        if only in (None, "l1"):
+            table_l1([10**6] if args.quick else [10**6, 10**7], dtypes, FRACS, repeats)
+        if only in (None, "prox"):
+            table_weighted_prox((1000, 64), dtypes, repeats)
+    if args.threads or only == "threads":
+        table_threads((1000, 10000), FRACS, repeats)
 
 
 if __name__ == "__main__":
