@@ -5,9 +5,11 @@ No validation happens here: callers pass C-contiguous float32/float64 buffers, a
 radius > 0 and an output buffer of the same length. The threshold is accumulated in double.
 """
 from cython cimport floating
+from cython.parallel cimport prange
 from libc.stdlib cimport malloc, free
 from libc.math cimport copysign, fabs, sqrt
 
+from skproj._kernels._parallel cimport n_threads
 from skproj._kernels._simplex cimport l2_norm, simplex_threshold
 
 
@@ -175,34 +177,44 @@ def simplex(const floating[::1] x, floating[::1] out, double radius):
     return tau
 
 
+cdef void _scale_row(const floating* x, floating* o, Py_ssize_t m, double norm, double tau) noexcept nogil:
+    cdef Py_ssize_t j
+    cdef double scale
+    if norm <= tau:
+        scale = 0.0
+    else:
+        scale = 1.0 - tau / norm
+    for j in range(m):
+        o[j] = <floating> (scale * x[j])
+
+
 def l12_ball(const floating[:, ::1] X, floating[:, ::1] out, double radius):
     """Project X (groups = rows) onto {sum_g ||X_g||_2 <= radius}, radius > 0, into out.
 
     The vector of row l2 norms is projected onto the l1 ball (threshold tau), then row g is
-    scaled by max(0, 1 - tau / ||X_g||_2). Returns tau (0.0 when X is inside the ball).
+    scaled by max(0, 1 - tau / ||X_g||_2). The two passes over the rows run in parallel
+    (OpenMP) on large inputs; the norms are added in row order, so the result does not depend
+    on the number of threads. Returns tau (0.0 when X is inside the ball).
     """
-    cdef Py_ssize_t n = X.shape[0], m = X.shape[1], i, j
-    cdef double tau = 0.0, total = 0.0, s, scale
+    cdef Py_ssize_t n = X.shape[0], m = X.shape[1], i
+    cdef double tau = 0.0, total = 0.0
     cdef int status = 0
+    cdef int nt = n_threads(n * m)
     cdef double* norms
     with nogil:
         norms = <double*> malloc((n if n > 0 else 1) * sizeof(double))
         if norms == NULL:
             status = -1
         else:
-            for i in range(n):
+            for i in prange(n, schedule='static', num_threads=nt):
                 norms[i] = l2_norm(&X[i, 0], m)
+            for i in range(n):
                 total += norms[i]
             if total > radius:
                 status = simplex_threshold(norms, n, radius, False, &tau)
             if status == 0:
-                for i in range(n):
-                    if norms[i] <= tau:
-                        scale = 0.0
-                    else:
-                        scale = 1.0 - tau / norms[i]
-                    for j in range(m):
-                        out[i, j] = <floating> (scale * X[i, j])
+                for i in prange(n, schedule='static', num_threads=nt):
+                    _scale_row(&X[i, 0], &out[i, 0], m, norms[i], tau)
             free(norms)
     if status != 0:
         raise MemoryError("could not allocate the work buffers of the l1,2-ball projection")

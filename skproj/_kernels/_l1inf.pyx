@@ -40,11 +40,17 @@ freed on every path. _l1inf_simple (Newton from theta = 0 with Condat's algorith
 group at every step) is kept as a reference for the tests and the benchmark.
 """
 from cython cimport floating
-from libc.stdlib cimport malloc, free, realloc
+from cython.parallel cimport prange
+from libc.stdlib cimport calloc, malloc, free, realloc
 from libc.math cimport INFINITY, fabs
 from libc.string cimport memcpy
 
+from skproj._kernels._parallel cimport n_threads
 from skproj._kernels._simplex cimport condat_active_set
+
+# chunks of consecutive groups for the parallel passes (fixed: results do not depend on threads)
+cdef enum:
+    NCHUNK = 64
 
 
 cdef Py_ssize_t _group_level(const floating* x, Py_ssize_t m, double theta, double* v,
@@ -428,68 +434,216 @@ cdef inline void _max_sum(const floating* x, Py_ssize_t m, double* amax, double*
     l1[0] = (s0 + s1) + (s2 + s3)
 
 
+cdef struct _Work:
+    # per group
+    double* amax
+    double* l1
+    double* SH
+    double* SC
+    double* WL
+    double* WH
+    double* MU
+    double* TH
+    Py_ssize_t* KH
+    Py_ssize_t* KC
+    Py_ssize_t* off
+    Py_ssize_t* ln
+    double* samp
+    double* wg
+    # per chunk of consecutive groups: a growable store of candidates, partial sums, status
+    double** store
+    Py_ssize_t* cap
+    Py_ssize_t* used
+    double* part
+    int* cstat
+    Py_ssize_t q
+    Py_ssize_t nch
+
+
+cdef inline Py_ssize_t _chunk_lo(Py_ssize_t c, Py_ssize_t n, Py_ssize_t nch) noexcept nogil:
+    return (c * n) // nch
+
+
+cdef void _first_pass_chunk(const floating[:, ::1] X, _Work* w, Py_ssize_t c) noexcept nogil:
+    """Maxima and l1 norms of the groups of chunk c; part[3c] = sum of their maxima."""
+    cdef Py_ssize_t n = X.shape[0], m = X.shape[1], g
+    cdef double tot = 0.0
+    for g in range(_chunk_lo(c, n, w.nch), _chunk_lo(c + 1, n, w.nch)):
+        _max_sum(&X[g, 0], m, &w.amax[g], &w.l1[g])
+        tot += w.amax[g]
+        w.ln[g] = -1
+    w.part[3 * c] = tot
+
+
+cdef void _eval_chunk(const floating[:, ::1] X, _Work* w, Py_ssize_t c, double theta,
+                      double t_lo, double t_hi) noexcept nogil:
+    """Exact levels at theta of the groups of chunk c (lazy windows; a group whose level leaves
+    its window is recollected with every entry above a valid lower bound as candidate).
+
+    part[3c: 3c + 3] = (sum of the levels, sum_g S_g / k_g, sum_g 1 / k_g) over the chunk's
+    surviving groups; cstat[c] = -1 if the chunk's store cannot grow.
+    """
+    cdef Py_ssize_t n = X.shape[0], m = X.shape[1], g, q = w.q
+    cdef double A = 0.0, B = 0.0, F0 = 0.0, mu, k_tot
+    cdef int mode
+    cdef bint ok
+    cdef double* seg
+    w.cstat[c] = 0
+    for g in range(_chunk_lo(c, n, w.nch), _chunk_lo(c + 1, n, w.nch)):
+        if w.l1[g] < theta or w.l1[g] == 0.0:
+            w.MU[g] = 0.0
+            continue
+        if w.ln[g] < 0:
+            if _store_reserve(&w.store[c], &w.cap[c], w.used[c] + m) != 0:
+                w.cstat[c] = -1
+                return
+            w.WL[g] = _model_level(w.samp + g * q, q, w.amax[g], w.wg[g], w.l1[g], t_hi)
+            w.WH[g] = _model_level(w.samp + g * q, q, w.amax[g], w.wg[g], w.l1[g], t_lo)
+            if w.WH[g] >= w.amax[g] or w.WH[g] <= w.WL[g]:
+                w.WH[g] = w.amax[g]
+            w.off[g] = w.used[c]
+            w.ln[g] = _collect_window(&X[g, 0], m, w.WL[g], w.WH[g], w.store[c] + w.used[c],
+                                      &w.SH[g], &w.KH[g])
+            w.used[c] += w.ln[g]
+            w.KC[g] = 0
+            w.SC[g] = 0.0
+        if w.KC[g] == 0:
+            mode = 0
+        elif theta > w.TH[g]:
+            mode = 1
+        elif theta < w.TH[g]:
+            mode = 2
+        else:
+            mode = 0
+        w.TH[g] = theta
+        seg = w.store[c] + w.off[g]
+        mu = _window_level(seg, w.ln[g], &w.KC[g], &w.SC[g], w.KH[g], w.SH[g], theta, mode)
+        ok = mu >= w.WL[g] and (w.KH[g] == 0 or mu < w.WH[g])
+        if not ok:
+            # mu is a lower bound of the true level (it comes from a subset): keep all the
+            # entries above it as candidates; that window is always valid.
+            if _store_reserve(&w.store[c], &w.cap[c], w.used[c] + m) != 0:
+                w.cstat[c] = -1
+                return
+            w.WH[g] = 2.0 * w.amax[g] + 1.0
+            w.WL[g] = mu if mu > 0.0 else 0.0
+            w.off[g] = w.used[c]
+            w.ln[g] = _collect_window(&X[g, 0], m, w.WL[g], w.WH[g], w.store[c] + w.used[c],
+                                      &w.SH[g], &w.KH[g])
+            w.used[c] += w.ln[g]
+            w.KC[g] = 0
+            w.SC[g] = 0.0
+            mu = _window_level(w.store[c] + w.off[g], w.ln[g], &w.KC[g], &w.SC[g], w.KH[g],
+                               w.SH[g], theta, 0)
+        w.MU[g] = mu
+        k_tot = <double> (w.KH[g] + w.KC[g])
+        F0 += mu if mu > 0.0 else 0.0
+        A += (w.SH[g] + w.SC[g]) / k_tot
+        B += 1.0 / k_tot
+    w.part[3 * c] = F0
+    w.part[3 * c + 1] = A
+    w.part[3 * c + 2] = B
+
+
+cdef void _write_chunk(const floating[:, ::1] X, floating[:, ::1] out, _Work* w, Py_ssize_t c,
+                       double theta, bint inside) noexcept nogil:
+    """Write the projection of the groups of chunk c (a copy when X is inside the ball)."""
+    cdef Py_ssize_t n = X.shape[0], m = X.shape[1], g
+    cdef double mu
+    for g in range(_chunk_lo(c, n, w.nch), _chunk_lo(c + 1, n, w.nch)):
+        if inside:
+            memcpy(&out[g, 0], &X[g, 0], m * sizeof(floating))
+            continue
+        mu = 0.0
+        if w.ln[g] >= 0 and w.l1[g] > theta and w.KH[g] + w.KC[g] > 0:
+            mu = (w.SH[g] + w.SC[g] - theta) / (w.KH[g] + w.KC[g])
+        _write_clipped(&X[g, 0], &out[g, 0], m, mu)
+
+
+cdef double _eval_all(const floating[:, ::1] X, _Work* w, double theta, double t_lo, double t_hi,
+                      int nt, double* A_out, double* B_out, int* status) noexcept nogil:
+    """Evaluate every chunk at theta (in parallel); returns F(theta) = sum of the levels.
+
+    The partial sums are added in chunk order, so the result does not depend on the number of
+    threads.
+    """
+    cdef Py_ssize_t c
+    cdef double F0 = 0.0, A = 0.0, B = 0.0
+    for c in prange(w.nch, schedule='dynamic', num_threads=nt):
+        _eval_chunk(X, w, c, theta, t_lo, t_hi)
+    for c in range(w.nch):
+        if w.cstat[c] != 0:
+            status[0] = -1
+        F0 += w.part[3 * c]
+        A += w.part[3 * c + 1]
+        B += w.part[3 * c + 2]
+    A_out[0] = A
+    B_out[0] = B
+    return F0
+
+
 cdef int _l1inf_fast(const floating[:, ::1] X, floating[:, ::1] out, double C,
                      double* theta_out) noexcept nogil:
     """Subsample estimate, per-group candidate windows, Newton from a point theta0 >= theta*.
 
-    Returns 0, or -1 when a buffer cannot be allocated (every buffer freed on every path).
+    The per-group passes (maxima and l1 norms, windows and levels, output) run over NCHUNK
+    chunks of consecutive groups, in parallel (OpenMP) on large inputs; every sum over groups
+    is accumulated per chunk and the chunks added in order, so the result is the same for any
+    number of threads. Returns 0, or -1 when a buffer cannot be allocated (every buffer freed
+    on every path).
     """
-    cdef Py_ssize_t n = X.shape[0], m = X.shape[1], g, j, q, it, attempt, cap = 0, used = 0
-    cdef double* amax = NULL
-    cdef double* l1 = NULL
-    cdef double* SH = NULL
-    cdef double* SC = NULL
-    cdef double* WL = NULL
-    cdef double* WH = NULL
-    cdef double* MU = NULL
-    cdef double* TH = NULL
-    cdef Py_ssize_t* KH = NULL
-    cdef Py_ssize_t* KC = NULL
-    cdef Py_ssize_t* off = NULL
-    cdef Py_ssize_t* ln = NULL
-    cdef double* store = NULL
-    cdef double* samp = NULL
-    cdef double* wg = NULL
-    cdef Py_ssize_t* kp = NULL
-    cdef double total = 0.0, a, s, y, A, B, F0, theta0, theta, theta_new, maxl1 = 0.0
+    cdef Py_ssize_t n = X.shape[0], m = X.shape[1], g, c, q, it, attempt, nch
+    cdef _Work w
+    cdef double total = 0.0, y, A, B, F0, theta0, theta, theta_new, maxl1 = 0.0
     cdef double U, W, mu, theta_est, t_lo, t_hi, k_tot, theta_lb = 0.0
-    cdef int status = 0, mode = 0
-    cdef bint ok, upper
-    amax = <double*> malloc(n * sizeof(double))
-    l1 = <double*> malloc(n * sizeof(double))
-    SH = <double*> malloc(n * sizeof(double))
-    SC = <double*> malloc(n * sizeof(double))
-    WL = <double*> malloc(n * sizeof(double))
-    WH = <double*> malloc(n * sizeof(double))
-    MU = <double*> malloc(n * sizeof(double))
-    TH = <double*> malloc(n * sizeof(double))
-    KH = <Py_ssize_t*> malloc(n * sizeof(Py_ssize_t))
-    KC = <Py_ssize_t*> malloc(n * sizeof(Py_ssize_t))
-    off = <Py_ssize_t*> malloc(n * sizeof(Py_ssize_t))
-    ln = <Py_ssize_t*> malloc(n * sizeof(Py_ssize_t))
+    cdef int status = 0
+    cdef int nt = n_threads(n * m)
+    cdef bint upper, inside = False
+    nch = n if n < NCHUNK else NCHUNK
+    w.nch = nch
+    w.amax = <double*> malloc(n * sizeof(double))
+    w.l1 = <double*> malloc(n * sizeof(double))
+    w.SH = <double*> malloc(n * sizeof(double))
+    w.SC = <double*> malloc(n * sizeof(double))
+    w.WL = <double*> malloc(n * sizeof(double))
+    w.WH = <double*> malloc(n * sizeof(double))
+    w.MU = <double*> malloc(n * sizeof(double))
+    w.TH = <double*> malloc(n * sizeof(double))
+    w.KH = <Py_ssize_t*> malloc(n * sizeof(Py_ssize_t))
+    w.KC = <Py_ssize_t*> malloc(n * sizeof(Py_ssize_t))
+    w.off = <Py_ssize_t*> malloc(n * sizeof(Py_ssize_t))
+    w.ln = <Py_ssize_t*> malloc(n * sizeof(Py_ssize_t))
     q = m // 8
     if q > 32:
         q = 32
     if q < 1:
         q = 1
-    samp = <double*> malloc(n * q * sizeof(double) + q * sizeof(Py_ssize_t))
-    wg = <double*> malloc(n * sizeof(double))
-    kp = <Py_ssize_t*> malloc(n * sizeof(Py_ssize_t))
-    if (amax == NULL or l1 == NULL or SH == NULL or SC == NULL or WL == NULL or WH == NULL
-            or MU == NULL or TH == NULL or KH == NULL or KC == NULL or off == NULL or ln == NULL
-            or samp == NULL or wg == NULL or kp == NULL):
+    w.q = q
+    w.samp = <double*> malloc(n * q * sizeof(double) + q * sizeof(Py_ssize_t))
+    w.wg = <double*> malloc(n * sizeof(double))
+    w.store = <double**> calloc(nch, sizeof(double*))
+    w.cap = <Py_ssize_t*> calloc(nch, sizeof(Py_ssize_t))
+    w.used = <Py_ssize_t*> calloc(nch, sizeof(Py_ssize_t))
+    w.part = <double*> malloc(3 * nch * sizeof(double))
+    w.cstat = <int*> calloc(nch, sizeof(int))
+    cdef Py_ssize_t* kp = <Py_ssize_t*> malloc(n * sizeof(Py_ssize_t))
+    if (w.amax == NULL or w.l1 == NULL or w.SH == NULL or w.SC == NULL or w.WL == NULL
+            or w.WH == NULL or w.MU == NULL or w.TH == NULL or w.KH == NULL or w.KC == NULL
+            or w.off == NULL or w.ln == NULL or w.samp == NULL or w.wg == NULL or kp == NULL
+            or w.store == NULL or w.cap == NULL or w.used == NULL or w.part == NULL
+            or w.cstat == NULL):
         status = -1
     if status == 0:
+        for c in prange(nch, schedule='static', num_threads=nt):
+            _first_pass_chunk(X, &w, c)
+        for c in range(nch):
+            total += w.part[3 * c]
         for g in range(n):
-            _max_sum(&X[g, 0], m, &amax[g], &l1[g])
-            total += amax[g]
-            ln[g] = -1
-            if l1[g] > maxl1:
-                maxl1 = l1[g]
+            if w.l1[g] > maxl1:
+                maxl1 = w.l1[g]
         if total <= C:
-            for g in range(n):
-                memcpy(&out[g, 0], &X[g, 0], m * sizeof(floating))
-            theta_out[0] = 0.0
+            inside = True
+            theta = 0.0
             status = 1
     if status == 0:
         # lower bound of theta*: every level is >= max(max_g - theta, (l1_g - theta) / m), a
@@ -498,14 +652,14 @@ cdef int _l1inf_fast(const floating[:, ::1] X, floating[:, ::1] out, double C,
         for it in range(10000):
             U = 0.0
             W = 0.0
-            _level_bound_sums(n, m, amax, l1, theta_lb, INFINITY, &U, &W)
+            _level_bound_sums(n, m, w.amax, w.l1, theta_lb, INFINITY, &U, &W)
             if W == 0.0:
                 break
             theta_new = theta_lb + (U - C) / W
             if not theta_new > theta_lb:
                 break
             theta_lb = theta_new
-        theta_est = _estimate_theta(X, amax, l1, C, q, samp, wg, kp, theta_lb)
+        theta_est = _estimate_theta(X, w.amax, w.l1, C, q, w.samp, w.wg, kp, theta_lb)
         t_lo = theta_est / 1.25
         t_hi = theta_est * 1.25
         theta0 = theta_est * 1.05
@@ -514,58 +668,7 @@ cdef int _l1inf_fast(const floating[:, ::1] X, floating[:, ::1] out, double C,
         theta = theta0
         upper = True   # evaluating a candidate upper bound theta0 (then: Newton from the left)
         for it in range(10000):
-            # --- exact evaluation at theta (lazy windows; a group whose level leaves its
-            # window is recollected with the whole row as candidates) ---
-            A = 0.0
-            B = 0.0
-            F0 = 0.0
-            for g in range(n):
-                if l1[g] < theta or l1[g] == 0.0:
-                    MU[g] = 0.0
-                    continue
-                if ln[g] < 0:
-                    if _store_reserve(&store, &cap, used + m) != 0:
-                        status = -1
-                        break
-                    WL[g] = _model_level(samp + g * q, q, amax[g], wg[g], l1[g], t_hi)
-                    WH[g] = _model_level(samp + g * q, q, amax[g], wg[g], l1[g], t_lo)
-                    if WH[g] >= amax[g] or WH[g] <= WL[g]:
-                        WH[g] = amax[g]
-                    off[g] = used
-                    ln[g] = _collect_window(&X[g, 0], m, WL[g], WH[g], store + used, &SH[g], &KH[g])
-                    used += ln[g]
-                    KC[g] = 0
-                    SC[g] = 0.0
-                if KC[g] == 0:
-                    mode = 0
-                elif theta > TH[g]:
-                    mode = 1
-                elif theta < TH[g]:
-                    mode = 2
-                else:
-                    mode = 0
-                TH[g] = theta
-                mu = _window_level(store + off[g], ln[g], &KC[g], &SC[g], KH[g], SH[g], theta, mode)
-                ok = mu >= WL[g] and (KH[g] == 0 or mu < WH[g])
-                if not ok:
-                    # mu is a lower bound of the true level (it comes from a subset): keep all
-                    # the entries above it as candidates; that window is always valid.
-                    if _store_reserve(&store, &cap, used + m) != 0:
-                        status = -1
-                        break
-                    WH[g] = 2.0 * amax[g] + 1.0
-                    WL[g] = mu if mu > 0.0 else 0.0
-                    off[g] = used
-                    ln[g] = _collect_window(&X[g, 0], m, WL[g], WH[g], store + used, &SH[g], &KH[g])
-                    used += ln[g]
-                    KC[g] = 0
-                    SC[g] = 0.0
-                    mu = _window_level(store + off[g], ln[g], &KC[g], &SC[g], KH[g], SH[g], theta, 0)
-                MU[g] = mu
-                k_tot = <double> (KH[g] + KC[g])
-                F0 += mu if mu > 0.0 else 0.0
-                A += (SH[g] + SC[g]) / k_tot
-                B += 1.0 / k_tot
+            F0 = _eval_all(X, &w, theta, t_lo, t_hi, nt, &A, &B, &status)
             if status != 0:
                 break
             if upper:
@@ -577,10 +680,10 @@ cdef int _l1inf_fast(const floating[:, ::1] X, floating[:, ::1] out, double C,
                         U = 0.0
                         W = 0.0
                         for g in range(n):
-                            if l1[g] <= theta_new or MU[g] <= 0.0 or l1[g] <= theta:
+                            if w.l1[g] <= theta_new or w.MU[g] <= 0.0 or w.l1[g] <= theta:
                                 continue
-                            U += MU[g] * (l1[g] - theta_new) / (l1[g] - theta)
-                            W += MU[g] / (l1[g] - theta)
+                            U += w.MU[g] * (w.l1[g] - theta_new) / (w.l1[g] - theta)
+                            W += w.MU[g] / (w.l1[g] - theta)
                         if W == 0.0:
                             break
                         y = theta_new + (U - C) / W
@@ -602,7 +705,7 @@ cdef int _l1inf_fast(const floating[:, ::1] X, floating[:, ::1] out, double C,
                 for attempt in range(10000):
                     U = A - theta * B
                     W = B
-                    _level_bound_sums(n, m, amax, l1, theta, theta0, &U, &W)
+                    _level_bound_sums(n, m, w.amax, w.l1, theta, theta0, &U, &W)
                     if W == 0.0:
                         break
                     theta_new = theta + (U - C) / W
@@ -625,23 +728,24 @@ cdef int _l1inf_fast(const floating[:, ::1] X, floating[:, ::1] out, double C,
         A = 0.0
         W = 0.0
         for g in range(n):
-            if MU[g] > 0.0 or (ln[g] >= 0 and l1[g] > theta):
-                k_tot = <double> (KH[g] + KC[g])
+            if w.MU[g] > 0.0 or (w.ln[g] >= 0 and w.l1[g] > theta):
+                k_tot = <double> (w.KH[g] + w.KC[g])
                 if k_tot > 0:
-                    A += (SH[g] + SC[g] - theta) / k_tot
+                    A += (w.SH[g] + w.SC[g] - theta) / k_tot
                     W += 1.0 / k_tot
         if W > 0.0:
             theta += (A - C) / W
-        for g in range(n):
-            mu = 0.0
-            if ln[g] >= 0 and l1[g] > theta and KH[g] + KC[g] > 0:
-                mu = (SH[g] + SC[g] - theta) / (KH[g] + KC[g])
-            _write_clipped(&X[g, 0], &out[g, 0], m, mu)
+    if status == 0 or status == 1:
+        for c in prange(nch, schedule='static', num_threads=nt):
+            _write_chunk(X, out, &w, c, theta, inside)
         theta_out[0] = theta
-    if status == 1:
         status = 0
-    free(amax); free(l1); free(SH); free(SC); free(WL); free(WH); free(MU); free(TH); free(KH); free(KC)
-    free(off); free(ln); free(store); free(samp); free(wg); free(kp)
+    free(w.amax); free(w.l1); free(w.SH); free(w.SC); free(w.WL); free(w.WH); free(w.MU)
+    free(w.TH); free(w.KH); free(w.KC); free(w.off); free(w.ln); free(w.samp); free(w.wg); free(kp)
+    if w.store != NULL:
+        for c in range(nch):
+            free(w.store[c])
+    free(w.store); free(w.cap); free(w.used); free(w.part); free(w.cstat)
     return status
 
 
