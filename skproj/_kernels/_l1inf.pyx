@@ -46,6 +46,7 @@ from libc.math cimport INFINITY, fabs
 from libc.string cimport memcpy
 
 from skproj._kernels._parallel cimport n_threads
+from skproj._kernels._select cimport clamp_d, clamp_f
 from skproj._kernels._simplex cimport condat_active_set
 
 # chunks of consecutive groups for the parallel passes (fixed: results do not depend on threads)
@@ -122,22 +123,19 @@ cdef double _refine_theta(Py_ssize_t n, const Py_ssize_t* K, const double* S, do
 
 
 cdef void _write_clipped(const floating* x, floating* out, Py_ssize_t m, double mu) noexcept nogil:
-    """out = sign(x) * min(|x|, mu) for mu >= 0."""
+    """out = sign(x) * min(|x|, mu) for mu >= 0 (a clamp to [-mu, mu], branch-free min/max)."""
     cdef Py_ssize_t j
     cdef floating lvl = <floating> mu
-    cdef floating a
+    cdef floating nlvl = -lvl
     if mu <= 0.0:
         for j in range(m):
             out[j] = 0
         return
     for j in range(m):
-        a = x[j]
-        if a > lvl:
-            out[j] = lvl
-        elif a < -lvl:
-            out[j] = -lvl
+        if floating is float:
+            out[j] = clamp_f(x[j], nlvl, lvl)
         else:
-            out[j] = a
+            out[j] = clamp_d(x[j], nlvl, lvl)
 
 
 cdef int _l1inf_simple(const floating[:, ::1] X, floating[:, ::1] out, double C,
