@@ -46,7 +46,7 @@ from libc.math cimport INFINITY, fabs
 from libc.string cimport memcpy
 
 from skproj._kernels._parallel cimport n_threads
-from skproj._kernels._select cimport clamp_d, clamp_f
+from skproj._kernels._select cimport clamp_d, clamp_f, sel_gt
 from skproj._kernels._simplex cimport condat_active_set
 
 # chunks of consecutive groups for the parallel passes (fixed: results do not depend on threads)
@@ -350,55 +350,63 @@ cdef Py_ssize_t _collect_window(const floating* x, Py_ssize_t m, double L, doubl
     return k
 
 
+cdef inline Py_ssize_t _partition_gt(double* seg, Py_ssize_t start, Py_ssize_t end, double t,
+                                     double* sum_out) noexcept nogil:
+    """Move the entries of seg[start:end] that are > t to its front, branch-free (every entry
+    is swapped with the first position after the kept ones; that position advances only past
+    a kept entry). Returns the end of the kept block; sum_out = their sum (a masked sum)."""
+    cdef Py_ssize_t j, p = start
+    cdef double y, s = 0.0
+    for j in range(start, end):
+        y = seg[j]
+        seg[j] = seg[p]
+        seg[p] = y
+        s += sel_gt(y, t)
+        p += y > t
+    sum_out[0] = s
+    return p
+
+
 cdef double _window_level(double* seg, Py_ssize_t ln, Py_ssize_t* kc_io, double* sc_io,
                           Py_ssize_t kh, double sh, double theta, int mode) noexcept nogil:
     """Exact level at theta of a group whose entries above the window are all clipped.
 
     seg[0:kc] holds the candidates currently clipped (sum sc), seg[kc:ln] the others; kh
     entries of sum sh lie above the window. Any subset V of the group gives
-    (sum_V - theta) / |V| <= the level (Condat 2016), so admitting every candidate above that
-    running bound and then pruning those at or below it until nothing moves ends at the exact
-    level. mode 0: no knowledge of the previous state; mode 1: theta grew since the last call
-    (the clipped candidates stay clipped, only newcomers are pruned); mode 2: theta shrank
+    (sum_V - theta) / |V| <= the level (Condat 2016), so: take mu from the current clipped set
+    (a lower bound), admit every other candidate above it (one branch-free sweep), then prune
+    by Newton (Michelot) sweeps, mu <- (sh + sum of the kept - theta) / (kh + their number),
+    which increase mu to the exact level. mode 0: no knowledge of the previous state; mode 1:
+    theta grew since the last call (the clipped candidates stay clipped); mode 2: theta shrank
     (nothing outside can enter, only the clipped ones are pruned).
     Returns the level; kc, sc then describe its clipped candidates.
     """
-    cdef Py_ssize_t kc = kc_io[0], j, first = 0
-    cdef double sc = sc_io[0], mu, y
-    cdef bint changed
+    cdef Py_ssize_t kc = kc_io[0], p, it
+    cdef double sc = sc_io[0], mu, s
+    if mode == 0:
+        kc = 0
+        sc = 0.0
     if kh + kc > 0:
         mu = (sh + sc - theta) / (kh + kc)
     else:
-        mu = -1.0
+        mu = -INFINITY
     if mode != 2:
-        if mode == 1:
-            first = kc
-        for j in range(kc, ln):
-            y = seg[j]
-            if y > mu:
-                seg[j] = seg[kc]
-                seg[kc] = y
-                kc += 1
-                sc += y
-                mu = (sh + sc - theta) / (kh + kc)
-    changed = True
-    while changed:
-        changed = False
+        p = _partition_gt(seg, kc, ln, mu, &s)
+        kc = p
+        sc += s
+    for it in range(ln + 1):
         if kh + kc == 0:
             break
         mu = (sh + sc - theta) / (kh + kc)
-        j = first
-        while j < kc:
-            y = seg[j]
-            if y <= mu and kh + kc > 1:
-                kc -= 1
-                seg[j] = seg[kc]
-                seg[kc] = y
-                sc -= y
-                mu = (sh + sc - theta) / (kh + kc)
-                changed = True
-            else:
-                j += 1
+        p = _partition_gt(seg, 0, kc, mu, &s)
+        if p == kc:
+            sc = s   # the same set: a fresh sum
+            break
+        if kh + p == 0:
+            # rounding: keep the last non-empty set
+            break
+        kc = p
+        sc = s
     kc_io[0] = kc
     sc_io[0] = sc
     return (sh + sc - theta) / (kh + kc)
