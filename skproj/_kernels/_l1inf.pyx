@@ -24,10 +24,12 @@ l1 norm) gives an estimate of theta* by Newton on the model, O(n) per step. (3) 
 while they can survive (l1 norm > theta): a group's first evaluation splits its row once,
 branch-free, into entries above a window (counted as clipped), entries inside it (stored)
 and entries below it (dropped), the window being the model's levels at theta_est * 1.25 and
-theta_est / 1.25; the exact level is found among the stored entries only (Condat's running
-lower bound: any subset V gives (sum_V - theta) / |V| <= the level), and checked against the
-window; a group whose level leaves its window is split again with a window that is always
-valid. (4) theta_0 = 1.05 theta_est is evaluated exactly; if F(theta_0) > C, a per-group
+theta_est / 1.25, its lower end raised to the guaranteed bound max(max_g - theta, (l1_g -
+theta) / m) at theta_est * 1.25, and no upper end for a group the model clips few entries
+of; the exact level is found among the stored entries only (any subset V gives
+(sum_V - theta) / |V| <= the level (Condat 2016): admit the entries above that bound, then
+branch-free Newton/Michelot pruning sweeps), and checked against the window; a group whose
+level leaves its window is split again with a window that is always valid. (4) theta_0 = 1.05 theta_est is evaluated exactly; if F(theta_0) > C, a per-group
 chord bound (each level is convex in theta and vanishes at the group's l1 norm) gives a
 larger theta_0. From theta_0 >= theta* the tangent (refined by lower bounds of the groups
 dead at theta_0) gives a point <= theta*, and Newton from the left ends exactly on the final
@@ -36,7 +38,10 @@ is corrected once from the final clipped sums in double, and the output written 
 Groups whose l1 norm is below the current theta are never split or stored: when the result is
 sparse only the few groups that can survive are touched beyond the first pass (the seed
 algorithm of Perez, Condat, Barlaud reaches this by visiting groups in decreasing l1 norm). All work buffers are malloc'ed and
-freed on every path. _l1inf_simple (Newton from theta = 0 with Condat's algorithm on every
+freed on every path. Threads: the per-group passes run over a fixed number of chunks of
+consecutive groups (OpenMP prange on inputs of >= 200,000 entries, omp_get_max_threads()
+threads) and their partial sums are added in chunk order, so the result does not depend on
+the number of threads. _l1inf_simple (Newton from theta = 0 with Condat's algorithm on every
 group at every step) is kept as a reference for the tests and the benchmark.
 """
 from cython cimport floating
@@ -52,6 +57,14 @@ from skproj._kernels._simplex cimport condat_active_set
 # chunks of consecutive groups for the parallel passes (fixed: results do not depend on threads)
 cdef enum:
     NCHUNK = 64
+    # a group whose model clips at most m / FEW_CLIPPED entries keeps every entry above its
+    # lower window bound (no upper bound)
+    FEW_CLIPPED = 8
+
+# the candidate windows are the model levels at theta_est * WINDOW and theta_est / WINDOW
+# (measured: narrower windows miss the exact levels too often and cost more)
+cdef double WINDOW = 1.25
+
 
 
 cdef Py_ssize_t _group_level(const floating* x, Py_ssize_t m, double theta, double* v,
@@ -303,15 +316,20 @@ cdef int _store_reserve(double** store, Py_ssize_t* cap, Py_ssize_t need) noexce
 
 
 cdef inline double _model_level(const double* z, Py_ssize_t q, double base, double w, double l1g,
-                                double theta) noexcept nogil:
-    """Level at theta of the subsample model of one group (see _estimate_theta)."""
+                                double theta, double* above=NULL) noexcept nogil:
+    """Level at theta of the subsample model of one group (see _estimate_theta); above (if
+    given) receives the model's number of entries clipped at that level, 1 + w * k."""
     cdef Py_ssize_t k = 0
     cdef double Pk = 0.0, mu
     if theta >= l1g:
+        if above != NULL:
+            above[0] = 1.0 + w * q
         return 0.0
     while k < q and base + w * Pk - (1.0 + w * k) * (z[k] - Pk) < theta:
         Pk = z[k]
         k += 1
+    if above != NULL:
+        above[0] = 1.0 + w * k
     mu = (base + w * Pk - theta) / (1.0 + w * k)
     return mu if mu > 0.0 else 0.0
 
@@ -320,33 +338,31 @@ cdef Py_ssize_t _collect_window(const floating* x, Py_ssize_t m, double L, doubl
                                 double* sh_out, Py_ssize_t* kh_out) noexcept nogil:
     """Split |x| in three (branch-free): entries > H (sum, count), entries in (L, H] (copied
     to seg, their number returned), the rest (dropped). Requires L <= H."""
-    cdef Py_ssize_t j, k = 0, kh = 0, hi, lo, m2 = m - m % 2
-    cdef double y, sh = 0.0, sh1 = 0.0
+    cdef Py_ssize_t j, k = 0, kh = 0, kh1 = 0, m2 = m - m % 2
+    cdef int hi, hi1
+    cdef double y, y1, sh = 0.0, sh1 = 0.0
     for j in range(0, m2, 2):
         y = fabs(<double> x[j])
+        y1 = fabs(<double> x[j + 1])
         hi = y > H
-        lo = y > L
-        seg[k] = y
-        k += lo - hi
+        hi1 = y1 > H
+        sh += sel_gt(y, H)
+        sh1 += sel_gt(y1, H)
         kh += hi
-        sh += y * hi
-        y = fabs(<double> x[j + 1])
-        hi = y > H
-        lo = y > L
+        kh1 += hi1
         seg[k] = y
-        k += lo - hi
-        kh += hi
-        sh1 += y * hi
+        k += (y > L) - hi
+        seg[k] = y1
+        k += (y1 > L) - hi1
     for j in range(m2, m):
         y = fabs(<double> x[j])
         hi = y > H
-        lo = y > L
-        seg[k] = y
-        k += lo - hi
+        sh += sel_gt(y, H)
         kh += hi
-        sh += y * hi
+        seg[k] = y
+        k += (y > L) - hi
     sh_out[0] = sh + sh1
-    kh_out[0] = kh
+    kh_out[0] = kh + kh1
     return k
 
 
@@ -490,7 +506,7 @@ cdef void _eval_chunk(const floating[:, ::1] X, _Work* w, Py_ssize_t c, double t
     surviving groups; cstat[c] = -1 if the chunk's store cannot grow.
     """
     cdef Py_ssize_t n = X.shape[0], m = X.shape[1], g, q = w.q
-    cdef double A = 0.0, B = 0.0, F0 = 0.0, mu, k_tot
+    cdef double A = 0.0, B = 0.0, F0 = 0.0, mu, k_tot, lb, k_est
     cdef int mode
     cdef bint ok
     cdef double* seg
@@ -504,7 +520,17 @@ cdef void _eval_chunk(const floating[:, ::1] X, _Work* w, Py_ssize_t c, double t
                 w.cstat[c] = -1
                 return
             w.WL[g] = _model_level(w.samp + g * q, q, w.amax[g], w.wg[g], w.l1[g], t_hi)
-            w.WH[g] = _model_level(w.samp + g * q, q, w.amax[g], w.wg[g], w.l1[g], t_lo)
+            # a lower bound of the level valid for every theta <= t_hi (see _level_bound_sums)
+            lb = w.amax[g] - t_hi
+            if (w.l1[g] - t_hi) / m > lb:
+                lb = (w.l1[g] - t_hi) / m
+            if lb > w.WL[g]:
+                w.WL[g] = lb
+            w.WH[g] = _model_level(w.samp + g * q, q, w.amax[g], w.wg[g], w.l1[g], t_lo, &k_est)
+            if k_est * FEW_CLIPPED <= m:
+                # few entries above the level: the model (a few samples) places it coarsely,
+                # and keeping every entry above WL costs little
+                w.WH[g] = w.amax[g]
             if w.WH[g] >= w.amax[g] or w.WH[g] <= w.WL[g]:
                 w.WH[g] = w.amax[g]
             w.off[g] = w.used[c]
@@ -666,8 +692,8 @@ cdef int _l1inf_fast(const floating[:, ::1] X, floating[:, ::1] out, double C,
                 break
             theta_lb = theta_new
         theta_est = _estimate_theta(X, w.amax, w.l1, C, q, w.samp, w.wg, kp, theta_lb)
-        t_lo = theta_est / 1.25
-        t_hi = theta_est * 1.25
+        t_lo = theta_est / WINDOW
+        t_hi = theta_est * WINDOW
         theta0 = theta_est * 1.05
         if theta0 > maxl1:
             theta0 = maxl1
