@@ -7,13 +7,17 @@ the way users limit them.
 """
 
 import importlib.util
+import os
 import pathlib
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from skproj import l1inf_norm, l12_norm, project_l12_ball, project_l1inf_ball
+from skproj._kernels._l1inf import openmp_info
 from skproj.prox import prox_group_l2, prox_l1inf, weighted_prox_group_l2, weighted_prox_group_mcp
 
 
@@ -45,15 +49,19 @@ def matrix(shape, dist, dtype, seed=0):
     return X.astype(dtype)
 
 
-def test_kernels_see_openmp_through_threadpoolctl():
-    import skproj._kernels._l1inf  # noqa: F401  (loads the extension and, if built with it, libgomp)
-
-    apis = {info["user_api"] for info in threadpool_info()}
-    # OpenMP is optional at build time; when the kernels link it, threadpoolctl must see it
-    build_has_openmp = any(
-        info["user_api"] == "openmp" and "gomp" in info["filepath"] for info in threadpool_info()
-    )
-    assert not build_has_openmp or "openmp" in apis
+def test_thread_count_follows_threadpoolctl_and_omp_num_threads():
+    have_openmp, _ = openmp_info()
+    with threadpool_limits(limits=1, user_api="openmp"):
+        assert openmp_info() == (have_openmp, 1)
+    with threadpool_limits(limits=2, user_api="openmp"):
+        assert openmp_info() == (have_openmp, 2 if have_openmp else 1)
+    if have_openmp:
+        # threadpoolctl finds the OpenMP runtime the kernels link
+        assert "openmp" in {info["user_api"] for info in threadpool_info()}
+    code = "from skproj._kernels._l1inf import openmp_info; print(openmp_info()[1])"
+    env = dict(os.environ, OMP_NUM_THREADS="3")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert int(out.stdout) == (3 if have_openmp else 1)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])

@@ -50,7 +50,7 @@ from libc.stdlib cimport calloc, malloc, free, realloc
 from libc.math cimport INFINITY, fabs
 from libc.string cimport memcpy
 
-from skproj._kernels._parallel cimport n_threads
+from skproj._kernels._parallel cimport HAVE_OPENMP, max_threads, n_threads
 from skproj._kernels._select cimport clamp_d, clamp_f, sel_gt
 from skproj._kernels._simplex cimport condat_active_set
 
@@ -806,3 +806,8 @@ def l1inf_norm(const floating[:, ::1] X):
             s += a
     return s
 
+
+def openmp_info():
+    """(built with OpenMP, threads a large input would use now): the threaded kernels' view of
+    OMP_NUM_THREADS and threadpoolctl limits (1 thread when built without OpenMP)."""
+    return bool(HAVE_OPENMP), max_threads()

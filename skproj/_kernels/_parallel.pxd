@@ -12,11 +12,14 @@ cdef extern from *:
     #ifdef _OPENMP
     #include <omp.h>
     static int skproj_max_threads(void) { return omp_get_max_threads(); }
+    #define SKPROJ_HAVE_OPENMP 1
     #else
     static int skproj_max_threads(void) { return 1; }
+    #define SKPROJ_HAVE_OPENMP 0
     #endif
     """
     int max_threads "skproj_max_threads" () noexcept nogil
+    int HAVE_OPENMP "SKPROJ_HAVE_OPENMP"
 
 
 # entries of work below which a kernel stays on one thread
