@@ -64,6 +64,8 @@ cdef enum:
 # the candidate windows are the model levels at theta_est * WINDOW and theta_est / WINDOW
 # (measured: narrower windows miss the exact levels too often and cost more)
 cdef double WINDOW = 1.25
+# largest sample weight of a group's model: keeps w * q and 1 + w * q finite (q <= 32)
+cdef double W_MAX = 1e300
 
 
 
@@ -267,9 +269,19 @@ cdef double _estimate_theta(const floating[:, ::1] X, const double* amax, const 
                 z[j] = z[j - 1]
                 j -= 1
             z[j] = y
+        if tot > 0.0 and l1[g] - amax[g] <= tot * W_MAX:
+            wg[g] = (l1[g] - amax[g]) / tot
+        elif tot > 0.0:
+            # the samples are negligible next to the group's mass (e.g. subnormal entries):
+            # (l1 - max) / (sample sum) would overflow to inf and inf * 0 gives NaN levels, so
+            # the model takes q equal entries (l1 - max) / q instead (it still dies at l1).
+            for i in range(q):
+                z[i] = (l1[g] - amax[g]) / q
+            wg[g] = 1.0
+        else:
+            wg[g] = 0.0
         for i in range(1, q):
             z[i] += z[i - 1]
-        wg[g] = (l1[g] - amax[g]) / tot if tot > 0.0 else 0.0
     # z holds prefix sums: P_k = z[k - 1]; sample k + 1 = P_{k+1} - P_k.
     theta = theta_lb
     for it in range(10000):
@@ -692,6 +704,9 @@ cdef int _l1inf_fast(const floating[:, ::1] X, floating[:, ::1] out, double C,
                 break
             theta_lb = theta_new
         theta_est = _estimate_theta(X, w.amax, w.l1, C, q, w.samp, w.wg, kp, theta_lb)
+        if not (theta_est >= theta_lb and theta_est <= maxl1):
+            # never expected (the model is finite); the exact phase needs a finite start
+            theta_est = theta_lb
         t_lo = theta_est / WINDOW
         t_hi = theta_est * WINDOW
         theta0 = theta_est * 1.05
