@@ -8,6 +8,8 @@ Usage::
     python benchmarks/bench_projections.py --quick    # smaller run
     python benchmarks/bench_projections.py --sort     # the older table against sort-based methods
     python benchmarks/bench_projections.py --cpu-time # CPU time of the thread (loaded machine)
+    python benchmarks/bench_projections.py --cpu-time --ab-l1inf OTHER/_l1inf.cpython-311-x86_64-linux-gnu.so
+                                                      # A/B: another build's l1,inf kernel vs this one
 
 l1,inf ball: X of shape 1000x1000, 1000x10000 and 10000x100 with uniform and |Gaussian|
 entries, radius = frac * ||X||_{1,inf}. Columns: median time per call of
@@ -208,6 +210,47 @@ def table_l1inf(cases, dtypes, fracs, repeats):
                       f"{zeroed:7.1%} {1e3 * t:9.2f} {1e3 * floor:9.2f} {t / floor:7.1f}", flush=True)
 
 
+def table_ab_l1inf(path, repeats):
+    """A/B of the l1,inf kernel: another build's ``_l1inf`` extension (path to its .so, e.g. main's)
+    against this checkout's, in one process, the two calls (and the floor) alternating in every
+    repeat, best of ``repeats``. Prints time / floor for both and the ratio this / other."""
+    import importlib.util
+    import os
+
+    from skproj._kernels import _l1inf as this
+
+    spec = importlib.util.spec_from_file_location("_ab_other._l1inf", path)
+    other = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(other)
+    rng = np.random.default_rng(0)
+    cases = [((1000, 1000), "U(0,1)", dt, f) for dt in (np.float32, np.float64) for f in FRACS]
+    cases += [((10000, 100), "N(0,1)", np.float32, f) for f in (1e-3, 0.5)]
+    print(f"A/B l1,inf kernel: other = {path}; best of {repeats}, alternating; load average "
+          f"{os.getloadavg()[0]:.1f}")
+    head = f"{'shape':>11} {'dist':>7} {'dtype':>7} {'frac':>7} {'floor ms':>9} {'other':>7} {'this':>7} {'this/other':>10}"
+    print(head)
+    print("-" * len(head))
+    for shape, dist, dtype, frac in cases:
+        X = _matrix(rng, shape, dist, dtype)
+        radius = frac * l1inf_norm(X)
+        out = np.empty_like(X)
+        fns = {"floor": lambda: np.abs(X).max(axis=1), "other": lambda: other.l1inf_ball(X, out, radius),
+               "this": lambda: this.l1inf_ball(X, out, radius)}
+        best = dict.fromkeys(fns, np.inf)
+        for fn in fns.values():
+            fn()
+        for _ in range(repeats):
+            for k, fn in fns.items():
+                t0 = CLOCK()
+                fn()
+                best[k] = min(best[k], CLOCK() - t0)
+        fl = best["floor"]
+        print(f"{shape[0]:>5}x{shape[1]:<5} {dist:>7} {np.dtype(dtype).name:>7} {frac:7.0e} "
+              f"{1e3 * fl:9.2f} {best['other'] / fl:7.2f} {best['this'] / fl:7.2f} "
+              f"{best['this'] / best['other']:10.3f}", flush=True)
+    print(f"load average after: {os.getloadavg()[0]:.1f}")
+
+
 def table_l1(sizes, dtypes, fracs, repeats):
     """l1 ball and simplex on N(0,1) vectors: time / floor with floor = np.abs(x).sum()."""
     rng = np.random.default_rng(1)
@@ -306,6 +349,9 @@ def main():
                         help="time with time.thread_time (CPU time of this thread; every timed call "
                              "runs single-threaded in it) instead of wall-clock time, which is "
                              "steadier on a loaded machine")
+    parser.add_argument("--ab-l1inf", metavar="SO_PATH", default=None,
+                        help="only the A/B table of the l1,inf kernel: this checkout's against the "
+                             "_l1inf extension at SO_PATH (another build, e.g. main's), one thread")
     args = parser.parse_args()
     if args.cpu_time:
         global CLOCK
@@ -327,6 +373,10 @@ def main():
     dtypes = (np.float32, np.float64)
     repeats = 3 if args.quick else 7
     only = args.only
+    if args.ab_l1inf:
+        with threadpool_limits(1):
+            table_ab_l1inf(args.ab_l1inf, repeats)
+        return
     with threadpool_limits(1):
         print("one thread (threadpoolctl limits = 1)")
         if only in (None, "l1inf"):
