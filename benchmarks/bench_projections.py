@@ -213,7 +213,7 @@ def table_l1inf(cases, dtypes, fracs, repeats):
 def table_ab_l1inf(path, repeats):
     """A/B of the l1,inf kernel: another build's ``_l1inf`` extension (path to its .so, e.g. main's)
     against this checkout's, in one process, the two calls (and the floor) alternating in every
-    repeat, best of ``repeats``. Prints time / floor for both and the ratio this / other."""
+    repeat (in reversed order every other repeat), best of ``repeats``. Prints time / floor for both and the ratio this / other."""
     import importlib.util
     import os
 
@@ -239,8 +239,10 @@ def table_ab_l1inf(path, repeats):
         best = dict.fromkeys(fns, np.inf)
         for fn in fns.values():
             fn()
-        for _ in range(repeats):
-            for k, fn in fns.items():
+        for rep in range(repeats):
+            # the order alternates too, so that neither kernel always runs after the other
+            for k in (list(fns) if rep % 2 == 0 else list(fns)[::-1]):
+                fn = fns[k]
                 t0 = CLOCK()
                 fn()
                 best[k] = min(best[k], CLOCK() - t0)
