@@ -273,12 +273,15 @@ def check_weighted_optimality(Z, D, c, X, axis, gamma=np.inf, rtol=1e-9):
     for g in range(Zg.shape[0]):
         z, d, x, cg = Zg[g], Dg[g], Xg[g], c[g]
         scale = max(np.abs(d * z).max(), 1e-300)
-        t = np.linalg.norm(x)
+        # safe_norm, not np.linalg.norm: squares of entries below ~1e-154 are subnormal or
+        # underflow to 0, and the plain norm of such a group is off by far more than rtol
+        t = safe_norm(x)
         if t == 0:
-            assert np.linalg.norm(d * z) <= cg * (1 + 1e-9) + 1e-12 * scale
+            assert safe_norm(d * z) <= cg * (1 + 1e-9) + 1e-12 * scale
             continue
         slope = cg if np.isinf(gamma) else max(cg - t / gamma, 0.0)
-        resid = d * (x - z) + slope * x / t
+        # slope * (x / t), not slope * x / t: the product of two tiny numbers underflows
+        resid = d * (x - z) + slope * (x / t)
         assert np.abs(resid).max() <= rtol * max(scale, cg)
 
 
