@@ -31,14 +31,12 @@ import warnings
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from ._solvers._spred import logistic_loss, solve, spred_penalty, squared_loss
-from .linear_model._base import LinearSelectorMixin, ProbabilityMixin
+from .linear_model._base import LinearSelectorMixin, ProbabilityMixin, encode_classes
 
 __all__ = ["SpredRegressor", "SpredClassifier"]
 
@@ -106,6 +104,17 @@ _COMMON_DOC = """
 """
 
 
+def _store_init_args(estimator, init_locals):
+    """Store every argument of an ``__init__`` (its ``locals()``) unchanged, as an attribute of the same name.
+
+    The regressor and the classifier need explicit ``__init__`` signatures (scikit-learn's
+    ``get_params`` reads them); what they store is the same, and is written once here.
+    """
+    for name, value in init_locals.items():
+        if name not in ("self", "__class__"):
+            setattr(estimator, name, value)
+
+
 class _SpredBase(LinearSelectorMixin, BaseEstimator):
     """Parameters, validation, warm start and the call of the solver shared by the estimators."""
 
@@ -125,17 +134,7 @@ class _SpredBase(LinearSelectorMixin, BaseEstimator):
 
     def __init__(self, *, groups=None, fit_intercept=True, solver="lbfgs", max_iter=1000, tol=1e-4, polish=True,
                  batch_size=256, learning_rate=1e-2, warm_start=False, random_state=None, verbose=0):
-        self.groups = groups
-        self.fit_intercept = fit_intercept
-        self.solver = solver
-        self.max_iter = max_iter
-        self.tol = tol
-        self.polish = polish
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.warm_start = warm_start
-        self.random_state = random_state
-        self.verbose = verbose
+        _store_init_args(self, locals())
 
     def _warm(self, d, K, nb):
         if self.warm_start and hasattr(self, "coef_"):
@@ -214,6 +213,13 @@ class _SpredBase(LinearSelectorMixin, BaseEstimator):
         return np.asarray(X @ np.asarray(self.coef_).T) + self.intercept_
 
 
+_FEATURES_IN_DOC = """n_features_in_ : int
+        Number of features seen in ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features, when ``X`` has string column names.
+"""
+
+
 class SpredRegressor(RegressorMixin, _SpredBase):
     __doc__ = """Lasso (or group lasso) solved through the spred reparametrisation ``w = u * v``.
 
@@ -245,11 +251,7 @@ class SpredRegressor(RegressorMixin, _SpredBase):
         Intercept (0.0 when ``fit_intercept=False``).
     n_iter_ : int
         Iterations of the smooth solver plus those of the polishing step.
-    n_features_in_ : int
-        Number of features seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of the features, when ``X`` has string column names.
-
+    """ + _FEATURES_IN_DOC + """
     Examples
     --------
     >>> from sklearn.datasets import load_diabetes
@@ -268,10 +270,7 @@ class SpredRegressor(RegressorMixin, _SpredBase):
     def __init__(self, alpha=1.0, *, groups=None, fit_intercept=True, solver="lbfgs", max_iter=1000,
                  tol=1e-4, polish=True, batch_size=256, learning_rate=1e-2, warm_start=False,
                  random_state=None, verbose=0):
-        self.alpha = alpha
-        super().__init__(groups=groups, fit_intercept=fit_intercept, solver=solver, max_iter=max_iter, tol=tol,
-                         polish=polish, batch_size=batch_size, learning_rate=learning_rate, warm_start=warm_start,
-                         random_state=random_state, verbose=verbose)
+        _store_init_args(self, locals())
 
     _y_checks = {"multi_output": True, "y_numeric": True}
 
@@ -342,11 +341,7 @@ class SpredClassifier(ProbabilityMixin, ClassifierMixin, _SpredBase):
         Intercepts (zeros when ``fit_intercept=False``).
     n_iter_ : ndarray of shape (1,)
         Iterations of the smooth solver plus those of the polishing step.
-    n_features_in_ : int
-        Number of features seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of the features, when ``X`` has string column names.
-
+    """ + _FEATURES_IN_DOC + """
     Examples
     --------
     >>> from sklearn.datasets import load_breast_cancer
@@ -366,22 +361,10 @@ class SpredClassifier(ProbabilityMixin, ClassifierMixin, _SpredBase):
     def __init__(self, C=1.0, *, groups=None, fit_intercept=True, solver="lbfgs", max_iter=1000,
                  tol=1e-4, polish=True, batch_size=256, learning_rate=1e-2, warm_start=False,
                  random_state=None, verbose=0):
-        self.C = C
-        super().__init__(groups=groups, fit_intercept=fit_intercept, solver=solver, max_iter=max_iter, tol=tol,
-                         polish=polish, batch_size=batch_size, learning_rate=learning_rate, warm_start=warm_start,
-                         random_state=random_state, verbose=verbose)
+        _store_init_args(self, locals())
 
     def _problem(self, X, y, sw):
-        check_classification_targets(y)
-        le = LabelEncoder()
-        y_enc = le.fit_transform(y)
-        self.classes_ = le.classes_
-        n_classes = len(self.classes_)
-        if n_classes < 2:
-            raise ValueError(
-                "This solver needs samples of at least 2 classes in the data, but the data "
-                f"contains only one class: {self.classes_[0]!r}."
-            )
+        y_enc, n_classes = encode_classes(self, y)
         S = float(X.shape[0] if sw is None else sw.sum())
         alpha = 1.0 / (float(self.C) * S)
         return logistic_loss(X, y_enc, n_classes, sw, self.fit_intercept), alpha, 1 if n_classes == 2 else n_classes

@@ -159,3 +159,14 @@ class Penalty(_Sparsity):
     def prox(self, W, step=1.0, *, metric=None, out=None):  # pragma: no cover - abstract
         """Proximal operator of ``step * alpha * Omega`` (in the metric ``diag(metric)``)."""
         raise NotImplementedError
+
+    def _stationarity_residual(self, W, G, violation):
+        """``violation(W, G)`` on validated inputs; ``max |G|`` when ``alpha = 0``.
+
+        Every ``residual`` is a violation of stationarity divided by ``alpha``; without a
+        penalty, stationarity is ``G = 0``.
+        """
+        W, G = self._checked(W), self._checked(G, "G")
+        if self.alpha == 0:
+            return float(np.max(np.abs(G), initial=0.0))
+        return violation(W, G)
