@@ -70,7 +70,7 @@ nitpick_ignore_regex = [
                r"Exception|ValueError|TypeError|RuntimeError|UserWarning|NamedTuple|"
                r"collections\..*|typing\..*|pathlib\..*|os\..*)"),
 ] if not INTERSPHINX else []
-# private modules (skproj._gates, skproj._fista, ...) are not in the API reference: a docstring
+# private modules (skproj._gates, skproj._solvers._fista, ...) are not in the API reference: a docstring
 # may name them, they render as plain code
 nitpick_ignore_regex.append((r"py:.*", r"skproj\._\w+(\..*)?"))
 
