@@ -16,13 +16,12 @@ class InputError(ValueError):
     """A problem with the user's data or options, described in one line."""
 
 
-
-
 class Dataset:
     """Features, labels and names of the data set the command runs on."""
 
-    def __init__(self, X, y, feature_names, source, description="", preprocessing=""):
+    def __init__(self, X, y, feature_names, source, description="", preprocessing="", unit="samples"):
         self.preprocessing = preprocessing
+        self.unit = unit  # what a sample is called in the messages ("cells" for single-cell data)
         self.X = X
         self.y = y
         self.feature_names = np.asarray([str(f) for f in feature_names], dtype=object)
@@ -41,7 +40,7 @@ def _embedded_dataset():
         pbmc.feature_names,
         source="embedded PBMC 68k (reduced) data set, skproj.datasets.load_pbmc68k",
         description="700 cells x 765 genes, log-normalised expression, 10 cell types",
-        preprocessing="log1p(counts per 10,000) as shipped; " + SCALING,
+        preprocessing="log1p(counts per 10,000) as shipped; " + SCALING, unit="cells",
     )
 
 
@@ -210,9 +209,10 @@ def _read_h5ad(path, target, layer, normalized):
         step = "integer counts used as stored (--normalized)"
     else:
         step = "non-integer values used as stored (taken as already normalised)"
-    scaling = SCALING + (" without centring (sparse)" if is_sparse else "")
+    scaling = SCALING + (" without centring (StandardScaler(with_mean=False): the matrix stays sparse; "
+                         "never densified as a whole)" if is_sparse else "")
     return Dataset(X, data.y, data.feature_names, source=str(path),
-                   preprocessing=f"{fmt}{step}; {scaling}")
+                   preprocessing=f"{fmt}{step}; {scaling}", unit="cells")
 
 
 def load_data(data, target=None, drop=(), layer=None, normalized=False):

@@ -29,14 +29,15 @@ from .io import _atomic_path, write_gene_list, write_h5ad_with_selection
 
 __all__ = ["main"]
 
-EXIT_OK = 0
-EXIT_USAGE = 2
+EXIT_OK, EXIT_USAGE = 0, 2
 # Radius used while the selector cannot be asked for k features itself (no n_features_to_select):
 # 0.3 on standardised features keeps about 80 of the 765 PBMC genes (the estimator's 0.1 keeps
 # about 13, whatever max_features says). Chosen on the PBMC data itself: mild selection bias.
 DEFAULT_RADIUS = 0.3
 DEFAULT_N_FEATURES = 0.1  # 10% of the features (76 PBMC genes)
 BASELINES = ["l1_logistic", "anova", "random_forest", "wilcoxon"]  # model_selection.BASELINE_SELECTORS
+SLOW_BASELINES = ["l1_logistic", "random_forest"]  # cost grows too fast with n: --baseline-max-samples
+DEFAULT_BASELINE_MAX_SAMPLES = 20_000
 LABELS = {  # selector name -> description (the downstream classifier after the arrow)
     "autoencoder": "SparseAutoencoderSelector -> LogisticRegression",
     "l1_logistic": "L1-LogisticRegression SelectFromModel -> LogisticRegression",
@@ -116,11 +117,9 @@ class _Progress:
         self._rich.start()
 
     def log(self, message):
-        if self.quiet:
-            return
         if self._rich is not None:
             self._rich.console.print(message)
-        else:
+        elif not self.quiet:
             print(f"[skproj] {message}", file=sys.stderr, flush=True)
 
     def advance(self, description=""):
@@ -135,8 +134,11 @@ class _Progress:
 def run_selection(dataset, args, progress):
     """Run :func:`~skproj.model_selection.compare_selectors` as the options say; return the
     JSON-able report and the SelectionComparison."""
+    from sklearn.preprocessing import StandardScaler
+
     from . import __version__
     from .model_selection import compare_selectors, make_baseline_selector
+    from .model_selection._compare import _accepts_sparse
 
     X, y = dataset.X, dataset.y
     n_samples, n_features = X.shape
@@ -145,43 +147,43 @@ def run_selection(dataset, args, progress):
     selectors = {"autoencoder": _make_selector(args, k)}
     for name in args.baselines:
         selectors[name] = make_baseline_selector(name, k, random_state=args.random_state)
-    scaler = None
-    if sparse.issparse(X):
-        from sklearn.preprocessing import StandardScaler
-
-        scaler = StandardScaler(with_mean=False)  # as stated in dataset.preprocessing
-        if not selectors["autoencoder"].__sklearn_tags__().input_tags.sparse:
-            X = X.toarray()
-            dataset.preprocessing += "; densified (this SparseAutoencoderSelector takes dense input)"
-    progress.log(f"{dataset.source}: {n_samples} samples x {n_features} features, "
+    is_sparse, slow = sparse.issparse(X), [n for n in SLOW_BASELINES if n in selectors]
+    dense = [n for n, s in selectors.items() if is_sparse and not _accepts_sparse(s)]
+    dataset.preprocessing += f"; densified for {', '.join(dense)} (dense input only)" if dense else ""
+    progress.log(f"{dataset.source}: {n_samples} {dataset.unit} x {n_features} features, "
                  f"{classes.size} classes; {args.cv}-fold stratified CV, k = {k} features")
+    cap = args.baseline_max_samples
+    if slow and cap and n_samples * (args.cv - 1) / args.cv > cap:
+        progress.log(f"{', '.join(slow)}: fitted on a stratified subsample of {cap} {dataset.unit} of "
+                     "each training fold larger than that (--baseline-max-samples)")
 
     def on_fit(e):
         tag = SHORT[e["selector"]]
         progress.advance(f"fold {e['fold']}: {tag}")
         own = "" if math.isnan(e["own_score"]) else f", own predictions {e['own_score']:.3f}"
-        progress.log(f"fold {e['fold']}/{args.cv}: {tag} kept {e['n_selected']} features in "
-                     f"{e['fit_time']:.1f} s; accuracy {e['score']:.3f}{own}")
+        progress.log(f"fold {e['fold']}/{args.cv}: {tag} (fitted on {e['n_fit']} {dataset.unit}) kept "
+                     f"{e['n_selected']} features in {e['fit_time']:.1f} s; accuracy {e['score']:.3f}{own}")
 
+    scaler = StandardScaler(with_mean=not is_sparse)  # as stated in dataset.preprocessing
     result = compare_selectors(
         X, y, selectors, n_features_to_select=k, cv=args.cv, random_state=args.random_state, scaler=scaler,
-        feature_names=dataset.feature_names, progress=on_fit,
+        feature_names=dataset.feature_names, progress=on_fit, max_samples=cap or None, subsample=slow,
         n_jobs=-1 if args.scheduler and args.n_jobs is None else args.n_jobs,
     )
     stats = result.to_dict()
     methods = {}
     for name in result.selector_names:
         s = stats[name]
-        key = f"{name}+logreg"
-        methods[key] = {"description": LABELS[name], **{m: s[m] for m in ("accuracy", "n_selected", "fit_time_s")}}
+        methods[f"{name}+logreg"] = {"description": LABELS[name], **{m: s[m] for m in ("accuracy", "n_selected", "fit_time_s")},
+                        "fitted_on": f"a stratified subsample of {s['subsample']} {dataset.unit} of each "
+                        "training fold" if s["subsample"] else "whole training folds"}
         if name == "autoencoder":
             methods["autoencoder"] = {"description": "SparseAutoencoderSelector (own predictions)",
                                       "accuracy": s["own_accuracy"], "n_selected": s["n_selected"],
                                       "fit_time_s": s["fit_time_s"]}
     compared = [n for n in result.selector_names if n != "all_features"]
     freq = {n: result.selection_frequency(n) for n in compared}
-    mean_imp = result.importances["autoencoder"].mean(axis=0)
-    ranked = result.ranking("autoencoder")
+    mean_imp, ranked = result.importances["autoencoder"].mean(axis=0), result.ranking("autoencoder")
     return {
         "skproj_version": __version__,
         "data": {"source": dataset.source, "description": dataset.description,
@@ -192,33 +194,30 @@ def run_selection(dataset, args, progress):
         "n_features_to_select": int(k),
         "estimator": {"class": "SparseAutoencoderSelector",
                       "params": selectors["autoencoder"].get_params()},
-        "downstream": "StandardScaler (fitted on the training fold) + LogisticRegression(max_iter=3000) "
-        "fitted on the selected features of each training fold",
+        "downstream": f"{scaler!r} (fitted on the training fold) + LogisticRegression(max_iter=3000) "
+        "fitted on the selected features of each whole training fold",
+        "baseline_max_samples": cap or None,
         "baselines": {n: repr(selectors[n]) for n in args.baselines},
         "methods": methods,
         "selection_frequency": {n: stats[n]["selection_frequency"] for n in compared},
         "final_selection": "the k features ranked first by the autoencoder's selection frequency "
         "across the folds (ties: mean importance)",
-        "top_features": [
-            {"name": str(result.feature_names[j]),
-             "frequency": {n: float(freq[n][j]) for n in compared},
-             "autoencoder_mean_importance": float(mean_imp[j])}
-            for j in ranked[: args.top]
-        ],
+        "top_features": [{"name": str(result.feature_names[j]), "frequency": {n: float(freq[n][j]) for n in compared},
+                          "autoencoder_mean_importance": float(mean_imp[j])} for j in ranked[: args.top]],
         "total_time_s": result.total_time,
     }, result
 
 
-def format_report(report, result, top):
+def format_report(report, result, top, unit="samples"):
     """The human-readable summary printed on stdout (the tables: SelectionComparison.summary)."""
     d, n = report["data"], report["cv"]["n_splits"]
     lines = [
         f"skproj select: {d['source']}",
-        f"  {d['n_samples']} samples x {d['n_features']} features, {len(d['classes'])} classes, "
+        f"  {d['n_samples']} {unit} x {d['n_features']} features, {len(d['classes'])} classes, "
         f"{n}-fold stratified CV (random_state={report['cv']['random_state']}), "
         f"every selector asked for k = {report['n_features_to_select']} features",
         f"  preprocessing: {d['preprocessing']}", "",
-        result.summary(labels=LABELS, reference="autoencoder", top=top, short=SHORT),
+        result.summary(labels=LABELS, reference="autoencoder", top=top, short=SHORT, unit=unit),
         "", f"total time {report['total_time_s']:.1f} s",
     ]
     return "\n".join(lines)
@@ -278,6 +277,8 @@ def _number(kind, ok, cast):
 
 _positive_int = _number("an integer >= 1", lambda v: v >= 1, int)
 _positive_float = _number("a finite number > 0", lambda v: math.isfinite(v) and v > 0, float)
+_max_samples = _number("an integer >= 2 or 'none'", lambda v: v == 0 or v >= 2,  # 0: none
+                       lambda t: 0 if t.strip().lower() == "none" else int(t))
 _n_features = _number(  # an int K, or a float fraction of the features
     "an integer >= 1 or a fraction in (0, 1]",
     lambda v: v >= 1 if isinstance(v, int) else 0 < v <= 1,
@@ -334,6 +335,9 @@ def build_parser():
       f"of the features (default {DEFAULT_N_FEATURES}: 10%%); --max-features is an old spelling")
     a("--baselines", type=_names(list(BASELINES)), default=list(BASELINES), metavar="NAME[,NAME...]",
       help=f"baselines to compare with (default: {','.join(BASELINES)}; 'none' for none)")
+    a("--baseline-max-samples", type=_max_samples, default=DEFAULT_BASELINE_MAX_SAMPLES, metavar="N",
+      help=f"fit {' and '.join(SLOW_BASELINES)} on a stratified subsample of N samples of each training "
+      f"fold when it is larger (they scale badly with n; 'none': whole folds; default {DEFAULT_BASELINE_MAX_SAMPLES})")
     a("--constraint", choices=["l1inf", "l11", "l12", "none"], help="ball constraint on the first layer (default: the estimator's)")
     a("--radius", type=_positive_float, help="radius of the ball on the standardised features "
       f"(default: chosen by the estimator for k features, or {DEFAULT_RADIUS} for an estimator that cannot)")
@@ -406,7 +410,7 @@ def _select(args):
             report, result = run_selection(dataset, args, progress)
         finally:
             progress.close()
-    text = format_report(report, result, args.top)
+    text = format_report(report, result, args.top, dataset.unit)
     written = _write_outputs(report, result, args)
     print(text + "".join(f"\nwritten {w}" for w in written))
     return EXIT_OK

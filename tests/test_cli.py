@@ -369,6 +369,8 @@ def test_bad_npz_shapes(capsys, tmp_path):
         (["select", "--n-features", "none"], "--n-features"),
         (["select", "--max-features", "0"], "--n-features"),
         (["select", "--baselines", "svm"], "--baselines"),
+        (["select", "--baseline-max-samples", "1"], "--baseline-max-samples"),
+        (["select", "--baseline-max-samples", "lots"], "--baseline-max-samples"),
         (["select", "--target", "label"], "DATA"),
         (["select", "--bogus"], "--bogus"),
         (["frobnicate"], "frobnicate"),
@@ -616,3 +618,37 @@ def test_h5ad_options_need_h5ad(capsys, tmp_path):
                        "--layer")
     assert_usage_error(capsys, ["select", csv_path, "--target", "label", "--write-h5ad",
                                 str(tmp_path / "o.h5ad")], "--write-h5ad")
+
+
+def test_h5ad_slow_baselines_on_a_stated_subsample(capsys, tmp_path, counts_h5ad):
+    path, X, labels = counts_h5ad  # 120 cells, 2 folds: training folds of 60 cells
+    out_json = tmp_path / "r.json"
+    code, out, err = run(capsys, ["select", str(path), "--target", "cell_type", "--cv", "2",
+                                  "--epochs", "2", "--baselines", "anova,l1_logistic",
+                                  "--baseline-max-samples", "30", "--n-features", "5",
+                                  "--genes", str(tmp_path / "g.csv"), "--output", str(out_json)])
+    assert code == 0, err
+    report = json.loads(out_json.read_text())
+    check_report(report, 120, 60, 2, [f"G{j}" for j in range(60)], k=5,
+                 baselines=["anova", "l1_logistic"])
+    methods = report["methods"]
+    assert methods["l1_logistic+logreg"]["fitted_on"] == "a stratified subsample of 30 cells of each training fold"
+    for name in ("autoencoder", "anova", "all_features"):
+        assert methods[f"{name}+logreg"]["fitted_on"] == "whole training folds"
+    assert report["baseline_max_samples"] == 30
+    # never silent: on stderr before the fits, per fit, and under the table on stdout
+    assert "l1_logistic: fitted on a stratified subsample of 30 cells" in err
+    assert "L1-log. (fitted on 30 cells)" in err and "F-test (fitted on 60 cells)" in err
+    assert "* L1-log.: selector fitted on a stratified subsample of 30 cells" in out
+    # sparse all the way: the counts are scaled without centring and never densified
+    pre = report["data"]["preprocessing"]
+    assert "with_mean=False" in pre and "densified for" not in pre
+    assert "with_mean=False" in report["downstream"]
+
+
+def test_baseline_max_samples_none_means_whole_folds():
+    from skproj.cli import DEFAULT_BASELINE_MAX_SAMPLES, build_parser
+
+    parse = build_parser().parse_args
+    assert parse(["select", "--baseline-max-samples", "none"]).baseline_max_samples == 0
+    assert parse(["select"]).baseline_max_samples == DEFAULT_BASELINE_MAX_SAMPLES == 20_000

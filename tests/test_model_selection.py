@@ -2,7 +2,11 @@
 
 import numpy as np
 import pytest
-from sklearn.feature_selection import SelectKBest, f_classif
+import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.base import BaseEstimator
+from sklearn.feature_selection import SelectKBest, SelectorMixin, f_classif
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_validate
 from sklearn.pipeline import make_pipeline
@@ -16,6 +20,7 @@ from skproj.model_selection import (
     make_l1_logistic_selector,
     plot_comparison,
 )
+from skproj.model_selection._compare import _stratified_subsample
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +76,7 @@ def test_stability_ranking_and_frames(problem):
     pd = pytest.importorskip("pandas")
     frame = res.to_frame()
     assert list(frame.columns) == ["selector", "fold", "accuracy", "own_accuracy", "n_selected",
-                                   "n_requested", "fit_time_s"]
+                                   "n_requested", "fit_time_s", "n_fit_samples"]
     assert len(frame) == 3 and (frame["n_selected"] == 3).all()
     feats = res.features_frame("f")
     assert list(feats.index) == [names[j] for j in order]
@@ -249,3 +254,144 @@ def test_dask_backend_bad_address():
     with pytest.raises(ValueError, match="tcp://HOST:PORT"):
         with dask_backend("127.0.0.1"):
             pass
+
+
+# ----------------------------------------------------------------------------------------
+# scale: the max_samples rule, sparse input end to end (issue 15)
+# ----------------------------------------------------------------------------------------
+
+
+def test_max_samples_fits_the_named_selectors_on_one_stratified_subsample(problem):
+    X, y, _ = problem  # 90 samples, 3 classes; 3 folds: training folds of 60
+    sels = {"a": SelectKBest(f_classif), "b": SelectKBest(f_classif), "full": SelectKBest(f_classif)}
+    res = compare_selectors(X, y, sels, n_features_to_select=4, cv=3, random_state=2,
+                            max_samples=25, subsample=["a", "b"])
+    splits = list(StratifiedKFold(3, shuffle=True, random_state=2).split(X, y))
+    for f, (train, test) in enumerate(splits):
+        sub = res.subsamples[f]
+        assert sub.size == 25 and np.all(np.diff(sub) > 0) and np.isin(sub, train).all()
+        # stratified: each class within one sample of its share of the training fold
+        for c in np.unique(y):
+            share = 25 * np.mean(y[train] == c)
+            assert np.floor(share) <= np.sum(y[sub] == c) <= np.ceil(share)
+        # an independent reference: scaler on the whole training fold, selector on the
+        # subsample, downstream classifier on the whole training fold
+        scale = StandardScaler().fit(X[train])
+        ref = SelectKBest(f_classif, k=4).fit(scale.transform(X[sub]), y[sub])
+        for name in ("a", "b"):  # the same subsample for both
+            np.testing.assert_array_equal(res.supports[name][f], ref.get_support())
+        cols = ref.get_support()
+        clf = LogisticRegression(max_iter=3000).fit(scale.transform(X[train])[:, cols], y[train])
+        assert res.scores["a"][f] == pytest.approx(clf.score(scale.transform(X[test])[:, cols], y[test]))
+        full = SelectKBest(f_classif, k=4).fit(scale.transform(X[train]), y[train])
+        np.testing.assert_array_equal(res.supports["full"][f], full.get_support())
+    np.testing.assert_array_equal(res.n_fit_samples["a"], [25] * 3)
+    np.testing.assert_array_equal(res.n_fit_samples["full"], [60] * 3)
+    assert (res.subsampled("a"), res.subsampled("b"), res.subsampled("full")) == (25, 25, None)
+    assert res.to_dict()["a"]["subsample"] == 25 and res.to_dict()["full"]["subsample"] is None
+    text = res.summary(unit="cells")
+    assert "* a, b: selector fitted on a stratified subsample of 25 cells" in text
+    assert "full *" not in text
+
+
+def test_max_samples_larger_than_the_folds_changes_nothing(problem):
+    X, y, _ = problem
+    sels = {"f": SelectKBest(f_classif), "l1": make_l1_logistic_selector(4, random_state=0)}
+    a = compare_selectors(X, y, sels, n_features_to_select=4, cv=3, random_state=0)
+    b = compare_selectors(X, y, sels, n_features_to_select=4, cv=3, random_state=0, max_samples=60)
+    assert b.subsamples == [None] * 3 and b.subsampled("f") is None
+    for name in a.selector_names:
+        np.testing.assert_array_equal(a.supports[name], b.supports[name])
+        np.testing.assert_array_equal(a.scores[name], b.scores[name])
+    assert "stratified subsample" not in b.summary()
+
+
+@given(counts=st.lists(st.integers(1, 40), min_size=2, max_size=6),
+       frac=st.floats(0.05, 1.0), seed=st.integers(0, 2**16))
+@settings(max_examples=60, deadline=None)
+def test_stratified_subsample_properties(counts, frac, seed):
+    y = np.repeat(np.arange(len(counts)), counts)
+    np.random.RandomState(seed).shuffle(y)
+    size = max(1, int(frac * y.size))
+    pos = _stratified_subsample(y, size, np.random.RandomState(seed))
+    assert pos.size == size and np.all(np.diff(pos) > 0) and pos.min() >= 0 and pos.max() < y.size
+    got = np.bincount(y[pos], minlength=len(counts))
+    assert np.all(got <= counts)
+    if size >= len(counts):
+        assert np.all(got >= 1)  # every class kept
+    share = size * np.asarray(counts) / y.size
+    if np.all(share >= 1):  # no class raised to one: proportions kept within one sample
+        assert np.all(np.abs(got - share) < 1)
+
+
+class _Recorder(SelectorMixin, BaseEstimator):
+    """Keeps the first k columns; records the type and dtype of what it was fitted on."""
+
+    seen = []
+
+    def __init__(self, k=2, sparse_ok=True):
+        self.k, self.sparse_ok = k, sparse_ok
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = self.sparse_ok
+        return tags
+
+    def fit(self, X, y):
+        type(self).seen.append((self.sparse_ok, sp.issparse(X), X.dtype, X.shape))
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def _get_support_mask(self):
+        mask = np.zeros(self.n_features_in_, dtype=bool)
+        mask[: self.k] = True
+        return mask
+
+
+class _DownstreamRecorder(LogisticRegression):
+    seen = []
+
+    def fit(self, X, y, sample_weight=None):
+        type(self).seen.append((sp.issparse(X), X.shape))
+        return super().fit(X, y, sample_weight)
+
+
+def test_sparse_input_reaches_sparse_selectors_sparse(problem):
+    X, y, _ = problem
+    Xs = sp.csr_matrix(np.abs(X).astype(np.float32))
+    _Recorder.seen.clear()
+    _DownstreamRecorder.seen.clear()
+    sels = {"s": _Recorder(sparse_ok=True), "d": _Recorder(sparse_ok=False)}
+    res = compare_selectors(Xs, y, sels, n_features_to_select=3, cv=3, random_state=0,
+                            downstream=_DownstreamRecorder(max_iter=3000))
+    seen = {(ok, is_sp, str(dt), shape) for ok, is_sp, dt, shape in _Recorder.seen}
+    # sparse to the selector that takes it, densified for the one that does not; float32 kept
+    assert seen == {(True, True, "float32", (60, 20)), (False, False, "float32", (60, 20))}
+    # the downstream classifier: the 3 selected columns densified, all 20 features left sparse
+    # (under the size limit both would be dense: only the selected block is densified)
+    assert sorted(set(_DownstreamRecorder.seen)) == [(False, (60, 3)), (False, (60, 20))]
+    # scaling without centring, as for the dense matrix
+    dense = compare_selectors(np.abs(X).astype(np.float32), y, sels, n_features_to_select=3, cv=3,
+                              random_state=0, scaler=StandardScaler(with_mean=False))
+    np.testing.assert_allclose(res.scores["s"], dense.scores["s"])
+
+
+def test_downstream_of_a_large_sparse_block_stays_sparse(problem, monkeypatch):
+    from skproj.model_selection import _compare
+
+    X, y, _ = problem
+    monkeypatch.setattr(_compare, "_DENSE_DOWNSTREAM_MAX", 60 * 3)  # 60 x 3 dense, 60 x 20 not
+    _DownstreamRecorder.seen.clear()
+    compare_selectors(sp.csr_matrix(np.abs(X)), y, {"s": _Recorder()}, n_features_to_select=3,
+                      cv=3, random_state=0, downstream=_DownstreamRecorder(max_iter=3000))
+    assert sorted(set(_DownstreamRecorder.seen)) == [(False, (60, 3)), (True, (60, 20))]
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    ({"max_samples": 1}, "max_samples"), ({"max_samples": 2.5}, "max_samples"),
+    ({"max_samples": True}, "max_samples"), ({"max_samples": 10, "subsample": ["nope"]}, "subsample"),
+])
+def test_bad_max_samples(problem, kwargs, match):
+    X, y, _ = problem
+    with pytest.raises(ValueError, match=match):
+        compare_selectors(X, y, {"f": SelectKBest(f_classif)}, cv=2, **kwargs)

@@ -53,8 +53,54 @@ def _importance(selector, support):
     return imp / top if top > 0 else imp
 
 
-def _fit_and_score(X, y, train, test, selector, k, scaler, downstream):
-    """Fit scaler + selector + downstream classifier on one training fold; score on its test fold."""
+# Largest selected block (rows x columns) of a sparse fold handed densified to the downstream
+# classifier: 2**25 entries (256 MB in float64). The all-features reference stays sparse.
+_DENSE_DOWNSTREAM_MAX = 2**25
+
+
+def _stratified_subsample(y, size, rng):
+    """Positions of a stratified sample of ``size`` of the entries of ``y``, sorted.
+
+    Each class gets ``floor(size * n_c / n)`` samples, the remaining ones going to the classes
+    with the largest remainders (ties: class order), so the class proportions are kept to
+    within one sample; every class keeps at least one sample when ``size`` allows it (taken
+    from the largest class). The samples of a class are drawn without replacement by ``rng``.
+    """
+    classes, codes, counts = np.unique(y, return_inverse=True, return_counts=True)
+    n = codes.size
+    quota = size * counts / n
+    take = np.floor(quota).astype(np.int64)
+    extra = size - take.sum()
+    order = np.lexsort((np.arange(classes.size), -(quota - take)))
+    take[order[:extra]] += 1
+    if size >= classes.size:  # keep every class: one sample taken from the largest
+        for c in np.flatnonzero(take == 0):
+            take[take.argmax()] -= 1
+            take[c] = 1
+    picked = [rng.choice(np.flatnonzero(codes == c), take[c], replace=False)
+              for c in range(classes.size) if take[c] > 0]
+    return np.sort(np.concatenate(picked))
+
+
+def _accepts_sparse(selector):
+    """Whether a selector says (``input_tags.sparse``) that it takes scipy.sparse input."""
+    from sklearn.utils import get_tags
+
+    try:
+        return bool(get_tags(selector).input_tags.sparse)
+    except Exception:  # a selector without scikit-learn tags: assume dense only
+        return False
+
+
+def _fit_and_score(X, y, train, test, selector, k, scaler, downstream, fit_rows=None):
+    """Fit scaler + selector + downstream classifier on one training fold; score on its test fold.
+
+    ``fit_rows`` (positions in ``train``), if given, is the subsample the selector is fitted on;
+    the scaler and the downstream classifier always see the whole training fold. A sparse fold
+    reaches the selector sparse if it accepts sparse input (its ``input_tags.sparse``), else
+    densified; the downstream classifier gets the selected columns, densified when small.
+    """
+    from scipy import sparse
     from sklearn.base import clone
     from sklearn.dummy import DummyClassifier
 
@@ -73,26 +119,36 @@ def _fit_and_score(X, y, train, test, selector, k, scaler, downstream):
         fitted = clone(selector)
         if k is not None:
             _set_n_features(fitted, k)
+        Z_fit, y_fit = (Z_train, y_train) if fit_rows is None else (Z_train[fit_rows], y_train[fit_rows])
+        if sparse.issparse(Z_fit) and not _accepts_sparse(fitted):
+            Z_fit = Z_fit.toarray()
         with warnings.catch_warnings():  # ConvergenceWarning (a UserWarning), and the NaN F
             warnings.simplefilter("ignore", category=UserWarning)  # of a feature constant in a
             warnings.simplefilter("ignore", category=RuntimeWarning)  # fold (ranked last)
-            fitted.fit(Z_train, y_train)
+            fitted.fit(Z_fit, y_fit)
+        del Z_fit
         support = np.asarray(fitted.get_support(), dtype=bool)
     if support.any():
+        A_train, A_test = Z_train[:, support], Z_test[:, support]
+        if sparse.issparse(A_train) and A_train.shape[0] * A_train.shape[1] <= _DENSE_DOWNSTREAM_MAX:
+            A_train, A_test = A_train.toarray(), A_test.toarray()
         clf = clone(downstream)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", category=UserWarning)
-            clf.fit(Z_train[:, support], y_train)
-        score = float(clf.score(Z_test[:, support], y_test))
+            clf.fit(A_train, y_train)
+        score = float(clf.score(A_test, y_test))
     else:  # nothing selected: the majority-class rule
         clf = DummyClassifier(strategy="most_frequent").fit(np.zeros((len(train), 1)), y_train)
         score = float(clf.score(np.zeros((len(test), 1)), y_test))
     fit_time = time.perf_counter() - t0
     if fitted is not None and hasattr(fitted, "predict") and hasattr(fitted, "score"):
-        own = float(fitted.score(Z_test, y_test))
+        Z_own = Z_test
+        if sparse.issparse(Z_own) and not _accepts_sparse(fitted):
+            Z_own = Z_own.toarray()
+        own = float(fitted.score(Z_own, y_test))
     importance = _importance(fitted, support) if fitted is not None else support.astype(float)
     return {"score": score, "own_score": own, "support": support, "importance": importance,
-            "fit_time": fit_time}
+            "fit_time": fit_time, "n_fit": len(train) if fit_rows is None else len(fit_rows)}
 
 
 @dataclass
@@ -120,6 +176,17 @@ class SelectionComparison:
         Seconds to fit scaler, selector and downstream classifier, per fold.
     n_features_requested : dict of str to ndarray of int, shape (n_splits,)
         Number of features each selector was asked for per fold (-1: not asked).
+    n_fit_samples : dict of str to ndarray of int, shape (n_splits,)
+        Number of training samples each selector was fitted on per fold: the training fold, or
+        the stratified subsample of ``max_samples`` (see :func:`compare_selectors`).
+    subsamples : list of ndarray of int or None
+        Per fold, the indices (rows of ``X``) of the stratified subsample of the training fold
+        that the subsampled selectors were fitted on; None for a fold that was not subsampled.
+    total_time : float
+        Seconds for the whole comparison.
+    info : dict
+        Settings of the run (sizes, splitter, scaler, downstream classifier, reference,
+        ``max_samples``, subsampled selectors).
     """
 
     selector_names: list
@@ -131,8 +198,17 @@ class SelectionComparison:
     importances: dict
     fit_times: dict
     n_features_requested: dict
+    n_fit_samples: dict = field(default_factory=dict)
+    subsamples: list = field(default_factory=list)
     total_time: float = 0.0
     info: dict = field(default_factory=dict)
+
+    def subsampled(self, name):
+        """Size of the stratified subsample ``name`` was fitted on (the largest over the folds),
+        or None if it was fitted on whole training folds."""
+        if name not in self.info.get("subsampled", ()):
+            return None
+        return int(self.n_fit_samples[name].max())
 
     def n_selected(self, name):
         """Number of features ``name`` selected in each fold, ndarray of int, shape (n_splits,)."""
@@ -150,7 +226,7 @@ class SelectionComparison:
         order = np.lexsort((-imp, -freq))
         return order[freq[order] > 0]
 
-    def summary(self, *, labels=None, reference=None, top=0, short=None):
+    def summary(self, *, labels=None, reference=None, top=0, short=None, unit="samples"):
         """Plain-text report: accuracy, features selected and fit time per selector, and the
         stability of the top features.
 
@@ -167,6 +243,9 @@ class SelectionComparison:
             often every other selector picked them and ``reference``'s mean importance.
         short : dict of str to str or None, default=None
             Column heading of each selector in the feature table (default its name).
+        unit : str, default="samples"
+            What a sample is called in the note under the table on the selectors fitted on a
+            stratified subsample (``"cells"`` for single-cell data).
 
         Returns
         -------
@@ -176,7 +255,8 @@ class SelectionComparison:
         reference = self.selector_names[0] if reference is None else reference
         rows = []  # (label, scores, name)
         for name in self.selector_names:
-            rows.append((labels.get(name, name), self.scores[name], name))
+            mark = " *" if self.subsampled(name) else ""
+            rows.append((labels.get(name, name) + mark, self.scores[name], name))
             if np.isfinite(self.own_scores[name]).all():
                 rows.append((f"{labels.get(name, name).split(' -> ')[0]} (own predictions)",
                              self.own_scores[name], name))
@@ -187,6 +267,11 @@ class SelectionComparison:
             k, t = self.n_selected(name), self.fit_times[name].mean()
             lines.append(f"{lab:<{width}} {s.mean():>7.3f} +/- {s.std():.3f} "
                          f"{k.mean():>7.1f} +/- {k.std():<4.1f} {t:>13.2f}")
+        sub = {n: self.subsampled(n) for n in self.selector_names if self.subsampled(n)}
+        for size in sorted(set(sub.values())):
+            names = ", ".join(short.get(n, n) for n in sub if sub[n] == size)
+            lines.append(f"* {names}: selector fitted on a stratified subsample of {size} {unit} "
+                         "of each training fold (the downstream classifier on the whole fold)")
         others = [n for n in self.selector_names if n not in (reference, "all_features")]
         if others:
             best = max(others, key=lambda n: self.scores[n].mean())
@@ -211,7 +296,8 @@ class SelectionComparison:
     def to_dict(self):
         """JSON-able summary: per selector, mean / std / per-fold values of the downstream
         accuracy, own accuracy (selectors that predict), number selected, number requested and
-        fit time, and the selection frequency of every feature selected at least once (most
+        fit time, training samples the selector was fitted on per fold and the size of its
+        stratified subsample (None: whole folds), and the selection frequency of every feature selected at least once (most
         frequent first)."""
         def stats(values):
             a = np.asarray(values, dtype=float)
@@ -224,6 +310,8 @@ class SelectionComparison:
                      "n_selected": stats(self.n_selected(name)),
                      "n_requested": self.n_features_requested[name].tolist(),
                      "fit_time_s": stats(self.fit_times[name]),
+                     "n_fit_samples": self.n_fit_samples[name].tolist() if self.n_fit_samples else None,
+                     "subsample": self.subsampled(name),
                      "selection_frequency": {str(self.feature_names[j]): float(freq[j])
                                              for j in self.ranking(name)}}
             if np.isfinite(self.own_scores[name]).all():
@@ -234,7 +322,8 @@ class SelectionComparison:
     def to_frame(self):
         """One row per (selector, fold): a pandas DataFrame (needs pandas).
 
-        Columns: selector, fold, accuracy, own_accuracy, n_selected, n_requested, fit_time_s.
+        Columns: selector, fold, accuracy, own_accuracy, n_selected, n_requested, fit_time_s,
+        n_fit_samples.
         """
         import pandas as pd
 
@@ -242,7 +331,8 @@ class SelectionComparison:
             {"selector": name, "fold": f, "accuracy": self.scores[name][f],
              "own_accuracy": self.own_scores[name][f], "n_selected": int(self.n_selected(name)[f]),
              "n_requested": int(self.n_features_requested[name][f]),
-             "fit_time_s": self.fit_times[name][f]}
+             "fit_time_s": self.fit_times[name][f],
+             "n_fit_samples": int(self.n_fit_samples[name][f]) if self.n_fit_samples else -1}
             for name in self.selector_names for f in range(self.n_splits)
         ]
         return pd.DataFrame(rows)
@@ -263,7 +353,8 @@ class SelectionComparison:
 
 def compare_selectors(X, y, selectors, *, n_features_to_select=None, reference=None, cv=5,
                       random_state=None, scaler=None, downstream=None, all_features=True,
-                      feature_names=None, n_jobs=None, progress=None):
+                      feature_names=None, n_jobs=None, progress=None, max_samples=None,
+                      subsample=None):
     """Cross-validate feature selectors under one protocol and return every fold's result.
 
     For each fold of ``cv`` and each selector: a scaler is fitted on the training fold, the
@@ -313,7 +404,19 @@ def compare_selectors(X, y, selectors, *, n_features_to_select=None, reference=N
     progress : callable or None, default=None
         Called in this process as ``progress(event)`` after each fit, with a dict holding
         ``fold`` (1-based), ``selector``, ``score``, ``own_score``, ``n_selected``, ``fit_time``,
-        ``done`` and ``total``.
+        ``n_fit`` (training samples the selector saw), ``done`` and ``total``.
+    max_samples : int >= 2 or None, default=None
+        The rule for selectors whose cost grows too fast with the number of samples (saga's
+        l1-logistic regression, random forests): in a fold whose training set has more than
+        ``max_samples`` samples, the selectors named in ``subsample`` are fitted on a
+        stratified subsample of ``max_samples`` samples of the training fold (class proportions
+        kept to within one sample, every class kept; drawn with ``random_state``, one per
+        fold, the same for all of them). The scaler and the downstream classifier still see
+        the whole training fold, so only the selection step sees fewer samples. The result
+        says so: :attr:`SelectionComparison.n_fit_samples`, :meth:`SelectionComparison.subsampled`,
+        a note under :meth:`SelectionComparison.summary`. None: every selector sees whole folds.
+    subsample : list of str or None, default=None
+        Names of the selectors the ``max_samples`` rule applies to; None: all of them.
 
     Returns
     -------
@@ -324,8 +427,19 @@ def compare_selectors(X, y, selectors, *, n_features_to_select=None, reference=N
     ------
     ValueError
         If ``selectors`` is empty, a name is unknown or reserved, ``reference`` is combined with
-        ``n_features_to_select``, ``n_features_to_select`` is out of range, or ``X``
-        and ``y`` have inconsistent lengths.
+        ``n_features_to_select``, ``n_features_to_select`` is out of range, ``max_samples`` is
+        not an int >= 2, ``subsample`` names an unknown selector, or ``X`` and ``y`` have
+        inconsistent lengths.
+
+    Notes
+    -----
+    Sparse ``X`` (CSR or CSC, float32 or float64) is never densified as a whole: each training
+    fold is scaled as it is (give a scaler that keeps sparsity, ``StandardScaler(with_mean=False)``
+    or ``MaxAbsScaler()``; the default for sparse ``X`` is the former) and reaches every
+    selector whose tags say it accepts sparse input (``input_tags.sparse``) sparse; a selector
+    that does not gets its training fold (or subsample) densified. The downstream classifier
+    gets the selected columns only, densified when they hold at most 2**25 entries (the
+    all-features reference stays sparse). The dtype of ``X`` (float32 or float64) is kept.
     """
     from joblib import Parallel, delayed
     from scipy import sparse
@@ -333,7 +447,7 @@ def compare_selectors(X, y, selectors, *, n_features_to_select=None, reference=N
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold, check_cv
     from sklearn.preprocessing import StandardScaler
-    from sklearn.utils import check_X_y
+    from sklearn.utils import check_random_state, check_X_y
 
     names_in = getattr(X, "columns", None)
     X, y = check_X_y(X, y, accept_sparse=("csr", "csc"), dtype=(np.float64, np.float32))
@@ -379,12 +493,25 @@ def compare_selectors(X, y, selectors, *, n_features_to_select=None, reference=N
 
     n_splits = len(splits)
     names = list(selectors)
+    if max_samples is not None and (isinstance(max_samples, (bool, float, np.floating))
+                                    or not isinstance(max_samples, (int, np.integer)) or max_samples < 2):
+        raise ValueError(f"max_samples must be an int >= 2 or None, got {max_samples!r}.")
+    sub_names = [nm for nm in names if not isinstance(selectors[nm], str)] if subsample is None else list(subsample)
+    unknown = [nm for nm in sub_names if nm not in selectors]
+    if unknown:
+        raise ValueError(f"subsample names {unknown[0]!r}, which is not one of the selectors {list(selectors)}.")
+    # one stratified subsample of each training fold that is too large (max_samples rule)
+    rng = check_random_state(random_state)
+    subsamples = [None if max_samples is None or len(tr) <= max_samples else
+                  _stratified_subsample(y[tr], int(max_samples), np.random.RandomState(rng.randint(2**31 - 1)))
+                  for tr, _ in splits]
     out = {}
     total = n_splits * len(names)
     t_start = time.perf_counter()
 
     def run(tasks):
-        jobs = (delayed(_fit_and_score)(X, y, tr, te, selectors[nm], k, scaler, downstream)
+        jobs = (delayed(_fit_and_score)(X, y, tr, te, selectors[nm], k, scaler, downstream,
+                                        subsamples[f] if nm in sub_names else None)
                 for (f, nm, k), (tr, te) in ((t, splits[t[0]]) for t in tasks))
         results = Parallel(n_jobs=n_jobs, return_as="generator")(jobs)
         for (f, nm, k), r in zip(tasks, results):
@@ -392,7 +519,8 @@ def compare_selectors(X, y, selectors, *, n_features_to_select=None, reference=N
             if progress is not None:
                 progress({"fold": f + 1, "selector": nm, "score": r["score"],
                           "own_score": r["own_score"], "n_selected": int(r["support"].sum()),
-                          "fit_time": r["fit_time"], "done": len(out), "total": total})
+                          "fit_time": r["fit_time"], "n_fit": r["n_fit"], "done": len(out),
+                          "total": total})
 
     k_fixed = None if k_fixed is None else int(k_fixed)
     if reference is None:
@@ -412,9 +540,12 @@ def compare_selectors(X, y, selectors, *, n_features_to_select=None, reference=N
         selector_names=names, feature_names=feature_names, n_splits=n_splits,
         scores=stack("score"), own_scores=stack("own_score"), supports=stack("support", bool),
         importances=stack("importance"), fit_times=stack("fit_time"),
-        n_features_requested=stack("requested", int),
+        n_features_requested=stack("requested", int), n_fit_samples=stack("n_fit", int),
+        subsamples=[None if sub is None else np.asarray(tr)[sub] for sub, (tr, _) in zip(subsamples, splits)],
         total_time=time.perf_counter() - t_start,
         info={"n_samples": n_samples, "n_features": n_features, "cv": repr(cv),
-              "scaler": repr(scaler), "downstream": repr(downstream), "reference": reference},
+              "scaler": repr(scaler), "downstream": repr(downstream), "reference": reference,
+              "max_samples": max_samples,
+              "subsampled": [nm for nm in sub_names if any(sub is not None for sub in subsamples)]},
     )
 
