@@ -2,9 +2,14 @@
 
 Usage::
 
-    python benchmarks/bench_projections.py            # full table (a few minutes)
+    python benchmarks/bench_projections.py            # issue 17's table, one thread (a few minutes)
+    python benchmarks/bench_projections.py --threads  # ... plus 1 vs 2 threads on 1000x10000
+    python benchmarks/bench_projections.py --only l1inf   # one table (l1inf, l1, prox, threads)
     python benchmarks/bench_projections.py --quick    # smaller run
+    python benchmarks/bench_projections.py --sort     # the older table against sort-based methods
     python benchmarks/bench_projections.py --cpu-time # CPU time of the thread (loaded machine)
+    python benchmarks/bench_projections.py --cpu-time --ab-l1inf OTHER/_l1inf.cpython-311-x86_64-linux-gnu.so
+                                                      # A/B: another build's l1,inf kernel vs this one
 
 l1,inf ball: X of shape 1000x1000, 1000x10000 and 10000x100 with uniform and |Gaussian|
 entries, radius = frac * ||X||_{1,inf}. Columns: median time per call of
@@ -24,7 +29,15 @@ import time
 
 import numpy as np
 
-from skproj import l1inf_norm, project_l1_ball, project_l1inf_ball
+from skproj import (
+    l1inf_norm,
+    l12_norm,
+    project_l1_ball,
+    project_l12_ball,
+    project_l1inf_ball,
+    project_simplex,
+)
+from skproj.prox import prox_l1inf, weighted_prox_group_l2, weighted_prox_group_mcp
 
 
 def l1inf_sort(X, radius):
@@ -151,13 +164,196 @@ def bench_l1(sizes, fracs, repeats):
                   f"{1e3 * t_sort:9.1f} {err:9.1e}", flush=True)
 
 
+def best_time(fn, repeats=7):
+    """Best of ``repeats`` wall-clock timings of fn() (after one warm-up call)."""
+    fn()
+    best = np.inf
+    for _ in range(repeats):
+        t0 = CLOCK()
+        fn()
+        best = min(best, CLOCK() - t0)
+    return best
+
+
+FRACS = (1e-4, 1e-3, 1e-2, 0.1, 0.5)
+L1INF_CASES = (((1000, 1000), "U(0,1)"), ((1000, 10000), "U(0,1)"),
+               ((10000, 100), "N(0,1)"), ((20000, 64), "N(0,1)"))
+
+
+def _matrix(rng, shape, dist, dtype):
+    X = rng.uniform(0, 1, shape) if dist == "U(0,1)" else np.abs(rng.standard_normal(shape))
+    X *= rng.choice([-1.0, 1.0], shape)
+    return X.astype(dtype)
+
+
+def table_l1inf(cases, dtypes, fracs, repeats):
+    """Issue 17's table: time / floor with floor = np.abs(X).max(axis=1) in the same dtype."""
+    rng = np.random.default_rng(0)
+    print("l1,inf ball (rows are the groups), best of", repeats, "; ratio = time / floor, "
+          "floor = np.abs(X).max(axis=1) in the same dtype")
+    head = (f"{'shape':>11} {'dist':>7} {'dtype':>7} {'frac':>7} {'zeroed':>7} {'ms':>9} "
+            f"{'floor ms':>9} {'ratio':>7}")
+    print(head)
+    print("-" * len(head))
+    for shape, dist in cases:
+        X64 = _matrix(rng, shape, dist, np.float64)
+        for dtype in dtypes:
+            X = X64.astype(dtype)
+            norm = l1inf_norm(X)
+            floor = best_time(lambda: np.abs(X).max(axis=1), repeats)
+            for frac in fracs:
+                radius = frac * norm
+                P = project_l1inf_ball(X, radius)
+                t = best_time(lambda: project_l1inf_ball(X, radius), repeats)
+                zeroed = float(np.mean(np.abs(P).max(axis=1) == 0))
+                print(f"{shape[0]:>5}x{shape[1]:<5} {dist:>7} {np.dtype(dtype).name:>7} {frac:7.0e} "
+                      f"{zeroed:7.1%} {1e3 * t:9.2f} {1e3 * floor:9.2f} {t / floor:7.1f}", flush=True)
+
+
+def table_ab_l1inf(path, repeats):
+    """A/B of the l1,inf kernel: another build's ``_l1inf`` extension (path to its .so, e.g. main's)
+    against this checkout's, in one process, the two calls (and the floor) alternating in every
+    repeat (in reversed order every other repeat), best of ``repeats``. Prints time / floor for both and the ratio this / other."""
+    import importlib.util
+    import os
+
+    from skproj._kernels import _l1inf as this
+
+    spec = importlib.util.spec_from_file_location("_ab_other._l1inf", path)
+    other = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(other)
+    rng = np.random.default_rng(0)
+    cases = [((1000, 1000), "U(0,1)", dt, f) for dt in (np.float32, np.float64) for f in FRACS]
+    cases += [((10000, 100), "N(0,1)", np.float32, f) for f in (1e-3, 0.5)]
+    print(f"A/B l1,inf kernel: other = {path}; best of {repeats}, alternating; load average "
+          f"{os.getloadavg()[0]:.1f}")
+    head = f"{'shape':>11} {'dist':>7} {'dtype':>7} {'frac':>7} {'floor ms':>9} {'other':>7} {'this':>7} {'this/other':>10}"
+    print(head)
+    print("-" * len(head))
+    for shape, dist, dtype, frac in cases:
+        X = _matrix(rng, shape, dist, dtype)
+        radius = frac * l1inf_norm(X)
+        out = np.empty_like(X)
+        fns = {"floor": lambda: np.abs(X).max(axis=1), "other": lambda: other.l1inf_ball(X, out, radius),
+               "this": lambda: this.l1inf_ball(X, out, radius)}
+        best = dict.fromkeys(fns, np.inf)
+        for fn in fns.values():
+            fn()
+        for rep in range(repeats):
+            # the order alternates too, so that neither kernel always runs after the other
+            for k in (list(fns) if rep % 2 == 0 else list(fns)[::-1]):
+                fn = fns[k]
+                t0 = CLOCK()
+                fn()
+                best[k] = min(best[k], CLOCK() - t0)
+        fl = best["floor"]
+        print(f"{shape[0]:>5}x{shape[1]:<5} {dist:>7} {np.dtype(dtype).name:>7} {frac:7.0e} "
+              f"{1e3 * fl:9.2f} {best['other'] / fl:7.2f} {best['this'] / fl:7.2f} "
+              f"{best['this'] / best['other']:10.3f}", flush=True)
+    print(f"load average after: {os.getloadavg()[0]:.1f}")
+
+
+def table_l1(sizes, dtypes, fracs, repeats):
+    """l1 ball and simplex on N(0,1) vectors: time / floor with floor = np.abs(x).sum()."""
+    rng = np.random.default_rng(1)
+    print()
+    print("l1 ball and simplex, N(0,1) entries, best of", repeats,
+          "; radius = frac * ||x||_1; ratio = time / floor, floor = np.abs(x).sum() in the same dtype")
+    head = f"{'op':>8} {'n':>7} {'dtype':>7} {'frac':>7} {'ms':>9} {'floor ms':>9} {'ratio':>7}"
+    print(head)
+    print("-" * len(head))
+    for n in sizes:
+        x64 = rng.standard_normal(n)
+        for dtype in dtypes:
+            x = x64.astype(dtype)
+            norm = float(np.abs(x).sum(dtype=np.float64))
+            floor = best_time(lambda: np.abs(x).sum(), repeats)
+            for name, fn in (("l1 ball", project_l1_ball), ("simplex", project_simplex)):
+                for frac in fracs:
+                    radius = frac * norm
+                    t = best_time(lambda: fn(x, radius), repeats)
+                    print(f"{name:>8} {n:7.0e} {np.dtype(dtype).name:>7} {frac:7.0e} {1e3 * t:9.2f} "
+                          f"{1e3 * floor:9.2f} {t / floor:7.1f}", flush=True)
+
+
+def table_weighted_prox(shape, dtypes, repeats):
+    """Weighted group prox kernels vs the floor np.linalg.norm(Z * D, axis=1).
+
+    That floor is one pass over both inputs computing the weighted group norms ||d * z||_2 that
+    decide which groups are zeroed (as np.abs(X).max(axis=1) is for the l1,inf ball); the
+    cheaper np.multiply(Z, D) (no reduction) is shown too.
+    """
+    rng = np.random.default_rng(2)
+    print()
+    print(f"weighted group prox, {shape[0]}x{shape[1]}, Z ~ N(0,1), weights U(0.5, 2), best of {repeats};"
+          " ratio = time / floor, floor = np.linalg.norm(Z * weights, axis=1) in the same dtype;"
+          " lambda = frac * median ||weights * Z_g||")
+    head = (f"{'op':>6} {'dtype':>7} {'frac':>7} {'zeroed':>7} {'ms':>9} {'floor ms':>9} {'ratio':>7} "
+            f"{'mul ms':>8} {'/ mul':>7}")
+    print(head)
+    print("-" * len(head))
+    for dtype in dtypes:
+        Z = rng.standard_normal(shape).astype(dtype)
+        D = rng.uniform(0.5, 2.0, shape).astype(dtype)
+        floor = best_time(lambda: np.linalg.norm(Z * D, axis=1), repeats)
+        mul = best_time(lambda: np.multiply(Z, D), repeats)
+        med = float(np.median(np.linalg.norm(D.astype(float) * Z, axis=1)))
+        for lam_frac in (0.1, 1.0):
+            lam = lam_frac * med
+            for name, fn in (("l2", lambda: weighted_prox_group_l2(Z, D, lam)),
+                             ("mcp", lambda: weighted_prox_group_mcp(Z, D, lam, gamma=3.0))):
+                P = fn()
+                zeroed = float(np.mean(np.abs(P).max(axis=1) == 0))
+                t = best_time(fn, repeats)
+                print(f"{name:>6} {np.dtype(dtype).name:>7} {lam_frac:7.1f} {zeroed:7.1%} {1e3 * t:9.3f} "
+                      f"{1e3 * floor:9.3f} {t / floor:7.1f} {1e3 * mul:8.3f} {t / mul:7.1f}", flush=True)
+
+
+def table_threads(shape, fracs, repeats):
+    """Speed-up of 2 threads against 1 (threadpoolctl limits) on the threaded kernels."""
+    from threadpoolctl import threadpool_limits
+
+    rng = np.random.default_rng(3)
+    X = _matrix(rng, shape, "U(0,1)", np.float64)
+    print()
+    print(f"threads: {shape[0]}x{shape[1]} U(0,1) float64, best of {repeats}; speed-up = t(1) / t(2)")
+    head = f"{'op':>10} {'frac':>7} {'1 thr ms':>9} {'2 thr ms':>9} {'speed-up':>9}"
+    print(head)
+    print("-" * len(head))
+    cases = [("l1,inf", frac, (lambda r: lambda: project_l1inf_ball(X, r))(frac * l1inf_norm(X)))
+             for frac in fracs]
+    cases += [("l1,2", frac, (lambda r: lambda: project_l12_ball(X, r))(frac * l12_norm(X)))
+              for frac in (1e-2, 0.5)]
+    Z = X[:, :64].copy()
+    D = rng.uniform(0.5, 2.0, Z.shape)
+    Zb = np.tile(Z, (20, 1))
+    Db = np.tile(D, (20, 1))
+    lam = 0.5 * float(np.median(np.linalg.norm(Db * Zb, axis=1)))
+    cases.append(("wprox l2", lam, lambda: weighted_prox_group_l2(Zb, Db, lam)))
+    cases.append(("prox l1inf", 1.0, lambda: prox_l1inf(X, 1.0)))
+    for name, frac, fn in cases:
+        with threadpool_limits(1):
+            t1 = best_time(fn, repeats)
+        with threadpool_limits(2):
+            t2 = best_time(fn, repeats)
+        print(f"{name:>10} {frac:7.0e} {1e3 * t1:9.2f} {1e3 * t2:9.2f} {t1 / t2:9.2f}", flush=True)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer shapes and repeats")
+    parser.add_argument("--sort", action="store_true",
+                        help="the older table: median times and exactness against the sort-based methods")
+    parser.add_argument("--threads", action="store_true", help="also the 1 vs 2 threads table")
+    parser.add_argument("--only", choices=["l1inf", "l1", "prox", "threads"], default=None,
+                        help="print one table only")
     parser.add_argument("--cpu-time", action="store_true",
                         help="time with time.thread_time (CPU time of this thread; every timed call "
                              "runs single-threaded in it) instead of wall-clock time, which is "
                              "steadier on a loaded machine")
+    parser.add_argument("--ab-l1inf", metavar="SO_PATH", default=None,
+                        help="only the A/B table of the l1,inf kernel: this checkout's against the "
+                             "_l1inf extension at SO_PATH (another build, e.g. main's), one thread")
     args = parser.parse_args()
     if args.cpu_time:
         global CLOCK
@@ -166,12 +362,34 @@ def main():
     else:
         print("clock: time.perf_counter (wall clock)")
     fracs = [1e-4, 1e-3, 1e-2, 0.1, 0.5]
-    if args.quick:
-        bench_l1inf([(1000, 1000), (10000, 100)], fracs, repeats=3, sort_max=10**6)
-        bench_l1([10**4, 10**6], [1e-2, 0.1, 0.5], repeats=3)
-    else:
-        bench_l1inf([(1000, 1000), (1000, 10000), (10000, 100)], fracs, repeats=7, sort_max=10**6)
-        bench_l1([10**4, 10**5, 10**6, 10**7], [1e-2, 0.1, 0.5], repeats=7)
+    if args.sort:
+        if args.quick:
+            bench_l1inf([(1000, 1000), (10000, 100)], fracs, repeats=3, sort_max=10**6)
+            bench_l1([10**4, 10**6], [1e-2, 0.1, 0.5], repeats=3)
+        else:
+            bench_l1inf([(1000, 1000), (1000, 10000), (10000, 100)], fracs, repeats=7, sort_max=10**6)
+            bench_l1([10**4, 10**5, 10**6, 10**7], [1e-2, 0.1, 0.5], repeats=7)
+        return
+    from threadpoolctl import threadpool_limits
+
+    dtypes = (np.float32, np.float64)
+    repeats = 3 if args.quick else 7
+    only = args.only
+    if args.ab_l1inf:
+        with threadpool_limits(1):
+            table_ab_l1inf(args.ab_l1inf, repeats)
+        return
+    with threadpool_limits(1):
+        print("one thread (threadpoolctl limits = 1)")
+        if only in (None, "l1inf"):
+            table_l1inf(L1INF_CASES[:1] + L1INF_CASES[2:3] if args.quick else L1INF_CASES, dtypes,
+                        FRACS, repeats)
+        if only in (None, "l1"):
+            table_l1([10**6] if args.quick else [10**6, 10**7], dtypes, FRACS, repeats)
+        if only in (None, "prox"):
+            table_weighted_prox((1000, 64), dtypes, repeats)
+    if args.threads or only == "threads":
+        table_threads((1000, 10000), FRACS, repeats)
 
 
 if __name__ == "__main__":

@@ -187,17 +187,28 @@ class MultinomialLoss(_Loss):
         self.onehot = np.zeros((n, n_classes), dtype=self.dtype)
         self.onehot[np.arange(n), y] = 1
 
+    @staticmethod
+    def _shifted(Z):
+        """``(Z - max_k Z, log sum_k exp(Z - max_k Z))`` row-wise.
+
+        The per-sample loss is then ``lse_s - (Z_y - max)``: a well-classified sample's small
+        loss keeps its relative precision (``logsumexp(Z) - Z_y`` would round it to
+        ``eps * |Z|``, which makes function-value tests such as FISTA's restart noisy).
+        """
+        S = Z - Z.max(axis=1, keepdims=True)
+        return S, np.log(np.exp(S).sum(axis=1, keepdims=True))
+
     def value(self, Z, rows=None):
         onehot = self.onehot if rows is None else self.onehot[rows]
-        lse = logsumexp(Z, axis=1, keepdims=True)
-        return float(np.vdot(self._weights(rows), lse - (Z * onehot).sum(axis=1, keepdims=True)))
+        S, lse = self._shifted(Z)
+        return float(np.vdot(self._weights(rows), lse - (S * onehot).sum(axis=1, keepdims=True)))
 
     def value_grad(self, Z, rows=None):
         w = self._weights(rows)
         onehot = self.onehot if rows is None else self.onehot[rows]
-        lse = logsumexp(Z, axis=1, keepdims=True)
-        f = float(np.vdot(w, lse - (Z * onehot).sum(axis=1, keepdims=True)))
-        return f, w * (np.exp(Z - lse) - onehot)
+        S, lse = self._shifted(Z)
+        f = float(np.vdot(w, lse - (S * onehot).sum(axis=1, keepdims=True)))
+        return f, w * (np.exp(S - lse) - onehot)
 
     def hessp(self, Z, V, rows=None):
         P = np.exp(Z - logsumexp(Z, axis=1, keepdims=True))

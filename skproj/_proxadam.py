@@ -93,7 +93,7 @@ class GroupPenalty:
 class ProxAdam(Adam):
     r"""Proximal Adam: Adam's step, then the weighted prox of a penalty in Adam's metric.
 
-    Each call of :meth:`step` takes Adam's bias-corrected step on the smooth loss (the
+    Each call of :meth:`~skproj.optim.Adam.step` takes Adam's bias-corrected step on the smooth loss (the
     gradients passed in) and then, for each penalised parameter array, replaces the result
     ``Z`` by the weighted proximal operator
 
@@ -138,7 +138,7 @@ class ProxAdam(Adam):
     TypeError
         If a penalty is not a :class:`skproj.sparsity.Penalty`.
     ValueError
-        If ``weighted=False`` with a group MCP penalty; at :meth:`step`, if a penalised
+        If ``weighted=False`` with a group MCP penalty; at ``step``, if a penalised
         parameter does not have the shape its penalty needs.
 
     Notes

@@ -19,6 +19,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.special import softmax
 from threadpoolctl import threadpool_limits
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.feature_selection import SelectorMixin
@@ -33,21 +34,14 @@ from ._gates import DifferentiableGates
 from ._network import ACTIVATION_NAMES, forward, hidden_zero_fraction, init_edge_of_chaos, init_params
 from ._optim import Adam
 from ._proxadam import ProxAdam
-from ._training import (
-    BallStep, GateStep, TargetBallStep, Trainer, auto_batch_size, blas_threads, gradient_row_norms, row_blocks,
-)
+from ._training import (BallStep, GateStep, TargetBallStep, Trainer, auto_batch_size, blas_threads, column_ptp,
+                        gradient_row_norms, row_blocks)
 from .sparsity import (
     CONSTRAINT_NAMES, PENALTY_NAMES, L1, Constraint, L1Inf, L1InfBall, Penalty, make_constraint, make_penalty,
 )
 
 __all__ = ["SparseAutoencoderSelector"]
 
-
-def _column_ptp(X):
-    """Range (max - min) of each column of a dense or sparse ``X`` (implicit zeros count)."""
-    if sp.issparse(X):
-        return (X.max(axis=0).toarray() - X.min(axis=0).toarray()).ravel()
-    return np.ptp(X, axis=0)
 
 # Clipped activations of skproj.activations, initialised by skproj.activations.edge_of_chaos.
 _SPARSE_ACTIVATIONS = ("clipped_relu", "clipped_soft_threshold")
@@ -477,10 +471,9 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ training
     def _alpha(self):
-        """``alpha``, or its default for the chosen penalty when it is None."""
-        if self.alpha is not None:
-            return float(self.alpha)
-        return 1e-3 if self.penalty == "differentiable" else 1e-2
+        """``alpha``, or its default when it is None: 1e-3 for the gates, 1e-2 for a penalty."""
+        default = 1e-3 if self.penalty == "differentiable" else 1e-2
+        return default if self.alpha is None else float(self.alpha)
 
     def _sparsity(self):
         """The sparsity object of ``W1``: a Constraint, a Penalty, "differentiable" or None (no ball)."""
@@ -614,7 +607,7 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
                 X.shape[1], self.hidden_layer_size, n_classes, dtype, init_rng, decoder_input=self.decoder_input
             )
         # A constant feature carries nothing: its row of W1 starts at zero and is never trained.
-        constant = _column_ptp(X_fit) == 0
+        constant = column_ptp(X_fit) == 0
         params[0][constant] = 0
         net_args = (self._activation_fns(), self.reconstruction_weight, self.reconstruction_loss, self.decoder_input)
         batch_size = auto_batch_size(X.shape[0]) if self.batch_size == "auto" else self.batch_size
@@ -775,9 +768,7 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
         class 0), else (n_samples, n_classes).
         """
         Z = self._logits(X)
-        if Z.shape[1] == 2:
-            return Z[:, 1] - Z[:, 0]
-        return Z
+        return Z[:, 1] - Z[:, 0] if Z.shape[1] == 2 else Z
 
     def predict_proba(self, X):
         """Class probabilities: softmax of the logits.
@@ -790,11 +781,7 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
         -------
         ndarray of shape (n_samples, n_classes), columns ordered as ``classes_``.
         """
-        Z = self._logits(X)
-        Z = Z - Z.max(axis=1, keepdims=True)
-        P = np.exp(Z)
-        P /= P.sum(axis=1, keepdims=True)
-        return P
+        return softmax(self._logits(X), axis=1)
 
     def predict(self, X):
         """Predicted class labels (argmax of the logits).

@@ -46,6 +46,13 @@ _BLAS_THREADS_MIN_BATCH = 128
 _BLOCK_ENTRIES = 2**22
 
 
+
+def column_ptp(X):
+    """Range (max - min) of each column of a dense or sparse ``X`` (implicit zeros count)."""
+    if sp.issparse(X):
+        return (X.max(axis=0).toarray() - X.min(axis=0).toarray()).ravel()
+    return np.ptp(X, axis=0)
+
 def auto_batch_size(n_samples):
     """``batch_size="auto"``: ``min(max(32, n_samples // 200), 1024)``.
 

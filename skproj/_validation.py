@@ -5,6 +5,7 @@ so that kernels can assume C-contiguous float32/float64 buffers and valid scalar
 """
 
 import numbers
+import textwrap
 
 import numpy as np
 
@@ -103,3 +104,33 @@ def separate_input(x, buf):
     if np.shares_memory(x, buf):
         return x.copy()
     return x
+
+
+# --------------------------------------------------------------------------------------------
+# docstring fragments shared by several public docstrings
+
+
+def fill_doc(**fragments):
+    """Decorator: replace each placeholder line ``{name}`` of ``obj.__doc__`` by ``fragments[name]``.
+
+    The fragment is dedented, then indented like its placeholder, so that the rendered docstring
+    (numpydoc's Parameters / Returns sections included) is complete. Under ``python -OO`` the
+    docstring is None and left alone.
+    """
+
+    def decorate(obj):
+        if obj.__doc__ is None:
+            return obj
+        lines = []
+        for line in obj.__doc__.split("\n"):
+            key = line.strip()
+            if key.startswith("{") and key.endswith("}") and key[1:-1] in fragments:
+                indent = line[: len(line) - len(line.lstrip())]
+                text = textwrap.dedent(fragments[key[1:-1]]).strip("\n")
+                lines.extend(indent + part if part else part for part in text.split("\n"))
+            else:
+                lines.append(line)
+        obj.__doc__ = "\n".join(lines)
+        return obj
+
+    return decorate

@@ -41,7 +41,7 @@ import numpy as np
 from scipy.special import ndtr, ndtri
 from sklearn.utils import check_random_state
 
-from ._validation import as_float_array, check_scalar
+from ._validation import as_float_array, check_scalar, fill_doc
 
 __all__ = [
     "ACTIVATIONS",
@@ -107,27 +107,78 @@ def _family(activation, clip):
 # the activations
 
 
+_PARAMS = """
+Parameters
+----------
+x : array_like of any shape
+    Pre-activations. float32 stays float32, other numeric dtypes become float64.
+tau : float >= 0
+    Threshold (units of ``x``).
+"""
+
+_RETURNS = """
+Returns
+-------
+ndarray of the shape of ``x``
+"""
+
+_RAISES = """
+Raises
+------
+TypeError
+    If ``x`` is not real numeric or ``tau`` not a real number.
+ValueError
+    If ``x`` contains NaN or inf, or ``tau`` is negative or not finite.
+"""
+
+_RAISES_CLIPPED = """
+Raises
+------
+TypeError
+    If ``x`` is not real numeric, or ``tau`` or ``clip`` not a real number.
+ValueError
+    If ``x`` contains NaN or inf, ``tau`` is negative or not finite, or ``clip <= 0``.
+"""
+
+_sections = fill_doc(params=_PARAMS, returns=_RETURNS, raises=_RAISES, raises_clipped=_RAISES_CLIPPED)
+
+
+def _checked(x, tau, clip):
+    """Validated ``x`` (float array), ``tau`` (in the dtype of ``x``) and ``clip`` (float)."""
+    x = as_float_array(x, "x")
+    tau = check_scalar(tau, "tau")
+    return x, x.dtype.type(tau), _check_clip(clip)
+
+
+def _ramp(shifted, clip):
+    """``min(max(shifted, 0), clip)`` in the dtype of ``shifted``: the clipped ReLU of a shifted input."""
+    y = np.maximum(shifted, 0, dtype=shifted.dtype)
+    if np.isfinite(clip):
+        np.minimum(y, shifted.dtype.type(clip), out=y)
+    return y
+
+
+def _ramp_slope(shifted, clip):
+    """Derivative of :func:`_ramp`: 1 where ``0 < shifted < clip``, else 0 (dtype of ``shifted``)."""
+    # same float arithmetic as the forward pass: the output is linear exactly where 0 < shifted < clip
+    mask = shifted > 0
+    if np.isfinite(clip):
+        mask &= shifted < shifted.dtype.type(clip)
+    return mask.astype(shifted.dtype)
+
+
+@_sections
 def shifted_relu(x, tau):
     """Shifted ReLU ``ReLU_tau(x) = max(x - tau, 0)`` (Price et al. 2024, Eq. 5), elementwise.
 
-    Parameters
-    ----------
-    x : array_like of any shape
-        Pre-activations. float32 stays float32, other numeric dtypes become float64.
-    tau : float >= 0
-        Threshold (units of ``x``); ``tau=0`` is the ReLU.
+    ``tau=0`` is the ReLU.
 
-    Returns
-    -------
-    ndarray of the shape of ``x``
+    {params}
+
+    {returns}
         The activations, all ``>= 0``; exactly 0 where ``x <= tau``.
 
-    Raises
-    ------
-    TypeError
-        If ``x`` is not real numeric or ``tau`` not a real number.
-    ValueError
-        If ``x`` contains NaN or inf, or ``tau`` is negative or not finite.
+    {raises}
     """
     return clipped_relu(x, tau, np.inf)
 
@@ -140,27 +191,18 @@ def shifted_relu_derivative(x, tau):
     return clipped_relu_derivative(x, tau, np.inf)
 
 
+@_sections
 def soft_threshold(x, tau):
     """Soft thresholding ``ST_tau(x) = sign(x) max(|x| - tau, 0)`` (Price et al. 2024, Eq. 6).
 
-    Parameters
-    ----------
-    x : array_like of any shape
-        Pre-activations. float32 stays float32, other numeric dtypes become float64.
-    tau : float >= 0
-        Threshold (units of ``x``); ``tau=0`` is the identity.
+    ``tau=0`` is the identity.
 
-    Returns
-    -------
-    ndarray of the shape of ``x``
+    {params}
+
+    {returns}
         The activations (an odd function of ``x``); exactly 0 where ``|x| <= tau``.
 
-    Raises
-    ------
-    TypeError
-        If ``x`` is not real numeric or ``tau`` not a real number.
-    ValueError
-        If ``x`` contains NaN or inf, or ``tau`` is negative or not finite.
+    {raises}
     """
     return clipped_soft_threshold(x, tau, np.inf)
 
@@ -173,38 +215,22 @@ def soft_threshold_derivative(x, tau):
     return clipped_soft_threshold_derivative(x, tau, np.inf)
 
 
+@_sections
 def clipped_relu(x, tau, clip):
     """Clipped shifted ReLU ``CReLU_tau,m(x) = min(max(x - tau, 0), m)`` (Price et al. 2024, Sec. 4).
 
-    Parameters
-    ----------
-    x : array_like of any shape
-        Pre-activations. float32 stays float32, other numeric dtypes become float64.
-    tau : float >= 0
-        Threshold (units of ``x``).
+    {params}
     clip : float > 0 or None
         Clip level ``m``, the largest output (units of ``x``). ``np.inf`` or None: no clipping
         (then this is :func:`shifted_relu`).
 
-    Returns
-    -------
-    ndarray of the shape of ``x``
+    {returns}
         The activations, in ``[0, clip]``; exactly 0 where ``x <= tau``.
 
-    Raises
-    ------
-    TypeError
-        If ``x`` is not real numeric, or ``tau`` or ``clip`` not a real number.
-    ValueError
-        If ``x`` contains NaN or inf, ``tau`` is negative or not finite, or ``clip <= 0``.
+    {raises_clipped}
     """
-    x = as_float_array(x, "x")
-    tau = check_scalar(tau, "tau")
-    clip = _check_clip(clip)
-    y = np.maximum(x - x.dtype.type(tau), 0, dtype=x.dtype)
-    if np.isfinite(clip):
-        np.minimum(y, x.dtype.type(clip), out=y)
-    return y
+    x, tau, clip = _checked(x, tau, clip)
+    return _ramp(x - tau, clip)
 
 
 def clipped_relu_derivative(x, tau, clip):
@@ -213,48 +239,26 @@ def clipped_relu_derivative(x, tau, clip):
     Parameters and errors as in :func:`clipped_relu`. Returns an array of the dtype of the
     activations (0 at the kinks ``x = tau`` and ``x = tau + clip``).
     """
-    x = as_float_array(x, "x")
-    tau = check_scalar(tau, "tau")
-    clip = _check_clip(clip)
-    # same float arithmetic as the forward pass: the output is linear exactly where 0 < x - tau < clip
-    shifted = x - x.dtype.type(tau)
-    mask = shifted > 0
-    if np.isfinite(clip):
-        mask &= shifted < x.dtype.type(clip)
-    return mask.astype(x.dtype)
+    x, tau, clip = _checked(x, tau, clip)
+    return _ramp_slope(x - tau, clip)
 
 
+@_sections
 def clipped_soft_threshold(x, tau, clip):
     """Clipped soft threshold ``CST_tau,m(x) = sign(x) min(max(|x| - tau, 0), m)`` (Price et al. 2024, Sec. 4).
 
-    Parameters
-    ----------
-    x : array_like of any shape
-        Pre-activations. float32 stays float32, other numeric dtypes become float64.
-    tau : float >= 0
-        Threshold (units of ``x``).
+    {params}
     clip : float > 0 or None
         Clip level ``m``: outputs lie in ``[-clip, clip]``. ``np.inf`` or None: no clipping
         (then this is :func:`soft_threshold`).
 
-    Returns
-    -------
-    ndarray of the shape of ``x``
+    {returns}
         The activations (an odd function of ``x``); exactly 0 where ``|x| <= tau``.
 
-    Raises
-    ------
-    TypeError
-        If ``x`` is not real numeric, or ``tau`` or ``clip`` not a real number.
-    ValueError
-        If ``x`` contains NaN or inf, ``tau`` is negative or not finite, or ``clip <= 0``.
+    {raises_clipped}
     """
-    x = as_float_array(x, "x")
-    tau = check_scalar(tau, "tau")
-    clip = _check_clip(clip)
-    mag = np.maximum(np.abs(x) - x.dtype.type(tau), 0, dtype=x.dtype)
-    if np.isfinite(clip):
-        np.minimum(mag, x.dtype.type(clip), out=mag)
+    x, tau, clip = _checked(x, tau, clip)
+    mag = _ramp(np.abs(x) - tau, clip)
     # copysign restores the sign exactly (odd symmetry holds bit for bit in every dtype)
     return np.copysign(mag, x, out=mag)
 
@@ -264,14 +268,8 @@ def clipped_soft_threshold_derivative(x, tau, clip):
 
     Parameters and errors as in :func:`clipped_soft_threshold` (0 at the kinks).
     """
-    x = as_float_array(x, "x")
-    tau = check_scalar(tau, "tau")
-    clip = _check_clip(clip)
-    shifted = np.abs(x) - x.dtype.type(tau)
-    mask = shifted > 0
-    if np.isfinite(clip):
-        mask &= shifted < x.dtype.type(clip)
-    return mask.astype(x.dtype)
+    x, tau, clip = _checked(x, tau, clip)
+    return _ramp_slope(np.abs(x) - tau, clip)
 
 
 class Activation(NamedTuple):
@@ -429,6 +427,13 @@ def _prepare_map(activation, q, tau, clip):
     return family, q, tau, clip
 
 
+def _scaled_moment(activation, q, tau, clip, sigma_w2, which):
+    """``sigma_w2`` times moment ``which`` of :func:`_gaussian_moments`, arguments validated."""
+    family, q, tau, clip = _prepare_map(activation, q, tau, clip)
+    sigma_w2 = check_scalar(sigma_w2, "sigma_w2")
+    return _as_output(sigma_w2 * _gaussian_moments(family, q, tau, clip)[which], q)
+
+
 def variance_map(activation, q, tau, clip=None, sigma_w2=1.0, sigma_b2=0.0):
     """Variance map ``V(q) = sigma_w2 E[phi(sqrt(q) Z)^2] + sigma_b2`` of a wide random layer, closed form.
 
@@ -502,10 +507,7 @@ def variance_map_slope(activation, q, tau, clip=None, sigma_w2=1.0):
     TypeError, ValueError
         As in :func:`variance_map`.
     """
-    family, q, tau, clip = _prepare_map(activation, q, tau, clip)
-    sigma_w2 = check_scalar(sigma_w2, "sigma_w2")
-    de2 = _gaussian_moments(family, q, tau, clip)[2]
-    return _as_output(sigma_w2 * de2, q)
+    return _scaled_moment(activation, q, tau, clip, sigma_w2, 2)  # sigma_w2 d/dq E[phi(h)^2]
 
 
 def chi1(activation, q, tau, clip=None, sigma_w2=1.0):
@@ -530,10 +532,7 @@ def chi1(activation, q, tau, clip=None, sigma_w2=1.0):
     TypeError, ValueError
         As in :func:`variance_map`.
     """
-    family, q, tau, clip = _prepare_map(activation, q, tau, clip)
-    sigma_w2 = check_scalar(sigma_w2, "sigma_w2")
-    p = _gaussian_moments(family, q, tau, clip)[1]
-    return _as_output(sigma_w2 * p, q)
+    return _scaled_moment(activation, q, tau, clip, sigma_w2, 1)  # sigma_w2 E[phi'(h)^2]
 
 
 def zero_fraction(activation, q, tau, clip=None):

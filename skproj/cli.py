@@ -31,9 +31,6 @@ __all__ = ["main"]
 
 EXIT_OK, EXIT_USAGE = 0, 2
 # Radius used while the selector cannot be asked for k features itself (no n_features_to_select):
-# 0.3 on standardised features keeps about 80 of the 765 PBMC genes (the estimator's 0.1 keeps
-# about 13, whatever max_features says). Chosen on the PBMC data itself: mild selection bias.
-DEFAULT_RADIUS = 0.3
 DEFAULT_N_FEATURES = 0.1  # 10% of the features (76 PBMC genes)
 BASELINES = ["l1_logistic", "anova", "random_forest", "wilcoxon"]  # model_selection.BASELINE_SELECTORS
 SLOW_BASELINES = ["l1_logistic", "random_forest"]  # cost grows too fast with n: --baseline-max-samples
@@ -87,10 +84,10 @@ def _make_selector(args, k):
     est = SparseAutoencoderSelector()
     params = {name: getattr(args, opt) for opt, name in _ESTIMATOR_OPTIONS.items()
               if getattr(args, opt) is not None}
-    if params.get("constraint") == "none":
-        params["constraint"] = None
-    if "n_features_to_select" not in est.get_params():  # the radius decides how many survive
-        params.setdefault("radius", DEFAULT_RADIUS)
+    if params.get("constraint") == "none":  # no ball: the l1,inf ball of infinite radius
+        params.update(constraint=None, radius=float("inf"))
+    elif params.get("constraint") == "l11":  # the old spelling of the entrywise l1 ball
+        params["constraint"] = "l1"
     params.update(random_state=args.random_state, verbose=int(args.verbose))
     try:
         est = _set_n_features(est.set_params(**params), k)
@@ -338,9 +335,10 @@ def build_parser():
     a("--baseline-max-samples", type=_max_samples, default=DEFAULT_BASELINE_MAX_SAMPLES, metavar="N",
       help=f"fit {' and '.join(SLOW_BASELINES)} on a stratified subsample of N samples of each training "
       f"fold when it is larger (they scale badly with n; 'none': whole folds; default {DEFAULT_BASELINE_MAX_SAMPLES})")
-    a("--constraint", choices=["l1inf", "l11", "l12", "none"], help="ball constraint on the first layer (default: the estimator's)")
+    a("--constraint", choices=["l1inf", "l1", "l12", "l11", "none"],
+      help="ball on the first layer (default: the estimator's, l1inf; l11 is an old spelling of l1)")
     a("--radius", type=_positive_float, help="radius of the ball on the standardised features "
-      f"(default: chosen by the estimator for k features, or {DEFAULT_RADIUS} for an estimator that cannot)")
+      "(default: chosen by the estimator for k features)")
     a("--epochs", type=_positive_int, help="training epochs per phase (default: the estimator's)")
     a("--hidden", type=_positive_int, help="hidden layer size (default: the estimator's)")
     a("--batch-size", type=_positive_int, help="minibatch size (default: the estimator's)")

@@ -161,7 +161,7 @@ def read_h5ad(path, target, layer=None):
         If ``path`` does not exist.
     ValueError
         One line each: ``target`` is not an ``obs`` column (a few existing columns are listed);
-        the column is numeric with more than :data:`MAX_NUMERIC_LEVELS` distinct values
+        the column is numeric with more than ``skproj.io.MAX_NUMERIC_LEVELS`` (100) distinct values
         (a continuous covariate or an id, not a class label); labels are missing; ``layer`` does
         not exist; the matrix has NaN / inf (sparse: among the stored values) or negative values.
     """

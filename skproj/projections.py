@@ -16,7 +16,7 @@ kernels, GIL released). Conventions (see the package documentation):
 import numpy as np
 
 from ._kernels import _l1, _l1inf
-from ._validation import as_float_array, check_axis, check_scalar, finish_out, prepare_out, separate_input
+from ._validation import as_float_array, check_axis, check_scalar, fill_doc, finish_out, prepare_out, separate_input
 
 __all__ = [
     "project_l1_ball",
@@ -89,8 +89,8 @@ def project_l1_ball(x, radius, *, out=None):
     --------
     >>> import numpy as np
     >>> from skproj import project_l1_ball
-    >>> project_l1_ball(np.array([3.0, -1.0, 0.5]), 2.0)
-    array([2., 0., 0.])
+    >>> project_l1_ball(np.array([3.0, -1.0, 0.5]), 2.0)  # signs are restored: -0.0
+    array([ 2., -0.,  0.])
     """
     radius = check_scalar(radius, "radius")
     return _flat_kernel(_l1.l1_ball, x, radius, out, "x")
@@ -173,6 +173,36 @@ def _grouped(kernel, X, radius, axis, out):
     return finish_out(target, buf)
 
 
+_norm_sections = fill_doc(
+    norm_sections="""
+    Parameters
+    ----------
+    X : array_like of shape (n_rows, n_cols)
+    axis : {0, 1, -1, -2}, default=1
+        With ``axis=1`` (the default) the rows are the groups.
+
+    Returns
+    -------
+    float
+        Computed in double precision; 0.0 for an empty array.
+
+    Raises
+    ------
+    TypeError, ValueError
+        If ``X`` is not a finite real 2-D array or ``axis`` is invalid.
+    """
+)
+
+
+def _grouped_norm(kernel, X, axis):
+    """Run a rows-are-groups norm kernel for either axis (axis=0 works on the transpose)."""
+    X = as_float_array(X, "X", ndim=2)
+    axis = check_axis(axis)
+    if X.size == 0:
+        return 0.0
+    return kernel(X if axis == 1 else np.ascontiguousarray(X.T))
+
+
 def project_l12_ball(X, radius, axis=1, *, out=None):
     """Euclidean projection onto the l1,2 ball (group lasso ball).
 
@@ -209,23 +239,13 @@ def project_l12_ball(X, radius, axis=1, *, out=None):
     return _grouped(_l1.l12_ball, X, radius, axis, out)
 
 
+@_norm_sections
 def l12_norm(X, axis=1):
     """The l1,2 norm ``sum_g ||X_g||_2`` with the inner l2 norm taken along ``axis``.
 
-    Parameters
-    ----------
-    X : array_like of shape (n_rows, n_cols)
-    axis : {0, 1, -1, -2}, default=1
-
-    Returns
-    -------
-    float
+    {norm_sections}
     """
-    X = as_float_array(X, "X", ndim=2)
-    axis = check_axis(axis)
-    if X.size == 0:
-        return 0.0
-    return _l1.l12_norm(X if axis == 1 else np.ascontiguousarray(X.T))
+    return _grouped_norm(_l1.l12_norm, X, axis)
 
 
 def project_l1inf_ball(X, radius, axis=1, *, out=None):
@@ -271,7 +291,7 @@ def project_l1inf_ball(X, radius, axis=1, *, out=None):
     projection for l1,inf regularization", ICML 2009 (Section 4), who find ``theta`` by sorting
     all breakpoints (O(nm log nm)); Perez, Condat, Barlaud, "Near-linear time projection onto
     the l1,inf ball; application to sparse neural networks", arXiv 2307.09836, give the exact
-    near-linear algorithm of seed 000 (groups visited in decreasing l1 norm). This
+    near-linear algorithm (groups visited in decreasing l1 norm). This
     implementation shares its principles (groups that cannot survive are never visited
     beyond one pass; only the entries near each group's final level are ever stored) but
     finds ``theta`` differently: ``F(theta) = sum_g mu_g(theta)`` is convex, decreasing and
@@ -300,27 +320,10 @@ def project_l1inf_ball(X, radius, axis=1, *, out=None):
     return _grouped(_l1inf.l1inf_ball, X, radius, axis, out)
 
 
+@_norm_sections
 def l1inf_norm(X, axis=1):
     """The l1,inf norm ``sum_g max_j |X_gj|`` with the inner l_inf norm taken along ``axis``.
 
-    Parameters
-    ----------
-    X : array_like of shape (n_rows, n_cols)
-    axis : {0, 1, -1, -2}, default=1
-        With ``axis=1`` (the default) the rows are the groups.
-
-    Returns
-    -------
-    float
-        Computed in double precision; 0.0 for an empty array.
-
-    Raises
-    ------
-    TypeError, ValueError
-        If ``X`` is not a finite real 2-D array or ``axis`` is invalid.
+    {norm_sections}
     """
-    X = as_float_array(X, "X", ndim=2)
-    axis = check_axis(axis)
-    if X.size == 0:
-        return 0.0
-    return _l1inf.l1inf_norm(X if axis == 1 else np.ascontiguousarray(X.T))
+    return _grouped_norm(_l1inf.l1inf_norm, X, axis)

@@ -24,7 +24,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from ._kernels import _prox
-from ._validation import as_float_array, check_axis, check_scalar, finish_out, prepare_out, separate_input
+from ._validation import as_float_array, check_axis, check_scalar, fill_doc, finish_out, prepare_out, separate_input
 
 __all__ = [
     "prox_l1",
@@ -103,6 +103,19 @@ def _run_rows(kernel, X, axis, out, *args):
     return finish_out(target, buf), ret
 
 
+#: the first parameters shared by the docstrings of the two group proximal operators
+_group_prox_sections = fill_doc(
+    x_threshold="""
+    Parameters
+    ----------
+    X : array_like of shape (n_rows, n_cols)
+    threshold : float >= 0
+        The penalty strength ``c``. ``0`` returns ``X`` (a copy).
+    """
+)
+
+
+@_group_prox_sections
 def prox_group_l2(X, threshold, axis=1, *, out=None):
     r"""Group soft thresholding: the proximal operator of ``threshold * sum_g ||X_g||_2``.
 
@@ -111,11 +124,7 @@ def prox_group_l2(X, threshold, axis=1, *, out=None):
     .. math:: \operatorname{prox}(X)_g = \max\Bigl(0,\ 1 - \frac{c}{\|X_g\|_2}\Bigr)\, X_g,
         \qquad c = \text{threshold}.
 
-    Parameters
-    ----------
-    X : array_like of shape (n_rows, n_cols)
-    threshold : float >= 0
-        The penalty strength ``c``. ``0`` returns ``X`` (a copy).
+    {x_threshold}
     axis : {0, 1, -1, -2}, default=1
         Axis along which the inner l2 norm is taken (``axis=0``: the columns are the groups).
     out : ndarray of shape (n_rows, n_cols), optional
@@ -147,6 +156,7 @@ def prox_group_l2(X, threshold, axis=1, *, out=None):
     return _run_rows(_prox.group_soft_threshold, X, axis, out, threshold)[0]
 
 
+@_group_prox_sections
 def prox_l1inf(X, threshold, axis=1, *, out=None):
     r"""Proximal operator of ``threshold * ||X||_{1,inf}`` (``sum_g max_j |X_gj|``).
 
@@ -159,11 +169,7 @@ def prox_l1inf(X, threshold, axis=1, *, out=None):
 
     where :math:`\tau_g > 0` solves :math:`\sum_j \max(|X_{gj}| - \tau_g, 0) = c`.
 
-    Parameters
-    ----------
-    X : array_like of shape (n_rows, n_cols)
-    threshold : float >= 0
-        The penalty strength ``c``. ``0`` returns ``X`` (a copy).
+    {x_threshold}
     axis : {0, 1, -1, -2}, default=1
         Axis along which the inner l_inf norm is taken: with ``axis=1`` the rows are the groups
         (``||X||_{1,inf} = sum_i max_j |X_ij|``) and a group with ``||X_g||_1 <= c`` is zeroed.
@@ -270,6 +276,23 @@ def _weighted(Z, weights, threshold, inv_gamma, axis, out, tol, max_iter, name):
     return finish_out(target, buf)
 
 
+#: sections shared by the docstrings of the two weighted (Newton) proximal operators
+_newton_sections = fill_doc(
+    returns="""
+    Returns
+    -------
+    ndarray of shape (n_rows, n_cols), dtype of ``Z``
+    """,
+    warns="""
+    Warns
+    -----
+    ConvergenceWarning
+        When some group's Newton iteration reaches ``max_iter``.
+    """,
+)
+
+
+@_newton_sections
 def weighted_prox_group_l2(Z, weights, threshold, axis=1, *, out=None, tol=None, max_iter=100):
     r"""Weighted proximal operator of the group lasso penalty (Deleu & Bengio 2021).
 
@@ -315,9 +338,7 @@ def weighted_prox_group_l2(Z, weights, threshold, axis=1, *, out=None, tol=None,
         :class:`~sklearn.exceptions.ConvergenceWarning`. A few steps are typical; one suffices
         when the weights of the group are all equal.
 
-    Returns
-    -------
-    ndarray of shape (n_rows, n_cols), dtype of ``Z``
+    {returns}
 
     Raises
     ------
@@ -329,10 +350,7 @@ def weighted_prox_group_l2(Z, weights, threshold, axis=1, *, out=None, tol=None,
         is out of range; ``tol < 0``; ``max_iter < 1``; ``out`` has the wrong shape or dtype; or
         ``||weights_g * Z_g||_2`` overflows double precision.
 
-    Warns
-    -----
-    ConvergenceWarning
-        When some group's Newton iteration reaches ``max_iter``.
+    {warns}
 
     Notes
     -----
@@ -359,6 +377,7 @@ def weighted_prox_group_l2(Z, weights, threshold, axis=1, *, out=None, tol=None,
     return _weighted(Z, weights, threshold, 0.0, axis, out, tol, max_iter, "weighted_prox_group_l2")
 
 
+@_newton_sections
 def weighted_prox_group_mcp(Z, weights, threshold, gamma, axis=1, *, out=None, tol=None, max_iter=100):
     r"""Weighted proximal operator of the group MCP penalty.
 
@@ -406,9 +425,7 @@ def weighted_prox_group_mcp(Z, weights, threshold, gamma, axis=1, *, out=None, t
         As in :func:`weighted_prox_group_l2` (default 1e-12 for float64, 1e-6 for float32).
     max_iter : int >= 1, default=100
 
-    Returns
-    -------
-    ndarray of shape (n_rows, n_cols), dtype of ``Z``
+    {returns}
 
     Raises
     ------
@@ -416,10 +433,7 @@ def weighted_prox_group_mcp(Z, weights, threshold, gamma, axis=1, *, out=None, t
         As :func:`weighted_prox_group_l2`; also ``gamma`` not > 0 or not finite, and
         ``gamma * min(weights) <= 1`` (non-convex subproblem).
 
-    Warns
-    -----
-    ConvergenceWarning
-        When some group's Newton iteration reaches ``max_iter``.
+    {warns}
 
     Notes
     -----

@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pytest
 
-from skproj.cli import DEFAULT_RADIUS, main
+from skproj.cli import main
 from skproj.datasets import load_pbmc68k, make_sparse_classification
 
 # Few epochs, 2 folds: the end-to-end runs test the plumbing, not the accuracy.
@@ -97,8 +97,7 @@ def test_select_embedded_data(capsys, tmp_path):
     check_report(report, 700, 765, 2, pbmc.feature_names, k=30)
     params = report["estimator"]["params"]
     assert params["max_epochs"] == 2
-    if "n_features_to_select" not in params:  # the radius decides: the command's default
-        assert params["radius"] == DEFAULT_RADIUS
+    assert params["n_features_to_select"] == 30  # the estimator finds the radius for k
     assert report["data"]["classes"] == sorted(pbmc.target_names.tolist())
     # the printed summary
     assert "SparseAutoencoderSelector -> LogisticRegression" in out
@@ -652,3 +651,16 @@ def test_baseline_max_samples_none_means_whole_folds():
     parse = build_parser().parse_args
     assert parse(["select", "--baseline-max-samples", "none"]).baseline_max_samples == 0
     assert parse(["select"]).baseline_max_samples == DEFAULT_BASELINE_MAX_SAMPLES == 2_000
+
+
+def test_constraint_option_spellings():
+    from skproj.cli import _make_selector, build_parser
+
+    def selector(*opts):
+        return _make_selector(build_parser().parse_args(["select", *opts]), 10)
+
+    none = selector("--constraint", "none")
+    assert none.constraint is None and none.radius == float("inf")  # no ball at all
+    assert selector("--constraint", "l11").constraint == "l1"  # old spelling, one norm
+    assert selector("--constraint", "l12").constraint == "l12"
+    assert selector().n_features_to_select == 10

@@ -1,4 +1,4 @@
-"""Tests of the one FISTA solver (skproj._fista) with the losses and the design operator.
+"""Tests of the one FISTA solver (skproj._solvers._fista) with the losses and the design operator.
 
 Where the problems coincide the solution is compared with scikit-learn: the Lasso (prox of the
 l1 norm, and the l1-ball constraint with the radius of the Lasso solution) and the l1-penalised
@@ -12,7 +12,7 @@ from sklearn.linear_model import Lasso, LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
 from skproj._design import Design, weighted_column_means
-from skproj._fista import fista
+from skproj._solvers._fista import fista
 from skproj._losses import BinaryLogisticLoss, SquaredLoss
 from skproj.projections import project_l1_ball
 from skproj.prox import prox_l1
@@ -184,8 +184,7 @@ def test_sparsity_objects_from_skproj_sparsity():
     np.testing.assert_array_equal(pen.support(res.x), np.any(mtl.coef_ != 0, axis=0))
 
 
-def test_sparsity_object_validated_once_and_left_untouched():
-    from skproj._fista import validated_once
+def test_sparsity_objects_are_validated():
     from skproj.sparsity import L1, L1Ball
 
     X, y, kw = lasso_problem()
@@ -193,9 +192,3 @@ def test_sparsity_object_validated_once_and_left_untouched():
         fista(np.zeros((1, X.shape[1])), project=L1Ball(radius=-1.0), **kw)
     with pytest.raises(ValueError, match="alpha"):
         fista(np.zeros((1, X.shape[1])), prox=L1(alpha=-1.0), **kw)
-    ball = L1Ball(radius=2.0)
-    fast = validated_once(ball)
-    assert fast is not ball and fast.get_params() == ball.get_params()
-    W = np.random.RandomState(0).standard_normal((3, 4))
-    np.testing.assert_array_equal(fast.project(W), ball.project(W))
-    assert "_validate_params" not in vars(ball)  # the user's object keeps validating

@@ -236,3 +236,38 @@ def test_l1_ball_large_vectors_exact(kind, frac):
     assert np.abs(p).sum() <= radius * (1 + 1e-12) + slack
     if frac < 1:
         np.testing.assert_allclose(np.abs(p).sum(), radius, rtol=1e-12, atol=slack)
+
+
+@pytest.mark.parametrize("kind", list(_large_vectors()))
+@pytest.mark.parametrize("frac", [1e-7, 1e-4, 1e-2, 0.1, 0.5, 0.999, 1.0, 1.5])
+def test_simplex_large_vectors_exact(kind, frac):
+    """The windowed threshold on signed values (tau may be negative), against the sort reference,
+    with the simplex optimality conditions: p >= 0, sum p = radius, p_i = max(x_i - tau, 0)."""
+    x = _large_vectors()[kind]
+    radius = frac * np.abs(x).sum()
+    p = project_simplex(x, radius)
+    ref = simplex_sort_reference(x, radius)
+    scale = np.abs(x).max()
+    np.testing.assert_allclose(p, ref, rtol=1e-12, atol=1e-12 * scale)
+    assert np.all(p >= 0)
+    slack = 4 * np.finfo(np.float64).eps * scale * max(np.count_nonzero(p), 1)
+    np.testing.assert_allclose(p.sum(), radius, rtol=1e-12, atol=slack)
+    alive = p > 0
+    tau = x[alive] - p[alive]
+    np.testing.assert_allclose(tau, tau.mean(), rtol=0, atol=1e-12 * max(scale, abs(tau.mean())))
+    assert np.all(x[~alive] <= tau.mean() + 1e-12 * scale)
+
+
+@pytest.mark.parametrize("op", ["l1", "simplex"])
+@pytest.mark.parametrize("frac", [1e-4, 1e-2, 0.1, 0.5])
+def test_large_float32_matches_float64(op, frac):
+    """float32 input: the threshold is computed in double on the float32 values, so the result is
+    the float64 projection of those values rounded to float32."""
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal(200_000).astype(np.float32)
+    fn = project_l1_ball if op == "l1" else project_simplex
+    radius = frac * float(np.abs(x.astype(np.float64)).sum())
+    p32 = fn(x, radius)
+    p64 = fn(x.astype(np.float64), radius)
+    assert p32.dtype == np.float32
+    np.testing.assert_allclose(p32, p64.astype(np.float32), rtol=1e-6, atol=1e-6 * np.abs(x).max())

@@ -283,3 +283,121 @@ def test_fast_kernel_agrees_with_newton_from_zero_on_many_shapes():
             _l1inf.l1inf_ball_simple(X, Q, radius)
             np.testing.assert_allclose(P, Q, rtol=1e-12, atol=1e-12 * np.abs(X).max())
             assert l1inf_norm(P) <= radius * (1 + 1e-12)
+
+
+# --- subnormal entries -------------------------------------------------------------------
+# The fast kernel models every group by its maximum plus a strided subsample weighted by
+# (l1 - max) / (sample sum); with subnormal (or relatively negligible) sampled entries that
+# weight overflowed to inf, the model's levels became NaN and the result was wrong, even
+# outside the ball. These tests check the optimality conditions on such inputs.
+
+
+def check_optimality_rounded(X, P, radius, dtype):
+    """Optimality conditions, allowing for the rounding of the output to dtype.
+
+    Every output entry is the exact clipped value rounded to dtype: an error of at most
+    d = eps |X| + smallest_subnormal per entry (an absolute spacing, not a relative one, among
+    subnormals). The norm then exceeds the radius by at most sum_g d_g, and <X - P, P> and
+    radius ||X - P||_{inf,1} move by at most sum (|X| + |R|) d and radius max_g sum_j d.
+    """
+    info = np.finfo(dtype)
+    rtol = 1e-9 if dtype == np.float64 else 1e-5
+    X = np.asarray(X, dtype=np.float64)
+    P = np.asarray(P, dtype=np.float64)
+    d = float(info.eps) * np.abs(X) + float(info.smallest_subnormal)
+    scale = max(np.abs(X).max(initial=0.0), 1e-300)
+    norm_tol = d.max(axis=1, initial=0.0).sum()
+    assert np.abs(P).max(axis=1, initial=0.0).sum() <= radius * (1 + rtol) + norm_tol
+    assert np.all(P * X >= 0) and np.all(np.abs(P) <= np.abs(X))
+    if np.abs(X).max(axis=1).sum() > radius:
+        Xs, Ps, rs, ds = X / scale, P / scale, radius / scale, d / scale
+        R = Xs - Ps
+        lhs = float(np.sum(R * Ps))
+        rhs = rs * np.abs(R).sum(axis=1).max()
+        tol = rtol * max(rhs, X.size * 1e-6) + 2 * (np.sum((np.abs(Xs) + np.abs(R)) * ds)
+                                                    + rs * ds.sum(axis=1).max())
+        assert abs(lhs - rhs) <= tol
+
+
+def _check_case(X, radius, axis, dtype):
+    X = np.asarray(X, dtype=dtype)
+    Xa = X if axis == 1 else np.ascontiguousarray(X.T)
+    P = project_l1inf_ball(Xa, radius, axis=axis)
+    assert P.dtype == dtype
+    Pg = P if axis == 1 else P.T
+    check_optimality_rounded(X, Pg, radius, dtype)
+    ref = l1inf_reference(X.astype(np.float64), radius)
+    rtol = 1e-10 if dtype == np.float64 else 1e-5
+    np.testing.assert_allclose(Pg, ref, rtol=rtol,
+                               atol=rtol * np.abs(X).max() + 2 * np.finfo(dtype).smallest_subnormal)
+    return Pg
+
+
+@pytest.mark.parametrize("axis", [0, 1])
+@pytest.mark.parametrize("dtype, tiny", [(np.float64, 1e-309), (np.float64, 2.2250738e-309),
+                                         (np.float64, 5e-324), (np.float32, 1e-40),
+                                         (np.float32, 1e-45)])
+def test_subnormal_entries_regression(axis, dtype, tiny):
+    # theta* = 0.625 for both rows: levels 1.375 and 2.375 (was 1.25 and 2.5)
+    P = _check_case([[tiny, 1.0, 2.0], [3.0, 0.0, 0.0]], 3.75, axis, dtype)
+    np.testing.assert_allclose(P[0, 1:], [1.0, 1.375], rtol=1e-6)
+    np.testing.assert_allclose(P[1], [2.375, 0.0, 0.0], rtol=1e-6)
+    # was infeasible (norm 5.625 > 5.25); theta* = 7 / 6
+    P = _check_case([[6.0, 0.0, 0.0], [tiny, 1.0, 1.0]], 5.25, axis, dtype)
+    np.testing.assert_allclose(P[0, 0], 6.0 - 7.0 / 6.0, rtol=1e-6)
+    np.testing.assert_allclose(P[1, 1:], [2.5 / 6.0, 2.5 / 6.0], rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype, tiny", [(np.float64, 3e-310), (np.float64, 1e-300),
+                                         (np.float32, 1e-40)])
+@pytest.mark.parametrize("frac", [1e-4, 1e-2, 0.3, 0.9])
+def test_subnormal_sampled_columns(dtype, tiny, frac):
+    # every row of the first half has negligible entries at the kernel's sampled columns
+    # (q = min(32, m // 8) strided columns), so that its model is the fallback one
+    rng = np.random.default_rng(11)
+    n, m = 200, 300
+    q = min(32, m // 8)
+    cols = (np.arange(q) * m) // q
+    X = rng.uniform(-1, 1, (n, m)) * (1e10 if tiny == 1e-300 else 1.0)
+    X[: n // 2, cols] = tiny * rng.choice([-1.0, 1.0], (n // 2, q))
+    X = X.astype(dtype)
+    radius = frac * l1inf_norm(X)
+    for axis in (0, 1):
+        _check_case(X, radius, axis, dtype)
+
+
+def _with_subnormals(width):
+    info = np.finfo(np.float32 if width == 32 else np.float64)
+    tiny, smallest = float(info.smallest_normal), float(info.smallest_subnormal)
+    sub = st.floats(smallest, tiny, width=width, allow_subnormal=True, exclude_max=True)
+    signed_sub = st.builds(lambda s, v: s * v, st.sampled_from([-1.0, 1.0]), sub)
+    return st.one_of(st.floats(-1e3, 1e3, allow_nan=False, width=width), signed_sub,
+                     st.sampled_from([0.0, 1.0, -2.0]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(X=arrays(np.float64, st.tuples(st.integers(1, 9), st.integers(1, 40)),
+                elements=_with_subnormals(64)),
+       frac=fracs, axis=st.sampled_from([0, 1]))
+def test_subnormal_mix_float64(X, frac, axis):
+    norm = l1inf_norm(X)
+    radius = frac * norm if norm > 0 else frac
+    if radius <= 0 or not np.isfinite(radius):
+        return
+    _check_case(X, radius, axis, np.float64)
+    Q = np.empty_like(X)
+    _l1inf.l1inf_ball_simple(X, Q, radius)
+    P = project_l1inf_ball(X, radius)
+    np.testing.assert_allclose(P, Q, rtol=1e-10, atol=1e-12 * np.abs(X).max())
+
+
+@settings(max_examples=200, deadline=None)
+@given(X=arrays(np.float32, st.tuples(st.integers(1, 9), st.integers(1, 40)),
+                elements=_with_subnormals(32)),
+       frac=st.floats(1e-6, 1.2), axis=st.sampled_from([0, 1]))
+def test_subnormal_mix_float32(X, frac, axis):
+    norm = l1inf_norm(X)
+    radius = frac * norm if norm > 0 else frac
+    if radius <= 0:
+        return
+    _check_case(X, radius, axis, np.float32)

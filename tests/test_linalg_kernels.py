@@ -84,14 +84,15 @@ def test_float32_buffer():
 def test_active_factor_follows_a_sequence_of_sets(seed):
     # the factor used by the feature-sign search, through a random walk of adds and removals
     # (and a refactorisation when too many change at once): it must always solve G_SS x = b
-    from skproj.spred import _ActiveCholesky, _GramCache, _SquaredLoss
+    from skproj._solvers._polish import ActiveCholesky, GramCache
+    from skproj._solvers._spred import squared_loss
 
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((60, 200))
-    loss = _SquaredLoss(X, rng.standard_normal((60, 1)), None, True)
-    gram = _GramCache(loss, 200)
+    loss = squared_loss(X, rng.standard_normal((60, 1)), None, True)
+    gram = GramCache(loss.design, 200)
     gram.add(np.arange(200))
-    fac = _ActiveCholesky(gram)
+    fac = ActiveCholesky(gram)
     S = rng.choice(200, 20, replace=False)
     assert fac.factorise(S)
     for _ in range(40):

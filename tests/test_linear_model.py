@@ -461,7 +461,7 @@ def test_fista_solver_on_nonnegative_least_squares(restart):
     """The solver alone, on a problem with an independent reference (scipy's NNLS)."""
     from scipy.optimize import nnls
 
-    from skproj._fista import estimate_lipschitz, fista
+    from skproj._solvers._fista import estimate_lipschitz, fista
 
     rng = np.random.RandomState(0)
     A = rng.standard_normal((40, 15))

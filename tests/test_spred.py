@@ -256,7 +256,7 @@ def test_sklearn_compatible(estimator, check):
 
 @pytest.mark.parametrize("seed", range(4))
 def test_exact_line_search_is_the_minimum_on_the_segment(seed):
-    from skproj.spred import _exact_line_search
+    from skproj._solvers._polish import exact_line_search
 
     rng = np.random.default_rng(seed)
     n, k = 30, 12
@@ -267,7 +267,7 @@ def test_exact_line_search_is_the_minimum_on_the_segment(seed):
     alpha = 0.3
     r = y - A @ w
     Adw = A @ dw
-    t, Ft = _exact_line_search(r @ r, r @ Adw, Adw @ Adw, n, alpha, w, dw)
+    t, Ft = exact_line_search(r @ r, r @ Adw, Adw @ Adw, n, alpha, w, dw)
     grid = np.linspace(0.0, 1.0, 20001)
     F = np.array([0.5 * np.sum((y - A @ (w + s * dw)) ** 2) / n + alpha * np.abs(w + s * dw).sum()
                   for s in grid])
@@ -278,13 +278,13 @@ def test_exact_line_search_is_the_minimum_on_the_segment(seed):
 
 
 def test_null_direction_step_keeps_the_fit_and_drops_one_coordinate():
-    from skproj.spred import _drop_along_null_direction
+    from skproj._solvers._polish import drop_along_null_direction
 
     rng = np.random.default_rng(0)
     n, k = 20, 21  # k > n: A has a null direction
     A = rng.standard_normal((n, k))
     w = rng.standard_normal(k)
-    out = _drop_along_null_direction(A.T @ A / n, w)
+    out = drop_along_null_direction(A.T @ A / n, w)
     np.testing.assert_allclose(A @ out, A @ w, atol=1e-10)
     assert np.abs(out).sum() <= np.abs(w).sum() + 1e-12
     assert np.count_nonzero(out) == k - 1
@@ -295,14 +295,15 @@ def test_polishing_from_a_support_larger_than_the_rank(seed):
     # alpha small enough that the lasso support is close to n - 1, and a start with far more
     # non-zeros than that: the regime where activating several coordinates at once loses the
     # descent guarantee of feature-sign (the safe mode must still converge to the optimum)
-    from skproj.spred import _SquaredLoss, _feature_sign
+    from skproj._solvers._polish import feature_sign
+    from skproj._solvers._spred import squared_loss
 
     X, y = synthetic(60, 600, 60, seed=seed)
     alpha = 1e-3
     rng = np.random.default_rng(seed)
     W0 = rng.standard_normal((600, 1)) * 0.05 * (rng.random((600, 1)) < 0.3)
-    loss = _SquaredLoss(X, y[:, None], None, True)
-    W, _, ok = _feature_sign(loss, alpha, W0, 1e-8, 5000)
+    loss = squared_loss(X, y[:, None], None, True)
+    W, _, ok = feature_sign(loss, alpha, W0, 1e-8, 5000)
     assert ok
     coef = W[:, 0]
     intercept = float(loss.intercept(W)[0])
@@ -331,16 +332,16 @@ def test_polishing_from_zero_brings_columns_in_through_the_full_kkt_check(alpha,
     # from w = 0 the working set of the feature-sign search is empty: every column enters
     # through a KKT check on all d columns, here in batches of 5, so many such checks are needed;
     # the result must still be Lasso's optimum
-    import skproj.spred as spred
-    from skproj.spred import _SquaredLoss, _feature_sign
+    import skproj._solvers._polish as polish
+    from skproj._solvers._spred import squared_loss
 
-    monkeypatch.setattr(spred, "_WORKING_SET_BATCH", 5)
+    monkeypatch.setattr(polish, "_WORKING_SET_BATCH", 5)
     X, y = synthetic(80, 2000, 40, seed=3)
-    loss = _SquaredLoss(X, y[:, None], None, True)
+    loss = squared_loss(X, y[:, None], None, True)
     full_checks = []
     rmatvec = loss.rmatvec
     monkeypatch.setattr(loss, "rmatvec", lambda R: full_checks.append(1) or rmatvec(R))
-    W, _, ok = _feature_sign(loss, alpha, np.zeros((2000, 1)), 1e-10, 20000)
+    W, _, ok = polish.feature_sign(loss, alpha, np.zeros((2000, 1)), 1e-10, 20000)
     assert ok
     coef, intercept = W[:, 0], float(loss.intercept(W)[0])
     assert lasso_kkt(X, y, coef, intercept, alpha) <= 1e-8
@@ -351,13 +352,14 @@ def test_polishing_from_zero_brings_columns_in_through_the_full_kkt_check(alpha,
 
 
 def test_gram_cache_matches_dense_products():
-    from skproj.spred import _GramCache, _SquaredLoss
+    from skproj._solvers._polish import GramCache
+    from skproj._solvers._spred import squared_loss
 
     rng = np.random.default_rng(0)
     X = rng.standard_normal((30, 500))
-    loss = _SquaredLoss(X, rng.standard_normal((30, 1)), rng.random(30) + 0.5, True)
-    A = loss.columns(np.arange(500))
-    gram = _GramCache(loss, 500)
+    loss = squared_loss(X, rng.standard_normal((30, 1)), rng.random(30) + 0.5, True)
+    A = loss.design.columns(np.arange(500))
+    gram = GramCache(loss.design, 500)
     for batch in (np.array([7, 3, 3]), np.arange(0, 200, 3), np.arange(100, 300)):  # growth
         gram.add(batch)
     assert gram.m == np.unique(np.concatenate([[7, 3], np.arange(0, 200, 3), np.arange(100, 300)])).size

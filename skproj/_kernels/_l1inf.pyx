@@ -24,10 +24,12 @@ l1 norm) gives an estimate of theta* by Newton on the model, O(n) per step. (3) 
 while they can survive (l1 norm > theta): a group's first evaluation splits its row once,
 branch-free, into entries above a window (counted as clipped), entries inside it (stored)
 and entries below it (dropped), the window being the model's levels at theta_est * 1.25 and
-theta_est / 1.25; the exact level is found among the stored entries only (Condat's running
-lower bound: any subset V gives (sum_V - theta) / |V| <= the level), and checked against the
-window; a group whose level leaves its window is split again with a window that is always
-valid. (4) theta_0 = 1.05 theta_est is evaluated exactly; if F(theta_0) > C, a per-group
+theta_est / 1.25, its lower end raised to the guaranteed bound max(max_g - theta, (l1_g -
+theta) / m) at theta_est * 1.25, and no upper end for a group the model clips few entries
+of; the exact level is found among the stored entries only (any subset V gives
+(sum_V - theta) / |V| <= the level (Condat 2016): admit the entries above that bound, then
+branch-free Newton/Michelot pruning sweeps), and checked against the window; a group whose
+level leaves its window is split again with a window that is always valid. (4) theta_0 = 1.05 theta_est is evaluated exactly; if F(theta_0) > C, a per-group
 chord bound (each level is convex in theta and vanishes at the group's l1 norm) gives a
 larger theta_0. From theta_0 >= theta* the tangent (refined by lower bounds of the groups
 dead at theta_0) gives a point <= theta*, and Newton from the left ends exactly on the final
@@ -36,15 +38,35 @@ is corrected once from the final clipped sums in double, and the output written 
 Groups whose l1 norm is below the current theta are never split or stored: when the result is
 sparse only the few groups that can survive are touched beyond the first pass (the seed
 algorithm of Perez, Condat, Barlaud reaches this by visiting groups in decreasing l1 norm). All work buffers are malloc'ed and
-freed on every path. _l1inf_simple (Newton from theta = 0 with Condat's algorithm on every
+freed on every path. Threads: the per-group passes run over a fixed number of chunks of
+consecutive groups (OpenMP prange on inputs of >= 200,000 entries, omp_get_max_threads()
+threads) and their partial sums are added in chunk order, so the result does not depend on
+the number of threads. _l1inf_simple (Newton from theta = 0 with Condat's algorithm on every
 group at every step) is kept as a reference for the tests and the benchmark.
 """
 from cython cimport floating
-from libc.stdlib cimport malloc, free, realloc
+from cython.parallel cimport prange
+from libc.stdlib cimport calloc, malloc, free, realloc
 from libc.math cimport INFINITY, fabs
 from libc.string cimport memcpy
 
+from skproj._kernels._parallel cimport HAVE_OPENMP, max_threads, n_threads
+from skproj._kernels._select cimport clamp_d, clamp_f, sel_gt
 from skproj._kernels._simplex cimport condat_active_set
+
+# chunks of consecutive groups for the parallel passes (fixed: results do not depend on threads)
+cdef enum:
+    NCHUNK = 64
+    # a group whose model clips at most m / FEW_CLIPPED entries keeps every entry above its
+    # lower window bound (no upper bound)
+    FEW_CLIPPED = 8
+
+# the candidate windows are the model levels at theta_est * WINDOW and theta_est / WINDOW
+# (measured: narrower windows miss the exact levels too often and cost more)
+cdef double WINDOW = 1.25
+# largest sample weight of a group's model: keeps w * q and 1 + w * q finite (q <= 32)
+cdef double W_MAX = 1e300
+
 
 
 cdef Py_ssize_t _group_level(const floating* x, Py_ssize_t m, double theta, double* v,
@@ -116,22 +138,19 @@ cdef double _refine_theta(Py_ssize_t n, const Py_ssize_t* K, const double* S, do
 
 
 cdef void _write_clipped(const floating* x, floating* out, Py_ssize_t m, double mu) noexcept nogil:
-    """out = sign(x) * min(|x|, mu) for mu >= 0."""
+    """out = sign(x) * min(|x|, mu) for mu >= 0 (a clamp to [-mu, mu], branch-free min/max)."""
     cdef Py_ssize_t j
     cdef floating lvl = <floating> mu
-    cdef floating a
+    cdef floating nlvl = -lvl
     if mu <= 0.0:
         for j in range(m):
             out[j] = 0
         return
     for j in range(m):
-        a = x[j]
-        if a > lvl:
-            out[j] = lvl
-        elif a < -lvl:
-            out[j] = -lvl
+        if floating is float:
+            out[j] = clamp_f(x[j], nlvl, lvl)
         else:
-            out[j] = a
+            out[j] = clamp_d(x[j], nlvl, lvl)
 
 
 cdef int _l1inf_simple(const floating[:, ::1] X, floating[:, ::1] out, double C,
@@ -250,9 +269,19 @@ cdef double _estimate_theta(const floating[:, ::1] X, const double* amax, const 
                 z[j] = z[j - 1]
                 j -= 1
             z[j] = y
+        if tot > 0.0 and l1[g] - amax[g] <= tot * W_MAX:
+            wg[g] = (l1[g] - amax[g]) / tot
+        elif tot > 0.0:
+            # the samples are negligible next to the group's mass (e.g. subnormal entries):
+            # (l1 - max) / (sample sum) would overflow to inf and inf * 0 gives NaN levels, so
+            # the model takes q equal entries (l1 - max) / q instead (it still dies at l1).
+            for i in range(q):
+                z[i] = (l1[g] - amax[g]) / q
+            wg[g] = 1.0
+        else:
+            wg[g] = 0.0
         for i in range(1, q):
             z[i] += z[i - 1]
-        wg[g] = (l1[g] - amax[g]) / tot if tot > 0.0 else 0.0
     # z holds prefix sums: P_k = z[k - 1]; sample k + 1 = P_{k+1} - P_k.
     theta = theta_lb
     for it in range(10000):
@@ -299,15 +328,20 @@ cdef int _store_reserve(double** store, Py_ssize_t* cap, Py_ssize_t need) noexce
 
 
 cdef inline double _model_level(const double* z, Py_ssize_t q, double base, double w, double l1g,
-                                double theta) noexcept nogil:
-    """Level at theta of the subsample model of one group (see _estimate_theta)."""
+                                double theta, double* above=NULL) noexcept nogil:
+    """Level at theta of the subsample model of one group (see _estimate_theta); above (if
+    given) receives the model's number of entries clipped at that level, 1 + w * k."""
     cdef Py_ssize_t k = 0
     cdef double Pk = 0.0, mu
     if theta >= l1g:
+        if above != NULL:
+            above[0] = 1.0 + w * q
         return 0.0
     while k < q and base + w * Pk - (1.0 + w * k) * (z[k] - Pk) < theta:
         Pk = z[k]
         k += 1
+    if above != NULL:
+        above[0] = 1.0 + w * k
     mu = (base + w * Pk - theta) / (1.0 + w * k)
     return mu if mu > 0.0 else 0.0
 
@@ -316,34 +350,49 @@ cdef Py_ssize_t _collect_window(const floating* x, Py_ssize_t m, double L, doubl
                                 double* sh_out, Py_ssize_t* kh_out) noexcept nogil:
     """Split |x| in three (branch-free): entries > H (sum, count), entries in (L, H] (copied
     to seg, their number returned), the rest (dropped). Requires L <= H."""
-    cdef Py_ssize_t j, k = 0, kh = 0, hi, lo, m2 = m - m % 2
-    cdef double y, sh = 0.0, sh1 = 0.0
+    cdef Py_ssize_t j, k = 0, kh = 0, kh1 = 0, m2 = m - m % 2
+    cdef int hi, hi1
+    cdef double y, y1, sh = 0.0, sh1 = 0.0
     for j in range(0, m2, 2):
         y = fabs(<double> x[j])
+        y1 = fabs(<double> x[j + 1])
         hi = y > H
-        lo = y > L
-        seg[k] = y
-        k += lo - hi
+        hi1 = y1 > H
+        sh += sel_gt(y, H)
+        sh1 += sel_gt(y1, H)
         kh += hi
-        sh += y * hi
-        y = fabs(<double> x[j + 1])
-        hi = y > H
-        lo = y > L
+        kh1 += hi1
         seg[k] = y
-        k += lo - hi
-        kh += hi
-        sh1 += y * hi
+        k += (y > L) - hi
+        seg[k] = y1
+        k += (y1 > L) - hi1
     for j in range(m2, m):
         y = fabs(<double> x[j])
         hi = y > H
-        lo = y > L
-        seg[k] = y
-        k += lo - hi
+        sh += sel_gt(y, H)
         kh += hi
-        sh += y * hi
+        seg[k] = y
+        k += (y > L) - hi
     sh_out[0] = sh + sh1
-    kh_out[0] = kh
+    kh_out[0] = kh + kh1
     return k
+
+
+cdef inline Py_ssize_t _partition_gt(double* seg, Py_ssize_t start, Py_ssize_t end, double t,
+                                     double* sum_out) noexcept nogil:
+    """Move the entries of seg[start:end] that are > t to its front, branch-free (every entry
+    is swapped with the first position after the kept ones; that position advances only past
+    a kept entry). Returns the end of the kept block; sum_out = their sum (a masked sum)."""
+    cdef Py_ssize_t j, p = start
+    cdef double y, s = 0.0
+    for j in range(start, end):
+        y = seg[j]
+        seg[j] = seg[p]
+        seg[p] = y
+        s += sel_gt(y, t)
+        p += y > t
+    sum_out[0] = s
+    return p
 
 
 cdef double _window_level(double* seg, Py_ssize_t ln, Py_ssize_t* kc_io, double* sc_io,
@@ -352,49 +401,40 @@ cdef double _window_level(double* seg, Py_ssize_t ln, Py_ssize_t* kc_io, double*
 
     seg[0:kc] holds the candidates currently clipped (sum sc), seg[kc:ln] the others; kh
     entries of sum sh lie above the window. Any subset V of the group gives
-    (sum_V - theta) / |V| <= the level (Condat 2016), so admitting every candidate above that
-    running bound and then pruning those at or below it until nothing moves ends at the exact
-    level. mode 0: no knowledge of the previous state; mode 1: theta grew since the last call
-    (the clipped candidates stay clipped, only newcomers are pruned); mode 2: theta shrank
+    (sum_V - theta) / |V| <= the level (Condat 2016), so: take mu from the current clipped set
+    (a lower bound), admit every other candidate above it (one branch-free sweep), then prune
+    by Newton (Michelot) sweeps, mu <- (sh + sum of the kept - theta) / (kh + their number),
+    which increase mu to the exact level. mode 0: no knowledge of the previous state; mode 1:
+    theta grew since the last call (the clipped candidates stay clipped); mode 2: theta shrank
     (nothing outside can enter, only the clipped ones are pruned).
     Returns the level; kc, sc then describe its clipped candidates.
     """
-    cdef Py_ssize_t kc = kc_io[0], j, first = 0
-    cdef double sc = sc_io[0], mu, y
-    cdef bint changed
+    cdef Py_ssize_t kc = kc_io[0], p, it
+    cdef double sc = sc_io[0], mu, s
+    if mode == 0:
+        kc = 0
+        sc = 0.0
     if kh + kc > 0:
         mu = (sh + sc - theta) / (kh + kc)
     else:
-        mu = -1.0
+        mu = -INFINITY
     if mode != 2:
-        if mode == 1:
-            first = kc
-        for j in range(kc, ln):
-            y = seg[j]
-            if y > mu:
-                seg[j] = seg[kc]
-                seg[kc] = y
-                kc += 1
-                sc += y
-                mu = (sh + sc - theta) / (kh + kc)
-    changed = True
-    while changed:
-        changed = False
+        p = _partition_gt(seg, kc, ln, mu, &s)
+        kc = p
+        sc += s
+    for it in range(ln + 1):
         if kh + kc == 0:
             break
         mu = (sh + sc - theta) / (kh + kc)
-        j = first
-        while j < kc:
-            y = seg[j]
-            if y <= mu and kh + kc > 1:
-                kc -= 1
-                seg[j] = seg[kc]
-                seg[kc] = y
-                sc -= y
-                mu = (sh + sc - theta) / (kh + kc)
-                changed = True
-            else:
-                j += 1
+        p = _partition_gt(seg, 0, kc, mu, &s)
+        if p == kc:
+            sc = s   # the same set: a fresh sum
+            break
+        if kh + p == 0:
+            # rounding: keep the last non-empty set
+            break
+        kc = p
+        sc = s
     kc_io[0] = kc
     sc_io[0] = sc
     return (sh + sc - theta) / (kh + kc)
@@ -428,68 +468,226 @@ cdef inline void _max_sum(const floating* x, Py_ssize_t m, double* amax, double*
     l1[0] = (s0 + s1) + (s2 + s3)
 
 
+cdef struct _Work:
+    # per group
+    double* amax
+    double* l1
+    double* SH
+    double* SC
+    double* WL
+    double* WH
+    double* MU
+    double* TH
+    Py_ssize_t* KH
+    Py_ssize_t* KC
+    Py_ssize_t* off
+    Py_ssize_t* ln
+    double* samp
+    double* wg
+    # per chunk of consecutive groups: a growable store of candidates, partial sums, status
+    double** store
+    Py_ssize_t* cap
+    Py_ssize_t* used
+    double* part
+    int* cstat
+    Py_ssize_t q
+    Py_ssize_t nch
+
+
+cdef inline Py_ssize_t _chunk_lo(Py_ssize_t c, Py_ssize_t n, Py_ssize_t nch) noexcept nogil:
+    return (c * n) // nch
+
+
+cdef void _first_pass_chunk(const floating[:, ::1] X, _Work* w, Py_ssize_t c) noexcept nogil:
+    """Maxima and l1 norms of the groups of chunk c; part[3c] = sum of their maxima."""
+    cdef Py_ssize_t n = X.shape[0], m = X.shape[1], g
+    cdef double tot = 0.0
+    for g in range(_chunk_lo(c, n, w.nch), _chunk_lo(c + 1, n, w.nch)):
+        _max_sum(&X[g, 0], m, &w.amax[g], &w.l1[g])
+        tot += w.amax[g]
+        w.ln[g] = -1
+    w.part[3 * c] = tot
+
+
+cdef void _eval_chunk(const floating[:, ::1] X, _Work* w, Py_ssize_t c, double theta,
+                      double t_lo, double t_hi) noexcept nogil:
+    """Exact levels at theta of the groups of chunk c (lazy windows; a group whose level leaves
+    its window is recollected with every entry above a valid lower bound as candidate).
+
+    part[3c: 3c + 3] = (sum of the levels, sum_g S_g / k_g, sum_g 1 / k_g) over the chunk's
+    surviving groups; cstat[c] = -1 if the chunk's store cannot grow.
+    """
+    cdef Py_ssize_t n = X.shape[0], m = X.shape[1], g, q = w.q
+    cdef double A = 0.0, B = 0.0, F0 = 0.0, mu, k_tot, lb, k_est
+    cdef int mode
+    cdef bint ok
+    cdef double* seg
+    w.cstat[c] = 0
+    for g in range(_chunk_lo(c, n, w.nch), _chunk_lo(c + 1, n, w.nch)):
+        if w.l1[g] < theta or w.l1[g] == 0.0:
+            w.MU[g] = 0.0
+            continue
+        if w.ln[g] < 0:
+            if _store_reserve(&w.store[c], &w.cap[c], w.used[c] + m) != 0:
+                w.cstat[c] = -1
+                return
+            w.WL[g] = _model_level(w.samp + g * q, q, w.amax[g], w.wg[g], w.l1[g], t_hi)
+            # a lower bound of the level valid for every theta <= t_hi (see _level_bound_sums)
+            lb = w.amax[g] - t_hi
+            if (w.l1[g] - t_hi) / m > lb:
+                lb = (w.l1[g] - t_hi) / m
+            if lb > w.WL[g]:
+                w.WL[g] = lb
+            w.WH[g] = _model_level(w.samp + g * q, q, w.amax[g], w.wg[g], w.l1[g], t_lo, &k_est)
+            if k_est * FEW_CLIPPED <= m:
+                # few entries above the level: the model (a few samples) places it coarsely,
+                # and keeping every entry above WL costs little
+                w.WH[g] = w.amax[g]
+            if w.WH[g] >= w.amax[g] or w.WH[g] <= w.WL[g]:
+                w.WH[g] = w.amax[g]
+            w.off[g] = w.used[c]
+            w.ln[g] = _collect_window(&X[g, 0], m, w.WL[g], w.WH[g], w.store[c] + w.used[c],
+                                      &w.SH[g], &w.KH[g])
+            w.used[c] += w.ln[g]
+            w.KC[g] = 0
+            w.SC[g] = 0.0
+        if w.KC[g] == 0:
+            mode = 0
+        elif theta > w.TH[g]:
+            mode = 1
+        elif theta < w.TH[g]:
+            mode = 2
+        else:
+            mode = 0
+        w.TH[g] = theta
+        seg = w.store[c] + w.off[g]
+        mu = _window_level(seg, w.ln[g], &w.KC[g], &w.SC[g], w.KH[g], w.SH[g], theta, mode)
+        ok = mu >= w.WL[g] and (w.KH[g] == 0 or mu < w.WH[g])
+        if not ok:
+            # mu is a lower bound of the true level (it comes from a subset): keep all the
+            # entries above it as candidates; that window is always valid.
+            if _store_reserve(&w.store[c], &w.cap[c], w.used[c] + m) != 0:
+                w.cstat[c] = -1
+                return
+            w.WH[g] = 2.0 * w.amax[g] + 1.0
+            w.WL[g] = mu if mu > 0.0 else 0.0
+            w.off[g] = w.used[c]
+            w.ln[g] = _collect_window(&X[g, 0], m, w.WL[g], w.WH[g], w.store[c] + w.used[c],
+                                      &w.SH[g], &w.KH[g])
+            w.used[c] += w.ln[g]
+            w.KC[g] = 0
+            w.SC[g] = 0.0
+            mu = _window_level(w.store[c] + w.off[g], w.ln[g], &w.KC[g], &w.SC[g], w.KH[g],
+                               w.SH[g], theta, 0)
+        w.MU[g] = mu
+        k_tot = <double> (w.KH[g] + w.KC[g])
+        F0 += mu if mu > 0.0 else 0.0
+        A += (w.SH[g] + w.SC[g]) / k_tot
+        B += 1.0 / k_tot
+    w.part[3 * c] = F0
+    w.part[3 * c + 1] = A
+    w.part[3 * c + 2] = B
+
+
+cdef void _write_chunk(const floating[:, ::1] X, floating[:, ::1] out, _Work* w, Py_ssize_t c,
+                       double theta, bint inside) noexcept nogil:
+    """Write the projection of the groups of chunk c (a copy when X is inside the ball)."""
+    cdef Py_ssize_t n = X.shape[0], m = X.shape[1], g
+    cdef double mu
+    for g in range(_chunk_lo(c, n, w.nch), _chunk_lo(c + 1, n, w.nch)):
+        if inside:
+            memcpy(&out[g, 0], &X[g, 0], m * sizeof(floating))
+            continue
+        mu = 0.0
+        if w.ln[g] >= 0 and w.l1[g] > theta and w.KH[g] + w.KC[g] > 0:
+            mu = (w.SH[g] + w.SC[g] - theta) / (w.KH[g] + w.KC[g])
+        _write_clipped(&X[g, 0], &out[g, 0], m, mu)
+
+
+cdef double _eval_all(const floating[:, ::1] X, _Work* w, double theta, double t_lo, double t_hi,
+                      int nt, double* A_out, double* B_out, int* status) noexcept nogil:
+    """Evaluate every chunk at theta (in parallel); returns F(theta) = sum of the levels.
+
+    The partial sums are added in chunk order, so the result does not depend on the number of
+    threads.
+    """
+    cdef Py_ssize_t c
+    cdef double F0 = 0.0, A = 0.0, B = 0.0
+    for c in prange(w.nch, schedule='dynamic', num_threads=nt):
+        _eval_chunk(X, w, c, theta, t_lo, t_hi)
+    for c in range(w.nch):
+        if w.cstat[c] != 0:
+            status[0] = -1
+        F0 += w.part[3 * c]
+        A += w.part[3 * c + 1]
+        B += w.part[3 * c + 2]
+    A_out[0] = A
+    B_out[0] = B
+    return F0
+
+
 cdef int _l1inf_fast(const floating[:, ::1] X, floating[:, ::1] out, double C,
                      double* theta_out) noexcept nogil:
     """Subsample estimate, per-group candidate windows, Newton from a point theta0 >= theta*.
 
-    Returns 0, or -1 when a buffer cannot be allocated (every buffer freed on every path).
+    The per-group passes (maxima and l1 norms, windows and levels, output) run over NCHUNK
+    chunks of consecutive groups, in parallel (OpenMP) on large inputs; every sum over groups
+    is accumulated per chunk and the chunks added in order, so the result is the same for any
+    number of threads. Returns 0, or -1 when a buffer cannot be allocated (every buffer freed
+    on every path).
     """
-    cdef Py_ssize_t n = X.shape[0], m = X.shape[1], g, j, q, it, attempt, cap = 0, used = 0
-    cdef double* amax = NULL
-    cdef double* l1 = NULL
-    cdef double* SH = NULL
-    cdef double* SC = NULL
-    cdef double* WL = NULL
-    cdef double* WH = NULL
-    cdef double* MU = NULL
-    cdef double* TH = NULL
-    cdef Py_ssize_t* KH = NULL
-    cdef Py_ssize_t* KC = NULL
-    cdef Py_ssize_t* off = NULL
-    cdef Py_ssize_t* ln = NULL
-    cdef double* store = NULL
-    cdef double* samp = NULL
-    cdef double* wg = NULL
-    cdef Py_ssize_t* kp = NULL
-    cdef double total = 0.0, a, s, y, A, B, F0, theta0, theta, theta_new, maxl1 = 0.0
+    cdef Py_ssize_t n = X.shape[0], m = X.shape[1], g, c, q, it, attempt, nch
+    cdef _Work w
+    cdef double total = 0.0, y, A, B, F0, theta0, theta, theta_new, maxl1 = 0.0
     cdef double U, W, mu, theta_est, t_lo, t_hi, k_tot, theta_lb = 0.0
-    cdef int status = 0, mode = 0
-    cdef bint ok, upper
-    amax = <double*> malloc(n * sizeof(double))
-    l1 = <double*> malloc(n * sizeof(double))
-    SH = <double*> malloc(n * sizeof(double))
-    SC = <double*> malloc(n * sizeof(double))
-    WL = <double*> malloc(n * sizeof(double))
-    WH = <double*> malloc(n * sizeof(double))
-    MU = <double*> malloc(n * sizeof(double))
-    TH = <double*> malloc(n * sizeof(double))
-    KH = <Py_ssize_t*> malloc(n * sizeof(Py_ssize_t))
-    KC = <Py_ssize_t*> malloc(n * sizeof(Py_ssize_t))
-    off = <Py_ssize_t*> malloc(n * sizeof(Py_ssize_t))
-    ln = <Py_ssize_t*> malloc(n * sizeof(Py_ssize_t))
+    cdef int status = 0
+    cdef int nt = n_threads(n * m)
+    cdef bint upper, inside = False
+    nch = n if n < NCHUNK else NCHUNK
+    w.nch = nch
+    w.amax = <double*> malloc(n * sizeof(double))
+    w.l1 = <double*> malloc(n * sizeof(double))
+    w.SH = <double*> malloc(n * sizeof(double))
+    w.SC = <double*> malloc(n * sizeof(double))
+    w.WL = <double*> malloc(n * sizeof(double))
+    w.WH = <double*> malloc(n * sizeof(double))
+    w.MU = <double*> malloc(n * sizeof(double))
+    w.TH = <double*> malloc(n * sizeof(double))
+    w.KH = <Py_ssize_t*> malloc(n * sizeof(Py_ssize_t))
+    w.KC = <Py_ssize_t*> malloc(n * sizeof(Py_ssize_t))
+    w.off = <Py_ssize_t*> malloc(n * sizeof(Py_ssize_t))
+    w.ln = <Py_ssize_t*> malloc(n * sizeof(Py_ssize_t))
     q = m // 8
     if q > 32:
         q = 32
     if q < 1:
         q = 1
-    samp = <double*> malloc(n * q * sizeof(double) + q * sizeof(Py_ssize_t))
-    wg = <double*> malloc(n * sizeof(double))
-    kp = <Py_ssize_t*> malloc(n * sizeof(Py_ssize_t))
-    if (amax == NULL or l1 == NULL or SH == NULL or SC == NULL or WL == NULL or WH == NULL
-            or MU == NULL or TH == NULL or KH == NULL or KC == NULL or off == NULL or ln == NULL
-            or samp == NULL or wg == NULL or kp == NULL):
+    w.q = q
+    w.samp = <double*> malloc(n * q * sizeof(double) + q * sizeof(Py_ssize_t))
+    w.wg = <double*> malloc(n * sizeof(double))
+    w.store = <double**> calloc(nch, sizeof(double*))
+    w.cap = <Py_ssize_t*> calloc(nch, sizeof(Py_ssize_t))
+    w.used = <Py_ssize_t*> calloc(nch, sizeof(Py_ssize_t))
+    w.part = <double*> malloc(3 * nch * sizeof(double))
+    w.cstat = <int*> calloc(nch, sizeof(int))
+    cdef Py_ssize_t* kp = <Py_ssize_t*> malloc(n * sizeof(Py_ssize_t))
+    if (w.amax == NULL or w.l1 == NULL or w.SH == NULL or w.SC == NULL or w.WL == NULL
+            or w.WH == NULL or w.MU == NULL or w.TH == NULL or w.KH == NULL or w.KC == NULL
+            or w.off == NULL or w.ln == NULL or w.samp == NULL or w.wg == NULL or kp == NULL
+            or w.store == NULL or w.cap == NULL or w.used == NULL or w.part == NULL
+            or w.cstat == NULL):
         status = -1
     if status == 0:
+        for c in prange(nch, schedule='static', num_threads=nt):
+            _first_pass_chunk(X, &w, c)
+        for c in range(nch):
+            total += w.part[3 * c]
         for g in range(n):
-            _max_sum(&X[g, 0], m, &amax[g], &l1[g])
-            total += amax[g]
-            ln[g] = -1
-            if l1[g] > maxl1:
-                maxl1 = l1[g]
+            if w.l1[g] > maxl1:
+                maxl1 = w.l1[g]
         if total <= C:
-            for g in range(n):
-                memcpy(&out[g, 0], &X[g, 0], m * sizeof(floating))
-            theta_out[0] = 0.0
+            inside = True
+            theta = 0.0
             status = 1
     if status == 0:
         # lower bound of theta*: every level is >= max(max_g - theta, (l1_g - theta) / m), a
@@ -498,74 +696,26 @@ cdef int _l1inf_fast(const floating[:, ::1] X, floating[:, ::1] out, double C,
         for it in range(10000):
             U = 0.0
             W = 0.0
-            _level_bound_sums(n, m, amax, l1, theta_lb, INFINITY, &U, &W)
+            _level_bound_sums(n, m, w.amax, w.l1, theta_lb, INFINITY, &U, &W)
             if W == 0.0:
                 break
             theta_new = theta_lb + (U - C) / W
             if not theta_new > theta_lb:
                 break
             theta_lb = theta_new
-        theta_est = _estimate_theta(X, amax, l1, C, q, samp, wg, kp, theta_lb)
-        t_lo = theta_est / 1.25
-        t_hi = theta_est * 1.25
+        theta_est = _estimate_theta(X, w.amax, w.l1, C, q, w.samp, w.wg, kp, theta_lb)
+        if not (theta_est >= theta_lb and theta_est <= maxl1):
+            # never expected (the model is finite); the exact phase needs a finite start
+            theta_est = theta_lb
+        t_lo = theta_est / WINDOW
+        t_hi = theta_est * WINDOW
         theta0 = theta_est * 1.05
         if theta0 > maxl1:
             theta0 = maxl1
         theta = theta0
         upper = True   # evaluating a candidate upper bound theta0 (then: Newton from the left)
         for it in range(10000):
-            # --- exact evaluation at theta (lazy windows; a group whose level leaves its
-            # window is recollected with the whole row as candidates) ---
-            A = 0.0
-            B = 0.0
-            F0 = 0.0
-            for g in range(n):
-                if l1[g] < theta or l1[g] == 0.0:
-                    MU[g] = 0.0
-                    continue
-                if ln[g] < 0:
-                    if _store_reserve(&store, &cap, used + m) != 0:
-                        status = -1
-                        break
-                    WL[g] = _model_level(samp + g * q, q, amax[g], wg[g], l1[g], t_hi)
-                    WH[g] = _model_level(samp + g * q, q, amax[g], wg[g], l1[g], t_lo)
-                    if WH[g] >= amax[g] or WH[g] <= WL[g]:
-                        WH[g] = amax[g]
-                    off[g] = used
-                    ln[g] = _collect_window(&X[g, 0], m, WL[g], WH[g], store + used, &SH[g], &KH[g])
-                    used += ln[g]
-                    KC[g] = 0
-                    SC[g] = 0.0
-                if KC[g] == 0:
-                    mode = 0
-                elif theta > TH[g]:
-                    mode = 1
-                elif theta < TH[g]:
-                    mode = 2
-                else:
-                    mode = 0
-                TH[g] = theta
-                mu = _window_level(store + off[g], ln[g], &KC[g], &SC[g], KH[g], SH[g], theta, mode)
-                ok = mu >= WL[g] and (KH[g] == 0 or mu < WH[g])
-                if not ok:
-                    # mu is a lower bound of the true level (it comes from a subset): keep all
-                    # the entries above it as candidates; that window is always valid.
-                    if _store_reserve(&store, &cap, used + m) != 0:
-                        status = -1
-                        break
-                    WH[g] = 2.0 * amax[g] + 1.0
-                    WL[g] = mu if mu > 0.0 else 0.0
-                    off[g] = used
-                    ln[g] = _collect_window(&X[g, 0], m, WL[g], WH[g], store + used, &SH[g], &KH[g])
-                    used += ln[g]
-                    KC[g] = 0
-                    SC[g] = 0.0
-                    mu = _window_level(store + off[g], ln[g], &KC[g], &SC[g], KH[g], SH[g], theta, 0)
-                MU[g] = mu
-                k_tot = <double> (KH[g] + KC[g])
-                F0 += mu if mu > 0.0 else 0.0
-                A += (SH[g] + SC[g]) / k_tot
-                B += 1.0 / k_tot
+            F0 = _eval_all(X, &w, theta, t_lo, t_hi, nt, &A, &B, &status)
             if status != 0:
                 break
             if upper:
@@ -577,10 +727,10 @@ cdef int _l1inf_fast(const floating[:, ::1] X, floating[:, ::1] out, double C,
                         U = 0.0
                         W = 0.0
                         for g in range(n):
-                            if l1[g] <= theta_new or MU[g] <= 0.0 or l1[g] <= theta:
+                            if w.l1[g] <= theta_new or w.MU[g] <= 0.0 or w.l1[g] <= theta:
                                 continue
-                            U += MU[g] * (l1[g] - theta_new) / (l1[g] - theta)
-                            W += MU[g] / (l1[g] - theta)
+                            U += w.MU[g] * (w.l1[g] - theta_new) / (w.l1[g] - theta)
+                            W += w.MU[g] / (w.l1[g] - theta)
                         if W == 0.0:
                             break
                         y = theta_new + (U - C) / W
@@ -602,7 +752,7 @@ cdef int _l1inf_fast(const floating[:, ::1] X, floating[:, ::1] out, double C,
                 for attempt in range(10000):
                     U = A - theta * B
                     W = B
-                    _level_bound_sums(n, m, amax, l1, theta, theta0, &U, &W)
+                    _level_bound_sums(n, m, w.amax, w.l1, theta, theta0, &U, &W)
                     if W == 0.0:
                         break
                     theta_new = theta + (U - C) / W
@@ -625,23 +775,24 @@ cdef int _l1inf_fast(const floating[:, ::1] X, floating[:, ::1] out, double C,
         A = 0.0
         W = 0.0
         for g in range(n):
-            if MU[g] > 0.0 or (ln[g] >= 0 and l1[g] > theta):
-                k_tot = <double> (KH[g] + KC[g])
+            if w.MU[g] > 0.0 or (w.ln[g] >= 0 and w.l1[g] > theta):
+                k_tot = <double> (w.KH[g] + w.KC[g])
                 if k_tot > 0:
-                    A += (SH[g] + SC[g] - theta) / k_tot
+                    A += (w.SH[g] + w.SC[g] - theta) / k_tot
                     W += 1.0 / k_tot
         if W > 0.0:
             theta += (A - C) / W
-        for g in range(n):
-            mu = 0.0
-            if ln[g] >= 0 and l1[g] > theta and KH[g] + KC[g] > 0:
-                mu = (SH[g] + SC[g] - theta) / (KH[g] + KC[g])
-            _write_clipped(&X[g, 0], &out[g, 0], m, mu)
+    if status == 0 or status == 1:
+        for c in prange(nch, schedule='static', num_threads=nt):
+            _write_chunk(X, out, &w, c, theta, inside)
         theta_out[0] = theta
-    if status == 1:
         status = 0
-    free(amax); free(l1); free(SH); free(SC); free(WL); free(WH); free(MU); free(TH); free(KH); free(KC)
-    free(off); free(ln); free(store); free(samp); free(wg); free(kp)
+    free(w.amax); free(w.l1); free(w.SH); free(w.SC); free(w.WL); free(w.WH); free(w.MU)
+    free(w.TH); free(w.KH); free(w.KC); free(w.off); free(w.ln); free(w.samp); free(w.wg); free(kp)
+    if w.store != NULL:
+        for c in range(nch):
+            free(w.store[c])
+    free(w.store); free(w.cap); free(w.used); free(w.part); free(w.cstat)
     return status
 
 
@@ -670,3 +821,8 @@ def l1inf_norm(const floating[:, ::1] X):
             s += a
     return s
 
+
+def openmp_info():
+    """(built with OpenMP, threads a large input would use now): the threaded kernels' view of
+    OMP_NUM_THREADS and threadpoolctl limits (1 thread when built without OpenMP)."""
+    return bool(HAVE_OPENMP), max_threads()

@@ -7,7 +7,10 @@ groups), finite thresholds >= 0, positive weights, and output buffers of the inp
 Arithmetic is done in double; results are written in the input's precision.
 """
 from cython cimport floating
+from cython.parallel cimport prange
 from libc.math cimport fabs, sqrt, isfinite
+
+from skproj._kernels._parallel cimport n_threads
 
 from skproj._kernels._simplex cimport l2_norm, simplex_threshold
 
@@ -27,19 +30,51 @@ def soft_threshold(const floating[::1] x, floating[::1] out, double c):
                 out[i] = <floating> (-a)
 
 
-def group_soft_threshold(const floating[:, ::1] X, floating[:, ::1] out, double c):
-    """Row g of out = max(0, 1 - c / ||X_g||_2) X_g (rows are the groups)."""
-    cdef Py_ssize_t n = X.shape[0], m = X.shape[1], i, j
+cdef void _group_soft_threshold_row(const floating* x, floating* o, Py_ssize_t m, double c) noexcept nogil:
+    cdef Py_ssize_t j
     cdef double norm, scale
+    norm = l2_norm(x, m) if m > 0 else 0.0
+    if norm <= c:
+        scale = 0.0
+    else:
+        scale = 1.0 - c / norm
+    for j in range(m):
+        o[j] = <floating> (scale * x[j])
+
+
+def group_soft_threshold(const floating[:, ::1] X, floating[:, ::1] out, double c):
+    """Row g of out = max(0, 1 - c / ||X_g||_2) X_g (rows are the groups); rows in parallel
+    (OpenMP) on large inputs."""
+    cdef Py_ssize_t n = X.shape[0], m = X.shape[1], i
+    cdef int nt = n_threads(n * m)
     with nogil:
-        for i in range(n):
-            norm = l2_norm(&X[i, 0], m) if m > 0 else 0.0
-            if norm <= c:
-                scale = 0.0
-            else:
-                scale = 1.0 - c / norm
-            for j in range(m):
-                out[i, j] = <floating> (scale * X[i, j])
+        for i in prange(n, schedule='static', num_threads=nt):
+            _group_soft_threshold_row(&X[i, 0], &out[i, 0], m, c)
+
+
+cdef int _l1inf_prox_row(const floating* x, floating* o, Py_ssize_t m, double c) noexcept nogil:
+    """One row of :func:`l1inf_prox`; 0, or -1 if a work buffer cannot be allocated."""
+    cdef Py_ssize_t j
+    cdef double s = 0.0, tau = 0.0, a
+    cdef int status
+    for j in range(m):
+        s += fabs(<double> x[j])
+    if s <= c:
+        for j in range(m):
+            o[j] = 0.0
+        return 0
+    status = simplex_threshold(x, m, c, True, &tau)
+    if status != 0:
+        return status
+    for j in range(m):
+        a = <double> x[j]
+        if a > tau:
+            o[j] = <floating> tau
+        elif a < -tau:
+            o[j] = <floating> (-tau)
+        else:
+            o[j] = x[j]
+    return 0
 
 
 def l1inf_prox(const floating[:, ::1] X, floating[:, ::1] out, double c):
@@ -47,32 +82,16 @@ def l1inf_prox(const floating[:, ::1] X, floating[:, ::1] out, double c):
 
     Row g of the result is X_g - P_g where P_g is the projection of X_g onto the l1 ball of
     radius c: zero when ||X_g||_1 <= c, otherwise X_g clipped to [-tau_g, tau_g] where tau_g is
-    the l1-ball threshold (Condat's algorithm). Raises MemoryError if a work buffer fails.
+    the l1-ball threshold (Condat's algorithm). Rows run in parallel (OpenMP) on large inputs.
+    Raises MemoryError if a work buffer fails.
     """
-    cdef Py_ssize_t n = X.shape[0], m = X.shape[1], i, j
-    cdef double s, tau, a
-    cdef int status = 0
+    cdef Py_ssize_t n = X.shape[0], m = X.shape[1], i
+    cdef Py_ssize_t failed = 0
+    cdef int nt = n_threads(n * m)
     with nogil:
-        for i in range(n):
-            s = 0.0
-            for j in range(m):
-                s += fabs(<double> X[i, j])
-            if s <= c:
-                for j in range(m):
-                    out[i, j] = 0.0
-                continue
-            status = simplex_threshold(&X[i, 0], m, c, True, &tau)
-            if status != 0:
-                break
-            for j in range(m):
-                a = <double> X[i, j]
-                if a > tau:
-                    out[i, j] = <floating> tau
-                elif a < -tau:
-                    out[i, j] = <floating> (-tau)
-                else:
-                    out[i, j] = X[i, j]
-    if status != 0:
+        for i in prange(n, schedule='static', num_threads=nt):
+            failed += _l1inf_prox_row(&X[i, 0], &out[i, 0], m, c) != 0
+    if failed:
         raise MemoryError("could not allocate the work buffers of the l1,inf prox")
 
 
@@ -109,20 +128,39 @@ cdef inline double _secular_root(const floating* z, const floating* d, Py_ssize_
     all a_i are equal. Stops when the relative increase of t is <= tol, when t stops increasing
     (rounding), or after max_iter steps (then converged[0] = 0).
     """
-    cdef Py_ssize_t j
+    cdef Py_ssize_t j, m2 = m - m % 2
     cdef int it
-    cdef double S, dS, r, u, a, step, t_new
+    cdef double S, dS, S1, dS1, r, u, a, step, t_new, r1, u1, a1
     converged[0] = 0
     for it in range(max_iter):
+        # S = sum r_i^2 with r_i = d_i z_i / u_i, u_i = a_i t + c; dS = sum r_i^2 a_i / u_i
+        # (one reciprocal per entry; two independent accumulator pairs)
         S = 0.0
         dS = 0.0
-        for j in range(m):
+        S1 = 0.0
+        dS1 = 0.0
+        for j in range(0, m2, 2):
             a = (<double> d[j]) - inv_gamma
-            u = a * t + c
-            r = (<double> d[j]) * z[j] / u
+            a1 = (<double> d[j + 1]) - inv_gamma
+            u = 1.0 / (a * t + c)
+            u1 = 1.0 / (a1 * t + c)
+            r = (<double> d[j]) * z[j] * u
+            r1 = (<double> d[j + 1]) * z[j + 1] * u1
+            r = r * r
+            r1 = r1 * r1
+            S += r
+            S1 += r1
+            dS += r * a * u
+            dS1 += r1 * a1 * u1
+        for j in range(m2, m):
+            a = (<double> d[j]) - inv_gamma
+            u = 1.0 / (a * t + c)
+            r = (<double> d[j]) * z[j] * u
             r = r * r
             S += r
-            dS += r * a / u
+            dS += r * a * u
+        S += S1
+        dS += dS1
         if S <= 1.0 or dS <= 0.0 or not isfinite(S):
             # at (or, by rounding, past) the root
             converged[0] = 1
@@ -141,6 +179,41 @@ cdef inline double _secular_root(const floating* z, const floating* d, Py_ssize_
     return t
 
 
+cdef int _weighted_group_prox_row(const floating* z, const floating* d, floating* o, Py_ssize_t m,
+                                  double cg, double inv_gamma, double tol, int max_iter) noexcept nogil:
+    """One group of :func:`weighted_group_prox`: 0 done, 1 Newton hit max_iter, 2 ||d z|| overflows."""
+    cdef Py_ssize_t j
+    cdef double dz, amax, a, t, u
+    cdef int conv
+    if cg == 0.0 or m == 0:
+        for j in range(m):
+            o[j] = z[j]
+        return 0
+    dz = _weighted_norm(z, d, m)
+    if not isfinite(dz):
+        return 2
+    if dz <= cg:
+        for j in range(m):
+            o[j] = 0.0
+        return 0
+    if inv_gamma > 0.0 and l2_norm(z, m) * inv_gamma >= cg:
+        for j in range(m):
+            o[j] = z[j]
+        return 0
+    amax = 0.0
+    for j in range(m):
+        a = (<double> d[j]) - inv_gamma
+        if a > amax:
+            amax = a
+    t = _secular_root(z, d, m, cg, inv_gamma, (dz - cg) / amax, tol, max_iter, &conv)
+    for j in range(m):
+        a = (<double> d[j]) - inv_gamma
+        u = a * t + cg
+        # t * (d z / u): the ratio first, so that tiny t and z do not underflow
+        o[j] = <floating> (t * ((<double> d[j]) * z[j] / u))
+    return 0 if conv else 1
+
+
 def weighted_group_prox(const floating[:, ::1] Z, const floating[:, ::1] D, const double[::1] c,
                         double inv_gamma, floating[:, ::1] out, double tol, int max_iter):
     """Weighted prox of the group lasso (inv_gamma = 0) or group MCP (inv_gamma = 1/gamma > 0).
@@ -154,43 +227,16 @@ def weighted_group_prox(const floating[:, ::1] Z, const floating[:, ::1] D, cons
     Returns the number of groups whose Newton iteration hit max_iter, or -1 when ||d z||
     overflows double precision for some group (then out is incomplete).
     """
-    cdef Py_ssize_t n = Z.shape[0], m = Z.shape[1], i, j
-    cdef double cg, dz, amax, a, t, u
-    cdef int conv
-    cdef Py_ssize_t not_converged = 0
-    cdef int overflow = 0
+    cdef Py_ssize_t n = Z.shape[0], m = Z.shape[1], i
+    cdef Py_ssize_t not_converged = 0, overflow = 0
+    cdef int code
+    cdef int nt = n_threads(n * m * 8)
     with nogil:
-        for i in range(n):
-            cg = c[i]
-            if cg == 0.0 or m == 0:
-                for j in range(m):
-                    out[i, j] = Z[i, j]
-                continue
-            dz = _weighted_norm(&Z[i, 0], &D[i, 0], m)
-            if not isfinite(dz):
-                overflow = 1
-                break
-            if dz <= cg:
-                for j in range(m):
-                    out[i, j] = 0.0
-                continue
-            if inv_gamma > 0.0 and l2_norm(&Z[i, 0], m) * inv_gamma >= cg:
-                for j in range(m):
-                    out[i, j] = Z[i, j]
-                continue
-            amax = 0.0
-            for j in range(m):
-                a = (<double> D[i, j]) - inv_gamma
-                if a > amax:
-                    amax = a
-            t = _secular_root(&Z[i, 0], &D[i, 0], m, cg, inv_gamma, (dz - cg) / amax, tol, max_iter, &conv)
-            if not conv:
-                not_converged += 1
-            for j in range(m):
-                a = (<double> D[i, j]) - inv_gamma
-                u = a * t + cg
-                # t * (d z / u): the ratio first, so that tiny t and z do not underflow
-                out[i, j] = <floating> (t * ((<double> D[i, j]) * Z[i, j] / u))
+        for i in prange(n, schedule='static', num_threads=nt):
+            code = _weighted_group_prox_row(&Z[i, 0], &D[i, 0], &out[i, 0], m, c[i], inv_gamma, tol,
+                                            max_iter)
+            not_converged += code == 1
+            overflow += code == 2
     if overflow:
         return -1
     return not_converged

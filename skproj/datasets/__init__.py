@@ -132,7 +132,7 @@ def load_pbmc68k(*, return_X_y=False, as_frame=False):
     --------
     >>> from skproj.datasets import load_pbmc68k
     >>> pbmc = load_pbmc68k()
-    >>> pbmc.data.shape, pbmc.target_names[pbmc.target[0]]
+    >>> pbmc.data.shape, str(pbmc.target_names[pbmc.target[0]])
     ((700, 765), 'CD14+ Monocyte')
     """
     from scipy import sparse
@@ -143,7 +143,7 @@ def load_pbmc68k(*, return_X_y=False, as_frame=False):
     X = np.ascontiguousarray(X, dtype=np.float32)
     target = z["target"].astype(np.int64)
     # Names as object arrays of plain Python ``str``: iterating a numpy unicode array yields
-    # ``numpy.str_``, which scikit-learn does not accept as feature names (issue 15).
+    # ``numpy.str_``, which scikit-learn does not accept as feature names.
     target_names = _str_array(z["target_names"])
     feature_names = _str_array(z["feature_names"])
     cell_ids = _str_array(z["cell_ids"])

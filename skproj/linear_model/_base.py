@@ -7,9 +7,12 @@ import numpy as np
 from scipy.special import expit, log_expit, logsumexp, softmax
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_selection import SelectorMixin
+from sklearn.preprocessing import LabelEncoder
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
+from .._validation import fill_doc
 from ..sparsity import CONSTRAINT_NAMES, Constraint, make_constraint
 
 #: ``constraint`` parameter: a Constraint object or a name ("l11" accepted, deprecated: it is "l1").
@@ -41,6 +44,51 @@ class LinearSelectorMixin(SelectorMixin):
         return tags
 
 
+_PROBA_SECTIONS = """
+Parameters
+----------
+X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+Returns
+-------
+ndarray of shape (n_samples, n_classes)
+"""
+
+
+def encode_classes(estimator, y):
+    """Encode the class labels ``y`` as ``0..n_classes-1`` and set ``estimator.classes_``.
+
+    Parameters
+    ----------
+    estimator : classifier
+        Receives ``classes_`` (sorted unique labels); its class name appears in the error.
+    y : ndarray of shape (n_samples,)
+        Class labels (validated).
+
+    Returns
+    -------
+    y_idx : ndarray of shape (n_samples,), dtype int64
+        Index of each label in ``classes_``.
+    n_classes : int
+
+    Raises
+    ------
+    ValueError
+        If ``y`` is not a classification target or holds fewer than two classes.
+    """
+    check_classification_targets(y)
+    encoder = LabelEncoder()
+    y_idx = encoder.fit_transform(y)
+    estimator.classes_ = encoder.classes_
+    n_classes = len(estimator.classes_)
+    if n_classes < 2:
+        raise ValueError(
+            f"{type(estimator).__name__} needs samples of at least 2 classes in the data, but the "
+            f"data contains only one class: {estimator.classes_[0]!r}."
+        )
+    return y_idx, n_classes
+
+
 class ProbabilityMixin:
     """``predict_proba`` / ``predict_log_proba`` from a linear ``decision_function``.
 
@@ -48,16 +96,11 @@ class ProbabilityMixin:
     ``[1 - expit(s), expit(s)]``, a 2-D one the softmax over classes.
     """
 
+    @fill_doc(proba_sections=_PROBA_SECTIONS)
     def predict_proba(self, X):
         """Class probabilities (logistic / softmax of the decision function).
 
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_classes)
+        {proba_sections}
         """
         scores = self.decision_function(X)
         if scores.ndim == 1:
@@ -65,16 +108,11 @@ class ProbabilityMixin:
             return np.column_stack([1 - p1, p1])
         return softmax(scores, axis=1)
 
+    @fill_doc(proba_sections=_PROBA_SECTIONS)
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba` (computed stably).
 
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_classes)
+        {proba_sections}
         """
         scores = self.decision_function(X)
         if scores.ndim == 1:

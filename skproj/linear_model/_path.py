@@ -15,7 +15,7 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
 from .._design import Design
-from .._working_set import solve_working_set
+from .._solvers._working_set import solve_working_set
 from ._base import CONSTRAINT_PARAM, LinearSelectorMixin, build_constraint
 from ._projected import ProjectedLinearModel, SquaredProblem
 

@@ -3,14 +3,12 @@
 import numpy as np
 from sklearn.base import BaseEstimator, MultiOutputMixin, RegressorMixin, _fit_context
 from sklearn.linear_model._base import LinearClassifierMixin, LinearModel
-from sklearn.preprocessing import LabelEncoder
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
 from .._design import Design, weighted_column_means
 from .._losses import BinaryLogisticLoss, MultinomialLoss, SquaredLoss
-from .._working_set import FlatProblem, solve_working_set
-from ._base import ProbabilityMixin, ProjectedLinearBase
+from .._solvers._working_set import FlatProblem, solve_working_set
+from ._base import ProbabilityMixin, ProjectedLinearBase, encode_classes
 
 __all__ = ["ProjectedLinearModel", "ProjectedLinearClassifier"]
 
@@ -75,7 +73,7 @@ class ProjectedLinearModel(MultiOutputMixin, ProjectedLinearBase, RegressorMixin
         ``||W - P(W - grad f(W) / L)||_F <= tol * ||W||_F``, with ``L`` the step constant
         reached by backtracking (with the exact Lipschitz constant of ``grad f`` the step is
         then at most ``2 * tol * ||W||``). The restricted FISTA solves stop on the relative
-        step ``||W_{k+1} - Y_k|| <= 0.3 * tol * ||W_{k+1}||`` (see :func:`skproj._fista.fista`).
+        step ``||W_{k+1} - Y_k|| <= 0.3 * tol * ||W_{k+1}||`` (see :func:`skproj._solvers._fista.fista`).
     max_iter : int >= 1, default=1000
         Maximum number of FISTA iterations.
     warm_start : bool, default=False
@@ -240,16 +238,7 @@ class ProjectedLinearClassifier(ProbabilityMixin, ProjectedLinearBase, LinearCla
         """
         X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32])
         constraint = self._constraint()
-        check_classification_targets(y)
-        le = LabelEncoder()
-        y_idx = le.fit_transform(y)
-        self.classes_ = le.classes_
-        n_classes = len(self.classes_)
-        if n_classes < 2:
-            raise ValueError(
-                f"ProjectedLinearClassifier needs samples of at least 2 classes in the data, but the "
-                f"data contains only one class: {self.classes_[0]!r}."
-            )
+        y_idx, n_classes = encode_classes(self, y)
         sw = _check_sample_weight(sample_weight, X, dtype=X.dtype, ensure_non_negative=True)
         dtype = X.dtype
         if n_classes == 2:

@@ -5,9 +5,9 @@
   rest, then the top gene of each class in turn until ``k`` distinct genes. Written here with
   numpy / scipy (no scanpy dependency).
 - :func:`make_l1_logistic_selector`, :func:`make_anova_selector`,
-  :func:`make_random_forest_selector`: the other three baselines of issue 14, built exactly as
-  stated there (L1-logistic ``SelectFromModel``, ``SelectKBest(f_classif)``, random-forest
-  importances).
+  :func:`make_random_forest_selector`: the other three baselines, with the settings of the
+  selection-quality protocol below (L1-logistic ``SelectFromModel``, ``SelectKBest(f_classif)``,
+  random-forest importances).
 - :func:`make_baseline_selector`: one of the four by name (:data:`BASELINE_SELECTORS`).
 
 These are the references of the selection-quality protocol: ``Pipeline(StandardScaler(),
@@ -335,7 +335,7 @@ def make_wilcoxon_selector(n_features_to_select):
 
 
 def make_l1_logistic_selector(n_features_to_select, *, random_state=None):
-    """L1-logistic selection as in issue 14: the k largest |coefficients| of an l1 logistic regression.
+    """L1-logistic selection: the k features with the largest absolute coefficients of an l1 logistic regression.
 
     ``SelectFromModel(LogisticRegression(C=0.5, l1_ratio=1, solver="saga", max_iter=2000,
     tol=1e-3, random_state=random_state), threshold=-inf, max_features=k)``: with the threshold

@@ -54,6 +54,19 @@ CONSTRAINT_NAMES = ("l1", "l12", "l1inf")
 PENALTY_NAMES = ("l1", "group_lasso", "group_mcp", "l1inf")
 
 _CONSTRAINTS = {"l1": L1Ball, "l12": L12Ball, "l1inf": L1InfBall}
+_PENALTIES = {"l1": L1, "group_lasso": GroupLasso, "group_mcp": GroupMCP, "l1inf": L1Inf}
+
+
+def _build(what, spec, base, table, **params):
+    """A clone of ``spec`` if it is a ``base`` object, else ``table[spec](**params)`` for a name."""
+    if isinstance(spec, base):
+        return clone(spec)
+    names = tuple(table)
+    if isinstance(spec, str):
+        if spec in table:
+            return table[spec](**params)
+        raise ValueError(f"{what} must be one of {names} or a {base.__name__} object, got {spec!r}.")
+    raise TypeError(f"{what} must be a string {names} or a skproj.sparsity.{base.__name__}, got {type(spec).__name__}.")
 
 
 def make_constraint(spec, radius=1.0, axis=1):
@@ -79,23 +92,15 @@ def make_constraint(spec, radius=1.0, axis=1):
     ValueError
         If ``spec`` is an unknown name; TypeError if it is neither a string nor a Constraint.
     """
-    if isinstance(spec, Constraint):
-        return clone(spec)
-    if isinstance(spec, str):
-        if spec == "l11":
-            warnings.warn(
-                'constraint="l11" is deprecated: the l1,1 norm of a matrix is its entrywise l1 norm, '
-                'spelled "l1".',
-                FutureWarning,
-                stacklevel=2,
-            )
-            return L11Ball(radius=radius, axis=axis)
-        if spec in _CONSTRAINTS:
-            return _CONSTRAINTS[spec](radius=radius, axis=axis)
-        raise ValueError(f"constraint must be one of {CONSTRAINT_NAMES} or a Constraint object, got {spec!r}.")
-    raise TypeError(
-        f"constraint must be a string {CONSTRAINT_NAMES} or a skproj.sparsity.Constraint, got {type(spec).__name__}."
-    )
+    if isinstance(spec, str) and spec == "l11":
+        warnings.warn(
+            'constraint="l11" is deprecated: the l1,1 norm of a matrix is its entrywise l1 norm, '
+            'spelled "l1".',
+            FutureWarning,
+            stacklevel=2,
+        )
+        return L11Ball(radius=radius, axis=axis)
+    return _build("constraint", spec, Constraint, _CONSTRAINTS, radius=radius, axis=axis)
 
 
 def make_penalty(spec, alpha=1.0, axis=1, **kwargs):
@@ -122,16 +127,6 @@ def make_penalty(spec, alpha=1.0, axis=1, **kwargs):
     ValueError
         If ``spec`` is an unknown name; TypeError if it is neither a string nor a Penalty.
     """
-    if isinstance(spec, Penalty):
-        return clone(spec)
-    if isinstance(spec, str):
-        if spec == "l1":
-            return L1(alpha=alpha, **kwargs)
-        if spec == "group_lasso":
-            return GroupLasso(alpha=alpha, axis=axis, **kwargs)
-        if spec == "group_mcp":
-            return GroupMCP(alpha=alpha, axis=axis, **kwargs)
-        if spec == "l1inf":
-            return L1Inf(alpha=alpha, axis=axis, **kwargs)
-        raise ValueError(f"penalty must be one of {PENALTY_NAMES} or a Penalty object, got {spec!r}.")
-    raise TypeError(f"penalty must be a string {PENALTY_NAMES} or a skproj.sparsity.Penalty, got {type(spec).__name__}.")
+    if isinstance(spec, str) and spec != "l1":  # the l1 penalty is entrywise: no axis
+        kwargs["axis"] = axis
+    return _build("penalty", spec, Penalty, _PENALTIES, alpha=alpha, **kwargs)

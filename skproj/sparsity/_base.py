@@ -95,7 +95,7 @@ class _Sparsity(BaseEstimator):
 
         Returns
         -------
-        ndarray of bool, shape of :meth:`group_norms`
+        ndarray of bool, shape of ``group_norms``
         """
         return self.group_norms(W) > 0
 
@@ -103,7 +103,7 @@ class _Sparsity(BaseEstimator):
 class Constraint(_Sparsity):
     """A norm ball ``{W : ||W|| <= radius}`` (base class; see :class:`L1InfBall` and siblings).
 
-    Subclasses implement :meth:`value`, :meth:`project` and :meth:`dual_norm`.
+    Subclasses implement ``value``, ``project`` and :meth:`dual_norm`.
     """
 
     _parameter_constraints: dict = {}
@@ -147,7 +147,7 @@ class Constraint(_Sparsity):
 class Penalty(_Sparsity):
     """A penalty ``alpha * Omega(W)`` (base class; see :class:`GroupLasso` and siblings).
 
-    Subclasses implement :meth:`value`, :meth:`prox` and :meth:`residual`.
+    Subclasses implement ``value``, ``prox`` and ``residual``.
     """
 
     _parameter_constraints: dict = {}
@@ -159,3 +159,14 @@ class Penalty(_Sparsity):
     def prox(self, W, step=1.0, *, metric=None, out=None):  # pragma: no cover - abstract
         """Proximal operator of ``step * alpha * Omega`` (in the metric ``diag(metric)``)."""
         raise NotImplementedError
+
+    def _stationarity_residual(self, W, G, violation):
+        """``violation(W, G)`` on validated inputs; ``max |G|`` when ``alpha = 0``.
+
+        Every ``residual`` is a violation of stationarity divided by ``alpha``; without a
+        penalty, stationarity is ``G = 0``.
+        """
+        W, G = self._checked(W), self._checked(G, "G")
+        if self.alpha == 0:
+            return float(np.max(np.abs(G), initial=0.0))
+        return violation(W, G)

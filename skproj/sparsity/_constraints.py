@@ -9,12 +9,23 @@ import numpy as np
 from sklearn.utils._param_validation import Interval, Options
 
 from .. import projections as _proj
+from .._validation import fill_doc
 from ._base import Constraint, _inner_norms
 
 __all__ = ["L1Ball", "L11Ball", "L12Ball", "L1InfBall"]
 
 _RADIUS = [Interval(Real, 0, None, closed="left")]
 _AXIS = [Options(Integral, {0, 1})]
+
+#: the parameters of the grouped balls (l1,1, l1,2, l1,inf); each class explains its axis after it
+_group_ball_doc = fill_doc(
+    group_ball_params="""
+    Parameters
+    ----------
+    radius : float >= 0, default=1.0
+    axis : {0, 1}, default=1
+    """
+)
 
 
 class L1Ball(Constraint):
@@ -25,7 +36,7 @@ class L1Ball(Constraint):
     radius : float >= 0, default=1.0
         Radius of the ball, in the units of ``W``.
     axis : {0, 1} or None, default=None
-        Only for :meth:`group_norms` and :meth:`support`: ``None`` makes every entry its own
+        Only for ``group_norms`` and ``support``: ``None`` makes every entry its own
         group, ``1`` the rows of a 2-D ``W`` (l1 norm of each row), ``0`` its columns. The
         ball itself does not depend on it.
 
@@ -77,16 +88,14 @@ class L1Ball(Constraint):
         return float(np.max(np.abs(G), initial=0.0))
 
 
+@_group_ball_doc
 class L11Ball(L1Ball):
     """The l1,1 ball ``{W : sum_ij |W_ij| <= radius}`` of a 2-D array, grouped by rows.
 
     The l1,1 norm of a matrix is its entrywise l1 norm: this is :class:`L1Ball` for 2-D arrays,
-    with the rows as groups (``axis=1``) for :meth:`group_norms` and :meth:`support`.
+    with the rows as groups (``axis=1``) for ``group_norms`` and ``support``.
 
-    Parameters
-    ----------
-    radius : float >= 0, default=1.0
-    axis : {0, 1}, default=1
+    {group_ball_params}
         Axis of the inner (l1) norm of the groups: ``1`` rows, ``0`` columns.
 
     See Also
@@ -154,15 +163,13 @@ class _GroupBall(Constraint):
         return float(np.max(_inner_norms(np.abs(G), self._dual_inner, self.axis), initial=0.0))
 
 
+@_group_ball_doc
 class L12Ball(_GroupBall):
     """The l1,2 ball ``{W : sum_g ||W_g||_2 <= radius}``, groups = rows (``axis=1``) or columns.
 
-    The dual norm (for :meth:`residual`) is the l_inf,2 norm ``max_g ||G_g||_2``.
+    The dual norm (for ``residual``) is the l_inf,2 norm ``max_g ||G_g||_2``.
 
-    Parameters
-    ----------
-    radius : float >= 0, default=1.0
-    axis : {0, 1}, default=1
+    {group_ball_params}
         Axis along which the inner l2 norm is taken (:func:`numpy.linalg.norm`'s meaning):
         ``1``: the groups are the rows.
 
@@ -186,15 +193,13 @@ class L12Ball(_GroupBall):
     _projection = "project_l12_ball"
 
 
+@_group_ball_doc
 class L1InfBall(_GroupBall):
     """The l1,inf ball ``{W : sum_g max_j |W_gj| <= radius}``, groups = rows (``axis=1``) or columns.
 
-    The dual norm (for :meth:`residual`) is the l_inf,1 norm ``max_g ||G_g||_1``.
+    The dual norm (for ``residual``) is the l_inf,1 norm ``max_g ||G_g||_1``.
 
-    Parameters
-    ----------
-    radius : float >= 0, default=1.0
-    axis : {0, 1}, default=1
+    {group_ball_params}
         Axis along which the inner l_inf norm is taken: ``1``: the groups are the rows (a
         first-layer weight of shape (n_features, n_hidden) loses whole features);
         scikit-learn's ``coef_`` of shape (n_targets, n_features) needs ``0``.

@@ -10,7 +10,24 @@ import numpy as np
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 
 from .. import prox as _prox
+from .._validation import fill_doc
 from ._base import Penalty, _as_array, _inner_norms
+
+#: the shared parts of the Parameters and Returns sections of the matrix penalties' ``prox``
+_prox_sections = fill_doc(
+    w_param="""
+    Parameters
+    ----------
+    W : array-like of shape (n_rows, n_cols)
+    """,
+    out_and_returns="""
+    out : ndarray, optional
+
+    Returns
+    -------
+    ndarray of shape (n_rows, n_cols)
+    """
+)
 
 __all__ = ["L1", "GroupLasso", "GroupMCP", "L1Inf"]
 
@@ -53,7 +70,7 @@ class L1(Penalty):
     alpha : float >= 0, default=1.0
         Penalty strength (units of the loss per unit of ``|W|``).
     axis : {0, 1} or None, default=None
-        Only for :meth:`group_norms` and :meth:`support` (see :class:`L1Ball`).
+        Only for ``group_norms`` and ``support`` (see :class:`L1Ball`).
 
     See Also
     --------
@@ -116,10 +133,10 @@ class L1(Penalty):
         -------
         float
         """
-        W, G = self._checked(W), self._checked(G, "G")
+        return self._stationarity_residual(W, G, self._violation)
+
+    def _violation(self, W, G):
         a = self.alpha
-        if a == 0:
-            return float(np.max(np.abs(G), initial=0.0))
         v = np.where(W != 0, np.abs(G + a * np.sign(W)), np.maximum(np.abs(G) - a, 0))
         return float(np.max(v, initial=0.0)) / a
 
@@ -161,7 +178,7 @@ class _GroupPenalty(Penalty):
     groups = None  # blocks of the inner axis (GroupLasso's parameter)
 
     def _lam(self, W):
-        """Group strengths broadcastable against :meth:`group_norms`."""
+        """Group strengths broadcastable against ``group_norms``."""
         lam = self.group_strengths(W.shape)
         return lam if self.groups is None else lam[:, None]
 
@@ -179,9 +196,9 @@ class _GroupPenalty(Penalty):
         -------
         float
         """
-        W, G = self._checked(W), self._checked(G, "G")
-        if self.alpha == 0:
-            return float(np.max(np.abs(G), initial=0.0))
+        return self._stationarity_residual(W, G, self._violation)
+
+    def _violation(self, W, G):
         lam = self._lam(W)
         nW = self.group_norms(W).astype(np.float64)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -210,7 +227,7 @@ class GroupLasso(_GroupPenalty):
         Axis along which the group l2 norm is taken: ``1``: the rows are the groups.
     groups : array-like of int of shape (W.shape[axis],), optional
         Labels ``0..n_blocks-1`` that split the inner axis into blocks: the groups are then
-        the pairs (block, index along the other axis), and :meth:`group_norms` has shape
+        the pairs (block, index along the other axis), and ``group_norms`` has shape
         ``(n_blocks, n_other)``. E.g. a coefficient matrix of shape (n_features, n_targets)
         with feature groups: ``GroupLasso(axis=0, groups=labels)`` penalises
         ``sum_k sum_b w_b ||W[labels == b, k]||_2``.
@@ -297,22 +314,17 @@ class GroupLasso(_GroupPenalty):
         W = self._checked(W)
         return float(np.sum(self._lam(W) * self.group_norms(W)))
 
+    @_prox_sections
     def prox(self, W, step=1.0, *, metric=None, out=None):
         """Group soft thresholding at ``step * lambda_g`` (weighted when ``metric`` is given).
 
-        Parameters
-        ----------
-        W : array-like of shape (n_rows, n_cols)
+        {w_param}
         step : float >= 0, default=1.0
         metric : float > 0 or ndarray of W's shape, optional
             Diagonal metric ``d``: ``argmin_X 0.5 sum_i d_i (X_i - W_i)^2 + step * alpha *
             sum_g w_g ||X_g||_2`` by :func:`skproj.weighted_prox_group_l2` (Newton on one scalar
             per group; Deleu & Bengio, arXiv 2102.03869, Sec. 4).
-        out : ndarray, optional
-
-        Returns
-        -------
-        ndarray of shape (n_rows, n_cols)
+        {out_and_returns}
         """
         W = self._checked(W)
         d = _metric(metric, W)
@@ -400,22 +412,17 @@ class GroupMCP(_GroupPenalty):
         pen = np.where(flat, 0.5 * self.gamma * lam**2, lam * t - t**2 / (2 * self.gamma))
         return float(pen.sum())
 
+    @_prox_sections
     def prox(self, W, step=1.0, *, metric=None, out=None):
         """Weighted prox of ``step`` times the penalty (:func:`skproj.weighted_prox_group_mcp`).
 
         Threshold ``step * lambda_g``, concavity ``gamma / step``; the subproblem is convex only
         where ``gamma * d_i > step``.
 
-        Parameters
-        ----------
-        W : array-like of shape (n_rows, n_cols)
+        {w_param}
         step : float > 0, default=1.0
         metric : float > 0 or ndarray of W's shape, optional (``None``: 1)
-        out : ndarray, optional
-
-        Returns
-        -------
-        ndarray of shape (n_rows, n_cols)
+        {out_and_returns}
 
         Raises
         ------
@@ -461,21 +468,16 @@ class L1Inf(Penalty):
         """``alpha * sum_g max_j |W_gj|`` (float)."""
         return float(self.alpha * self.group_norms(W).sum(dtype=np.float64))
 
+    @_prox_sections
     def prox(self, W, step=1.0, *, metric=None, out=None):
         """Prox of ``step * alpha * ||.||_{1,inf}`` (:func:`skproj.prox_l1inf`).
 
-        Parameters
-        ----------
-        W : array-like of shape (n_rows, n_cols)
+        {w_param}
         step : float >= 0, default=1.0
         metric : float > 0, optional
             A scalar metric ``d`` divides the threshold. An array metric has no closed-form
             weighted prox here and raises ValueError.
-        out : ndarray, optional
-
-        Returns
-        -------
-        ndarray of shape (n_rows, n_cols)
+        {out_and_returns}
         """
         W = self._checked(W)
         d = _metric(metric, W)
@@ -497,8 +499,8 @@ class L1Inf(Penalty):
         -------
         float
         """
-        W, G = self._checked(W), self._checked(G, "G")
-        if self.alpha == 0:
-            return float(np.max(np.abs(G), initial=0.0))
+        return self._stationarity_residual(W, G, self._violation)
+
+    def _violation(self, W, G):
         R = W - self.prox(W - G)
         return float(np.max(np.abs(R), initial=0.0)) / self.alpha

@@ -23,40 +23,14 @@ Math. 15, 2015: function-value restart (Section 3.2, F(x_k) > F(x_{k-1})) and gr
 gradient, as the paper suggests for composite problems).
 """
 
-import copy
 import math
 from dataclasses import dataclass
 
 import numpy as np
 
-from ._design import power_iteration
+from .._design import power_iteration
 
-__all__ = ["FistaResult", "fista", "estimate_lipschitz", "power_iteration", "validated_once"]
-
-
-def _no_validation():
-    return None
-
-
-def validated_once(obj):
-    """A shallow copy of a sparsity object whose parameters are validated now, not at every call.
-
-    The objects of :mod:`skproj.sparsity` validate their parameters in every ``project`` /
-    ``prox`` / ``value`` call (about 40 us, comparable to a projection of a few thousand
-    entries); a solver calling them thousands of times with fixed parameters validates once.
-    Objects without ``_validate_params`` are returned as they are.
-
-    Raises
-    ------
-    ValueError
-        From the object's parameter validation.
-    """
-    if not hasattr(obj, "_validate_params"):
-        return obj
-    obj._validate_params()
-    fast = copy.copy(obj)
-    fast._validate_params = _no_validation
-    return fast
+__all__ = ["FistaResult", "fista", "estimate_lipschitz", "power_iteration"]
 
 
 @dataclass
@@ -121,10 +95,10 @@ def _nonsmooth(project, prox, penalty):
     if (project is None) == (prox is None):
         raise ValueError("Give exactly one of project= (a projection) and prox= (a proximal operator).")
     if project is not None:
-        fn = validated_once(project).project if hasattr(project, "project") else project
+        fn = project.project if hasattr(project, "project") else project
         return (lambda v, step: fn(v)), None, True
     if hasattr(prox, "prox"):
-        obj = validated_once(prox)
+        obj = prox
         return (lambda v, step: obj.prox(v, step)), (penalty if penalty is not None else obj.value), False
     return prox, penalty, False
 

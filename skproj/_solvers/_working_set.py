@@ -2,7 +2,7 @@
 
 Solves ``min_{W, b} loss(A W^T + b)  s.t.  W in C`` (``A`` a :class:`skproj._design.Design`,
 ``C`` a :class:`skproj.sparsity.Constraint` on ``W`` of shape (n_outputs, n_features)) by
-:func:`skproj._fista.fista` on growing sets of features (:func:`solve_working_set`), with an
+:func:`skproj._solvers._fista.fista` on growing sets of features (:func:`solve_working_set`), with an
 active-set step for the l1 ball and the squared loss (:func:`l1_polisher`). The variable of the
 solver is one flat vector ``x = [W.ravel(), b]`` (``b`` present only when the design has an
 intercept); :class:`FlatProblem` packs it.
@@ -10,10 +10,10 @@ intercept); :class:`FlatProblem` packs it.
 
 import numpy as np
 
-from ._fista import estimate_lipschitz, fista, validated_once
-from ._losses import SquaredLoss
-from .sparsity import L1Ball
-from .sparsity._base import _inner_norms
+from ._fista import estimate_lipschitz, fista
+from .._losses import SquaredLoss
+from ..sparsity import L1Ball
+from ..sparsity._base import _inner_norms
 
 __all__ = ["FlatProblem", "SolveResult", "feature_scores", "l1_polisher", "solve_working_set"]
 
@@ -135,7 +135,7 @@ def l1_polisher(prob, loss, radius, max_drops=50):
     Returns
     -------
     callable
-        ``x -> candidate or None`` for the ``polish`` argument of :func:`skproj._fista.fista`.
+        ``x -> candidate or None`` for the ``polish`` argument of :func:`skproj._solvers._fista.fista`.
     """
     sqrt_w = np.sqrt(loss.w.astype(np.float64))
     wy = sqrt_w[:, 0] * loss.Y[:, 0]
@@ -210,7 +210,7 @@ def l1_polisher(prob, loss, radius, max_drops=50):
 
 class SolveResult:
     """What :func:`solve_working_set` returns: ``x``, ``n_iter``, ``converged``, ``lipschitz``,
-    ``residual`` (the fields of :class:`skproj._fista.FistaResult` the estimators use)."""
+    ``residual`` (the fields of :class:`skproj._solvers._fista.FistaResult` the estimators use)."""
 
     def __init__(self, x, n_iter, converged, lipschitz, residual):
         self.x, self.n_iter, self.converged, self.lipschitz, self.residual = x, n_iter, converged, lipschitz, residual
@@ -223,7 +223,7 @@ def solve_working_set(prob, loss, constraint, x0, tol, max_iter, verbose=0, name
     and Celer, Massias et al., ICML 2018): restrict the problem to a set of features (the
     current support plus the outside features with the largest gradient in the dual inner norm,
     :func:`feature_scores`: up to twice the support, and at least the violators of the full
-    fixed point, up to doubling the working set), solve it by :func:`skproj._fista.fista` from
+    fixed point, up to doubling the working set), solve it by :func:`skproj._solvers._fista.fista` from
     the current point, then check the full problem's fixed point
     ``||x - P(x - grad f(x) / L)|| <= tol * ||x||`` with one full gradient (``L`` the constant
     accepted by backtracking on the restricted problem; at most twice the full problem's
@@ -257,7 +257,6 @@ def solve_working_set(prob, loss, constraint, x0, tol, max_iter, verbose=0, name
     """
     d = prob.n_features
     k = prob.n_out
-    constraint = validated_once(constraint)
     x = prob.projector(constraint)(x0)
     ws = np.zeros(d, dtype=bool)
     n_iter = 0
