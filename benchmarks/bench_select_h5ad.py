@@ -17,6 +17,17 @@ compare_selectors records: scaling, selection and downstream classifier of each 
 marker genes among each selector's k most frequent picks (for the autoencoder: its final
 selection).
 
+Measured 2026-11-30 (shared 2-core machine; load average 9-15 during fold 1, about 2 after):
+default options (k = 2,000 genes = 10%, --baseline-max-samples 2000): wall 48.4 min, CPU 42.6
+min, peak RSS 1.71 GiB. Fit time per fold (scaling + selection + downstream fit), folds 2 and 3
+on the quieter machine: autoencoder 166 / 180 s, L1-logistic (2,000-cell subsample) 133 / 152 s,
+random forest (same subsample) 95 / 108 s, Wilcoxon 27 / 29 s, F-test 18 / 16 s, all genes
+12 / 9 s: about 8 min a fold, so about 25 min for the run on a quiet machine (target 20 min not
+met; the autoencoder at k = 2,000 and the downstream logistic regressions on 2,000 sparse
+columns take most of it). Accuracy: autoencoder genes 0.689 (own predictions 0.723), forest
+0.706, L1 0.686, Wilcoxon 0.675, F-test 0.674, all genes 0.686; every selector's 2,000 picks
+hold all 100 marker genes.
+
 Usage::
 
     python benchmarks/bench_select_h5ad.py                              # the size
