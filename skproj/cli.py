@@ -34,7 +34,7 @@ EXIT_OK, EXIT_USAGE = 0, 2
 DEFAULT_N_FEATURES = 0.1  # 10% of the features (76 PBMC genes)
 BASELINES = ["l1_logistic", "anova", "random_forest", "wilcoxon"]  # model_selection.BASELINE_SELECTORS
 SLOW_BASELINES = ["l1_logistic", "random_forest"]  # cost grows too fast with n: --baseline-max-samples
-DEFAULT_BASELINE_MAX_SAMPLES = 20_000
+DEFAULT_BASELINE_MAX_SAMPLES = 2_000
 LABELS = {  # selector name -> description (the downstream classifier after the arrow)
     "autoencoder": "SparseAutoencoderSelector -> LogisticRegression",
     "l1_logistic": "L1-LogisticRegression SelectFromModel -> LogisticRegression",
@@ -149,8 +149,7 @@ def run_selection(dataset, args, progress):
     dataset.preprocessing += f"; densified for {', '.join(dense)} (dense input only)" if dense else ""
     progress.log(f"{dataset.source}: {n_samples} {dataset.unit} x {n_features} features, "
                  f"{classes.size} classes; {args.cv}-fold stratified CV, k = {k} features")
-    cap = args.baseline_max_samples
-    if slow and cap and n_samples * (args.cv - 1) / args.cv > cap:
+    if (cap := args.baseline_max_samples) and slow and n_samples * (args.cv - 1) / args.cv > cap:
         progress.log(f"{', '.join(slow)}: fitted on a stratified subsample of {cap} {dataset.unit} of "
                      "each training fold larger than that (--baseline-max-samples)")
 
@@ -158,8 +157,9 @@ def run_selection(dataset, args, progress):
         tag = SHORT[e["selector"]]
         progress.advance(f"fold {e['fold']}: {tag}")
         own = "" if math.isnan(e["own_score"]) else f", own predictions {e['own_score']:.3f}"
-        progress.log(f"fold {e['fold']}/{args.cv}: {tag} (fitted on {e['n_fit']} {dataset.unit}) kept "
-                     f"{e['n_selected']} features in {e['fit_time']:.1f} s; accuracy {e['score']:.3f}{own}")
+        on = f" (fitted on {e['n_fit']} {dataset.unit})" if e["selector"] in slow else ""
+        progress.log(f"fold {e['fold']}/{args.cv}: {tag}{on} kept {e['n_selected']} features in "
+                     f"{e['fit_time']:.1f} s; accuracy {e['score']:.3f}{own}")
 
     scaler = StandardScaler(with_mean=not is_sparse)  # as stated in dataset.preprocessing
     result = compare_selectors(

@@ -637,7 +637,7 @@ def test_h5ad_slow_baselines_on_a_stated_subsample(capsys, tmp_path, counts_h5ad
     assert report["baseline_max_samples"] == 30
     # never silent: on stderr before the fits, per fit, and under the table on stdout
     assert "l1_logistic: fitted on a stratified subsample of 30 cells" in err
-    assert "L1-log. (fitted on 30 cells)" in err and "F-test (fitted on 60 cells)" in err
+    assert "L1-log. (fitted on 30 cells)" in err and "F-test kept 5 features" in err
     assert "* L1-log.: selector fitted on a stratified subsample of 30 cells" in out
     # sparse all the way: the counts are scaled without centring and never densified
     pre = report["data"]["preprocessing"]
@@ -650,7 +650,7 @@ def test_baseline_max_samples_none_means_whole_folds():
 
     parse = build_parser().parse_args
     assert parse(["select", "--baseline-max-samples", "none"]).baseline_max_samples == 0
-    assert parse(["select"]).baseline_max_samples == DEFAULT_BASELINE_MAX_SAMPLES == 20_000
+    assert parse(["select"]).baseline_max_samples == DEFAULT_BASELINE_MAX_SAMPLES == 2_000
 
 
 def test_constraint_option_spellings():

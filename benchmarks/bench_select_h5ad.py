@@ -1,0 +1,134 @@
+"""Issue 15's end-to-end target: ``skproj select`` on a 50,000 x 20,000 sparse ``.h5ad``, ``--cv 3``.
+
+Data: ``skproj.datasets.make_single_cell_counts(50_000, 20_000, n_cell_types=10, density=0.05,
+random_state=0)`` (CSR float32 counts, 10 marker genes per type), written as an AnnData
+``.h5ad`` (labels in ``obs["cell_type"]``, gene names ``G0 ... G19999``) in the temp folder and
+reused by later runs (``--regenerate`` to rewrite it). Needs ``anndata``.
+
+Run: ``python -m skproj select DATA.h5ad --target cell_type --cv 3 --output REPORT.json --genes
+GENES.csv`` in a subprocess (plus any options after ``--``), under ``/usr/bin/time -v`` when it
+exists. Measured: wall time (target <= 20 min on 2 cores), peak resident memory of the command
+(target <= 4 GB; ``ru_maxrss`` of the waited children from ``resource.getrusage(RUSAGE_CHILDREN)``,
+and ``/usr/bin/time``'s "Maximum resident set size" when available), CPU time of the command
+(user + system; on a shared machine it says how much work there was when wall time says how
+busy the machine was), and the load average before and after. Printed: the command's own
+report (the comparison table), then the time per selector (sum over the folds of the fit times
+compare_selectors records: scaling, selection and downstream classifier of each fold), and the
+marker genes among each selector's k most frequent picks (for the autoencoder: its final
+selection).
+
+Usage::
+
+    python benchmarks/bench_select_h5ad.py                              # the issue's size
+    python benchmarks/bench_select_h5ad.py --cells 5000 --genes 2000    # a quick run
+    python benchmarks/bench_select_h5ad.py -- --n-features 50 --baselines anova,wilcoxon
+"""
+
+import argparse
+import json
+import os
+import re
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+
+def generate(path, args):
+    """Write the synthetic counts as .h5ad and the marker indices next to it (``.markers.npy``)."""
+    import anndata
+    import pandas as pd
+
+    from skproj.datasets import make_single_cell_counts
+
+    t0 = time.perf_counter()
+    X, y, markers = make_single_cell_counts(args.cells, args.genes, n_cell_types=args.types,
+                                            density=args.density, random_state=args.seed)
+    obs = pd.DataFrame({"cell_type": pd.Categorical([f"type{t}" for t in y])},
+                       index=[f"cell{i}" for i in range(X.shape[0])])
+    var = pd.DataFrame(index=[f"G{j}" for j in range(X.shape[1])])
+    tmp = path + ".tmp.h5ad"
+    anndata.AnnData(X=X, obs=obs, var=var).write_h5ad(tmp)
+    np.save(path + ".markers.npy", np.asarray(markers).ravel())
+    os.replace(tmp, path)
+    print(f"generated {X.shape[0]} x {X.shape[1]} counts, {X.nnz} non-zeros ({X.dtype}), "
+          f"{os.path.getsize(path) / 2**20:.0f} MiB .h5ad in {time.perf_counter() - t0:.0f} s -> {path}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cells", type=int, default=50_000)
+    parser.add_argument("--genes", type=int, default=20_000)
+    parser.add_argument("--types", type=int, default=10)
+    parser.add_argument("--density", type=float, default=0.05)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--cv", type=int, default=3)
+    parser.add_argument("--regenerate", action="store_true", help="rewrite the cached .h5ad")
+    parser.add_argument("select_args", nargs="*", help="more skproj select options (after --)")
+    args = parser.parse_args()
+
+    tmpdir = tempfile.gettempdir()
+    data = os.path.join(tmpdir, f"skproj_select_{args.cells}x{args.genes}_{args.types}_{args.density}_{args.seed}.h5ad")
+    if args.regenerate or not (os.path.exists(data) and os.path.exists(data + ".markers.npy")):
+        generate(data, args)
+    markers = set(np.load(data + ".markers.npy").tolist())
+    out_dir = tempfile.mkdtemp(prefix="skproj_bench_select_")
+    report_path, genes_path = os.path.join(out_dir, "report.json"), os.path.join(out_dir, "genes.csv")
+    cmd = [sys.executable, "-m", "skproj", "select", data, "--target", "cell_type", "--cv", str(args.cv),
+           "--output", report_path, "--genes", genes_path, *args.select_args]
+    full = (["/usr/bin/time", "-v"] if os.path.exists("/usr/bin/time") else []) + cmd
+    print("command:", " ".join(cmd), flush=True)
+    load0 = os.getloadavg()
+    t0 = time.perf_counter()
+    proc = subprocess.run(full, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    load1 = os.getloadavg()
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode != 0:
+        sys.stderr.write(proc.stderr[-4000:])
+        raise SystemExit(f"skproj select failed with exit code {proc.returncode}")
+    print(proc.stdout)
+    stderr_lines = proc.stderr.splitlines()
+    maxrss_time = next((int(m.group(1)) for line in stderr_lines
+                        if (m := re.search(r"Maximum resident set size \(kbytes\): (\d+)", line))), None)
+    report = json.loads(open(report_path).read())
+    k = report["n_features_to_select"]
+
+    print(f"== {report['data']['n_samples']} cells x {report['data']['n_features']} genes, "
+          f"--cv {args.cv}, k = {k}, {os.cpu_count()} CPUs")
+    print(f"load average (1, 5, 15 min) before {load0[0]:.1f} {load0[1]:.1f} {load0[2]:.1f}, "
+          f"after {load1[0]:.1f} {load1[1]:.1f} {load1[2]:.1f}")
+    cpu = usage.ru_utime + usage.ru_stime
+    print(f"wall time {wall:.0f} s = {wall / 60:.1f} min (target <= 20 min); CPU time (user + system) "
+          f"{cpu:.0f} s = {cpu / 60:.1f} min")
+    rss = usage.ru_maxrss / 2**20  # KiB -> GiB
+    extra = f"; /usr/bin/time: {maxrss_time / 2**20:.2f} GiB" if maxrss_time else ""
+    print(f"peak resident memory {rss:.2f} GiB (target <= 4 GB = 3.73 GiB){extra}")
+    print("time per selector (sum over the folds of scaling + selection + downstream fit), "
+          "and marker genes among the picks:")
+    for key, m in report["methods"].items():
+        if not key.endswith("+logreg"):
+            continue
+        name = key[: -len("+logreg")]
+        folds = m["fit_time_s"]["folds"]
+        freq = report["selection_frequency"].get(name)
+        share = ""
+        if freq and name != "all_features":
+            top = list(freq)[:k]  # most frequent first
+            genes = [int(g[1:]) for g in top]
+            hits = sum(g in markers for g in genes)
+            share = (f"; marker genes among its {len(top)} most frequent picks: {hits} "
+                     f"({hits / len(top):.0%}; {hits} of the {len(markers)} markers)")
+        print(f"  {name:<14} {sum(folds):8.1f} s ({', '.join(f'{t:.0f}' for t in folds)} per fold); "
+              f"fitted on {m.get('fitted_on', 'whole training folds')}{share}")
+    print(f"compare_selectors total {report['total_time_s']:.0f} s; the rest of the wall time is "
+          "import, reading, normalising and writing")
+    shutil.rmtree(out_dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
