@@ -49,7 +49,7 @@ def matrix(shape, dist, dtype, seed=0):
     return X.astype(dtype)
 
 
-def test_thread_count_follows_threadpoolctl_and_omp_num_threads():
+def test_thread_count_follows_threadpoolctl_and_omp_num_threads(tmp_path):
     have_openmp, _ = openmp_info()
     with threadpool_limits(limits=1, user_api="openmp"):
         assert openmp_info() == (have_openmp, 1)
@@ -60,7 +60,9 @@ def test_thread_count_follows_threadpoolctl_and_omp_num_threads():
         assert "openmp" in {info["user_api"] for info in threadpool_info()}
     code = "from skproj._kernels._l1inf import openmp_info; print(openmp_info()[1])"
     env = dict(os.environ, OMP_NUM_THREADS="3")
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    # run outside the source tree, whose skproj/ (no compiled kernels) would shadow the installed one
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True,
+                         cwd=tmp_path)
     assert int(out.stdout) == (3 if have_openmp else 1)
 
 

@@ -413,7 +413,7 @@ def compare_selectors(X, y, selectors, *, n_features_to_select=None, reference=N
         kept to within one sample, every class kept; drawn with ``random_state``, one per
         fold, the same for all of them). The scaler and the downstream classifier still see
         the whole training fold, so only the selection step sees fewer samples. The result
-        says so: :attr:`SelectionComparison.n_fit_samples`, :meth:`SelectionComparison.subsampled`,
+        says so: ``SelectionComparison.n_fit_samples``, :meth:`SelectionComparison.subsampled`,
         a note under :meth:`SelectionComparison.summary`. None: every selector sees whole folds.
     subsample : list of str or None, default=None
         Names of the selectors the ``max_samples`` rule applies to; None: all of them.
