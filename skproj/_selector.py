@@ -19,7 +19,6 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.special import softmax
 from threadpoolctl import threadpool_limits
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.feature_selection import SelectorMixin
@@ -36,6 +35,9 @@ from ._optim import Adam
 from ._proxadam import ProxAdam
 from ._training import (BallStep, GateStep, TargetBallStep, Trainer, auto_batch_size, blas_threads, column_ptp,
                         gradient_row_norms, row_blocks)
+from ._validation import fill_doc, store_init_args
+from .linear_model._base import X_SECTION as _X_SECTION
+from .linear_model._base import ProbabilityMixin
 from .sparsity import (
     CONSTRAINT_NAMES, PENALTY_NAMES, L1, Constraint, L1Inf, L1InfBall, Penalty, make_constraint, make_penalty,
 )
@@ -51,7 +53,7 @@ _Q_STAR = 1.0
 _PENALTIES = tuple(PENALTY_NAMES) + ("differentiable",)
 
 
-class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
+class SparseAutoencoderSelector(ProbabilityMixin, SelectorMixin, ClassifierMixin, BaseEstimator):
     """Supervised autoencoder classifier that selects features by projecting its first layer.
 
     The network (numpy, float32 or float64 following ``X``) is::
@@ -435,33 +437,7 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
         random_state=None,
         verbose=0,
     ):
-        self.constraint = constraint
-        self.radius = radius
-        self.penalty = penalty
-        self.alpha = alpha
-        self.mcp_gamma = mcp_gamma
-        self.gate_learning_rate = gate_learning_rate
-        self.n_features_to_select = n_features_to_select
-        self.max_features = max_features
-        self.hidden_layer_size = hidden_layer_size
-        self.activation = activation
-        self.activation_sparsity = activation_sparsity
-        self.activation_clip = activation_clip
-        self.reconstruction_weight = reconstruction_weight
-        self.reconstruction_loss = reconstruction_loss
-        self.decoder_input = decoder_input
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.max_epochs = max_epochs
-        self.radius_decay_epochs = radius_decay_epochs
-        self.retrain = retrain
-        self.retrain_epochs = retrain_epochs
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.tol = tol
-        self.random_state = random_state
-        self.verbose = verbose
+        store_init_args(self, locals())
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -755,43 +731,22 @@ class SparseAutoencoderSelector(SelectorMixin, ClassifierMixin, BaseEstimator):
         blocks = [forward(Xb, params, self._activation_fns()) for _, Xb in row_blocks(X)]  # sparse: in row blocks
         return blocks[0] if len(blocks) == 1 else np.concatenate(blocks)
 
+    @fill_doc(x_section=_X_SECTION)
     def decision_function(self, X):
         """Class logits (the latent code of the autoencoder).
 
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features_in_)
-
-        Returns
-        -------
+        {x_section}
         ndarray of shape (n_samples,) for two classes (logit of class 1 minus logit of
         class 0), else (n_samples, n_classes).
         """
         Z = self._logits(X)
         return Z[:, 1] - Z[:, 0] if Z.shape[1] == 2 else Z
 
-    def predict_proba(self, X):
-        """Class probabilities: softmax of the logits.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features_in_)
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_classes), columns ordered as ``classes_``.
-        """
-        return softmax(self._logits(X), axis=1)
-
+    @fill_doc(x_section=_X_SECTION)
     def predict(self, X):
         """Predicted class labels (argmax of the logits).
 
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features_in_)
-
-        Returns
-        -------
+        {x_section}
         ndarray of shape (n_samples,)
         """
         check_is_fitted(self)

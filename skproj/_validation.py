@@ -1,4 +1,4 @@
-"""Input validation shared by the public operator functions.
+"""Input validation shared by the public operator functions, and the estimators' ``__init__`` body.
 
 Every public projection / prox function goes through these helpers before calling a kernel,
 so that kernels can assume C-contiguous float32/float64 buffers and valid scalars.
@@ -9,7 +9,7 @@ import textwrap
 
 import numpy as np
 
-__all__ = ["as_float_array", "check_scalar", "check_axis", "prepare_out"]
+__all__ = ["as_float_array", "check_scalar", "check_axis", "prepare_out", "store_init_args"]
 
 
 def as_float_array(x, name, ndim=None):
@@ -134,3 +134,15 @@ def fill_doc(**fragments):
         return obj
 
     return decorate
+
+
+def store_init_args(estimator, init_locals):
+    """Store every argument of an ``__init__`` (its ``locals()``) unchanged, as an attribute of the same name.
+
+    scikit-learn's ``get_params`` reads the explicit ``__init__`` signature, and its convention is
+    that ``__init__`` stores the arguments and does nothing else: this is that body, written once.
+    Call it first thing, as ``store_init_args(self, locals())``.
+    """
+    for name, value in init_locals.items():
+        if name not in ("self", "__class__"):
+            setattr(estimator, name, value)

@@ -29,13 +29,15 @@ import numbers
 import warnings
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context
+from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model._base import LinearClassifierMixin, LinearModel
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import _check_sample_weight, validate_data
 
 from ._solvers._spred import logistic_loss, solve, spred_penalty, squared_loss
+from ._validation import store_init_args
 from .linear_model._base import LinearSelectorMixin, ProbabilityMixin, encode_classes
 
 __all__ = ["SpredRegressor", "SpredClassifier"]
@@ -104,17 +106,6 @@ _COMMON_DOC = """
 """
 
 
-def _store_init_args(estimator, init_locals):
-    """Store every argument of an ``__init__`` (its ``locals()``) unchanged, as an attribute of the same name.
-
-    The regressor and the classifier need explicit ``__init__`` signatures (scikit-learn's
-    ``get_params`` reads them); what they store is the same, and is written once here.
-    """
-    for name, value in init_locals.items():
-        if name not in ("self", "__class__"):
-            setattr(estimator, name, value)
-
-
 class _SpredBase(LinearSelectorMixin, BaseEstimator):
     """Parameters, validation, warm start and the call of the solver shared by the estimators."""
 
@@ -134,7 +125,7 @@ class _SpredBase(LinearSelectorMixin, BaseEstimator):
 
     def __init__(self, *, groups=None, fit_intercept=True, solver="lbfgs", max_iter=1000, tol=1e-4, polish=True,
                  batch_size=256, learning_rate=1e-2, warm_start=False, random_state=None, verbose=0):
-        _store_init_args(self, locals())
+        store_init_args(self, locals())
 
     def _warm(self, d, K, nb):
         if self.warm_start and hasattr(self, "coef_"):
@@ -206,12 +197,6 @@ class _SpredBase(LinearSelectorMixin, BaseEstimator):
         self._set_solution(W, b, n_iter, loss, y)
         return self
 
-    def _linear(self, X):
-        """``X @ coef_.T + intercept_`` after validating ``X``."""
-        check_is_fitted(self)
-        X = validate_data(self, X, accept_sparse=["csr", "csc"], dtype=np.float64, reset=False)
-        return np.asarray(X @ np.asarray(self.coef_).T) + self.intercept_
-
 
 _FEATURES_IN_DOC = """n_features_in_ : int
         Number of features seen in ``fit``.
@@ -220,7 +205,7 @@ _FEATURES_IN_DOC = """n_features_in_ : int
 """
 
 
-class SpredRegressor(RegressorMixin, _SpredBase):
+class SpredRegressor(RegressorMixin, _SpredBase, LinearModel):
     __doc__ = """Lasso (or group lasso) solved through the spred reparametrisation ``w = u * v``.
 
     Minimises scikit-learn's :class:`~sklearn.linear_model.Lasso` objective
@@ -270,7 +255,7 @@ class SpredRegressor(RegressorMixin, _SpredBase):
     def __init__(self, alpha=1.0, *, groups=None, fit_intercept=True, solver="lbfgs", max_iter=1000,
                  tol=1e-4, polish=True, batch_size=256, learning_rate=1e-2, warm_start=False,
                  random_state=None, verbose=0):
-        _store_init_args(self, locals())
+        store_init_args(self, locals())
 
     _y_checks = {"multi_output": True, "y_numeric": True}
 
@@ -288,26 +273,13 @@ class SpredRegressor(RegressorMixin, _SpredBase):
             self.intercept_ = b if self.fit_intercept else np.zeros(W.shape[1])
         self.n_iter_ = n_iter
 
-    def predict(self, X):
-        """Predict ``X @ coef_.T + intercept_``.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-
-        Returns
-        -------
-        y : ndarray of shape (n_samples,) or (n_samples, n_targets)
-        """
-        return self._linear(X)
-
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         return tags
 
 
-class SpredClassifier(ProbabilityMixin, ClassifierMixin, _SpredBase):
+class SpredClassifier(ProbabilityMixin, LinearClassifierMixin, _SpredBase):
     __doc__ = """L1 (or group-L1) logistic regression solved through the spred reparametrisation.
 
     Minimises scikit-learn 1.9's :class:`~sklearn.linear_model.LogisticRegression` objective
@@ -361,7 +333,7 @@ class SpredClassifier(ProbabilityMixin, ClassifierMixin, _SpredBase):
     def __init__(self, C=1.0, *, groups=None, fit_intercept=True, solver="lbfgs", max_iter=1000,
                  tol=1e-4, polish=True, batch_size=256, learning_rate=1e-2, warm_start=False,
                  random_state=None, verbose=0):
-        _store_init_args(self, locals())
+        store_init_args(self, locals())
 
     def _problem(self, X, y, sw):
         y_enc, n_classes = encode_classes(self, y)
@@ -373,23 +345,3 @@ class SpredClassifier(ProbabilityMixin, ClassifierMixin, _SpredBase):
         self.coef_ = np.ascontiguousarray(W.T)
         self.intercept_ = np.asarray(b, dtype=np.float64).copy() if self.fit_intercept else np.zeros(W.shape[1])
         self.n_iter_ = np.array([n_iter])
-
-    def decision_function(self, X):
-        """Decision values ``X @ coef_.T + intercept_``.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,) (binary) or (n_samples, n_classes)
-        """
-        Z = self._linear(X)
-        return Z[:, 0] if Z.shape[1] == 1 else Z
-
-    def predict(self, X):
-        """Predicted class labels, shape (n_samples,)."""
-        Z = self.decision_function(X)
-        idx = (Z > 0).astype(int) if Z.ndim == 1 else Z.argmax(axis=1)
-        return self.classes_[idx]

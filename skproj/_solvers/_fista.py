@@ -107,28 +107,9 @@ def _identity(x):
     return x
 
 
-def fista(
-    x0,
-    *,
-    loss,
-    loss_grad,
-    lipschitz,
-    matvec=None,
-    rmatvec=None,
-    project=None,
-    prox=None,
-    penalty=None,
-    bregman=None,
-    tol=1e-4,
-    max_iter=1000,
-    restart="gradient",
-    backtrack=2.0,
-    stop=None,
-    verbose=0,
-    callback_name="FISTA",
-    polish=None,
-    polish_wait=5,
-):
+def fista(x0, *, loss, loss_grad, lipschitz, matvec=None, rmatvec=None, project=None, prox=None, penalty=None,
+          bregman=None, tol=1e-4, max_iter=1000, restart="gradient", backtrack=2.0, stop=None, verbose=0,
+          callback_name="FISTA", polish=None, polish_wait=5):
     """Minimise ``F(x) = loss(A x) + g(x)`` by FISTA with backtracking and adaptive restart.
 
     Parameters

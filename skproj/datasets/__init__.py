@@ -182,19 +182,9 @@ def load_pbmc68k(*, return_X_y=False, as_frame=False):
     return bunch
 
 
-def make_sparse_classification(
-    n_samples=1000,
-    n_features=1000,
-    n_informative=64,
-    n_redundant=0,
-    n_classes=2,
-    n_clusters_per_class=2,
-    *,
-    class_sep=1.0,
-    flip_y=0.01,
-    shuffle_features=False,
-    random_state=None,
-):
+def make_sparse_classification(n_samples=1000, n_features=1000, n_informative=64, n_redundant=0, n_classes=2,
+                               n_clusters_per_class=2, *, class_sep=1.0, flip_y=0.01, shuffle_features=False,
+                               random_state=None):
     """Generate a classification problem whose informative features are known.
 
     A thin wrapper of :func:`sklearn.datasets.make_classification` (the hypercube
@@ -252,19 +242,10 @@ def make_sparse_classification(
     ((200, 50), 5, True)
     """
     rng = check_random_state(random_state)
-    X, y = make_classification(
-        n_samples=n_samples,
-        n_features=n_features,
-        n_informative=n_informative,
-        n_redundant=n_redundant,
-        n_repeated=0,
-        n_classes=n_classes,
-        n_clusters_per_class=n_clusters_per_class,
-        class_sep=class_sep,
-        flip_y=flip_y,
-        shuffle=False,
-        random_state=rng,
-    )
+    X, y = make_classification(n_samples=n_samples, n_features=n_features, n_informative=n_informative,
+                               n_redundant=n_redundant, n_repeated=0, n_classes=n_classes,
+                               n_clusters_per_class=n_clusters_per_class, class_sep=class_sep, flip_y=flip_y,
+                               shuffle=False, random_state=rng)
     # make_classification(shuffle=False) groups the rows by class: shuffle them (rows only,
     # which changes no feature's meaning).
     rows = rng.permutation(n_samples)

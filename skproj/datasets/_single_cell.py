@@ -113,19 +113,9 @@ def _positive_nb(u, p0, mu, r, rng):
     return out
 
 
-def make_single_cell_counts(
-    n_cells=1000,
-    n_genes=2000,
-    *,
-    n_cell_types=5,
-    density=0.05,
-    n_markers_per_type=10,
-    marker_fold_change=4.0,
-    dispersion=0.5,
-    library_size_sigma=0.5,
-    gene_mean_sigma=1.5,
-    random_state=None,
-):
+def make_single_cell_counts(n_cells=1000, n_genes=2000, *, n_cell_types=5, density=0.05, n_markers_per_type=10,
+                            marker_fold_change=4.0, dispersion=0.5, library_size_sigma=0.5, gene_mean_sigma=1.5,
+                            random_state=None):
     """Generate a sparse single-cell count matrix whose cell types are driven by known marker genes.
 
     The model is the gamma-Poisson (negative-binomial) model of UMI counts used by single-cell

@@ -12,7 +12,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
-from .._validation import fill_doc
+from .._validation import fill_doc, store_init_args
 from ..sparsity import CONSTRAINT_NAMES, Constraint, make_constraint
 
 #: ``constraint`` parameter: a Constraint object or a name ("l11" accepted, deprecated: it is "l1").
@@ -44,15 +44,16 @@ class LinearSelectorMixin(SelectorMixin):
         return tags
 
 
-_PROBA_SECTIONS = """
+#: Docstring sections of a prediction method up to its return type (``fill_doc`` fragment).
+X_SECTION = """
 Parameters
 ----------
 X : {array-like, sparse matrix} of shape (n_samples, n_features)
 
 Returns
 -------
-ndarray of shape (n_samples, n_classes)
 """
+_PROBA_SECTIONS = X_SECTION + "ndarray of shape (n_samples, n_classes)\n"
 
 
 def encode_classes(estimator, y):
@@ -136,13 +137,7 @@ class ProjectedLinearBase(LinearSelectorMixin):
     def __init__(
         self, radius=1.0, *, constraint="l1", fit_intercept=True, tol=1e-4, max_iter=1000, warm_start=False, verbose=0
     ):
-        self.radius = radius
-        self.constraint = constraint
-        self.fit_intercept = fit_intercept
-        self.tol = tol
-        self.max_iter = max_iter
-        self.warm_start = warm_start
-        self.verbose = verbose
+        store_init_args(self, locals())
 
     def _constraint(self):
         return build_constraint(self.constraint, self.radius)

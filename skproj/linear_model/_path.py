@@ -16,6 +16,7 @@ from sklearn.utils.validation import _check_sample_weight, validate_data
 
 from .._design import Design
 from .._solvers._working_set import solve_working_set
+from .._validation import store_init_args
 from ._base import CONSTRAINT_PARAM, LinearSelectorMixin, build_constraint
 from ._projected import ProjectedLinearModel, SquaredProblem
 
@@ -250,16 +251,7 @@ class ProjectedLinearModelCV(MultiOutputMixin, LinearSelectorMixin, RegressorMix
         n_jobs=None,
         verbose=0,
     ):
-        self.radii = radii
-        self.n_radii = n_radii
-        self.eps = eps
-        self.constraint = constraint
-        self.fit_intercept = fit_intercept
-        self.tol = tol
-        self.max_iter = max_iter
-        self.cv = cv
-        self.n_jobs = n_jobs
-        self.verbose = verbose
+        store_init_args(self, locals())
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):

@@ -9,7 +9,7 @@ import numpy as np
 from sklearn.utils._param_validation import Interval, Options
 
 from .. import projections as _proj
-from .._validation import fill_doc
+from .._validation import fill_doc, store_init_args
 from ._base import Constraint, _inner_norms
 
 __all__ = ["L1Ball", "L11Ball", "L12Ball", "L1InfBall"]
@@ -58,8 +58,7 @@ class L1Ball(Constraint):
     _inner = "l1"
 
     def __init__(self, radius=1.0, axis=None):
-        self.radius = radius
-        self.axis = axis
+        store_init_args(self, locals())
 
     def value(self, W):
         """``sum_ij |W_ij|`` (float)."""
@@ -134,8 +133,7 @@ class _GroupBall(Constraint):
     _parameter_constraints = {"radius": _RADIUS, "axis": _AXIS}
 
     def __init__(self, radius=1.0, axis=1):
-        self.radius = radius
-        self.axis = axis
+        store_init_args(self, locals())
 
     def value(self, W):
         """``sum_g ||W_g||`` with the inner norm of the ball (float)."""

@@ -10,7 +10,7 @@ import numpy as np
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 
 from .. import prox as _prox
-from .._validation import fill_doc
+from .._validation import fill_doc, store_init_args
 from ._base import Penalty, _as_array, _inner_norms
 
 #: the shared parts of the Parameters and Returns sections of the matrix penalties' ``prox``
@@ -88,8 +88,7 @@ class L1(Penalty):
     _inner = "l1"
 
     def __init__(self, alpha=1.0, axis=None):
-        self.alpha = alpha
-        self.axis = axis
+        store_init_args(self, locals())
 
     def value(self, W):
         """``alpha * sum |W|`` (float)."""
@@ -257,10 +256,7 @@ class GroupLasso(_GroupPenalty):
     }
 
     def __init__(self, alpha=1.0, axis=1, groups=None, weights="sqrt"):
-        self.alpha = alpha
-        self.axis = axis
-        self.groups = groups
-        self.weights = weights
+        store_init_args(self, locals())
 
     # ---------------------------------------------------------------- blocks
     def _blocks(self, n_inner):
@@ -399,10 +395,7 @@ class GroupMCP(_GroupPenalty):
     }
 
     def __init__(self, alpha=1.0, gamma=3.0, axis=1, weights="sqrt"):
-        self.alpha = alpha
-        self.gamma = gamma
-        self.axis = axis
-        self.weights = weights
+        store_init_args(self, locals())
 
     def value(self, W):
         """``sum_g rho_{lambda_g, gamma}(||W_g||_2)`` (float)."""
@@ -461,8 +454,7 @@ class L1Inf(Penalty):
     _inner = "inf"
 
     def __init__(self, alpha=1.0, axis=1):
-        self.alpha = alpha
-        self.axis = axis
+        store_init_args(self, locals())
 
     def value(self, W):
         """``alpha * sum_g max_j |W_gj|`` (float)."""
