@@ -22,11 +22,13 @@ at most the case's: one thread for batches of 32 rows; PyTorch gets the case's t
 
 PyTorch is optional: without it the skproj column is printed alone, with a message.
 
-Measured 2026-11-30 on the shared 2-core machine, load average 14-18 (timings inflated; ratios
-from one run): s/epoch skproj / PyTorch 2.13 CPU: (1000, 1000, 1 thread) 0.077 / 0.195 (0.39x);
-(1000, 10000, 1) 0.81 / 1.22 (0.66x); (5000, 20000) skproj on 1 thread 8.3-8.5, PyTorch on 1
-thread 10.1 (0.83x), on 2 threads 123 (its threads collapse on the oversubscribed cores, as
-OpenBLAS's did for skproj before ``blas_threads``); the 2-thread target needs a quiet machine.
+Measured 2026-11-30, 09:50, on the 2-core machine with nothing else running (load average 0.6
+at the start, 0.9 at the end), ``python benchmarks/bench_autoencoder_speed.py``, s/epoch skproj /
+PyTorch 2.13 CPU (skproj's share in the projection): (1000, 1000, 1 thread) 0.025 / 0.051
+(0.48x; 24%); (1000, 10000, 1 thread) 0.210 / 0.306 (0.69x; 24%); (5000, 20000, 2 threads:
+skproj's ``blas_threads`` picks 1 for batches of 32, PyTorch uses 2) 2.51 / 2.62 (0.96x; 20%).
+Both targets of issue 15 (skproj <= PyTorch) are met. (On the busy machine, load 14-18, the
+2-thread PyTorch case collapsed to 123 s/epoch, so only a quiet run can check it.)
 
 Usage::
 

@@ -7,26 +7,29 @@ reused by later runs (``--regenerate`` to rewrite it). Needs ``anndata``.
 
 Run: ``python -m skproj select DATA.h5ad --target cell_type --cv 3 --output REPORT.json --genes
 GENES.csv`` in a subprocess (plus any options after ``--``), under ``/usr/bin/time -v`` when it
-exists. Measured: wall time (target <= 20 min on 2 cores), peak resident memory of the command
-(target <= 4 GB; ``ru_maxrss`` of the waited children from ``resource.getrusage(RUSAGE_CHILDREN)``,
-and ``/usr/bin/time``'s "Maximum resident set size" when available), CPU time of the command
-(user + system; on a shared machine it says how much work there was when wall time says how
-busy the machine was), and the load average before and after. Printed: the command's own
-report (the comparison table), then the time per selector (sum over the folds of the fit times
-compare_selectors records: scaling, selection and downstream classifier of each fold), and the
-marker genes among each selector's k most frequent picks (for the autoencoder: its final
-selection).
+exists. Measured: wall time (target <= 20 min on 2 cores); peak memory (target <= 4 GB): the
+peak of the summed RSS and PSS of the command and its worker processes, sampled every second
+from ``/proc`` (with ``--n-jobs`` the fits run in joblib workers; PSS counts the pages they share
+once), beside the largest single process (``ru_maxrss`` of ``RUSAGE_CHILDREN`` and
+``/usr/bin/time``'s "Maximum resident set size"); CPU time of the command (user + system); the
+load average before and after. Printed: the command's own report (the comparison table), then
+the time per selector (sum over the folds of the fit times compare_selectors records: scaling,
+selection and downstream classifier of each fold), and the marker genes among each selector's k
+most frequent picks (for the autoencoder: its final selection).
 
-Measured 2026-11-30 (shared 2-core machine; load average 9-15 during fold 1, about 2 after):
-default options (k = 2,000 genes = 10%, --baseline-max-samples 2000): wall 48.4 min, CPU 42.6
-min, peak RSS 1.71 GiB. Fit time per fold (scaling + selection + downstream fit), folds 2 and 3
-on the quieter machine: autoencoder 166 / 180 s, L1-logistic (2,000-cell subsample) 133 / 152 s,
-random forest (same subsample) 95 / 108 s, Wilcoxon 27 / 29 s, F-test 18 / 16 s, all genes
-12 / 9 s: about 8 min a fold, so about 25 min for the run on a quiet machine (target 20 min not
-met; the autoencoder at k = 2,000 and the downstream logistic regressions on 2,000 sparse
-columns take most of it). Accuracy: autoencoder genes 0.689 (own predictions 0.723), forest
-0.706, L1 0.686, Wilcoxon 0.675, F-test 0.674, all genes 0.686; every selector's 2,000 picks
-hold all 100 marker genes.
+Measured 2026-11-30, 09:52-10:07, on the 2-core machine with nothing else running (load average
+1.0 before, 1.3 after), ``python benchmarks/bench_select_h5ad.py -- --n-jobs 2`` (defaults
+otherwise: k = 2,000 genes = 10%, ``--baseline-max-samples 2000``): wall 897 s = 14.9 min
+(target 20 min: met), CPU 28.1 min; peak memory of the command and its two workers together
+3.26 GiB RSS / 2.77 GiB PSS (sampled every 2 s by a shell loop over ``/proc``; target 3.73 GiB:
+met), largest single process 1.65 GiB. Fit time per fold (scaling + selection + downstream
+fit, two fits running at a time): autoencoder 257 / 193 / 243 s, L1-logistic (2,000-cell
+subsample) 159 / 140 / 158 s, random forest (same subsample) 109 / 128 / 134 s, Wilcoxon
+24 / 36 / 36 s, F-test 13 / 19 / 20 s, all genes 10 / 12 / 10 s. Accuracy: autoencoder genes
+0.690 (own predictions 0.723), forest 0.704, L1 0.687, Wilcoxon 0.677, F-test 0.674, all genes
+0.686; every selector's 2,000 picks hold all 100 marker genes. With the default ``--n-jobs 1``
+the run is sequential: 28 min of CPU is about 25-28 min of wall time on a quiet machine (an
+earlier run on the busy machine took 48.4 min, peak 1.71 GiB).
 
 Usage::
 
@@ -47,6 +50,62 @@ import tempfile
 import time
 
 import numpy as np
+
+
+_SAMPLE_S = 1.0
+
+
+def _descendants(pid):
+    """``pid`` and every process below it (Linux ``/proc``)."""
+    children = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo.extend(children.get(p, []))
+    return out
+
+
+def _memory_kib(pid):
+    """(RSS, PSS) of one process in KiB, (0, 0) when it is gone."""
+    rss = pss = 0
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Rss:"):
+                    rss = int(line.split()[1])
+                elif line.startswith("Pss:"):
+                    pss = int(line.split()[1])
+    except OSError:
+        pass
+    return rss, pss
+
+
+def sample_tree_memory(child):
+    """Wait for ``child``; return the peaks (bytes) of the summed RSS and PSS of its process tree.
+
+    With ``--n-jobs`` the fits run in joblib worker processes, whose memory
+    ``getrusage(RUSAGE_CHILDREN)`` does not add up (it gives the largest single process).
+    ``(None, None)`` where ``/proc/PID/smaps_rollup`` does not exist (not Linux).
+    """
+    if not os.path.exists(f"/proc/{os.getpid()}/smaps_rollup"):
+        child.wait()
+        return None, None
+    peak_rss = peak_pss = 0
+    while child.poll() is None:
+        mem = [_memory_kib(p) for p in _descendants(child.pid)]
+        peak_rss = max(peak_rss, sum(m[0] for m in mem))
+        peak_pss = max(peak_pss, sum(m[1] for m in mem))
+        time.sleep(_SAMPLE_S)
+    return peak_rss * 1024, peak_pss * 1024
 
 
 def generate(path, args):
@@ -95,7 +154,11 @@ def main():
     print("command:", " ".join(cmd), flush=True)
     load0 = os.getloadavg()
     t0 = time.perf_counter()
-    proc = subprocess.run(full, capture_output=True, text=True)
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        child = subprocess.Popen(full, stdout=out, stderr=err, text=True)
+        tree_rss, tree_pss = sample_tree_memory(child)
+        out.seek(0), err.seek(0)
+        proc = subprocess.CompletedProcess(full, child.returncode, out.read(), err.read())
     wall = time.perf_counter() - t0
     load1 = os.getloadavg()
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -118,7 +181,11 @@ def main():
           f"{cpu:.0f} s = {cpu / 60:.1f} min")
     rss = usage.ru_maxrss / 2**20  # KiB -> GiB
     extra = f"; /usr/bin/time: {maxrss_time / 2**20:.2f} GiB" if maxrss_time else ""
-    print(f"peak resident memory {rss:.2f} GiB (target <= 4 GB = 3.73 GiB){extra}")
+    print(f"peak resident memory of one process {rss:.2f} GiB{extra}")
+    if tree_rss is not None:
+        print(f"peak memory of the command and its worker processes together (sampled every "
+              f"{_SAMPLE_S:g} s): RSS {tree_rss / 2**30:.2f} GiB, PSS {tree_pss / 2**30:.2f} GiB "
+              "(target <= 4 GB = 3.73 GiB; PSS counts shared pages once)")
     print("time per selector (sum over the folds of scaling + selection + downstream fit), "
           "and marker genes among the picks:")
     for key, m in report["methods"].items():

@@ -16,10 +16,11 @@ Reported: fit time (target <= 5 min on 2 cores), peak RSS of the fitting process
 3 GB; the dense float32 matrix alone is 4 GB), and the share of the 50 picks that are marker
 genes (target >= 80%), with the load average (the machine may be shared).
 
-Measured 2026-11-30 on the shared 2-core machine at load average 15-17 (about 8 runnable
-threads per core): fit 421 s (66 epochs of 5,000 samples in both phases, projection 41 s),
-peak RSS 2.02 GiB, 50 picks of which 100% marker genes; preprocessing 7.7 s; generation 70 s.
-The 5-minute target needs a quieter machine to be checked.
+Measured 2026-11-30, 09:51, on the 2-core machine with nothing else running (load average 0.9
+before, 1.9 after): fit 78.9 s (target 300 s: met; 66 epochs of 5,000 samples in both phases,
+projection 11.8 s), peak RSS 2.03 GiB (target 3 GB: met), 50 picks of which 100% marker genes
+(target 80%: met); preprocessing 3.9 s. (Earlier the same day, at load average 15-17, the same
+fit took 421 s.)
 
 Usage::
 
