@@ -12,7 +12,7 @@ from libc.math cimport fabs, sqrt, isfinite
 
 from skproj._kernels._parallel cimport n_threads
 
-from skproj._kernels._simplex cimport l2_norm, simplex_threshold
+from skproj._kernels._simplex cimport l2_norm, scale_row, simplex_threshold
 
 
 def soft_threshold(const floating[::1] x, floating[::1] out, double c):
@@ -30,18 +30,6 @@ def soft_threshold(const floating[::1] x, floating[::1] out, double c):
                 out[i] = <floating> (-a)
 
 
-cdef void _group_soft_threshold_row(const floating* x, floating* o, Py_ssize_t m, double c) noexcept nogil:
-    cdef Py_ssize_t j
-    cdef double norm, scale
-    norm = l2_norm(x, m) if m > 0 else 0.0
-    if norm <= c:
-        scale = 0.0
-    else:
-        scale = 1.0 - c / norm
-    for j in range(m):
-        o[j] = <floating> (scale * x[j])
-
-
 def group_soft_threshold(const floating[:, ::1] X, floating[:, ::1] out, double c):
     """Row g of out = max(0, 1 - c / ||X_g||_2) X_g (rows are the groups); rows in parallel
     (OpenMP) on large inputs."""
@@ -49,7 +37,7 @@ def group_soft_threshold(const floating[:, ::1] X, floating[:, ::1] out, double 
     cdef int nt = n_threads(n * m)
     with nogil:
         for i in prange(n, schedule='static', num_threads=nt):
-            _group_soft_threshold_row(&X[i, 0], &out[i, 0], m, c)
+            scale_row(&X[i, 0], &out[i, 0], m, l2_norm(&X[i, 0], m), c)
 
 
 cdef int _l1inf_prox_row(const floating* x, floating* o, Py_ssize_t m, double c) noexcept nogil:
