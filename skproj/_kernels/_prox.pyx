@@ -8,7 +8,7 @@ Arithmetic is done in double; results are written in the input's precision.
 """
 from cython cimport floating
 from cython.parallel cimport prange
-from libc.math cimport fabs, sqrt, isfinite
+from libc.math cimport fabs, frexp, isfinite, ldexp, sqrt
 
 from skproj._kernels._parallel cimport n_threads
 
@@ -83,32 +83,49 @@ def l1inf_prox(const floating[:, ::1] X, floating[:, ::1] out, double c):
         raise MemoryError("could not allocate the work buffers of the l1,inf prox")
 
 
-cdef inline double _weighted_norm(const floating* z, const floating* d, Py_ssize_t m) noexcept nogil:
-    """||d * z||_2 in double, rescaled by the largest |d_i z_i| when the plain sum under/overflows."""
+cdef inline double _weighted_norm(const floating* z, const floating* d, Py_ssize_t m,
+                                  double sc) noexcept nogil:
+    """||d * z * sc||_2 in double, rescaled by the largest |d_i z_i sc| when the plain sum
+    under/overflows."""
     cdef Py_ssize_t j
     cdef double s = 0.0, p, pmax = 0.0
     for j in range(m):
-        p = (<double> d[j]) * z[j]
+        p = (<double> d[j]) * (z[j] * sc)
         s += p * p
     if 1e-280 < s < 1e280:
         return sqrt(s)
     for j in range(m):
-        p = fabs((<double> d[j]) * z[j])
+        p = fabs((<double> d[j]) * (z[j] * sc))
         if p > pmax:
             pmax = p
     if pmax == 0.0 or not isfinite(pmax):
         return pmax
     s = 0.0
     for j in range(m):
-        p = (<double> d[j]) * z[j] / pmax
+        p = (<double> d[j]) * (z[j] * sc) / pmax
         s += p * p
     return pmax * sqrt(s)
 
 
-cdef inline double _secular_root(const floating* z, const floating* d, Py_ssize_t m, double c,
-                                 double inv_gamma, double t, double tol, int max_iter,
+cdef inline int _scale_exponent(const floating* z, Py_ssize_t m) noexcept nogil:
+    """e such that max_j |z_j| 2^-e lies in [0.5, 1) (clamped to [-1000, 1000]), or 0 when
+    that maximum is between 2^-300 and 2^300 (no rescaling needed)."""
+    cdef Py_ssize_t j
+    cdef double zmax = 0.0, a
+    cdef int e = 0
+    for j in range(m):
+        a = fabs(<double> z[j])
+        zmax = a if a > zmax else zmax
+    if zmax == 0.0 or (zmax > 4.9e-91 and zmax < 2.0e90):   # 2^-300 < zmax < 2^300
+        return 0
+    frexp(zmax, &e)
+    return -1000 if e < -1000 else (1000 if e > 1000 else e)
+
+
+cdef inline double _secular_root(const floating* z, const floating* d, Py_ssize_t m, double sc,
+                                 double c, double inv_gamma, double t, double tol, int max_iter,
                                  int* converged) noexcept nogil:
-    """Root t > 0 of S(t) = sum_i (d_i z_i / (a_i t + c))^2 = 1 with a_i = d_i - inv_gamma > 0.
+    """Root t > 0 of S(t) = sum_i (d_i z_i sc / (a_i t + c))^2 = 1 with a_i = d_i - inv_gamma > 0.
 
     Newton's method on g(t) = S(t)^(-1/2) = 1. g is a weighted power mean of exponent -2 of the
     affine functions a_i t + c, hence concave and increasing: started left of the root (S(t) >= 1)
@@ -132,8 +149,8 @@ cdef inline double _secular_root(const floating* z, const floating* d, Py_ssize_
             a1 = (<double> d[j + 1]) - inv_gamma
             u = 1.0 / (a * t + c)
             u1 = 1.0 / (a1 * t + c)
-            r = (<double> d[j]) * z[j] * u
-            r1 = (<double> d[j + 1]) * z[j + 1] * u1
+            r = (<double> d[j]) * (z[j] * sc) * u
+            r1 = (<double> d[j + 1]) * (z[j + 1] * sc) * u1
             r = r * r
             r1 = r1 * r1
             S += r
@@ -143,7 +160,7 @@ cdef inline double _secular_root(const floating* z, const floating* d, Py_ssize_
         for j in range(m2, m):
             a = (<double> d[j]) - inv_gamma
             u = 1.0 / (a * t + c)
-            r = (<double> d[j]) * z[j] * u
+            r = (<double> d[j]) * (z[j] * sc) * u
             r = r * r
             S += r
             dS += r * a * u
@@ -169,22 +186,32 @@ cdef inline double _secular_root(const floating* z, const floating* d, Py_ssize_
 
 cdef int _weighted_group_prox_row(const floating* z, const floating* d, floating* o, Py_ssize_t m,
                                   double cg, double inv_gamma, double tol, int max_iter) noexcept nogil:
-    """One group of :func:`weighted_group_prox`: 0 done, 1 Newton hit max_iter, 2 ||d z|| overflows."""
+    """One group of :func:`weighted_group_prox`: 0 done, 1 Newton hit max_iter, 2 ||d z|| overflows.
+
+    The prox is positively homogeneous (z and c_g scaled by s scale x by s), and a power of two
+    scales exactly: a group whose largest |z_i| is below 2^-300 or above 2^300 is solved as
+    z 2^-e, c_g 2^-e with max |z_i 2^-e| in [0.5, 1), so that no square or reciprocal of the
+    Newton iteration underflows or overflows (subnormal z included); x is scaled back by 2^e.
+    """
     cdef Py_ssize_t j
-    cdef double dz, amax, a, t, u
-    cdef int conv
+    cdef double dz, amax, a, t, u, sc, unsc
+    cdef int conv, e
     if cg == 0.0 or m == 0:
         for j in range(m):
             o[j] = z[j]
         return 0
-    dz = _weighted_norm(z, d, m)
+    e = _scale_exponent(z, m)
+    sc = ldexp(1.0, -e)
+    unsc = ldexp(1.0, e)
+    cg = cg * sc
+    dz = _weighted_norm(z, d, m, sc)
     if not isfinite(dz):
         return 2
     if dz <= cg:
         for j in range(m):
             o[j] = 0.0
         return 0
-    if inv_gamma > 0.0 and l2_norm(z, m) * inv_gamma >= cg:
+    if inv_gamma > 0.0 and l2_norm(z, m) * sc * inv_gamma >= cg:
         for j in range(m):
             o[j] = z[j]
         return 0
@@ -193,12 +220,12 @@ cdef int _weighted_group_prox_row(const floating* z, const floating* d, floating
         a = (<double> d[j]) - inv_gamma
         if a > amax:
             amax = a
-    t = _secular_root(z, d, m, cg, inv_gamma, (dz - cg) / amax, tol, max_iter, &conv)
+    t = _secular_root(z, d, m, sc, cg, inv_gamma, (dz - cg) / amax, tol, max_iter, &conv)
     for j in range(m):
         a = (<double> d[j]) - inv_gamma
         u = a * t + cg
         # t * (d z / u): the ratio first, so that tiny t and z do not underflow
-        o[j] = <floating> (t * ((<double> d[j]) * z[j] / u))
+        o[j] = <floating> ((t * ((<double> d[j]) * (z[j] * sc) / u)) * unsc)
     return 0 if conv else 1
 
 
