@@ -629,20 +629,9 @@ def test_weighted_argument_errors(func):
 
 
 def test_weighted_overflow_is_reported():
-    # z within 2^+-300 is not rescaled: weights * z = 1e350 overflows
-    Z = np.full((1, 2), 1e50)
+    Z = np.full((1, 2), 1e200)
     with pytest.raises(ValueError, match="overflows"):
-        weighted_prox_group_l2(Z, np.full((1, 2), 1e300), 1.0)
-
-
-def test_weighted_huge_group_is_rescaled_not_overflowed():
-    # ||d z|| = 2^1400.5 overflows, but the kernel solves the group on z 2^-701 (exact) and
-    # scales back: the result is 2^700 times that of the unit problem
-    Z, D = np.full((1, 2), 2.0**700), np.full((1, 2), 2.0**700)
-    for c in (2.0**700, 2.0**1023):
-        X = weighted_prox_group_l2(Z, D, c)
-        np.testing.assert_array_equal(X, np.ldexp(weighted_prox_group_l2(np.ones((1, 2)), D, c / 2.0**700), 700))
-    assert np.all(X > 0)
+        weighted_prox_group_l2(Z, np.full((1, 2), 1e200), 1.0)
 
 
 def test_weighted_float32_weights_with_float64_z_and_vice_versa():

@@ -107,21 +107,6 @@ cdef inline double _weighted_norm(const floating* z, const floating* d, Py_ssize
     return pmax * sqrt(s)
 
 
-cdef inline int _scale_exponent(const floating* z, Py_ssize_t m) noexcept nogil:
-    """e such that max_j |z_j| 2^-e lies in [0.5, 1) (clamped to [-1000, 1000]), or 0 when
-    that maximum is between 2^-300 and 2^300 (no rescaling needed)."""
-    cdef Py_ssize_t j
-    cdef double zmax = 0.0, a
-    cdef int e = 0
-    for j in range(m):
-        a = fabs(<double> z[j])
-        zmax = a if a > zmax else zmax
-    if zmax == 0.0 or (zmax > 4.9e-91 and zmax < 2.0e90):   # 2^-300 < zmax < 2^300
-        return 0
-    frexp(zmax, &e)
-    return -1000 if e < -1000 else (1000 if e > 1000 else e)
-
-
 cdef inline double _secular_root(const floating* z, const floating* d, Py_ssize_t m, double sc,
                                  double c, double inv_gamma, double t, double tol, int max_iter,
                                  int* converged) noexcept nogil:
@@ -189,24 +174,30 @@ cdef int _weighted_group_prox_row(const floating* z, const floating* d, floating
     """One group of :func:`weighted_group_prox`: 0 done, 1 Newton hit max_iter, 2 ||d z|| overflows.
 
     The prox is positively homogeneous (z and c_g scaled by s scale x by s), and a power of two
-    scales exactly: a group whose largest |z_i| is below 2^-300 or above 2^300 is solved as
-    z 2^-e, c_g 2^-e with max |z_i 2^-e| in [0.5, 1), so that no square or reciprocal of the
-    Newton iteration underflows or overflows (subnormal z included); x is scaled back by 2^e.
+    scales exactly: a group with ||d z||_2 below 2^-300 or above 2^300 is solved as z 2^-e,
+    c_g 2^-e with ||d z 2^-e||_2 in [0.5, 1), so that no square or reciprocal of the Newton
+    iteration underflows or overflows (subnormal z and c_g included); x is scaled back by 2^e.
+    (A d z that overflows, or weights so extreme that z 2^-e does, is not covered.)
     """
     cdef Py_ssize_t j
     cdef double dz, amax, a, t, u, sc, unsc
-    cdef int conv, e
+    cdef int conv, e = 0
     if cg == 0.0 or m == 0:
         for j in range(m):
             o[j] = z[j]
         return 0
-    e = _scale_exponent(z, m)
-    sc = ldexp(1.0, -e)
-    unsc = ldexp(1.0, e)
-    cg = cg * sc
-    dz = _weighted_norm(z, d, m, sc)
+    sc = 1.0
+    unsc = 1.0
+    dz = _weighted_norm(z, d, m, 1.0)
     if not isfinite(dz):
         return 2
+    if dz > 0.0 and not (dz > 4.9e-91 and dz < 2.0e90):   # outside (2^-300, 2^300)
+        frexp(dz, &e)   # dz 2^-e in [0.5, 1)
+        e = -1000 if e < -1000 else (1000 if e > 1000 else e)
+        sc = ldexp(1.0, -e)
+        unsc = ldexp(1.0, e)
+        cg = cg * sc
+        dz = _weighted_norm(z, d, m, sc)
     if dz <= cg:
         for j in range(m):
             o[j] = 0.0
