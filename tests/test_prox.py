@@ -358,6 +358,29 @@ def test_weighted_l2_extreme_magnitudes(k):
     assert np.count_nonzero(np.linalg.norm(X, axis=1)) >= 2 and np.count_nonzero(np.linalg.norm(M, axis=1)) >= 2
 
 
+@settings(max_examples=150, deadline=None)
+@given(prob=weighted_problems(max_side=6, wlo=0.1, whi=10.0, zabs=10.0), k=st.integers(480, 1074),
+       mcp_=st.booleans())
+def test_weighted_prox_tiny_magnitudes_match_the_scaled_reference(prob, k, mcp_):
+    # Z and c scaled by 2^-k (down to the subnormal range, where squares and 1 / c overflow
+    # or vanish). The prox is homogeneous, so 2^k x must be the reference prox of the exactly
+    # scaled-up input 2^k Z (np.ldexp is exact there), up to the bisection's accuracy and the
+    # rounding of x itself to the subnormal spacing 2^-1074 (2^(k - 1074) once scaled up).
+    Z, D, c, axis = prob
+    Zt, ct = np.ldexp(Z, -k), np.ldexp(c, -k)
+    gamma = 2.0 / D.min() if mcp_ else np.inf
+    if mcp_:
+        X = weighted_prox_group_mcp(Zt, D, ct, gamma, axis=axis)
+    else:
+        X = weighted_prox_group_l2(Zt, D, ct, axis=axis)
+    Zu, cu, Xu = np.ldexp(Zt, k), np.ldexp(ct, k), np.ldexp(X, k)
+    Zg, Dg, Xg = as_rows(Zu, axis), as_rows(D, axis), as_rows(Xu, axis)
+    for g in range(Zg.shape[0]):
+        ref = weighted_reference(Zg[g], Dg[g], cu[g], gamma)
+        scale = max(np.abs(Zg[g]).max(), 1e-300)
+        np.testing.assert_allclose(Xg[g], ref, rtol=1e-9, atol=1e-9 * scale + 2.0 ** (k - 1074))
+
+
 def test_weighted_l2_secular_equation_residual_and_stiff_weights():
     """Weights spread over 12 orders of magnitude: the root still solves its equation to ~1e-14."""
     rng = np.random.default_rng(2)

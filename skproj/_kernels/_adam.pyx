@@ -17,57 +17,42 @@ cdef extern from *:
     """
     /* Per-entry Adam update, 4 floats / 2 doubles at a time with SSE2 where available (the
        compiler does not vectorise a loop with sqrt under errno semantics). The operations and
-       their precision are those of the scalar tail loop and of the numpy path of Adam.step. */
+       their precision are those of the scalar tail loop and of the numpy path of Adam.step.
+       One definition serves both precisions: T the scalar type, V the SSE2 vector of W lanes,
+       S the intrinsics' suffix (ps or pd), SQRT the scalar square root. */
     #if defined(__SSE2__)
     #include <emmintrin.h>
+    #define SKPROJ_ADAM_SIMD(V, W, S)                                                              \
+        V B1 = _mm_set1_##S(b1), A1 = _mm_set1_##S(a1), B2 = _mm_set1_##S(b2), A2 = _mm_set1_##S(a2); \
+        V ST = _mm_set1_##S(step), SC = _mm_set1_##S(sc2), EP = _mm_set1_##S(eps);              \
+        for (; i + W <= n; i += W) {                                                           \
+            V gi = _mm_loadu_##S(g + i);                                                       \
+            V mi = _mm_add_##S(_mm_mul_##S(_mm_loadu_##S(m + i), B1), _mm_mul_##S(A1, gi));    \
+            V vi = _mm_add_##S(_mm_mul_##S(_mm_loadu_##S(v + i), B2),                          \
+                               _mm_mul_##S(A2, _mm_mul_##S(gi, gi)));                          \
+            V den = _mm_add_##S(_mm_div_##S(_mm_sqrt_##S(vi), SC), EP);                        \
+            _mm_storeu_##S(m + i, mi);                                                         \
+            _mm_storeu_##S(v + i, vi);                                                         \
+            _mm_storeu_##S(p + i, _mm_sub_##S(_mm_loadu_##S(p + i), _mm_div_##S(_mm_mul_##S(ST, mi), den))); \
+        }
+    #else
+    #define SKPROJ_ADAM_SIMD(V, W, S)
     #endif
     #include <math.h>
-    static void skproj_adam_f32(float *p, const float *g, float *m, float *v, Py_ssize_t n, float b1,
-                                float a1, float b2, float a2, float step, float sc2, float eps) {
-        Py_ssize_t i = 0;
-    #if defined(__SSE2__)
-        __m128 B1 = _mm_set1_ps(b1), A1 = _mm_set1_ps(a1), B2 = _mm_set1_ps(b2), A2 = _mm_set1_ps(a2);
-        __m128 ST = _mm_set1_ps(step), SC = _mm_set1_ps(sc2), EP = _mm_set1_ps(eps);
-        for (; i + 4 <= n; i += 4) {
-            __m128 gi = _mm_loadu_ps(g + i);
-            __m128 mi = _mm_add_ps(_mm_mul_ps(_mm_loadu_ps(m + i), B1), _mm_mul_ps(A1, gi));
-            __m128 vi = _mm_add_ps(_mm_mul_ps(_mm_loadu_ps(v + i), B2), _mm_mul_ps(A2, _mm_mul_ps(gi, gi)));
-            __m128 den = _mm_add_ps(_mm_div_ps(_mm_sqrt_ps(vi), SC), EP);
-            _mm_storeu_ps(m + i, mi);
-            _mm_storeu_ps(v + i, vi);
-            _mm_storeu_ps(p + i, _mm_sub_ps(_mm_loadu_ps(p + i), _mm_div_ps(_mm_mul_ps(ST, mi), den)));
+    #define SKPROJ_ADAM_DEF(NAME, T, V, W, S, SQRT)                                                \
+        static void NAME(T *p, const T *g, T *m, T *v, Py_ssize_t n, T b1, T a1, T b2, T a2,      \
+                         T step, T sc2, T eps) {                                                  \
+            Py_ssize_t i = 0;                                                                     \
+            SKPROJ_ADAM_SIMD(V, W, S)                                                             \
+            for (; i < n; i++) {                                                                  \
+                T gi = g[i], mi = m[i] * b1 + a1 * gi, vi = v[i] * b2 + a2 * (gi * gi);           \
+                m[i] = mi;                                                                        \
+                v[i] = vi;                                                                        \
+                p[i] = p[i] - (step * mi) / (SQRT(vi) / sc2 + eps);                               \
+            }                                                                                     \
         }
-    #endif
-        for (; i < n; i++) {
-            float gi = g[i], mi = m[i] * b1 + a1 * gi, vi = v[i] * b2 + a2 * (gi * gi);
-            m[i] = mi;
-            v[i] = vi;
-            p[i] = p[i] - (step * mi) / (sqrtf(vi) / sc2 + eps);
-        }
-    }
-    static void skproj_adam_f64(double *p, const double *g, double *m, double *v, Py_ssize_t n, double b1,
-                                double a1, double b2, double a2, double step, double sc2, double eps) {
-        Py_ssize_t i = 0;
-    #if defined(__SSE2__)
-        __m128d B1 = _mm_set1_pd(b1), A1 = _mm_set1_pd(a1), B2 = _mm_set1_pd(b2), A2 = _mm_set1_pd(a2);
-        __m128d ST = _mm_set1_pd(step), SC = _mm_set1_pd(sc2), EP = _mm_set1_pd(eps);
-        for (; i + 2 <= n; i += 2) {
-            __m128d gi = _mm_loadu_pd(g + i);
-            __m128d mi = _mm_add_pd(_mm_mul_pd(_mm_loadu_pd(m + i), B1), _mm_mul_pd(A1, gi));
-            __m128d vi = _mm_add_pd(_mm_mul_pd(_mm_loadu_pd(v + i), B2), _mm_mul_pd(A2, _mm_mul_pd(gi, gi)));
-            __m128d den = _mm_add_pd(_mm_div_pd(_mm_sqrt_pd(vi), SC), EP);
-            _mm_storeu_pd(m + i, mi);
-            _mm_storeu_pd(v + i, vi);
-            _mm_storeu_pd(p + i, _mm_sub_pd(_mm_loadu_pd(p + i), _mm_div_pd(_mm_mul_pd(ST, mi), den)));
-        }
-    #endif
-        for (; i < n; i++) {
-            double gi = g[i], mi = m[i] * b1 + a1 * gi, vi = v[i] * b2 + a2 * (gi * gi);
-            m[i] = mi;
-            v[i] = vi;
-            p[i] = p[i] - (step * mi) / (sqrt(vi) / sc2 + eps);
-        }
-    }
+    SKPROJ_ADAM_DEF(skproj_adam_f32, float, __m128, 4, ps, sqrtf)
+    SKPROJ_ADAM_DEF(skproj_adam_f64, double, __m128d, 2, pd, sqrt)
     """
     void skproj_adam_f32(float *p, const float *g, float *m, float *v, Py_ssize_t n, float b1, float a1,
                          float b2, float a2, float step, float sc2, float eps) noexcept nogil

@@ -68,6 +68,23 @@ cdef double WINDOW = 1.25
 cdef double W_MAX = 1e300
 
 
+cdef Py_ssize_t _max_ties(const floating* x, Py_ssize_t m, double* amax, double* l1) noexcept nogil:
+    """amax = max_j |x_j| and l1 = sum_j |x_j|; returns the number of entries equal to amax
+    (m when x == 0)."""
+    cdef Py_ssize_t j, k = 0
+    cdef double a = 0.0, s = 0.0, y
+    for j in range(m):
+        y = fabs(<double> x[j])
+        s += y
+        if y > a:
+            a = y
+            k = 1
+        elif y == a:
+            k += 1
+    amax[0] = a
+    l1[0] = s
+    return k
+
 
 cdef Py_ssize_t _group_level(const floating* x, Py_ssize_t m, double theta, double* v,
                              double* vt, double* s_out) noexcept nogil:
@@ -76,20 +93,13 @@ cdef Py_ssize_t _group_level(const floating* x, Py_ssize_t m, double theta, doub
     On return v[0:k] holds the clipped entries (those > the level mu), *s_out their sum, and
     mu = (*s_out - theta) / k. vt is scratch of length m. Returns k >= 1.
     """
-    cdef Py_ssize_t nv, i, j
+    cdef Py_ssize_t nv, j
     cdef double rho = 0.0, y, s
     nv = condat_active_set(x, m, theta, True, v, vt, &rho)
     if nv == 0:
         # theta below the resolution of the largest entries (max - theta rounds to max):
         # the clipped set is the set of maxima.
-        rho = 0.0
-        for i in range(m):
-            y = fabs(<double> x[i])
-            if y > rho:
-                rho = y
-                nv = 1
-            elif y == rho:
-                nv += 1
+        nv = _max_ties(x, m, &rho, &y)
         for j in range(nv):
             v[j] = rho
     s = 0.0
@@ -99,23 +109,37 @@ cdef Py_ssize_t _group_level(const floating* x, Py_ssize_t m, double theta, doub
     return nv
 
 
-cdef void _level_bound_sums(Py_ssize_t n, Py_ssize_t m, const double* amax, const double* l1,
-                            double theta, double upper, double* U, double* W) noexcept nogil:
-    """Add to (U, W) the value and slope (in -theta) of sum_g max(max_g - theta, (l1_g - theta) / m)
-    over the groups with theta < l1_g < upper: lower bounds of their levels at mass theta."""
-    cdef Py_ssize_t g
-    cdef double a, s
-    for g in range(n):
-        if l1[g] >= upper or l1[g] <= theta:
-            continue
-        a = amax[g] - theta
-        s = (l1[g] - theta) / m
-        if a >= s:
-            U[0] += a
-            W[0] += 1.0
-        else:
-            U[0] += s
-            W[0] += 1.0 / m
+cdef double _bound_root(Py_ssize_t n, Py_ssize_t m, const double* amax, const double* l1,
+                        double A, double B, double C, double theta, double upper) noexcept nogil:
+    """A lower bound of theta*: Newton from the left, from theta, on G(t) = C, where
+    G(t) = A - t B + sum over the groups with t < l1_g < upper of max(max_g - t, (l1_g - t) / m)
+    (each term a lower bound of the group's level at mass t) is convex, decreasing and piecewise
+    linear; the iterate is capped at upper."""
+    cdef Py_ssize_t g, it
+    cdef double U, W, a, s
+    for it in range(10000):
+        U = A - theta * B
+        W = B
+        for g in range(n):
+            if l1[g] >= upper or l1[g] <= theta:
+                continue
+            a = amax[g] - theta
+            s = (l1[g] - theta) / m
+            if a >= s:
+                U += a
+                W += 1.0
+            else:
+                U += s
+                W += 1.0 / m
+        if W == 0.0:
+            break
+        a = theta + (U - C) / W
+        if not a > theta:
+            break
+        if a >= upper:
+            return upper
+        theta = a
+    return theta
 
 
 cdef double _refine_theta(Py_ssize_t n, const Py_ssize_t* K, const double* S, double C,
@@ -156,14 +180,14 @@ cdef void _write_clipped(const floating* x, floating* out, Py_ssize_t m, double 
 cdef int _l1inf_simple(const floating[:, ::1] X, floating[:, ::1] out, double C,
                        double* theta_out) noexcept nogil:
     """Newton from theta = 0 with a full Condat pass per group and iteration (reference kernel)."""
-    cdef Py_ssize_t n = X.shape[0], m = X.shape[1], g, j, it, k
+    cdef Py_ssize_t n = X.shape[0], m = X.shape[1], g, it
     cdef double* amax = NULL
     cdef double* l1 = NULL
     cdef double* S = NULL
     cdef Py_ssize_t* K = NULL
     cdef double* v = NULL
     cdef double* vt = NULL
-    cdef double total = 0.0, a, s, y, A, B, theta, theta_new
+    cdef double total = 0.0, A, B, theta, theta_new
     amax = <double*> malloc(n * sizeof(double))
     l1 = <double*> malloc(n * sizeof(double))
     S = <double*> malloc(n * sizeof(double))
@@ -174,22 +198,9 @@ cdef int _l1inf_simple(const floating[:, ::1] X, floating[:, ::1] out, double C,
         free(amax); free(l1); free(S); free(K); free(v); free(vt)
         return -1
     for g in range(n):
-        a = 0.0
-        s = 0.0
-        k = 0
-        for j in range(m):
-            y = fabs(<double> X[g, j])
-            s += y
-            if y > a:
-                a = y
-                k = 1
-            elif y == a:
-                k += 1
-        amax[g] = a
-        l1[g] = s
-        K[g] = k
-        S[g] = k * a
-        total += a
+        K[g] = _max_ties(&X[g, 0], m, &amax[g], &l1[g])
+        S[g] = K[g] * amax[g]
+        total += amax[g]
     if total <= C:
         for g in range(n):
             memcpy(&out[g, 0], &X[g, 0], m * sizeof(floating))
@@ -222,17 +233,6 @@ cdef int _l1inf_simple(const floating[:, ::1] X, floating[:, ::1] out, double C,
     free(amax); free(l1); free(S); free(K); free(v); free(vt)
     theta_out[0] = theta
     return 0
-
-
-def l1inf_ball_simple(const floating[:, ::1] X, floating[:, ::1] out, double radius):
-    """Reference kernel (Newton from 0, full Condat per group per step); returns theta."""
-    cdef double theta = 0.0
-    cdef int status
-    with nogil:
-        status = _l1inf_simple(X, out, radius, &theta)
-    if status != 0:
-        raise MemoryError("could not allocate the work buffers of the l1,inf-ball projection")
-    return theta
 
 
 cdef double _estimate_theta(const floating[:, ::1] X, const double* amax, const double* l1,
@@ -509,6 +509,22 @@ cdef void _first_pass_chunk(const floating[:, ::1] X, _Work* w, Py_ssize_t c) no
     w.part[3 * c] = tot
 
 
+cdef int _split_group(const floating* x, Py_ssize_t m, _Work* w, Py_ssize_t c,
+                      Py_ssize_t g) noexcept nogil:
+    """Split group g (entries x[0:m]) at its window (WL[g], WH[g]]: the entries inside go to the
+    end of chunk c's store, those above it are summed and counted (SH[g], KH[g]); no entry is
+    clipped yet. Returns 0, or -1 (and cstat[c] = -1) if the store cannot grow."""
+    if _store_reserve(&w.store[c], &w.cap[c], w.used[c] + m) != 0:
+        w.cstat[c] = -1
+        return -1
+    w.off[g] = w.used[c]
+    w.ln[g] = _collect_window(x, m, w.WL[g], w.WH[g], w.store[c] + w.used[c], &w.SH[g], &w.KH[g])
+    w.used[c] += w.ln[g]
+    w.KC[g] = 0
+    w.SC[g] = 0.0
+    return 0
+
+
 cdef void _eval_chunk(const floating[:, ::1] X, _Work* w, Py_ssize_t c, double theta,
                       double t_lo, double t_hi) noexcept nogil:
     """Exact levels at theta of the groups of chunk c (lazy windows; a group whose level leaves
@@ -528,11 +544,8 @@ cdef void _eval_chunk(const floating[:, ::1] X, _Work* w, Py_ssize_t c, double t
             w.MU[g] = 0.0
             continue
         if w.ln[g] < 0:
-            if _store_reserve(&w.store[c], &w.cap[c], w.used[c] + m) != 0:
-                w.cstat[c] = -1
-                return
             w.WL[g] = _model_level(w.samp + g * q, q, w.amax[g], w.wg[g], w.l1[g], t_hi)
-            # a lower bound of the level valid for every theta <= t_hi (see _level_bound_sums)
+            # a lower bound of the level valid for every theta <= t_hi (see _bound_root)
             lb = w.amax[g] - t_hi
             if (w.l1[g] - t_hi) / m > lb:
                 lb = (w.l1[g] - t_hi) / m
@@ -545,12 +558,8 @@ cdef void _eval_chunk(const floating[:, ::1] X, _Work* w, Py_ssize_t c, double t
                 w.WH[g] = w.amax[g]
             if w.WH[g] >= w.amax[g] or w.WH[g] <= w.WL[g]:
                 w.WH[g] = w.amax[g]
-            w.off[g] = w.used[c]
-            w.ln[g] = _collect_window(&X[g, 0], m, w.WL[g], w.WH[g], w.store[c] + w.used[c],
-                                      &w.SH[g], &w.KH[g])
-            w.used[c] += w.ln[g]
-            w.KC[g] = 0
-            w.SC[g] = 0.0
+            if _split_group(&X[g, 0], m, w, c, g) != 0:
+                return
         if w.KC[g] == 0:
             mode = 0
         elif theta > w.TH[g]:
@@ -566,17 +575,10 @@ cdef void _eval_chunk(const floating[:, ::1] X, _Work* w, Py_ssize_t c, double t
         if not ok:
             # mu is a lower bound of the true level (it comes from a subset): keep all the
             # entries above it as candidates; that window is always valid.
-            if _store_reserve(&w.store[c], &w.cap[c], w.used[c] + m) != 0:
-                w.cstat[c] = -1
-                return
             w.WH[g] = 2.0 * w.amax[g] + 1.0
             w.WL[g] = mu if mu > 0.0 else 0.0
-            w.off[g] = w.used[c]
-            w.ln[g] = _collect_window(&X[g, 0], m, w.WL[g], w.WH[g], w.store[c] + w.used[c],
-                                      &w.SH[g], &w.KH[g])
-            w.used[c] += w.ln[g]
-            w.KC[g] = 0
-            w.SC[g] = 0.0
+            if _split_group(&X[g, 0], m, w, c, g) != 0:
+                return
             mu = _window_level(w.store[c] + w.off[g], w.ln[g], &w.KC[g], &w.SC[g], w.KH[g],
                                w.SH[g], theta, 0)
         w.MU[g] = mu
@@ -639,24 +641,20 @@ cdef int _l1inf_fast(const floating[:, ::1] X, floating[:, ::1] out, double C,
     cdef Py_ssize_t n = X.shape[0], m = X.shape[1], g, c, q, it, attempt, nch
     cdef _Work w
     cdef double total = 0.0, y, A, B, F0, theta0, theta, theta_new, maxl1 = 0.0
-    cdef double U, W, mu, theta_est, t_lo, t_hi, k_tot, theta_lb = 0.0
+    cdef double U, W, mu, theta_est, t_lo, t_hi, theta_lb = 0.0
     cdef int status = 0
     cdef int nt = n_threads(n * m)
     cdef bint upper, inside = False
     nch = n if n < NCHUNK else NCHUNK
     w.nch = nch
-    w.amax = <double*> malloc(n * sizeof(double))
-    w.l1 = <double*> malloc(n * sizeof(double))
-    w.SH = <double*> malloc(n * sizeof(double))
-    w.SC = <double*> malloc(n * sizeof(double))
-    w.WL = <double*> malloc(n * sizeof(double))
-    w.WH = <double*> malloc(n * sizeof(double))
-    w.MU = <double*> malloc(n * sizeof(double))
-    w.TH = <double*> malloc(n * sizeof(double))
-    w.KH = <Py_ssize_t*> malloc(n * sizeof(Py_ssize_t))
-    w.KC = <Py_ssize_t*> malloc(n * sizeof(Py_ssize_t))
-    w.off = <Py_ssize_t*> malloc(n * sizeof(Py_ssize_t))
-    w.ln = <Py_ssize_t*> malloc(n * sizeof(Py_ssize_t))
+    # the per-group arrays share one block: 9 of doubles, then 5 of Py_ssize_t (kp included)
+    cdef double* blk = <double*> malloc(n * (9 * sizeof(double) + 5 * sizeof(Py_ssize_t)))
+    cdef Py_ssize_t* kp = NULL
+    if blk != NULL:
+        w.amax, w.l1, w.SH, w.SC, w.WL = blk, blk + n, blk + 2 * n, blk + 3 * n, blk + 4 * n
+        w.WH, w.MU, w.TH, w.wg = blk + 5 * n, blk + 6 * n, blk + 7 * n, blk + 8 * n
+        w.KH = <Py_ssize_t*> (blk + 9 * n)
+        w.KC, w.off, w.ln, kp = w.KH + n, w.KH + 2 * n, w.KH + 3 * n, w.KH + 4 * n
     q = m // 8
     if q > 32:
         q = 32
@@ -664,18 +662,13 @@ cdef int _l1inf_fast(const floating[:, ::1] X, floating[:, ::1] out, double C,
         q = 1
     w.q = q
     w.samp = <double*> malloc(n * q * sizeof(double) + q * sizeof(Py_ssize_t))
-    w.wg = <double*> malloc(n * sizeof(double))
     w.store = <double**> calloc(nch, sizeof(double*))
     w.cap = <Py_ssize_t*> calloc(nch, sizeof(Py_ssize_t))
     w.used = <Py_ssize_t*> calloc(nch, sizeof(Py_ssize_t))
     w.part = <double*> malloc(3 * nch * sizeof(double))
     w.cstat = <int*> calloc(nch, sizeof(int))
-    cdef Py_ssize_t* kp = <Py_ssize_t*> malloc(n * sizeof(Py_ssize_t))
-    if (w.amax == NULL or w.l1 == NULL or w.SH == NULL or w.SC == NULL or w.WL == NULL
-            or w.WH == NULL or w.MU == NULL or w.TH == NULL or w.KH == NULL or w.KC == NULL
-            or w.off == NULL or w.ln == NULL or w.samp == NULL or w.wg == NULL or kp == NULL
-            or w.store == NULL or w.cap == NULL or w.used == NULL or w.part == NULL
-            or w.cstat == NULL):
+    if (blk == NULL or w.samp == NULL or w.store == NULL or w.cap == NULL or w.used == NULL
+            or w.part == NULL or w.cstat == NULL):
         status = -1
     if status == 0:
         for c in prange(nch, schedule='static', num_threads=nt):
@@ -692,17 +685,7 @@ cdef int _l1inf_fast(const floating[:, ::1] X, floating[:, ::1] out, double C,
     if status == 0:
         # lower bound of theta*: every level is >= max(max_g - theta, (l1_g - theta) / m), a
         # convex piecewise-linear function of theta; Newton from the left on its sum.
-        theta_lb = 0.0
-        for it in range(10000):
-            U = 0.0
-            W = 0.0
-            _level_bound_sums(n, m, w.amax, w.l1, theta_lb, INFINITY, &U, &W)
-            if W == 0.0:
-                break
-            theta_new = theta_lb + (U - C) / W
-            if not theta_new > theta_lb:
-                break
-            theta_lb = theta_new
+        theta_lb = _bound_root(n, m, w.amax, w.l1, 0.0, 0.0, C, 0.0, INFINITY)
         theta_est = _estimate_theta(X, w.amax, w.l1, C, q, w.samp, w.wg, kp, theta_lb)
         if not (theta_est >= theta_lb and theta_est <= maxl1):
             # never expected (the model is finite); the exact phase needs a finite start
@@ -749,19 +732,7 @@ cdef int _l1inf_fast(const floating[:, ::1] X, floating[:, ::1] out, double C,
                     theta = theta0
                 if theta < theta_lb:
                     theta = theta_lb
-                for attempt in range(10000):
-                    U = A - theta * B
-                    W = B
-                    _level_bound_sums(n, m, w.amax, w.l1, theta, theta0, &U, &W)
-                    if W == 0.0:
-                        break
-                    theta_new = theta + (U - C) / W
-                    if not theta_new > theta:
-                        break
-                    if theta_new >= theta0:
-                        theta = theta0
-                        break
-                    theta = theta_new
+                theta = _bound_root(n, m, w.amax, w.l1, A, B, C, theta, theta0)
                 upper = False
                 continue
             # --- Newton from the left ---
@@ -771,24 +742,20 @@ cdef int _l1inf_fast(const floating[:, ::1] X, floating[:, ::1] out, double C,
                 break
             theta = theta_new
     if status == 0:
-        # exact finish on the final piece: one residual correction, then the levels
-        A = 0.0
-        W = 0.0
+        # exact finish on the final piece: one residual correction, then the levels (the
+        # clipped counts and sums of the surviving groups go to kp and TH, free by now)
         for g in range(n):
+            kp[g] = 0
             if w.MU[g] > 0.0 or (w.ln[g] >= 0 and w.l1[g] > theta):
-                k_tot = <double> (w.KH[g] + w.KC[g])
-                if k_tot > 0:
-                    A += (w.SH[g] + w.SC[g] - theta) / k_tot
-                    W += 1.0 / k_tot
-        if W > 0.0:
-            theta += (A - C) / W
+                kp[g] = w.KH[g] + w.KC[g]
+                w.TH[g] = w.SH[g] + w.SC[g]
+        theta = _refine_theta(n, kp, w.TH, C, theta)
     if status == 0 or status == 1:
         for c in prange(nch, schedule='static', num_threads=nt):
             _write_chunk(X, out, &w, c, theta, inside)
         theta_out[0] = theta
         status = 0
-    free(w.amax); free(w.l1); free(w.SH); free(w.SC); free(w.WL); free(w.WH); free(w.MU)
-    free(w.TH); free(w.KH); free(w.KC); free(w.off); free(w.ln); free(w.samp); free(w.wg); free(kp)
+    free(blk); free(w.samp)
     if w.store != NULL:
         for c in range(nch):
             free(w.store[c])
@@ -796,16 +763,21 @@ cdef int _l1inf_fast(const floating[:, ::1] X, floating[:, ::1] out, double C,
     return status
 
 
-def l1inf_ball(const floating[:, ::1] X, floating[:, ::1] out, double radius):
+def l1inf_ball(const floating[:, ::1] X, floating[:, ::1] out, double radius, bint reference=False):
     """Project X (groups = rows) onto {sum_g max_j |X_gj| <= radius}, radius > 0, into out.
 
     Returns theta, the l1 mass removed from every surviving group (0.0 when X is inside).
-    Raises MemoryError if the work buffers cannot be allocated.
+    reference=True runs the reference kernel (Newton from 0 with Condat's algorithm on every
+    group at every step: slow, for the tests and the benchmark). Raises MemoryError if the
+    work buffers cannot be allocated.
     """
     cdef double theta = 0.0
     cdef int status
     with nogil:
-        status = _l1inf_fast(X, out, radius, &theta)
+        if reference:
+            status = _l1inf_simple(X, out, radius, &theta)
+        else:
+            status = _l1inf_fast(X, out, radius, &theta)
     if status != 0:
         raise MemoryError("could not allocate the work buffers of the l1,inf-ball projection")
     return theta

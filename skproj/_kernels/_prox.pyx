@@ -8,11 +8,11 @@ Arithmetic is done in double; results are written in the input's precision.
 """
 from cython cimport floating
 from cython.parallel cimport prange
-from libc.math cimport fabs, sqrt, isfinite
+from libc.math cimport fabs, frexp, isfinite, ldexp, sqrt
 
 from skproj._kernels._parallel cimport n_threads
 
-from skproj._kernels._simplex cimport l2_norm, simplex_threshold
+from skproj._kernels._simplex cimport l2_norm, scale_row, simplex_threshold
 
 
 def soft_threshold(const floating[::1] x, floating[::1] out, double c):
@@ -30,18 +30,6 @@ def soft_threshold(const floating[::1] x, floating[::1] out, double c):
                 out[i] = <floating> (-a)
 
 
-cdef void _group_soft_threshold_row(const floating* x, floating* o, Py_ssize_t m, double c) noexcept nogil:
-    cdef Py_ssize_t j
-    cdef double norm, scale
-    norm = l2_norm(x, m) if m > 0 else 0.0
-    if norm <= c:
-        scale = 0.0
-    else:
-        scale = 1.0 - c / norm
-    for j in range(m):
-        o[j] = <floating> (scale * x[j])
-
-
 def group_soft_threshold(const floating[:, ::1] X, floating[:, ::1] out, double c):
     """Row g of out = max(0, 1 - c / ||X_g||_2) X_g (rows are the groups); rows in parallel
     (OpenMP) on large inputs."""
@@ -49,7 +37,7 @@ def group_soft_threshold(const floating[:, ::1] X, floating[:, ::1] out, double 
     cdef int nt = n_threads(n * m)
     with nogil:
         for i in prange(n, schedule='static', num_threads=nt):
-            _group_soft_threshold_row(&X[i, 0], &out[i, 0], m, c)
+            scale_row(&X[i, 0], &out[i, 0], m, l2_norm(&X[i, 0], m), c)
 
 
 cdef int _l1inf_prox_row(const floating* x, floating* o, Py_ssize_t m, double c) noexcept nogil:
@@ -95,32 +83,34 @@ def l1inf_prox(const floating[:, ::1] X, floating[:, ::1] out, double c):
         raise MemoryError("could not allocate the work buffers of the l1,inf prox")
 
 
-cdef inline double _weighted_norm(const floating* z, const floating* d, Py_ssize_t m) noexcept nogil:
-    """||d * z||_2 in double, rescaled by the largest |d_i z_i| when the plain sum under/overflows."""
+cdef inline double _weighted_norm(const floating* z, const floating* d, Py_ssize_t m,
+                                  double sc) noexcept nogil:
+    """||d * z * sc||_2 in double, rescaled by the largest |d_i z_i sc| when the plain sum
+    under/overflows."""
     cdef Py_ssize_t j
     cdef double s = 0.0, p, pmax = 0.0
     for j in range(m):
-        p = (<double> d[j]) * z[j]
+        p = (<double> d[j]) * (z[j] * sc)
         s += p * p
     if 1e-280 < s < 1e280:
         return sqrt(s)
     for j in range(m):
-        p = fabs((<double> d[j]) * z[j])
+        p = fabs((<double> d[j]) * (z[j] * sc))
         if p > pmax:
             pmax = p
     if pmax == 0.0 or not isfinite(pmax):
         return pmax
     s = 0.0
     for j in range(m):
-        p = (<double> d[j]) * z[j] / pmax
+        p = (<double> d[j]) * (z[j] * sc) / pmax
         s += p * p
     return pmax * sqrt(s)
 
 
-cdef inline double _secular_root(const floating* z, const floating* d, Py_ssize_t m, double c,
-                                 double inv_gamma, double t, double tol, int max_iter,
+cdef inline double _secular_root(const floating* z, const floating* d, Py_ssize_t m, double sc,
+                                 double c, double inv_gamma, double t, double tol, int max_iter,
                                  int* converged) noexcept nogil:
-    """Root t > 0 of S(t) = sum_i (d_i z_i / (a_i t + c))^2 = 1 with a_i = d_i - inv_gamma > 0.
+    """Root t > 0 of S(t) = sum_i (d_i z_i sc / (a_i t + c))^2 = 1 with a_i = d_i - inv_gamma > 0.
 
     Newton's method on g(t) = S(t)^(-1/2) = 1. g is a weighted power mean of exponent -2 of the
     affine functions a_i t + c, hence concave and increasing: started left of the root (S(t) >= 1)
@@ -144,8 +134,8 @@ cdef inline double _secular_root(const floating* z, const floating* d, Py_ssize_
             a1 = (<double> d[j + 1]) - inv_gamma
             u = 1.0 / (a * t + c)
             u1 = 1.0 / (a1 * t + c)
-            r = (<double> d[j]) * z[j] * u
-            r1 = (<double> d[j + 1]) * z[j + 1] * u1
+            r = (<double> d[j]) * (z[j] * sc) * u
+            r1 = (<double> d[j + 1]) * (z[j + 1] * sc) * u1
             r = r * r
             r1 = r1 * r1
             S += r
@@ -155,7 +145,7 @@ cdef inline double _secular_root(const floating* z, const floating* d, Py_ssize_
         for j in range(m2, m):
             a = (<double> d[j]) - inv_gamma
             u = 1.0 / (a * t + c)
-            r = (<double> d[j]) * z[j] * u
+            r = (<double> d[j]) * (z[j] * sc) * u
             r = r * r
             S += r
             dS += r * a * u
@@ -181,22 +171,38 @@ cdef inline double _secular_root(const floating* z, const floating* d, Py_ssize_
 
 cdef int _weighted_group_prox_row(const floating* z, const floating* d, floating* o, Py_ssize_t m,
                                   double cg, double inv_gamma, double tol, int max_iter) noexcept nogil:
-    """One group of :func:`weighted_group_prox`: 0 done, 1 Newton hit max_iter, 2 ||d z|| overflows."""
+    """One group of :func:`weighted_group_prox`: 0 done, 1 Newton hit max_iter, 2 ||d z|| overflows.
+
+    The prox is positively homogeneous (z and c_g scaled by s scale x by s), and a power of two
+    scales exactly: a group with ||d z||_2 below 2^-300 or above 2^300 is solved as z 2^-e,
+    c_g 2^-e with ||d z 2^-e||_2 in [0.5, 1), so that no square or reciprocal of the Newton
+    iteration underflows or overflows (subnormal z and c_g included); x is scaled back by 2^e.
+    (A d z that overflows, or weights so extreme that z 2^-e does, is not covered.)
+    """
     cdef Py_ssize_t j
-    cdef double dz, amax, a, t, u
-    cdef int conv
+    cdef double dz, amax, a, t, u, sc, unsc
+    cdef int conv, e = 0
     if cg == 0.0 or m == 0:
         for j in range(m):
             o[j] = z[j]
         return 0
-    dz = _weighted_norm(z, d, m)
+    sc = 1.0
+    unsc = 1.0
+    dz = _weighted_norm(z, d, m, 1.0)
     if not isfinite(dz):
         return 2
+    if dz > 0.0 and not (dz > 4.9e-91 and dz < 2.0e90):   # outside (2^-300, 2^300)
+        frexp(dz, &e)   # dz 2^-e in [0.5, 1)
+        e = -1000 if e < -1000 else (1000 if e > 1000 else e)
+        sc = ldexp(1.0, -e)
+        unsc = ldexp(1.0, e)
+        cg = cg * sc
+        dz = _weighted_norm(z, d, m, sc)
     if dz <= cg:
         for j in range(m):
             o[j] = 0.0
         return 0
-    if inv_gamma > 0.0 and l2_norm(z, m) * inv_gamma >= cg:
+    if inv_gamma > 0.0 and l2_norm(z, m) * sc * inv_gamma >= cg:
         for j in range(m):
             o[j] = z[j]
         return 0
@@ -205,12 +211,12 @@ cdef int _weighted_group_prox_row(const floating* z, const floating* d, floating
         a = (<double> d[j]) - inv_gamma
         if a > amax:
             amax = a
-    t = _secular_root(z, d, m, cg, inv_gamma, (dz - cg) / amax, tol, max_iter, &conv)
+    t = _secular_root(z, d, m, sc, cg, inv_gamma, (dz - cg) / amax, tol, max_iter, &conv)
     for j in range(m):
         a = (<double> d[j]) - inv_gamma
         u = a * t + cg
         # t * (d z / u): the ratio first, so that tiny t and z do not underflow
-        o[j] = <floating> (t * ((<double> d[j]) * z[j] / u))
+        o[j] = <floating> ((t * ((<double> d[j]) * (z[j] * sc) / u)) * unsc)
     return 0 if conv else 1
 
 
