@@ -58,9 +58,13 @@ def test_exactly_k_on_pbmc(pbmc, k):
     _check_exact(_fit(X, y, n_features_to_select=k), X, k)
 
 
-def test_larger_k_needs_a_larger_radius(synthetic):
-    X, y = synthetic
-    radii = [_fit(X, y, n_features_to_select=k).radius_ for k in (2, 10, 40)]
+def test_larger_pool_needs_a_larger_radius():
+    # The radius is steered to a pool of m = min(max(2k, 100), max(k, n_features // 2)) rows:
+    # with 400 features, m = 100, 150, 200 for k = 5, 75, 150. More rows kept, larger radius.
+    X, y = make_classification(n_samples=200, n_features=400, n_informative=6, n_redundant=0, n_classes=3,
+                               n_clusters_per_class=1, shuffle=False, random_state=0)
+    X = StandardScaler().fit_transform(X)
+    radii = [_fit(X, y, n_features_to_select=k, retrain=False).radius_ for k in (5, 75, 150)]
     assert radii[0] < radii[1] < radii[2]
 
 
