@@ -107,8 +107,9 @@ bladder_cancer baselines from the run further below: they are deterministic)::
 
 Over the 12 held-out cells: 3 within 0.01 of the best baseline, mean gap -0.026 (the rule
 before, a pool of exactly ``k``: ALL mean gap -0.045, bladder_cancer -0.056). Issue 14's goal
-(12 of 16 cells, not below on average) is not met. Fit time of the selector on ALL (126 x
-12,625, one process, quiet machine): about 7 s with either rule.
+(12 of 16 cells, not below on average) is not met. Fit time of the selector on 100 of the ALL samples (x 12,625,
+one process, quiet machine, k = 10 and 50): 6.8-7.0 s with the rule before, 7.5 s with the pool
+(issue 14's reference: about 7 s for the old defaults).
 
 Earlier figures, with ``n_features_to_select=k`` steering to exactly ``k`` (branch ``quality``, 2026-11-30, same machine, load
 average 11-20), ``--datasets bladder_cancer --n-jobs 2``::
