@@ -17,8 +17,6 @@ from skproj._kernels._simplex cimport l2_norm, scale_row, simplex_threshold
 # below this length the thresholds run Condat's algorithm directly (no sample, no window)
 cdef enum:
     SMALL_N = 4096
-    # independent partial sums of the one-pass filters
-    LANES = 4
 
 
 cdef inline int _small_threshold(const floating* x, Py_ssize_t n, double radius, bint use_abs,
@@ -65,6 +63,108 @@ cdef inline Py_ssize_t _sample_estimate(const floating* x, Py_ssize_t n, double 
     return k
 
 
+cdef inline Py_ssize_t _abs_filter(const floating* x, Py_ssize_t n, double t, double* dst,
+                                    double* total_out, double* sum_out) noexcept nogil:
+    """dst <- the |x_i| > t (in order); returns their count, their sum and sum |x_i|.
+
+    Branch-free (every |x_i| is written, the write position advances past the kept ones) and
+    with four partial sums, so the floating-point add latency does not serialise the loop.
+    """
+    cdef Py_ssize_t i = 0, nc = 0
+    cdef double a0, a1, a2, a3
+    cdef double t0 = 0.0, t1 = 0.0, t2 = 0.0, t3 = 0.0
+    cdef double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
+    while i + 4 <= n:
+        a0 = fabs(<double> x[i])
+        a1 = fabs(<double> x[i + 1])
+        a2 = fabs(<double> x[i + 2])
+        a3 = fabs(<double> x[i + 3])
+        t0 += a0
+        t1 += a1
+        t2 += a2
+        t3 += a3
+        s0 += a0 if a0 > t else 0.0
+        s1 += a1 if a1 > t else 0.0
+        s2 += a2 if a2 > t else 0.0
+        s3 += a3 if a3 > t else 0.0
+        dst[nc] = a0
+        nc += a0 > t
+        dst[nc] = a1
+        nc += a1 > t
+        dst[nc] = a2
+        nc += a2 > t
+        dst[nc] = a3
+        nc += a3 > t
+        i += 4
+    while i < n:
+        a0 = fabs(<double> x[i])
+        t0 += a0
+        s0 += a0 if a0 > t else 0.0
+        dst[nc] = a0
+        nc += a0 > t
+        i += 1
+    total_out[0] = (t0 + t1) + (t2 + t3)
+    sum_out[0] = (s0 + s1) + (s2 + s3)
+    return nc
+
+
+cdef int l1_threshold(const floating* x, Py_ssize_t n, double radius, double* tau_out,
+                      double* total_out) noexcept nogil:
+    """Threshold tau of the l1-ball projection of x (radius > 0), and total = ||x||_1.
+
+    tau is 0 when ||x||_1 <= radius. Strategy (exact in every case):
+    1. a strided sample of k ~ 4 sqrt(n) entries gives an estimate t_lo of tau (Condat on the sample with
+       the radius scaled by k / n, times a safety factor < 1);
+    2. one pass over x sums |x| and keeps the candidates |x_i| > t_lo;
+    3. if sum_{candidates} (|x_i| - t_lo) >= radius, then t_lo <= tau, every entry that can
+       survive is a candidate, and Newton's method on the convex piecewise-linear
+       f(t) = sum_i max(|x_i| - t, 0) - radius from t_lo (Michelot's iteration,
+       t <- (sum_{|x_i| > t} |x_i| - radius) / #{|x_i| > t}) increases monotonically to tau,
+       compacting the candidate set as it goes; after a few sweeps Condat's algorithm
+       finishes on what is left;
+    4. otherwise the estimate was too high: Condat's algorithm on all of x.
+    Returns 0, or -1 if the work buffer cannot be allocated.
+    """
+    cdef Py_ssize_t j, nc, it
+    cdef double t_lo, s, total, t
+    cdef double* buf
+    cdef int status
+    if n < SMALL_N:
+        return _small_threshold(x, n, radius, True, tau_out, total_out)
+    # 1. estimate from a strided sample
+    if _sample_estimate(x, n, radius, True, &buf, &t_lo) < 0:
+        return -1
+    t_lo *= 0.97
+    if t_lo < 0.0:
+        t_lo = 0.0
+    # 2. one pass: the norm and the candidates
+    nc = _abs_filter(x, n, t_lo, buf, &total, &s)
+    total_out[0] = total
+    if total <= radius:
+        free(buf)
+        tau_out[0] = 0.0
+        return 0
+    if nc == 0 or s - nc * t_lo < radius:
+        # 4. estimate above tau: exact fallback on everything
+        free(buf)
+        return simplex_threshold(x, n, radius, True, tau_out)
+    # 3. Newton (Michelot) sweeps from the lower bound t_lo, then Condat on the survivors
+    t = (s - radius) / nc
+    for it in range(16):
+        # in place: the write position never passes the read position
+        j = _abs_filter(buf, nc, t, buf, &total, &s)
+        if j == nc:
+            # converged: every candidate is above t = (sum of candidates - radius) / count
+            free(buf)
+            tau_out[0] = (s - radius) / nc
+            return 0
+        nc = j
+        t = (s - radius) / nc
+    status = simplex_threshold(buf, nc, radius, False, tau_out)
+    free(buf)
+    return status
+
+
 cdef inline Py_ssize_t _filter(const floating* x, Py_ssize_t n, bint use_abs, double t, double* dst,
                                double* sum_out) noexcept nogil:
     """dst <- the y_i > t (y = |x| or x, in order); returns their count and (in sum_out) sum.
@@ -99,52 +199,49 @@ cdef inline Py_ssize_t _filter(const floating* x, Py_ssize_t n, bint use_abs, do
 
 
 cdef inline Py_ssize_t _window_filter(const floating* x, Py_ssize_t n, bint use_abs, double lo,
-                                      double hi, bint has_hi, double* dst, double* total_out,
-                                      double* sw_out, double* sh_out, Py_ssize_t* kh_out) noexcept nogil:
+                                      double hi, double* dst, double* total_out, double* sw_out,
+                                      double* sh_out, Py_ssize_t* kh_out) noexcept nogil:
     """One pass over y = |x| (use_abs) or x, lo <= hi: dst <- the y_i in (lo, hi] (in order;
     their count returned, their sum in sw_out), the sum sh and count kh of the y_i > hi, and
-    total = sum_i y_i. Without has_hi the window has no upper end (hi is ignored, sh = kh = 0).
-    Branch-free (masked sums); LANES independent sets of partial sums, so that the
-    floating-point add latency does not serialise the loop."""
-    cdef Py_ssize_t i = 0, nc = 0, l
-    cdef Py_ssize_t kh[LANES]
-    cdef double y[LANES]
-    cdef double t[LANES]
-    cdef double w[LANES]
-    cdef double h[LANES]
-    for l in range(LANES):
-        kh[l] = 0
-        t[l] = 0.0
-        w[l] = 0.0
-        h[l] = 0.0
+    total = sum_i y_i. Branch-free (masked sums), two sets of partial sums."""
+    cdef Py_ssize_t i = 0, nc = 0, kh0 = 0, kh1 = 0
+    cdef int la, ha, lb, hb
+    cdef double a, b, t0 = 0.0, t1 = 0.0, w0 = 0.0, w1 = 0.0, h0 = 0.0, h1 = 0.0
+    while i + 2 <= n:
+        a = fabs(<double> x[i]) if use_abs else <double> x[i]
+        b = fabs(<double> x[i + 1]) if use_abs else <double> x[i + 1]
+        t0 += a
+        t1 += b
+        la = a > lo
+        ha = a > hi
+        lb = b > lo
+        hb = b > hi
+        w0 += sel_gt(a, lo)
+        w1 += sel_gt(b, lo)
+        h0 += sel_gt(a, hi)
+        h1 += sel_gt(b, hi)
+        kh0 += ha
+        kh1 += hb
+        dst[nc] = a
+        nc += la - ha
+        dst[nc] = b
+        nc += lb - hb
+        i += 2
     while i < n:
-        if i + LANES > n:
-            # the tail: one entry at a time, in lane 0
-            y[0] = fabs(<double> x[i]) if use_abs else <double> x[i]
-            t[0] += y[0]
-            w[0] += sel_gt(y[0], lo)
-            if has_hi:
-                h[0] += sel_gt(y[0], hi)
-                kh[0] += y[0] > hi
-            dst[nc] = y[0]
-            nc += (y[0] > lo) - (has_hi and y[0] > hi)
-            i += 1
-            continue
-        for l in range(LANES):
-            y[l] = fabs(<double> x[i + l]) if use_abs else <double> x[i + l]
-            t[l] += y[l]
-            w[l] += sel_gt(y[l], lo)
-            if has_hi:
-                h[l] += sel_gt(y[l], hi)
-                kh[l] += y[l] > hi
-        for l in range(LANES):
-            dst[nc] = y[l]
-            nc += (y[l] > lo) - (has_hi and y[l] > hi)
-        i += LANES
-    total_out[0] = (t[0] + t[1]) + (t[2] + t[3])
-    sh_out[0] = (h[0] + h[1]) + (h[2] + h[3])
-    sw_out[0] = ((w[0] + w[1]) + (w[2] + w[3])) - sh_out[0]   # (sum over y > lo) - (sum over y > hi)
-    kh_out[0] = (kh[0] + kh[1]) + (kh[2] + kh[3])
+        a = fabs(<double> x[i]) if use_abs else <double> x[i]
+        t0 += a
+        la = a > lo
+        ha = a > hi
+        w0 += sel_gt(a, lo)
+        h0 += sel_gt(a, hi)
+        kh0 += ha
+        dst[nc] = a
+        nc += la - ha
+        i += 1
+    total_out[0] = t0 + t1
+    sh_out[0] = h0 + h1
+    sw_out[0] = (w0 + w1) - sh_out[0]   # (sum over y > lo) - (sum over y > hi)
+    kh_out[0] = kh0 + kh1
     return nc
 
 
@@ -168,51 +265,6 @@ cdef int _michelot(double* v, Py_ssize_t nv, double t, double sh, Py_ssize_t kh,
             return 1
         t = (sh + s - radius) / (kh + nv)
     return 1
-
-
-cdef int l1_threshold(const floating* x, Py_ssize_t n, double radius, double* tau_out,
-                      double* total_out) noexcept nogil:
-    """Threshold tau of the l1-ball projection of x (radius > 0), and total = ||x||_1.
-
-    tau is 0 when ||x||_1 <= radius. Strategy (exact in every case):
-    1. a strided sample of k ~ 4 sqrt(n) entries gives an estimate t_lo of tau (Condat on the sample with
-       the radius scaled by k / n, times a safety factor < 1);
-    2. one pass over x sums |x| and keeps the candidates |x_i| > t_lo;
-    3. if sum_{candidates} (|x_i| - t_lo) >= radius, then t_lo <= tau, every entry that can
-       survive is a candidate, and Newton's method on the convex piecewise-linear
-       f(t) = sum_i max(|x_i| - t, 0) - radius from t_lo (Michelot's iteration,
-       t <- (sum_{|x_i| > t} |x_i| - radius) / #{|x_i| > t}) increases monotonically to tau,
-       compacting the candidate set as it goes (:func:`_michelot`);
-    4. otherwise the estimate was too high: Condat's algorithm on all of x.
-    The passes are those of :func:`threshold` (which adds an upper end to the window).
-    Returns 0, or -1 if the work buffer cannot be allocated.
-    """
-    cdef Py_ssize_t nc, kh
-    cdef double t_lo, s, sh, total
-    cdef double* buf
-    if n < SMALL_N:
-        return _small_threshold(x, n, radius, True, tau_out, total_out)
-    # 1. estimate from a strided sample
-    if _sample_estimate(x, n, radius, True, &buf, &t_lo) < 0:
-        return -1
-    t_lo *= 0.97
-    if t_lo < 0.0:
-        t_lo = 0.0
-    # 2. one pass: the norm and the candidates (a window with no upper end)
-    nc = _window_filter(x, n, True, t_lo, 0.0, False, buf, &total, &s, &sh, &kh)
-    total_out[0] = total
-    if total <= radius:
-        free(buf)
-        tau_out[0] = 0.0
-        return 0
-    if nc > 0 and s - nc * t_lo >= radius:
-        # 3. Newton (Michelot) sweeps from the lower bound t_lo
-        if _michelot(buf, nc, (s - radius) / nc, 0.0, 0, radius, tau_out) == 0:
-            free(buf)
-            return 0
-    # 4. estimate above tau (or Newton too slow): exact fallback on everything
-    free(buf)
-    return simplex_threshold(x, n, radius, True, tau_out)
 
 
 cdef int threshold(const floating* x, Py_ssize_t n, double radius, bint use_abs, double* tau_out,
@@ -265,7 +317,7 @@ cdef int threshold(const floating* x, Py_ssize_t n, double radius, bint use_abs,
     if not hi >= lo:
         hi = lo   # _window_filter needs lo <= hi
     # 2. one pass: the norm, the window and what lies above it
-    nw = _window_filter(x, n, use_abs, lo, hi, True, buf, &total, &sw, &sh, &kh)
+    nw = _window_filter(x, n, use_abs, lo, hi, buf, &total, &sw, &sh, &kh)
     if use_abs:
         total_out[0] = total
         if total <= radius:
