@@ -17,19 +17,26 @@ the time per selector (sum over the folds of the fit times compare_selectors rec
 selection and downstream classifier of each fold), and the marker genes among each selector's k
 most frequent picks (for the autoencoder: its final selection).
 
-Measured 2026-11-30, 09:52-10:07, on the 2-core machine with nothing else running (load average
-1.0 before, 1.3 after), ``python benchmarks/bench_select_h5ad.py -- --n-jobs 2`` (defaults
-otherwise: k = 2,000 genes = 10%, ``--baseline-max-samples 2000``): wall 897 s = 14.9 min
-(target 20 min: met), CPU 28.1 min; peak memory of the command and its two workers together
-3.26 GiB RSS / 2.77 GiB PSS (sampled every 2 s by a shell loop over ``/proc``; target 3.73 GiB:
-met), largest single process 1.65 GiB. Fit time per fold (scaling + selection + downstream
-fit, two fits running at a time): autoencoder 257 / 193 / 243 s, L1-logistic (2,000-cell
-subsample) 159 / 140 / 158 s, random forest (same subsample) 109 / 128 / 134 s, Wilcoxon
-24 / 36 / 36 s, F-test 13 / 19 / 20 s, all genes 10 / 12 / 10 s. Accuracy: autoencoder genes
-0.690 (own predictions 0.723), forest 0.704, L1 0.687, Wilcoxon 0.677, F-test 0.674, all genes
-0.686; every selector's 2,000 picks hold all 100 marker genes. With the default ``--n-jobs 1``
-the run is sequential: 28 min of CPU is about 25-28 min of wall time on a quiet machine (an
-earlier run on the busy machine took 48.4 min, peak 1.71 GiB).
+Measured 2026-11-30 on the 2-core machine with nothing else running, ``python
+benchmarks/bench_select_h5ad.py -- --n-jobs 2`` (defaults otherwise: k = 2,000 genes = 10%,
+``--baseline-max-samples 2000``):
+
+- 11:02-11:18, with the selector's pool rule (``n_features_to_select`` steers the ball to
+  ``max(2k, 100)`` rows; load average 1.5 before and after): wall 918 s = 15.3 min (target 20
+  min: met), CPU 28.2 min; peak memory of the command and its two workers together 3.54 GiB RSS /
+  3.02 GiB PSS (sampled every second by this script; target 3.73 GiB: met), largest single
+  process 1.60 GiB. Fit time per fold (scaling + selection + downstream fit, two fits running at a
+  time): autoencoder 263 / 260 / 211 s, L1-logistic (2,000-cell subsample) 191 / 137 / 153 s,
+  random forest (same subsample) 113 / 128 / 131 s, Wilcoxon 25 / 35 / 35 s, F-test 14 / 19 /
+  19 s, all genes 10 / 12 / 9 s. Accuracy: autoencoder genes 0.688 (own predictions 0.715),
+  forest 0.704, L1 0.687, Wilcoxon 0.677, F-test 0.674, all genes 0.686; every selector's 2,000
+  picks hold all 100 marker genes.
+- 09:52-10:07, steering to exactly k (load average 1.0 before, 1.3 after): wall 897 s = 14.9 min,
+  CPU 28.1 min, peak 3.26 GiB RSS / 2.77 GiB PSS (sampled every 2 s by a shell loop), largest
+  process 1.65 GiB; autoencoder genes 0.690.
+
+With the default ``--n-jobs 1`` the run is sequential: 28 min of CPU is about 25-28 min of wall
+time on a quiet machine (an earlier run on the busy machine took 48.4 min, peak 1.71 GiB).
 
 Usage::
 
