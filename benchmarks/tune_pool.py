@@ -54,6 +54,13 @@ single-cell-like data. The fixed radius 0.3 does as well or better here but need
 (it kept 18 / 89 / 117 rows on these three data sets: the number depends on the data, which is
 what issue 14 removes).
 
+Also tried with the pool rule (scratch wrappers of this script's ``pool_selector``, same protocol,
+same three data sets, 11:25-11:40), not adopted: ranking the pool by the l2 or l1 norm of the rows
+instead of the l_inf norm (means 0.778 / 0.577 / 0.761 and 0.777 / 0.577 / 0.765 on pbmc /
+sc_synthetic / synthetic, against 0.778 / 0.581 / 0.764); two restarts of the first phase (seeds
+0 and 1) ranked by the mean of each fit's normalised row norms (0.776 / 0.583 / 0.775: +0.004 on
+average, within the fold noise, for twice the first-phase time).
+
 Usage::
 
     python benchmarks/tune_pool.py synthetic,pbmc,sc_synthetic steer1,pool100f2,anova 2 out.json
