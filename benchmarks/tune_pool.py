@@ -83,7 +83,6 @@ import bench_selection_k as b  # noqa: E402
 
 from skproj import SparseAutoencoderSelector  # noqa: E402
 from skproj.model_selection import make_baseline_selector  # noqa: E402
-from skproj.sparsity import Constraint  # noqa: E402
 
 KS = (5, 10, 20, 50)
 
@@ -92,14 +91,9 @@ def pool_selector(pool_min, factor):
     """The selector with the pool rule ``m = min(n_features, max(factor k, pool_min))``."""
 
     class Pool(SparseAutoencoderSelector):
-        def _first_phase_step(self, sparsity, W1, k, trainer):
-            if k is not None and isinstance(sparsity, Constraint):
-                m = min(W1.shape[0], max(int(round(factor * k)), pool_min))
-                sparsity.radius = sparsity.value(W1)
-                n_decay = max(1, min(self.radius_decay_epochs, self.max_epochs))
-                from skproj._training import TargetBallStep
-                return TargetBallStep(sparsity, m, W1.shape[0], n_decay, trainer.steps_per_epoch)
-            return super()._first_phase_step(sparsity, W1, k, trainer)
+        @staticmethod
+        def _pool_size(k, n_features):
+            return min(n_features, max(int(round(factor * k)), pool_min))
 
     return Pool
 

@@ -616,6 +616,11 @@ class SparseAutoencoderSelector(ProbabilityMixin, SelectorMixin, ClassifierMixin
         self.fit_time_ = time.perf_counter() - t_start
         return self
 
+    @staticmethod
+    def _pool_size(k, n_features):
+        """Rows the ball is steered to when ``k`` features are asked for (the ``k`` largest are kept)."""
+        return min(max(_POOL_FACTOR * k, _POOL_MIN), max(k, n_features // 2))
+
     def _first_phase_step(self, sparsity, W1, k, trainer):
         """The sparsity part of the first phase (a BallStep, TargetBallStep, GateStep or None)."""
         if isinstance(sparsity, Constraint):
@@ -623,7 +628,7 @@ class SparseAutoencoderSelector(ProbabilityMixin, SelectorMixin, ClassifierMixin
             if k is not None:
                 sparsity.radius = r0
                 n_decay = max(1, min(self.radius_decay_epochs, self.max_epochs))
-                pool = min(max(_POOL_FACTOR * k, _POOL_MIN), max(k, W1.shape[0] // 2))
+                pool = self._pool_size(k, W1.shape[0])
                 return TargetBallStep(sparsity, pool, W1.shape[0], n_decay, trainer.steps_per_epoch)
             n_decay = min(self.radius_decay_epochs, self.max_epochs)
             if n_decay > 0 and r0 > sparsity.radius:
