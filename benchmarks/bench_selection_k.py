@@ -27,6 +27,11 @@ Data sets (``--datasets``, comma-separated; default all that are available):
 - ``sc_synthetic``: ``make_single_cell_counts(1000, 3000, n_cell_types=6, density=0.05,
   n_markers_per_type=10, random_state=0)`` after ``skproj.io.normalize_counts`` (log1p per 10k),
   densified.
+- ``khan``: SRBCT (Khan et al., Nature Medicine 7:673, 2001; 63 small round blue cell tumours x
+  2,308 cDNA-array genes, 4 classes: BL 8, EWS 23, NB 12, RMS 20), as Bioconductor's ``impute``
+  package ships it (``khanmiss``; its few missing entries are set to the gene's median).
+- ``golub``: leukaemia ALL / AML (Golub et al., Science 286:531, 1999; 38 samples x 3,051 genes,
+  ALL 27, AML 11), as Bioconductor's ``multtest`` package ships it.
 - ``all_molbio``: ALL (Chiaretti et al., Blood 103:2771, 2004; 128 acute lymphoblastic
   leukaemia samples x 12,625 HG-U95Av2 probes, RMA), target ``mol.biol`` restricted to the four
   classes with >= 5 samples: 126 samples (ALL1/AF4 10, BCR/ABL 37, E2A/PBX1 5, NEG 74).
@@ -35,8 +40,12 @@ Data sets (``--datasets``, comma-separated; default all that are available):
   targets ``outcome`` (5 classes: Biopsy 9, mTCC 12, Normal 8, sTCC+CIS 12, sTCC-CIS 16) and
   ``cancer`` (3 classes: Biopsy 9, Cancer 40, Normal 8).
 
-The last three are read from the Bioconductor data packages as Debian ships them
-(``apt-get install r-bioc-all r-bioc-bladderbatch``, or ``apt-get download`` + ``dpkg -x`` into
+Tuning data (defaults were chosen on these): ``pbmc``, ``synthetic``, ``sc_synthetic``, ``khan``,
+``golub``. Held out (never used to choose anything): ``all_molbio``, ``bladder_outcome``,
+``bladder_cancer``.
+
+The last five are read from the Bioconductor data packages as Debian ships them
+(``apt-get install r-bioc-impute r-bioc-multtest r-bioc-all r-bioc-bladderbatch``, or ``apt-get download`` + ``dpkg -x`` into
 a folder given by ``--rda-root``): the ``.rda`` files are parsed with the ``rdata`` package
 (``pip install rdata``); R is not needed. A data set whose file or parser is missing is skipped
 with a message.
@@ -133,6 +142,26 @@ round-robin rule. ``SparseAutoencoderSelector(max_features=k)`` keeps about 10 g
 is above 10: the radius, not k, decides, as issue 14 says.) The L1-logistic baseline is by far
 the slowest (saga, up to 2,000 epochs): about 165 s per fit on ALL (126 x 12,625) under the
 same load.
+
+The two small tuning sets (2026-11-30 afternoon, one core of the 2-core machine,
+``--datasets khan,golub --rda-root <folder>``; fit times per pipeline)::
+
+    [khan] 63 samples x 2308 features, 4 classes (smallest 8)
+    selector              k=5     k=10     k=20     k=50    fit s
+    l1_logistic         0.904    0.967    1.000    1.000     1.22
+    anova               0.936    0.968    1.000    1.000     0.01
+    random_forest       0.904    0.983    0.985    1.000     0.44
+    wilcoxon            0.968    1.000    1.000    1.000     0.02
+    sae                 0.953    1.000    1.000    1.000     0.67
+    cells within 0.01 of the best baseline: 3 / 4; mean gap -0.004
+
+    [golub] 38 samples x 3051 features, 2 classes (smallest 11)
+    l1_logistic         0.918    0.943    1.000    0.975     0.45
+    anova               0.918    0.943    0.950    0.975     0.01
+    random_forest       1.000    1.000    0.946    0.975     0.38
+    wilcoxon            0.893    1.000    0.971    0.975     0.01
+    sae                 0.893    0.971    1.000    0.975     0.53
+    cells within 0.01 of the best baseline: 2 / 4; mean gap -0.034
 
 Usage::
 
@@ -304,10 +333,44 @@ def _eset_task(package, file, column, min_class, describe):
     return load
 
 
+def _khan(rda_root):
+    """SRBCT (Khan 2001) as shipped by Bioconductor's impute package (khanmiss: NA entries)."""
+    import rdata
+
+    path = os.path.join(rda_root, "impute", "data", "khanmiss.rda")
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"{path} not found (apt-get install r-bioc-impute, or --rda-root)")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "Unknown encoding. Assumed ASCII."
+        df = rdata.conversion.convert(rdata.parser.parse_file(path))["khanmiss"]
+    y = df.iloc[0, 2:].astype(str).str.strip().to_numpy()
+    X = df.iloc[1:, 2:].apply(lambda c: c.astype(str).str.strip()).replace({"NA": "nan", "": "nan"})
+    X = X.astype(np.float64).to_numpy().T
+    X = np.where(np.isnan(X), np.nanmedian(X, axis=0), X)  # the few NA entries: the gene's median
+    return X, y, "SRBCT (Khan 2001, Bioconductor impute::khanmiss), NA -> gene median"
+
+
+def _golub(rda_root):
+    """Leukaemia ALL vs AML (Golub 1999) as shipped by Bioconductor's multtest package."""
+    import rdata
+
+    path = os.path.join(rda_root, "multtest", "data", "golub.RData")
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"{path} not found (apt-get install r-bioc-multtest, or --rda-root)")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        d = rdata.conversion.convert(rdata.parser.parse_file(path))
+    X = np.asarray(d["golub"], dtype=np.float64).T
+    y = np.where(np.asarray(d["golub.cl"]).astype(int) == 0, "ALL", "AML")
+    return X, y, "leukaemia ALL/AML (Golub 1999, Bioconductor multtest::golub)"
+
+
 DATASETS = {
     "pbmc": _pbmc,
     "synthetic": _synthetic,
     "sc_synthetic": _sc_synthetic,
+    "khan": _khan,
+    "golub": _golub,
     "all_molbio": _eset_task("ALL", "ALL.rda", "mol.biol", 5, "ALL (Chiaretti 2004), mol.biol, classes >= 5 samples"),
     "bladder_outcome": _eset_task("bladderbatch", "bladderdata.rda", "outcome", 1, "bladder (Dyrskjot 2004), outcome"),
     "bladder_cancer": _eset_task("bladderbatch", "bladderdata.rda", "cancer", 1, "bladder (Dyrskjot 2004), cancer"),
