@@ -111,33 +111,33 @@ cdef inline Py_ssize_t _window_pass(const floating* x, Py_ssize_t n, bint use_ab
         return skproj_window_f64(x, n, use_abs, lo[0], hi[0], dst, sh_out, kh_out)
 
 
-cdef inline Py_ssize_t _filter(const floating* x, Py_ssize_t n, bint use_abs, double t, double* dst,
-                               double* sum_out) noexcept nogil:
-    """dst <- the y_i > t (y = |x| or x, in order); returns their count and (in sum_out) sum.
+cdef inline Py_ssize_t _compact(double* v, Py_ssize_t n, double t, double* sum_out) noexcept nogil:
+    """v[0:count] <- the v_i > t (in order, in place); returns their count and (in sum_out) sum.
 
-    Branch-free: every y_i is written and the write position advances past the kept ones; the
-    sum adds the kept values themselves (masked, no cancellation)."""
+    Branch-free: every v_i is written and the write position advances past the kept ones (it
+    never passes the read position); the sum adds the kept values themselves (masked, no
+    cancellation)."""
     cdef Py_ssize_t i, nc = 0
     cdef int ka, kb
     cdef double a, b, s0 = 0.0, s1 = 0.0
     i = 0
     while i + 2 <= n:
-        a = fabs(<double> x[i]) if use_abs else <double> x[i]
-        b = fabs(<double> x[i + 1]) if use_abs else <double> x[i + 1]
+        a = v[i]
+        b = v[i + 1]
         ka = a > t
         kb = b > t
         s0 += sel_gt(a, t)
         s1 += sel_gt(b, t)
-        dst[nc] = a
+        v[nc] = a
         nc += ka
-        dst[nc] = b
+        v[nc] = b
         nc += kb
         i += 2
     while i < n:
-        a = fabs(<double> x[i]) if use_abs else <double> x[i]
+        a = v[i]
         ka = a > t
         s0 += sel_gt(a, t)
-        dst[nc] = a
+        v[nc] = a
         nc += ka
         i += 1
     sum_out[0] = s0 + s1
@@ -155,7 +155,7 @@ cdef int _michelot(double* v, Py_ssize_t nv, double t, double sh, Py_ssize_t kh,
     if kh + nv == 0:
         return 1
     for it in range(100):
-        j = _filter(v, nv, False, t, v, &s)
+        j = _compact(v, nv, t, &s)
         if j == nv:
             tau_out[0] = (sh + s - radius) / (kh + nv)
             return 0
@@ -164,6 +164,24 @@ cdef int _michelot(double* v, Py_ssize_t nv, double t, double sh, Py_ssize_t kh,
             return 1
         t = (sh + s - radius) / (kh + nv)
     return 1
+
+
+cdef inline double _window_side(const double* v, Py_ssize_t k, double t, double d) noexcept nogil:
+    """t + d, with d halved until at most k / 64 of the v_i lie between t and t + d."""
+    cdef Py_ssize_t j, c
+    cdef int it
+    for it in range(60):
+        c = 0
+        if d > 0.0:
+            for j in range(k):
+                c += (v[j] > t) & (v[j] <= t + d)
+        else:
+            for j in range(k):
+                c += (v[j] > t + d) & (v[j] <= t)
+        if c <= k // 64:
+            break
+        d *= 0.5
+    return t + d
 
 
 cdef int threshold(const floating* x, Py_ssize_t n, double radius, bint use_abs,
@@ -179,13 +197,15 @@ cdef int threshold(const floating* x, Py_ssize_t n, double radius, bint use_abs,
        the window (lo, hi] and sums and counts those above it, without storing them;
     3. the sign of f(t) = sum_i max(y_i - t, 0) - radius at lo and hi, known from those sums,
        tells where tau is. Inside the window (the usual case): Newton (Michelot) from lo on the
-       window's entries, those above hi counted as active, increases to tau; above hi: the
-       same from hi on every entry above it (one more pass); below lo with lo = 0 (use_abs):
-       x is inside the ball; otherwise ||x||_1 (one more pass, use_abs) and Condat on all of x.
+       window's entries, those above hi counted as active, increases to tau. Otherwise f being
+       convex and decreasing gives a window that surely holds tau for a second pass: above
+       hi, (Newton step from hi, inf); below lo, (root of the tangent at lo, lo] (with lo = 0
+       and use_abs, x is inside the ball). A rounding corner may take a third pass; Condat's
+       algorithm on all of x is the last resort.
     Returns 0, or -1 if the work buffer cannot be allocated.
     """
     cdef Py_ssize_t k, j, nw, kh
-    cdef double t_est, total, sw, sh, smax, y, sd, ex, ex2, lo, hi, flo, fhi
+    cdef double t_est, total, sw, sh, smax, y, sd, ex, ex2, lo, hi, flo, fhi, tol
     cdef double* buf
     if n < SMALL_N:
         return _small_threshold(x, n, radius, use_abs, tau_out)
@@ -209,36 +229,51 @@ cdef int threshold(const floating* x, Py_ssize_t n, double radius, bint use_abs,
     ex2 /= k
     sd = sqrt((ex2 - ex * ex if ex2 > ex * ex else 0.0) * k) / (kh if kh > 0 else 1)
     sd = 4.0 * sd + 1e-3 * (smax - t_est if smax > t_est else 0.0) + 1e-12 * fabs(t_est)
-    lo = t_est - sd
-    hi = t_est + sd
+    # each side of the window holds at most a 64th of the sample (heavy tails make sd large
+    # where the entries are dense): the stored entries stay few, and a miss costs one more pass
+    lo = _window_side(buf, k, t_est, -sd)
+    hi = _window_side(buf, k, t_est, sd)
     if use_abs and not lo > 0.0:
         lo = 0.0
     if not hi >= lo:
         hi = lo
-    # 2. one pass: the window and what lies above it
-    nw = _window_pass(x, n, use_abs, &lo, &hi, buf, &sh, &kh)
-    sw = 0.0
-    for j in range(nw):
-        sw += buf[j]
-    fhi = sh - kh * hi - radius
-    flo = sh + sw - (kh + nw) * lo - radius
-    if flo >= 0.0 and fhi <= 0.0 and kh + nw > 0:
-        # 3. tau in (lo, hi]: Newton from lo (the step lands <= tau) on the window, the kh
-        # entries above hi active
-        if _michelot(buf, nw, (sh + sw - radius) / (kh + nw), sh, kh, radius, tau_out) == 0:
+    # 2.-3. one pass per window (lo, hi]; f(lo) >= 0 >= f(hi) (to rounding) brackets tau
+    for it in range(8):
+        nw = _window_pass(x, n, use_abs, &lo, &hi, buf, &sh, &kh)
+        sw = 0.0
+        for j in range(nw):
+            sw += buf[j]
+        fhi = sh - kh * hi - radius
+        flo = sh + sw - (kh + nw) * lo - radius
+        tol = 1e-13 * (sh + sw + radius + (kh + nw) * fabs(lo))
+        if flo >= -tol and fhi <= tol and kh + nw > 0:
+            # tau in (lo, hi]: Newton from lo (the step lands <= tau) on the window, the kh
+            # entries above hi active
+            if _michelot(buf, nw, (sh + sw - radius) / (kh + nw), sh, kh, radius, tau_out) == 0:
+                free(buf)
+                if use_abs and tau_out[0] < 0.0:
+                    tau_out[0] = 0.0   # ||x||_1 = radius to rounding
+                return 0
+            break
+        if fhi > 0.0:
+            # tau > hi (a tiny radius, heavy tails): f is convex and decreasing, so the Newton
+            # step from hi stays <= tau (kh > 0 here) and starts the next window: everything
+            # above it when that is few entries (or after 3 misses), else 4 times as wide
+            sd = 4.0 * (hi - lo)
+            lo = hi + fhi / kh
+            hi = DBL_MAX if kh <= n // 16 or it >= 2 else lo + sd
+        elif use_abs and lo == 0.0:
+            # f(0) = ||x||_1 - radius < 0 (the y_i <= 0 are zeros): x is inside the ball
             free(buf)
+            tau_out[0] = 0.0
             return 0
-    elif fhi > 0.0:
-        # tau > hi: every entry that can survive is above hi
-        nw = _filter(x, n, use_abs, hi, buf, &sw)
-        if nw > 0 and _michelot(buf, nw, (sw - radius) / nw, 0.0, 0, radius, tau_out) == 0:
-            free(buf)
-            return 0
-    elif use_abs and lo == 0.0:
-        # f(0) = ||x||_1 - radius < 0 (the y_i <= 0 are zeros): x is inside the ball
-        free(buf)
-        tau_out[0] = 0.0
-        return 0
+        else:
+            # tau < lo: the tangent of f at lo crosses zero at a t <= tau; next window (t, lo]
+            hi = lo
+            lo = lo + flo / (kh + nw) if kh + nw > 0 else -DBL_MAX
+            if use_abs and lo < 0.0:
+                lo = 0.0
+    # not reached in exact arithmetic (a rounding corner, or Newton too slow): Condat on all x
     free(buf)
     if use_abs:
         total = 0.0
@@ -247,7 +282,6 @@ cdef int threshold(const floating* x, Py_ssize_t n, double radius, bint use_abs,
         if total <= radius:
             tau_out[0] = 0.0
             return 0
-    # estimate far off (or Newton too slow): exact fallback on everything
     return simplex_threshold(x, n, radius, use_abs, tau_out)
 
 
