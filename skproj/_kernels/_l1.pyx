@@ -4,7 +4,7 @@
 No validation happens here: callers pass C-contiguous float32/float64 buffers, a finite
 radius > 0 and an output buffer of the same length. The threshold is accumulated in double.
 The l1 ball and the simplex share one threshold (`threshold`: a sampled bracket, one
-vectorised pass, Newton on the bracket's entries) and one output pass (_window.h).
+vectorised pass, Newton on the bracket's entries) and one output pass (_simd.h).
 """
 from cython cimport floating
 from cython.parallel cimport prange
@@ -22,8 +22,8 @@ cdef enum:
     SMALL_N = 4096
 
 
-cdef extern from "_window.h":
-    # the vectorised passes over x (SSE2 / AVX2 on x86-64, plain C elsewhere); see _window.h
+cdef extern from "_simd.h":
+    # the vectorised passes over x (SSE2 / AVX2 on x86-64, plain C elsewhere); see _simd.h
     Py_ssize_t skproj_window_f32(const float* x, Py_ssize_t n, int use_abs, float lo, float hi,
                                  double* dst, double* sh_out, Py_ssize_t* kh_out) noexcept nogil
     Py_ssize_t skproj_window_f64(const double* x, Py_ssize_t n, int use_abs, double lo, double hi,
