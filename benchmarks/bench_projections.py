@@ -10,6 +10,10 @@ Usage::
     python benchmarks/bench_projections.py --cpu-time # CPU time of the thread (loaded machine)
     python benchmarks/bench_projections.py --cpu-time --ab-l1inf OTHER/_l1inf.cpython-311-x86_64-linux-gnu.so
                                                       # A/B: another build's l1,inf kernel vs this one
+    python benchmarks/bench_projections.py --ab-l1 OTHER/_l1.cpython-311-x86_64-linux-gnu.so
+    python benchmarks/bench_projections.py --ab-prox OTHER/_prox.cpython-311-x86_64-linux-gnu.so
+                                                      # the same for the l1-ball/simplex and weighted prox kernels
+    python benchmarks/bench_projections.py --simd 1 --only l1   # the SSE2 loops only (a CPU without AVX2)
 
 l1,inf ball: X of shape 1000x1000, 1000x10000 and 10000x100 with uniform and |Gaussian|
 entries, radius = frac * ||X||_{1,inf}. Columns: median time per call of
@@ -22,6 +26,20 @@ sort-based method of Duchi et al. (ICML 2008) and the floor ``np.abs(x).sum()``.
 
 The sort-based methods live here, not in the package: they are the straightforward
 references (O(N log N)) that the package's kernels replace.
+
+Measured 2026-11-30 (branch kern3; 2-core machine, the other core busy all along; one thread pinned
+with ``OMP_NUM_THREADS=1 taskset -c 1``; best of 7; ratios to the floor of the same run):
+
+* ``--only l1`` (public functions, AVX2): l1 ball and simplex, N(0,1), frac 1e-4..0.5:
+  1e6 float32 1.6-2.1x, 1e6 float64 2.6-3.1x (the fresh 8 MB output's page faults), 1e7 float32
+  1.5-1.9x, 1e7 float64 1.4-1.7x; Cauchy 1e6, frac 1e-6..0.5: 1.9-4.4x (frac 0.5 takes 2-3 passes).
+  Before (main, same machine, session start): 1e6 float32 l1 ball 4.4-8.0x, simplex 5.9-6.2x;
+  1e6 float64 3.7-8.3x and 4.9-5.3x; 1e7 float32 2.7-6.4x and 3.2-4.0x.
+  ``--simd 1`` (SSE2 only): N(0,1) 1e6 2.8-3.4x, 1e7 1.7-2.6x; Cauchy 3.0-6.3x.
+* ``--ab-l1 main's _l1`` (kernels alone, 1e6): this / main 0.22-0.42 in float32, 0.39-0.93 in
+  float64, N(0,1) and Cauchy, every fraction; e.g. l1 ball float32 frac 0.5: 7.44x -> 1.65x the floor.
+* ``--only prox`` (1000x64): weighted_prox_group_l2 float32 lambda 0.1: 7.7x (11.4x before),
+  MCP float32 2.3-5.2x, float64 1.5-4.8x; ``--ab-prox``: this / main 0.60-0.79.
 """
 
 import argparse
@@ -423,6 +441,9 @@ def main():
                         help="time with time.thread_time (CPU time of this thread; every timed call "
                              "runs single-threaded in it) instead of wall-clock time, which is "
                              "steadier on a loaded machine")
+    parser.add_argument("--simd", type=int, choices=[0, 1, 2], default=None,
+                        help="cap the vector instructions of the l1-ball / simplex / weighted prox "
+                             "loops of this checkout (0 plain C, 1 SSE2, 2 AVX2)")
     parser.add_argument("--ab-l1", metavar="SO_PATH", default=None,
                         help="only the A/B table of the l1-ball / simplex kernels against the _l1 "
                              "extension at SO_PATH, one thread")
@@ -433,6 +454,15 @@ def main():
                         help="only the A/B table of the l1,inf kernel: this checkout's against the "
                              "_l1inf extension at SO_PATH (another build, e.g. main's), one thread")
     args = parser.parse_args()
+    if args.simd is not None:
+        from skproj._kernels import _l1, _prox
+
+        _l1._set_simd_level(args.simd)
+        _prox._set_simd_level(args.simd)
+    from skproj._kernels import _l1
+
+    print(f"vector instructions of the l1-ball / simplex / weighted prox loops: "
+          f"{['plain C', 'SSE2', 'AVX2'][_l1.simd_level()]}")
     if args.cpu_time:
         global CLOCK
         CLOCK = time.thread_time
