@@ -198,10 +198,14 @@ cdef int threshold(const floating* x, Py_ssize_t n, double radius, bint use_abs,
     3. the sign of f(t) = sum_i max(y_i - t, 0) - radius at lo and hi, known from those sums,
        tells where tau is. Inside the window (the usual case): Newton (Michelot) from lo on the
        window's entries, those above hi counted as active, increases to tau. Otherwise f being
-       convex and decreasing gives a window that surely holds tau for a second pass: above
-       hi, (Newton step from hi, inf); below lo, (root of the tangent at lo, lo] (with lo = 0
-       and use_abs, x is inside the ball). A rounding corner may take a third pass; Condat's
-       algorithm on all of x is the last resort.
+       convex and decreasing gives the next window: above hi, it starts at the Newton step from
+       hi (<= tau) and holds everything above (when at most n / 16 entries lie above hi, or
+       after 3 passes) or is 4 times as wide as the last one (a miss is one more Newton step);
+       below lo, (root of the tangent at lo, lo] surely holds tau (with lo = 0 and use_abs,
+       x is inside the ball). Condat's algorithm on all of x is the last resort (after 8
+       passes, or if Michelot's sweeps do not settle; not reached in the tests).
+    The first window's sides are halved until each holds at most a 64th of the sample (heavy
+    tails make sd large where the entries are dense), so the stored entries stay few.
     Returns 0, or -1 if the work buffer cannot be allocated.
     """
     cdef Py_ssize_t k, j, nw, kh
@@ -273,7 +277,7 @@ cdef int threshold(const floating* x, Py_ssize_t n, double radius, bint use_abs,
             lo = lo + flo / (kh + nw) if kh + nw > 0 else -DBL_MAX
             if use_abs and lo < 0.0:
                 lo = 0.0
-    # not reached in exact arithmetic (a rounding corner, or Newton too slow): Condat on all x
+    # the last resort (8 passes without a bracket, or Michelot's sweeps not settling)
     free(buf)
     if use_abs:
         total = 0.0
