@@ -31,7 +31,7 @@ Measured 2026-11-30 (branch kern3; 2-core machine, the other core busy all along
 with ``OMP_NUM_THREADS=1 taskset -c 1``; best of 7; ratios to the floor of the same run):
 
 * ``--only l1`` (public functions, AVX2): l1 ball and simplex, N(0,1), frac 1e-4..0.5:
-  1e6 float32 1.6-2.1x, 1e6 float64 2.6-3.1x (the fresh 8 MB output's page faults), 1e7 float32
+  1e6 float32 1.7-2.2x, 1e6 float64 2.6-3.1x (the fresh 8 MB output's page faults), 1e7 float32
   1.5-1.9x, 1e7 float64 1.4-1.7x; Cauchy 1e6, frac 1e-6..0.5: 1.9-4.4x (frac 0.5 takes 2-3 passes).
   Before (main, same machine, session start): 1e6 float32 l1 ball 4.4-8.0x, simplex 5.9-6.2x;
   1e6 float64 3.7-8.3x and 4.9-5.3x; 1e7 float32 2.7-6.4x and 3.2-4.0x.
