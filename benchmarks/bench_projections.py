@@ -10,6 +10,10 @@ Usage::
     python benchmarks/bench_projections.py --cpu-time # CPU time of the thread (loaded machine)
     python benchmarks/bench_projections.py --cpu-time --ab-l1inf OTHER/_l1inf.cpython-311-x86_64-linux-gnu.so
                                                       # A/B: another build's l1,inf kernel vs this one
+    python benchmarks/bench_projections.py --ab-l1 OTHER/_l1.cpython-311-x86_64-linux-gnu.so
+    python benchmarks/bench_projections.py --ab-prox OTHER/_prox.cpython-311-x86_64-linux-gnu.so
+                                                      # the same for the l1-ball/simplex and weighted prox kernels
+    python benchmarks/bench_projections.py --simd 1 --only l1   # the SSE2 loops only (a CPU without AVX2)
 
 l1,inf ball: X of shape 1000x1000, 1000x10000 and 10000x100 with uniform and |Gaussian|
 entries, radius = frac * ||X||_{1,inf}. Columns: median time per call of
@@ -22,6 +26,20 @@ sort-based method of Duchi et al. (ICML 2008) and the floor ``np.abs(x).sum()``.
 
 The sort-based methods live here, not in the package: they are the straightforward
 references (O(N log N)) that the package's kernels replace.
+
+Measured 2026-11-30 (branch kern3; 2-core machine, the other core busy all along; one thread pinned
+with ``OMP_NUM_THREADS=1 taskset -c 1``; best of 7; ratios to the floor of the same run):
+
+* ``--only l1`` (public functions, AVX2): l1 ball and simplex, N(0,1), frac 1e-4..0.5:
+  1e6 float32 1.7-2.2x, 1e6 float64 2.6-3.1x (the fresh 8 MB output's page faults), 1e7 float32
+  1.5-1.9x, 1e7 float64 1.4-1.7x; Cauchy 1e6, frac 1e-6..0.5: 1.9-4.4x (frac 0.5 takes 2-3 passes).
+  Before (main, same machine, session start): 1e6 float32 l1 ball 4.4-8.0x, simplex 5.9-6.2x;
+  1e6 float64 3.7-8.3x and 4.9-5.3x; 1e7 float32 2.7-6.4x and 3.2-4.0x.
+  ``--simd 1`` (SSE2 only): N(0,1) 1e6 2.8-3.4x, 1e7 1.7-2.6x; Cauchy 3.0-6.3x.
+* ``--ab-l1 main's _l1`` (kernels alone, 1e6): this / main 0.22-0.42 in float32, 0.39-0.93 in
+  float64, N(0,1) and Cauchy, every fraction; e.g. l1 ball float32 frac 0.5: 7.44x -> 1.65x the floor.
+* ``--only prox`` (1000x64): weighted_prox_group_l2 float32 lambda 0.1: 7.7x (11.4x before),
+  MCP float32 2.3-5.2x, float64 1.5-4.8x; ``--ab-prox``: this / main 0.60-0.79.
 """
 
 import argparse
@@ -210,60 +228,132 @@ def table_l1inf(cases, dtypes, fracs, repeats):
                       f"{zeroed:7.1%} {1e3 * t:9.2f} {1e3 * floor:9.2f} {t / floor:7.1f}", flush=True)
 
 
-def table_ab_l1inf(path, repeats):
-    """A/B of the l1,inf kernel: another build's ``_l1inf`` extension (path to its .so, e.g. main's)
-    against this checkout's, in one process, the two calls (and the floor) alternating in every
-    repeat (in reversed order every other repeat), best of ``repeats``. Prints time / floor for both and the ratio this / other."""
+def _load_other(path, name):
+    """Another build's kernel extension (path to its .so, e.g. main's), imported beside this one."""
     import importlib.util
-    import os
 
-    from skproj._kernels import _l1inf as this
-
-    spec = importlib.util.spec_from_file_location("_ab_other._l1inf", path)
+    spec = importlib.util.spec_from_file_location(f"_ab_other.{name}", path)
     other = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(other)
-    rng = np.random.default_rng(0)
-    cases = [((1000, 1000), "U(0,1)", dt, f) for dt in (np.float32, np.float64) for f in FRACS]
-    cases += [((10000, 100), "N(0,1)", np.float32, f) for f in (1e-3, 0.5)]
-    print(f"A/B l1,inf kernel: other = {path}; best of {repeats}, alternating; load average "
-          f"{os.getloadavg()[0]:.1f}")
-    head = f"{'shape':>11} {'dist':>7} {'dtype':>7} {'frac':>7} {'floor ms':>9} {'other':>7} {'this':>7} {'this/other':>10}"
+    return other
+
+
+def _ab_best(fns, repeats):
+    """Best time of each of fns (a dict of callables), the calls alternating in every repeat and
+    in reversed order every other repeat, so that no function always runs after another."""
+    best = dict.fromkeys(fns, np.inf)
+    for fn in fns.values():
+        fn()
+    for rep in range(repeats):
+        for k in (list(fns) if rep % 2 == 0 else list(fns)[::-1]):
+            t0 = CLOCK()
+            fns[k]()
+            best[k] = min(best[k], CLOCK() - t0)
+    return best
+
+
+def _ab_table(title, cases, repeats):
+    """Print one A/B table; cases yield (label, {"floor": f, "other": f, "this": f})."""
+    import os
+
+    print(f"{title}; best of {repeats}, alternating; load average {os.getloadavg()[0]:.1f}")
+    head = f"{'case':>32} {'floor ms':>9} {'other':>7} {'this':>7} {'this/other':>10}"
     print(head)
     print("-" * len(head))
-    for shape, dist, dtype, frac in cases:
-        X = _matrix(rng, shape, dist, dtype)
-        radius = frac * l1inf_norm(X)
-        out = np.empty_like(X)
-        fns = {"floor": lambda: np.abs(X).max(axis=1), "other": lambda: other.l1inf_ball(X, out, radius),
-               "this": lambda: this.l1inf_ball(X, out, radius)}
-        best = dict.fromkeys(fns, np.inf)
-        for fn in fns.values():
-            fn()
-        for rep in range(repeats):
-            # the order alternates too, so that neither kernel always runs after the other
-            for k in (list(fns) if rep % 2 == 0 else list(fns)[::-1]):
-                fn = fns[k]
-                t0 = CLOCK()
-                fn()
-                best[k] = min(best[k], CLOCK() - t0)
+    for label, fns in cases:
+        best = _ab_best(fns, repeats)
         fl = best["floor"]
-        print(f"{shape[0]:>5}x{shape[1]:<5} {dist:>7} {np.dtype(dtype).name:>7} {frac:7.0e} "
-              f"{1e3 * fl:9.2f} {best['other'] / fl:7.2f} {best['this'] / fl:7.2f} "
+        print(f"{label:>32} {1e3 * fl:9.3f} {best['other'] / fl:7.2f} {best['this'] / fl:7.2f} "
               f"{best['this'] / best['other']:10.3f}", flush=True)
     print(f"load average after: {os.getloadavg()[0]:.1f}")
 
 
-def table_l1(sizes, dtypes, fracs, repeats):
-    """l1 ball and simplex on N(0,1) vectors: time / floor with floor = np.abs(x).sum()."""
+def table_ab_l1inf(path, repeats):
+    """A/B of the l1,inf kernel: another build's ``_l1inf`` extension (path to its .so, e.g. main's)
+    against this checkout's, in one process, the two calls (and the floor) alternating in every
+    repeat (in reversed order every other repeat), best of ``repeats``. Prints time / floor for both and the ratio this / other."""
+    from skproj._kernels import _l1inf as this
+
+    other = _load_other(path, "_l1inf")
+    rng = np.random.default_rng(0)
+    cases = [((1000, 1000), "U(0,1)", dt, f) for dt in (np.float32, np.float64) for f in FRACS]
+    cases += [((10000, 100), "N(0,1)", np.float32, f) for f in (1e-3, 0.5)]
+
+    def rows():
+        for shape, dist, dtype, frac in cases:
+            X = _matrix(rng, shape, dist, dtype)
+            radius = frac * l1inf_norm(X)
+            out = np.empty_like(X)
+            yield (f"{shape[0]}x{shape[1]} {dist} {np.dtype(dtype).name} {frac:.0e}",
+                   {"floor": lambda: np.abs(X).max(axis=1), "other": lambda: other.l1inf_ball(X, out, radius),
+                    "this": lambda: this.l1inf_ball(X, out, radius)})
+
+    _ab_table(f"A/B l1,inf kernel: other = {path}", rows(), repeats)
+
+
+def table_ab_l1(path, repeats):
+    """A/B of the l1-ball and simplex kernels (``_l1`` extension at path against this checkout's),
+    as :func:`table_ab_l1inf`: 1e6 N(0,1) and Cauchy entries, both dtypes, floor np.abs(x).sum()."""
+    from skproj._kernels import _l1 as this
+
+    other = _load_other(path, "_l1")
+    rng = np.random.default_rng(1)
+
+    def rows():
+        for dist in ("N(0,1)", "Cauchy"):
+            x64 = rng.standard_normal(10**6) if dist == "N(0,1)" else rng.standard_cauchy(10**6)
+            for dtype in (np.float32, np.float64):
+                x = x64.astype(dtype)
+                out = np.empty_like(x)
+                norm = float(np.abs(x64).sum())
+                for op in ("l1_ball", "simplex"):
+                    fo, ft = getattr(other, op), getattr(this, op)
+                    for frac in (1e-6,) + FRACS:
+                        r = frac * norm
+                        yield (f"{op} 1e6 {dist} {np.dtype(dtype).name} {frac:.0e}",
+                               {"floor": lambda: np.abs(x).sum(), "other": lambda: fo(x, out, r),
+                                "this": lambda: ft(x, out, r)})
+
+    _ab_table(f"A/B l1-ball / simplex kernels: other = {path}", rows(), repeats)
+
+
+def table_ab_prox(path, repeats):
+    """A/B of the weighted group prox kernel (``_prox`` extension at path against this checkout's),
+    as :func:`table_ab_l1inf`: 1000x64, floor np.linalg.norm(Z * D, axis=1)."""
+    from skproj._kernels import _prox as this
+
+    other = _load_other(path, "_prox")
+    rng = np.random.default_rng(2)
+
+    def rows():
+        for dtype in (np.float32, np.float64):
+            Z = rng.standard_normal((1000, 64)).astype(dtype)
+            D = rng.uniform(0.5, 2.0, Z.shape).astype(dtype)
+            out = np.empty_like(Z)
+            med = float(np.median(np.linalg.norm(D.astype(float) * Z, axis=1)))
+            tol = 1e-6 if dtype == np.float32 else 1e-12
+            for frac in (0.1, 1.0):
+                c = np.full(Z.shape[0], frac * med)
+                for name, ig in (("l2", 0.0), ("mcp", 1.0 / 3.0)):
+                    yield (f"{name} 1000x64 {np.dtype(dtype).name} {frac}",
+                           {"floor": lambda: np.linalg.norm(Z * D, axis=1),
+                            "other": lambda: other.weighted_group_prox(Z, D, c, ig, out, tol, 100),
+                            "this": lambda: this.weighted_group_prox(Z, D, c, ig, out, tol, 100)})
+
+    _ab_table(f"A/B weighted group prox kernel: other = {path}", rows(), repeats)
+
+
+def table_l1(sizes, dtypes, fracs, repeats, dist="N(0,1)"):
+    """l1 ball and simplex on N(0,1) (or Cauchy) vectors: time / floor with floor = np.abs(x).sum()."""
     rng = np.random.default_rng(1)
     print()
-    print("l1 ball and simplex, N(0,1) entries, best of", repeats,
+    print(f"l1 ball and simplex, {dist} entries, best of", repeats,
           "; radius = frac * ||x||_1; ratio = time / floor, floor = np.abs(x).sum() in the same dtype")
     head = f"{'op':>8} {'n':>7} {'dtype':>7} {'frac':>7} {'ms':>9} {'floor ms':>9} {'ratio':>7}"
     print(head)
     print("-" * len(head))
     for n in sizes:
-        x64 = rng.standard_normal(n)
+        x64 = rng.standard_normal(n) if dist == "N(0,1)" else rng.standard_cauchy(n)
         for dtype in dtypes:
             x = x64.astype(dtype)
             norm = float(np.abs(x).sum(dtype=np.float64))
@@ -351,10 +441,28 @@ def main():
                         help="time with time.thread_time (CPU time of this thread; every timed call "
                              "runs single-threaded in it) instead of wall-clock time, which is "
                              "steadier on a loaded machine")
+    parser.add_argument("--simd", type=int, choices=[0, 1, 2], default=None,
+                        help="cap the vector instructions of the l1-ball / simplex / weighted prox "
+                             "loops of this checkout (0 plain C, 1 SSE2, 2 AVX2)")
+    parser.add_argument("--ab-l1", metavar="SO_PATH", default=None,
+                        help="only the A/B table of the l1-ball / simplex kernels against the _l1 "
+                             "extension at SO_PATH, one thread")
+    parser.add_argument("--ab-prox", metavar="SO_PATH", default=None,
+                        help="only the A/B table of the weighted group prox kernel against the _prox "
+                             "extension at SO_PATH, one thread")
     parser.add_argument("--ab-l1inf", metavar="SO_PATH", default=None,
                         help="only the A/B table of the l1,inf kernel: this checkout's against the "
                              "_l1inf extension at SO_PATH (another build, e.g. main's), one thread")
     args = parser.parse_args()
+    if args.simd is not None:
+        from skproj._kernels import _l1, _prox
+
+        _l1._set_simd_level(args.simd)
+        _prox._set_simd_level(args.simd)
+    from skproj._kernels import _l1
+
+    print(f"vector instructions of the l1-ball / simplex / weighted prox loops: "
+          f"{['plain C', 'SSE2', 'AVX2'][_l1.simd_level()]}")
     if args.cpu_time:
         global CLOCK
         CLOCK = time.thread_time
@@ -375,9 +483,14 @@ def main():
     dtypes = (np.float32, np.float64)
     repeats = 3 if args.quick else 7
     only = args.only
-    if args.ab_l1inf:
+    if args.ab_l1inf or args.ab_l1 or args.ab_prox:
         with threadpool_limits(1):
-            table_ab_l1inf(args.ab_l1inf, repeats)
+            if args.ab_l1inf:
+                table_ab_l1inf(args.ab_l1inf, repeats)
+            if args.ab_l1:
+                table_ab_l1(args.ab_l1, repeats)
+            if args.ab_prox:
+                table_ab_prox(args.ab_prox, repeats)
         return
     with threadpool_limits(1):
         print("one thread (threadpoolctl limits = 1)")
@@ -386,6 +499,7 @@ def main():
                         FRACS, repeats)
         if only in (None, "l1"):
             table_l1([10**6] if args.quick else [10**6, 10**7], dtypes, FRACS, repeats)
+            table_l1([10**6], dtypes, (1e-6,) + FRACS, repeats, dist="Cauchy")
         if only in (None, "prox"):
             table_weighted_prox((1000, 64), dtypes, repeats)
     if args.threads or only == "threads":

@@ -74,16 +74,18 @@ def project_l1_ball(x, radius, *, out=None):
 
     Notes
     -----
-    Exact, expected linear time, two passes over ``x`` plus the output pass. For vectors of
-    4096 entries or more, a strided sample of about ``4 sqrt(n)`` entries gives a lower estimate ``t_lo`` of
-    the threshold; one pass sums ``|x|`` and keeps the entries above ``t_lo``; if they prove
-    ``t_lo <= tau`` (``sum (|x_i| - t_lo)_+ >= radius``), Newton sweeps on the piecewise-linear
-    threshold equation from ``t_lo`` (Michelot's iteration; Michelot, J. Optim. Theory Appl.
-    50, 1986) shrink the candidates and Condat's algorithm (L. Condat, "Fast projection onto
-    the simplex and the l1 ball", Math. Program. 158, 2016, Algorithm 1) finishes on them;
-    otherwise Condat's algorithm runs on all of ``|x|``. The threshold is finally recomputed
-    from the active set in double precision. Duchi et al. (ICML 2008) give the sort-based
-    O(n log n) method that this replaces.
+    Exact, expected linear time: usually one pass over ``x`` plus the output pass. For vectors
+    of 4096 entries or more, a strided sample of about ``4 sqrt(n)`` entries gives an estimate
+    of the threshold and a window ``(lo, hi]`` around it; one vectorised pass sums and counts
+    the ``|x_i| > hi`` and stores only the entries inside the window, which gives
+    ``f(t) = sum_i (|x_i| - t)_+ - radius`` at ``lo`` and ``hi``. When ``f(lo) >= 0 >= f(hi)``,
+    Newton sweeps on the window's entries from ``lo`` (Michelot's iteration; Michelot,
+    J. Optim. Theory Appl. 50, 1986) reach ``tau``; when the window misses, ``f`` being convex
+    and decreasing gives a window that surely holds ``tau`` for one more pass (the Newton step
+    from ``hi``, or the root of the tangent at ``lo``). Shorter vectors use Condat's algorithm
+    (L. Condat, "Fast projection onto the simplex and the l1 ball", Math. Program. 158, 2016,
+    Algorithm 1). The threshold is computed from the active set in double precision. Duchi et
+    al. (ICML 2008) give the sort-based O(n log n) method that this replaces.
 
     Examples
     --------
@@ -121,7 +123,10 @@ def project_simplex(x, radius=1.0, *, out=None):
 
     Notes
     -----
-    Condat's algorithm (Math. Program. 158, 2016, Algorithm 1), expected linear time.
+    The threshold is found as in :func:`project_l1_ball` (a sampled window, one vectorised
+    pass, Michelot's Newton sweeps on the window's entries) on ``x`` itself; Condat's
+    algorithm (Math. Program. 158, 2016, Algorithm 1) for vectors under 4096 entries.
+    Expected linear time.
     """
     radius = check_scalar(radius, "radius")
     return _flat_kernel(_l1.simplex, x, radius, out, "x")

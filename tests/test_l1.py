@@ -271,3 +271,82 @@ def test_large_float32_matches_float64(op, frac):
     p64 = fn(x.astype(np.float64), radius)
     assert p32.dtype == np.float32
     np.testing.assert_allclose(p32, p64.astype(np.float32), rtol=1e-6, atol=1e-6 * np.abs(x).max())
+
+
+def _sample_step(n):
+    """The stride of the kernels' sample (``_sample_estimate`` in skproj/_kernels/_l1.pyx)."""
+    k = min(max(int(4.0 * np.sqrt(n)), 1024), 16384)
+    return n // k
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    n=st.integers(4096, 12000),
+    pattern=st.sampled_from(["on_stride", "off_stride", "cauchy", "ties", "gauss"]),
+    frac=st.one_of(st.floats(1e-9, 1.5), st.sampled_from([1e-6, 0.5, 0.999, 1.0])),
+    seed=st.integers(0, 2**16),
+    float32=st.booleans(),
+)
+def test_windowed_threshold_misses_are_exact(n, pattern, frac, seed, float32):
+    """Long vectors built so that the sampled window misses tau: large entries exactly at the
+    sampled positions (the estimate is far too high: tau lies below the window), spikes between
+    them (far too low: above the window), heavy tails and ties. The result must still match the
+    sort-based reference (l1 ball and simplex) and satisfy the l1-ball optimality conditions."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(n)
+    step = _sample_step(n)
+    if pattern == "on_stride":
+        x[: step * (n // step) : step] = rng.uniform(50, 100, n // step) * rng.choice([-1, 1], n // step)
+    elif pattern == "off_stride":
+        idx = rng.choice(n // step - 1, 20, replace=False) * step + 1 + rng.integers(0, max(step - 1, 1), 20)
+        x[idx] = rng.uniform(1e3, 1e4, 20)
+    elif pattern == "cauchy":
+        x = rng.standard_cauchy(n)
+    elif pattern == "ties":
+        x = np.where(rng.random(n) < 0.5, -1.5, 1.5)
+    if float32:
+        x = x.astype(np.float32)
+    x64 = x.astype(np.float64)
+    scale = np.abs(x64).max()
+    norm = np.abs(x64).sum()
+    radius = frac * norm
+    p = project_l1_ball(x, radius)
+    assert p.dtype == x.dtype
+    ref = l1_reference(x64, radius)
+    rtol = 1e-6 if float32 else 1e-12
+    np.testing.assert_allclose(p, ref, rtol=rtol, atol=rtol * scale)
+    slack = 4 * np.finfo(np.float64).eps * scale * max(np.count_nonzero(p), 1)
+    if not float32:
+        assert np.abs(p).sum() <= radius * (1 + 1e-12) + slack
+        if frac < 1:
+            np.testing.assert_allclose(np.abs(p).sum(), radius, rtol=1e-12, atol=slack)
+    assert np.all(p.astype(np.float64) * x64 >= 0)
+    s = project_simplex(x, radius)
+    np.testing.assert_allclose(s, simplex_sort_reference(x64, radius), rtol=rtol, atol=rtol * scale)
+    assert np.all(s >= 0)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("kind", ["gauss", "heavy_tail", "spikes"])
+def test_vector_paths_agree(dtype, kind):
+    """The SSE2 and AVX2 passes add the same partial sums in the same order: identical results;
+    the plain C loops agree to rounding."""
+    from skproj._kernels import _l1
+
+    x = _large_vectors()[kind].astype(dtype)
+    levels = list(range(_l1.simd_level() + 1))
+    try:
+        for frac in (1e-6, 1e-2, 0.5, 1.0):
+            radius = frac * float(np.abs(x.astype(np.float64)).sum())
+            for fn in (project_l1_ball, project_simplex):
+                res = []
+                for level in levels:
+                    _l1._set_simd_level(level)
+                    res.append(fn(x, radius))
+                for r in res[1:]:
+                    if len(res) == 3:
+                        np.testing.assert_array_equal(res[1], res[2])
+                    np.testing.assert_allclose(r, res[0], rtol=0, atol=1e-6 * np.abs(x).max()
+                                               if dtype == np.float32 else 1e-12 * np.abs(x).max())
+    finally:
+        _l1._set_simd_level(-1)

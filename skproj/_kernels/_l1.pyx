@@ -3,14 +3,17 @@
 
 No validation happens here: callers pass C-contiguous float32/float64 buffers, a finite
 radius > 0 and an output buffer of the same length. The threshold is accumulated in double.
+The l1 ball and the simplex share one threshold (`threshold`: a sampled bracket, one
+vectorised pass, Newton on the bracket's entries) and one output pass (_simd.h).
 """
 from cython cimport floating
 from cython.parallel cimport prange
 from libc.stdlib cimport malloc, free
+from libc.float cimport DBL_MAX, FLT_MAX
 from libc.math cimport copysign, fabs, sqrt
 
 from skproj._kernels._parallel cimport n_threads
-from skproj._kernels._select cimport pos, sel_gt
+from skproj._kernels._select cimport sel_gt
 from skproj._kernels._simplex cimport l2_norm, scale_row, simplex_threshold
 
 
@@ -19,16 +22,37 @@ cdef enum:
     SMALL_N = 4096
 
 
+cdef extern from "_simd.h":
+    # the vectorised passes over x (SSE2 / AVX2 on x86-64, plain C elsewhere); see _simd.h
+    Py_ssize_t skproj_window_f32(const float* x, Py_ssize_t n, int use_abs, float lo, float hi,
+                                 double* dst, double* sh_out, Py_ssize_t* kh_out) noexcept nogil
+    Py_ssize_t skproj_window_f64(const double* x, Py_ssize_t n, int use_abs, double lo, double hi,
+                                 double* dst, double* sh_out, Py_ssize_t* kh_out) noexcept nogil
+    void skproj_shrink_f32(const float* x, float* o, Py_ssize_t n, int use_abs, double tau) noexcept nogil
+    void skproj_shrink_f64(const double* x, double* o, Py_ssize_t n, int use_abs, double tau) noexcept nogil
+    int skproj_simd_level() noexcept nogil
+    void skproj_set_simd_level(int level) noexcept nogil
+
+
+def simd_level():
+    """The vector instructions of the l1-ball / simplex passes: 0 plain C, 1 SSE2, 2 AVX2."""
+    return skproj_simd_level()
+
+
+def _set_simd_level(int level):
+    """Cap the vector instructions of those passes at level (tests; -1: the CPU's best)."""
+    skproj_set_simd_level(level)
+
+
 cdef inline int _small_threshold(const floating* x, Py_ssize_t n, double radius, bint use_abs,
-                                 double* tau_out, double* total_out) noexcept nogil:
-    """The threshold of a short x by Condat's algorithm; with use_abs, total_out = ||x||_1 and
-    tau = 0 when x is inside the ball. Returns 0, or -1 if a work buffer cannot be allocated."""
+                                 double* tau_out) noexcept nogil:
+    """The threshold of a short x by Condat's algorithm; with use_abs, tau = 0 when x is inside
+    the ball. Returns 0, or -1 if a work buffer cannot be allocated."""
     cdef Py_ssize_t i
     cdef double total = 0.0
     if use_abs:
         for i in range(n):
             total += fabs(<double> x[i])
-        total_out[0] = total
         if total <= radius:
             tau_out[0] = 0.0
             return 0
@@ -63,185 +87,60 @@ cdef inline Py_ssize_t _sample_estimate(const floating* x, Py_ssize_t n, double 
     return k
 
 
-cdef inline Py_ssize_t _abs_filter(const floating* x, Py_ssize_t n, double t, double* dst,
-                                    double* total_out, double* sum_out) noexcept nogil:
-    """dst <- the |x_i| > t (in order); returns their count, their sum and sum |x_i|.
-
-    Branch-free (every |x_i| is written, the write position advances past the kept ones) and
-    with four partial sums, so the floating-point add latency does not serialise the loop.
+cdef inline Py_ssize_t _window_pass(const floating* x, Py_ssize_t n, bint use_abs, double* lo,
+                                    double* hi, double* dst, double* sh_out,
+                                    Py_ssize_t* kh_out) noexcept nogil:
+    """One pass over y = |x| (use_abs) or x: dst <- the y_i in (lo, hi] (in order, their count
+    returned), sh_out <- the sum of the y_i > hi, kh_out <- their count (skproj_window_*).
+    lo <= hi are first moved to values of the input's type (rounded to nearest, within its
+    finite range), so that the comparisons are exact and the caller's sums use the same bounds.
     """
-    cdef Py_ssize_t i = 0, nc = 0
-    cdef double a0, a1, a2, a3
-    cdef double t0 = 0.0, t1 = 0.0, t2 = 0.0, t3 = 0.0
-    cdef double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
-    while i + 4 <= n:
-        a0 = fabs(<double> x[i])
-        a1 = fabs(<double> x[i + 1])
-        a2 = fabs(<double> x[i + 2])
-        a3 = fabs(<double> x[i + 3])
-        t0 += a0
-        t1 += a1
-        t2 += a2
-        t3 += a3
-        s0 += a0 if a0 > t else 0.0
-        s1 += a1 if a1 > t else 0.0
-        s2 += a2 if a2 > t else 0.0
-        s3 += a3 if a3 > t else 0.0
-        dst[nc] = a0
-        nc += a0 > t
-        dst[nc] = a1
-        nc += a1 > t
-        dst[nc] = a2
-        nc += a2 > t
-        dst[nc] = a3
-        nc += a3 > t
-        i += 4
-    while i < n:
-        a0 = fabs(<double> x[i])
-        t0 += a0
-        s0 += a0 if a0 > t else 0.0
-        dst[nc] = a0
-        nc += a0 > t
-        i += 1
-    total_out[0] = (t0 + t1) + (t2 + t3)
-    sum_out[0] = (s0 + s1) + (s2 + s3)
-    return nc
+    if floating is float:
+        lo[0] = <double> <float> (lo[0] if lo[0] > -FLT_MAX else -FLT_MAX)
+        hi[0] = <double> <float> (hi[0] if hi[0] < FLT_MAX else FLT_MAX)
+        if lo[0] > FLT_MAX:
+            lo[0] = FLT_MAX
+        if hi[0] < -FLT_MAX:
+            hi[0] = -FLT_MAX
+        return skproj_window_f32(x, n, use_abs, <float> lo[0], <float> hi[0], dst, sh_out, kh_out)
+    else:
+        if not lo[0] > -DBL_MAX:
+            lo[0] = -DBL_MAX
+        if not hi[0] < DBL_MAX:
+            hi[0] = DBL_MAX
+        return skproj_window_f64(x, n, use_abs, lo[0], hi[0], dst, sh_out, kh_out)
 
 
-cdef int l1_threshold(const floating* x, Py_ssize_t n, double radius, double* tau_out,
-                      double* total_out) noexcept nogil:
-    """Threshold tau of the l1-ball projection of x (radius > 0), and total = ||x||_1.
+cdef inline Py_ssize_t _compact(double* v, Py_ssize_t n, double t, double* sum_out) noexcept nogil:
+    """v[0:count] <- the v_i > t (in order, in place); returns their count and (in sum_out) sum.
 
-    tau is 0 when ||x||_1 <= radius. Strategy (exact in every case):
-    1. a strided sample of k ~ 4 sqrt(n) entries gives an estimate t_lo of tau (Condat on the sample with
-       the radius scaled by k / n, times a safety factor < 1);
-    2. one pass over x sums |x| and keeps the candidates |x_i| > t_lo;
-    3. if sum_{candidates} (|x_i| - t_lo) >= radius, then t_lo <= tau, every entry that can
-       survive is a candidate, and Newton's method on the convex piecewise-linear
-       f(t) = sum_i max(|x_i| - t, 0) - radius from t_lo (Michelot's iteration,
-       t <- (sum_{|x_i| > t} |x_i| - radius) / #{|x_i| > t}) increases monotonically to tau,
-       compacting the candidate set as it goes; after a few sweeps Condat's algorithm
-       finishes on what is left;
-    4. otherwise the estimate was too high: Condat's algorithm on all of x.
-    Returns 0, or -1 if the work buffer cannot be allocated.
-    """
-    cdef Py_ssize_t j, nc, it
-    cdef double t_lo, s, total, t
-    cdef double* buf
-    cdef int status
-    if n < SMALL_N:
-        return _small_threshold(x, n, radius, True, tau_out, total_out)
-    # 1. estimate from a strided sample
-    if _sample_estimate(x, n, radius, True, &buf, &t_lo) < 0:
-        return -1
-    t_lo *= 0.97
-    if t_lo < 0.0:
-        t_lo = 0.0
-    # 2. one pass: the norm and the candidates
-    nc = _abs_filter(x, n, t_lo, buf, &total, &s)
-    total_out[0] = total
-    if total <= radius:
-        free(buf)
-        tau_out[0] = 0.0
-        return 0
-    if nc == 0 or s - nc * t_lo < radius:
-        # 4. estimate above tau: exact fallback on everything
-        free(buf)
-        return simplex_threshold(x, n, radius, True, tau_out)
-    # 3. Newton (Michelot) sweeps from the lower bound t_lo, then Condat on the survivors
-    t = (s - radius) / nc
-    for it in range(16):
-        # in place: the write position never passes the read position
-        j = _abs_filter(buf, nc, t, buf, &total, &s)
-        if j == nc:
-            # converged: every candidate is above t = (sum of candidates - radius) / count
-            free(buf)
-            tau_out[0] = (s - radius) / nc
-            return 0
-        nc = j
-        t = (s - radius) / nc
-    status = simplex_threshold(buf, nc, radius, False, tau_out)
-    free(buf)
-    return status
-
-
-cdef inline Py_ssize_t _filter(const floating* x, Py_ssize_t n, bint use_abs, double t, double* dst,
-                               double* sum_out) noexcept nogil:
-    """dst <- the y_i > t (y = |x| or x, in order); returns their count and (in sum_out) sum.
-
-    Branch-free: every y_i is written and the write position advances past the kept ones; the
-    sum adds the kept values themselves (masked, no cancellation)."""
+    Branch-free: every v_i is written and the write position advances past the kept ones (it
+    never passes the read position); the sum adds the kept values themselves (masked, no
+    cancellation)."""
     cdef Py_ssize_t i, nc = 0
     cdef int ka, kb
     cdef double a, b, s0 = 0.0, s1 = 0.0
     i = 0
     while i + 2 <= n:
-        a = fabs(<double> x[i]) if use_abs else <double> x[i]
-        b = fabs(<double> x[i + 1]) if use_abs else <double> x[i + 1]
+        a = v[i]
+        b = v[i + 1]
         ka = a > t
         kb = b > t
         s0 += sel_gt(a, t)
         s1 += sel_gt(b, t)
-        dst[nc] = a
+        v[nc] = a
         nc += ka
-        dst[nc] = b
+        v[nc] = b
         nc += kb
         i += 2
     while i < n:
-        a = fabs(<double> x[i]) if use_abs else <double> x[i]
+        a = v[i]
         ka = a > t
         s0 += sel_gt(a, t)
-        dst[nc] = a
+        v[nc] = a
         nc += ka
         i += 1
     sum_out[0] = s0 + s1
-    return nc
-
-
-cdef inline Py_ssize_t _window_filter(const floating* x, Py_ssize_t n, bint use_abs, double lo,
-                                      double hi, double* dst, double* total_out, double* sw_out,
-                                      double* sh_out, Py_ssize_t* kh_out) noexcept nogil:
-    """One pass over y = |x| (use_abs) or x, lo <= hi: dst <- the y_i in (lo, hi] (in order;
-    their count returned, their sum in sw_out), the sum sh and count kh of the y_i > hi, and
-    total = sum_i y_i. Branch-free (masked sums), two sets of partial sums."""
-    cdef Py_ssize_t i = 0, nc = 0, kh0 = 0, kh1 = 0
-    cdef int la, ha, lb, hb
-    cdef double a, b, t0 = 0.0, t1 = 0.0, w0 = 0.0, w1 = 0.0, h0 = 0.0, h1 = 0.0
-    while i + 2 <= n:
-        a = fabs(<double> x[i]) if use_abs else <double> x[i]
-        b = fabs(<double> x[i + 1]) if use_abs else <double> x[i + 1]
-        t0 += a
-        t1 += b
-        la = a > lo
-        ha = a > hi
-        lb = b > lo
-        hb = b > hi
-        w0 += sel_gt(a, lo)
-        w1 += sel_gt(b, lo)
-        h0 += sel_gt(a, hi)
-        h1 += sel_gt(b, hi)
-        kh0 += ha
-        kh1 += hb
-        dst[nc] = a
-        nc += la - ha
-        dst[nc] = b
-        nc += lb - hb
-        i += 2
-    while i < n:
-        a = fabs(<double> x[i]) if use_abs else <double> x[i]
-        t0 += a
-        la = a > lo
-        ha = a > hi
-        w0 += sel_gt(a, lo)
-        h0 += sel_gt(a, hi)
-        kh0 += ha
-        dst[nc] = a
-        nc += la - ha
-        i += 1
-    total_out[0] = t0 + t1
-    sh_out[0] = h0 + h1
-    sw_out[0] = (w0 + w1) - sh_out[0]   # (sum over y > lo) - (sum over y > hi)
-    kh_out[0] = kh0 + kh1
     return nc
 
 
@@ -256,7 +155,7 @@ cdef int _michelot(double* v, Py_ssize_t nv, double t, double sh, Py_ssize_t kh,
     if kh + nv == 0:
         return 1
     for it in range(100):
-        j = _filter(v, nv, False, t, v, &s)
+        j = _compact(v, nv, t, &s)
         if j == nv:
             tau_out[0] = (sh + s - radius) / (kh + nv)
             return 0
@@ -267,29 +166,53 @@ cdef int _michelot(double* v, Py_ssize_t nv, double t, double sh, Py_ssize_t kh,
     return 1
 
 
-cdef int threshold(const floating* x, Py_ssize_t n, double radius, bint use_abs, double* tau_out,
-                   double* total_out) noexcept nogil:
-    """Threshold tau with sum_i max(y_i - tau, 0) = radius, y = |x| or x (the simplex uses it;
-    the l1 ball keeps :func:`l1_threshold`, measured as fast or faster on |x| at 1e6-1e7 entries).
+cdef inline double _window_side(const double* v, Py_ssize_t k, double t, double d) noexcept nogil:
+    """t + d, with d halved until at most k / 64 of the v_i lie between t and t + d."""
+    cdef Py_ssize_t j, c
+    cdef int it
+    for it in range(60):
+        c = 0
+        if d > 0.0:
+            for j in range(k):
+                c += (v[j] > t) & (v[j] <= t + d)
+        else:
+            for j in range(k):
+                c += (v[j] > t + d) & (v[j] <= t)
+        if c <= k // 64:
+            break
+        d *= 0.5
+    return t + d
 
-    With use_abs, total_out = ||x||_1 and tau = 0 when ||x||_1 <= radius (x is inside the ball).
+
+cdef int threshold(const floating* x, Py_ssize_t n, double radius, bint use_abs,
+                   double* tau_out) noexcept nogil:
+    """Threshold tau with sum_i max(y_i - tau, 0) = radius, y = |x| or x (l1 ball and simplex).
+
+    With use_abs, tau = 0 when ||x||_1 <= radius (x is inside the ball).
     Strategy (exact in every case; Condat, Math. Program. 158, 2016, for the fallbacks):
     1. a strided sample of k ~ 4 sqrt(n) entries gives an estimate t_est of tau (Condat on the
        sample with the radius scaled by k / n) and the standard deviation of that estimate
        (from the sample variance of max(y - t_est, 0)); the window is t_est -/+ 4 sd;
-    2. one pass over x sums |x|, keeps the entries inside the window (lo, hi] and sums and
-       counts those above it;
+    2. one pass over x (skproj_window_*: vectorised sums and counts) keeps the entries inside
+       the window (lo, hi] and sums and counts those above it, without storing them;
     3. the sign of f(t) = sum_i max(y_i - t, 0) - radius at lo and hi, known from those sums,
        tells where tau is. Inside the window (the usual case): Newton (Michelot) from lo on the
-       window's entries, those above hi counted as active, increases to tau; above hi: the
-       same from hi on every entry above it (one more pass); below lo: Condat on all of x.
+       window's entries, those above hi counted as active, increases to tau. Otherwise f being
+       convex and decreasing gives the next window: above hi, it starts at the Newton step from
+       hi (<= tau) and holds everything above (when at most n / 16 entries lie above hi, or
+       after 3 passes) or is 4 times as wide as the last one (a miss is one more Newton step);
+       below lo, (root of the tangent at lo, lo] surely holds tau (with lo = 0 and use_abs,
+       x is inside the ball). Condat's algorithm on all of x is the last resort (after 8
+       passes, or if Michelot's sweeps do not settle; not reached in the tests).
+    The first window's sides are halved until each holds at most a 64th of the sample (heavy
+    tails make sd large where the entries are dense), so the stored entries stay few.
     Returns 0, or -1 if the work buffer cannot be allocated.
     """
     cdef Py_ssize_t k, j, nw, kh
-    cdef double t_est, total = 0.0, sw, sh, smax, y, sd, ex, ex2, lo, hi, flo, fhi
+    cdef double t_est, total, sw, sh, smax, y, sd, ex, ex2, lo, hi, flo, fhi, tol
     cdef double* buf
     if n < SMALL_N:
-        return _small_threshold(x, n, radius, use_abs, tau_out, total_out)
+        return _small_threshold(x, n, radius, use_abs, tau_out)
     # 1. estimate from a strided sample
     k = _sample_estimate(x, n, radius, use_abs, &buf, &t_est)
     if k < 0:
@@ -310,44 +233,69 @@ cdef int threshold(const floating* x, Py_ssize_t n, double radius, bint use_abs,
     ex2 /= k
     sd = sqrt((ex2 - ex * ex if ex2 > ex * ex else 0.0) * k) / (kh if kh > 0 else 1)
     sd = 4.0 * sd + 1e-3 * (smax - t_est if smax > t_est else 0.0) + 1e-12 * fabs(t_est)
-    lo = t_est - sd
-    hi = t_est + sd
-    if use_abs and lo < 0.0:
+    # each side of the window holds at most a 64th of the sample (heavy tails make sd large
+    # where the entries are dense): the stored entries stay few, and a miss costs one more pass
+    lo = _window_side(buf, k, t_est, -sd)
+    hi = _window_side(buf, k, t_est, sd)
+    if use_abs and not lo > 0.0:
         lo = 0.0
     if not hi >= lo:
-        hi = lo   # _window_filter needs lo <= hi
-    # 2. one pass: the norm, the window and what lies above it
-    nw = _window_filter(x, n, use_abs, lo, hi, buf, &total, &sw, &sh, &kh)
-    if use_abs:
-        total_out[0] = total
-        if total <= radius:
+        hi = lo
+    # 2.-3. one pass per window (lo, hi]; f(lo) >= 0 >= f(hi) (to rounding) brackets tau
+    for it in range(8):
+        nw = _window_pass(x, n, use_abs, &lo, &hi, buf, &sh, &kh)
+        sw = 0.0
+        for j in range(nw):
+            sw += buf[j]
+        fhi = sh - kh * hi - radius
+        flo = sh + sw - (kh + nw) * lo - radius
+        tol = 1e-13 * (sh + sw + radius + (kh + nw) * fabs(lo))
+        if flo >= -tol and fhi <= tol and kh + nw > 0:
+            # tau in (lo, hi]: Newton from lo (the step lands <= tau) on the window, the kh
+            # entries above hi active
+            if _michelot(buf, nw, (sh + sw - radius) / (kh + nw), sh, kh, radius, tau_out) == 0:
+                free(buf)
+                if use_abs and tau_out[0] < 0.0:
+                    tau_out[0] = 0.0   # ||x||_1 = radius to rounding
+                return 0
+            break
+        if fhi > 0.0:
+            # tau > hi (a tiny radius, heavy tails): f is convex and decreasing, so the Newton
+            # step from hi stays <= tau (kh > 0 here) and starts the next window: everything
+            # above it when that is few entries (or after 3 misses), else 4 times as wide
+            sd = 4.0 * (hi - lo)
+            lo = hi + fhi / kh
+            hi = DBL_MAX if kh <= n // 16 or it >= 2 else lo + sd
+        elif use_abs and lo == 0.0:
+            # f(0) = ||x||_1 - radius < 0 (the y_i <= 0 are zeros): x is inside the ball
             free(buf)
             tau_out[0] = 0.0
             return 0
-    fhi = sh - kh * hi - radius
-    flo = sh + sw - (kh + nw) * lo - radius
-    if flo >= 0.0 and fhi <= 0.0 and kh + nw > 0:
-        # 3. tau in (lo, hi]: Newton from lo (the step lands <= tau) on the window, the kh
-        # entries above hi active
-        if _michelot(buf, nw, (sh + sw - radius) / (kh + nw), sh, kh, radius, tau_out) == 0:
-            free(buf)
-            return 0
-    elif fhi > 0.0:
-        # tau > hi: every entry that can survive is above hi
-        nw = _filter(x, n, use_abs, hi, buf, &sw)
-        if nw > 0 and _michelot(buf, nw, (sw - radius) / nw, 0.0, 0, radius, tau_out) == 0:
-            free(buf)
-            return 0
-    # estimate far off (or Newton too slow): exact fallback on everything
+        else:
+            # tau < lo: the tangent of f at lo crosses zero at a t <= tau; next window (t, lo]
+            hi = lo
+            lo = lo + flo / (kh + nw) if kh + nw > 0 else -DBL_MAX
+            if use_abs and lo < 0.0:
+                lo = 0.0
+    # the last resort (8 passes without a bracket, or Michelot's sweeps not settling)
     free(buf)
+    if use_abs:
+        total = 0.0
+        for j in range(n):
+            total += fabs(<double> x[j])
+        if total <= radius:
+            tau_out[0] = 0.0
+            return 0
     return simplex_threshold(x, n, radius, use_abs, tau_out)
 
 
-cdef void _write_shifted(const floating* x, floating* o, Py_ssize_t n, double tau) noexcept nogil:
-    """o = max(x - tau, 0), branch-free."""
-    cdef Py_ssize_t i
-    for i in range(n):
-        o[i] = <floating> pos(<double> x[i] - tau)
+cdef inline void _shrink(const floating* x, floating* o, Py_ssize_t n, bint use_abs,
+                         double tau) noexcept nogil:
+    """o = sign(x) max(|x| - tau, 0) (use_abs) or max(x - tau, 0) (skproj_shrink_*)."""
+    if floating is float:
+        skproj_shrink_f32(x, o, n, use_abs, tau)
+    else:
+        skproj_shrink_f64(x, o, n, use_abs, tau)
 
 
 def l1_ball(const floating[::1] x, floating[::1] out, double radius):
@@ -356,20 +304,13 @@ def l1_ball(const floating[::1] x, floating[::1] out, double radius):
     Returns the threshold tau (out = sign(x) max(|x| - tau, 0); tau = 0 and out = x when x is
     inside the ball), or raises MemoryError.
     """
-    cdef Py_ssize_t n = x.shape[0], i
-    cdef double tau = 0.0, total = 0.0, a
+    cdef Py_ssize_t n = x.shape[0]
+    cdef double tau = 0.0
     cdef int status
     with nogil:
-        status = l1_threshold(&x[0], n, radius, &tau, &total)
+        status = threshold(&x[0], n, radius, True, &tau)
         if status == 0:
-            if total <= radius:
-                for i in range(n):
-                    out[i] = x[i]
-            else:
-                for i in range(n):
-                    a = fabs(<double> x[i]) - tau
-                    a = a if a > 0.0 else 0.0
-                    out[i] = <floating> copysign(a, <double> x[i])
+            _shrink(&x[0], &out[0], n, True, tau)
     if status != 0:
         raise MemoryError("could not allocate the work buffers of the l1-ball projection")
     return tau
@@ -377,13 +318,13 @@ def l1_ball(const floating[::1] x, floating[::1] out, double radius):
 
 def simplex(const floating[::1] x, floating[::1] out, double radius):
     """Write the projection of x onto {z >= 0, sum z = radius} (radius > 0) into out; return tau."""
-    cdef Py_ssize_t n = x.shape[0], i
-    cdef double tau = 0.0, a, total = 0.0
+    cdef Py_ssize_t n = x.shape[0]
+    cdef double tau = 0.0
     cdef int status
     with nogil:
-        status = threshold(&x[0], n, radius, False, &tau, &total)
+        status = threshold(&x[0], n, radius, False, &tau)
         if status == 0:
-            _write_shifted(&x[0], &out[0], n, tau)
+            _shrink(&x[0], &out[0], n, False, tau)
     if status != 0:
         raise MemoryError("could not allocate the work buffers of the simplex projection")
     return tau

@@ -15,6 +15,32 @@ from skproj._kernels._parallel cimport n_threads
 from skproj._kernels._simplex cimport l2_norm, scale_row, simplex_threshold
 
 
+cdef extern from "_simd.h":
+    # the per-group sums of the weighted prox, vectorised (SSE2 / AVX2 on x86-64); see _simd.h
+    void skproj_secular_f32(const float* z, const float* d, Py_ssize_t m, double sc, double ig,
+                            double c, double t, double* S, double* dS) noexcept nogil
+    void skproj_secular_f64(const double* z, const double* d, Py_ssize_t m, double sc, double ig,
+                            double c, double t, double* S, double* dS) noexcept nogil
+    double skproj_wnorm2_f32(const float* z, const float* d, Py_ssize_t m, double sc) noexcept nogil
+    double skproj_wnorm2_f64(const double* z, const double* d, Py_ssize_t m, double sc) noexcept nogil
+    void skproj_wprox_out_f32(const float* z, const float* d, float* o, Py_ssize_t m, double sc,
+                              double ig, double c, double t, double unsc) noexcept nogil
+    void skproj_wprox_out_f64(const double* z, const double* d, double* o, Py_ssize_t m, double sc,
+                              double ig, double c, double t, double unsc) noexcept nogil
+    int skproj_simd_level() noexcept nogil
+    void skproj_set_simd_level(int level) noexcept nogil
+
+
+def simd_level():
+    """The vector instructions of the weighted prox sums: 0 plain C, 1 SSE2, 2 AVX2."""
+    return skproj_simd_level()
+
+
+def _set_simd_level(int level):
+    """Cap the vector instructions of this module's loops at level (tests; -1: the CPU's best)."""
+    skproj_set_simd_level(level)
+
+
 def soft_threshold(const floating[::1] x, floating[::1] out, double c):
     """out_i = sign(x_i) max(|x_i| - c, 0)."""
     cdef Py_ssize_t i
@@ -88,10 +114,11 @@ cdef inline double _weighted_norm(const floating* z, const floating* d, Py_ssize
     """||d * z * sc||_2 in double, rescaled by the largest |d_i z_i sc| when the plain sum
     under/overflows."""
     cdef Py_ssize_t j
-    cdef double s = 0.0, p, pmax = 0.0
-    for j in range(m):
-        p = (<double> d[j]) * (z[j] * sc)
-        s += p * p
+    cdef double s, p, pmax = 0.0
+    if floating is float:
+        s = skproj_wnorm2_f32(z, d, m, sc)
+    else:
+        s = skproj_wnorm2_f64(z, d, m, sc)
     if 1e-280 < s < 1e280:
         return sqrt(s)
     for j in range(m):
@@ -118,39 +145,16 @@ cdef inline double _secular_root(const floating* z, const floating* d, Py_ssize_
     all a_i are equal. Stops when the relative increase of t is <= tol, when t stops increasing
     (rounding), or after max_iter steps (then converged[0] = 0).
     """
-    cdef Py_ssize_t j, m2 = m - m % 2
     cdef int it
-    cdef double S, dS, S1, dS1, r, u, a, step, t_new, r1, u1, a1
+    cdef double S, dS, step, t_new
     converged[0] = 0
     for it in range(max_iter):
         # S = sum r_i^2 with r_i = d_i z_i / u_i, u_i = a_i t + c; dS = sum r_i^2 a_i / u_i
-        # (one reciprocal per entry; two independent accumulator pairs)
-        S = 0.0
-        dS = 0.0
-        S1 = 0.0
-        dS1 = 0.0
-        for j in range(0, m2, 2):
-            a = (<double> d[j]) - inv_gamma
-            a1 = (<double> d[j + 1]) - inv_gamma
-            u = 1.0 / (a * t + c)
-            u1 = 1.0 / (a1 * t + c)
-            r = (<double> d[j]) * (z[j] * sc) * u
-            r1 = (<double> d[j + 1]) * (z[j + 1] * sc) * u1
-            r = r * r
-            r1 = r1 * r1
-            S += r
-            S1 += r1
-            dS += r * a * u
-            dS1 += r1 * a1 * u1
-        for j in range(m2, m):
-            a = (<double> d[j]) - inv_gamma
-            u = 1.0 / (a * t + c)
-            r = (<double> d[j]) * (z[j] * sc) * u
-            r = r * r
-            S += r
-            dS += r * a * u
-        S += S1
-        dS += dS1
+        # (one reciprocal per entry; vectorised in _simd.h)
+        if floating is float:
+            skproj_secular_f32(z, d, m, sc, inv_gamma, c, t, &S, &dS)
+        else:
+            skproj_secular_f64(z, d, m, sc, inv_gamma, c, t, &S, &dS)
         if S <= 1.0 or dS <= 0.0 or not isfinite(S):
             # at (or, by rounding, past) the root
             converged[0] = 1
@@ -212,11 +216,12 @@ cdef int _weighted_group_prox_row(const floating* z, const floating* d, floating
         if a > amax:
             amax = a
     t = _secular_root(z, d, m, sc, cg, inv_gamma, (dz - cg) / amax, tol, max_iter, &conv)
-    for j in range(m):
-        a = (<double> d[j]) - inv_gamma
-        u = a * t + cg
-        # t * (d z / u): the ratio first, so that tiny t and z do not underflow
-        o[j] = <floating> ((t * ((<double> d[j]) * (z[j] * sc) / u)) * unsc)
+    # o_j = t * (d_j z_j / u_j) with u_j = a_j t + c_g: the ratio first, so that tiny t and z
+    # do not underflow (vectorised in _simd.h)
+    if floating is float:
+        skproj_wprox_out_f32(z, d, o, m, sc, inv_gamma, cg, t, unsc)
+    else:
+        skproj_wprox_out_f64(z, d, o, m, sc, inv_gamma, cg, t, unsc)
     return 0 if conv else 1
 
 

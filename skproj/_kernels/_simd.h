@@ -1,0 +1,643 @@
+/* Vectorised loops of the kernels: the two passes over x of the l1-ball and simplex
+   projections (skproj/_kernels/_l1.pyx) and the per-group sums of the weighted group prox
+   (skproj/_kernels/_prox.pyx).
+
+   skproj_window_f32 / _f64: y_i = |x_i| (use_abs) or x_i, lo <= hi representable in the
+   input's type (so that every comparison is exact). Returns nw, the number of y_i in the
+   window (lo, hi], stored in order and as doubles in dst[0:nw] (dst has room for n entries);
+   *sh_out = sum of the y_i > hi (in double), *kh_out = their count.
+
+   skproj_shrink_f32 / _f64: o_i = sign(x_i) max(|x_i| - tau, 0) (use_abs: the l1 ball) or
+   max(x_i - tau, 0) (the simplex), in double and rounded once to the output's type,
+   branch-free (+0.0 for a clipped entry, with x_i's sign when use_abs).
+
+   On x86-64 the loops are vectorised with SSE2 (part of the base instruction set) or, when the
+   CPU has it (checked once at run time; GCC and Clang), AVX2. Blocks of 64 entries: the sums
+   and counts of the y_i > hi are vector operations, the window entries of a block form a 64-bit
+   mask whose set bits are then stored (the store loop costs nothing when the window is empty).
+   Both vector paths add the same partial sums (entry i goes to partial i mod 16) in the same
+   order, so their results are identical; other CPUs run the plain loops (same values up to the
+   rounding of the sum). skproj_simd_level() says which path runs: 0 plain, 1 SSE2, 2 AVX2;
+   skproj_set_simd_level(l) caps it (tests compare the paths; -1 restores the default); the
+   cap is per extension module (each one that includes this header has its own). */
+#ifndef SKPROJ_SIMD_H
+#define SKPROJ_SIMD_H
+
+#include <math.h>
+#include <stdint.h>
+#include <Python.h>
+
+#if defined(__SSE2__) || defined(_M_X64)
+#include <emmintrin.h>
+#define SKPROJ_SSE2 1
+#endif
+#if defined(SKPROJ_SSE2) && (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
+#include <immintrin.h>
+#define SKPROJ_AVX2 1
+#define SKPROJ_TARGET_AVX2 __attribute__((target("avx2")))
+#endif
+
+static int skproj_simd_cap = 2;
+
+static inline int skproj_simd_level(void) {
+#if defined(SKPROJ_AVX2)
+    static int cpu = -1;   /* a benign race: every thread stores the same value */
+    if (cpu < 0) {
+        __builtin_cpu_init();
+        cpu = __builtin_cpu_supports("avx2") ? 2 : 1;
+    }
+    return cpu < skproj_simd_cap ? cpu : skproj_simd_cap;
+#elif defined(SKPROJ_SSE2)
+    return 1 < skproj_simd_cap ? 1 : skproj_simd_cap;
+#else
+    return 0;
+#endif
+}
+
+static inline void skproj_set_simd_level(int level) {
+    skproj_simd_cap = level < 0 ? 2 : level;
+}
+
+static inline int skproj_ctz64(uint64_t m) {
+#if defined(__GNUC__) || defined(__clang__)
+    return __builtin_ctzll(m);
+#else
+    int j = 0;
+    while (!(m & 1)) {
+        m >>= 1;
+        j++;
+    }
+    return j;
+#endif
+}
+
+/* store the y of the entries x[i + j] whose bit j is set in `mask` */
+#define SKPROJ_STORE_MASK(ABS)                                                                 \
+    while (mask) {                                                                             \
+        int j_ = skproj_ctz64(mask);                                                           \
+        dst[nw++] = use_abs ? ABS(x[i + j_]) : (double) x[i + j_];                             \
+        mask &= mask - 1;                                                                      \
+    }
+
+/* the plain loop (the tail after the last block, and the whole pass without SIMD) */
+#define SKPROJ_WINDOW_TAIL(ABS)                                                                \
+    for (; i < n; i++) {                                                                       \
+        double y = use_abs ? ABS(x[i]) : (double) x[i];                                        \
+        if (y > hi) {                                                                          \
+            sh += y;                                                                           \
+            kh++;                                                                              \
+        } else if (y > lo) {                                                                   \
+            dst[nw++] = y;                                                                     \
+        }                                                                                      \
+    }                                                                                          \
+    *sh_out = sh;                                                                              \
+    *kh_out = kh;                                                                              \
+    return nw;
+
+/* int32 lane counts of the float paths are flushed every 2^20 blocks (2^24 per lane at most) */
+#define SKPROJ_CHUNK ((Py_ssize_t) 1 << 26)
+
+#ifdef SKPROJ_AVX2
+SKPROJ_TARGET_AVX2
+static inline Py_ssize_t skproj_window_f32_avx2(const float *x, Py_ssize_t n, int use_abs, float lo,
+                                         float hi, double *dst, double *sh_out,
+                                         Py_ssize_t *kh_out) {
+    Py_ssize_t i = 0, nw = 0, kh = 0;
+    double sh;
+    const __m256 msk = _mm256_castsi256_ps(_mm256_set1_epi32(use_abs ? 0x7fffffff : -1));
+    const __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
+    __m256d h0 = _mm256_setzero_pd(), h1 = h0, h2 = h0, h3 = h0;
+    __m128d r;
+    while (i + 64 <= n) {
+        Py_ssize_t end = i + ((n - i < SKPROJ_CHUNK ? n - i : SKPROJ_CHUNK) & ~(Py_ssize_t) 63);
+        __m256i kc = _mm256_setzero_si256();
+        __m128i k4;
+        int c[4];
+        for (; i < end; i += 64) {
+            uint64_t mask = 0;
+            for (int s = 0; s < 64; s += 16) {
+                __m256 a = _mm256_and_ps(_mm256_loadu_ps(x + i + s), msk);
+                __m256 b = _mm256_and_ps(_mm256_loadu_ps(x + i + s + 8), msk);
+                __m256 ma = _mm256_cmp_ps(a, vhi, _CMP_GT_OQ), mb = _mm256_cmp_ps(b, vhi, _CMP_GT_OQ);
+                __m256 ha = _mm256_and_ps(a, ma), hb = _mm256_and_ps(b, mb);
+                h0 = _mm256_add_pd(h0, _mm256_cvtps_pd(_mm256_castps256_ps128(ha)));
+                h1 = _mm256_add_pd(h1, _mm256_cvtps_pd(_mm256_extractf128_ps(ha, 1)));
+                h2 = _mm256_add_pd(h2, _mm256_cvtps_pd(_mm256_castps256_ps128(hb)));
+                h3 = _mm256_add_pd(h3, _mm256_cvtps_pd(_mm256_extractf128_ps(hb, 1)));
+                kc = _mm256_sub_epi32(kc, _mm256_castps_si256(ma));
+                kc = _mm256_sub_epi32(kc, _mm256_castps_si256(mb));
+                mask |= (uint64_t) (unsigned) (
+                            _mm256_movemask_ps(_mm256_andnot_ps(ma, _mm256_cmp_ps(a, vlo, _CMP_GT_OQ)))
+                            | (_mm256_movemask_ps(_mm256_andnot_ps(mb, _mm256_cmp_ps(b, vlo, _CMP_GT_OQ))) << 8))
+                        << s;
+            }
+            SKPROJ_STORE_MASK(fabsf)
+        }
+        k4 = _mm_add_epi32(_mm256_castsi256_si128(kc), _mm256_extracti128_si256(kc, 1));
+        _mm_storeu_si128((__m128i *) c, k4);
+        kh += (Py_ssize_t) c[0] + c[1] + c[2] + c[3];
+    }
+    /* partial p_j (entry i = j mod 16): h0 = p0..3, h1 = p4..7, h2 = p8..11, h3 = p12..15 */
+    h0 = _mm256_add_pd(_mm256_add_pd(h0, h1), _mm256_add_pd(h2, h3));
+    r = _mm_add_pd(_mm256_castpd256_pd128(h0), _mm256_extractf128_pd(h0, 1));
+    sh = _mm_cvtsd_f64(r) + _mm_cvtsd_f64(_mm_unpackhi_pd(r, r));
+    SKPROJ_WINDOW_TAIL(fabsf)
+}
+
+SKPROJ_TARGET_AVX2
+static inline Py_ssize_t skproj_window_f64_avx2(const double *x, Py_ssize_t n, int use_abs, double lo,
+                                         double hi, double *dst, double *sh_out,
+                                         Py_ssize_t *kh_out) {
+    Py_ssize_t i = 0, nw = 0, kh = 0;
+    double sh;
+    const __m256d msk = _mm256_castsi256_pd(_mm256_set1_epi64x(use_abs ? 0x7fffffffffffffffLL : -1LL));
+    const __m256d vlo = _mm256_set1_pd(lo), vhi = _mm256_set1_pd(hi);
+    __m256d h0 = _mm256_setzero_pd(), h1 = h0, h2 = h0, h3 = h0;
+    __m256i kc = _mm256_setzero_si256();
+    __m128i k2;
+    __m128d r;
+    long long c[2];
+    for (; i + 64 <= n; i += 64) {
+        uint64_t mask = 0;
+        for (int s = 0; s < 64; s += 16) {
+            __m256d a = _mm256_and_pd(_mm256_loadu_pd(x + i + s), msk);
+            __m256d b = _mm256_and_pd(_mm256_loadu_pd(x + i + s + 4), msk);
+            __m256d d = _mm256_and_pd(_mm256_loadu_pd(x + i + s + 8), msk);
+            __m256d e = _mm256_and_pd(_mm256_loadu_pd(x + i + s + 12), msk);
+            __m256d ma = _mm256_cmp_pd(a, vhi, _CMP_GT_OQ), mb = _mm256_cmp_pd(b, vhi, _CMP_GT_OQ);
+            __m256d md = _mm256_cmp_pd(d, vhi, _CMP_GT_OQ), me = _mm256_cmp_pd(e, vhi, _CMP_GT_OQ);
+            h0 = _mm256_add_pd(h0, _mm256_and_pd(a, ma));
+            h1 = _mm256_add_pd(h1, _mm256_and_pd(b, mb));
+            h2 = _mm256_add_pd(h2, _mm256_and_pd(d, md));
+            h3 = _mm256_add_pd(h3, _mm256_and_pd(e, me));
+            kc = _mm256_sub_epi64(_mm256_sub_epi64(kc, _mm256_castpd_si256(ma)), _mm256_castpd_si256(mb));
+            kc = _mm256_sub_epi64(_mm256_sub_epi64(kc, _mm256_castpd_si256(md)), _mm256_castpd_si256(me));
+            mask |= (uint64_t) (unsigned) (
+                        _mm256_movemask_pd(_mm256_andnot_pd(ma, _mm256_cmp_pd(a, vlo, _CMP_GT_OQ)))
+                        | (_mm256_movemask_pd(_mm256_andnot_pd(mb, _mm256_cmp_pd(b, vlo, _CMP_GT_OQ))) << 4)
+                        | (_mm256_movemask_pd(_mm256_andnot_pd(md, _mm256_cmp_pd(d, vlo, _CMP_GT_OQ))) << 8)
+                        | (_mm256_movemask_pd(_mm256_andnot_pd(me, _mm256_cmp_pd(e, vlo, _CMP_GT_OQ))) << 12))
+                    << s;
+        }
+        SKPROJ_STORE_MASK(fabs)
+    }
+    k2 = _mm_add_epi64(_mm256_castsi256_si128(kc), _mm256_extracti128_si256(kc, 1));
+    _mm_storeu_si128((__m128i *) c, k2);
+    kh = (Py_ssize_t) (c[0] + c[1]);
+    h0 = _mm256_add_pd(_mm256_add_pd(h0, h1), _mm256_add_pd(h2, h3));
+    r = _mm_add_pd(_mm256_castpd256_pd128(h0), _mm256_extractf128_pd(h0, 1));
+    sh = _mm_cvtsd_f64(r) + _mm_cvtsd_f64(_mm_unpackhi_pd(r, r));
+    SKPROJ_WINDOW_TAIL(fabs)
+}
+
+SKPROJ_TARGET_AVX2
+static inline void skproj_shrink_f32_avx2(const float *x, float *o, Py_ssize_t n, int use_abs, double tau) {
+    Py_ssize_t i = 0;
+    const __m256 msk = _mm256_castsi256_ps(_mm256_set1_epi32(use_abs ? 0x7fffffff : -1));
+    const __m256 sgn = _mm256_castsi256_ps(_mm256_set1_epi32(use_abs ? (int) 0x80000000u : 0));
+    const __m256d vt = _mm256_set1_pd(tau), zero = _mm256_setzero_pd();
+    for (; i + 8 <= n; i += 8) {
+        __m256 v = _mm256_loadu_ps(x + i), a = _mm256_and_ps(v, msk);
+        __m256d r0 = _mm256_max_pd(_mm256_sub_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(a)), vt), zero);
+        __m256d r1 = _mm256_max_pd(_mm256_sub_pd(_mm256_cvtps_pd(_mm256_extractf128_ps(a, 1)), vt), zero);
+        __m256 r = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm256_cvtpd_ps(r0)), _mm256_cvtpd_ps(r1), 1);
+        _mm256_storeu_ps(o + i, _mm256_or_ps(r, _mm256_and_ps(v, sgn)));
+    }
+    for (; i < n; i++) {
+        double d = (use_abs ? fabsf(x[i]) : (double) x[i]) - tau;
+        float f = (float) (d > 0.0 ? d : 0.0);
+        o[i] = use_abs ? copysignf(f, x[i]) : f;
+    }
+}
+
+SKPROJ_TARGET_AVX2
+static inline void skproj_shrink_f64_avx2(const double *x, double *o, Py_ssize_t n, int use_abs, double tau) {
+    Py_ssize_t i = 0;
+    const __m256d msk = _mm256_castsi256_pd(_mm256_set1_epi64x(use_abs ? 0x7fffffffffffffffLL : -1LL));
+    const __m256d sgn = _mm256_castsi256_pd(_mm256_set1_epi64x(use_abs ? (long long) 0x8000000000000000ULL : 0LL));
+    const __m256d vt = _mm256_set1_pd(tau), zero = _mm256_setzero_pd();
+    for (; i + 4 <= n; i += 4) {
+        __m256d v = _mm256_loadu_pd(x + i);
+        __m256d r = _mm256_max_pd(_mm256_sub_pd(_mm256_and_pd(v, msk), vt), zero);
+        _mm256_storeu_pd(o + i, _mm256_or_pd(r, _mm256_and_pd(v, sgn)));
+    }
+    for (; i < n; i++) {
+        double d = (use_abs ? fabs(x[i]) : x[i]) - tau;
+        d = d > 0.0 ? d : 0.0;
+        o[i] = use_abs ? copysign(d, x[i]) : d;
+    }
+}
+#endif  /* SKPROJ_AVX2 */
+
+static inline Py_ssize_t skproj_window_f32(const float *x, Py_ssize_t n, int use_abs, float lo, float hi,
+                                    double *dst, double *sh_out, Py_ssize_t *kh_out) {
+    Py_ssize_t i = 0, nw = 0, kh = 0;
+    double sh = 0.0;
+#ifdef SKPROJ_SSE2
+    int level = skproj_simd_level();
+#ifdef SKPROJ_AVX2
+    if (level >= 2)
+        return skproj_window_f32_avx2(x, n, use_abs, lo, hi, dst, sh_out, kh_out);
+#endif
+    if (level >= 1) {
+        const __m128 msk = _mm_castsi128_ps(_mm_set1_epi32(use_abs ? 0x7fffffff : -1));
+        const __m128 vlo = _mm_set1_ps(lo), vhi = _mm_set1_ps(hi);
+        __m128d h[8], r01, r23;
+        for (int q = 0; q < 8; q++)
+            h[q] = _mm_setzero_pd();
+        while (i + 64 <= n) {
+            Py_ssize_t end = i + ((n - i < SKPROJ_CHUNK ? n - i : SKPROJ_CHUNK) & ~(Py_ssize_t) 63);
+            __m128i kc = _mm_setzero_si128();
+            int c[4];
+            for (; i < end; i += 64) {
+                uint64_t mask = 0;
+                for (int s = 0; s < 64; s += 4) {
+                    /* entries s..s+3: partials p_(s mod 16) .. p_(s mod 16 + 3) */
+                    int q = (s & 15) >> 1;
+                    __m128 a = _mm_and_ps(_mm_loadu_ps(x + i + s), msk);
+                    __m128 ma = _mm_cmpgt_ps(a, vhi);
+                    __m128 ha = _mm_and_ps(a, ma);
+                    h[q] = _mm_add_pd(h[q], _mm_cvtps_pd(ha));
+                    h[q + 1] = _mm_add_pd(h[q + 1], _mm_cvtps_pd(_mm_movehl_ps(ha, ha)));
+                    kc = _mm_sub_epi32(kc, _mm_castps_si128(ma));
+                    mask |= (uint64_t) (unsigned) _mm_movemask_ps(_mm_andnot_ps(ma, _mm_cmpgt_ps(a, vlo)))
+                            << s;
+                }
+                SKPROJ_STORE_MASK(fabsf)
+            }
+            _mm_storeu_si128((__m128i *) c, kc);
+            kh += (Py_ssize_t) c[0] + c[1] + c[2] + c[3];
+        }
+        /* the AVX2 path's order: lanes (j, j+1) of ((p_j + p_j+4) + (p_j+8 + p_j+12)) */
+        r01 = _mm_add_pd(_mm_add_pd(h[0], h[2]), _mm_add_pd(h[4], h[6]));
+        r23 = _mm_add_pd(_mm_add_pd(h[1], h[3]), _mm_add_pd(h[5], h[7]));
+        r01 = _mm_add_pd(r01, r23);
+        sh = _mm_cvtsd_f64(r01) + _mm_cvtsd_f64(_mm_unpackhi_pd(r01, r01));
+    }
+#endif
+    SKPROJ_WINDOW_TAIL(fabsf)
+}
+
+static inline Py_ssize_t skproj_window_f64(const double *x, Py_ssize_t n, int use_abs, double lo,
+                                    double hi, double *dst, double *sh_out, Py_ssize_t *kh_out) {
+    Py_ssize_t i = 0, nw = 0, kh = 0;
+    double sh = 0.0;
+#ifdef SKPROJ_SSE2
+    int level = skproj_simd_level();
+#ifdef SKPROJ_AVX2
+    if (level >= 2)
+        return skproj_window_f64_avx2(x, n, use_abs, lo, hi, dst, sh_out, kh_out);
+#endif
+    if (level >= 1) {
+        const __m128d msk = _mm_castsi128_pd(_mm_set1_epi64x(use_abs ? 0x7fffffffffffffffLL : -1LL));
+        const __m128d vlo = _mm_set1_pd(lo), vhi = _mm_set1_pd(hi);
+        __m128d h[8], r01, r23;
+        __m128i kc = _mm_setzero_si128();
+        long long c[2];
+        for (int q = 0; q < 8; q++)
+            h[q] = _mm_setzero_pd();
+        for (; i + 64 <= n; i += 64) {
+            uint64_t mask = 0;
+            for (int s = 0; s < 64; s += 2) {
+                int q = (s & 15) >> 1;
+                __m128d a = _mm_and_pd(_mm_loadu_pd(x + i + s), msk);
+                __m128d ma = _mm_cmpgt_pd(a, vhi);
+                h[q] = _mm_add_pd(h[q], _mm_and_pd(a, ma));
+                kc = _mm_sub_epi64(kc, _mm_castpd_si128(ma));
+                mask |= (uint64_t) (unsigned) _mm_movemask_pd(_mm_andnot_pd(ma, _mm_cmpgt_pd(a, vlo))) << s;
+            }
+            SKPROJ_STORE_MASK(fabs)
+        }
+        _mm_storeu_si128((__m128i *) c, kc);
+        kh = (Py_ssize_t) (c[0] + c[1]);
+        r01 = _mm_add_pd(_mm_add_pd(h[0], h[2]), _mm_add_pd(h[4], h[6]));
+        r23 = _mm_add_pd(_mm_add_pd(h[1], h[3]), _mm_add_pd(h[5], h[7]));
+        r01 = _mm_add_pd(r01, r23);
+        sh = _mm_cvtsd_f64(r01) + _mm_cvtsd_f64(_mm_unpackhi_pd(r01, r01));
+    }
+#endif
+    SKPROJ_WINDOW_TAIL(fabs)
+}
+
+static inline void skproj_shrink_f32(const float *x, float *o, Py_ssize_t n, int use_abs, double tau) {
+    Py_ssize_t i = 0;
+#ifdef SKPROJ_SSE2
+    int level = skproj_simd_level();
+#ifdef SKPROJ_AVX2
+    if (level >= 2) {
+        skproj_shrink_f32_avx2(x, o, n, use_abs, tau);
+        return;
+    }
+#endif
+    if (level >= 1) {
+        const __m128 msk = _mm_castsi128_ps(_mm_set1_epi32(use_abs ? 0x7fffffff : -1));
+        const __m128 sgn = _mm_castsi128_ps(_mm_set1_epi32(use_abs ? (int) 0x80000000u : 0));
+        const __m128d vt = _mm_set1_pd(tau), zero = _mm_setzero_pd();
+        for (; i + 4 <= n; i += 4) {
+            __m128 v = _mm_loadu_ps(x + i), a = _mm_and_ps(v, msk);
+            __m128d r0 = _mm_max_pd(_mm_sub_pd(_mm_cvtps_pd(a), vt), zero);
+            __m128d r1 = _mm_max_pd(_mm_sub_pd(_mm_cvtps_pd(_mm_movehl_ps(a, a)), vt), zero);
+            __m128 r = _mm_movelh_ps(_mm_cvtpd_ps(r0), _mm_cvtpd_ps(r1));
+            _mm_storeu_ps(o + i, _mm_or_ps(r, _mm_and_ps(v, sgn)));
+        }
+    }
+#endif
+    for (; i < n; i++) {
+        double d = (use_abs ? fabsf(x[i]) : (double) x[i]) - tau;
+        float f = (float) (d > 0.0 ? d : 0.0);
+        o[i] = use_abs ? copysignf(f, x[i]) : f;
+    }
+}
+
+static inline void skproj_shrink_f64(const double *x, double *o, Py_ssize_t n, int use_abs, double tau) {
+    Py_ssize_t i = 0;
+#ifdef SKPROJ_SSE2
+    int level = skproj_simd_level();
+#ifdef SKPROJ_AVX2
+    if (level >= 2) {
+        skproj_shrink_f64_avx2(x, o, n, use_abs, tau);
+        return;
+    }
+#endif
+    if (level >= 1) {
+        const __m128d msk = _mm_castsi128_pd(_mm_set1_epi64x(use_abs ? 0x7fffffffffffffffLL : -1LL));
+        const __m128d sgn = _mm_castsi128_pd(_mm_set1_epi64x(use_abs ? (long long) 0x8000000000000000ULL : 0LL));
+        const __m128d vt = _mm_set1_pd(tau), zero = _mm_setzero_pd();
+        for (; i + 2 <= n; i += 2) {
+            __m128d v = _mm_loadu_pd(x + i);
+            __m128d r = _mm_max_pd(_mm_sub_pd(_mm_and_pd(v, msk), vt), zero);
+            _mm_storeu_pd(o + i, _mm_or_pd(r, _mm_and_pd(v, sgn)));
+        }
+    }
+#endif
+    for (; i < n; i++) {
+        double d = (use_abs ? fabs(x[i]) : x[i]) - tau;
+        d = d > 0.0 ? d : 0.0;
+        o[i] = use_abs ? copysign(d, x[i]) : d;
+    }
+}
+
+/* The weighted group prox (_prox.pyx), one group of m entries z, weights d, c > 0, scale sc,
+   a_j = d_j - inv_gamma > 0, p_j = d_j (z_j sc):
+   skproj_secular_*: the sums of one Newton step at t, S = sum_j r_j^2 and
+   dS = sum_j r_j^2 a_j u_j with u_j = 1 / (a_j t + c), r_j = p_j u_j;
+   skproj_wnorm2_*: sum_j p_j^2;
+   skproj_wprox_out_*: o_j = (t (p_j / (a_j t + c))) unsc, rounded to the output's type
+   (entrywise: the same values on every path).
+   The entries' values are computed in the same order on every path; the vector paths add them
+   into 4 partial sums (entry j to partial j mod 4) reduced as (s0 + s2) + (s1 + s3), so SSE2
+   and AVX2 agree exactly. */
+#define SKPROJ_SECULAR_ENTRY(T)                                                                \
+    double a_ = (double) d[j] - ig, u_ = 1.0 / (a_ * t + c);                                   \
+    double r_ = (double) d[j] * ((double) z[j] * sc) * u_;                                     \
+    r_ = r_ * r_;
+
+#define SKPROJ_SECULAR_DEF(NAME, T)                                                            \
+    static inline void NAME##_plain(const T *z, const T *d, Py_ssize_t m, Py_ssize_t j, double sc,    \
+                             double ig, double c, double t, double *S, double *dS) {           \
+        double s = 0.0, ds = 0.0;                                                              \
+        for (; j < m; j++) {                                                                   \
+            SKPROJ_SECULAR_ENTRY(T)                                                            \
+            s += r_;                                                                           \
+            ds += r_ * a_ * u_;                                                                \
+        }                                                                                      \
+        *S += s;                                                                               \
+        *dS += ds;                                                                             \
+    }
+
+SKPROJ_SECULAR_DEF(skproj_secular_f32, float)
+SKPROJ_SECULAR_DEF(skproj_secular_f64, double)
+
+/* 4 entries from j as two (SSE2) or one (AVX2) vectors of doubles */
+#define SKPROJ_LOAD4_SSE2_f32(P, LO, HI)                                                       \
+    { __m128 v_ = _mm_loadu_ps(P); LO = _mm_cvtps_pd(v_); HI = _mm_cvtps_pd(_mm_movehl_ps(v_, v_)); }
+#define SKPROJ_LOAD4_SSE2_f64(P, LO, HI)                                                       \
+    { LO = _mm_loadu_pd(P); HI = _mm_loadu_pd((P) + 2); }
+#define SKPROJ_LOAD4_AVX2_f32(P) _mm256_cvtps_pd(_mm_loadu_ps(P))
+#define SKPROJ_LOAD4_AVX2_f64(P) _mm256_loadu_pd(P)
+
+#ifdef SKPROJ_AVX2
+#define SKPROJ_WPROX_AVX2_DEF(SFX, T)                                                          \
+    SKPROJ_TARGET_AVX2                                                                         \
+    static inline void skproj_secular_##SFX##_avx2(const T *z, const T *d, Py_ssize_t m, double sc,    \
+                                            double ig, double c, double t, double *S_out,      \
+                                            double *dS_out) {                                  \
+        Py_ssize_t j = 0;                                                                      \
+        const __m256d vig = _mm256_set1_pd(ig), vt = _mm256_set1_pd(t), vc = _mm256_set1_pd(c); \
+        const __m256d vsc = _mm256_set1_pd(sc), one = _mm256_set1_pd(1.0);                      \
+        __m256d s = _mm256_setzero_pd(), ds = s;                                               \
+        __m128d r;                                                                             \
+        for (; j + 4 <= m; j += 4) {                                                           \
+            __m256d dd = SKPROJ_LOAD4_AVX2_##SFX(d + j), zz = SKPROJ_LOAD4_AVX2_##SFX(z + j);  \
+            __m256d a = _mm256_sub_pd(dd, vig);                                                \
+            __m256d u = _mm256_div_pd(one, _mm256_add_pd(_mm256_mul_pd(a, vt), vc));           \
+            __m256d q = _mm256_mul_pd(_mm256_mul_pd(dd, _mm256_mul_pd(zz, vsc)), u);           \
+            q = _mm256_mul_pd(q, q);                                                           \
+            s = _mm256_add_pd(s, q);                                                           \
+            ds = _mm256_add_pd(ds, _mm256_mul_pd(_mm256_mul_pd(q, a), u));                     \
+        }                                                                                      \
+        r = _mm_add_pd(_mm256_castpd256_pd128(s), _mm256_extractf128_pd(s, 1));               \
+        *S_out = _mm_cvtsd_f64(r) + _mm_cvtsd_f64(_mm_unpackhi_pd(r, r));                      \
+        r = _mm_add_pd(_mm256_castpd256_pd128(ds), _mm256_extractf128_pd(ds, 1));              \
+        *dS_out = _mm_cvtsd_f64(r) + _mm_cvtsd_f64(_mm_unpackhi_pd(r, r));                     \
+        skproj_secular_##SFX##_plain(z, d, m, j, sc, ig, c, t, S_out, dS_out);                 \
+    }                                                                                          \
+    SKPROJ_TARGET_AVX2                                                                         \
+    static inline double skproj_wnorm2_##SFX##_avx2(const T *z, const T *d, Py_ssize_t m, double sc) { \
+        Py_ssize_t j = 0;                                                                      \
+        const __m256d vsc = _mm256_set1_pd(sc);                                                \
+        __m256d s = _mm256_setzero_pd();                                                       \
+        __m128d r;                                                                             \
+        double out;                                                                            \
+        for (; j + 4 <= m; j += 4) {                                                           \
+            __m256d p = _mm256_mul_pd(SKPROJ_LOAD4_AVX2_##SFX(d + j),                          \
+                                      _mm256_mul_pd(SKPROJ_LOAD4_AVX2_##SFX(z + j), vsc));     \
+            s = _mm256_add_pd(s, _mm256_mul_pd(p, p));                                         \
+        }                                                                                      \
+        r = _mm_add_pd(_mm256_castpd256_pd128(s), _mm256_extractf128_pd(s, 1));               \
+        out = _mm_cvtsd_f64(r) + _mm_cvtsd_f64(_mm_unpackhi_pd(r, r));                         \
+        for (; j < m; j++) {                                                                   \
+            double p = (double) d[j] * ((double) z[j] * sc);                                   \
+            out += p * p;                                                                      \
+        }                                                                                      \
+        return out;                                                                            \
+    }
+SKPROJ_WPROX_AVX2_DEF(f32, float)
+SKPROJ_WPROX_AVX2_DEF(f64, double)
+
+/* o_j = (t (p_j / (a_j t + c))) unsc for the 4 entries from j (one AVX2 vector of doubles) */
+#define SKPROJ_WPROX_OUT4_AVX2                                                                 \
+    __m256d dd = LOAD(d + j), a = _mm256_sub_pd(dd, vig);                                      \
+    __m256d p = _mm256_mul_pd(dd, _mm256_mul_pd(LOAD(z + j), vsc));                            \
+    __m256d r = _mm256_mul_pd(_mm256_mul_pd(vt, _mm256_div_pd(p, _mm256_add_pd(_mm256_mul_pd(a, vt), vc))), vun);
+#define SKPROJ_WPROX_OUT_CONST_AVX2                                                            \
+    const __m256d vig = _mm256_set1_pd(ig), vt = _mm256_set1_pd(t), vc = _mm256_set1_pd(c);    \
+    const __m256d vsc = _mm256_set1_pd(sc), vun = _mm256_set1_pd(unsc);
+
+SKPROJ_TARGET_AVX2
+static inline Py_ssize_t skproj_wprox_out_f32_avx2(const float *z, const float *d, float *o, Py_ssize_t m,
+                                            double sc, double ig, double c, double t, double unsc) {
+    Py_ssize_t j = 0;
+    SKPROJ_WPROX_OUT_CONST_AVX2
+#define LOAD SKPROJ_LOAD4_AVX2_f32
+    for (; j + 4 <= m; j += 4) {
+        SKPROJ_WPROX_OUT4_AVX2
+        _mm_storeu_ps(o + j, _mm256_cvtpd_ps(r));
+    }
+#undef LOAD
+    return j;
+}
+
+SKPROJ_TARGET_AVX2
+static inline Py_ssize_t skproj_wprox_out_f64_avx2(const double *z, const double *d, double *o, Py_ssize_t m,
+                                            double sc, double ig, double c, double t, double unsc) {
+    Py_ssize_t j = 0;
+    SKPROJ_WPROX_OUT_CONST_AVX2
+#define LOAD SKPROJ_LOAD4_AVX2_f64
+    for (; j + 4 <= m; j += 4) {
+        SKPROJ_WPROX_OUT4_AVX2
+        _mm256_storeu_pd(o + j, r);
+    }
+#undef LOAD
+    return j;
+}
+#endif
+
+#define SKPROJ_WPROX_DEF(SFX, T)                                                               \
+    static inline void skproj_secular_##SFX(const T *z, const T *d, Py_ssize_t m, double sc,           \
+                                     double ig, double c, double t, double *S_out,             \
+                                     double *dS_out) {                                         \
+        Py_ssize_t j = 0;                                                                      \
+        int level = skproj_simd_level();                                                       \
+        *S_out = 0.0;                                                                          \
+        *dS_out = 0.0;                                                                         \
+        SKPROJ_IF_AVX2(if (level >= 2) {                                                       \
+            skproj_secular_##SFX##_avx2(z, d, m, sc, ig, c, t, S_out, dS_out);                 \
+            return;                                                                            \
+        })                                                                                     \
+        SKPROJ_IF_SSE2(if (level >= 1) {                                                       \
+            const __m128d vig = _mm_set1_pd(ig), vt = _mm_set1_pd(t), vc = _mm_set1_pd(c);     \
+            const __m128d vsc = _mm_set1_pd(sc), one = _mm_set1_pd(1.0);                       \
+            __m128d s0 = _mm_setzero_pd(), s1 = s0, e0 = s0, e1 = s0, dd0, dd1, zz0, zz1;      \
+            for (; j + 4 <= m; j += 4) {                                                       \
+                __m128d a0, a1, u0, u1, q0, q1;                                                \
+                SKPROJ_LOAD4_SSE2_##SFX(d + j, dd0, dd1)                                       \
+                SKPROJ_LOAD4_SSE2_##SFX(z + j, zz0, zz1)                                       \
+                a0 = _mm_sub_pd(dd0, vig);                                                     \
+                a1 = _mm_sub_pd(dd1, vig);                                                     \
+                u0 = _mm_div_pd(one, _mm_add_pd(_mm_mul_pd(a0, vt), vc));                      \
+                u1 = _mm_div_pd(one, _mm_add_pd(_mm_mul_pd(a1, vt), vc));                      \
+                q0 = _mm_mul_pd(_mm_mul_pd(dd0, _mm_mul_pd(zz0, vsc)), u0);                    \
+                q1 = _mm_mul_pd(_mm_mul_pd(dd1, _mm_mul_pd(zz1, vsc)), u1);                    \
+                q0 = _mm_mul_pd(q0, q0);                                                       \
+                q1 = _mm_mul_pd(q1, q1);                                                       \
+                s0 = _mm_add_pd(s0, q0);                                                       \
+                s1 = _mm_add_pd(s1, q1);                                                       \
+                e0 = _mm_add_pd(e0, _mm_mul_pd(_mm_mul_pd(q0, a0), u0));                       \
+                e1 = _mm_add_pd(e1, _mm_mul_pd(_mm_mul_pd(q1, a1), u1));                       \
+            }                                                                                  \
+            s0 = _mm_add_pd(s0, s1);                                                           \
+            e0 = _mm_add_pd(e0, e1);                                                           \
+            *S_out = _mm_cvtsd_f64(s0) + _mm_cvtsd_f64(_mm_unpackhi_pd(s0, s0));               \
+            *dS_out = _mm_cvtsd_f64(e0) + _mm_cvtsd_f64(_mm_unpackhi_pd(e0, e0));              \
+        })                                                                                     \
+        skproj_secular_##SFX##_plain(z, d, m, j, sc, ig, c, t, S_out, dS_out);                 \
+    }                                                                                          \
+    static inline double skproj_wnorm2_##SFX(const T *z, const T *d, Py_ssize_t m, double sc) {       \
+        Py_ssize_t j = 0;                                                                      \
+        double out = 0.0;                                                                      \
+        int level = skproj_simd_level();                                                       \
+        SKPROJ_IF_AVX2(if (level >= 2) return skproj_wnorm2_##SFX##_avx2(z, d, m, sc);)        \
+        SKPROJ_IF_SSE2(if (level >= 1) {                                                       \
+            const __m128d vsc = _mm_set1_pd(sc);                                               \
+            __m128d s0 = _mm_setzero_pd(), s1 = s0, dd0, dd1, zz0, zz1, p0, p1;                \
+            for (; j + 4 <= m; j += 4) {                                                       \
+                SKPROJ_LOAD4_SSE2_##SFX(d + j, dd0, dd1)                                       \
+                SKPROJ_LOAD4_SSE2_##SFX(z + j, zz0, zz1)                                       \
+                p0 = _mm_mul_pd(dd0, _mm_mul_pd(zz0, vsc));                                    \
+                p1 = _mm_mul_pd(dd1, _mm_mul_pd(zz1, vsc));                                    \
+                s0 = _mm_add_pd(s0, _mm_mul_pd(p0, p0));                                       \
+                s1 = _mm_add_pd(s1, _mm_mul_pd(p1, p1));                                       \
+            }                                                                                  \
+            s0 = _mm_add_pd(s0, s1);                                                           \
+            out = _mm_cvtsd_f64(s0) + _mm_cvtsd_f64(_mm_unpackhi_pd(s0, s0));                  \
+        })                                                                                     \
+        for (; j < m; j++) {                                                                   \
+            double p = (double) d[j] * ((double) z[j] * sc);                                   \
+            out += p * p;                                                                      \
+        }                                                                                      \
+        return out;                                                                            \
+    }
+
+#ifdef SKPROJ_AVX2
+#define SKPROJ_IF_AVX2(...) __VA_ARGS__
+#else
+#define SKPROJ_IF_AVX2(...)
+#endif
+#ifdef SKPROJ_SSE2
+#define SKPROJ_IF_SSE2(...) __VA_ARGS__
+#else
+#define SKPROJ_IF_SSE2(...)
+#endif
+
+SKPROJ_WPROX_DEF(f32, float)
+SKPROJ_WPROX_DEF(f64, double)
+
+#define SKPROJ_WPROX_OUT_ENTRY(T)                                                              \
+    double p_ = (double) d[j] * ((double) z[j] * sc);                                          \
+    o[j] = (T) ((t * (p_ / (((double) d[j] - ig) * t + c))) * unsc);
+
+static inline void skproj_wprox_out_f32(const float *z, const float *d, float *o, Py_ssize_t m, double sc,
+                                 double ig, double c, double t, double unsc) {
+    Py_ssize_t j = 0;
+#ifdef SKPROJ_SSE2
+    int level = skproj_simd_level();
+#ifdef SKPROJ_AVX2
+    if (level >= 2)
+        j = skproj_wprox_out_f32_avx2(z, d, o, m, sc, ig, c, t, unsc);
+#endif
+    if (level == 1) {
+        const __m128d vig = _mm_set1_pd(ig), vt = _mm_set1_pd(t), vc = _mm_set1_pd(c);
+        const __m128d vsc = _mm_set1_pd(sc), vun = _mm_set1_pd(unsc);
+        __m128d dd[2], zz[2], r[2];
+        for (; j + 4 <= m; j += 4) {
+            SKPROJ_LOAD4_SSE2_f32(d + j, dd[0], dd[1])
+            SKPROJ_LOAD4_SSE2_f32(z + j, zz[0], zz[1])
+            for (int h = 0; h < 2; h++) {
+                __m128d a = _mm_sub_pd(dd[h], vig), p = _mm_mul_pd(dd[h], _mm_mul_pd(zz[h], vsc));
+                r[h] = _mm_mul_pd(_mm_mul_pd(vt, _mm_div_pd(p, _mm_add_pd(_mm_mul_pd(a, vt), vc))), vun);
+            }
+            _mm_storeu_ps(o + j, _mm_movelh_ps(_mm_cvtpd_ps(r[0]), _mm_cvtpd_ps(r[1])));
+        }
+    }
+#endif
+    for (; j < m; j++) {
+        SKPROJ_WPROX_OUT_ENTRY(float)
+    }
+}
+
+static inline void skproj_wprox_out_f64(const double *z, const double *d, double *o, Py_ssize_t m, double sc,
+                                 double ig, double c, double t, double unsc) {
+    Py_ssize_t j = 0;
+#ifdef SKPROJ_SSE2
+    int level = skproj_simd_level();
+#ifdef SKPROJ_AVX2
+    if (level >= 2)
+        j = skproj_wprox_out_f64_avx2(z, d, o, m, sc, ig, c, t, unsc);
+#endif
+    if (level == 1) {
+        const __m128d vig = _mm_set1_pd(ig), vt = _mm_set1_pd(t), vc = _mm_set1_pd(c);
+        const __m128d vsc = _mm_set1_pd(sc), vun = _mm_set1_pd(unsc);
+        for (; j + 2 <= m; j += 2) {
+            __m128d dd = _mm_loadu_pd(d + j), a = _mm_sub_pd(dd, vig);
+            __m128d p = _mm_mul_pd(dd, _mm_mul_pd(_mm_loadu_pd(z + j), vsc));
+            _mm_storeu_pd(o + j, _mm_mul_pd(_mm_mul_pd(vt, _mm_div_pd(p, _mm_add_pd(_mm_mul_pd(a, vt), vc))), vun));
+        }
+    }
+#endif
+    for (; j < m; j++) {
+        SKPROJ_WPROX_OUT_ENTRY(double)
+    }
+}
+
+#endif  /* SKPROJ_SIMD_H */
