@@ -52,7 +52,7 @@ from libc.math cimport INFINITY, fabs, nextafterf
 from libc.string cimport memcpy
 
 from skproj._kernels._parallel cimport HAVE_OPENMP, max_threads, n_threads
-from skproj._kernels._select cimport clamp_d, clamp_f, sel_gt
+from skproj._kernels._select cimport sel_gt
 from skproj._kernels._simplex cimport condat_active_set
 
 cdef extern from "_simd.h":
@@ -60,6 +60,10 @@ cdef extern from "_simd.h":
                                  double* dst, double* sh_out, Py_ssize_t* kh_out) noexcept nogil
     Py_ssize_t skproj_window_f64(const double* x, Py_ssize_t n, int use_abs, double lo, double hi,
                                  double* dst, double* sh_out, Py_ssize_t* kh_out) noexcept nogil
+    void skproj_maxsum_f32(const float* x, Py_ssize_t n, double* amax, double* l1) noexcept nogil
+    void skproj_maxsum_f64(const double* x, Py_ssize_t n, double* amax, double* l1) noexcept nogil
+    void skproj_clip_f32(const float* x, float* o, Py_ssize_t n, double mu) noexcept nogil
+    void skproj_clip_f64(const double* x, double* o, Py_ssize_t n, double mu) noexcept nogil
     int skproj_simd_level() noexcept nogil
     void skproj_set_simd_level(int level) noexcept nogil
 
@@ -170,20 +174,13 @@ cdef double _refine_theta(Py_ssize_t n, const Py_ssize_t* K, const double* S, do
     return theta
 
 
-cdef void _write_clipped(const floating* x, floating* out, Py_ssize_t m, double mu) noexcept nogil:
-    """out = sign(x) * min(|x|, mu) for mu >= 0 (a clamp to [-mu, mu], branch-free min/max)."""
-    cdef Py_ssize_t j
-    cdef floating lvl = <floating> mu
-    cdef floating nlvl = -lvl
-    if mu <= 0.0:
-        for j in range(m):
-            out[j] = 0
-        return
-    for j in range(m):
-        if floating is float:
-            out[j] = clamp_f(x[j], nlvl, lvl)
-        else:
-            out[j] = clamp_d(x[j], nlvl, lvl)
+cdef inline void _write_clipped(const floating* x, floating* out, Py_ssize_t m,
+                                double mu) noexcept nogil:
+    """out = sign(x) * min(|x|, mu) (a clamp to [-mu, mu]; zeros when mu <= 0; skproj_clip_*)."""
+    if floating is float:
+        skproj_clip_f32(x, out, m, mu)
+    else:
+        skproj_clip_f64(x, out, m, mu)
 
 
 cdef int _l1inf_simple(const floating[:, ::1] X, floating[:, ::1] out, double C,
@@ -434,31 +431,11 @@ cdef double _window_level(double* seg, Py_ssize_t ln, Py_ssize_t* kc_io, double*
 
 
 cdef inline void _max_sum(const floating* x, Py_ssize_t m, double* amax, double* l1) noexcept nogil:
-    """max_j |x_j| and sum_j |x_j| with four independent accumulators (no latency chain)."""
-    cdef Py_ssize_t j, m4 = m - m % 4
-    cdef double a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0, s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
-    cdef double y0, y1, y2, y3
-    for j in range(0, m4, 4):
-        y0 = fabs(<double> x[j])
-        y1 = fabs(<double> x[j + 1])
-        y2 = fabs(<double> x[j + 2])
-        y3 = fabs(<double> x[j + 3])
-        s0 += y0
-        s1 += y1
-        s2 += y2
-        s3 += y3
-        a0 = y0 if y0 > a0 else a0
-        a1 = y1 if y1 > a1 else a1
-        a2 = y2 if y2 > a2 else a2
-        a3 = y3 if y3 > a3 else a3
-    for j in range(m4, m):
-        y0 = fabs(<double> x[j])
-        s0 += y0
-        a0 = y0 if y0 > a0 else a0
-    a0 = a1 if a1 > a0 else a0
-    a2 = a3 if a3 > a2 else a2
-    amax[0] = a2 if a2 > a0 else a0
-    l1[0] = (s0 + s1) + (s2 + s3)
+    """max_j |x_j| and sum_j |x_j| (skproj_maxsum_*)."""
+    if floating is float:
+        skproj_maxsum_f32(x, m, amax, l1)
+    else:
+        skproj_maxsum_f64(x, m, amax, l1)
 
 
 cdef struct _Work:
