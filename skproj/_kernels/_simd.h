@@ -13,7 +13,8 @@
    branch-free (+0.0 for a clipped entry, with x_i's sign when use_abs).
 
    On x86-64 the loops are vectorised with SSE2 (part of the base instruction set) or, when the
-   CPU has it (checked once at run time; GCC and Clang), AVX2. Blocks of 64 entries: the sums
+   CPU has it (checked once at run time; GCC and Clang), AVX2. Blocks of 64 entries (then of 16
+   down to a plain tail of < 16, for short rows such as the l1,inf ball's groups): the sums
    and counts of the y_i > hi are vector operations, the window entries of a block form a 64-bit
    mask whose set bits are then stored (the store loop costs nothing when the window is empty).
    Both vector paths add the same partial sums (entry i goes to partial i mod 16) in the same
@@ -95,6 +96,9 @@ static inline int skproj_ctz64(uint64_t m) {
     *kh_out = kh;                                                                              \
     return nw;
 
+/* the next block: 64 entries, or 16 (a tail of 16 to 63 entries), the rest in the plain loop */
+#define SKPROJ_BLOCK(left) ((left) >= 64 ? 64 : 16)
+
 /* int32 lane counts of the float paths are flushed every 2^20 blocks (2^24 per lane at most) */
 #define SKPROJ_CHUNK ((Py_ssize_t) 1 << 26)
 
@@ -109,14 +113,15 @@ static inline Py_ssize_t skproj_window_f32_avx2(const float *x, Py_ssize_t n, in
     const __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
     __m256d h0 = _mm256_setzero_pd(), h1 = h0, h2 = h0, h3 = h0;
     __m128d r;
-    while (i + 64 <= n) {
-        Py_ssize_t end = i + ((n - i < SKPROJ_CHUNK ? n - i : SKPROJ_CHUNK) & ~(Py_ssize_t) 63);
+    while (i + 16 <= n) {
+        Py_ssize_t end = i + ((n - i < SKPROJ_CHUNK ? n - i : SKPROJ_CHUNK) & ~(Py_ssize_t) 15), blk;
         __m256i kc = _mm256_setzero_si256();
         __m128i k4;
         int c[4];
-        for (; i < end; i += 64) {
+        for (; i < end; i += blk) {
             uint64_t mask = 0;
-            for (int s = 0; s < 64; s += 16) {
+            blk = SKPROJ_BLOCK(end - i);
+            for (int s = 0; s < blk; s += 16) {
                 __m256 a = _mm256_and_ps(_mm256_loadu_ps(x + i + s), msk);
                 __m256 b = _mm256_and_ps(_mm256_loadu_ps(x + i + s + 8), msk);
                 __m256 ma = _mm256_cmp_ps(a, vhi, _CMP_GT_OQ), mb = _mm256_cmp_ps(b, vhi, _CMP_GT_OQ);
@@ -158,9 +163,10 @@ static inline Py_ssize_t skproj_window_f64_avx2(const double *x, Py_ssize_t n, i
     __m128i k2;
     __m128d r;
     long long c[2];
-    for (; i + 64 <= n; i += 64) {
+    for (Py_ssize_t blk; i + 16 <= n; i += blk) {
         uint64_t mask = 0;
-        for (int s = 0; s < 64; s += 16) {
+        blk = SKPROJ_BLOCK(n - i);
+        for (int s = 0; s < blk; s += 16) {
             __m256d a = _mm256_and_pd(_mm256_loadu_pd(x + i + s), msk);
             __m256d b = _mm256_and_pd(_mm256_loadu_pd(x + i + s + 4), msk);
             __m256d d = _mm256_and_pd(_mm256_loadu_pd(x + i + s + 8), msk);
@@ -246,13 +252,14 @@ static inline Py_ssize_t skproj_window_f32(const float *x, Py_ssize_t n, int use
         __m128d h[8], r01, r23;
         for (int q = 0; q < 8; q++)
             h[q] = _mm_setzero_pd();
-        while (i + 64 <= n) {
-            Py_ssize_t end = i + ((n - i < SKPROJ_CHUNK ? n - i : SKPROJ_CHUNK) & ~(Py_ssize_t) 63);
+        while (i + 16 <= n) {
+            Py_ssize_t end = i + ((n - i < SKPROJ_CHUNK ? n - i : SKPROJ_CHUNK) & ~(Py_ssize_t) 15), blk;
             __m128i kc = _mm_setzero_si128();
             int c[4];
-            for (; i < end; i += 64) {
+            for (; i < end; i += blk) {
                 uint64_t mask = 0;
-                for (int s = 0; s < 64; s += 4) {
+                blk = SKPROJ_BLOCK(end - i);
+                for (int s = 0; s < blk; s += 4) {
                     /* entries s..s+3: partials p_(s mod 16) .. p_(s mod 16 + 3) */
                     int q = (s & 15) >> 1;
                     __m128 a = _mm_and_ps(_mm_loadu_ps(x + i + s), msk);
@@ -297,9 +304,10 @@ static inline Py_ssize_t skproj_window_f64(const double *x, Py_ssize_t n, int us
         long long c[2];
         for (int q = 0; q < 8; q++)
             h[q] = _mm_setzero_pd();
-        for (; i + 64 <= n; i += 64) {
+        for (Py_ssize_t blk; i + 16 <= n; i += blk) {
             uint64_t mask = 0;
-            for (int s = 0; s < 64; s += 2) {
+            blk = SKPROJ_BLOCK(n - i);
+            for (int s = 0; s < blk; s += 2) {
                 int q = (s & 15) >> 1;
                 __m128d a = _mm_and_pd(_mm_loadu_pd(x + i + s), msk);
                 __m128d ma = _mm_cmpgt_pd(a, vhi);
