@@ -40,6 +40,53 @@ with ``OMP_NUM_THREADS=1 taskset -c 1``; best of 7; ratios to the floor of the s
   float64, N(0,1) and Cauchy, every fraction; e.g. l1 ball float32 frac 0.5: 7.44x -> 1.65x the floor.
 * ``--only prox`` (1000x64): weighted_prox_group_l2 float32 lambda 0.1: 7.7x (11.4x before),
   MCP float32 2.3-5.2x, float64 1.5-4.8x; ``--ab-prox``: this / main 0.60-0.79.
+
+issue 17 item 1, branch l1simd (window, max-and-sum and output passes of the l1,inf kernel
+vectorised in _simd.h): ``OMP_NUM_THREADS=1 taskset -c 1 python benchmarks/bench_projections.py
+--only l1inf`` before (kern3) and after, best of 7, one thread, pinned to core 1 of a busy 2-core
+machine (the other core under load); ms and time / floor::
+
+    shape       dist   dtype    frac  zeroed  before ms  ratio  after ms  ratio
+    1000x1000   U(0,1) float32   1e-04   97.9%       1.20    2.5      0.68    1.4
+    1000x1000   U(0,1) float32   1e-03   79.5%       1.87    3.9      1.10    2.2
+    1000x1000   U(0,1) float32   1e-02   15.2%       4.44    9.3      2.71    5.5
+    1000x1000   U(0,1) float32   1e-01    0.0%       5.41   11.3      3.52    7.1
+    1000x1000   U(0,1) float32   5e-01    0.0%       5.78   12.1      3.83    7.8
+    1000x1000   U(0,1) float64   1e-04   97.9%       1.31    1.4      1.22    1.1
+    1000x1000   U(0,1) float64   1e-03   79.5%       1.98    2.2      1.73    1.6
+    1000x1000   U(0,1) float64   1e-02   15.2%       4.52    5.0      3.64    3.3
+    1000x1000   U(0,1) float64   1e-01    0.0%       5.38    5.9      4.56    4.2
+    1000x1000   U(0,1) float64   5e-01    0.0%       6.10    6.7      4.87    4.4
+    1000x10000  U(0,1) float32   1e-04   91.9%      20.39    2.1     15.67    1.7
+    1000x10000  U(0,1) float32   1e-03   53.0%      34.09    3.5     23.19    2.5
+    1000x10000  U(0,1) float32   1e-02    0.0%      55.77    5.7     37.41    4.0
+    1000x10000  U(0,1) float32   1e-01    0.0%      68.47    7.0     49.82    5.4
+    1000x10000  U(0,1) float32   5e-01    0.0%      72.52    7.5     51.49    5.5
+    1000x10000  U(0,1) float64   1e-04   91.9%      33.30    1.5     29.88    1.3
+    1000x10000  U(0,1) float64   1e-03   53.0%      45.98    2.1     41.25    1.8
+    1000x10000  U(0,1) float64   1e-02    0.0%      70.98    3.2     59.16    2.6
+    1000x10000  U(0,1) float64   1e-01    0.0%      81.68    3.7     71.60    3.2
+    1000x10000  U(0,1) float64   5e-01    0.0%      87.04    3.9     74.05    3.3
+    10000x100   N(0,1) float32   1e-04   98.8%       1.67    1.8      1.27    1.4
+    10000x100   N(0,1) float32   1e-03   90.8%       2.34    2.5      1.89    2.0
+    10000x100   N(0,1) float32   1e-02   46.6%       6.03    6.4      5.20    5.5
+    10000x100   N(0,1) float32   1e-01    0.0%       9.47   10.1      8.44    9.0
+    10000x100   N(0,1) float32   5e-01    0.0%      11.34   12.1      9.34    9.9
+    10000x100   N(0,1) float64   1e-04   98.8%       1.86    1.4      1.79    1.4
+    10000x100   N(0,1) float64   1e-03   90.8%       2.56    2.0      2.46    1.9
+    10000x100   N(0,1) float64   1e-02   46.6%       6.20    4.8      5.95    4.5
+    10000x100   N(0,1) float64   1e-01    0.0%       9.42    7.3      9.04    6.8
+    10000x100   N(0,1) float64   5e-01    0.0%      11.18    8.7     10.06    7.6
+    20000x64    N(0,1) float32   1e-04   99.2%       2.62    1.0      2.05    0.8
+    20000x64    N(0,1) float32   1e-03   92.7%       3.36    1.3      3.00    1.1
+    20000x64    N(0,1) float32   1e-02   55.6%       8.08    3.2      7.13    2.7
+    20000x64    N(0,1) float32   1e-01    0.1%      13.67    5.4     12.13    4.6
+    20000x64    N(0,1) float32   5e-01    0.0%      16.23    6.4     13.53    5.1
+    20000x64    N(0,1) float64   1e-04   99.2%       3.01    1.1      2.97    1.2
+    20000x64    N(0,1) float64   1e-03   92.7%       3.84    1.4      3.69    1.5
+    20000x64    N(0,1) float64   1e-02   55.6%       9.06    3.3      8.46    3.4
+    20000x64    N(0,1) float64   1e-01    0.1%      13.86    5.0     12.73    5.1
+    20000x64    N(0,1) float64   5e-01    0.0%      16.48    5.9     14.40    5.8
 """
 
 import argparse

@@ -401,3 +401,30 @@ def test_subnormal_mix_float32(X, frac, axis):
     if radius <= 0:
         return
     _check_case(X, radius, axis, np.float32)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(300, 1000), (2000, 64), (500, 77)])
+def test_vector_paths_agree(dtype, shape):
+    """The per-group passes (_simd.h) at every vector level the CPU has: SSE2 and AVX2 add the
+    same partial sums in the same order (identical results), the plain C loops agree to rounding,
+    and every level satisfies the optimality conditions (m = 77: a tail after the vector blocks)."""
+    rng = np.random.default_rng(11)
+    X = (rng.standard_normal(shape) * rng.uniform(0.1, 3, (shape[0], 1))).astype(dtype)
+    X64 = X.astype(np.float64)
+    levels = list(range(_l1inf._set_simd_level(-1) + 1))
+    tol = 1e-6 if dtype == np.float32 else 1e-12
+    try:
+        for frac in (1e-4, 1e-2, 0.3, 0.9):
+            radius = frac * l1inf_norm(X64)
+            res = []
+            for level in levels:
+                assert _l1inf._set_simd_level(level) == level
+                res.append(project_l1inf_ball(X, radius))
+                check_optimality_rounded(X64, res[-1], radius, dtype)
+            if len(res) == 3:
+                np.testing.assert_array_equal(res[1], res[2])
+            for r in res[1:]:
+                np.testing.assert_allclose(r, res[0], rtol=0, atol=tol * np.abs(X64).max())
+    finally:
+        _l1inf._set_simd_level(-1)

@@ -47,12 +47,25 @@ group at every step) is kept as a reference for the tests and the benchmark.
 from cython cimport floating
 from cython.parallel cimport prange
 from libc.stdlib cimport calloc, malloc, free, realloc
-from libc.math cimport INFINITY, fabs
+from libc.float cimport FLT_MAX
+from libc.math cimport INFINITY, fabs, nextafterf
 from libc.string cimport memcpy
 
 from skproj._kernels._parallel cimport HAVE_OPENMP, max_threads, n_threads
-from skproj._kernels._select cimport clamp_d, clamp_f, sel_gt
+from skproj._kernels._select cimport sel_gt
 from skproj._kernels._simplex cimport condat_active_set
+
+cdef extern from "_simd.h":
+    Py_ssize_t skproj_window_f32(const float* x, Py_ssize_t n, int use_abs, float lo, float hi,
+                                 double* dst, double* sh_out, Py_ssize_t* kh_out) noexcept nogil
+    Py_ssize_t skproj_window_f64(const double* x, Py_ssize_t n, int use_abs, double lo, double hi,
+                                 double* dst, double* sh_out, Py_ssize_t* kh_out) noexcept nogil
+    void skproj_maxsum_f32(const float* x, Py_ssize_t n, double* amax, double* l1) noexcept nogil
+    void skproj_maxsum_f64(const double* x, Py_ssize_t n, double* amax, double* l1) noexcept nogil
+    void skproj_clip_f32(const float* x, float* o, Py_ssize_t n, double mu) noexcept nogil
+    void skproj_clip_f64(const double* x, double* o, Py_ssize_t n, double mu) noexcept nogil
+    int skproj_simd_level() noexcept nogil
+    void skproj_set_simd_level(int level) noexcept nogil
 
 # chunks of consecutive groups for the parallel passes (fixed: results do not depend on threads)
 cdef enum:
@@ -161,20 +174,13 @@ cdef double _refine_theta(Py_ssize_t n, const Py_ssize_t* K, const double* S, do
     return theta
 
 
-cdef void _write_clipped(const floating* x, floating* out, Py_ssize_t m, double mu) noexcept nogil:
-    """out = sign(x) * min(|x|, mu) for mu >= 0 (a clamp to [-mu, mu], branch-free min/max)."""
-    cdef Py_ssize_t j
-    cdef floating lvl = <floating> mu
-    cdef floating nlvl = -lvl
-    if mu <= 0.0:
-        for j in range(m):
-            out[j] = 0
-        return
-    for j in range(m):
-        if floating is float:
-            out[j] = clamp_f(x[j], nlvl, lvl)
-        else:
-            out[j] = clamp_d(x[j], nlvl, lvl)
+cdef inline void _write_clipped(const floating* x, floating* out, Py_ssize_t m,
+                                double mu) noexcept nogil:
+    """out = sign(x) * min(|x|, mu) (a clamp to [-mu, mu]; zeros when mu <= 0; skproj_clip_*)."""
+    if floating is float:
+        skproj_clip_f32(x, out, m, mu)
+    else:
+        skproj_clip_f64(x, out, m, mu)
 
 
 cdef int _l1inf_simple(const floating[:, ::1] X, floating[:, ::1] out, double C,
@@ -346,36 +352,20 @@ cdef inline double _model_level(const double* z, Py_ssize_t q, double base, doub
     return mu if mu > 0.0 else 0.0
 
 
-cdef Py_ssize_t _collect_window(const floating* x, Py_ssize_t m, double L, double H, double* seg,
-                                double* sh_out, Py_ssize_t* kh_out) noexcept nogil:
-    """Split |x| in three (branch-free): entries > H (sum, count), entries in (L, H] (copied
-    to seg, their number returned), the rest (dropped). Requires L <= H."""
-    cdef Py_ssize_t j, k = 0, kh = 0, kh1 = 0, m2 = m - m % 2
-    cdef int hi, hi1
-    cdef double y, y1, sh = 0.0, sh1 = 0.0
-    for j in range(0, m2, 2):
-        y = fabs(<double> x[j])
-        y1 = fabs(<double> x[j + 1])
-        hi = y > H
-        hi1 = y1 > H
-        sh += sel_gt(y, H)
-        sh1 += sel_gt(y1, H)
-        kh += hi
-        kh1 += hi1
-        seg[k] = y
-        k += (y > L) - hi
-        seg[k] = y1
-        k += (y1 > L) - hi1
-    for j in range(m2, m):
-        y = fabs(<double> x[j])
-        hi = y > H
-        sh += sel_gt(y, H)
-        kh += hi
-        seg[k] = y
-        k += (y > L) - hi
-    sh_out[0] = sh + sh1
-    kh_out[0] = kh + kh1
-    return k
+cdef inline float _down_f(double d) noexcept nogil:
+    """The largest float <= d (FLT_MAX above): y > d and y > _down_f(d) agree for float y."""
+    cdef float f = <float> d if d < FLT_MAX else FLT_MAX
+    return nextafterf(f, -INFINITY) if <double> f > d else f
+
+
+cdef inline Py_ssize_t _collect_window(const floating* x, Py_ssize_t m, double L, double H,
+                                       double* seg, double* sh_out, Py_ssize_t* kh_out) noexcept nogil:
+    """Split |x| in three (skproj_window_*): entries > H (sum, count), entries in (L, H] (to seg
+    in order, their number returned), the rest (dropped). L <= H (rounded down for float32)."""
+    if floating is float:
+        return skproj_window_f32(x, m, 1, _down_f(L), _down_f(H), seg, sh_out, kh_out)
+    else:
+        return skproj_window_f64(x, m, 1, L, H, seg, sh_out, kh_out)
 
 
 cdef inline Py_ssize_t _partition_gt(double* seg, Py_ssize_t start, Py_ssize_t end, double t,
@@ -441,31 +431,11 @@ cdef double _window_level(double* seg, Py_ssize_t ln, Py_ssize_t* kc_io, double*
 
 
 cdef inline void _max_sum(const floating* x, Py_ssize_t m, double* amax, double* l1) noexcept nogil:
-    """max_j |x_j| and sum_j |x_j| with four independent accumulators (no latency chain)."""
-    cdef Py_ssize_t j, m4 = m - m % 4
-    cdef double a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0, s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
-    cdef double y0, y1, y2, y3
-    for j in range(0, m4, 4):
-        y0 = fabs(<double> x[j])
-        y1 = fabs(<double> x[j + 1])
-        y2 = fabs(<double> x[j + 2])
-        y3 = fabs(<double> x[j + 3])
-        s0 += y0
-        s1 += y1
-        s2 += y2
-        s3 += y3
-        a0 = y0 if y0 > a0 else a0
-        a1 = y1 if y1 > a1 else a1
-        a2 = y2 if y2 > a2 else a2
-        a3 = y3 if y3 > a3 else a3
-    for j in range(m4, m):
-        y0 = fabs(<double> x[j])
-        s0 += y0
-        a0 = y0 if y0 > a0 else a0
-    a0 = a1 if a1 > a0 else a0
-    a2 = a3 if a3 > a2 else a2
-    amax[0] = a2 if a2 > a0 else a0
-    l1[0] = (s0 + s1) + (s2 + s3)
+    """max_j |x_j| and sum_j |x_j| (skproj_maxsum_*)."""
+    if floating is float:
+        skproj_maxsum_f32(x, m, amax, l1)
+    else:
+        skproj_maxsum_f64(x, m, amax, l1)
 
 
 cdef struct _Work:
@@ -798,3 +768,10 @@ def openmp_info():
     """(built with OpenMP, threads a large input would use now): the threaded kernels' view of
     OMP_NUM_THREADS and threadpoolctl limits (1 thread when built without OpenMP)."""
     return bool(HAVE_OPENMP), max_threads()
+
+
+def _set_simd_level(int level):
+    """Cap the vector instructions of the per-group passes (_simd.h) at level: 0 plain C, 1 SSE2,
+    2 AVX2, -1 the CPU's best (tests). Returns the level now used."""
+    skproj_set_simd_level(level)
+    return skproj_simd_level()
