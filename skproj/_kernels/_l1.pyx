@@ -209,7 +209,7 @@ cdef int threshold(const floating* x, Py_ssize_t n, double radius, bint use_abs,
     Returns 0, or -1 if the work buffer cannot be allocated.
     """
     cdef Py_ssize_t k, j, nw, kh
-    cdef double t_est, total, sw, sh, smax, y, sd, ex, ex2, lo, hi, flo, fhi, tol
+    cdef double t_est, sw, sh, smax, y, sd, ex, ex2, lo, hi, flo, fhi, tol
     cdef double* buf
     if n < SMALL_N:
         return _small_threshold(x, n, radius, use_abs, tau_out)
@@ -279,14 +279,7 @@ cdef int threshold(const floating* x, Py_ssize_t n, double radius, bint use_abs,
                 lo = 0.0
     # the last resort (8 passes without a bracket, or Michelot's sweeps not settling)
     free(buf)
-    if use_abs:
-        total = 0.0
-        for j in range(n):
-            total += fabs(<double> x[j])
-        if total <= radius:
-            tau_out[0] = 0.0
-            return 0
-    return simplex_threshold(x, n, radius, use_abs, tau_out)
+    return _small_threshold(x, n, radius, use_abs, tau_out)   # Condat on all of x
 
 
 cdef inline void _shrink(const floating* x, floating* o, Py_ssize_t n, bint use_abs,
@@ -298,36 +291,31 @@ cdef inline void _shrink(const floating* x, floating* o, Py_ssize_t n, bint use_
         skproj_shrink_f64(x, o, n, use_abs, tau)
 
 
-def l1_ball(const floating[::1] x, floating[::1] out, double radius):
+def _project(const floating[::1] x, floating[::1] out, double radius, bint use_abs):
+    """The threshold tau, then out = sign(x) max(|x| - tau, 0) (use_abs) or max(x - tau, 0)."""
+    cdef double tau = 0.0
+    cdef int status
+    with nogil:
+        status = threshold(&x[0], x.shape[0], radius, use_abs, &tau)
+        if status == 0:
+            _shrink(&x[0], &out[0], x.shape[0], use_abs, tau)
+    if status != 0:
+        raise MemoryError("could not allocate the work buffers of the l1-ball / simplex projection")
+    return tau
+
+
+def l1_ball(x, out, double radius):
     """Write the projection of x onto {||z||_1 <= radius} (radius > 0) into out.
 
     Returns the threshold tau (out = sign(x) max(|x| - tau, 0); tau = 0 and out = x when x is
     inside the ball), or raises MemoryError.
     """
-    cdef Py_ssize_t n = x.shape[0]
-    cdef double tau = 0.0
-    cdef int status
-    with nogil:
-        status = threshold(&x[0], n, radius, True, &tau)
-        if status == 0:
-            _shrink(&x[0], &out[0], n, True, tau)
-    if status != 0:
-        raise MemoryError("could not allocate the work buffers of the l1-ball projection")
-    return tau
+    return _project(x, out, radius, True)
 
 
-def simplex(const floating[::1] x, floating[::1] out, double radius):
+def simplex(x, out, double radius):
     """Write the projection of x onto {z >= 0, sum z = radius} (radius > 0) into out; return tau."""
-    cdef Py_ssize_t n = x.shape[0]
-    cdef double tau = 0.0
-    cdef int status
-    with nogil:
-        status = threshold(&x[0], n, radius, False, &tau)
-        if status == 0:
-            _shrink(&x[0], &out[0], n, False, tau)
-    if status != 0:
-        raise MemoryError("could not allocate the work buffers of the simplex projection")
-    return tau
+    return _project(x, out, radius, False)
 
 
 def l12_ball(const floating[:, ::1] X, floating[:, ::1] out, double radius):
