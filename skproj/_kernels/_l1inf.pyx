@@ -52,7 +52,7 @@ from libc.math cimport INFINITY, fabs, nextafterf
 from libc.string cimport memcpy
 
 from skproj._kernels._parallel cimport HAVE_OPENMP, max_threads, n_threads
-from skproj._kernels._select cimport sel_gt
+from skproj._kernels._select cimport clamp_d, sel_gt
 from skproj._kernels._simplex cimport condat_active_set
 
 cdef extern from "_simd.h":
@@ -241,40 +241,40 @@ cdef int _l1inf_simple(const floating[:, ::1] X, floating[:, ::1] out, double C,
     return 0
 
 
-cdef double _estimate_theta(const floating[:, ::1] X, const double* amax, const double* l1,
+cdef double _estimate_theta(Py_ssize_t n, const double* amax, const double* l1,
                             double C, Py_ssize_t q, double* samp, double* wg,
                             Py_ssize_t* kk, double theta_lb) noexcept nogil:
     """Estimate theta* from a column subsample of every group.
 
-    Group g's mass function T_g(mu) = sum_j max(y_gj - mu, 0) is approximated by its maximum
-    plus w_g times that of q strided entries, w_g = (||y_g||_1 - max_g) / (sample sum), so that
-    a group dies exactly at theta = ||y_g||_1 as in the full problem. The approximate F is
-    solved exactly by Newton from the left (O(n) per step, pointers only move forward).
+    samp[g * q: (g + 1) * q] holds |X[g, cols]| for q strided columns (gathered by the first
+    pass while the row is in cache). Group g's mass function T_g(mu) = sum_j max(y_gj - mu, 0)
+    is approximated by its maximum plus w_g times that of its samples,
+    w_g = (||y_g||_1 - max_g) / (sample sum), so that a group dies exactly at theta = ||y_g||_1
+    as in the full problem. The approximate F is solved exactly by Newton from the left (O(n)
+    per step, pointers only move forward).
     """
-    cdef Py_ssize_t n = X.shape[0], m = X.shape[1], g, i, j, k, it
+    cdef Py_ssize_t g, i, j, k, it
     cdef double* z
     cdef double y, tot, theta, theta_new, A, B, base, w, Pk, den
-    cdef Py_ssize_t* cols = <Py_ssize_t*> (samp + n * q)   # q column indices after the samples
-    for i in range(q):
-        cols[i] = (i * m) // q
     for g in range(n):
         z = samp + g * q
         kk[g] = 0
         if l1[g] <= theta_lb:
-            # dead at theta* >= theta_lb: a trivial model, never sampled
+            # dead at theta* >= theta_lb: a trivial model
             for i in range(q):
                 z[i] = 0.0
             wg[g] = 0.0
             continue
-        tot = 0.0
-        for i in range(q):
-            y = fabs(<double> X[g, cols[i]])
+        # sort the samples in decreasing order: branch-free insertion, the j-th largest of
+        # z[0:i] and y being the clamp of y to [z[j], z[j - 1]]
+        tot = z[0]
+        for i in range(1, q):
+            y = z[i]
             tot += y
-            j = i
-            while j > 0 and z[j - 1] < y:
-                z[j] = z[j - 1]
-                j -= 1
-            z[j] = y
+            z[i] = clamp_d(y, -INFINITY, z[i - 1])
+            for j in range(i - 1, 0, -1):
+                z[j] = clamp_d(y, z[j], z[j - 1])
+            z[0] = clamp_d(y, z[0], INFINITY)
         if tot > 0.0 and l1[g] - amax[g] <= tot * W_MAX:
             wg[g] = (l1[g] - amax[g]) / tot
         elif tot > 0.0:
@@ -469,11 +469,15 @@ cdef inline Py_ssize_t _chunk_lo(Py_ssize_t c, Py_ssize_t n, Py_ssize_t nch) noe
 
 
 cdef void _first_pass_chunk(const floating[:, ::1] X, _Work* w, Py_ssize_t c) noexcept nogil:
-    """Maxima and l1 norms of the groups of chunk c; part[3c] = sum of their maxima."""
-    cdef Py_ssize_t n = X.shape[0], m = X.shape[1], g
+    """Maxima and l1 norms of the groups of chunk c, and |X| at the q sample columns (to samp,
+    see _estimate_theta); part[3c] = sum of their maxima."""
+    cdef Py_ssize_t n = X.shape[0], m = X.shape[1], g, i, q = w.q
     cdef double tot = 0.0
+    cdef const Py_ssize_t* cols = <Py_ssize_t*> (w.samp + n * q)
     for g in range(_chunk_lo(c, n, w.nch), _chunk_lo(c + 1, n, w.nch)):
         _max_sum(&X[g, 0], m, &w.amax[g], &w.l1[g])
+        for i in range(q):
+            w.samp[g * q + i] = fabs(<double> X[g, cols[i]])
         tot += w.amax[g]
         w.ln[g] = -1
     w.part[3 * c] = tot
@@ -641,6 +645,9 @@ cdef int _l1inf_fast(const floating[:, ::1] X, floating[:, ::1] out, double C,
             or w.part == NULL or w.cstat == NULL):
         status = -1
     if status == 0:
+        # the q sample columns (strided), stored after the samples
+        for c in range(q):
+            (<Py_ssize_t*> (w.samp + n * q))[c] = (c * m) // q
         for c in prange(nch, schedule='static', num_threads=nt):
             _first_pass_chunk(X, &w, c)
         for c in range(nch):
@@ -656,7 +663,7 @@ cdef int _l1inf_fast(const floating[:, ::1] X, floating[:, ::1] out, double C,
         # lower bound of theta*: every level is >= max(max_g - theta, (l1_g - theta) / m), a
         # convex piecewise-linear function of theta; Newton from the left on its sum.
         theta_lb = _bound_root(n, m, w.amax, w.l1, 0.0, 0.0, C, 0.0, INFINITY)
-        theta_est = _estimate_theta(X, w.amax, w.l1, C, q, w.samp, w.wg, kp, theta_lb)
+        theta_est = _estimate_theta(n, w.amax, w.l1, C, q, w.samp, w.wg, kp, theta_lb)
         if not (theta_est >= theta_lb and theta_est <= maxl1):
             # never expected (the model is finite); the exact phase needs a finite start
             theta_est = theta_lb
