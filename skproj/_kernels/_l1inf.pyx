@@ -369,38 +369,46 @@ cdef inline Py_ssize_t _collect_window(const floating* x, Py_ssize_t m, double L
 
 
 cdef inline Py_ssize_t _partition_gt(double* seg, Py_ssize_t start, Py_ssize_t end, double t,
-                                     double* sum_out) noexcept nogil:
+                                     double* sum_out, double* rmax_io) noexcept nogil:
     """Move the entries of seg[start:end] that are > t to its front, branch-free (every entry
     is swapped with the first position after the kept ones; that position advances only past
-    a kept entry). Returns the end of the kept block; sum_out = their sum (a masked sum)."""
+    a kept entry). Returns the end of the kept block; sum_out = their sum (a masked sum);
+    rmax_io (if not NULL) = max(rmax_io, the largest entry not kept) (entries are >= 0)."""
     cdef Py_ssize_t j, p = start
-    cdef double y, s = 0.0
+    cdef double y, k, s = 0.0, r = 0.0
     for j in range(start, end):
         y = seg[j]
         seg[j] = seg[p]
         seg[p] = y
-        s += sel_gt(y, t)
+        k = sel_gt(y, t)
+        s += k
+        if rmax_io != NULL:
+            r = clamp_d(y - k, r, INFINITY)
         p += y > t
     sum_out[0] = s
+    if rmax_io != NULL:
+        rmax_io[0] = clamp_d(r, rmax_io[0], INFINITY)
     return p
 
 
 cdef double _window_level(double* seg, Py_ssize_t ln, Py_ssize_t* kc_io, double* sc_io,
-                          Py_ssize_t kh, double sh, double theta, int mode) noexcept nogil:
+                          double* xo_io, Py_ssize_t kh, double sh, double theta,
+                          int mode) noexcept nogil:
     """Exact level at theta of a group whose entries above the window are all clipped.
 
-    seg[0:kc] holds the candidates currently clipped (sum sc), seg[kc:ln] the others; kh
-    entries of sum sh lie above the window. Any subset V of the group gives
-    (sum_V - theta) / |V| <= the level (Condat 2016), so: take mu from the current clipped set
-    (a lower bound), admit every other candidate above it (one branch-free sweep), then prune
-    by Newton (Michelot) sweeps, mu <- (sh + sum of the kept - theta) / (kh + their number),
-    which increase mu to the exact level. mode 0: no knowledge of the previous state; mode 1:
-    theta grew since the last call (the clipped candidates stay clipped); mode 2: theta shrank
-    (nothing outside can enter, only the clipped ones are pruned).
-    Returns the level; kc, sc then describe its clipped candidates.
+    seg[0:kc] holds the candidates currently clipped (sum sc), seg[kc:ln] the others (the
+    largest of them xo, +inf when unknown); kh entries of sum sh lie above the window. Any
+    subset V of the group gives (sum_V - theta) / |V| <= the level (Condat 2016), so: take mu
+    from the current clipped set (a lower bound), admit every other candidate above it (one
+    branch-free sweep), then prune by Newton (Michelot) sweeps, mu <- (sh + sum of the kept -
+    theta) / (kh + their number), which increase mu to the exact level. mode 0: no knowledge of
+    the previous state; mode 1: theta grew since the last call (the clipped candidates stay
+    clipped, all above the new mu: when xo <= mu too, the set is unchanged, O(1)); mode 2: theta
+    shrank (nothing outside can enter, only the clipped ones are pruned).
+    Returns the level; kc, sc, xo then describe its clipped candidates.
     """
-    cdef Py_ssize_t kc = kc_io[0], p, it
-    cdef double sc = sc_io[0], mu, s
+    cdef Py_ssize_t kc = kc_io[0], p, it, j
+    cdef double sc = sc_io[0], mu, s, r
     if mode == 0:
         kc = 0
         sc = 0.0
@@ -408,25 +416,32 @@ cdef double _window_level(double* seg, Py_ssize_t ln, Py_ssize_t* kc_io, double*
         mu = (sh + sc - theta) / (kh + kc)
     else:
         mu = -INFINITY
+    if mode == 1 and kh + kc > 0 and xo_io[0] <= mu:
+        return mu
+    r = xo_io[0] if mode == 2 else 0.0
     if mode != 2:
-        p = _partition_gt(seg, kc, ln, mu, &s)
+        p = _partition_gt(seg, kc, ln, mu, &s, &r)
         kc = p
         sc += s
     for it in range(ln + 1):
         if kh + kc == 0:
             break
         mu = (sh + sc - theta) / (kh + kc)
-        p = _partition_gt(seg, 0, kc, mu, &s)
+        p = _partition_gt(seg, 0, kc, mu, &s, NULL)
         if p == kc:
             sc = s   # the same set: a fresh sum
             break
         if kh + p == 0:
-            # rounding: keep the last non-empty set
+            # rounding: keep the last non-empty set (not verified: no shortcut next time)
+            r = INFINITY
             break
+        for j in range(p, kc):   # the pruned entries
+            r = clamp_d(seg[j], r, INFINITY)
         kc = p
         sc = s
     kc_io[0] = kc
     sc_io[0] = sc
+    xo_io[0] = r
     return (sh + sc - theta) / (kh + kc)
 
 
@@ -448,6 +463,7 @@ cdef struct _Work:
     double* WH
     double* MU
     double* TH
+    double* XO
     Py_ssize_t* KH
     Py_ssize_t* KC
     Py_ssize_t* off
@@ -544,7 +560,8 @@ cdef void _eval_chunk(const floating[:, ::1] X, _Work* w, Py_ssize_t c, double t
             mode = 0
         w.TH[g] = theta
         seg = w.store[c] + w.off[g]
-        mu = _window_level(seg, w.ln[g], &w.KC[g], &w.SC[g], w.KH[g], w.SH[g], theta, mode)
+        mu = _window_level(seg, w.ln[g], &w.KC[g], &w.SC[g], &w.XO[g], w.KH[g], w.SH[g], theta,
+                           mode)
         ok = mu >= w.WL[g] and (w.KH[g] == 0 or mu < w.WH[g])
         if not ok:
             # mu is a lower bound of the true level (it comes from a subset): keep all the
@@ -553,8 +570,8 @@ cdef void _eval_chunk(const floating[:, ::1] X, _Work* w, Py_ssize_t c, double t
             w.WL[g] = mu if mu > 0.0 else 0.0
             if _split_group(&X[g, 0], m, w, c, g) != 0:
                 return
-            mu = _window_level(w.store[c] + w.off[g], w.ln[g], &w.KC[g], &w.SC[g], w.KH[g],
-                               w.SH[g], theta, 0)
+            mu = _window_level(w.store[c] + w.off[g], w.ln[g], &w.KC[g], &w.SC[g], &w.XO[g],
+                               w.KH[g], w.SH[g], theta, 0)
         w.MU[g] = mu
         k_tot = <double> (w.KH[g] + w.KC[g])
         F0 += mu if mu > 0.0 else 0.0
@@ -621,13 +638,14 @@ cdef int _l1inf_fast(const floating[:, ::1] X, floating[:, ::1] out, double C,
     cdef bint upper, inside = False
     nch = n if n < NCHUNK else NCHUNK
     w.nch = nch
-    # the per-group arrays share one block: 9 of doubles, then 5 of Py_ssize_t (kp included)
-    cdef double* blk = <double*> malloc(n * (9 * sizeof(double) + 5 * sizeof(Py_ssize_t)))
+    # the per-group arrays share one block: 10 of doubles, then 5 of Py_ssize_t (kp included)
+    cdef double* blk = <double*> malloc(n * (10 * sizeof(double) + 5 * sizeof(Py_ssize_t)))
     cdef Py_ssize_t* kp = NULL
     if blk != NULL:
         w.amax, w.l1, w.SH, w.SC, w.WL = blk, blk + n, blk + 2 * n, blk + 3 * n, blk + 4 * n
         w.WH, w.MU, w.TH, w.wg = blk + 5 * n, blk + 6 * n, blk + 7 * n, blk + 8 * n
-        w.KH = <Py_ssize_t*> (blk + 9 * n)
+        w.XO = blk + 9 * n
+        w.KH = <Py_ssize_t*> (blk + 10 * n)
         w.KC, w.off, w.ln, kp = w.KH + n, w.KH + 2 * n, w.KH + 3 * n, w.KH + 4 * n
     q = m // 8
     if q > 32:
