@@ -564,9 +564,10 @@ cdef void _eval_chunk(const floating[:, ::1] X, _Work* w, Py_ssize_t c, double t
                            mode)
         ok = mu >= w.WL[g] and (w.KH[g] == 0 or mu < w.WH[g])
         if not ok:
-            # mu is a lower bound of the true level (it comes from a subset): keep all the
-            # entries above it as candidates; that window is always valid.
-            w.WH[g] = 2.0 * w.amax[g] + 1.0
+            # mu is a lower bound of the true level (it comes from a subset): keep the entries
+            # above it as candidates; below the window, the level is < WL (mu = it if it
+            # were >= WL), so the entries above WL stay clipped as theta grows.
+            w.WH[g] = w.WL[g] if mu < w.WL[g] else 2.0 * w.amax[g] + 1.0
             w.WL[g] = mu if mu > 0.0 else 0.0
             if _split_group(&X[g, 0], m, w, c, g) != 0:
                 return
