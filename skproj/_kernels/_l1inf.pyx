@@ -29,11 +29,13 @@ theta) / m) at theta_est * 1.25, and no upper end for a group the model clips fe
 of; the exact level is found among the stored entries only (any subset V gives
 (sum_V - theta) / |V| <= the level (Condat 2016): admit the entries above that bound, then
 branch-free Newton/Michelot pruning sweeps), and checked against the window; a group whose
-level leaves its window is split again with a window that is always valid. (4) theta_0 = 1.05 theta_est is evaluated exactly; if F(theta_0) > C, a per-group
-chord bound (each level is convex in theta and vanishes at the group's l1 norm) gives a
-larger theta_0. From theta_0 >= theta* the tangent (refined by lower bounds of the groups
-dead at theta_0) gives a point <= theta*, and Newton from the left ends exactly on the final
-piece, updating each group incrementally (levels only fall, clipped sets only grow). (5) theta
+level leaves its window is split again (the entries above the window stay clipped when the
+level fell below it; otherwise every entry above the subset's level is a candidate). (4)
+theta_0 = theta_est is evaluated exactly. If F(theta_0) > C, theta_0 < theta*; otherwise the
+tangent at theta_0 >= theta* (refined by lower bounds of the groups dead at theta_0) gives a
+point <= theta*. From there Newton from the left ends exactly on the final piece, updating each
+group incrementally (levels only fall, clipped sets only grow; a group whose largest unclipped
+candidate stays below its new level is unchanged, O(1)). (5) theta
 is corrected once from the final clipped sums in double, and the output written in one pass.
 Groups whose l1 norm is below the current theta are never split or stored: when the result is
 sparse only the few groups that can survive are touched beyond the first pass (the seed
@@ -622,7 +624,7 @@ cdef double _eval_all(const floating[:, ::1] X, _Work* w, double theta, double t
 
 cdef int _l1inf_fast(const floating[:, ::1] X, floating[:, ::1] out, double C,
                      double* theta_out) noexcept nogil:
-    """Subsample estimate, per-group candidate windows, Newton from a point theta0 >= theta*.
+    """Subsample estimate, per-group candidate windows, Newton from the left (see the module).
 
     The per-group passes (maxima and l1 norms, windows and levels, output) run over NCHUNK
     chunks of consecutive groups, in parallel (OpenMP) on large inputs; every sum over groups
@@ -630,10 +632,10 @@ cdef int _l1inf_fast(const floating[:, ::1] X, floating[:, ::1] out, double C,
     number of threads. Returns 0, or -1 when a buffer cannot be allocated (every buffer freed
     on every path).
     """
-    cdef Py_ssize_t n = X.shape[0], m = X.shape[1], g, c, q, it, attempt, nch
+    cdef Py_ssize_t n = X.shape[0], m = X.shape[1], g, c, q, it, nch
     cdef _Work w
-    cdef double total = 0.0, y, A, B, F0, theta0, theta, theta_new, maxl1 = 0.0
-    cdef double U, W, mu, theta_est, t_lo, t_hi, theta_lb = 0.0
+    cdef double total = 0.0, A, B, F0, theta0, theta, theta_new, maxl1 = 0.0
+    cdef double theta_est, t_lo, t_hi, theta_lb = 0.0
     cdef int status = 0
     cdef int nt = n_threads(n * m)
     cdef bint upper, inside = False
@@ -688,49 +690,27 @@ cdef int _l1inf_fast(const floating[:, ::1] X, floating[:, ::1] out, double C,
             theta_est = theta_lb
         t_lo = theta_est / WINDOW
         t_hi = theta_est * WINDOW
-        theta0 = theta_est * 1.05
-        if theta0 > maxl1:
-            theta0 = maxl1
-        theta = theta0
-        upper = True   # evaluating a candidate upper bound theta0 (then: Newton from the left)
+        theta = theta_est
+        upper = True   # first evaluation, at theta_est (then: Newton from the left)
         for it in range(10000):
             F0 = _eval_all(X, &w, theta, t_lo, t_hi, nt, &A, &B, &status)
             if status != 0:
                 break
             if upper:
-                if F0 > C * (1.0 + 1e-12) and theta < maxl1:
-                    # theta0 < theta*: F(theta) <= sum_g mu_g(theta0) (l1_g - theta) / (l1_g - theta0)
-                    # (each level is convex and vanishes at l1_g); its root is an upper bound.
-                    theta_new = theta
-                    for attempt in range(10000):
-                        U = 0.0
-                        W = 0.0
-                        for g in range(n):
-                            if w.l1[g] <= theta_new or w.MU[g] <= 0.0 or w.l1[g] <= theta:
-                                continue
-                            U += w.MU[g] * (w.l1[g] - theta_new) / (w.l1[g] - theta)
-                            W += w.MU[g] / (w.l1[g] - theta)
-                        if W == 0.0:
-                            break
-                        y = theta_new + (U - C) / W
-                        if not y > theta_new:
-                            break
-                        theta_new = y
-                    theta = theta_new if theta_new > theta else maxl1
-                    if theta > maxl1:
-                        theta = maxl1
-                    continue
-                # tangent at theta0 >= theta*: its root is a lower bound of theta*; refine it with
-                # the lower bounds max(max_g - theta, (l1_g - theta) / m) of the groups dead at theta0.
-                theta0 = theta
-                theta = (A - C) / B if B > 0.0 else theta0
-                if theta > theta0:
-                    theta = theta0
-                if theta < theta_lb:
-                    theta = theta_lb
-                theta = _bound_root(n, m, w.amax, w.l1, A, B, C, theta, theta0)
                 upper = False
-                continue
+                if not F0 > C * (1.0 + 1e-12):
+                    # theta0 >= theta*: the root of the tangent at theta0 is a lower bound of
+                    # theta*; refine it with the lower bounds max(max_g - theta, (l1_g - theta) / m)
+                    # of the groups dead at theta0.
+                    theta0 = theta
+                    theta = (A - C) / B if B > 0.0 else theta0
+                    if theta > theta0:
+                        theta = theta0
+                    if theta < theta_lb:
+                        theta = theta_lb
+                    theta = _bound_root(n, m, w.amax, w.l1, A, B, C, theta, theta0)
+                    continue
+                # else theta < theta*: Newton from the left from here
             # --- Newton from the left ---
             theta_new = (A - C) / B
             if not theta_new > theta:
