@@ -75,6 +75,8 @@ cdef enum:
     # a group whose model clips at most m / FEW_CLIPPED entries keeps every entry above its
     # lower window bound (no upper bound)
     FEW_CLIPPED = 8
+    # Newton steps of the first lower bound of theta* (a start for the model's Newton)
+    LB_STEPS = 6
 
 # the candidate windows are the model levels at theta_est * WINDOW and theta_est / WINDOW
 # (measured: narrower windows miss the exact levels too often and cost more)
@@ -125,14 +127,15 @@ cdef Py_ssize_t _group_level(const floating* x, Py_ssize_t m, double theta, doub
 
 
 cdef double _bound_root(Py_ssize_t n, Py_ssize_t m, const double* amax, const double* l1,
-                        double A, double B, double C, double theta, double upper) noexcept nogil:
+                        double A, double B, double C, double theta, double upper,
+                        Py_ssize_t max_it) noexcept nogil:
     """A lower bound of theta*: Newton from the left, from theta, on G(t) = C, where
     G(t) = A - t B + sum over the groups with t < l1_g < upper of max(max_g - t, (l1_g - t) / m)
     (each term a lower bound of the group's level at mass t) is convex, decreasing and piecewise
-    linear; the iterate is capped at upper."""
+    linear; the iterate is capped at upper. Every iterate is a lower bound: at most max_it."""
     cdef Py_ssize_t g, it
     cdef double U, W, a, s
-    for it in range(10000):
+    for it in range(max_it):
         U = A - theta * B
         W = B
         for g in range(n):
@@ -683,7 +686,7 @@ cdef int _l1inf_fast(const floating[:, ::1] X, floating[:, ::1] out, double C,
     if status == 0:
         # lower bound of theta*: every level is >= max(max_g - theta, (l1_g - theta) / m), a
         # convex piecewise-linear function of theta; Newton from the left on its sum.
-        theta_lb = _bound_root(n, m, w.amax, w.l1, 0.0, 0.0, C, 0.0, INFINITY)
+        theta_lb = _bound_root(n, m, w.amax, w.l1, 0.0, 0.0, C, 0.0, INFINITY, LB_STEPS)
         theta_est = _estimate_theta(n, w.amax, w.l1, C, q, w.samp, w.wg, kp, theta_lb)
         if not (theta_est >= theta_lb and theta_est <= maxl1):
             # never expected (the model is finite); the exact phase needs a finite start
@@ -708,7 +711,7 @@ cdef int _l1inf_fast(const floating[:, ::1] X, floating[:, ::1] out, double C,
                         theta = theta0
                     if theta < theta_lb:
                         theta = theta_lb
-                    theta = _bound_root(n, m, w.amax, w.l1, A, B, C, theta, theta0)
+                    theta = _bound_root(n, m, w.amax, w.l1, A, B, C, theta, theta0, 10000)
                     continue
                 # else theta < theta*: Newton from the left from here
             # --- Newton from the left ---
