@@ -50,7 +50,7 @@ from cython cimport floating
 from cython.parallel cimport prange
 from libc.stdlib cimport calloc, malloc, free, realloc
 from libc.float cimport FLT_MAX
-from libc.math cimport INFINITY, fabs, nextafterf
+from libc.math cimport INFINITY, fabs, nextafterf, sqrt
 from libc.string cimport memcpy
 
 from skproj._kernels._parallel cimport HAVE_OPENMP, max_threads, n_threads
@@ -78,9 +78,13 @@ cdef enum:
     # Newton steps of the first lower bound of theta* (a start for the model's Newton)
     LB_STEPS = 6
 
-# the candidate windows are the model levels at theta_est * WINDOW and theta_est / WINDOW
-# (measured: narrower windows miss the exact levels too often and cost more)
+# the candidate windows are the model levels at theta_est * f and theta_est / f, f = WINDOW;
+# with q = 32 samples f = 1 + WINDOW_C mu w sqrt(k (q - k) / q + 1) / theta_est in [WINDOW_MIN,
+# WINDOW] (mu, w, k: the model's level, weight, samples above mu at theta_est: the noise of the
+# sampled count times the level), measured faster (narrower) for radii <= 0.1 of the norm
 cdef double WINDOW = 1.25
+cdef double WINDOW_MIN = 1.03
+cdef double WINDOW_C = 4.0
 # largest sample weight of a group's model: keeps w * q and 1 + w * q finite (q <= 32)
 cdef double W_MAX = 1e300
 
@@ -473,6 +477,8 @@ cdef struct _Work:
     Py_ssize_t* KC
     Py_ssize_t* off
     Py_ssize_t* ln
+    Py_ssize_t* KS
+    double theta_est
     double* samp
     double* wg
     # per chunk of consecutive groups: a growable store of candidates, partial sums, status
@@ -520,8 +526,8 @@ cdef int _split_group(const floating* x, Py_ssize_t m, _Work* w, Py_ssize_t c,
     return 0
 
 
-cdef void _eval_chunk(const floating[:, ::1] X, _Work* w, Py_ssize_t c, double theta,
-                      double t_lo, double t_hi) noexcept nogil:
+cdef void _eval_chunk(const floating[:, ::1] X, _Work* w, Py_ssize_t c,
+                      double theta) noexcept nogil:
     """Exact levels at theta of the groups of chunk c (lazy windows; a group whose level leaves
     its window is recollected with every entry above a valid lower bound as candidate).
 
@@ -529,7 +535,7 @@ cdef void _eval_chunk(const floating[:, ::1] X, _Work* w, Py_ssize_t c, double t
     surviving groups; cstat[c] = -1 if the chunk's store cannot grow.
     """
     cdef Py_ssize_t n = X.shape[0], m = X.shape[1], g, q = w.q
-    cdef double A = 0.0, B = 0.0, F0 = 0.0, mu, k_tot, lb, k_est
+    cdef double A = 0.0, B = 0.0, F0 = 0.0, mu, k_tot, lb, k_est, t_lo, t_hi, f
     cdef int mode
     cdef bint ok
     cdef double* seg
@@ -539,6 +545,13 @@ cdef void _eval_chunk(const floating[:, ::1] X, _Work* w, Py_ssize_t c, double t
             w.MU[g] = 0.0
             continue
         if w.ln[g] < 0:
+            f = WINDOW
+            if q == 32:
+                f = _model_level(w.samp + g * q, q, w.amax[g], w.wg[g], w.l1[g], w.theta_est)
+                f *= WINDOW_C * w.wg[g] * sqrt(w.KS[g] * (q - w.KS[g]) / 32.0 + 1.0)
+                f = clamp_d(1.0 + f / w.theta_est, WINDOW_MIN, WINDOW)
+            t_hi = w.theta_est * f
+            t_lo = w.theta_est / f
             w.WL[g] = _model_level(w.samp + g * q, q, w.amax[g], w.wg[g], w.l1[g], t_hi)
             # a lower bound of the level valid for every theta <= t_hi (see _bound_root)
             lb = w.amax[g] - t_hi
@@ -603,8 +616,8 @@ cdef void _write_chunk(const floating[:, ::1] X, floating[:, ::1] out, _Work* w,
         _write_clipped(&X[g, 0], &out[g, 0], m, mu)
 
 
-cdef double _eval_all(const floating[:, ::1] X, _Work* w, double theta, double t_lo, double t_hi,
-                      int nt, double* A_out, double* B_out, int* status) noexcept nogil:
+cdef double _eval_all(const floating[:, ::1] X, _Work* w, double theta, int nt, double* A_out,
+                      double* B_out, int* status) noexcept nogil:
     """Evaluate every chunk at theta (in parallel); returns F(theta) = sum of the levels.
 
     The partial sums are added in chunk order, so the result does not depend on the number of
@@ -613,7 +626,7 @@ cdef double _eval_all(const floating[:, ::1] X, _Work* w, double theta, double t
     cdef Py_ssize_t c
     cdef double F0 = 0.0, A = 0.0, B = 0.0
     for c in prange(w.nch, schedule='dynamic', num_threads=nt):
-        _eval_chunk(X, w, c, theta, t_lo, t_hi)
+        _eval_chunk(X, w, c, theta)
     for c in range(w.nch):
         if w.cstat[c] != 0:
             status[0] = -1
@@ -638,7 +651,7 @@ cdef int _l1inf_fast(const floating[:, ::1] X, floating[:, ::1] out, double C,
     cdef Py_ssize_t n = X.shape[0], m = X.shape[1], g, c, q, it, nch
     cdef _Work w
     cdef double total = 0.0, A, B, F0, theta0, theta, theta_new, maxl1 = 0.0
-    cdef double theta_est, t_lo, t_hi, theta_lb = 0.0
+    cdef double theta_est, theta_lb = 0.0
     cdef int status = 0
     cdef int nt = n_threads(n * m)
     cdef bint upper, inside = False
@@ -691,12 +704,12 @@ cdef int _l1inf_fast(const floating[:, ::1] X, floating[:, ::1] out, double C,
         if not (theta_est >= theta_lb and theta_est <= maxl1):
             # never expected (the model is finite); the exact phase needs a finite start
             theta_est = theta_lb
-        t_lo = theta_est / WINDOW
-        t_hi = theta_est * WINDOW
+        w.theta_est = theta_est
+        w.KS = kp   # the model's samples above its level at theta_est
         theta = theta_est
         upper = True   # first evaluation, at theta_est (then: Newton from the left)
         for it in range(10000):
-            F0 = _eval_all(X, &w, theta, t_lo, t_hi, nt, &A, &B, &status)
+            F0 = _eval_all(X, &w, theta, nt, &A, &B, &status)
             if status != 0:
                 break
             if upper:
