@@ -315,16 +315,22 @@ def _ab_table(title, cases, repeats):
     print(f"load average after: {os.getloadavg()[0]:.1f}")
 
 
-def table_ab_l1inf(path, repeats):
+def table_ab_l1inf(path, repeats, quick=False):
     """A/B of the l1,inf kernel: another build's ``_l1inf`` extension (path to its .so, e.g. main's)
     against this checkout's, in one process, the two calls (and the floor) alternating in every
-    repeat (in reversed order every other repeat), best of ``repeats``. Prints time / floor for both and the ratio this / other."""
+    repeat (in reversed order every other repeat), best of ``repeats``. Prints time / floor for
+    both and the ratio this / other: issue 17's shapes, both dtypes, every radius fraction
+    (``quick``: 1000x1000 and two 10000x100 float32 cases)."""
     from skproj._kernels import _l1inf as this
 
     other = _load_other(path, "_l1inf")
     rng = np.random.default_rng(0)
-    cases = [((1000, 1000), "U(0,1)", dt, f) for dt in (np.float32, np.float64) for f in FRACS]
-    cases += [((10000, 100), "N(0,1)", np.float32, f) for f in (1e-3, 0.5)]
+    if quick:
+        cases = [((1000, 1000), "U(0,1)", dt, f) for dt in (np.float32, np.float64) for f in FRACS]
+        cases += [((10000, 100), "N(0,1)", np.float32, f) for f in (1e-3, 0.5)]
+    else:
+        cases = [(shape, dist, dt, f) for shape, dist in L1INF_CASES
+                 for dt in (np.float32, np.float64) for f in FRACS]
 
     def rows():
         for shape, dist, dtype, frac in cases:
@@ -533,7 +539,7 @@ def main():
     if args.ab_l1inf or args.ab_l1 or args.ab_prox:
         with threadpool_limits(1):
             if args.ab_l1inf:
-                table_ab_l1inf(args.ab_l1inf, repeats)
+                table_ab_l1inf(args.ab_l1inf, repeats, args.quick)
             if args.ab_l1:
                 table_ab_l1(args.ab_l1, repeats)
             if args.ab_prox:
