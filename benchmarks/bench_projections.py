@@ -87,6 +87,73 @@ machine (the other core under load); ms and time / floor::
     20000x64    N(0,1) float64   1e-02   55.6%       9.06    3.3      8.46    3.4
     20000x64    N(0,1) float64   1e-01    0.1%      13.86    5.0     12.73    5.1
     20000x64    N(0,1) float64   5e-01    0.0%      16.48    5.9     14.40    5.8
+
+issue 17 item 1, branch l1inf2 (the l1,inf kernel where few rows are zeroed): the model's column
+samples gathered by the first pass (row in cache) and sorted branch-free only for live groups;
+_window_level keeps the largest unclipped candidate, so a group whose clipped set cannot change
+costs O(1) (the confirming evaluation is almost free); the first exact evaluation at theta_est
+itself (a lower bound starts Newton from the left at once: one evaluation of all groups fewer,
+the chord step gone); groups modelled by 32 samples get windows sized by the model's sampling
+noise (narrower where the level is small); at most 6 Newton steps for the first lower bound;
+a group whose level falls below its window keeps the entries above it clipped when re-split.
+Kernels alone, one process, alternating, CPU time, best of 7, pinned to core 1 (load average
+0.7): ``OMP_NUM_THREADS=1 taskset -c 1 python benchmarks/bench_projections.py --cpu-time
+--ab-l1inf MAIN/_l1inf.cpython-311-x86_64-linux-gnu.so`` (main = 5716a15), time / floor for
+main's kernel and this one; last two columns: ``OMP_NUM_THREADS=1 taskset -c 1 python
+benchmarks/bench_projections.py --only l1inf`` after (public function, wall clock, ms and
+time / floor)::
+
+    shape       dist   dtype    frac  zeroed  main  this  this/main  --only l1inf (ms, ratio)
+    1000x1000   U(0,1) float32 1e-04  97.9%  0.92  0.91      0.997    0.69   1.5
+    1000x1000   U(0,1) float32 1e-03  79.5%  1.71  1.30      0.759    0.85   1.8
+    1000x1000   U(0,1) float32 1e-02  15.2%  4.13  2.64      0.640    1.59   3.4
+    1000x1000   U(0,1) float32 1e-01   0.0%  6.01  3.44      0.572    2.11   4.5
+    1000x1000   U(0,1) float32 5e-01   0.0%  6.61  5.03      0.761    2.67   5.7
+    1000x1000   U(0,1) float64 1e-04  97.9%  0.62  0.61      0.991    1.12   1.3
+    1000x1000   U(0,1) float64 1e-03  79.5%  0.90  0.76      0.844    1.33   1.5
+    1000x1000   U(0,1) float64 1e-02  15.2%  2.34  1.44      0.615    2.21   2.6
+    1000x1000   U(0,1) float64 1e-01   0.0%  3.12  1.88      0.602    2.93   3.4
+    1000x1000   U(0,1) float64 5e-01   0.0%  3.54  2.72      0.769    3.47   4.0
+    1000x10000  U(0,1) float32 1e-04  91.9%  0.84  0.79      0.939   15.19   1.5
+    1000x10000  U(0,1) float32 1e-03  53.0%  1.41  1.09      0.770   19.19   2.0
+    1000x10000  U(0,1) float32 1e-02   0.0%  2.76  1.72      0.625   26.29   2.7
+    1000x10000  U(0,1) float32 1e-01   0.0%  3.85  2.03      0.526   27.61   2.8
+    1000x10000  U(0,1) float32 5e-01   0.0%  4.36  3.14      0.721   43.44   4.4
+    1000x10000  U(0,1) float64 1e-04  91.9%  0.67  0.63      0.930   30.02   1.4
+    1000x10000  U(0,1) float64 1e-03  53.0%  1.07  0.91      0.856   37.31   1.7
+    1000x10000  U(0,1) float64 1e-02   0.0%  1.92  1.33      0.694   45.03   2.0
+    1000x10000  U(0,1) float64 1e-01   0.0%  2.23  1.49      0.666   48.38   2.2
+    1000x10000  U(0,1) float64 5e-01   0.0%  2.69  2.16      0.805   63.49   2.9
+    10000x100   N(0,1) float32 1e-04  98.8%  1.12  1.13      1.010    1.28   1.4
+    10000x100   N(0,1) float32 1e-03  90.8%  1.71  1.45      0.846    1.63   1.8
+    10000x100   N(0,1) float32 1e-02  46.6%  4.96  3.55      0.716    3.99   4.3
+    10000x100   N(0,1) float32 1e-01   0.0%  9.11  6.04      0.662    5.79   6.2
+    10000x100   N(0,1) float32 5e-01   0.0%  8.76  6.56      0.749    6.53   7.0
+    10000x100   N(0,1) float64 1e-04  98.8%  0.82  0.80      0.974    1.68   1.2
+    10000x100   N(0,1) float64 1e-03  90.8%  1.21  1.06      0.876    2.11   1.5
+    10000x100   N(0,1) float64 1e-02  46.6%  3.45  2.53      0.734    4.47   3.2
+    10000x100   N(0,1) float64 1e-01   0.0%  5.73  4.09      0.714    6.26   4.5
+    10000x100   N(0,1) float64 5e-01   0.0%  6.07  4.40      0.725    7.37   5.3
+    20000x64    N(0,1) float32 1e-04  99.2%  0.70  0.70      1.000    2.05   0.8
+    20000x64    N(0,1) float32 1e-03  92.7%  0.97  0.86      0.885    2.58   1.0
+    20000x64    N(0,1) float32 1e-02  55.6%  2.86  2.09      0.730    5.47   2.1
+    20000x64    N(0,1) float32 1e-01   0.1%  4.62  3.30      0.715    8.61   3.3
+    20000x64    N(0,1) float32 5e-01   0.0%  4.78  3.64      0.762    9.48   3.7
+    20000x64    N(0,1) float64 1e-04  99.2%  0.72  0.74      1.019    2.70   1.0
+    20000x64    N(0,1) float64 1e-03  92.7%  1.04  0.99      0.945    3.31   1.2
+    20000x64    N(0,1) float64 1e-02  55.6%  2.88  2.15      0.748    6.68   2.4
+    20000x64    N(0,1) float64 1e-01   0.1%  4.53  3.24      0.717    9.23   3.4
+    20000x64    N(0,1) float64 5e-01   0.0%  4.69  3.61      0.770   10.05   3.7
+
+Still above 4x the floor: 10000x100 N(0,1) at radius >= 1e-2 of the norm (float32 3.6-6.6x,
+float64 4.1-4.4x at >= 0.1, kernel alone), 1000x1000 U(0,1) float32 at 0.5 (5.0x) and, through
+the public function's fresh output, 1000x1000 float32 0.1 and 1000x10000 float32 0.5. What is
+left per call there (10000x100 float32, 0.5): the first evaluation (split pass with ~90% of the
+groups re-split, since 12 samples place the level coarsely, and the first partition sweeps) about
+3.5 floors, the model (sort and Newton) about 1, output 0.6, first pass 0.4. Tried and dropped
+(slower): more samples for short rows (q = m // 4), fewer (m // 16, slower at 0.5), wider or
+per-group windows for short rows, a stable two-buffer partition, four partial sums in the
+partition, a rank sort of the samples.
 """
 
 import argparse
@@ -315,16 +382,22 @@ def _ab_table(title, cases, repeats):
     print(f"load average after: {os.getloadavg()[0]:.1f}")
 
 
-def table_ab_l1inf(path, repeats):
+def table_ab_l1inf(path, repeats, quick=False):
     """A/B of the l1,inf kernel: another build's ``_l1inf`` extension (path to its .so, e.g. main's)
     against this checkout's, in one process, the two calls (and the floor) alternating in every
-    repeat (in reversed order every other repeat), best of ``repeats``. Prints time / floor for both and the ratio this / other."""
+    repeat (in reversed order every other repeat), best of ``repeats``. Prints time / floor for
+    both and the ratio this / other: issue 17's shapes, both dtypes, every radius fraction
+    (``quick``: 1000x1000 and two 10000x100 float32 cases)."""
     from skproj._kernels import _l1inf as this
 
     other = _load_other(path, "_l1inf")
     rng = np.random.default_rng(0)
-    cases = [((1000, 1000), "U(0,1)", dt, f) for dt in (np.float32, np.float64) for f in FRACS]
-    cases += [((10000, 100), "N(0,1)", np.float32, f) for f in (1e-3, 0.5)]
+    if quick:
+        cases = [((1000, 1000), "U(0,1)", dt, f) for dt in (np.float32, np.float64) for f in FRACS]
+        cases += [((10000, 100), "N(0,1)", np.float32, f) for f in (1e-3, 0.5)]
+    else:
+        cases = [(shape, dist, dt, f) for shape, dist in L1INF_CASES
+                 for dt in (np.float32, np.float64) for f in FRACS]
 
     def rows():
         for shape, dist, dtype, frac in cases:
@@ -536,7 +609,7 @@ def main():
     if args.ab_l1inf or args.ab_l1 or args.ab_prox:
         with threadpool_limits(1):
             if args.ab_l1inf:
-                table_ab_l1inf(args.ab_l1inf, repeats)
+                table_ab_l1inf(args.ab_l1inf, repeats, args.quick)
             if args.ab_l1:
                 table_ab_l1(args.ab_l1, repeats)
             if args.ab_prox:

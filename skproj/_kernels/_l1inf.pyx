@@ -29,11 +29,13 @@ theta) / m) at theta_est * 1.25, and no upper end for a group the model clips fe
 of; the exact level is found among the stored entries only (any subset V gives
 (sum_V - theta) / |V| <= the level (Condat 2016): admit the entries above that bound, then
 branch-free Newton/Michelot pruning sweeps), and checked against the window; a group whose
-level leaves its window is split again with a window that is always valid. (4) theta_0 = 1.05 theta_est is evaluated exactly; if F(theta_0) > C, a per-group
-chord bound (each level is convex in theta and vanishes at the group's l1 norm) gives a
-larger theta_0. From theta_0 >= theta* the tangent (refined by lower bounds of the groups
-dead at theta_0) gives a point <= theta*, and Newton from the left ends exactly on the final
-piece, updating each group incrementally (levels only fall, clipped sets only grow). (5) theta
+level leaves its window is split again (the entries above the window stay clipped when the
+level fell below it; otherwise every entry above the subset's level is a candidate). (4)
+theta_0 = theta_est is evaluated exactly. If F(theta_0) > C, theta_0 < theta*; otherwise the
+tangent at theta_0 >= theta* (refined by lower bounds of the groups dead at theta_0) gives a
+point <= theta*. From there Newton from the left ends exactly on the final piece, updating each
+group incrementally (levels only fall, clipped sets only grow; a group whose largest unclipped
+candidate stays below its new level is unchanged, O(1)). (5) theta
 is corrected once from the final clipped sums in double, and the output written in one pass.
 Groups whose l1 norm is below the current theta are never split or stored: when the result is
 sparse only the few groups that can survive are touched beyond the first pass (the seed
@@ -48,11 +50,11 @@ from cython cimport floating
 from cython.parallel cimport prange
 from libc.stdlib cimport calloc, malloc, free, realloc
 from libc.float cimport FLT_MAX
-from libc.math cimport INFINITY, fabs, nextafterf
+from libc.math cimport INFINITY, fabs, nextafterf, sqrt
 from libc.string cimport memcpy
 
 from skproj._kernels._parallel cimport HAVE_OPENMP, max_threads, n_threads
-from skproj._kernels._select cimport sel_gt
+from skproj._kernels._select cimport clamp_d, sel_gt
 from skproj._kernels._simplex cimport condat_active_set
 
 cdef extern from "_simd.h":
@@ -73,10 +75,16 @@ cdef enum:
     # a group whose model clips at most m / FEW_CLIPPED entries keeps every entry above its
     # lower window bound (no upper bound)
     FEW_CLIPPED = 8
+    # Newton steps of the first lower bound of theta* (a start for the model's Newton)
+    LB_STEPS = 6
 
-# the candidate windows are the model levels at theta_est * WINDOW and theta_est / WINDOW
-# (measured: narrower windows miss the exact levels too often and cost more)
+# the candidate windows are the model levels at theta_est * f and theta_est / f, f = WINDOW;
+# with q = 32 samples f = 1 + WINDOW_C mu w sqrt(k (q - k) / q + 1) / theta_est in [WINDOW_MIN,
+# WINDOW] (mu, w, k: the model's level, weight, samples above mu at theta_est: the noise of the
+# sampled count times the level), measured faster (narrower) for radii <= 0.1 of the norm
 cdef double WINDOW = 1.25
+cdef double WINDOW_MIN = 1.03
+cdef double WINDOW_C = 4.0
 # largest sample weight of a group's model: keeps w * q and 1 + w * q finite (q <= 32)
 cdef double W_MAX = 1e300
 
@@ -123,14 +131,15 @@ cdef Py_ssize_t _group_level(const floating* x, Py_ssize_t m, double theta, doub
 
 
 cdef double _bound_root(Py_ssize_t n, Py_ssize_t m, const double* amax, const double* l1,
-                        double A, double B, double C, double theta, double upper) noexcept nogil:
+                        double A, double B, double C, double theta, double upper,
+                        Py_ssize_t max_it) noexcept nogil:
     """A lower bound of theta*: Newton from the left, from theta, on G(t) = C, where
     G(t) = A - t B + sum over the groups with t < l1_g < upper of max(max_g - t, (l1_g - t) / m)
     (each term a lower bound of the group's level at mass t) is convex, decreasing and piecewise
-    linear; the iterate is capped at upper."""
+    linear; the iterate is capped at upper. Every iterate is a lower bound: at most max_it."""
     cdef Py_ssize_t g, it
     cdef double U, W, a, s
-    for it in range(10000):
+    for it in range(max_it):
         U = A - theta * B
         W = B
         for g in range(n):
@@ -241,40 +250,40 @@ cdef int _l1inf_simple(const floating[:, ::1] X, floating[:, ::1] out, double C,
     return 0
 
 
-cdef double _estimate_theta(const floating[:, ::1] X, const double* amax, const double* l1,
+cdef double _estimate_theta(Py_ssize_t n, const double* amax, const double* l1,
                             double C, Py_ssize_t q, double* samp, double* wg,
                             Py_ssize_t* kk, double theta_lb) noexcept nogil:
     """Estimate theta* from a column subsample of every group.
 
-    Group g's mass function T_g(mu) = sum_j max(y_gj - mu, 0) is approximated by its maximum
-    plus w_g times that of q strided entries, w_g = (||y_g||_1 - max_g) / (sample sum), so that
-    a group dies exactly at theta = ||y_g||_1 as in the full problem. The approximate F is
-    solved exactly by Newton from the left (O(n) per step, pointers only move forward).
+    samp[g * q: (g + 1) * q] holds |X[g, cols]| for q strided columns (gathered by the first
+    pass while the row is in cache). Group g's mass function T_g(mu) = sum_j max(y_gj - mu, 0)
+    is approximated by its maximum plus w_g times that of its samples,
+    w_g = (||y_g||_1 - max_g) / (sample sum), so that a group dies exactly at theta = ||y_g||_1
+    as in the full problem. The approximate F is solved exactly by Newton from the left (O(n)
+    per step, pointers only move forward).
     """
-    cdef Py_ssize_t n = X.shape[0], m = X.shape[1], g, i, j, k, it
+    cdef Py_ssize_t g, i, j, k, it
     cdef double* z
     cdef double y, tot, theta, theta_new, A, B, base, w, Pk, den
-    cdef Py_ssize_t* cols = <Py_ssize_t*> (samp + n * q)   # q column indices after the samples
-    for i in range(q):
-        cols[i] = (i * m) // q
     for g in range(n):
         z = samp + g * q
         kk[g] = 0
         if l1[g] <= theta_lb:
-            # dead at theta* >= theta_lb: a trivial model, never sampled
+            # dead at theta* >= theta_lb: a trivial model
             for i in range(q):
                 z[i] = 0.0
             wg[g] = 0.0
             continue
-        tot = 0.0
-        for i in range(q):
-            y = fabs(<double> X[g, cols[i]])
+        # sort the samples in decreasing order: branch-free insertion, the j-th largest of
+        # z[0:i] and y being the clamp of y to [z[j], z[j - 1]]
+        tot = z[0]
+        for i in range(1, q):
+            y = z[i]
             tot += y
-            j = i
-            while j > 0 and z[j - 1] < y:
-                z[j] = z[j - 1]
-                j -= 1
-            z[j] = y
+            z[i] = clamp_d(y, -INFINITY, z[i - 1])
+            for j in range(i - 1, 0, -1):
+                z[j] = clamp_d(y, z[j], z[j - 1])
+            z[0] = clamp_d(y, z[0], INFINITY)
         if tot > 0.0 and l1[g] - amax[g] <= tot * W_MAX:
             wg[g] = (l1[g] - amax[g]) / tot
         elif tot > 0.0:
@@ -369,38 +378,46 @@ cdef inline Py_ssize_t _collect_window(const floating* x, Py_ssize_t m, double L
 
 
 cdef inline Py_ssize_t _partition_gt(double* seg, Py_ssize_t start, Py_ssize_t end, double t,
-                                     double* sum_out) noexcept nogil:
+                                     double* sum_out, double* rmax_io) noexcept nogil:
     """Move the entries of seg[start:end] that are > t to its front, branch-free (every entry
     is swapped with the first position after the kept ones; that position advances only past
-    a kept entry). Returns the end of the kept block; sum_out = their sum (a masked sum)."""
+    a kept entry). Returns the end of the kept block; sum_out = their sum (a masked sum);
+    rmax_io (if not NULL) = max(rmax_io, the largest entry not kept) (entries are >= 0)."""
     cdef Py_ssize_t j, p = start
-    cdef double y, s = 0.0
+    cdef double y, k, s = 0.0, r = 0.0
     for j in range(start, end):
         y = seg[j]
         seg[j] = seg[p]
         seg[p] = y
-        s += sel_gt(y, t)
+        k = sel_gt(y, t)
+        s += k
+        if rmax_io != NULL:
+            r = clamp_d(y - k, r, INFINITY)
         p += y > t
     sum_out[0] = s
+    if rmax_io != NULL:
+        rmax_io[0] = clamp_d(r, rmax_io[0], INFINITY)
     return p
 
 
 cdef double _window_level(double* seg, Py_ssize_t ln, Py_ssize_t* kc_io, double* sc_io,
-                          Py_ssize_t kh, double sh, double theta, int mode) noexcept nogil:
+                          double* xo_io, Py_ssize_t kh, double sh, double theta,
+                          int mode) noexcept nogil:
     """Exact level at theta of a group whose entries above the window are all clipped.
 
-    seg[0:kc] holds the candidates currently clipped (sum sc), seg[kc:ln] the others; kh
-    entries of sum sh lie above the window. Any subset V of the group gives
-    (sum_V - theta) / |V| <= the level (Condat 2016), so: take mu from the current clipped set
-    (a lower bound), admit every other candidate above it (one branch-free sweep), then prune
-    by Newton (Michelot) sweeps, mu <- (sh + sum of the kept - theta) / (kh + their number),
-    which increase mu to the exact level. mode 0: no knowledge of the previous state; mode 1:
-    theta grew since the last call (the clipped candidates stay clipped); mode 2: theta shrank
-    (nothing outside can enter, only the clipped ones are pruned).
-    Returns the level; kc, sc then describe its clipped candidates.
+    seg[0:kc] holds the candidates currently clipped (sum sc), seg[kc:ln] the others (the
+    largest of them xo, +inf when unknown); kh entries of sum sh lie above the window. Any
+    subset V of the group gives (sum_V - theta) / |V| <= the level (Condat 2016), so: take mu
+    from the current clipped set (a lower bound), admit every other candidate above it (one
+    branch-free sweep), then prune by Newton (Michelot) sweeps, mu <- (sh + sum of the kept -
+    theta) / (kh + their number), which increase mu to the exact level. mode 0: no knowledge of
+    the previous state; mode 1: theta grew since the last call (the clipped candidates stay
+    clipped, all above the new mu: when xo <= mu too, the set is unchanged, O(1)); mode 2: theta
+    shrank (nothing outside can enter, only the clipped ones are pruned).
+    Returns the level; kc, sc, xo then describe its clipped candidates.
     """
-    cdef Py_ssize_t kc = kc_io[0], p, it
-    cdef double sc = sc_io[0], mu, s
+    cdef Py_ssize_t kc = kc_io[0], p, it, j
+    cdef double sc = sc_io[0], mu, s, r
     if mode == 0:
         kc = 0
         sc = 0.0
@@ -408,25 +425,32 @@ cdef double _window_level(double* seg, Py_ssize_t ln, Py_ssize_t* kc_io, double*
         mu = (sh + sc - theta) / (kh + kc)
     else:
         mu = -INFINITY
+    if mode == 1 and kh + kc > 0 and xo_io[0] <= mu:
+        return mu
+    r = xo_io[0] if mode == 2 else 0.0
     if mode != 2:
-        p = _partition_gt(seg, kc, ln, mu, &s)
+        p = _partition_gt(seg, kc, ln, mu, &s, &r)
         kc = p
         sc += s
     for it in range(ln + 1):
         if kh + kc == 0:
             break
         mu = (sh + sc - theta) / (kh + kc)
-        p = _partition_gt(seg, 0, kc, mu, &s)
+        p = _partition_gt(seg, 0, kc, mu, &s, NULL)
         if p == kc:
             sc = s   # the same set: a fresh sum
             break
         if kh + p == 0:
-            # rounding: keep the last non-empty set
+            # rounding: keep the last non-empty set (not verified: no shortcut next time)
+            r = INFINITY
             break
+        for j in range(p, kc):   # the pruned entries
+            r = clamp_d(seg[j], r, INFINITY)
         kc = p
         sc = s
     kc_io[0] = kc
     sc_io[0] = sc
+    xo_io[0] = r
     return (sh + sc - theta) / (kh + kc)
 
 
@@ -448,10 +472,13 @@ cdef struct _Work:
     double* WH
     double* MU
     double* TH
+    double* XO
     Py_ssize_t* KH
     Py_ssize_t* KC
     Py_ssize_t* off
     Py_ssize_t* ln
+    Py_ssize_t* KS
+    double theta_est
     double* samp
     double* wg
     # per chunk of consecutive groups: a growable store of candidates, partial sums, status
@@ -469,11 +496,15 @@ cdef inline Py_ssize_t _chunk_lo(Py_ssize_t c, Py_ssize_t n, Py_ssize_t nch) noe
 
 
 cdef void _first_pass_chunk(const floating[:, ::1] X, _Work* w, Py_ssize_t c) noexcept nogil:
-    """Maxima and l1 norms of the groups of chunk c; part[3c] = sum of their maxima."""
-    cdef Py_ssize_t n = X.shape[0], m = X.shape[1], g
+    """Maxima and l1 norms of the groups of chunk c, and |X| at the q sample columns (to samp,
+    see _estimate_theta); part[3c] = sum of their maxima."""
+    cdef Py_ssize_t n = X.shape[0], m = X.shape[1], g, i, q = w.q
     cdef double tot = 0.0
+    cdef const Py_ssize_t* cols = <Py_ssize_t*> (w.samp + n * q)
     for g in range(_chunk_lo(c, n, w.nch), _chunk_lo(c + 1, n, w.nch)):
         _max_sum(&X[g, 0], m, &w.amax[g], &w.l1[g])
+        for i in range(q):
+            w.samp[g * q + i] = fabs(<double> X[g, cols[i]])
         tot += w.amax[g]
         w.ln[g] = -1
     w.part[3 * c] = tot
@@ -495,8 +526,8 @@ cdef int _split_group(const floating* x, Py_ssize_t m, _Work* w, Py_ssize_t c,
     return 0
 
 
-cdef void _eval_chunk(const floating[:, ::1] X, _Work* w, Py_ssize_t c, double theta,
-                      double t_lo, double t_hi) noexcept nogil:
+cdef void _eval_chunk(const floating[:, ::1] X, _Work* w, Py_ssize_t c,
+                      double theta) noexcept nogil:
     """Exact levels at theta of the groups of chunk c (lazy windows; a group whose level leaves
     its window is recollected with every entry above a valid lower bound as candidate).
 
@@ -504,7 +535,7 @@ cdef void _eval_chunk(const floating[:, ::1] X, _Work* w, Py_ssize_t c, double t
     surviving groups; cstat[c] = -1 if the chunk's store cannot grow.
     """
     cdef Py_ssize_t n = X.shape[0], m = X.shape[1], g, q = w.q
-    cdef double A = 0.0, B = 0.0, F0 = 0.0, mu, k_tot, lb, k_est
+    cdef double A = 0.0, B = 0.0, F0 = 0.0, mu, k_tot, lb, k_est, t_lo, t_hi, f
     cdef int mode
     cdef bint ok
     cdef double* seg
@@ -514,6 +545,13 @@ cdef void _eval_chunk(const floating[:, ::1] X, _Work* w, Py_ssize_t c, double t
             w.MU[g] = 0.0
             continue
         if w.ln[g] < 0:
+            f = WINDOW
+            if q == 32:
+                f = _model_level(w.samp + g * q, q, w.amax[g], w.wg[g], w.l1[g], w.theta_est)
+                f *= WINDOW_C * w.wg[g] * sqrt(w.KS[g] * (q - w.KS[g]) / 32.0 + 1.0)
+                f = clamp_d(1.0 + f / w.theta_est, WINDOW_MIN, WINDOW)
+            t_hi = w.theta_est * f
+            t_lo = w.theta_est / f
             w.WL[g] = _model_level(w.samp + g * q, q, w.amax[g], w.wg[g], w.l1[g], t_hi)
             # a lower bound of the level valid for every theta <= t_hi (see _bound_root)
             lb = w.amax[g] - t_hi
@@ -540,17 +578,19 @@ cdef void _eval_chunk(const floating[:, ::1] X, _Work* w, Py_ssize_t c, double t
             mode = 0
         w.TH[g] = theta
         seg = w.store[c] + w.off[g]
-        mu = _window_level(seg, w.ln[g], &w.KC[g], &w.SC[g], w.KH[g], w.SH[g], theta, mode)
+        mu = _window_level(seg, w.ln[g], &w.KC[g], &w.SC[g], &w.XO[g], w.KH[g], w.SH[g], theta,
+                           mode)
         ok = mu >= w.WL[g] and (w.KH[g] == 0 or mu < w.WH[g])
         if not ok:
-            # mu is a lower bound of the true level (it comes from a subset): keep all the
-            # entries above it as candidates; that window is always valid.
-            w.WH[g] = 2.0 * w.amax[g] + 1.0
+            # mu is a lower bound of the true level (it comes from a subset): keep the entries
+            # above it as candidates; below the window, the level is < WL (mu = it if it
+            # were >= WL), so the entries above WL stay clipped as theta grows.
+            w.WH[g] = w.WL[g] if mu < w.WL[g] else 2.0 * w.amax[g] + 1.0
             w.WL[g] = mu if mu > 0.0 else 0.0
             if _split_group(&X[g, 0], m, w, c, g) != 0:
                 return
-            mu = _window_level(w.store[c] + w.off[g], w.ln[g], &w.KC[g], &w.SC[g], w.KH[g],
-                               w.SH[g], theta, 0)
+            mu = _window_level(w.store[c] + w.off[g], w.ln[g], &w.KC[g], &w.SC[g], &w.XO[g],
+                               w.KH[g], w.SH[g], theta, 0)
         w.MU[g] = mu
         k_tot = <double> (w.KH[g] + w.KC[g])
         F0 += mu if mu > 0.0 else 0.0
@@ -576,8 +616,8 @@ cdef void _write_chunk(const floating[:, ::1] X, floating[:, ::1] out, _Work* w,
         _write_clipped(&X[g, 0], &out[g, 0], m, mu)
 
 
-cdef double _eval_all(const floating[:, ::1] X, _Work* w, double theta, double t_lo, double t_hi,
-                      int nt, double* A_out, double* B_out, int* status) noexcept nogil:
+cdef double _eval_all(const floating[:, ::1] X, _Work* w, double theta, int nt, double* A_out,
+                      double* B_out, int* status) noexcept nogil:
     """Evaluate every chunk at theta (in parallel); returns F(theta) = sum of the levels.
 
     The partial sums are added in chunk order, so the result does not depend on the number of
@@ -586,7 +626,7 @@ cdef double _eval_all(const floating[:, ::1] X, _Work* w, double theta, double t
     cdef Py_ssize_t c
     cdef double F0 = 0.0, A = 0.0, B = 0.0
     for c in prange(w.nch, schedule='dynamic', num_threads=nt):
-        _eval_chunk(X, w, c, theta, t_lo, t_hi)
+        _eval_chunk(X, w, c, theta)
     for c in range(w.nch):
         if w.cstat[c] != 0:
             status[0] = -1
@@ -600,7 +640,7 @@ cdef double _eval_all(const floating[:, ::1] X, _Work* w, double theta, double t
 
 cdef int _l1inf_fast(const floating[:, ::1] X, floating[:, ::1] out, double C,
                      double* theta_out) noexcept nogil:
-    """Subsample estimate, per-group candidate windows, Newton from a point theta0 >= theta*.
+    """Subsample estimate, per-group candidate windows, Newton from the left (see the module).
 
     The per-group passes (maxima and l1 norms, windows and levels, output) run over NCHUNK
     chunks of consecutive groups, in parallel (OpenMP) on large inputs; every sum over groups
@@ -608,22 +648,23 @@ cdef int _l1inf_fast(const floating[:, ::1] X, floating[:, ::1] out, double C,
     number of threads. Returns 0, or -1 when a buffer cannot be allocated (every buffer freed
     on every path).
     """
-    cdef Py_ssize_t n = X.shape[0], m = X.shape[1], g, c, q, it, attempt, nch
+    cdef Py_ssize_t n = X.shape[0], m = X.shape[1], g, c, q, it, nch
     cdef _Work w
-    cdef double total = 0.0, y, A, B, F0, theta0, theta, theta_new, maxl1 = 0.0
-    cdef double U, W, mu, theta_est, t_lo, t_hi, theta_lb = 0.0
+    cdef double total = 0.0, A, B, F0, theta0, theta, theta_new, maxl1 = 0.0
+    cdef double theta_est, theta_lb = 0.0
     cdef int status = 0
     cdef int nt = n_threads(n * m)
     cdef bint upper, inside = False
     nch = n if n < NCHUNK else NCHUNK
     w.nch = nch
-    # the per-group arrays share one block: 9 of doubles, then 5 of Py_ssize_t (kp included)
-    cdef double* blk = <double*> malloc(n * (9 * sizeof(double) + 5 * sizeof(Py_ssize_t)))
+    # the per-group arrays share one block: 10 of doubles, then 5 of Py_ssize_t (kp included)
+    cdef double* blk = <double*> malloc(n * (10 * sizeof(double) + 5 * sizeof(Py_ssize_t)))
     cdef Py_ssize_t* kp = NULL
     if blk != NULL:
         w.amax, w.l1, w.SH, w.SC, w.WL = blk, blk + n, blk + 2 * n, blk + 3 * n, blk + 4 * n
         w.WH, w.MU, w.TH, w.wg = blk + 5 * n, blk + 6 * n, blk + 7 * n, blk + 8 * n
-        w.KH = <Py_ssize_t*> (blk + 9 * n)
+        w.XO = blk + 9 * n
+        w.KH = <Py_ssize_t*> (blk + 10 * n)
         w.KC, w.off, w.ln, kp = w.KH + n, w.KH + 2 * n, w.KH + 3 * n, w.KH + 4 * n
     q = m // 8
     if q > 32:
@@ -641,6 +682,9 @@ cdef int _l1inf_fast(const floating[:, ::1] X, floating[:, ::1] out, double C,
             or w.part == NULL or w.cstat == NULL):
         status = -1
     if status == 0:
+        # the q sample columns (strided), stored after the samples
+        for c in range(q):
+            (<Py_ssize_t*> (w.samp + n * q))[c] = (c * m) // q
         for c in prange(nch, schedule='static', num_threads=nt):
             _first_pass_chunk(X, &w, c)
         for c in range(nch):
@@ -655,56 +699,34 @@ cdef int _l1inf_fast(const floating[:, ::1] X, floating[:, ::1] out, double C,
     if status == 0:
         # lower bound of theta*: every level is >= max(max_g - theta, (l1_g - theta) / m), a
         # convex piecewise-linear function of theta; Newton from the left on its sum.
-        theta_lb = _bound_root(n, m, w.amax, w.l1, 0.0, 0.0, C, 0.0, INFINITY)
-        theta_est = _estimate_theta(X, w.amax, w.l1, C, q, w.samp, w.wg, kp, theta_lb)
+        theta_lb = _bound_root(n, m, w.amax, w.l1, 0.0, 0.0, C, 0.0, INFINITY, LB_STEPS)
+        theta_est = _estimate_theta(n, w.amax, w.l1, C, q, w.samp, w.wg, kp, theta_lb)
         if not (theta_est >= theta_lb and theta_est <= maxl1):
             # never expected (the model is finite); the exact phase needs a finite start
             theta_est = theta_lb
-        t_lo = theta_est / WINDOW
-        t_hi = theta_est * WINDOW
-        theta0 = theta_est * 1.05
-        if theta0 > maxl1:
-            theta0 = maxl1
-        theta = theta0
-        upper = True   # evaluating a candidate upper bound theta0 (then: Newton from the left)
+        w.theta_est = theta_est
+        w.KS = kp   # the model's samples above its level at theta_est
+        theta = theta_est
+        upper = True   # first evaluation, at theta_est (then: Newton from the left)
         for it in range(10000):
-            F0 = _eval_all(X, &w, theta, t_lo, t_hi, nt, &A, &B, &status)
+            F0 = _eval_all(X, &w, theta, nt, &A, &B, &status)
             if status != 0:
                 break
             if upper:
-                if F0 > C * (1.0 + 1e-12) and theta < maxl1:
-                    # theta0 < theta*: F(theta) <= sum_g mu_g(theta0) (l1_g - theta) / (l1_g - theta0)
-                    # (each level is convex and vanishes at l1_g); its root is an upper bound.
-                    theta_new = theta
-                    for attempt in range(10000):
-                        U = 0.0
-                        W = 0.0
-                        for g in range(n):
-                            if w.l1[g] <= theta_new or w.MU[g] <= 0.0 or w.l1[g] <= theta:
-                                continue
-                            U += w.MU[g] * (w.l1[g] - theta_new) / (w.l1[g] - theta)
-                            W += w.MU[g] / (w.l1[g] - theta)
-                        if W == 0.0:
-                            break
-                        y = theta_new + (U - C) / W
-                        if not y > theta_new:
-                            break
-                        theta_new = y
-                    theta = theta_new if theta_new > theta else maxl1
-                    if theta > maxl1:
-                        theta = maxl1
-                    continue
-                # tangent at theta0 >= theta*: its root is a lower bound of theta*; refine it with
-                # the lower bounds max(max_g - theta, (l1_g - theta) / m) of the groups dead at theta0.
-                theta0 = theta
-                theta = (A - C) / B if B > 0.0 else theta0
-                if theta > theta0:
-                    theta = theta0
-                if theta < theta_lb:
-                    theta = theta_lb
-                theta = _bound_root(n, m, w.amax, w.l1, A, B, C, theta, theta0)
                 upper = False
-                continue
+                if not F0 > C * (1.0 + 1e-12):
+                    # theta0 >= theta*: the root of the tangent at theta0 is a lower bound of
+                    # theta*; refine it with the lower bounds max(max_g - theta, (l1_g - theta) / m)
+                    # of the groups dead at theta0.
+                    theta0 = theta
+                    theta = (A - C) / B if B > 0.0 else theta0
+                    if theta > theta0:
+                        theta = theta0
+                    if theta < theta_lb:
+                        theta = theta_lb
+                    theta = _bound_root(n, m, w.amax, w.l1, A, B, C, theta, theta0, 10000)
+                    continue
+                # else theta < theta*: Newton from the left from here
             # --- Newton from the left ---
             theta_new = (A - C) / B
             if not theta_new > theta:
