@@ -71,6 +71,10 @@ sets added as tuning data (``khan`` 63 x 2,308, 4 classes; ``golub`` 38 x 3,051,
     cur      (the package's defaults)           0.988  0.960  0.764      0.778
     seed1 / seed2  (other random_state)         0.980  0.954  0.774      -
                                                 0.988  0.960  0.770      -
+    tanh / silu   activation                    0.980  0.934  0.769      -
+                                                0.980  0.967  0.756      -
+    h16 / h256    hidden_layer_size             0.972  0.954  0.770      -
+                                                0.988  0.960  0.764      -
     rr       round robin over the classes       0.984  0.947  0.767      0.779
     rrabs    same, |score|                      0.976  0.960  0.780      0.776
     jacnorm  l2 norm of the mean Jacobian row   0.984  0.960  0.768      0.778
@@ -217,6 +221,10 @@ VARIANTS = {
     "clip3": ({}, {"phase1_input": ("clip", 3.0)}),
     "clip2": ({}, {"phase1_input": ("clip", 2.0)}),
     "qnorm": ({}, {"phase1_input": "qnorm"}),
+    "tanh": ({"activation": "tanh"}, {}),
+    "silu": ({"activation": "silu"}, {}),
+    "h16": ({"hidden_layer_size": 16}, {}),
+    "h256": ({"hidden_layer_size": 256}, {}),
     "rr": ({}, {"rank": "rr"}),
     "rrabs": ({}, {"rank": "rrabs"}),
     "jacnorm": ({}, {"rank": "jacnorm"}),
