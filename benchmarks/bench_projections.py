@@ -169,6 +169,38 @@ Weighted prox 1000x64: l2 4.4-7.4x (float32), 2.9-4.6x (float64); MCP 1.3-5.0x.
 Threads (``--only threads``, three runs), 2 threads vs 1 on 1000x10000 float64: copy (X inside the
 ball, the memory-bound limit) 1.08-1.55; l1,inf 1.30-1.42 / 1.40-1.66 / 1.57-1.64 / 1.41-1.77 /
 1.71-1.86; l1,2 1.51-1.67 (1e-2), 1.33-1.58 (0.5); weighted prox l2 1.51-1.77; prox l1,inf 1.67-1.70.
+
+Issue 17 item 1, short rows (branch l1inf3). Where a call goes on main (10000x100 N(0,1)
+float32, time / floor per phase, rdtsc/clock instrumentation, one thread; first pass, lower
+bound, model, first evaluation, later evaluations, refine, output): 1e-2 0.36 0.25 0.83 1.45
+0.68 0.12 0.41; 0.1 0.33 0.15 0.99 3.24 0.77 0.05 0.45; 0.5 0.34 0.08 1.02 3.59 1.14 0.05 0.49.
+Groups re-split at the first evaluation: 3.5% at 0.1, 86% at 0.5 (both directions alike: model
+noise, theta_est / theta* = 1.009 and 1.055), so at 0.1 the first evaluation is costly without
+re-splits: per group (cycles) about 300 for the split pass of 100 floats with the row in cache
+(the max/sum pass: 50), 270 for the first level (partition sweeps, bound by the latency of
+the masked sum), 160 for the model's window levels. Changed: the window loop's last vector
+block of a short row is one block of 16/32/48 (one mask and store loop, not up to three; the
+same partial sums, so SSE2/AVX2 results are unchanged), and _down_f rounds down without a libm
+call. Kernel A/B against main (c5e3b1b), ``OMP_NUM_THREADS=1 taskset -c 1 python
+benchmarks/bench_projections.py --cpu-time --ab-l1inf MAIN/_l1inf...so``, load average 1.0,
+two runs, main -> this (time / floor, first run), this/main (both runs)::
+
+    frac                1e-2                     0.1                      0.5
+    10000x100 float32   3.62 -> 3.55 (0.96-0.98)  5.47 -> 5.39 (0.98)       6.46 -> 6.00 (0.93-0.94)
+    10000x100 float64   2.31 -> 2.33 (0.98-1.01)  3.67 -> 3.54 (0.97-1.00)  4.30 -> 4.15 (0.97-0.98)
+    20000x64  float32   2.09 -> 2.03 (0.97-0.98)  3.17 -> 2.98 (0.94-0.97)  3.39 -> 3.21 (0.93-0.95)
+    20000x64  float64   0.98-1.03; 1000x1000 and 1000x10000, both dtypes: 0.94-1.03 (noise)
+
+(l1 ball / simplex, ``--ab-l1`` against main's _l1, Cauchy float64 rows: 0.96-1.06, noise.)
+Tried and dropped: the exact level of every short group at the first evaluation by Newton
+sweeps over its row (sum and count above mu through the window loop with an empty window,
+about 3.7 sweeps a group), the window centred on it: re-splits fall to ~0 but 1.13-1.27x
+slower on 10000x100 and 20000x64 float32 (one sweep costs about one split); prefetching the
+next row in the first evaluation,
+mode-1 sweeps that skip the entries already clipped, one division instead of two per group in
+the model's Newton and the evaluation sums, a branch-free scalar tail of the window loop: no
+change; two partial sums in _partition_gt: 0.91-0.96 on 1000x1000 / 1000x10000 at 0.5 but
+1.01-1.03 on 10000x100 float32 (as the four partial sums tried before).
 """
 
 import argparse

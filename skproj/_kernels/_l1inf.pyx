@@ -362,9 +362,14 @@ cdef inline double _model_level(const double* z, Py_ssize_t q, double base, doub
 
 
 cdef inline float _down_f(double d) noexcept nogil:
-    """The largest float <= d (FLT_MAX above): y > d and y > _down_f(d) agree for float y."""
+    """The largest float <= d (FLT_MAX above): y > d and y > _down_f(d) agree for float y
+    (for f > 0 the float below f is its bit pattern minus one: no libm call, no branch)."""
     cdef float f = <float> d if d < FLT_MAX else FLT_MAX
-    return nextafterf(f, -INFINITY) if <double> f > d else f
+    cdef unsigned int u   # 32 bits, as float
+    if not f > 0.0:
+        return nextafterf(f, -INFINITY) if <double> f > d else f
+    memcpy(&u, &f, sizeof(float)); u -= <double> f > d; memcpy(&f, &u, sizeof(float))
+    return f
 
 
 cdef inline Py_ssize_t _collect_window(const floating* x, Py_ssize_t m, double L, double H,
@@ -666,11 +671,7 @@ cdef int _l1inf_fast(const floating[:, ::1] X, floating[:, ::1] out, double C,
         w.XO = blk + 9 * n
         w.KH = <Py_ssize_t*> (blk + 10 * n)
         w.KC, w.off, w.ln, kp = w.KH + n, w.KH + 2 * n, w.KH + 3 * n, w.KH + 4 * n
-    q = m // 8
-    if q > 32:
-        q = 32
-    if q < 1:
-        q = 1
+    q = 32 if m >= 256 else (m // 8 if m >= 8 else 1)
     w.q = q
     w.samp = <double*> malloc(n * q * sizeof(double) + q * sizeof(Py_ssize_t))
     w.store = <double**> calloc(nch, sizeof(double*))

@@ -13,8 +13,8 @@
    branch-free (+0.0 for a clipped entry, with x_i's sign when use_abs).
 
    On x86-64 the loops are vectorised with SSE2 (part of the base instruction set) or, when the
-   CPU has it (checked once at run time; GCC and Clang), AVX2. Blocks of 64 entries (then of 16
-   down to a plain tail of < 16, for short rows such as the l1,inf ball's groups): the sums
+   CPU has it (checked once at run time; GCC and Clang), AVX2. Blocks of 64 entries (then one of 16,
+   32 or 48 and a plain tail of < 16, for short rows such as the l1,inf ball's groups): the sums
    and counts of the y_i > hi are vector operations, the window entries of a block form a 64-bit
    mask whose set bits are then stored (the store loop costs nothing when the window is empty).
    Both vector paths add the same partial sums (entry i goes to partial i mod 16) in the same
@@ -96,8 +96,9 @@ static inline int skproj_ctz64(uint64_t m) {
     *kh_out = kh;                                                                              \
     return nw;
 
-/* the next block: 64 entries, or 16 (a tail of 16 to 63 entries), the rest in the plain loop */
-#define SKPROJ_BLOCK(left) ((left) >= 64 ? 64 : 16)
+/* the next block: 64 entries, or the 16, 32 or 48 of a tail of 16 to 63 (one mask, one store
+   loop), the rest in the plain loop */
+#define SKPROJ_BLOCK(left) ((left) >= 64 ? 64 : (left) & ~(Py_ssize_t) 15)
 
 /* int32 lane counts of the float paths are flushed every 2^20 blocks (2^24 per lane at most) */
 #define SKPROJ_CHUNK ((Py_ssize_t) 1 << 26)
