@@ -155,14 +155,18 @@ groups re-split, since 12 samples place the level coarsely, and the first partit
 per-group windows for short rows, a stable two-buffer partition, four partial sums in the
 partition, a rank sort of the samples.
 
-main after the three branches (kern3, l1simd, l1inf2), quiet machine (nothing else running),
-``python benchmarks/bench_projections.py --threads``, time / floor at fractions 1e-4 / 1e-3 / 1e-2 /
-0.1 / 0.5 (one thread)::
+main after the kernel branches (kern3, l1simd, l1inf2, l1inf3), quiet machine (nothing else
+running), ``OMP_NUM_THREADS=1 python benchmarks/bench_projections.py --only l1inf`` three times,
+time / floor at fractions 1e-4 / 1e-3 / 1e-2 / 0.1 / 0.5 (range over the runs)::
 
-    1000x1000   U(0,1) float32  1.4 2.1 3.3 4.6 5.7     float64  1.2 1.5 2.5 3.0 3.9
-    1000x10000  U(0,1) float32  1.6 1.9 2.4 2.8 4.0     float64  1.2 1.7 2.0 2.1 2.7
-    10000x100   N(0,1) float32  1.4 1.8 4.1 6.3 7.2     float64  1.3 1.6 3.3 4.7 5.2
-    20000x64    N(0,1) float32  0.8 1.0 2.2 3.3 3.8     float64  0.9 1.1 2.3 3.3 3.6
+    1000x1000   U(0,1) float32  1.5      1.8-1.9  3.3      4.3-5.8  5.4-5.7
+                       float64  1.3      1.5-1.6  2.5-2.6  3.1-3.2  3.8-4.3
+    1000x10000  U(0,1) float32  1.6      1.7-2.0  2.4-2.6  2.6-2.8  4.0-4.5
+                       float64  1.2-1.3  1.5-1.7  1.9-2.0  2.1-2.2  2.7-2.9
+    10000x100   N(0,1) float32  1.3-1.5  1.7-1.8  4.0      5.9-6.0  6.5-6.7
+                       float64  1.2-1.3  1.5-1.6  3.1-3.3  4.4-5.0  4.9-6.7
+    20000x64    N(0,1) float32  0.7-0.8  0.9-1.0  2.0-2.1  2.9-3.3  3.2-3.6
+                       float64  1.0-1.1  1.1-1.3  2.3-2.5  3.2-3.5  3.6-3.8
 
 l1 ball / simplex N(0,1) 1e6: 1.6-2.2x (float32), 1.6-1.9x (float64); Cauchy 1e6: 1.6-4.3x.
 Weighted prox 1000x64: l2 4.4-7.4x (float32), 2.9-4.6x (float64); MCP 1.3-5.0x.
