@@ -15,8 +15,8 @@ from skproj._kernels._parallel cimport n_threads
 from skproj._kernels._simplex cimport l2_norm, scale_row, simplex_threshold
 
 
-cdef extern from "_simd.h":
-    # the per-group sums of the weighted prox, vectorised (SSE2 / AVX2 on x86-64); see _simd.h
+cdef extern from "_simd_prox.h":
+    # the per-group sums of the weighted prox, vectorised (SSE2 / AVX2 on x86-64); see _simd_prox.h
     void skproj_secular_f32(const float* z, const float* d, Py_ssize_t m, double sc, double ig,
                             double c, double t, double* S, double* dS) noexcept nogil
     void skproj_secular_f64(const double* z, const double* d, Py_ssize_t m, double sc, double ig,
@@ -150,7 +150,7 @@ cdef inline double _secular_root(const floating* z, const floating* d, Py_ssize_
     converged[0] = 0
     for it in range(max_iter):
         # S = sum r_i^2 with r_i = d_i z_i / u_i, u_i = a_i t + c; dS = sum r_i^2 a_i / u_i
-        # (one reciprocal per entry; vectorised in _simd.h)
+        # (one reciprocal per entry; vectorised in _simd_prox.h)
         if floating is float:
             skproj_secular_f32(z, d, m, sc, inv_gamma, c, t, &S, &dS)
         else:
@@ -217,7 +217,7 @@ cdef int _weighted_group_prox_row(const floating* z, const floating* d, floating
             amax = a
     t = _secular_root(z, d, m, sc, cg, inv_gamma, (dz - cg) / amax, tol, max_iter, &conv)
     # o_j = t * (d_j z_j / u_j) with u_j = a_j t + c_g: the ratio first, so that tiny t and z
-    # do not underflow (vectorised in _simd.h)
+    # do not underflow (vectorised in _simd_prox.h)
     if floating is float:
         skproj_wprox_out_f32(z, d, o, m, sc, inv_gamma, cg, t, unsc)
     else:
