@@ -94,42 +94,28 @@ SKPROJ_SECULAR_DEF(skproj_secular_f64, double)
 SKPROJ_WPROX_AVX2_DEF(f32, float)
 SKPROJ_WPROX_AVX2_DEF(f64, double)
 
-/* o_j = (t (p_j / (a_j t + c))) unsc for the 4 entries from j (one AVX2 vector of doubles) */
-#define SKPROJ_WPROX_OUT4_AVX2                                                                 \
-    __m256d dd = LOAD(d + j), a = _mm256_sub_pd(dd, vig);                                      \
-    __m256d p = _mm256_mul_pd(dd, _mm256_mul_pd(LOAD(z + j), vsc));                            \
-    __m256d r = _mm256_mul_pd(_mm256_mul_pd(vt, _mm256_div_pd(p, _mm256_add_pd(_mm256_mul_pd(a, vt), vc))), vun);
-#define SKPROJ_WPROX_OUT_CONST_AVX2                                                            \
-    const __m256d vig = _mm256_set1_pd(ig), vt = _mm256_set1_pd(t), vc = _mm256_set1_pd(c);    \
-    const __m256d vsc = _mm256_set1_pd(sc), vun = _mm256_set1_pd(unsc);
-
-SKPROJ_TARGET_AVX2
-static inline Py_ssize_t skproj_wprox_out_f32_avx2(const float *z, const float *d, float *o, Py_ssize_t m,
-                                            double sc, double ig, double c, double t, double unsc) {
-    Py_ssize_t j = 0;
-    SKPROJ_WPROX_OUT_CONST_AVX2
-#define LOAD SKPROJ_LOAD4_AVX2_f32
-    for (; j + 4 <= m; j += 4) {
-        SKPROJ_WPROX_OUT4_AVX2
-        _mm_storeu_ps(o + j, _mm256_cvtpd_ps(r));
+/* the AVX2 output loops: o_j = (t (p_j / (a_j t + c))) unsc, 4 entries at a time as one vector
+   of doubles; entries j < the returned index are written */
+#define SKPROJ_STORE4_AVX2_f32(P, R) _mm_storeu_ps(P, _mm256_cvtpd_ps(R))
+#define SKPROJ_STORE4_AVX2_f64(P, R) _mm256_storeu_pd(P, R)
+#define SKPROJ_WPROX_OUT_AVX2_DEF(SFX, T)                                                      \
+    SKPROJ_TARGET_AVX2                                                                         \
+    static inline Py_ssize_t skproj_wprox_out_##SFX##_avx2(const T *z, const T *d, T *o, Py_ssize_t m, \
+                                                         double sc, double ig, double c, double t, \
+                                                         double unsc) {                        \
+        Py_ssize_t j = 0;                                                                      \
+        const __m256d vig = _mm256_set1_pd(ig), vt = _mm256_set1_pd(t), vc = _mm256_set1_pd(c); \
+        const __m256d vsc = _mm256_set1_pd(sc), vun = _mm256_set1_pd(unsc);                    \
+        for (; j + 4 <= m; j += 4) {                                                           \
+            __m256d dd = SKPROJ_LOAD4_AVX2_##SFX(d + j), a = _mm256_sub_pd(dd, vig);            \
+            __m256d p = _mm256_mul_pd(dd, _mm256_mul_pd(SKPROJ_LOAD4_AVX2_##SFX(z + j), vsc));  \
+            SKPROJ_STORE4_AVX2_##SFX(o + j, _mm256_mul_pd(_mm256_mul_pd(vt, _mm256_div_pd(      \
+                p, _mm256_add_pd(_mm256_mul_pd(a, vt), vc))), vun));                           \
+        }                                                                                      \
+        return j;                                                                              \
     }
-#undef LOAD
-    return j;
-}
-
-SKPROJ_TARGET_AVX2
-static inline Py_ssize_t skproj_wprox_out_f64_avx2(const double *z, const double *d, double *o, Py_ssize_t m,
-                                            double sc, double ig, double c, double t, double unsc) {
-    Py_ssize_t j = 0;
-    SKPROJ_WPROX_OUT_CONST_AVX2
-#define LOAD SKPROJ_LOAD4_AVX2_f64
-    for (; j + 4 <= m; j += 4) {
-        SKPROJ_WPROX_OUT4_AVX2
-        _mm256_storeu_pd(o + j, r);
-    }
-#undef LOAD
-    return j;
-}
+SKPROJ_WPROX_OUT_AVX2_DEF(f32, float)
+SKPROJ_WPROX_OUT_AVX2_DEF(f64, double)
 #endif
 
 #define SKPROJ_WPROX_DEF(SFX, T)                                                               \
@@ -216,57 +202,56 @@ SKPROJ_WPROX_DEF(f64, double)
     double p_ = (double) d[j] * ((double) z[j] * sc);                                          \
     o[j] = (T) ((t * (p_ / (((double) d[j] - ig) * t + c))) * unsc);
 
-static inline void skproj_wprox_out_f32(const float *z, const float *d, float *o, Py_ssize_t m, double sc,
-                                 double ig, double c, double t, double unsc) {
-    Py_ssize_t j = 0;
 #ifdef SKPROJ_SSE2
-    int level = skproj_simd_level();
-#ifdef SKPROJ_AVX2
-    if (level >= 2)
-        j = skproj_wprox_out_f32_avx2(z, d, o, m, sc, ig, c, t, unsc);
-#endif
-    if (level == 1) {
-        const __m128d vig = _mm_set1_pd(ig), vt = _mm_set1_pd(t), vc = _mm_set1_pd(c);
-        const __m128d vsc = _mm_set1_pd(sc), vun = _mm_set1_pd(unsc);
-        __m128d dd[2], zz[2], r[2];
-        for (; j + 4 <= m; j += 4) {
-            SKPROJ_LOAD4_SSE2_f32(d + j, dd[0], dd[1])
-            SKPROJ_LOAD4_SSE2_f32(z + j, zz[0], zz[1])
-            for (int h = 0; h < 2; h++) {
-                __m128d a = _mm_sub_pd(dd[h], vig), p = _mm_mul_pd(dd[h], _mm_mul_pd(zz[h], vsc));
-                r[h] = _mm_mul_pd(_mm_mul_pd(vt, _mm_div_pd(p, _mm_add_pd(_mm_mul_pd(a, vt), vc))), vun);
-            }
-            _mm_storeu_ps(o + j, _mm_movelh_ps(_mm_cvtpd_ps(r[0]), _mm_cvtpd_ps(r[1])));
+/* the SSE2 output loops: entries j < the returned index are written */
+static inline Py_ssize_t skproj_wprox_out_f32_sse2(const float *z, const float *d, float *o, Py_ssize_t m,
+                                                   double sc, double ig, double c, double t, double unsc) {
+    Py_ssize_t j = 0;
+    const __m128d vig = _mm_set1_pd(ig), vt = _mm_set1_pd(t), vc = _mm_set1_pd(c);
+    const __m128d vsc = _mm_set1_pd(sc), vun = _mm_set1_pd(unsc);
+    __m128d dd[2], zz[2], r[2];
+    for (; j + 4 <= m; j += 4) {
+        SKPROJ_LOAD4_SSE2_f32(d + j, dd[0], dd[1])
+        SKPROJ_LOAD4_SSE2_f32(z + j, zz[0], zz[1])
+        for (int h = 0; h < 2; h++) {
+            __m128d a = _mm_sub_pd(dd[h], vig), p = _mm_mul_pd(dd[h], _mm_mul_pd(zz[h], vsc));
+            r[h] = _mm_mul_pd(_mm_mul_pd(vt, _mm_div_pd(p, _mm_add_pd(_mm_mul_pd(a, vt), vc))), vun);
         }
+        _mm_storeu_ps(o + j, _mm_movelh_ps(_mm_cvtpd_ps(r[0]), _mm_cvtpd_ps(r[1])));
     }
-#endif
-    for (; j < m; j++) {
-        SKPROJ_WPROX_OUT_ENTRY(float)
-    }
+    return j;
 }
 
-static inline void skproj_wprox_out_f64(const double *z, const double *d, double *o, Py_ssize_t m, double sc,
-                                 double ig, double c, double t, double unsc) {
+static inline Py_ssize_t skproj_wprox_out_f64_sse2(const double *z, const double *d, double *o, Py_ssize_t m,
+                                                   double sc, double ig, double c, double t, double unsc) {
     Py_ssize_t j = 0;
-#ifdef SKPROJ_SSE2
-    int level = skproj_simd_level();
-#ifdef SKPROJ_AVX2
-    if (level >= 2)
-        j = skproj_wprox_out_f64_avx2(z, d, o, m, sc, ig, c, t, unsc);
-#endif
-    if (level == 1) {
-        const __m128d vig = _mm_set1_pd(ig), vt = _mm_set1_pd(t), vc = _mm_set1_pd(c);
-        const __m128d vsc = _mm_set1_pd(sc), vun = _mm_set1_pd(unsc);
-        for (; j + 2 <= m; j += 2) {
-            __m128d dd = _mm_loadu_pd(d + j), a = _mm_sub_pd(dd, vig);
-            __m128d p = _mm_mul_pd(dd, _mm_mul_pd(_mm_loadu_pd(z + j), vsc));
-            _mm_storeu_pd(o + j, _mm_mul_pd(_mm_mul_pd(vt, _mm_div_pd(p, _mm_add_pd(_mm_mul_pd(a, vt), vc))), vun));
-        }
+    const __m128d vig = _mm_set1_pd(ig), vt = _mm_set1_pd(t), vc = _mm_set1_pd(c);
+    const __m128d vsc = _mm_set1_pd(sc), vun = _mm_set1_pd(unsc);
+    for (; j + 2 <= m; j += 2) {
+        __m128d dd = _mm_loadu_pd(d + j), a = _mm_sub_pd(dd, vig);
+        __m128d p = _mm_mul_pd(dd, _mm_mul_pd(_mm_loadu_pd(z + j), vsc));
+        _mm_storeu_pd(o + j, _mm_mul_pd(_mm_mul_pd(vt, _mm_div_pd(p, _mm_add_pd(_mm_mul_pd(a, vt), vc))), vun));
     }
-#endif
-    for (; j < m; j++) {
-        SKPROJ_WPROX_OUT_ENTRY(double)
-    }
+    return j;
 }
+#endif
+
+/* skproj_wprox_out_f32 / _f64: the vector loop of the level in use, then the entries left */
+#define SKPROJ_WPROX_OUT_DEF(SFX, T)                                                           \
+    static inline void skproj_wprox_out_##SFX(const T *z, const T *d, T *o, Py_ssize_t m, double sc,  \
+                                              double ig, double c, double t, double unsc) {     \
+        Py_ssize_t j = 0;                                                                      \
+        SKPROJ_IF_SSE2(int level = skproj_simd_level();                                        \
+                       SKPROJ_IF_AVX2(if (level >= 2) j = skproj_wprox_out_##SFX##_avx2(       \
+                                          z, d, o, m, sc, ig, c, t, unsc);)                    \
+                       if (level == 1) j = skproj_wprox_out_##SFX##_sse2(                      \
+                           z, d, o, m, sc, ig, c, t, unsc);)                                   \
+        for (; j < m; j++) {                                                                   \
+            SKPROJ_WPROX_OUT_ENTRY(T)                                                          \
+        }                                                                                      \
+    }
+
+SKPROJ_WPROX_OUT_DEF(f32, float)
+SKPROJ_WPROX_OUT_DEF(f64, double)
 
 #endif  /* SKPROJ_SIMD_PROX_H */
