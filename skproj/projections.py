@@ -302,8 +302,10 @@ def project_l1inf_ball(X, radius, axis=1, *, out=None):
     finds ``theta`` differently: ``F(theta) = sum_g mu_g(theta)`` is convex, decreasing and
     piecewise linear, and the semismooth Newton iteration of Chu, Yu, Wang, Zhang, Zhao,
     "Semismooth Newton algorithm for efficient projections onto l1,inf-norm ball", ICML 2020,
-    ends exactly on its last linear piece. It is started at an upper bound of ``theta``
-    estimated from a column subsample, so that each surviving group is split once into
+    ends exactly on its last linear piece. ``theta`` is first estimated from a column
+    subsample (gathered in the first pass) and evaluated exactly there: below ``theta*`` the
+    estimate is a lower bound, above it the root of the tangent is one, and Newton runs
+    from that lower bound. Each surviving group is split once into
     entries surely clipped, candidates (kept) and entries surely kept (dropped), and every
     later step only touches the candidates; a group whose level leaves its candidate window
     is split again with a window that is always valid, so the result is exact whatever the
