@@ -315,14 +315,26 @@ def _read_eset(path, column):
     raise ValueError(f"{path}: no phenoData column {column!r}")
 
 
+def _rda_path(rda_root, package, file):
+    """The path of a Bioconductor package's data file, or FileNotFoundError naming the package."""
+    path = os.path.join(rda_root, package, "data", file)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"{path} not found (apt-get install r-bioc-{package.lower()}, or --rda-root)")
+    return path
+
+
+def _rda_objects_converted(rda_root, package, file):
+    """The R objects of a plain (non-S4) .rda / .RData file, converted by ``rdata``."""
+    import rdata
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "Unknown encoding. Assumed ASCII."
+        return rdata.conversion.convert(rdata.parser.parse_file(_rda_path(rda_root, package, file)))
+
+
 def _eset_task(package, file, column, min_class, describe):
     def load(rda_root):
-        path = os.path.join(rda_root, package, "data", file)
-        if not os.path.isfile(path):
-            raise FileNotFoundError(
-                f"{path} not found (apt-get install r-bioc-{package.lower()}, or --rda-root)"
-            )
-        X, y, _ = _read_eset(path, column)
+        X, y, _ = _read_eset(_rda_path(rda_root, package, file), column)
         keep = np.array([v is not None for v in y])
         labels, counts = np.unique(y[keep].astype(str), return_counts=True)
         ok = set(labels[counts >= min_class])
@@ -335,14 +347,7 @@ def _eset_task(package, file, column, min_class, describe):
 
 def _khan(rda_root):
     """SRBCT (Khan 2001) as shipped by Bioconductor's impute package (khanmiss: NA entries)."""
-    import rdata
-
-    path = os.path.join(rda_root, "impute", "data", "khanmiss.rda")
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"{path} not found (apt-get install r-bioc-impute, or --rda-root)")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # "Unknown encoding. Assumed ASCII."
-        df = rdata.conversion.convert(rdata.parser.parse_file(path))["khanmiss"]
+    df = _rda_objects_converted(rda_root, "impute", "khanmiss.rda")["khanmiss"]
     y = df.iloc[0, 2:].astype(str).str.strip().to_numpy()
     X = df.iloc[1:, 2:].apply(lambda c: c.astype(str).str.strip()).replace({"NA": "nan", "": "nan"})
     X = X.astype(np.float64).to_numpy().T
@@ -352,14 +357,7 @@ def _khan(rda_root):
 
 def _golub(rda_root):
     """Leukaemia ALL vs AML (Golub 1999) as shipped by Bioconductor's multtest package."""
-    import rdata
-
-    path = os.path.join(rda_root, "multtest", "data", "golub.RData")
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"{path} not found (apt-get install r-bioc-multtest, or --rda-root)")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        d = rdata.conversion.convert(rdata.parser.parse_file(path))
+    d = _rda_objects_converted(rda_root, "multtest", "golub.RData")
     X = np.asarray(d["golub"], dtype=np.float64).T
     y = np.where(np.asarray(d["golub.cl"]).astype(int) == 0, "ALL", "AML")
     return X, y, "leukaemia ALL/AML (Golub 1999, Bioconductor multtest::golub)"
