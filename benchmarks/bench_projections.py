@@ -206,32 +206,31 @@ the model's Newton and the evaluation sums, a branch-free scalar tail of the win
 change; two partial sums in _partition_gt: 0.91-0.96 on 1000x1000 / 1000x10000 at 0.5 but
 1.01-1.03 on 10000x100 float32 (as the four partial sums tried before).
 
-Issue 17 item 1, short rows (branch l1inf4). rdtsc per group on main, 10000x100 N(0,1) float32
-(TSC cycles, one thread; floor ~230): 0.1: first pass 67, model 240, first evaluation 630 (the
-model's window levels ~140, split ~280, level), later evaluations 170, output 100; 0.5: first
-evaluation 680, later 240. The split pass of a row of 100 floats costs ~95 cycles in L1 (a
-microbenchmark), ~145 from L2: in the kernel most of it is the row coming back from L3/L2.
-Candidates per group at the first level are few (0.1: kh 66 above the window, ln 26 inside,
-0.5: 12 and 12; 1000x1000 0.5: 420 and 130). Tried on branch l1inf4 (not merged): a group with
-more than 64 candidates gets its first level by masked-sum sweeps over all of them (four independent partials, about 2.3
-sweeps) and one move of the clipped ones to the front (_l1inf_level.h), not by the partition
-sweeps. Kernel A/B against main (433e559), ``OMP_NUM_THREADS=1 taskset -c 1 python
-benchmarks/bench_projections.py --cpu-time --ab-l1inf MAIN/_l1inf...so``, load average 1.8-2.7
-(the other core busy), two runs, this/main: 1000x1000 float32 0.5 0.94-0.95, float64 0.5
-0.92-1.01, 0.1 0.98-1.02; 1000x10000 0.1 0.95-0.97, 0.5 0.94-0.96; 10000x100 and 20000x64
-(rows of <= 64 candidates run main's code): 0.98-1.07, as at 1e-4 where no level is computed
-(noise of the alternation). Still above 4x (kernel alone, time / floor, this run): 10000x100
-float32 0.1 5.3, 0.5 6.1-6.2; float64 0.5 4.1; 1000x1000 float32 0.5 4.3-4.6.
-Tried and dropped: the sweeps for every group (ln of 10-30: 1.00-1.08 on 10000x100 / 20000x64,
-the partition's latency there is not the cost); their final move through a stack buffer (two
-output indices, no swaps): no change; an AVX2 compress-store in the window pass (a table of 256
-lane permutations, packed as nibbles, vpermps, popcount; SSE2 kept the scalar store): the pass
-in L1 ~115 -> ~90 cycles per row of 100 and 0.95-0.97 on 10000x100, but for every vector it
+Issue 17 item 1, short rows (branch l1inf4). rdtsc per group on main, 10000x100 N(0,1) float32 (TSC
+cycles, one thread; floor ~230): 0.1: first pass 67, model 240, first evaluation 630 (the model's
+window levels ~140, split ~280, level), later evaluations 170, output 100; 0.5: first evaluation
+680, later 240. The split pass of a row of 100 floats costs ~95 cycles in L1 (a microbenchmark),
+~145 from L2: in the kernel most of it is the row coming back from L3/L2. Candidates per group at
+the first level are few (0.1: kh 66 above the window, ln 26 inside, 0.5: 12 and 12; 1000x1000 0.5:
+420 and 130). Tried on branch l1inf4 (not merged): a group with more than 64 candidates gets its
+first level by masked-sum sweeps over all of them (four independent partials, about 2.3 sweeps) and
+one move of the clipped ones to the front (_l1inf_level.h), not by the partition sweeps. Kernel A/B
+against main (433e559), ``OMP_NUM_THREADS=1 taskset -c 1 python benchmarks/bench_projections.py
+--cpu-time --ab-l1inf MAIN/_l1inf...so``, load average 1.8-2.7 (the other core busy), two runs,
+this/main: 1000x1000 float32 0.5 0.94-0.95, float64 0.5 0.92-1.01, 0.1 0.98-1.02; 1000x10000 0.1
+0.95-0.97, 0.5 0.94-0.96; 10000x100 and 20000x64 (rows of <= 64 candidates run main's code):
+0.98-1.07, as at 1e-4 where no level is computed (noise of the alternation). Still above 4x (kernel
+alone, time / floor, this run): 10000x100 float32 0.1 5.3, 0.5 6.1-6.2; float64 0.5 4.1; 1000x1000
+float32 0.5 4.3-4.6. Tried and dropped: the sweeps for every group (ln of 10-30: 1.00-1.08 on
+10000x100 / 20000x64, the partition's latency there is not the cost); their final move through a
+stack buffer (two output indices, no swaps): no change; an AVX2 compress-store in the window pass (a
+table of 256 lane permutations, packed as nibbles, vpermps, popcount; SSE2 kept the scalar store):
+the pass in L1 ~115 -> ~90 cycles per row of 100 and 0.95-0.97 on 10000x100, but for every vector it
 costs the l1 ball (long vectors, windows mostly empty) 1.15-1.43x; compress only for blocks with
 more than 6 window entries (popcount of the block mask, reloading from L1): 0.98-1.03 on l1,inf,
-1.00-1.04 on the l1 ball.
-The sweeps' gain (0.92-0.97 on long rows at 0.1-0.5, none on short rows, no case brought
-under 4x) did not pay for a second way of computing the first level, so main keeps the partition.
+1.00-1.04 on the l1 ball. The sweeps' gain (0.92-0.97 on long rows at 0.1-0.5, none on short rows,
+no case brought under 4x) did not pay for a second way of computing the first level, so main keeps
+the partition.
 """
 
 import argparse
