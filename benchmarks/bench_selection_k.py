@@ -16,8 +16,10 @@ The protocol of issue 14, exactly:
   the table (``sae n_selected``): fewer than k only when fewer features carry any weight.
 
 Printed per data set: a table (rows = selectors, columns = k) of mean test accuracy, the mean
-fit time of one pipeline per selector, and the summary line "cells within 0.01 of the best
-baseline: X / N; mean gap" (gap = skproj's accuracy minus the best baseline's, per cell).
+fit time of one pipeline per selector, and for every selector the cells within 0.01 of the best of
+the baselines other than itself and the mean gap (gap = its accuracy minus that best, per cell;
+for ``sae``, the best of all four: issue 14's yardstick, which the lines of the baselines apply to
+each of them in turn); with several data sets, the same over all their cells at the end.
 
 Data sets (``--datasets``, comma-separated; default all that are available):
 
@@ -429,17 +431,21 @@ def report(title, res, selectors, ks):
         ns = [np.mean(res["sae"][k]["n_selected"]) for k in ks]
         lines.append(f"{'sae n_selected':<16}" + "".join(f"{n:>9.1f}" for n in ns))
     base = [b for b in BASELINES if b in selectors]
-    summary = None
-    if "sae" in selectors and base:
-        best = np.array([max(np.mean(res[b][k]["acc"]) for b in base) for k in ks])
-        sae = np.array([np.mean(res["sae"][k]["acc"]) for k in ks])
-        gap = sae - best
-        within = int(np.sum(gap >= -0.01))
-        summary = (within, len(ks), gap)
-        lines.append(
-            f"cells within 0.01 of the best baseline: {within} / {len(ks)}; mean gap {gap.mean():+.3f} "
-            f"(per k: {', '.join(f'{g:+.3f}' for g in gap)})"
-        )
+    summary = {}
+    if base:
+        # every selector against the best of the baselines other than itself: the yardstick of
+        # issue 14 applied to the baselines too, to show how demanding "the best of four" is
+        lines.append("vs the best of the other baselines: cells within 0.01, mean gap")
+        for name in selectors:
+            others = [b for b in base if b != name]
+            if not others:
+                continue
+            best = np.array([max(np.mean(res[b][k]["acc"]) for b in others) for k in ks])
+            gap = np.array([np.mean(res[name][k]["acc"]) for k in ks]) - best
+            within = int(np.sum(gap >= -0.01))
+            summary[name] = (within, len(ks), gap)
+            lines.append(f"  {name:<16}{within} / {len(ks)}; {gap.mean():+.3f} "
+                         f"(per k: {', '.join(f'{g:+.3f}' for g in gap)})")
     return "\n".join(lines), summary
 
 
@@ -482,15 +488,17 @@ def main(argv=None):
         text, summary = report(title, res, selectors, ks_d)
         print(text + f"\n(wall {time.perf_counter() - t0:.0f} s)")
         sys.stdout.flush()
-        if summary is not None:
+        if summary:
             totals.append(summary)
         all_json[d] = {"shape": list(X.shape), "n_classes": int(len(classes)),
                        "results": {s: {str(k): v for k, v in r.items()} for s, r in res.items()}}
     if len(totals) > 1:
-        within = sum(t[0] for t in totals)
-        n = sum(t[1] for t in totals)
-        gap = np.concatenate([t[2] for t in totals])
-        print(f"\nall data sets: cells within 0.01 of the best baseline: {within} / {n}; mean gap {gap.mean():+.3f}")
+        print("\nall data sets, vs the best of the other baselines: cells within 0.01, mean gap")
+        for name in selectors:
+            rows = [t[name] for t in totals if name in t]
+            if rows:
+                gap = np.concatenate([r[2] for r in rows])
+                print(f"  {name:<16}{sum(r[0] for r in rows)} / {sum(r[1] for r in rows)}; {gap.mean():+.3f}")
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(all_json, fh, indent=1)
