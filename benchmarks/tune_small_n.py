@@ -1,0 +1,258 @@
+"""Small-sample tuning tasks for SparseAutoencoderSelector(n_features_to_select=k) (issue 14).
+
+The held-out data of ``bench_selection_k.py`` have 57-126 samples and 12,625-22,283 genes; the
+tuning data there are either large (PBMC, 700 cells) or nearly saturated (khan, golub). This script
+builds many small tasks from the *tuning* data only, so that a change of method can be judged on
+more than a handful of noisy cells:
+
+- ``pbmcN@s``: ``N`` cells of the embedded PBMC data (classes that get at least 6 cells), drawn
+  stratified with seed ``s``;
+- ``scsN@s``: the same from ``make_single_cell_counts`` data (``bench_selection_k``'s
+  ``sc_synthetic``);
+- ``khanN@s``: ``N`` of the 63 SRBCT samples (classes that get at least 5); ``khan``, ``golub``:
+  the whole sets;
+- ``hdN_D_C[_SEP]@s``: ``make_sparse_classification(N, D, 20, n_classes=C, class_sep=SEP)``
+  (default 1.0) with ``random_state=s``: the high-dimensional, small-n regime of the held-out data.
+
+Same protocol as ``bench_selection_k.py``: ``Pipeline(StandardScaler(), selector,
+LogisticRegression(max_iter=3000))``, 5-fold ``StratifiedKFold(shuffle=True, random_state=0)``,
+mean test accuracy, k in {5, 10, 20, 50}. Selectors: the four baselines and the variants of
+``tune_pool.py`` by name (``cur`` = the package's defaults, with ``retrain=False``, which never
+changes the support), plus:
+
+- ``lin``: identity activation (the encoder is then linear: a rank-64 multinomial model whose
+  first factor is projected onto the l1,inf ball);
+- ``scrM``: the M columns with the largest ANOVA F statistic first, then the selector on them;
+- ``hyb[W]``: the selector's pool (``m`` rows, as the package steers it), ranked by ``W`` times
+  the rank of the row norm plus ``1 - W`` times the rank of the F statistic (default 0.5).
+
+Printed: per task the table and each method's gap to the best of the baselines other than itself;
+then over all tasks the cells within 0.01 and the mean gap, and the paired differences of one
+method (``--ref``, default ``cur``) against each other one (mean, wins / ties / losses, Wilcoxon
+signed-rank p; the cells of one task are not independent, so p is optimistic).
+
+Measured 2026-11-30 (session 4), one core per run, 15 tasks of accuracy 0.7-1.0 (``pbmc80@0..4``,
+``pbmc150@0..2``, ``pbmc300@0``, ``khan``, ``golub``, ``khan40@0..3``), 60 cells; against the best of
+the baselines other than itself::
+
+    method          within 0.01   mean gap   mean accuracy
+    cur (defaults)  32 / 60       -0.010     0.873
+    lin             33 / 60       -0.013     0.871
+    wilcoxon        32 / 60       -0.012     0.863   (best of the other 3)
+    l1_logistic     27 / 60       -0.021     0.858
+    anova           24 / 60       -0.025     0.855
+    random_forest   13 / 60       -0.054     0.828
+
+Paired, ``cur`` minus: L1-logistic +0.016 (33 wins / 14 ties / 13 losses, p < 0.001), ANOVA +0.018
+(32 / 16 / 12, p 0.001), random forest +0.045 (42 / 11 / 7), Wilcoxon +0.011 (26 / 16 / 18, p 0.05),
+``lin`` +0.003 (19 / 19 / 22, p 0.65); over the last six tasks the defaults with
+``random_state=1`` (``seed1``) are 0.008 below ``random_state=0`` (9 / 7 / 8, p 0.41: seed noise). On the first nine of those tasks,
+``scr1000`` (F-screening to 1,000 genes) 0.881 and ``hyb`` 0.886 against ``cur`` 0.895 (and
+``rr``, the class round robin of ``tune_pool.py``, 0.883). On ``hd60_5000_3@0,1`` and
+``hd50_20000_4@0,1`` (class_sep 1.0) and ``scs80@0..2`` every method is near chance (0.2-0.5):
+they do not separate methods and were dropped.
+
+So on these tuning tasks the defaults are better than each baseline on average, and as often within
+0.01 of the best of the four baselines (32 of 60) as the best baseline is of the best of the other
+three; no variant improves on them. Issue 14's goal (within 0.01 of the best of four in 12 of 16
+cells, 75%) asks for more than any of the five methods reaches here (at most 55%).
+
+Usage::
+
+    RDA_ROOT=<folder> python benchmarks/tune_small_n.py --tasks pbmc80@0,khan40@1,golub \\
+        --methods l1_logistic,anova,random_forest,wilcoxon,cur,lin [--n-jobs 2] [--json out.json]
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+import warnings
+
+import numpy as np
+from joblib import Parallel, delayed
+from scipy.stats import wilcoxon
+from sklearn.base import BaseEstimator
+from sklearn.feature_selection import SelectorMixin, f_classif
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold, train_test_split
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench_selection_k as b  # noqa: E402
+import tune_pool  # noqa: E402
+
+from skproj import SparseAutoencoderSelector  # noqa: E402
+from skproj._network import ACTIVATION_NAMES, register_activation  # noqa: E402
+from skproj.datasets import make_sparse_classification  # noqa: E402
+
+if "identity" not in ACTIVATION_NAMES:
+    register_activation("identity", lambda z: z, lambda z, a: np.ones_like(z))
+KS = (5, 10, 20, 50)
+_TASKS = {}
+
+
+def _subsample(X, y, n, seed, min_class):
+    """``n`` samples drawn stratified, from the classes that get at least ``min_class``."""
+    classes, counts = np.unique(y, return_counts=True)
+    keep = np.isin(y, classes[counts * n / len(y) >= min_class])
+    X, y = X[keep], y[keep]
+    if n >= len(y):
+        return X, y
+    X, _, y, _ = train_test_split(X, y, train_size=n, stratify=y, random_state=seed)
+    return X, y
+
+
+def task(name, rda_root):
+    """The data ``(X, y)`` of a task name (see the module docstring)."""
+    if name in _TASKS:
+        return _TASKS[name]
+    base, _, seed = name.partition("@")
+    seed = int(seed or 0)
+    if base.startswith("hd"):
+        n, d, c, *sep = base[2:].split("_")
+        X, y, _ = make_sparse_classification(int(n), int(d), 20, n_classes=int(c), n_clusters_per_class=1,
+                                             class_sep=float(sep[0]) if sep else 1.0, shuffle_features=True,
+                                             random_state=seed)
+    else:
+        for prefix, source, min_class in (("pbmc", "pbmc", 6), ("scs", "sc_synthetic", 6), ("khan", "khan", 5)):
+            if base.startswith(prefix) and base != prefix:
+                X, y, _ = b.DATASETS[source](rda_root)
+                X = X.toarray() if hasattr(X, "toarray") else np.asarray(X)
+                X, y = _subsample(X, y, int(base[len(prefix):]), seed, min_class)
+                break
+        else:
+            X, y, _ = b.DATASETS[base](rda_root)
+    _TASKS[name] = (np.asarray(X, dtype=np.float64), np.asarray(y))
+    return _TASKS[name]
+
+
+class _Screened(SelectorMixin, BaseEstimator):
+    """The ``M`` columns of largest ANOVA F statistic, then the selector on them."""
+
+    def __init__(self, k=10, M=1000):
+        self.k, self.M = k, M
+
+    def fit(self, X, y):
+        cols = np.argsort(-np.nan_to_num(f_classif(X, y)[0], nan=-1.0), kind="stable")[: self.M]
+        s = SparseAutoencoderSelector(n_features_to_select=self.k, random_state=0, retrain=False)
+        self.mask_ = np.zeros(X.shape[1], dtype=bool)
+        self.mask_[cols[s.fit(X[:, cols], y).get_support()]] = True
+        return self
+
+    def _get_support_mask(self):
+        return self.mask_
+
+
+class _Hybrid(SelectorMixin, BaseEstimator):
+    """The selector's pool ranked by ``w`` rank(row norm) + ``1 - w`` rank(F statistic)."""
+
+    def __init__(self, k=10, w=0.5):
+        self.k, self.w = k, w
+
+    def fit(self, X, y):
+        m = SparseAutoencoderSelector._pool_size(self.k, X.shape[1])
+        s = SparseAutoencoderSelector(n_features_to_select=m, random_state=0, retrain=False).fit(X, y)
+        pool = np.flatnonzero(s.get_support())
+        F = np.nan_to_num(f_classif(X[:, pool], y)[0], nan=-1.0)
+        rank = lambda v: np.argsort(np.argsort(-v, kind="stable"))  # noqa: E731
+        score = self.w * rank(s.feature_importances_[pool]) + (1 - self.w) * rank(F)
+        self.mask_ = np.zeros(X.shape[1], dtype=bool)
+        self.mask_[pool[np.argsort(score, kind="stable")[: self.k]]] = True
+        return self
+
+    def _get_support_mask(self):
+        return self.mask_
+
+
+def make(name, k):
+    if name.startswith("scr"):
+        return _Screened(k, int(name[3:]))
+    if name.startswith("hyb"):
+        return _Hybrid(k, float(name[3:] or 0.5))
+    if name == "lin":
+        return SparseAutoencoderSelector(n_features_to_select=k, random_state=0, retrain=False, activation="identity")
+    return tune_pool.make(name, k)
+
+
+def _fit_score(tname, rda_root, tr, te, name, k):
+    X, y = task(tname, rda_root)
+    pipe = Pipeline([("s", StandardScaler()), ("sel", make(name, k)), ("clf", LogisticRegression(max_iter=3000))])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t0 = time.perf_counter()
+        pipe.fit(X[tr], y[tr])
+        t = time.perf_counter() - t0
+    return tname, name, k, float(np.mean(pipe.predict(X[te]) == y[te])), t
+
+
+def summarise(res, tasks, methods, ref):
+    gaps = {}
+    for tn in tasks:
+        r = res[tn]
+        print(f"[{tn}]")
+        for n in methods:
+            others = [x for x in b.BASELINES if x in r and x != n]
+            accs = np.array([r[n][str(k)][0] for k in KS])
+            line = f"  {n:<14}" + "".join(f"{a:7.3f}" for a in accs)
+            line += f"  fit {np.mean([r[n][str(k)][1] for k in KS]):6.2f} s"
+            if others:
+                gap = accs - np.array([max(r[o][str(k)][0] for o in others) for k in KS])
+                gaps.setdefault(n, []).append(gap)
+                line += f"  gap {gap.mean():+.3f}, within 0.01: {int(np.sum(gap >= -0.01))} / {len(KS)}"
+            print(line)
+    print(f"\nall {len(tasks)} tasks, vs the best of the baselines other than itself:")
+    for n, g in gaps.items():
+        g = np.concatenate(g)
+        acc = np.mean([res[tn][n][str(k)][0] for tn in tasks for k in KS])
+        print(f"  {n:<14} within 0.01 {int(np.sum(g >= -0.01))} / {len(g)}; mean gap {g.mean():+.4f}; "
+              f"mean accuracy {acc:.4f}")
+    if ref in methods:
+        print(f"\npaired, {ref} minus:")
+        for n in methods:
+            if n == ref:
+                continue
+            d = np.array([res[tn][ref][str(k)][0] - res[tn][n][str(k)][0] for tn in tasks for k in KS])
+            p = wilcoxon(d[d != 0]).pvalue if np.count_nonzero(d) else 1.0
+            print(f"  {n:<14} {d.mean():+.4f}  wins {np.sum(d > 0)} ties {np.sum(d == 0)} losses "
+                  f"{np.sum(d < 0)}  signed-rank p {p:.3f}")
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--tasks", required=True)
+    ap.add_argument("--methods", default="l1_logistic,anova,random_forest,wilcoxon,cur")
+    ap.add_argument("--ref", default="cur")
+    ap.add_argument("--n-jobs", type=int, default=1)
+    ap.add_argument("--rda-root", default=os.environ.get("RDA_ROOT", "/usr/lib/R/site-library"))
+    ap.add_argument("--json", default=None, help="cache of results: runs only what it lacks, then adds to it")
+    args = ap.parse_args(argv)
+    tasks, methods = args.tasks.split(","), args.methods.split(",")
+    res = {}
+    if args.json and os.path.exists(args.json):
+        with open(args.json) as fh:
+            res = json.load(fh)
+    jobs = []
+    for tn in tasks:
+        X, y = task(tn, args.rda_root)
+        folds = list(StratifiedKFold(5, shuffle=True, random_state=0).split(X, y))
+        jobs += [(tn, n, k, tr, te) for n in methods if n not in res.get(tn, {}) for k in KS for tr, te in folds]
+    out = Parallel(n_jobs=args.n_jobs)(delayed(_fit_score)(tn, args.rda_root, tr, te, n, k)
+                                       for tn, n, k, tr, te in jobs)
+    acc = {}
+    for tn, n, k, a, t in out:
+        acc.setdefault((tn, n, k), []).append((a, t))
+    for (tn, n, k), v in acc.items():
+        res.setdefault(tn, {}).setdefault(n, {})[str(k)] = [float(np.mean([a for a, _ in v])),
+                                                             float(np.mean([t for _, t in v]))]
+    if args.json:
+        with open(args.json + ".tmp", "w") as fh:
+            json.dump(res, fh, indent=1)
+        os.replace(args.json + ".tmp", args.json)
+    summarise(res, tasks, methods, args.ref)
+
+
+if __name__ == "__main__":
+    main()
