@@ -56,6 +56,11 @@ the pool rule ``max(2k, P)`` with P = 50 / 150 / 200 (``pool50f2``, ``pool150f2`
 the package's pool of ``max(2k, 100)`` (chosen on pbmc, synthetic and sc_synthetic) is best here
 too; ``decor0.9`` / ``decor0.75`` (the pool's rows by norm, skipping a gene whose absolute
 correlation with one already chosen exceeds 0.9 / 0.75) +0.000 / +0.004 (p 0.57 / 0.23).
+The training knobs (``tune_pool.py`` variants), same 15 tasks, ``cur`` minus: reconstruction
+weight 0.3 / 3 (``rw0.3``, ``rw3``) -0.000 / +0.001 (p 0.98 / 0.63); learning rate 3e-4 / 3e-3
+(``lr3e-4``, ``lr3``) +0.022 (p < 0.001) / -0.001 (p 0.70); radius decay over 10 / 40 epochs
+(``rd10``, ``rd40``) +0.004 (p 0.30) / +0.012 (p 0.04); 30 epochs (decay 10) / 100 epochs (decay
+33) (``e30``, ``e100``) +0.008 (p 0.10) / +0.002 (p 0.63). None is better than the defaults.
 On ``hd60_5000_3@0,1`` and
 ``hd50_20000_4@0,1`` (class_sep 1.0) and ``scs80@0..2`` every method is near chance (0.2-0.5):
 they do not separate methods and were dropped.
