@@ -419,11 +419,14 @@ DATASETS = {
 # ----------------------------------------------------------------------------------------
 
 
-def _fit_score(X, y, train, test, name, k):
+def protocol_fit(X, y, train, test, selector):
+    """One fold of the protocol: ``Pipeline(StandardScaler(), selector,
+    LogisticRegression(max_iter=3000))`` fitted on ``train``; returns (test accuracy, fit time in
+    seconds, number of features selected)."""
     pipe = Pipeline(
         [
             ("scale", StandardScaler()),
-            ("select", make_selector(name, k)),
+            ("select", selector),
             ("clf", LogisticRegression(max_iter=3000)),
         ]
     )
@@ -433,8 +436,11 @@ def _fit_score(X, y, train, test, name, k):
         pipe.fit(X[train], y[train])
         fit_time = time.perf_counter() - t0
         acc = float(np.mean(pipe.predict(X[test]) == y[test]))
-    n_selected = int(pipe.named_steps["select"].get_support().sum())
-    return name, k, acc, fit_time, n_selected
+    return acc, fit_time, int(pipe.named_steps["select"].get_support().sum())
+
+
+def _fit_score(X, y, train, test, name, k):
+    return (name, k) + protocol_fit(X, y, train, test, make_selector(name, k))
 
 
 def run_dataset(X, y, selectors, ks, n_jobs, progress=False):

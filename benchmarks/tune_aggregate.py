@@ -41,23 +41,18 @@ import argparse
 import json
 import os
 import sys
-import time
-import warnings
 
 import numpy as np
 from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator
 from sklearn.feature_selection import SelectorMixin
-from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, train_test_split
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import StandardScaler
 from sklearn.utils import check_random_state
 
 from skproj import SparseAutoencoderSelector
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_selection_k import DATASETS  # noqa: E402
+from bench_selection_k import DATASETS, protocol_fit  # noqa: E402
 
 TUNING = ("pbmc", "synthetic", "sc_synthetic")
 
@@ -109,14 +104,7 @@ def make(config, k):
 
 
 def fit_score(X, y, tr, te, config, k):
-    pipe = Pipeline([("scale", StandardScaler()), ("select", make(config, k)),
-                     ("clf", LogisticRegression(max_iter=3000))])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        t0 = time.perf_counter()
-        pipe.fit(X[tr], y[tr])
-        t = time.perf_counter() - t0
-        acc = float(np.mean(pipe.predict(X[te]) == y[te]))
+    acc, t, _ = protocol_fit(X, y, tr, te, make(config, k))
     return config, k, acc, t
 
 

@@ -109,17 +109,13 @@ Usage::
 import json
 import os
 import sys
-import time
-import warnings
 
 import numpy as np
 from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator
 from sklearn.feature_selection import SelectorMixin
-from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import QuantileTransformer, StandardScaler
+from sklearn.preprocessing import QuantileTransformer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench_selection_k as b  # noqa: E402
@@ -258,13 +254,7 @@ def make(name, k):
 
 
 def fit_score(X, y, tr, te, name, k):
-    pipe = Pipeline([("s", StandardScaler()), ("sel", make(name, k)), ("clf", LogisticRegression(max_iter=3000))])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        t0 = time.perf_counter()
-        pipe.fit(X[tr], y[tr])
-        t = time.perf_counter() - t0
-    return name, k, float(np.mean(pipe.predict(X[te]) == y[te])), t, int(pipe["sel"].get_support().sum())
+    return (name, k) + b.protocol_fit(X, y, tr, te, make(name, k))
 
 
 def main():

@@ -99,18 +99,13 @@ import argparse
 import json
 import os
 import sys
-import time
-import warnings
 
 import numpy as np
 from joblib import Parallel, delayed
 from scipy.stats import wilcoxon
 from sklearn.base import BaseEstimator
 from sklearn.feature_selection import SelectorMixin, f_classif
-from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, train_test_split
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import StandardScaler
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench_selection_k as b  # noqa: E402
@@ -244,13 +239,8 @@ def make(name, k):
 
 def _fit_score(tname, rda_root, tr, te, name, k):
     X, y = task(tname, rda_root)
-    pipe = Pipeline([("s", StandardScaler()), ("sel", make(name, k)), ("clf", LogisticRegression(max_iter=3000))])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        t0 = time.perf_counter()
-        pipe.fit(X[tr], y[tr])
-        t = time.perf_counter() - t0
-    return tname, name, k, float(np.mean(pipe.predict(X[te]) == y[te])), t
+    acc, t, _ = b.protocol_fit(X, y, tr, te, make(name, k))
+    return tname, name, k, acc, t
 
 
 def summarise(res, tasks, methods, ref):
