@@ -31,7 +31,7 @@ changes the support), plus:
   the feature that most reduces the residual sum of squares of the ridge regression (penalty ``L``
   times the number of samples, default 1) of the centred one-hot classes on the standardised
   chosen features (orthogonal least squares); ``fh{F}_{L}``: the first ``min(k, F)`` features
-  so, the others by row norm; ``fp{P}_{L}``: all ``k`` forward among the ``P k`` largest rows;
+  so (``F = C``: the number of classes), the others by row norm; ``fp{P}_{L}``: all ``k`` forward among the ``P k`` largest rows;
 - ``sq``: the selector's pool, then a second projected phase on the pool's features alone (the
   network cut to them, reconstructing them only) whose l1,inf radius is steered down to ``k``
   rows; the ``k`` rows that outlast it.
@@ -119,6 +119,9 @@ on (differences below: variant minus ``cur``): the whole ``pbmc`` and ``syntheti
 ``hd60_20000_3_2.0@2``, ``hd100_20000_4_2.0@0``, ``hd120_12000_5_2.0@0``, ``hd80_20000_3_1.5@0``)
 -0.015 (9 wins of ``cur`` / 11 ties / 8 losses; at k = 5 on the first three -0.050). Over all 24
 tasks (96 cells) it is +0.001 (p 0.30): a change that wins only where it was chosen, not adopted.
+As many forward steps as classes (``fhC_0.1``, ``fhC_1``: ridge 0.1 / 1): on the 15 tasks +0.007
+(38 / 60 within 0.01, p 0.08) / -0.000; on the seven high-dimensional ones -0.005 (at k = 5 a gap
+of -0.024 to the best of four, against -0.006 for ``cur``) / +0.001: the same pattern, not adopted.
 Restricting the candidates to the ``2k`` / ``4k`` largest rows (``fp2_0.1``, ``fp4_0.1``, 18 tasks)
 -0.003 / -0.015. Squeezing the pool further (``sq``) is clearly worse, as squeezing to ``k`` from
 the start was (``steer1`` in ``tune_pool.py``). Over the seven high-dimensional tasks (28 cells)
@@ -287,7 +290,9 @@ class _Forward(SparseAutoencoderSelector):
         Y = np.asarray(trainer.Y, dtype=np.float64)
         R = np.vstack([Y - Y.mean(0), np.zeros((m, Y.shape[1]))])
         chosen = []
-        for _ in range(k if self.n_forward is None else min(k, self.n_forward)):
+        steps = k if self.n_forward is None else self.n_forward
+        steps = min(k, Y.shape[1] if steps == "classes" else steps)
+        for _ in range(steps):
             num = ((R.T @ A) ** 2).sum(0)
             den = (A * A).sum(0)
             score = np.where(den > 1e-12, num / np.maximum(den, 1e-300), -1.0)
@@ -336,7 +341,7 @@ def make(name, k):
         return _Squeeze(n_features_to_select=k, random_state=0, retrain=False)
     if name.startswith("fh"):  # fh{steps}_{lam}
         f, _, lam = name[2:].partition("_")
-        cls = type("Fh", (_Forward,), {"lam": float(lam or 0.1), "n_forward": int(f)})
+        cls = type("Fh", (_Forward,), {"lam": float(lam or 0.1), "n_forward": "classes" if f == "C" else int(f)})
         return cls(n_features_to_select=k, random_state=0, retrain=False)
     if name.startswith("fp"):  # fp{cand_factor}_{lam}
         F, _, lam = name[2:].partition("_")
