@@ -133,8 +133,8 @@ on the high-dimensional ones, beside another job): +0.002 on the 15 tasks (9 / 4
 -0.002 on the seven high-dimensional ones (0 / 26 / 2): it keeps the row norm in most fits, and
 where it switches it gains nothing on average; not adopted.
 A group penalty in the first phase instead of the steered ball (``pen_gl_0.02``, ``pen_mcp_0.02``:
-strength 0.02 leaves pools of about 40-340 rows on ``khan40@0`` / ``pbmc80@0``; the penalty stops
-earlier, 15-21 epochs against 60): on the 22 tasks -0.039 / -0.041 (62 / 8 / 18 cells for ``cur``,
+between strengths 0.01 and 0.03, which left 300-610 and 40-50 rows on ``khan40@0`` and
+``pbmc80@0``; the penalised first phase stops earlier, 15-21 epochs against 60): on the 22 tasks -0.039 / -0.041 (62 / 8 / 18 cells for ``cur``,
 p < 0.001), k = 5 accuracy on the 15 tasks 0.757 / 0.753 against 0.823.
 Restricting the candidates to the ``2k`` / ``4k`` largest rows (``fp2_0.1``, ``fp4_0.1``, 18 tasks)
 -0.003 / -0.015. Squeezing the pool further (``sq``) is clearly worse, as squeezing to ``k`` from
