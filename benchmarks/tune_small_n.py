@@ -120,8 +120,8 @@ Forward selection picks a better 5 than the row norm on the PBMC and SRBCT subse
 0.823 -> 0.848; ``fh5_0.1`` 37 / 60 cells within 0.01, against 32) but overfits beyond a few steps
 (k >= 10). ``fh5_0.1`` (five forward steps, then by norm) was checked on data it was not chosen
 on (differences below: variant minus ``cur``): the whole ``pbmc`` and ``synthetic`` sets +0.009
-(``cur`` wins 3 / ties 2 / loses 3 cells), and seven high-dimensional synthetic tasks (the three above plus
-``hd60_20000_3_2.0@2``, ``hd100_20000_4_2.0@0``, ``hd120_12000_5_2.0@0``, ``hd80_20000_3_1.5@0``)
+(``cur`` wins 3 / ties 2 / loses 3 cells), and seven high-dimensional synthetic tasks (the three
+above plus ``hd60_20000_3_2.0@2``, ``hd100_20000_4_2.0@0``, ``hd120_12000_5_2.0@0``, ``hd80_20000_3_1.5@0``)
 -0.015 (9 wins of ``cur`` / 11 ties / 8 losses; at k = 5 on the first three -0.050). Over all 24
 tasks (96 cells) it is +0.001 (p 0.30): a change that wins only where it was chosen, not adopted.
 As many forward steps as classes (``fhC_0.1``, ``fhC_1``: ridge 0.1 / 1): on the 15 tasks +0.007
@@ -129,13 +129,14 @@ As many forward steps as classes (``fhC_0.1``, ``fhC_1``: ridge 0.1 / 1): on the
 of -0.024 to the best of four, against -0.006 for ``cur``) / +0.001: the same pattern, not adopted.
 Choosing between the row norm and forward selection by an inner 5-fold cross-validation on the
 training fold (``cvf0.1``; mean fit 0.51 s against 0.27 s on the small tasks, 4.5 s against 4.1 s
-on the high-dimensional ones, beside another job): +0.002 on the 15 tasks (9 / 44 / 7, p 0.28) and
--0.002 on the seven high-dimensional ones (0 / 26 / 2): it keeps the row norm in most fits, and
+on the high-dimensional ones, beside another job): +0.002 on the 15 tasks (variant better in 9 / tied in 44 /
+worse in 7 cells, p 0.28) and -0.002 on the seven high-dimensional ones (0 / 26 / 2): it keeps the row norm in most fits, and
 where it switches it gains nothing on average; not adopted.
 A group penalty in the first phase instead of the steered ball (``pen_gl_0.02``, ``pen_mcp_0.02``:
 between strengths 0.01 and 0.03, which left 300-610 and 40-50 rows on ``khan40@0`` and
-``pbmc80@0``; the penalised first phase stops earlier, 15-21 epochs against 60): on the 22 tasks -0.039 / -0.041 (62 / 8 / 18 cells for ``cur``,
-p < 0.001), k = 5 accuracy on the 15 tasks 0.757 / 0.753 against 0.823.
+``pbmc80@0``; the penalised first phase stops earlier, 15-21 epochs against 60): on the 22 tasks
+-0.039 / -0.041 (``cur`` better in 62 / tied in 8 / worse in 18 cells, p < 0.001); k = 5 accuracy
+on the 15 tasks 0.757 / 0.753 against 0.823.
 Restricting the candidates to the ``2k`` / ``4k`` largest rows (``fp2_0.1``, ``fp4_0.1``, 18 tasks)
 -0.003 / -0.015. Squeezing the pool further (``sq``) is clearly worse, as squeezing to ``k`` from
 the start was (``steer1`` in ``tune_pool.py``). Over the seven high-dimensional tasks (28 cells)
