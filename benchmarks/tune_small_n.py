@@ -31,7 +31,8 @@ changes the support), plus:
   the feature that most reduces the residual sum of squares of the ridge regression (penalty ``L``
   times the number of samples, default 1) of the centred one-hot classes on the standardised
   chosen features (orthogonal least squares); ``fh{F}_{L}``: the first ``min(k, F)`` features
-  so (``F = C``: the number of classes), the others by row norm; ``fp{P}_{L}``: all ``k`` forward among the ``P k`` largest rows;
+  so (``F = C``: the number of classes), the others by row norm; ``fp{P}_{L}``: all ``k``
+  forward among the ``P k`` largest rows;
 - ``cvf[L]``: the selector's pool; its ``k`` largest rows or ``fwd[L]`` (default 0.1), whichever
   has the higher inner cross-validated accuracy of a logistic regression on the training fold
   (forward selection redone in each inner fold; ties: the row norm);
@@ -129,9 +130,9 @@ As many forward steps as classes (``fhC_0.1``, ``fhC_1``: ridge 0.1 / 1): on the
 of -0.024 to the best of four, against -0.006 for ``cur``) / +0.001: the same pattern, not adopted.
 Choosing between the row norm and forward selection by an inner 5-fold cross-validation on the
 training fold (``cvf0.1``; mean fit 0.51 s against 0.27 s on the small tasks, 4.5 s against 4.1 s
-on the high-dimensional ones, beside another job): +0.002 on the 15 tasks (variant better in 9 / tied in 44 /
-worse in 7 cells, p 0.28) and -0.002 on the seven high-dimensional ones (0 / 26 / 2): it keeps the row norm in most fits, and
-where it switches it gains nothing on average; not adopted.
+on the high-dimensional ones, beside another job): +0.002 on the 15 tasks (variant better in 9 /
+tied in 44 / worse in 7 cells, p 0.28) and -0.002 on the seven high-dimensional ones (0 / 26 / 2):
+it keeps the row norm in most fits, and where it switches it gains nothing on average; not adopted.
 A group penalty in the first phase instead of the steered ball (``pen_gl_0.02``, ``pen_mcp_0.02``:
 between strengths 0.01 and 0.03, which left 300-610 and 40-50 rows on ``khan40@0`` and
 ``pbmc80@0``; the penalised first phase stops earlier, 15-21 epochs against 60): on the 22 tasks
