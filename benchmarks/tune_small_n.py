@@ -253,17 +253,27 @@ class _Hybrid(SelectorMixin, BaseEstimator):
         return self.mask_
 
 
-class _Decorrelated(SparseAutoencoderSelector):
-    """The package's pool, then its rows by norm, skipping a feature whose absolute correlation
-    with one already chosen exceeds ``max_corr`` (class attribute)."""
-
-    max_corr = 0.9
+class _PoolPick(SparseAutoencoderSelector):
+    """The package's pool (its non-zero rows, largest norm first); ``_pick`` returns the positions
+    in it of the ``k`` features kept (fewer rows than ``k``: the package's own rule)."""
 
     def _top_k(self, trainer, params, norms, k, trainable):
         alive = np.flatnonzero(norms > 0)
         if len(alive) <= k:
             return super()._top_k(trainer, params, norms, k, trainable)
         pool = alive[np.argsort(-norms[alive], kind="stable")]
+        support = np.zeros(len(norms), dtype=bool)
+        support[pool[self._pick(trainer, pool, k)]] = True
+        return support
+
+
+class _Decorrelated(_PoolPick):
+    """The package's pool, then its rows by norm, skipping a feature whose absolute correlation
+    with one already chosen exceeds ``max_corr`` (class attribute)."""
+
+    max_corr = 0.9
+
+    def _pick(self, trainer, pool, k):
         Z = np.asarray(trainer.X[:, pool], dtype=np.float64)
         Z = (Z - Z.mean(0)) / np.maximum(Z.std(0), 1e-12)
         C = np.abs(Z.T @ Z) / len(Z)
@@ -278,12 +288,10 @@ class _Decorrelated(SparseAutoencoderSelector):
                 break
             if i not in chosen:
                 chosen.append(i)
-        support = np.zeros(len(norms), dtype=bool)
-        support[pool[chosen]] = True
-        return support
+        return chosen
 
 
-class _Forward(SparseAutoencoderSelector):
+class _Forward(_PoolPick):
     """The package's pool, then forward stepwise selection in it: at each step the feature that
     most reduces the residual sum of squares of the ridge regression (penalty ``lam`` times the
     number of samples, class attribute) of the centred one-hot classes on the chosen features."""
@@ -292,23 +300,14 @@ class _Forward(SparseAutoencoderSelector):
     n_forward = None  # forward steps; the rest of the k by row norm (None: all k forward)
     cand_factor = None  # candidates: the cand_factor * k largest rows of the pool (None: the pool)
 
-    def _top_k(self, trainer, params, norms, k, trainable):
-        alive = np.flatnonzero(norms > 0)
-        if len(alive) <= k:
-            return super()._top_k(trainer, params, norms, k, trainable)
-        pool = alive[np.argsort(-norms[alive], kind="stable")]
+    def _pick(self, trainer, pool, k):
         if self.cand_factor is not None:
             pool = pool[: max(k, int(self.cand_factor * k))]
-        Z = np.asarray(trainer.X[:, pool], dtype=np.float64)
         Y = np.asarray(trainer.Y, dtype=np.float64)
         steps = k if self.n_forward is None else self.n_forward
         steps = min(k, Y.shape[1] if steps == "classes" else steps)
-        chosen = _forward_indices(Z, Y, steps, self.lam)
-        m = len(pool)
-        chosen += [i for i in range(m) if i not in chosen][: k - len(chosen)]
-        support = np.zeros(len(norms), dtype=bool)
-        support[pool[chosen]] = True
-        return support
+        chosen = _forward_indices(np.asarray(trainer.X[:, pool], dtype=np.float64), Y, steps, self.lam)
+        return chosen + [i for i in range(len(pool)) if i not in chosen][: k - len(chosen)]
 
 
 class _Squeeze(SparseAutoencoderSelector):
@@ -358,7 +357,7 @@ def _forward_indices(Z, Y, steps, lam):
     return chosen
 
 
-class _CVChoice(SparseAutoencoderSelector):
+class _CVChoice(_PoolPick):
     """The package's pool; its ``k`` largest rows, or forward stepwise selection of ``k`` in it
     (``_forward_indices``, ridge ``lam``), whichever has the higher inner cross-validated accuracy
     of a logistic regression on the training data (forward selection redone in each inner fold;
@@ -366,14 +365,10 @@ class _CVChoice(SparseAutoencoderSelector):
 
     lam = 0.1
 
-    def _top_k(self, trainer, params, norms, k, trainable):
+    def _pick(self, trainer, pool, k):
         from sklearn.linear_model import LogisticRegression
         from sklearn.preprocessing import StandardScaler
 
-        alive = np.flatnonzero(norms > 0)
-        if len(alive) <= k:
-            return super()._top_k(trainer, params, norms, k, trainable)
-        pool = alive[np.argsort(-norms[alive], kind="stable")]
         Z = np.asarray(trainer.X[:, pool], dtype=np.float64)
         Y = np.asarray(trainer.Y, dtype=np.float64)
         y = Y.argmax(1)
@@ -385,11 +380,8 @@ class _CVChoice(SparseAutoencoderSelector):
                     sc = StandardScaler().fit(Z[tr][:, idx])
                     lr = LogisticRegression(max_iter=3000).fit(sc.transform(Z[tr][:, idx]), y[tr])
                     acc[c] += np.mean(lr.predict(sc.transform(Z[te][:, idx])) == y[te])
-        chosen = _forward_indices(Z, Y, k, self.lam) if acc[1] > acc[0] else list(range(k))
         self.choice_ = int(acc[1] > acc[0])
-        support = np.zeros(len(norms), dtype=bool)
-        support[pool[chosen]] = True
-        return support
+        return _forward_indices(Z, Y, k, self.lam) if self.choice_ else list(range(k))
 
 
 def make(name, k):
