@@ -203,6 +203,22 @@ def test_l12_extreme_magnitudes(magnitude):
     np.testing.assert_allclose(P / magnitude, [[3.0 * 0.6, 3.0 * 0.8], [0.0, 0.0]], rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("frac", [2.220446049250313e-16, 1e-17, 1e-300])
+def test_l12_radius_below_the_rounding_of_the_norms(dtype, frac):
+    # tau then sits within rounding of the group norms (found by Hypothesis: 3x3 of 2.5, axis=0,
+    # frac = eps came out with twice the radius). The result stays in the ball and within the
+    # radius of the projection (each group shrunk to radius / 3); at frac = eps it is exact.
+    X = np.full((3, 3), 2.5, dtype=dtype)
+    radius = frac * l12_norm(X)
+    P = project_l12_ball(X, radius)
+    assert l12_norm(P) <= radius * (1 + 1e-12)
+    group_norms = np.linalg.norm(P.astype(np.float64), axis=1)
+    assert np.all(np.abs(group_norms - radius / 3) <= radius / 3 * (1 + 1e-6))
+    if frac == 2.220446049250313e-16 and dtype == np.float64:
+        np.testing.assert_allclose(group_norms, radius / 3, rtol=1e-12)
+
+
 def _large_vectors():
     rng = np.random.default_rng(7)
     n = 100_003

@@ -322,12 +322,17 @@ def l12_ball(const floating[:, ::1] X, floating[:, ::1] out, double radius):
     """Project X (groups = rows) onto {sum_g ||X_g||_2 <= radius}, radius > 0, into out.
 
     The vector of row l2 norms is projected onto the l1 ball (threshold tau), then row g is
-    scaled by max(0, 1 - tau / ||X_g||_2). The two passes over the rows run in parallel
+    scaled by max(0, 1 - tau / ||X_g||_2). When the radius is below the rounding of the norms
+    (radius / sum of norms near the machine epsilon), tau cannot carry it and the shrunk norms
+    may sum to more than the radius; they are then scaled down to sum to it. So the result is
+    always in the ball, exact when the kept rows have equal norms, and within about the radius
+    of the projection when the radius is below the rounding (tau may then equal every norm and
+    the result be 0). The two passes over the rows run in parallel
     (OpenMP) on large inputs; the norms are added in row order, so the result does not depend
     on the number of threads. Returns tau (0.0 when X is inside the ball).
     """
     cdef Py_ssize_t n = X.shape[0], m = X.shape[1], i
-    cdef double tau = 0.0, total = 0.0
+    cdef double tau = 0.0, total = 0.0, kept = 0.0, factor = 1.0
     cdef int status = 0
     cdef int nt = n_threads(n * m)
     cdef double* norms
@@ -342,9 +347,15 @@ def l12_ball(const floating[:, ::1] X, floating[:, ::1] out, double radius):
                 total += norms[i]
             if total > radius:
                 status = simplex_threshold(norms, n, radius, False, &tau)
+            if status == 0 and total > radius:
+                for i in range(n):
+                    if norms[i] > tau:
+                        kept += norms[i] - tau
+                if kept > radius:
+                    factor = radius / kept
             if status == 0:
                 for i in prange(n, schedule='static', num_threads=nt):
-                    scale_row(&X[i, 0], &out[i, 0], m, norms[i], tau)
+                    scale_row(&X[i, 0], &out[i, 0], m, norms[i], tau, factor)
             free(norms)
     if status != 0:
         raise MemoryError("could not allocate the work buffers of the l1,2-ball projection")

@@ -63,7 +63,7 @@ def group_soft_threshold(const floating[:, ::1] X, floating[:, ::1] out, double 
     cdef int nt = n_threads(n * m)
     with nogil:
         for i in prange(n, schedule='static', num_threads=nt):
-            scale_row(&X[i, 0], &out[i, 0], m, l2_norm(&X[i, 0], m), c)
+            scale_row(&X[i, 0], &out[i, 0], m, l2_norm(&X[i, 0], m), c, 1.0)
 
 
 cdef int _l1inf_prox_row(const floating* x, floating* o, Py_ssize_t m, double c) noexcept nogil:

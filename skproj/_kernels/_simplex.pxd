@@ -128,12 +128,14 @@ cdef inline double l2_norm(const floating* x, Py_ssize_t m) noexcept nogil:
 
 
 cdef inline void scale_row(const floating* x, floating* o, Py_ssize_t m, double norm,
-                           double tau) noexcept nogil:
-    """o = max(0, 1 - tau / norm) * x[0:m], norm = ||x||_2 (the l1,2-ball projection and the
-    group soft thresholding both shrink a group this way)."""
+                           double tau, double factor) noexcept nogil:
+    """o = factor * max(0, (norm - tau) / norm) * x[0:m], norm = ||x||_2 (the l1,2-ball
+    projection and the group soft thresholding both shrink a group this way). ``norm - tau``
+    rather than ``1 - tau / norm``: when tau is close to norm the difference is exact, the
+    other form loses it to cancellation."""
     cdef Py_ssize_t j
     cdef double scale = 0.0
     if norm > tau:
-        scale = 1.0 - tau / norm
+        scale = factor * ((norm - tau) / norm)
     for j in range(m):
         o[j] = <floating> (scale * x[j])
