@@ -453,7 +453,7 @@ def test_weighted_mcp_unit_weights_is_firm_group_thresholding(X, gamma, frac, ax
     norms = safe_row_norms(Xg)
     c = frac * max(norms.max(), 1e-300)
     M = as_rows(weighted_prox_group_mcp(X, np.ones(X.shape), c, gamma, axis=axis), axis)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         shrink = gamma / (gamma - 1) * np.maximum(0.0, 1 - c / norms)
     ref = np.where((norms >= gamma * c)[:, None], Xg, np.nan_to_num(shrink)[:, None] * Xg)
     np.testing.assert_allclose(M, ref, rtol=1e-10, atol=1e-10 * max(np.abs(X).max(), 1e-300))
