@@ -101,6 +101,10 @@ with seed 0, 0.946 with seed 1), so none was adopted. Averaging 4 or 8 restarts 
 most of the seed variance) does not move the mean either. On 38-126 samples the fold and seed noise is
 as large as the gaps of issue 14.
 
+Two more variants by name, measured with ``tune_small_n.py`` (results in its docstring): ``l12``
+and ``l1ball``, the selector with ``constraint="l12"`` / ``constraint="l1"`` steered to the same
+pool.
+
 Usage::
 
     python benchmarks/tune_pool.py synthetic,pbmc,sc_synthetic steer1,pool100f2,anova 2 out.json
@@ -231,6 +235,8 @@ VARIANTS = {
     "rr": ({}, {"rank": "rr"}),
     "rrabs": ({}, {"rank": "rrabs"}),
     "jacnorm": ({}, {"rank": "jacnorm"}),
+    "l12": ({"constraint": "l12"}, {}),
+    "l1ball": ({"constraint": "l1"}, {}),
 }
 
 

@@ -145,6 +145,18 @@ against the best of the other baselines: defaults 14 / 28 within 0.01, mean gap 
 0.796; ANOVA 19 / 28, +0.017, 0.779; ``fh5_0.1`` 11 / 28, 0.780; L1-logistic 6 / 28, 0.735; random
 forest 3 / 28; Wilcoxon 1 / 28.
 
+Session 6 (2026-11-30, one core per run; variants of ``tune_pool.py``): what the first phase
+sees and which ball it uses. Paired, ``cur`` minus the variant (wins / ties / losses of ``cur``)::
+
+    variant                                         15 small tasks (60 cells)         7 high-dimensional (28 cells)
+    qnorm   first phase on quantile-normal X         +0.024 (33 / 13 / 14, p < 0.001)   (stopped)
+            (rank-based like the Wilcoxon and forest baselines; 19 / 60 within 0.01)
+    l12     the l1,2 ball steered the same way       +0.001 (19 / 22 / 19, p 0.86)      +0.009 (13 / 6 / 9, p 0.14)
+    l1ball  the l1 ball on all of W1                 +0.014 (33 / 12 / 15, p 0.005)     not run
+
+Not adopted: the l1,inf ball the package uses is at least as good as the l1,2 ball here and
+better than the l1 ball; a rank transform of the input hurts.
+
 Usage::
 
     RDA_ROOT=<folder> python benchmarks/tune_small_n.py --tasks pbmc80@0,khan40@1,golub \\
