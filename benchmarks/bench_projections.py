@@ -231,6 +231,18 @@ more than 6 window entries (popcount of the block mask, reloading from L1): 0.98
 1.00-1.04 on the l1 ball. The sweeps' gain (0.92-0.97 on long rows at 0.1-0.5, none on short rows,
 no case brought under 4x) did not pay for a second way of computing the first level, so main keeps
 the partition.
+
+Session 6 (2026-11-30), profile of main (``perf record`` of 1,000-3,000 kernel calls, float32,
+1000x1000 and 10000x100 at 0.1 and 0.5, one thread; shares of all samples, Python's start-up
+included): the window split (skproj_window_*) 12-18%, _window_level 10-21%, the output
+pass 7-14%, the subsample model (_estimate_theta) 9-12%, the first pass 4-7%; no single phase
+to remove. Tried and dropped, kernel A/B against main (``--cpu-time --ab-l1inf``, core 1, the
+other core idle), outputs bitwise identical to main's on 1,134 cases (11 shapes, 6 kinds of
+entries, both dtypes, 9 radius fractions, AVX2 / SSE2 / plain paths): the model's Newton with
+each group's terms cached (recomputed only when its clipped sample count moves): 0.96-1.06,
+noise; with also the samples sorted by vectorised insertion sweeps (AVX2 / SSE2) instead of the
+scalar clamp network: 1.04-1.20 (slower) on 10000x100 and 20000x64 at fractions >= 1e-3,
+0.99-1.10 on 1000x1000, 1.00-1.02 on 1000x10000.
 """
 
 import argparse
