@@ -1,4 +1,5 @@
-"""Input validation shared by the public operator functions, and the estimators' ``__init__`` body.
+"""Input validation shared by the public operator functions (and their rescaling of float64 data
+whose norms overflow double), and the estimators' ``__init__`` body.
 
 Every public projection / prox function goes through these helpers before calling a kernel,
 so that kernels can assume C-contiguous float32/float64 buffers and valid scalars.
@@ -9,7 +10,7 @@ import textwrap
 
 import numpy as np
 
-__all__ = ["as_float_array", "check_scalar", "check_axis", "prepare_out", "store_init_args"]
+__all__ = ["as_float_array", "check_scalar", "check_axis", "prepare_out", "run_homogeneous", "store_init_args"]
 
 
 def as_float_array(x, name, ndim=None):
@@ -93,6 +94,30 @@ def finish_out(target, buf):
     if target is not buf:
         target[...] = buf
     return target
+
+
+def run_homogeneous(kernel, x, buf, param, overflowed):
+    """``kernel(x, buf, param)`` for a positively homogeneous operator, kept right when the
+    norms of ``x`` overflow double.
+
+    The kernels add ``|x|`` (or group norms) in double. For float64 entries near the top of its
+    range those sums overflow; ``overflowed(kernel's return value)`` says so (the returned
+    threshold is inf or NaN, or the kernel's count of overflowing groups is positive). The
+    projections and the prox operators of norms are positively homogeneous,
+    ``T_param(x) = s T_{param / s}(x / s)`` for ``s > 0``, so the kernel then runs again on ``x``
+    and ``param`` divided by ``2^e``, the power of two of ``max |x|``, and ``buf`` is multiplied
+    back by ``2^e``. Both scalings are exact, except that entries below ``2^-1022 max |x|`` lose
+    bits (to an absolute error of at most ``2^-1074 max |x|``). ``x`` must not share memory with
+    ``buf``.
+    """
+    if not overflowed(kernel(x, buf, param)):
+        return
+    e = int(np.frexp(np.abs(x).max())[1])
+    # a positive param below 2^e times the smallest subnormal takes that value (within the
+    # error above)
+    small = max(float(np.ldexp(param, -e)), 5e-324) if param > 0 else 0.0
+    kernel(np.ldexp(x, -e).astype(x.dtype, copy=False), buf, small)
+    np.ldexp(buf, e, out=buf)
 
 
 def separate_input(x, buf):

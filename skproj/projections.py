@@ -11,12 +11,24 @@ kernels, GIL released). Conventions (see the package documentation):
 * The input is never modified; ``out=`` (an array of the result's shape and dtype, possibly
   the input itself) receives the result when given.
 * A radius of 0 returns zeros; an input already inside the ball is returned unchanged (as a copy).
+* float64 data whose norms overflow double (entries near the top of its range) are projected
+  after dividing them and the radius by a power of two, the result multiplied back (exact: the
+  projections are positively homogeneous).
 """
 
 import numpy as np
 
 from ._kernels import _l1, _l1inf
-from ._validation import as_float_array, check_axis, check_scalar, fill_doc, finish_out, prepare_out, separate_input
+from ._validation import (
+    as_float_array,
+    check_axis,
+    check_scalar,
+    fill_doc,
+    finish_out,
+    prepare_out,
+    run_homogeneous,
+    separate_input,
+)
 
 __all__ = [
     "project_l1_ball",
@@ -27,6 +39,11 @@ __all__ = [
     "project_l1inf_ball",
     "l1inf_norm",
 ]
+
+
+def _overflowed(threshold):
+    """The kernels' threshold is inf or NaN when the norms of float64 data overflow double."""
+    return not np.isfinite(threshold)
 
 
 def _flat_kernel(kernel, x, radius, out, name):
@@ -40,7 +57,7 @@ def _flat_kernel(kernel, x, radius, out, name):
     if radius == 0.0:
         flat_buf[...] = 0
         return finish_out(target, buf)
-    kernel(flat_x, flat_buf, radius)
+    run_homogeneous(kernel, flat_x, flat_buf, radius, _overflowed)
     return finish_out(target, buf)
 
 
@@ -168,12 +185,12 @@ def _grouped(kernel, X, radius, axis, out):
         buf[...] = 0
         return finish_out(target, buf)
     if axis == 1:
-        kernel(separate_input(X, buf), buf, radius)
+        run_homogeneous(kernel, separate_input(X, buf), buf, radius, _overflowed)
         return finish_out(target, buf)
     # Groups are columns: the kernel works on a contiguous copy of the transpose.
     Xt = np.ascontiguousarray(X.T)
     res = np.empty_like(Xt)
-    kernel(Xt, res, radius)
+    run_homogeneous(kernel, Xt, res, radius, _overflowed)
     buf[...] = res.T
     return finish_out(target, buf)
 

@@ -15,6 +15,10 @@ GIL released, arithmetic in double). Conventions, shared with :mod:`skproj.proje
 * The input is never modified; ``out=`` (an array of the result's shape and dtype, possibly the
   input itself) receives the result when given.
 * A threshold of 0 returns the input (as a copy); empty arrays are returned empty.
+* float64 data whose group norms overflow double (entries near the top of its range) go
+  through :func:`prox_l1inf` and :func:`prox_group_l2` divided, with the threshold, by a power
+  of two, the result multiplied back (exact: these operators are positively homogeneous); the
+  weighted operators raise a ``ValueError`` instead.
 """
 
 import numbers
@@ -24,7 +28,16 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from ._kernels import _prox
-from ._validation import as_float_array, check_axis, check_scalar, fill_doc, finish_out, prepare_out, separate_input
+from ._validation import (
+    as_float_array,
+    check_axis,
+    check_scalar,
+    fill_doc,
+    finish_out,
+    prepare_out,
+    run_homogeneous,
+    separate_input,
+)
 
 __all__ = [
     "prox_l1",
@@ -84,23 +97,24 @@ def prox_l1(x, threshold, *, out=None):
     return finish_out(target, buf)
 
 
-def _run_rows(kernel, X, axis, out, *args):
-    """Run a rows-are-groups kernel ``kernel(X, buf, *args)`` for either axis.
+def _run_rows(kernel, X, axis, out, threshold):
+    """Run the prox kernel of a norm penalty, ``kernel(X, buf, threshold)``, for either axis.
 
-    ``axis=0`` (groups are columns) works on a contiguous copy of the transpose. Returns
-    ``(result, kernel_return_value)``.
+    ``axis=0`` (groups are columns) works on a contiguous copy of the transpose. The kernel
+    returns its number of groups whose norm overflows double; those inputs are handled by
+    :func:`~skproj._validation.run_homogeneous` (the prox of a norm is positively homogeneous).
     """
     target, buf = prepare_out(out, X.shape, X.dtype)
     if X.size == 0:
-        return finish_out(target, buf), None
+        return finish_out(target, buf)
     if axis == 1:
-        ret = kernel(separate_input(X, buf), buf, *args)
-        return finish_out(target, buf), ret
+        run_homogeneous(kernel, separate_input(X, buf), buf, threshold, bool)
+        return finish_out(target, buf)
     Xt = np.ascontiguousarray(X.T)
     res = np.empty_like(Xt)
-    ret = kernel(Xt, res, *args)
+    run_homogeneous(kernel, Xt, res, threshold, bool)
     buf[...] = res.T
-    return finish_out(target, buf), ret
+    return finish_out(target, buf)
 
 
 #: the first parameters shared by the docstrings of the two group proximal operators
@@ -153,7 +167,7 @@ def prox_group_l2(X, threshold, axis=1, *, out=None):
     threshold = check_scalar(threshold, "threshold")
     X = as_float_array(X, "X", ndim=2)
     axis = check_axis(axis)
-    return _run_rows(_prox.group_soft_threshold, X, axis, out, threshold)[0]
+    return _run_rows(_prox.group_soft_threshold, X, axis, out, threshold)
 
 
 @_group_prox_sections
@@ -199,7 +213,7 @@ def prox_l1inf(X, threshold, axis=1, *, out=None):
         target, buf = prepare_out(out, X.shape, X.dtype)
         buf[...] = X
         return finish_out(target, buf)
-    return _run_rows(_prox.l1inf_prox, X, axis, out, threshold)[0]
+    return _run_rows(_prox.l1inf_prox, X, axis, out, threshold)
 
 
 # --------------------------------------------------------------------------------------------

@@ -58,21 +58,30 @@ def soft_threshold(const floating[::1] x, floating[::1] out, double c):
 
 def group_soft_threshold(const floating[:, ::1] X, floating[:, ::1] out, double c):
     """Row g of out = max(0, 1 - c / ||X_g||_2) X_g (rows are the groups); rows in parallel
-    (OpenMP) on large inputs."""
+    (OpenMP) on large inputs. Returns the number of rows whose l2 norm overflows double (their
+    rows of out are then meaningless; float64 entries near the top of its range)."""
     cdef Py_ssize_t n = X.shape[0], m = X.shape[1], i
+    cdef Py_ssize_t overflow = 0
+    cdef double nrm
     cdef int nt = n_threads(n * m)
     with nogil:
         for i in prange(n, schedule='static', num_threads=nt):
-            scale_row(&X[i, 0], &out[i, 0], m, l2_norm(&X[i, 0], m), c, 1.0)
+            nrm = l2_norm(&X[i, 0], m)
+            overflow += not isfinite(nrm)
+            scale_row(&X[i, 0], &out[i, 0], m, nrm, c, 1.0)
+    return overflow
 
 
 cdef int _l1inf_prox_row(const floating* x, floating* o, Py_ssize_t m, double c) noexcept nogil:
-    """One row of :func:`l1inf_prox`; 0, or -1 if a work buffer cannot be allocated."""
+    """One row of :func:`l1inf_prox`; 0, 1 if its l1 norm overflows double (the row is then not
+    written), or -1 if a work buffer cannot be allocated."""
     cdef Py_ssize_t j
     cdef double s = 0.0, tau = 0.0, a
     cdef int status
     for j in range(m):
         s += fabs(<double> x[j])
+    if not isfinite(s):
+        return 1
     if s <= c:
         for j in range(m):
             o[j] = 0.0
@@ -97,16 +106,22 @@ def l1inf_prox(const floating[:, ::1] X, floating[:, ::1] out, double c):
     Row g of the result is X_g - P_g where P_g is the projection of X_g onto the l1 ball of
     radius c: zero when ||X_g||_1 <= c, otherwise X_g clipped to [-tau_g, tau_g] where tau_g is
     the l1-ball threshold (Condat's algorithm). Rows run in parallel (OpenMP) on large inputs.
-    Raises MemoryError if a work buffer fails.
+    Returns the number of rows whose l1 norm overflows double (their rows of out are then
+    meaningless; float64 entries near the top of its range). Raises MemoryError if a work
+    buffer fails.
     """
     cdef Py_ssize_t n = X.shape[0], m = X.shape[1], i
-    cdef Py_ssize_t failed = 0
+    cdef Py_ssize_t failed = 0, overflow = 0
+    cdef int status
     cdef int nt = n_threads(n * m)
     with nogil:
         for i in prange(n, schedule='static', num_threads=nt):
-            failed += _l1inf_prox_row(&X[i, 0], &out[i, 0], m, c) != 0
+            status = _l1inf_prox_row(&X[i, 0], &out[i, 0], m, c)
+            failed += status == -1
+            overflow += status == 1
     if failed:
         raise MemoryError("could not allocate the work buffers of the l1,inf prox")
+    return overflow
 
 
 cdef inline double _weighted_norm(const floating* z, const floating* d, Py_ssize_t m,

@@ -1,0 +1,81 @@
+"""Projections and prox operators on float64 data whose norms overflow double.
+
+The kernels add |x| (or group l2 norms) in double; with entries near the top of float64's range
+those sums overflow. The operators are positively homogeneous, so on such data they must give
+2^k times their result on the data divided by 2^k (earlier they returned zeros or NaN).
+"""
+
+import numpy as np
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from skproj import (
+    l1inf_norm,
+    l12_norm,
+    project_l1_ball,
+    project_l11_ball,
+    project_l12_ball,
+    project_l1inf_ball,
+    project_simplex,
+    prox_group_l2,
+    prox_l1inf,
+)
+
+# (operator, the norm that sets the radius / threshold scale); axis-taking ones get an axis
+OPERATORS = {
+    "l1_ball": (lambda X, r, axis: project_l1_ball(X, r), lambda X, axis: np.abs(X).sum()),
+    "simplex": (lambda X, r, axis: project_simplex(X, r), lambda X, axis: np.abs(X).sum()),
+    "l11_ball": (lambda X, r, axis: project_l11_ball(X, r), lambda X, axis: np.abs(X).sum()),
+    "l12_ball": (lambda X, r, axis: project_l12_ball(X, r, axis=axis), lambda X, axis: l12_norm(X, axis=axis)),
+    "l1inf_ball": (lambda X, r, axis: project_l1inf_ball(X, r, axis=axis), lambda X, axis: l1inf_norm(X, axis=axis)),
+    "prox_group_l2": (lambda X, c, axis: prox_group_l2(X, c, axis=axis), lambda X, axis: np.abs(X).max()),
+    "prox_l1inf": (lambda X, c, axis: prox_l1inf(X, c, axis=axis), lambda X, axis: np.abs(X).max()),
+}
+
+unit = st.floats(-1.0, 1.0, allow_nan=False, width=64)
+small_matrices = st.tuples(st.integers(1, 8), st.integers(1, 40)).flatmap(lambda s: arrays(np.float64, s, elements=unit))
+
+
+@pytest.mark.parametrize("name", sorted(OPERATORS))
+@settings(max_examples=40, deadline=None)
+@given(Y=small_matrices, k=st.integers(990, 1023), frac=st.floats(1e-3, 1.5), axis=st.sampled_from([0, 1]))
+def test_homogeneous_at_the_top_of_float64(name, Y, k, frac, axis):
+    op, norm = OPERATORS[name]
+    assume(np.abs(Y).max() > 0.25)
+    radius = frac * norm(Y, axis)
+    with np.errstate(over="ignore"):
+        assume(radius > 0 and np.isfinite(np.ldexp(radius, k)))
+    X = np.ldexp(Y, k)  # exact
+    P = op(X, float(np.ldexp(radius, k)), axis)
+    expected = np.ldexp(op(Y, radius, axis), k)
+    scale = np.ldexp(np.abs(Y).max(), k)
+    assert np.isfinite(P).all()
+    np.testing.assert_allclose(P, expected, rtol=1e-12, atol=1e-12 * scale)
+
+
+@pytest.mark.parametrize("name", sorted(OPERATORS))
+def test_sums_that_overflow_double(name):
+    # 3 x 1000 entries up to 2^1020 (about 1e307): every row's l1 norm overflows double, and
+    # the l1 norm of all of X; the radius (at most 8 * 2^1020) stays finite
+    op, norm = OPERATORS[name]
+    Y = np.random.default_rng(0).uniform(-1.0, 1.0, (3, 1000))
+    X = np.ldexp(Y, 1020)
+    radius = min(0.3 * norm(Y, 1), 8.0)
+    P = op(X, float(np.ldexp(radius, 1020)), 1)
+    assert np.isfinite(P).all() and np.abs(P).max() > 0
+    np.testing.assert_allclose(P, np.ldexp(op(Y, radius, 1), 1020), rtol=1e-12, atol=1e-12 * np.abs(X).max())
+    # in place (out=X) gives the same result
+    Xc = X.copy()
+    op_out = {
+        "l1_ball": lambda: project_l1_ball(Xc, float(np.ldexp(radius, 1020)), out=Xc),
+        "simplex": lambda: project_simplex(Xc, float(np.ldexp(radius, 1020)), out=Xc),
+        "l11_ball": lambda: project_l11_ball(Xc, float(np.ldexp(radius, 1020)), out=Xc),
+        "l12_ball": lambda: project_l12_ball(Xc, float(np.ldexp(radius, 1020)), out=Xc),
+        "l1inf_ball": lambda: project_l1inf_ball(Xc, float(np.ldexp(radius, 1020)), out=Xc),
+        "prox_group_l2": lambda: prox_group_l2(Xc, float(np.ldexp(radius, 1020)), out=Xc),
+        "prox_l1inf": lambda: prox_l1inf(Xc, float(np.ldexp(radius, 1020)), out=Xc),
+    }[name]
+    op_out()
+    np.testing.assert_array_equal(Xc, P)
