@@ -56,7 +56,7 @@ def _check_classes(y, cv):
     if classes.size < 2:
         raise CLIError(f"the labels have {classes.size} class ({_preview(classes)}); at least 2 are needed.")
     if counts.min() < cv:
-        raise CLIError(f"class {classes[counts.argmin()]!r} has {counts.min()} sample(s), fewer "
+        raise CLIError(f"class {classes[counts.argmin()].item()!r} has {counts.min()} sample(s), fewer "
                        f"than --cv {cv}; lower --cv or remove the class.")
     return classes, counts
 

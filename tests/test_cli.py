@@ -309,7 +309,7 @@ def test_bad_one_class(capsys, tmp_path):
 def test_bad_class_smaller_than_cv(capsys, tmp_path):
     text = GOOD_ROWS + "4,4,z\n"
     assert_usage_error(capsys, ["select", _csv(tmp_path, text), "--target", "label", "--cv", "2"],
-                       "'z'", "--cv 2")
+                       "class 'z' has 1 sample(s)", "--cv 2")
 
 
 def test_bad_binary_csv(capsys, tmp_path):
