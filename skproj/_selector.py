@@ -568,7 +568,8 @@ class SparseAutoencoderSelector(ProbabilityMixin, SelectorMixin, ClassifierMixin
         n_classes = len(self.classes_)
         if n_classes < 2:
             raise ValueError(
-                f"SparseAutoencoderSelector needs samples of at least 2 classes; got 1 class: {self.classes_[0]!r}."
+                "SparseAutoencoderSelector needs samples of at least 2 classes; got 1 class: "
+                f"{np.asarray(self.classes_[0]).item()!r}."
             )
         dtype = X.dtype
         Y = np.eye(n_classes, dtype=dtype)[y_idx]

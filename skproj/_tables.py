@@ -246,7 +246,7 @@ def load_data(data, target=None, drop=(), layer=None, normalized=False):
         i, j = np.argwhere(~np.isfinite(X))[0]
         kind = "NaN" if np.isnan(X[i, j]) else "inf"
         raise InputError(
-            f"{path}: {kind} in feature {names[j]!r} (sample {i + 1}); impute or remove it first."
+            f"{path}: {kind} in feature {str(names[j])!r} (sample {i + 1}); impute or remove it first."
         )
     return Dataset(X, y, names, source=str(path), preprocessing=SCALING)
 

@@ -349,6 +349,8 @@ def test_bad_npz_shapes(capsys, tmp_path):
     X[2, 1] = np.nan
     np.savez(path, X=X, y=np.arange(4) % 2)
     assert_usage_error(capsys, ["select", str(path)], "NaN", "'x1'")
+    np.savez(path, X=X, y=np.arange(4) % 2, feature_names=np.array(["g0", "g1"]))
+    assert_usage_error(capsys, ["select", str(path)], "NaN in feature 'g1' (sample 3)")
 
 
 @pytest.mark.parametrize(

@@ -267,6 +267,9 @@ def test_single_class_and_unknown_activation_raise():
     X, y = _data(n=20)
     with pytest.raises(ValueError, match="2 classes"):
         SparseAutoencoderSelector("l12").fit(X, np.zeros(20))
+    # the class is named as the user wrote it, not as a numpy scalar's repr
+    with pytest.raises(ValueError, match=r"got 1 class: 'b'\.$"):
+        SparseAutoencoderSelector("l12").fit(X, np.array(["b"] * 20))
     with pytest.raises(ValueError, match="activation"):
         SparseAutoencoderSelector("l12", activation="nope").fit(X, y)
 
