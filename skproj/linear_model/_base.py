@@ -85,7 +85,7 @@ def encode_classes(estimator, y):
     if n_classes < 2:
         raise ValueError(
             f"{type(estimator).__name__} needs samples of at least 2 classes in the data, but the "
-            f"data contains only one class: {estimator.classes_[0]!r}."
+            f"data contains only one class: {np.asarray(estimator.classes_[0]).item()!r}."
         )
     return y_idx, n_classes
 
