@@ -16,8 +16,8 @@ __all__ = ["as_float_array", "check_scalar", "check_axis", "prepare_out", "run_h
 def as_float_array(x, name, ndim=None):
     """Return ``x`` as a C-contiguous float32 or float64 array (never the caller's buffer mutated).
 
-    float32 and float64 keep their dtype; every other real numeric dtype (ints, bools,
-    float16, longdouble) becomes float64.
+    float32 and float64 keep their dtype (in either byte order; the result is in the machine's);
+    every other real numeric dtype (ints, bools, float16, longdouble) becomes float64.
 
     Raises
     ------
@@ -31,6 +31,8 @@ def as_float_array(x, name, ndim=None):
         raise TypeError(
             f"{name} must be a real numeric array, got an array of dtype {arr.dtype}."
         )
+    if arr.dtype.kind == "f" and arr.dtype.itemsize in (4, 8):
+        arr = arr.astype(arr.dtype.newbyteorder("="), copy=False)  # big-endian float32 stays float32
     if arr.dtype not in (np.float32, np.float64):
         arr = arr.astype(np.float64)
     if ndim is not None and arr.ndim != ndim:

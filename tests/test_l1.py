@@ -91,6 +91,15 @@ def test_int_and_bool_become_float64_and_any_shape():
     np.testing.assert_allclose(p, [[1.5, 0.0], [0.0, 0.5]])
 
 
+@pytest.mark.parametrize("dtype", [">f4", ">f8", "<f4", "<f8"])
+def test_float_dtype_kept_in_either_byte_order(dtype):
+    x = np.array([3.0, -1.0, 0.5], dtype=dtype)
+    p = project_l1_ball(x, 2.0)
+    assert p.dtype == np.dtype(dtype).newbyteorder("=")
+    np.testing.assert_array_equal(p, project_l1_ball(x.astype(p.dtype), 2.0))
+    np.testing.assert_allclose(p, [2.0, 0.0, 0.0])
+
+
 def test_radius_zero_and_empty():
     np.testing.assert_array_equal(project_l1_ball(np.ones(4), 0.0), np.zeros(4))
     assert project_l1_ball(np.array([]), 1.0).shape == (0,)
