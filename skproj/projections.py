@@ -16,6 +16,8 @@ kernels, GIL released). Conventions (see the package documentation):
   projections are positively homogeneous).
 """
 
+import math
+
 import numpy as np
 
 from ._kernels import _l1, _l1inf
@@ -43,7 +45,7 @@ __all__ = [
 
 def _overflowed(threshold):
     """The kernels' threshold is inf or NaN when the norms of float64 data overflow double."""
-    return not np.isfinite(threshold)
+    return not math.isfinite(threshold)
 
 
 def _flat_kernel(kernel, x, radius, out, name):
