@@ -10,7 +10,8 @@ import textwrap
 
 import numpy as np
 
-__all__ = ["as_float_array", "check_scalar", "check_axis", "prepare_out", "run_homogeneous", "store_init_args"]
+__all__ = ["as_float_array", "check_scalar", "check_axis", "prepare_out", "run_grouped", "run_homogeneous",
+           "store_init_args"]
 
 
 def as_float_array(x, name, ndim=None):
@@ -120,6 +121,26 @@ def run_homogeneous(kernel, x, buf, param, overflowed):
     small = max(float(np.ldexp(param, -e)), 5e-324) if param > 0 else 0.0
     kernel(np.ldexp(x, -e).astype(x.dtype, copy=False), buf, small)
     np.ldexp(buf, e, out=buf)
+
+
+def run_grouped(kernel, X, axis, out, param, overflowed):
+    """:func:`run_homogeneous` of a rows-are-groups kernel for either axis; returns the result.
+
+    ``axis=1``: the rows of ``X`` are the groups (``X`` is copied first if it shares memory
+    with the output); ``axis=0``: the kernel works on a contiguous copy of the transpose.
+    ``out`` as in :func:`prepare_out`; an empty ``X`` gives an empty result.
+    """
+    target, buf = prepare_out(out, X.shape, X.dtype)
+    if X.size == 0:
+        return finish_out(target, buf)
+    if axis == 1:
+        run_homogeneous(kernel, separate_input(X, buf), buf, param, overflowed)
+        return finish_out(target, buf)
+    Xt = np.ascontiguousarray(X.T)
+    res = np.empty_like(Xt)
+    run_homogeneous(kernel, Xt, res, param, overflowed)
+    buf[...] = res.T
+    return finish_out(target, buf)
 
 
 def separate_input(x, buf):

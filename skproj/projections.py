@@ -21,16 +21,8 @@ import math
 import numpy as np
 
 from ._kernels import _l1, _l1inf
-from ._validation import (
-    as_float_array,
-    check_axis,
-    check_scalar,
-    fill_doc,
-    finish_out,
-    prepare_out,
-    run_homogeneous,
-    separate_input,
-)
+from ._validation import as_float_array, check_axis, check_scalar, fill_doc
+from ._validation import finish_out, prepare_out, run_grouped, run_homogeneous, separate_input
 
 __all__ = [
     "project_l1_ball",
@@ -182,19 +174,11 @@ def _grouped(kernel, X, radius, axis, out):
     radius = check_scalar(radius, "radius")
     X = as_float_array(X, "X", ndim=2)
     axis = check_axis(axis)
-    target, buf = prepare_out(out, X.shape, X.dtype)
-    if X.size == 0 or radius == 0.0:
+    if radius == 0.0:
+        target, buf = prepare_out(out, X.shape, X.dtype)
         buf[...] = 0
         return finish_out(target, buf)
-    if axis == 1:
-        run_homogeneous(kernel, separate_input(X, buf), buf, radius, _overflowed)
-        return finish_out(target, buf)
-    # Groups are columns: the kernel works on a contiguous copy of the transpose.
-    Xt = np.ascontiguousarray(X.T)
-    res = np.empty_like(Xt)
-    run_homogeneous(kernel, Xt, res, radius, _overflowed)
-    buf[...] = res.T
-    return finish_out(target, buf)
+    return run_grouped(kernel, X, axis, out, radius, _overflowed)
 
 
 _norm_sections = fill_doc(

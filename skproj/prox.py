@@ -28,16 +28,8 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from ._kernels import _prox
-from ._validation import (
-    as_float_array,
-    check_axis,
-    check_scalar,
-    fill_doc,
-    finish_out,
-    prepare_out,
-    run_homogeneous,
-    separate_input,
-)
+from ._validation import as_float_array, check_axis, check_scalar, fill_doc
+from ._validation import finish_out, prepare_out, run_grouped, separate_input
 
 __all__ = [
     "prox_l1",
@@ -97,26 +89,6 @@ def prox_l1(x, threshold, *, out=None):
     return finish_out(target, buf)
 
 
-def _run_rows(kernel, X, axis, out, threshold):
-    """Run the prox kernel of a norm penalty, ``kernel(X, buf, threshold)``, for either axis.
-
-    ``axis=0`` (groups are columns) works on a contiguous copy of the transpose. The kernel
-    returns its number of groups whose norm overflows double; those inputs are handled by
-    :func:`~skproj._validation.run_homogeneous` (the prox of a norm is positively homogeneous).
-    """
-    target, buf = prepare_out(out, X.shape, X.dtype)
-    if X.size == 0:
-        return finish_out(target, buf)
-    if axis == 1:
-        run_homogeneous(kernel, separate_input(X, buf), buf, threshold, bool)
-        return finish_out(target, buf)
-    Xt = np.ascontiguousarray(X.T)
-    res = np.empty_like(Xt)
-    run_homogeneous(kernel, Xt, res, threshold, bool)
-    buf[...] = res.T
-    return finish_out(target, buf)
-
-
 #: the first parameters shared by the docstrings of the two group proximal operators
 _group_prox_sections = fill_doc(
     x_threshold="""
@@ -167,7 +139,8 @@ def prox_group_l2(X, threshold, axis=1, *, out=None):
     threshold = check_scalar(threshold, "threshold")
     X = as_float_array(X, "X", ndim=2)
     axis = check_axis(axis)
-    return _run_rows(_prox.group_soft_threshold, X, axis, out, threshold)
+    # the kernel returns its number of groups whose l2 norm overflows double
+    return run_grouped(_prox.group_soft_threshold, X, axis, out, threshold, bool)
 
 
 @_group_prox_sections
@@ -213,7 +186,8 @@ def prox_l1inf(X, threshold, axis=1, *, out=None):
         target, buf = prepare_out(out, X.shape, X.dtype)
         buf[...] = X
         return finish_out(target, buf)
-    return _run_rows(_prox.l1inf_prox, X, axis, out, threshold)
+    # the kernel returns its number of groups whose l1 norm overflows double
+    return run_grouped(_prox.l1inf_prox, X, axis, out, threshold, bool)
 
 
 # --------------------------------------------------------------------------------------------
