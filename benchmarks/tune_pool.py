@@ -103,7 +103,7 @@ as large as the gaps of issue 14.
 
 Two more variants by name, measured with ``tune_small_n.py`` (results in its docstring): ``l12``
 and ``l1ball``, the selector with ``constraint="l12"`` / ``constraint="l1"`` steered to the same
-pool.
+pool; ``cwb``, the selector with ``class_weight="balanced"``.
 
 Usage::
 
@@ -237,6 +237,7 @@ VARIANTS = {
     "jacnorm": ({}, {"rank": "jacnorm"}),
     "l12": ({"constraint": "l12"}, {}),
     "l1ball": ({"constraint": "l1"}, {}),
+    "cwb": ({"class_weight": "balanced"}, {}),
 }
 
 

@@ -201,7 +201,8 @@ def loss_and_grad(
     ----------
     X : ndarray of shape (n, d), float32 or float64
     Y : ndarray of shape (n, k)
-        One-hot class indicators, dtype of ``X``.
+        Class indicators, dtype of ``X``: one-hot rows, or one-hot rows times a weight per
+        sample (class weights); the cross-entropy is ``-sum(Y * log softmax(Z)) / n``.
     params : list of 8 ndarrays
     act : str or (callable, callable)
         Key of :data:`ACTIVATIONS`, or a ``(forward, derivative)`` pair.
@@ -262,7 +263,8 @@ def loss_and_grad(
     dz3 *= dphi(z3, a3)
     gW3 = dec_in.T @ dz3
     gb3 = dz3.sum(axis=0)
-    dZ = (np.exp(logp) - Y) / dtype.type(n)
+    # d/dZ of -sum_c Y_c log softmax(Z)_c is (sum_c Y_c) softmax(Z) - Y (p - Y for one-hot rows)
+    dZ = (np.exp(logp) * Y.sum(axis=1, keepdims=True) - Y) / dtype.type(n)
     if hidden:
         da1 = dZ @ W2.T + dz3 @ W3.T
     else:

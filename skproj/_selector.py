@@ -24,6 +24,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.feature_selection import SelectorMixin
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
+from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils._param_validation import Interval, RealNotInt, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -227,6 +228,11 @@ class SparseAutoencoderSelector(ProbabilityMixin, SelectorMixin, ClassifierMixin
         ``"clipped_relu"`` at 70% / 85%, so the default is 1 there).
         Larger clips are accepted: this network has a single hidden layer per half, so the
         depth instability does not arise.
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes in the cross-entropy term (scikit-learn's convention, e.g.
+        :class:`~sklearn.linear_model.LogisticRegression`): a dict ``{label: weight}``, or
+        ``"balanced"``, ``n_samples / (n_classes * np.bincount(y))``, computed on the data
+        given to ``fit``. ``None``: every sample weighs 1.
     reconstruction_weight : float >= 0, default=1.0
         Weight of the reconstruction term in the loss.
     reconstruction_loss : {"smooth_l1", "squared"}, default="smooth_l1"
@@ -402,6 +408,7 @@ class SparseAutoencoderSelector(ProbabilityMixin, SelectorMixin, ClassifierMixin
         "activation": [StrOptions(ACTIVATION_NAMES), StrOptions(set(_SPARSE_ACTIVATIONS))],
         "activation_sparsity": [Interval(Real, 0, 1, closed="left")],
         "activation_clip": [Interval(Real, 0, None, closed="right"), None],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
         "reconstruction_weight": [Interval(Real, 0, None, closed="left")],
         "reconstruction_loss": [StrOptions({"smooth_l1", "squared"})],
         "decoder_input": [StrOptions({"logits", "hidden"})],
@@ -434,6 +441,7 @@ class SparseAutoencoderSelector(ProbabilityMixin, SelectorMixin, ClassifierMixin
         activation="relu",
         activation_sparsity=0.8,
         activation_clip=None,
+        class_weight=None,
         reconstruction_weight=1.0,
         reconstruction_loss="smooth_l1",
         decoder_input="logits",
@@ -573,6 +581,8 @@ class SparseAutoencoderSelector(ProbabilityMixin, SelectorMixin, ClassifierMixin
             )
         dtype = X.dtype
         Y = np.eye(n_classes, dtype=dtype)[y_idx]
+        if self.class_weight is not None:
+            Y *= compute_class_weight(self.class_weight, classes=self.classes_, y=y).astype(dtype)[y_idx, None]
         rng = check_random_state(self.random_state)
         init_seed = rng.randint(np.iinfo(np.int32).max)
 

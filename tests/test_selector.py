@@ -35,7 +35,22 @@ if HAS_L1INF:
     _CHECKED.insert(0, SparseAutoencoderSelector())
 
 
-@parametrize_with_checks(_CHECKED)
+def _expected_failed_checks(estimator):
+    if estimator.activation == "tanh" and estimator.early_stopping:
+        # Checked: with class_weight={0: 1000, 1: 1e-4(, 2: 1e-4)} this configuration predicts
+        # class 0 for 56% (two classes) / 66-68% (three) of the check's test points, against
+        # > 87% required; the default configuration gives 100% (and passes the check). The
+        # check's data (make_blobs, std 20) are not standardised, so tanh saturates, and the
+        # 60 epochs of 2 Adam steps of size 1e-3 (50 training samples) do not move the logits
+        # far enough. The weights are applied in both phases (test_class_weight).
+        return {
+            "check_class_weight_classifiers": "tanh saturates on the check's unscaled data: too few "
+            "Adam steps to follow extreme class weights (the default configuration passes)"
+        }
+    return {}
+
+
+@parametrize_with_checks(_CHECKED, expected_failed_checks=_expected_failed_checks)
 def test_sklearn_compatible(estimator, check):
     check(estimator)
 
@@ -44,11 +59,14 @@ def test_sklearn_compatible(estimator, check):
 @pytest.mark.parametrize("act", sorted(ACTIVATIONS))
 @pytest.mark.parametrize("rec", ["smooth_l1", "squared"])
 @pytest.mark.parametrize("dec", ["logits", "hidden"])
-def test_gradient_matches_finite_differences(act, rec, dec):
+@pytest.mark.parametrize("weighted", [False, True])
+def test_gradient_matches_finite_differences(act, rec, dec, weighted):
     rng = np.random.RandomState(0)
     n, d, h, k = 7, 5, 4, 3
     X = rng.randn(n, d) * 1.5  # residuals on both sides of the smooth-L1 kink
     Y = np.eye(k)[rng.randint(0, k, n)]
+    if weighted:  # class weights: one-hot rows times a weight per sample
+        Y *= rng.uniform(0.2, 3.0, n)[:, None]
     params = init_params(d, h, k, np.float64, rng, decoder_input=dec)
     assert params[4].shape == ((h if dec == "hidden" else k), h)
     for p in params:
@@ -261,6 +279,30 @@ def test_pandas_output_keeps_names():
     assert list(out.columns) == list(np.asarray(names)[sel.support_])
     np.testing.assert_array_equal(sel.feature_names_in_, names)
     np.testing.assert_array_equal(sel.get_feature_names_out(), out.columns)
+
+
+def test_class_weight():
+    rng = np.random.RandomState(3)
+    X = rng.randn(90, 12)
+    y = np.repeat([0, 1, 2], [60, 20, 10])
+    X[y == 2, 5] += 2.0
+    X[y == 1, 9] += 1.5
+    kw = dict(n_features_to_select=3, max_epochs=8, random_state=0)
+    plain = SparseAutoencoderSelector(**kw).fit(X, y)
+    # unit weights, and "balanced" on balanced classes, change nothing (bitwise)
+    ones = SparseAutoencoderSelector(class_weight={0: 1, 1: 1, 2: 1}, **kw).fit(X, y)
+    np.testing.assert_array_equal(ones.coefs_[0], plain.coefs_[0])
+    yb = np.repeat([0, 1, 2], 30)
+    np.testing.assert_array_equal(
+        SparseAutoencoderSelector(class_weight="balanced", **kw).fit(X, yb).coefs_[0],
+        SparseAutoencoderSelector(**kw).fit(X, yb).coefs_[0],
+    )
+    # weighting a class up makes the network predict it more (both phases use the weights)
+    up = SparseAutoencoderSelector(class_weight={0: 1, 1: 1, 2: 10}, **kw).fit(X, y)
+    assert up.predict_proba(X)[:, 2].mean() > plain.predict_proba(X)[:, 2].mean() + 0.05
+    assert (up.predict(X) == 2).sum() > (plain.predict(X) == 2).sum()
+    with pytest.raises(ValueError, match="class_weight"):
+        SparseAutoencoderSelector(class_weight={7: 2.0}, **kw).fit(X, y)
 
 
 def test_single_class_and_unknown_activation_raise():
