@@ -25,13 +25,15 @@ from skproj import (
 
 # (operator, the norm that sets the radius / threshold scale); axis-taking ones get an axis
 OPERATORS = {
-    "l1_ball": (lambda X, r, axis: project_l1_ball(X, r), lambda X, axis: np.abs(X).sum()),
-    "simplex": (lambda X, r, axis: project_simplex(X, r), lambda X, axis: np.abs(X).sum()),
-    "l11_ball": (lambda X, r, axis: project_l11_ball(X, r), lambda X, axis: np.abs(X).sum()),
-    "l12_ball": (lambda X, r, axis: project_l12_ball(X, r, axis=axis), lambda X, axis: l12_norm(X, axis=axis)),
-    "l1inf_ball": (lambda X, r, axis: project_l1inf_ball(X, r, axis=axis), lambda X, axis: l1inf_norm(X, axis=axis)),
-    "prox_group_l2": (lambda X, c, axis: prox_group_l2(X, c, axis=axis), lambda X, axis: np.abs(X).max()),
-    "prox_l1inf": (lambda X, c, axis: prox_l1inf(X, c, axis=axis), lambda X, axis: np.abs(X).max()),
+    "l1_ball": (lambda X, r, axis, **kw: project_l1_ball(X, r, **kw), lambda X, axis: np.abs(X).sum()),
+    "simplex": (lambda X, r, axis, **kw: project_simplex(X, r, **kw), lambda X, axis: np.abs(X).sum()),
+    "l11_ball": (lambda X, r, axis, **kw: project_l11_ball(X, r, **kw), lambda X, axis: np.abs(X).sum()),
+    "l12_ball": (lambda X, r, axis, **kw: project_l12_ball(X, r, axis=axis, **kw),
+                 lambda X, axis: l12_norm(X, axis=axis)),
+    "l1inf_ball": (lambda X, r, axis, **kw: project_l1inf_ball(X, r, axis=axis, **kw),
+                   lambda X, axis: l1inf_norm(X, axis=axis)),
+    "prox_group_l2": (lambda X, c, axis, **kw: prox_group_l2(X, c, axis=axis, **kw), lambda X, axis: np.abs(X).max()),
+    "prox_l1inf": (lambda X, c, axis, **kw: prox_l1inf(X, c, axis=axis, **kw), lambda X, axis: np.abs(X).max()),
 }
 
 unit = st.floats(-1.0, 1.0, allow_nan=False, width=64)
@@ -68,14 +70,5 @@ def test_sums_that_overflow_double(name):
     np.testing.assert_allclose(P, np.ldexp(op(Y, radius, 1), 1020), rtol=1e-12, atol=1e-12 * np.abs(X).max())
     # in place (out=X) gives the same result
     Xc = X.copy()
-    op_out = {
-        "l1_ball": lambda: project_l1_ball(Xc, float(np.ldexp(radius, 1020)), out=Xc),
-        "simplex": lambda: project_simplex(Xc, float(np.ldexp(radius, 1020)), out=Xc),
-        "l11_ball": lambda: project_l11_ball(Xc, float(np.ldexp(radius, 1020)), out=Xc),
-        "l12_ball": lambda: project_l12_ball(Xc, float(np.ldexp(radius, 1020)), out=Xc),
-        "l1inf_ball": lambda: project_l1inf_ball(Xc, float(np.ldexp(radius, 1020)), out=Xc),
-        "prox_group_l2": lambda: prox_group_l2(Xc, float(np.ldexp(radius, 1020)), out=Xc),
-        "prox_l1inf": lambda: prox_l1inf(Xc, float(np.ldexp(radius, 1020)), out=Xc),
-    }[name]
-    op_out()
+    op(Xc, float(np.ldexp(radius, 1020)), 1, out=Xc)
     np.testing.assert_array_equal(Xc, P)
