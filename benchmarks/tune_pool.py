@@ -208,6 +208,38 @@ class Restarts(SelectorMixin, BaseEstimator):
         return self.mask_
 
 
+class Subsamples(SelectorMixin, BaseEstimator):
+    """Stability-selection style aggregation: B first phases, each on a stratified half of the
+    samples (seed b) and steered to the package's pool; the k features most often among a fit's
+    k largest rows (``how="freq"``; ties: the summed normalised row norms) or with the largest
+    summed normalised row norms (``how="norm"``)."""
+
+    def __init__(self, k=10, B=4, how="freq"):
+        self.k, self.B, self.how = k, B, how
+
+    def fit(self, X, y):
+        from sklearn.model_selection import train_test_split
+
+        m = SparseAutoencoderSelector._pool_size(self.k, X.shape[1])
+        freq, norm = np.zeros(X.shape[1]), np.zeros(X.shape[1])
+        for r in range(self.B):
+            try:
+                idx, _ = train_test_split(np.arange(len(y)), train_size=0.5, stratify=y, random_state=r)
+            except ValueError:
+                idx, _ = train_test_split(np.arange(len(y)), train_size=0.5, random_state=r)
+            s = pool_selector(m, 0.0)(n_features_to_select=m, random_state=r, retrain=False).fit(X[idx], y[idx])
+            imp = s.feature_importances_
+            norm += imp / imp.sum()
+            freq[np.argsort(-imp, kind="stable")[: self.k]] += 1
+        score = norm if self.how == "norm" else freq + norm / (norm.max() + 1e-300) * 0.5
+        self.mask_ = np.zeros(X.shape[1], dtype=bool)
+        self.mask_[np.argsort(-score, kind="stable")[: self.k]] = True
+        return self
+
+    def _get_support_mask(self):
+        return self.mask_
+
+
 # name -> (parameters of the selector, attributes of _Variant)
 VARIANTS = {
     "cur": ({}, {}),
@@ -246,6 +278,10 @@ def make(name, k):
         params, attrs = VARIANTS[name]
         cls = type(f"Variant_{name}", (_Variant,), attrs)
         return cls(n_features_to_select=k, random_state=0, retrain=False, **params)
+    if name.startswith("stabn"):
+        return Subsamples(k, int(name[5:]), "norm")
+    if name.startswith("stab"):
+        return Subsamples(k, int(name[4:]), "freq")
     if name.startswith("restart"):
         return Restarts(k, int(name[7:]))
     if name.startswith("seed"):

@@ -19,6 +19,7 @@ import json
 import math
 import os
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -429,6 +430,17 @@ def main(argv=None):
         printed on stderr).
     """
     parser = build_parser()
+    with warnings.catch_warnings():
+        warnings.showwarning = _show_warning
+        return _main(parser, argv)
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    """Print a warning as one ``warning: ...`` line on stderr (no source file and line)."""
+    print(f"warning: {message}", file=sys.stderr if file is None else file)
+
+
+def _main(parser, argv):
     try:
         try:
             args = parser.parse_args(argv)

@@ -19,6 +19,7 @@ import csv
 import numbers
 import os
 import tempfile
+import warnings
 from contextlib import contextmanager
 
 import numpy as np
@@ -145,13 +146,21 @@ def read_h5ad(path, target, layer=None):
             The labels: an object array of plain ``str`` for categorical or string columns,
             int64 or bool for integer-valued or boolean columns.
         feature_names : ndarray of shape (n_genes,), dtype object
-            Gene names (``var_names``) as plain Python ``str``.
+            Gene names (``var_names``) as plain Python ``str``. Repeated names (common in 10x
+            data, where several Ensembl ids share a symbol) are made unique the way
+            ``AnnData.var_names_make_unique`` does (``"G"``, ``"G-1"``, ...), with a warning;
+            the file is not changed.
         cell_ids : ndarray of shape (n_cells,), dtype object
             Cell names (``obs_names``) as plain ``str``.
         target_name : str
             ``target``.
         layer : str or None
             ``layer``.
+
+    Warns
+    -----
+    UserWarning
+        If gene names repeat (they are then made unique, see ``feature_names``).
 
     Raises
     ------
@@ -169,7 +178,23 @@ def read_h5ad(path, target, layer=None):
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"{path}: no such file.")
-    adata = anndata.read_h5ad(path)
+    with warnings.catch_warnings():
+        # anndata's "Variable names are not unique" hint: handled below, with the count
+        warnings.filterwarnings("ignore", message=".*names are not unique", category=UserWarning)
+        adata = anndata.read_h5ad(path)
+    n_dup = int(adata.var_names.duplicated().sum())
+    if n_dup:
+        example = str(adata.var_names[adata.var_names.duplicated()][0])
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*deduplicate", category=UserWarning)
+            adata.var_names_make_unique()
+        warnings.warn(
+            f"{path}: {n_dup} gene names repeat an earlier one (e.g. {example!r}); they are made "
+            f"unique as anndata's var_names_make_unique does ({example!r}, {example + '-1'!r}, ...), "
+            "so every gene in the output is named once.",
+            UserWarning,
+            stacklevel=2,
+        )
     if target not in adata.obs.columns:
         cols = list(adata.obs.columns)
         listed = _preview(cols) if cols else "none"

@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -545,6 +546,27 @@ def test_select_h5ad(capsys, tmp_path, monkeypatch, counts_h5ad):
     assert dst.var["skproj_selected"].sum() == min(6, len(genes))
     assert set(dst.var.index[dst.var["skproj_selected"]]) == {g[0] for g in genes[:6]}
     assert "skproj_rank" not in src.var  # the input is untouched
+
+
+def test_select_h5ad_repeated_gene_names(capsys, tmp_path, counts_h5ad):
+    anndata = pytest.importorskip("anndata")
+    _, X, labels = counts_h5ad
+    path = _write_h5ad(tmp_path / "dup.h5ad", X, labels)
+    with warnings.catch_warnings():  # anndata's hint about the repeated names
+        warnings.simplefilter("ignore", UserWarning)
+        adata = anndata.read_h5ad(path)
+        adata.var_names = ["G0"] * 30 + [f"G{j}" for j in range(30, 60)]
+        adata.write_h5ad(path)
+    genes = tmp_path / "g.csv"
+    code, out, err = run(capsys, ["select", str(path), "--target", "cell_type", *H5,
+                                  "--n-features", "6", "--genes", str(genes)])
+    assert code == 0, err
+    # one plain line, as the errors are
+    assert f"warning: {path}: 29 gene names repeat an earlier one (e.g. 'G0'); they are made unique" in err
+    assert "UserWarning" not in err and "read_h5ad(" not in err
+    names = [r.split(",")[0] for r in genes.read_text().splitlines()[1:]]
+    assert len(names) == len(set(names)) >= 6  # each gene named once
+    assert set(names) <= {"G0"} | {f"G0-{i}" for i in range(1, 30)} | {f"G{j}" for j in range(30, 60)}
 
 
 def test_select_h5ad_layer_and_normalised_data(capsys, tmp_path, counts_h5ad):

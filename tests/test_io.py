@@ -3,6 +3,7 @@
 import csv
 import os
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -100,6 +101,29 @@ def test_read_h5ad_dense_as_stored(h5ad, tmp_path):
     r = read_h5ad(path, target="cell_type")
     assert isinstance(r.X, np.ndarray) and r.X.dtype == np.float64
     np.testing.assert_array_equal(r.X, X.toarray())
+
+
+def test_read_h5ad_repeated_gene_names(h5ad, tmp_path):
+    anndata = pytest.importorskip("anndata")
+    pd = pytest.importorskip("pandas")
+    _, X, labels, adata = h5ad
+    names = [f"GENE{j}" for j in range(40)]
+    names[7] = names[9] = names[3]  # three columns named GENE3, as 10x symbols often repeat
+    path = tmp_path / "dup.h5ad"
+    with warnings.catch_warnings():  # anndata's own hint about the repeated names
+        warnings.simplefilter("ignore", UserWarning)
+        anndata.AnnData(X=X.copy(), obs=adata.obs, var=pd.DataFrame(index=names)).write_h5ad(path)
+        stored = anndata.read_h5ad(path).var_names.tolist()
+    with pytest.warns(UserWarning, match=r"2 gene names repeat an earlier one \(e\.g\. 'GENE3'\)") as rec:
+        r = read_h5ad(path, target="cell_type")
+    assert len(rec) == 1  # ours only, not anndata's hint as well
+    got = r.feature_names.tolist()
+    assert len(set(got)) == 40 and got[3] == "GENE3" and {got[7], got[9]} == {"GENE3-1", "GENE3-2"}
+    assert [g for j, g in enumerate(got) if j not in (7, 9)] == [n for j, n in enumerate(names) if j not in (7, 9)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        assert stored == names and anndata.read_h5ad(path).var_names.tolist() == names  # untouched
+    assert (r.X != X).nnz == 0
 
 
 def test_read_h5ad_other_targets(h5ad):
