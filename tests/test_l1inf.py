@@ -105,7 +105,9 @@ def test_float32(X, frac):
     assert l1inf_norm(P) <= radius * (1 + 1e-5) + 1e-30
 
 
-@pytest.mark.parametrize("shape", [(200, 300), (2000, 20), (20, 2000), (1, 500), (500, 1)])
+# rows of at most 16 KB are solved on the row itself, longer ones (here (8, 5000)) through the
+# candidate windows of the subsample model: both paths
+@pytest.mark.parametrize("shape", [(200, 300), (2000, 20), (20, 2000), (1, 500), (500, 1), (8, 5000)])
 @pytest.mark.parametrize("frac", [1e-4, 1e-2, 0.1, 0.5, 0.999])
 @pytest.mark.parametrize("dist", ["uniform", "gauss", "ties"])
 def test_larger_random(shape, frac, dist):
@@ -285,6 +287,29 @@ def test_fast_kernel_agrees_with_newton_from_zero_on_many_shapes():
             assert l1inf_norm(P) <= radius * (1 + 1e-12)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_fast_kernel_agrees_with_newton_from_zero_on_long_rows(dtype):
+    # rows longer than 16 KB (the candidate windows of the subsample model), against the plain
+    # Newton iteration from theta = 0; float32 in both kernels (the same rounding of the output)
+    rng = np.random.default_rng(8)
+    for t in range(12):
+        n, m = rng.integers(1, 12), rng.integers(4097, 7000)
+        X = rng.standard_normal((n, m)) * rng.uniform(0.1, 3, (n, 1))
+        if t % 3 == 0:
+            X = np.round(3 * X)
+        X = X.astype(dtype)
+        for frac in (1e-4, 1e-2, 0.3, 0.9, 0.999):
+            radius = frac * l1inf_norm(X)
+            if radius == 0:
+                continue
+            P, Q = np.empty_like(X), np.empty_like(X)
+            _l1inf.l1inf_ball(X, P, radius)
+            _l1inf.l1inf_ball(X, Q, radius, reference=True)
+            tol = 1e-5 if dtype == np.float32 else 1e-12
+            np.testing.assert_allclose(P, Q, rtol=tol, atol=tol * np.abs(X).max())
+            assert l1inf_norm(P) <= radius * (1 + tol)
+
+
 # --- subnormal entries -------------------------------------------------------------------
 # The fast kernel models every group by its maximum plus a strided subsample weighted by
 # (l1 - max) / (sample sum); with subnormal (or relatively negligible) sampled entries that
@@ -404,7 +429,7 @@ def test_subnormal_mix_float32(X, frac, axis):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("shape", [(300, 1000), (2000, 64), (500, 77)])
+@pytest.mark.parametrize("shape", [(300, 1000), (2000, 64), (500, 77), (20, 5000)])
 def test_vector_paths_agree(dtype, shape):
     """The per-group passes (_simd.h) at every vector level the CPU has: SSE2 and AVX2 add the
     same partial sums in the same order (identical results), the plain C loops agree to rounding,

@@ -21,7 +21,10 @@ lower bound theta_lb of theta* comes from the levels' lower bounds max(max_g - t
 never looked at again. A model of each other group built from a strided column subsample
 (its maximum plus q <= 32 entries, weighted so that the model group dies exactly at its true
 l1 norm) gives an estimate of theta* by Newton on the model, O(n) per step. (3) Groups are then evaluated lazily, only
-while they can survive (l1 norm > theta): a group's first evaluation splits its row once,
+while they can survive (l1 norm > theta). A row of at most 16 KB (it stays in the L1 cache) is
+evaluated on the row itself by Michelot sweeps (_row_level: one vectorised pass per sweep, the
+first from the model's level, later ones from the last clipped set; O(1) while that set stays
+the clipped set). For a longer row, a group's first evaluation splits its row once,
 branch-free, into entries above a window (counted as clipped), entries inside it (stored)
 and entries below it (dropped), the window being the model's levels at theta_est * 1.25 and
 theta_est / 1.25, its lower end raised to the guaranteed bound max(max_g - theta, (l1_g -
@@ -43,8 +46,8 @@ algorithm of Perez, Condat, Barlaud reaches this by visiting groups in decreasin
 freed on every path. Threads: the per-group passes run over a fixed number of chunks of
 consecutive groups (OpenMP prange on inputs of >= 200,000 entries, omp_get_max_threads()
 threads) and their partial sums are added in chunk order, so the result does not depend on
-the number of threads. _l1inf_simple (Newton from theta = 0 with Condat's algorithm on every
-group at every step) is kept as a reference for the tests and the benchmark.
+the number of threads. The reference kernel (Newton from theta = 0 with Condat's algorithm on
+every group at every step, for the tests and the benchmark) is in _l1inf_ref.pyx.
 """
 from cython cimport floating
 from cython.parallel cimport prange
@@ -53,9 +56,10 @@ from libc.float cimport FLT_MAX
 from libc.math cimport INFINITY, fabs, nextafterf, sqrt
 from libc.string cimport memcpy
 
+from skproj._kernels._l1inf_ref import l1inf_ball_reference
 from skproj._kernels._parallel cimport HAVE_OPENMP, max_threads, n_threads
 from skproj._kernels._select cimport clamp_d, sel_gt
-from skproj._kernels._simplex cimport condat_active_set
+from skproj._kernels._l1inf_common cimport refine_theta, write_clipped
 
 cdef extern from "_simd.h":
     Py_ssize_t skproj_window_f32(const float* x, Py_ssize_t n, int use_abs, float lo, float hi,
@@ -64,10 +68,16 @@ cdef extern from "_simd.h":
                                  double* dst, double* sh_out, Py_ssize_t* kh_out) noexcept nogil
     void skproj_maxsum_f32(const float* x, Py_ssize_t n, double* amax, double* l1) noexcept nogil
     void skproj_maxsum_f64(const double* x, Py_ssize_t n, double* amax, double* l1) noexcept nogil
-    void skproj_clip_f32(const float* x, float* o, Py_ssize_t n, double mu) noexcept nogil
-    void skproj_clip_f64(const double* x, double* o, Py_ssize_t n, double mu) noexcept nogil
     int skproj_simd_level() noexcept nogil
     void skproj_set_simd_level(int level) noexcept nogil
+
+cdef extern from "_simd_gt.h":
+    double skproj_row_level_f32(const float* x, Py_ssize_t m, double theta, double amax, double t,
+                                double t_safe, double* s_out, Py_ssize_t* k_out, double* kmin_out,
+                                double* rmax_out) noexcept nogil
+    double skproj_row_level_f64(const double* x, Py_ssize_t m, double theta, double amax, double t,
+                                double t_safe, double* s_out, Py_ssize_t* k_out, double* kmin_out,
+                                double* rmax_out) noexcept nogil
 
 # chunks of consecutive groups for the parallel passes (fixed: results do not depend on threads)
 cdef enum:
@@ -77,6 +87,8 @@ cdef enum:
     FEW_CLIPPED = 8
     # Newton steps of the first lower bound of theta* (a start for the model's Newton)
     LB_STEPS = 6
+    # rows of at most this many bytes (they fit in the L1 cache) are evaluated on the row itself
+    ROW_BYTES = 16384
 
 # the candidate windows are the model levels at theta_est * f and theta_est / f, f = WINDOW;
 # with q = 32 samples f = 1 + WINDOW_C mu w sqrt(k (q - k) / q + 1) / theta_est in [WINDOW_MIN,
@@ -87,47 +99,8 @@ cdef double WINDOW_MIN = 1.03
 cdef double WINDOW_C = 4.0
 # largest sample weight of a group's model: keeps w * q and 1 + w * q finite (q <= 32)
 cdef double W_MAX = 1e300
-
-
-cdef Py_ssize_t _max_ties(const floating* x, Py_ssize_t m, double* amax, double* l1) noexcept nogil:
-    """amax = max_j |x_j| and l1 = sum_j |x_j|; returns the number of entries equal to amax
-    (m when x == 0)."""
-    cdef Py_ssize_t j, k = 0
-    cdef double a = 0.0, s = 0.0, y
-    for j in range(m):
-        y = fabs(<double> x[j])
-        s += y
-        if y > a:
-            a = y
-            k = 1
-        elif y == a:
-            k += 1
-    amax[0] = a
-    l1[0] = s
-    return k
-
-
-cdef Py_ssize_t _group_level(const floating* x, Py_ssize_t m, double theta, double* v,
-                             double* vt, double* s_out) noexcept nogil:
-    """Clipped set of |x[0:m]| at mass theta (0 < theta < ||x||_1), by Condat's algorithm.
-
-    On return v[0:k] holds the clipped entries (those > the level mu), *s_out their sum, and
-    mu = (*s_out - theta) / k. vt is scratch of length m. Returns k >= 1.
-    """
-    cdef Py_ssize_t nv, j
-    cdef double rho = 0.0, y, s
-    nv = condat_active_set(x, m, theta, True, v, vt, &rho)
-    if nv == 0:
-        # theta below the resolution of the largest entries (max - theta rounds to max):
-        # the clipped set is the set of maxima.
-        nv = _max_ties(x, m, &rho, &y)
-        for j in range(nv):
-            v[j] = rho
-    s = 0.0
-    for j in range(nv):
-        s += v[j]
-    s_out[0] = s
-    return nv
+# a row's first sweep starts at the model's level at theta * GUESS (a guess a little below it)
+cdef double GUESS = 1.1
 
 
 cdef double _bound_root(Py_ssize_t n, Py_ssize_t m, const double* amax, const double* l1,
@@ -162,92 +135,6 @@ cdef double _bound_root(Py_ssize_t n, Py_ssize_t m, const double* amax, const do
             return upper
         theta = a
     return theta
-
-
-cdef double _refine_theta(Py_ssize_t n, const Py_ssize_t* K, const double* S, double C,
-                          double theta) noexcept nogil:
-    """One correction of theta on the final piece so that sum_g mu_g = C to rounding.
-
-    theta = (sum S_g / k_g - C) / sum 1 / k_g suffers cancellation when theta is close to the
-    clipped sums (tiny levels); re-evaluating the residual of sum_g (S_g - theta) / k_g = C and
-    moving theta by residual / slope removes that error (exact for a single surviving group).
-    """
-    cdef Py_ssize_t g
-    cdef double r = 0.0, W = 0.0
-    for g in range(n):
-        if K[g] > 0:
-            r += (S[g] - theta) / K[g]
-            W += 1.0 / K[g]
-    if W > 0.0:
-        theta += (r - C) / W
-    return theta
-
-
-cdef inline void _write_clipped(const floating* x, floating* out, Py_ssize_t m,
-                                double mu) noexcept nogil:
-    """out = sign(x) * min(|x|, mu) (a clamp to [-mu, mu]; zeros when mu <= 0; skproj_clip_*)."""
-    if floating is float:
-        skproj_clip_f32(x, out, m, mu)
-    else:
-        skproj_clip_f64(x, out, m, mu)
-
-
-cdef int _l1inf_simple(const floating[:, ::1] X, floating[:, ::1] out, double C,
-                       double* theta_out) noexcept nogil:
-    """Newton from theta = 0 with a full Condat pass per group and iteration (reference kernel)."""
-    cdef Py_ssize_t n = X.shape[0], m = X.shape[1], g, it
-    cdef double* amax = NULL
-    cdef double* l1 = NULL
-    cdef double* S = NULL
-    cdef Py_ssize_t* K = NULL
-    cdef double* v = NULL
-    cdef double* vt = NULL
-    cdef double total = 0.0, A, B, theta, theta_new
-    amax = <double*> malloc(n * sizeof(double))
-    l1 = <double*> malloc(n * sizeof(double))
-    S = <double*> malloc(n * sizeof(double))
-    K = <Py_ssize_t*> malloc(n * sizeof(Py_ssize_t))
-    v = <double*> malloc(m * sizeof(double))
-    vt = <double*> malloc(m * sizeof(double))
-    if amax == NULL or l1 == NULL or S == NULL or K == NULL or v == NULL or vt == NULL:
-        free(amax); free(l1); free(S); free(K); free(v); free(vt)
-        return -1
-    for g in range(n):
-        K[g] = _max_ties(&X[g, 0], m, &amax[g], &l1[g])
-        S[g] = K[g] * amax[g]
-        total += amax[g]
-    if total <= C:
-        for g in range(n):
-            memcpy(&out[g, 0], &X[g, 0], m * sizeof(floating))
-        free(amax); free(l1); free(S); free(K); free(v); free(vt)
-        theta_out[0] = 0.0
-        return 0
-    theta = 0.0
-    for it in range(10000):
-        A = 0.0
-        B = 0.0
-        for g in range(n):
-            if l1[g] <= theta:
-                K[g] = 0
-                continue
-            if theta > 0.0:
-                K[g] = _group_level(&X[g, 0], m, theta, v, vt, &S[g])
-            A += S[g] / K[g]
-            B += 1.0 / K[g]
-        theta_new = (A - C) / B
-        if theta_new <= theta:
-            theta = theta_new
-            break
-        theta = theta_new
-    theta = _refine_theta(n, K, S, C, theta)
-    for g in range(n):
-        if K[g] > 0:
-            _write_clipped(&X[g, 0], &out[g, 0], m, (S[g] - theta) / K[g])
-        else:
-            _write_clipped(&X[g, 0], &out[g, 0], m, 0.0)
-    free(amax); free(l1); free(S); free(K); free(v); free(vt)
-    theta_out[0] = theta
-    return 0
 
 
 cdef double _estimate_theta(Py_ssize_t n, const double* amax, const double* l1,
@@ -531,6 +418,40 @@ cdef int _split_group(const floating* x, Py_ssize_t m, _Work* w, Py_ssize_t c,
     return 0
 
 
+cdef double _row_level(const floating* x, Py_ssize_t m, _Work* w, Py_ssize_t g,
+                       double theta) noexcept nogil:
+    """Exact level at theta of group g from its row (skproj_row_level_*: Michelot sweeps).
+
+    The first time, the sweeps start at the model's level at theta * GUESS, with the lower bound
+    max(max_g - theta, (l1_g - theta) / m) in reserve; later, from the last clipped set's
+    (S_g - theta) / k_g (a lower bound: any subset gives one). The set is kept (SH, KH; its
+    smallest entry in WL, the largest outside it in XO): while it stays the clipped set at its
+    new level, that is the level, O(1).
+    """
+    cdef double t, t_safe, mu
+    if w.ln[g] >= 0:
+        mu = (w.SH[g] - theta) / w.KH[g]
+        if w.WL[g] > mu and w.XO[g] <= mu:
+            return mu
+        t = t_safe = mu
+    else:
+        w.ln[g] = 0
+        w.KC[g] = 0
+        w.SC[g] = 0.0
+        t_safe = w.amax[g] - theta
+        if (w.l1[g] - theta) / m > t_safe:
+            t_safe = (w.l1[g] - theta) / m
+        t = _model_level(w.samp + g * w.q, w.q, w.amax[g], w.wg[g], w.l1[g], theta * GUESS)
+        if t < t_safe:
+            t = t_safe
+    if floating is float:
+        return skproj_row_level_f32(x, m, theta, w.amax[g], t, t_safe, &w.SH[g], &w.KH[g],
+                                    &w.WL[g], &w.XO[g])
+    else:
+        return skproj_row_level_f64(x, m, theta, w.amax[g], t, t_safe, &w.SH[g], &w.KH[g],
+                                    &w.WL[g], &w.XO[g])
+
+
 cdef void _eval_chunk(const floating[:, ::1] X, _Work* w, Py_ssize_t c,
                       double theta) noexcept nogil:
     """Exact levels at theta of the groups of chunk c (lazy windows; a group whose level leaves
@@ -548,6 +469,13 @@ cdef void _eval_chunk(const floating[:, ::1] X, _Work* w, Py_ssize_t c,
     for g in range(_chunk_lo(c, n, w.nch), _chunk_lo(c + 1, n, w.nch)):
         if w.l1[g] < theta or w.l1[g] == 0.0:
             w.MU[g] = 0.0
+            continue
+        if m * <Py_ssize_t> sizeof(floating) <= ROW_BYTES:
+            mu = _row_level(&X[g, 0], m, w, g, theta)
+            w.MU[g] = mu
+            F0 += mu if mu > 0.0 else 0.0
+            A += w.SH[g] / w.KH[g]
+            B += 1.0 / w.KH[g]
             continue
         if w.ln[g] < 0:
             f = WINDOW
@@ -618,7 +546,7 @@ cdef void _write_chunk(const floating[:, ::1] X, floating[:, ::1] out, _Work* w,
         mu = 0.0
         if w.ln[g] >= 0 and w.l1[g] > theta and w.KH[g] + w.KC[g] > 0:
             mu = (w.SH[g] + w.SC[g] - theta) / (w.KH[g] + w.KC[g])
-        _write_clipped(&X[g, 0], &out[g, 0], m, mu)
+        write_clipped(&X[g, 0], &out[g, 0], m, mu)
 
 
 cdef double _eval_all(const floating[:, ::1] X, _Work* w, double theta, int nt, double* A_out,
@@ -693,7 +621,9 @@ cdef int _l1inf_fast(const floating[:, ::1] X, floating[:, ::1] out, double C,
         for g in range(n):
             if w.l1[g] > maxl1:
                 maxl1 = w.l1[g]
-        if total <= C:
+        if not (total < INFINITY and maxl1 < INFINITY):
+            status = 2   # the sums overflow double: theta = inf, nothing written
+        elif total <= C:
             inside = True
             theta = 0.0
             status = 1
@@ -742,11 +672,14 @@ cdef int _l1inf_fast(const floating[:, ::1] X, floating[:, ::1] out, double C,
             if w.MU[g] > 0.0 or (w.ln[g] >= 0 and w.l1[g] > theta):
                 kp[g] = w.KH[g] + w.KC[g]
                 w.TH[g] = w.SH[g] + w.SC[g]
-        theta = _refine_theta(n, kp, w.TH, C, theta)
+        theta = refine_theta(n, kp, w.TH, C, theta)
     if status == 0 or status == 1:
         for c in prange(nch, schedule='static', num_threads=nt):
             _write_chunk(X, out, &w, c, theta, inside)
         theta_out[0] = theta
+        status = 0
+    elif status == 2:
+        theta_out[0] = INFINITY
         status = 0
     free(blk); free(w.samp)
     if w.store != NULL:
@@ -759,18 +692,18 @@ cdef int _l1inf_fast(const floating[:, ::1] X, floating[:, ::1] out, double C,
 def l1inf_ball(const floating[:, ::1] X, floating[:, ::1] out, double radius, bint reference=False):
     """Project X (groups = rows) onto {sum_g max_j |X_gj| <= radius}, radius > 0, into out.
 
-    Returns theta, the l1 mass removed from every surviving group (0.0 when X is inside).
+    Returns theta, the l1 mass removed from every surviving group (0.0 when X is inside; inf,
+    with out not written, when the sums of |X| overflow double: the caller rescales).
     reference=True runs the reference kernel (Newton from 0 with Condat's algorithm on every
     group at every step: slow, for the tests and the benchmark). Raises MemoryError if the
     work buffers cannot be allocated.
     """
     cdef double theta = 0.0
     cdef int status
+    if reference:
+        return l1inf_ball_reference(X, out, radius)
     with nogil:
-        if reference:
-            status = _l1inf_simple(X, out, radius, &theta)
-        else:
-            status = _l1inf_fast(X, out, radius, &theta)
+        status = _l1inf_fast(X, out, radius, &theta)
     if status != 0:
         raise MemoryError("could not allocate the work buffers of the l1,inf-ball projection")
     return theta

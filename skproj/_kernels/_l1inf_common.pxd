@@ -1,0 +1,35 @@
+# cython: language_level=3
+"""Helpers shared by the l1,inf-ball kernel (_l1inf.pyx) and its reference (_l1inf_ref.pyx)."""
+from cython cimport floating
+
+cdef extern from "_simd.h":
+    void skproj_clip_f32(const float* x, float* o, Py_ssize_t n, double mu) noexcept nogil
+    void skproj_clip_f64(const double* x, double* o, Py_ssize_t n, double mu) noexcept nogil
+
+
+cdef inline double refine_theta(Py_ssize_t n, const Py_ssize_t* K, const double* S, double C,
+                                double theta) noexcept nogil:
+    """One correction of theta on the final piece so that sum_g mu_g = C to rounding.
+
+    theta = (sum S_g / k_g - C) / sum 1 / k_g suffers cancellation when theta is close to the
+    clipped sums (tiny levels); re-evaluating the residual of sum_g (S_g - theta) / k_g = C and
+    moving theta by residual / slope removes that error (exact for a single surviving group).
+    """
+    cdef Py_ssize_t g
+    cdef double r = 0.0, W = 0.0
+    for g in range(n):
+        if K[g] > 0:
+            r += (S[g] - theta) / K[g]
+            W += 1.0 / K[g]
+    if W > 0.0:
+        theta += (r - C) / W
+    return theta
+
+
+cdef inline void write_clipped(const floating* x, floating* out, Py_ssize_t m,
+                               double mu) noexcept nogil:
+    """out = sign(x) * min(|x|, mu) (a clamp to [-mu, mu]; zeros when mu <= 0; skproj_clip_*)."""
+    if floating is float:
+        skproj_clip_f32(x, out, m, mu)
+    else:
+        skproj_clip_f64(x, out, m, mu)

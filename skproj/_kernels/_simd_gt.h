@@ -1,0 +1,261 @@
+/* The l1,inf-ball projection's level of one group from its row (skproj/_kernels/_l1inf.pyx, for
+   rows that fit in the L1 cache): one vectorised pass and the sweeps built on it, on top of
+   _simd.h (its SSE2 / AVX2 detection, run-time dispatch and level cap).
+
+   skproj_gtstat_f32 / _f64: y_i = |x_i|, t representable in the input's type (so that every
+   comparison is exact). Returns k, the number of y_i > t; *s_out = their sum (in double),
+   *kmin_out = the smallest of them (+inf when k = 0), *rmax_out = the largest of the other y_i
+   (0 when there is none). One Michelot step of a group's level needs nothing else: the level of
+   the set {y > t} at mass theta is mu = (s - theta) / k, and that set is the clipped set at mu
+   exactly when kmin > mu >= rmax.
+
+   Blocks of 16 entries, then a plain tail: as skproj_maxsum_*, entry i goes to partial sum
+   i mod 16 and both vector paths reduce the partials in the same order, so their results are
+   identical; minima, maxima and counts are exact on every path. */
+#ifndef SKPROJ_SIMD_GT_H
+#define SKPROJ_SIMD_GT_H
+
+#include <float.h>
+
+#include "_simd.h"
+
+static inline int skproj_popc16(unsigned v) {
+    v = v - ((v >> 1) & 0x5555u);
+    v = (v & 0x3333u) + ((v >> 2) & 0x3333u);
+    v = (v + (v >> 4)) & 0x0f0fu;
+    return (int) ((v + (v >> 8)) & 0x1fu);
+}
+
+#define SKPROJ_GTSTAT_TAIL(ABS)                                                                \
+    for (; i < n; i++) {                                                                       \
+        double y = ABS(x[i]);                                                                  \
+        if (y > t) {                                                                           \
+            s += y;                                                                            \
+            k++;                                                                               \
+            kmin = y < kmin ? y : kmin;                                                        \
+        } else {                                                                               \
+            rmax = y > rmax ? y : rmax;                                                        \
+        }                                                                                      \
+    }                                                                                          \
+    *s_out = s;                                                                                \
+    *kmin_out = kmin;                                                                          \
+    *rmax_out = rmax;                                                                          \
+    return k;
+
+#ifdef SKPROJ_AVX2
+SKPROJ_TARGET_AVX2
+static inline Py_ssize_t skproj_gtstat_f32_avx2(const float *x, Py_ssize_t n, float t, double *s_out,
+                                         double *kmin_out, double *rmax_out) {
+    Py_ssize_t i = 0, k = 0;
+    double s, kmin, rmax;
+    const __m256 msk = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+    const __m256 vt = _mm256_set1_ps(t), vinf = _mm256_set1_ps(INFINITY);
+    __m256 mn = vinf, mx = _mm256_setzero_ps();
+    __m256d h0 = _mm256_setzero_pd(), h1 = h0, h2 = h0, h3 = h0;
+    __m128 r4;
+    for (; i + 16 <= n; i += 16) {
+        __m256 u = _mm256_and_ps(_mm256_loadu_ps(x + i), msk);
+        __m256 v = _mm256_and_ps(_mm256_loadu_ps(x + i + 8), msk);
+        __m256 mu = _mm256_cmp_ps(u, vt, _CMP_GT_OQ), mv = _mm256_cmp_ps(v, vt, _CMP_GT_OQ);
+        __m256 hu = _mm256_and_ps(u, mu), hv = _mm256_and_ps(v, mv);
+        h0 = _mm256_add_pd(h0, _mm256_cvtps_pd(_mm256_castps256_ps128(hu)));
+        h1 = _mm256_add_pd(h1, _mm256_cvtps_pd(_mm256_extractf128_ps(hu, 1)));
+        h2 = _mm256_add_pd(h2, _mm256_cvtps_pd(_mm256_castps256_ps128(hv)));
+        h3 = _mm256_add_pd(h3, _mm256_cvtps_pd(_mm256_extractf128_ps(hv, 1)));
+        mn = _mm256_min_ps(mn, _mm256_min_ps(_mm256_blendv_ps(vinf, u, mu), _mm256_blendv_ps(vinf, v, mv)));
+        mx = _mm256_max_ps(mx, _mm256_max_ps(_mm256_andnot_ps(mu, u), _mm256_andnot_ps(mv, v)));
+        k += skproj_popc16((unsigned) _mm256_movemask_ps(mu) | ((unsigned) _mm256_movemask_ps(mv) << 8));
+    }
+    SKPROJ_REDUCE16_AVX2(s)
+    r4 = _mm_min_ps(_mm256_castps256_ps128(mn), _mm256_extractf128_ps(mn, 1));
+    r4 = _mm_min_ps(r4, _mm_movehl_ps(r4, r4));
+    kmin = (double) _mm_cvtss_f32(_mm_min_ss(r4, _mm_shuffle_ps(r4, r4, 1)));
+    r4 = _mm_max_ps(_mm256_castps256_ps128(mx), _mm256_extractf128_ps(mx, 1));
+    r4 = _mm_max_ps(r4, _mm_movehl_ps(r4, r4));
+    rmax = (double) _mm_cvtss_f32(_mm_max_ss(r4, _mm_shuffle_ps(r4, r4, 1)));
+    SKPROJ_GTSTAT_TAIL(fabsf)
+}
+
+SKPROJ_TARGET_AVX2
+static inline Py_ssize_t skproj_gtstat_f64_avx2(const double *x, Py_ssize_t n, double t, double *s_out,
+                                         double *kmin_out, double *rmax_out) {
+    Py_ssize_t i = 0, k = 0;
+    double s, kmin, rmax;
+    const __m256d msk = _mm256_castsi256_pd(_mm256_set1_epi64x(0x7fffffffffffffffLL));
+    const __m256d vt = _mm256_set1_pd(t), vinf = _mm256_set1_pd(INFINITY);
+    __m256d mn = vinf, mx = _mm256_setzero_pd();
+    __m256d h0 = _mm256_setzero_pd(), h1 = h0, h2 = h0, h3 = h0;
+    __m128d r2;
+    for (; i + 16 <= n; i += 16) {
+        __m256d u = _mm256_and_pd(_mm256_loadu_pd(x + i), msk);
+        __m256d v = _mm256_and_pd(_mm256_loadu_pd(x + i + 4), msk);
+        __m256d w = _mm256_and_pd(_mm256_loadu_pd(x + i + 8), msk);
+        __m256d z = _mm256_and_pd(_mm256_loadu_pd(x + i + 12), msk);
+        __m256d mu = _mm256_cmp_pd(u, vt, _CMP_GT_OQ), mv = _mm256_cmp_pd(v, vt, _CMP_GT_OQ);
+        __m256d mw = _mm256_cmp_pd(w, vt, _CMP_GT_OQ), mz = _mm256_cmp_pd(z, vt, _CMP_GT_OQ);
+        h0 = _mm256_add_pd(h0, _mm256_and_pd(u, mu));
+        h1 = _mm256_add_pd(h1, _mm256_and_pd(v, mv));
+        h2 = _mm256_add_pd(h2, _mm256_and_pd(w, mw));
+        h3 = _mm256_add_pd(h3, _mm256_and_pd(z, mz));
+        mn = _mm256_min_pd(mn, _mm256_min_pd(_mm256_min_pd(_mm256_blendv_pd(vinf, u, mu), _mm256_blendv_pd(vinf, v, mv)),
+                                             _mm256_min_pd(_mm256_blendv_pd(vinf, w, mw), _mm256_blendv_pd(vinf, z, mz))));
+        mx = _mm256_max_pd(mx, _mm256_max_pd(_mm256_max_pd(_mm256_andnot_pd(mu, u), _mm256_andnot_pd(mv, v)),
+                                             _mm256_max_pd(_mm256_andnot_pd(mw, w), _mm256_andnot_pd(mz, z))));
+        k += skproj_popc16((unsigned) _mm256_movemask_pd(mu) | ((unsigned) _mm256_movemask_pd(mv) << 4)
+                           | ((unsigned) _mm256_movemask_pd(mw) << 8) | ((unsigned) _mm256_movemask_pd(mz) << 12));
+    }
+    SKPROJ_REDUCE16_AVX2(s)
+    r2 = _mm_min_pd(_mm256_castpd256_pd128(mn), _mm256_extractf128_pd(mn, 1));
+    kmin = _mm_cvtsd_f64(_mm_min_sd(r2, _mm_unpackhi_pd(r2, r2)));
+    r2 = _mm_max_pd(_mm256_castpd256_pd128(mx), _mm256_extractf128_pd(mx, 1));
+    rmax = _mm_cvtsd_f64(_mm_max_sd(r2, _mm_unpackhi_pd(r2, r2)));
+    SKPROJ_GTSTAT_TAIL(fabs)
+}
+#endif  /* SKPROJ_AVX2 */
+
+static inline Py_ssize_t skproj_gtstat_f32(const float *x, Py_ssize_t n, float t, double *s_out,
+                                    double *kmin_out, double *rmax_out) {
+    Py_ssize_t i = 0, k = 0;
+    double s = 0.0, kmin = INFINITY, rmax = 0.0;
+#ifdef SKPROJ_SSE2
+    int level = skproj_simd_level();
+#ifdef SKPROJ_AVX2
+    if (level >= 2)
+        return skproj_gtstat_f32_avx2(x, n, t, s_out, kmin_out, rmax_out);
+#endif
+    if (level >= 1) {
+        const __m128 msk = _mm_castsi128_ps(_mm_set1_epi32(0x7fffffff));
+        const __m128 vt = _mm_set1_ps(t), vinf = _mm_set1_ps(INFINITY);
+        __m128 mn = vinf, mx = _mm_setzero_ps();
+        __m128d h[8];
+        for (int q = 0; q < 8; q++)
+            h[q] = _mm_setzero_pd();
+        for (; i + 16 <= n; i += 16) {
+            unsigned bits = 0;
+            for (int b = 0; b < 16; b += 4) {
+                __m128 u = _mm_and_ps(_mm_loadu_ps(x + i + b), msk);
+                __m128 mu = _mm_cmpgt_ps(u, vt), hu = _mm_and_ps(u, mu);
+                h[b >> 1] = _mm_add_pd(h[b >> 1], _mm_cvtps_pd(hu));
+                h[(b >> 1) + 1] = _mm_add_pd(h[(b >> 1) + 1], _mm_cvtps_pd(_mm_movehl_ps(hu, hu)));
+                mn = _mm_min_ps(mn, _mm_or_ps(hu, _mm_andnot_ps(mu, vinf)));
+                mx = _mm_max_ps(mx, _mm_andnot_ps(mu, u));
+                bits |= (unsigned) _mm_movemask_ps(mu) << b;
+            }
+            k += skproj_popc16(bits);
+        }
+        SKPROJ_REDUCE16_SSE2(s)
+        mn = _mm_min_ps(mn, _mm_movehl_ps(mn, mn));
+        kmin = (double) _mm_cvtss_f32(_mm_min_ss(mn, _mm_shuffle_ps(mn, mn, 1)));
+        mx = _mm_max_ps(mx, _mm_movehl_ps(mx, mx));
+        rmax = (double) _mm_cvtss_f32(_mm_max_ss(mx, _mm_shuffle_ps(mx, mx, 1)));
+    }
+#endif
+    SKPROJ_GTSTAT_TAIL(fabsf)
+}
+
+static inline Py_ssize_t skproj_gtstat_f64(const double *x, Py_ssize_t n, double t, double *s_out,
+                                    double *kmin_out, double *rmax_out) {
+    Py_ssize_t i = 0, k = 0;
+    double s = 0.0, kmin = INFINITY, rmax = 0.0;
+#ifdef SKPROJ_SSE2
+    int level = skproj_simd_level();
+#ifdef SKPROJ_AVX2
+    if (level >= 2)
+        return skproj_gtstat_f64_avx2(x, n, t, s_out, kmin_out, rmax_out);
+#endif
+    if (level >= 1) {
+        const __m128d msk = _mm_castsi128_pd(_mm_set1_epi64x(0x7fffffffffffffffLL));
+        const __m128d vt = _mm_set1_pd(t), vinf = _mm_set1_pd(INFINITY);
+        __m128d mn = vinf, mx = _mm_setzero_pd(), h[8];
+        for (int q = 0; q < 8; q++)
+            h[q] = _mm_setzero_pd();
+        for (; i + 16 <= n; i += 16) {
+            unsigned bits = 0;
+            for (int q = 0; q < 8; q++) {
+                __m128d u = _mm_and_pd(_mm_loadu_pd(x + i + 2 * q), msk);
+                __m128d mu = _mm_cmpgt_pd(u, vt), hu = _mm_and_pd(u, mu);
+                h[q] = _mm_add_pd(h[q], hu);
+                mn = _mm_min_pd(mn, _mm_or_pd(hu, _mm_andnot_pd(mu, vinf)));
+                mx = _mm_max_pd(mx, _mm_andnot_pd(mu, u));
+                bits |= (unsigned) _mm_movemask_pd(mu) << (2 * q);
+            }
+            k += skproj_popc16(bits);
+        }
+        SKPROJ_REDUCE16_SSE2(s)
+        kmin = _mm_cvtsd_f64(_mm_min_sd(mn, _mm_unpackhi_pd(mn, mn)));
+        rmax = _mm_cvtsd_f64(_mm_max_sd(mx, _mm_unpackhi_pd(mx, mx)));
+    }
+#endif
+    SKPROJ_GTSTAT_TAIL(fabs)
+}
+
+/* The largest value of the input's type <= d (FLT_MAX above; the comparisons y > t and
+   y > skproj_down_f32(t) agree for every float y). */
+static inline float skproj_down_f32(double d) {
+    float f;
+    if (d >= FLT_MAX)
+        return FLT_MAX;
+    f = (float) d;
+    return (double) f > d ? nextafterf(f, -INFINITY) : f;
+}
+
+static inline double skproj_down_f64(double d) {
+    return d;
+}
+
+/* skproj_row_level_f32 / _f64: the exact level mu at mass theta (0 < theta < ||x||_1) of one
+   group of m entries x (largest |x_j| = amax), by Michelot sweeps over the row: a pass at t
+   gives the set {|x| > t}, its count k, sum s, smallest entry kmin and the largest entry rmax
+   outside it; mu = (s - theta) / k. The set is the clipped set at mu (and mu the level) when
+   kmin > mu >= rmax. Any set gives mu <= the level (Condat 2016); when t is a lower bound of
+   the level so is mu, mu >= t, and the next set is smaller: a few passes. t_safe <= t is a lower
+   bound; t > t_safe is a guess that may lie above the level: then the set is too small, mu < t,
+   and the sweeps go on from mu. Rounding: stops when the set no longer shrinks. On return
+   (s, k, kmin, rmax) describe the last set (rmax = +inf when unknown). */
+#define SKPROJ_ROW_LEVEL_DEF(NAME, T, GTSTAT, DOWN, NEXT_BELOW)                                \
+    static inline double NAME(const T *x, Py_ssize_t m, double theta, double amax, double t,   \
+                              double t_safe, double *s_out, Py_ssize_t *k_out,                 \
+                              double *kmin_out, double *rmax_out) {                            \
+        Py_ssize_t k = 0, k_prev = m + 1;                                                      \
+        int guess = t > t_safe;                                                                \
+        double s = 0.0, kmin = INFINITY, rmax = INFINITY, mu = 0.0;                            \
+        for (Py_ssize_t it = 0; it < 2 * m + 2; it++) {                                        \
+            k = GTSTAT(x, m, DOWN(t), &s, &kmin, &rmax);                                       \
+            if (k == 0 && guess) {                                                             \
+                guess = 0;                                                                     \
+                t = t_safe;                                                                    \
+                continue;                                                                      \
+            }                                                                                  \
+            if (k == 0) {                                                                      \
+                /* t rounded up to the maximum: the clipped set is the set of maxima */        \
+                k = GTSTAT(x, m, NEXT_BELOW(amax), &s, &kmin, &rmax);                          \
+                rmax = INFINITY;                                                               \
+            }                                                                                  \
+            mu = (s - theta) / (double) k;                                                     \
+            if (kmin > mu && rmax <= mu)                                                       \
+                break;                                                                         \
+            if (guess) {                                                                       \
+                guess = 0;                                                                     \
+                if (!(mu > t)) {                                                               \
+                    t = mu;                                                                    \
+                    continue;                                                                  \
+                }                                                                              \
+            }                                                                                  \
+            if (k >= k_prev || !(mu > t))                                                      \
+                break;                                                                         \
+            k_prev = k;                                                                        \
+            t = mu;                                                                            \
+        }                                                                                      \
+        *s_out = s;                                                                            \
+        *k_out = k;                                                                            \
+        *kmin_out = kmin;                                                                      \
+        *rmax_out = rmax;                                                                      \
+        return mu;                                                                             \
+    }
+
+#define SKPROJ_BELOW_F32(a) nextafterf((float) (a), 0.0f)
+#define SKPROJ_BELOW_F64(a) nextafter((a), 0.0)
+SKPROJ_ROW_LEVEL_DEF(skproj_row_level_f32, float, skproj_gtstat_f32, skproj_down_f32, SKPROJ_BELOW_F32)
+SKPROJ_ROW_LEVEL_DEF(skproj_row_level_f64, double, skproj_gtstat_f64, skproj_down_f64, SKPROJ_BELOW_F64)
+
+#endif  /* SKPROJ_SIMD_GT_H */
