@@ -209,6 +209,8 @@ cdef double _estimate_theta(Py_ssize_t n, const double* amax, const double* l1,
         theta_new = (A - C) / B
         if theta_new <= theta:
             break
+        if theta_new - theta <= 1e-3 * theta:
+            return theta_new   # closer than the model's accuracy: enough for an estimate
         theta = theta_new
     return theta
 
@@ -389,7 +391,7 @@ cdef inline Py_ssize_t _chunk_lo(Py_ssize_t c, Py_ssize_t n, Py_ssize_t nch) noe
 
 cdef void _first_pass_chunk(const floating[:, ::1] X, _Work* w, Py_ssize_t c) noexcept nogil:
     """Maxima and l1 norms of the groups of chunk c, and |X| at the q sample columns (to samp,
-    see _estimate_theta); part[3c] = sum of their maxima."""
+    see _estimate_theta); part[4c] = sum of their maxima."""
     cdef Py_ssize_t n = X.shape[0], m = X.shape[1], g, i, q = w.q
     cdef double tot = 0.0
     cdef const Py_ssize_t* cols = <Py_ssize_t*> (w.samp + n * q)
@@ -399,7 +401,7 @@ cdef void _first_pass_chunk(const floating[:, ::1] X, _Work* w, Py_ssize_t c) no
             w.samp[g * q + i] = fabs(<double> X[g, cols[i]])
         tot += w.amax[g]
         w.ln[g] = -1
-    w.part[3 * c] = tot
+    w.part[4 * c] = tot
 
 
 cdef int _split_group(const floating* x, Py_ssize_t m, _Work* w, Py_ssize_t c,
@@ -457,11 +459,12 @@ cdef void _eval_chunk(const floating[:, ::1] X, _Work* w, Py_ssize_t c,
     """Exact levels at theta of the groups of chunk c (lazy windows; a group whose level leaves
     its window is recollected with every entry above a valid lower bound as candidate).
 
-    part[3c: 3c + 3] = (sum of the levels, sum_g S_g / k_g, sum_g 1 / k_g) over the chunk's
-    surviving groups; cstat[c] = -1 if the chunk's store cannot grow.
+    part[4c: 4c + 4] = (sum of the levels, sum_g S_g / k_g, sum_g 1 / k_g, the largest theta up
+    to which every clipped set stays the same) over the chunk's surviving groups (the last one
+    -inf when a group has candidate windows); cstat[c] = -1 if the chunk's store cannot grow.
     """
     cdef Py_ssize_t n = X.shape[0], m = X.shape[1], g, q = w.q
-    cdef double A = 0.0, B = 0.0, F0 = 0.0, mu, k_tot, lb, k_est, t_lo, t_hi, f
+    cdef double A = 0.0, B = 0.0, F0 = 0.0, mu, k_tot, lb, k_est, t_lo, t_hi, f, lim = INFINITY
     cdef int mode
     cdef bint ok
     cdef double* seg
@@ -476,7 +479,10 @@ cdef void _eval_chunk(const floating[:, ::1] X, _Work* w, Py_ssize_t c,
             F0 += mu if mu > 0.0 else 0.0
             A += w.SH[g] / w.KH[g]
             B += 1.0 / w.KH[g]
+            # the level (S - t) / k stays >= the largest entry outside the set up to t = lim
+            lim = clamp_d(w.SH[g] - w.KH[g] * w.XO[g], -INFINITY, lim)
             continue
+        lim = -INFINITY
         if w.ln[g] < 0:
             f = WINDOW
             if q == 32:
@@ -529,9 +535,10 @@ cdef void _eval_chunk(const floating[:, ::1] X, _Work* w, Py_ssize_t c,
         F0 += mu if mu > 0.0 else 0.0
         A += (w.SH[g] + w.SC[g]) / k_tot
         B += 1.0 / k_tot
-    w.part[3 * c] = F0
-    w.part[3 * c + 1] = A
-    w.part[3 * c + 2] = B
+    w.part[4 * c] = F0
+    w.part[4 * c + 1] = A
+    w.part[4 * c + 2] = B
+    w.part[4 * c + 3] = lim
 
 
 cdef void _write_chunk(const floating[:, ::1] X, floating[:, ::1] out, _Work* w, Py_ssize_t c,
@@ -550,24 +557,27 @@ cdef void _write_chunk(const floating[:, ::1] X, floating[:, ::1] out, _Work* w,
 
 
 cdef double _eval_all(const floating[:, ::1] X, _Work* w, double theta, int nt, double* A_out,
-                      double* B_out, int* status) noexcept nogil:
-    """Evaluate every chunk at theta (in parallel); returns F(theta) = sum of the levels.
+                      double* B_out, double* lim_out, int* status) noexcept nogil:
+    """Evaluate every chunk at theta (in parallel); returns F(theta) = sum of the levels, with
+    A, B of the Newton step and lim_out (see _eval_chunk's part).
 
     The partial sums are added in chunk order, so the result does not depend on the number of
     threads.
     """
     cdef Py_ssize_t c
-    cdef double F0 = 0.0, A = 0.0, B = 0.0
+    cdef double F0 = 0.0, A = 0.0, B = 0.0, lim = INFINITY
     for c in prange(w.nch, schedule='dynamic', num_threads=nt):
         _eval_chunk(X, w, c, theta)
     for c in range(w.nch):
         if w.cstat[c] != 0:
             status[0] = -1
-        F0 += w.part[3 * c]
-        A += w.part[3 * c + 1]
-        B += w.part[3 * c + 2]
+        F0 += w.part[4 * c]
+        A += w.part[4 * c + 1]
+        B += w.part[4 * c + 2]
+        lim = clamp_d(w.part[4 * c + 3], -INFINITY, lim)
     A_out[0] = A
     B_out[0] = B
+    lim_out[0] = lim
     return F0
 
 
@@ -584,7 +594,7 @@ cdef int _l1inf_fast(const floating[:, ::1] X, floating[:, ::1] out, double C,
     cdef Py_ssize_t n = X.shape[0], m = X.shape[1], g, c, q, it, nch
     cdef _Work w
     cdef double total = 0.0, A, B, F0, theta0, theta, theta_new, maxl1 = 0.0
-    cdef double theta_est, theta_lb = 0.0
+    cdef double theta_est, theta_lb = 0.0, lim
     cdef int status = 0
     cdef int nt = n_threads(n * m)
     cdef bint upper, inside = False
@@ -605,7 +615,7 @@ cdef int _l1inf_fast(const floating[:, ::1] X, floating[:, ::1] out, double C,
     w.store = <double**> calloc(nch, sizeof(double*))
     w.cap = <Py_ssize_t*> calloc(nch, sizeof(Py_ssize_t))
     w.used = <Py_ssize_t*> calloc(nch, sizeof(Py_ssize_t))
-    w.part = <double*> malloc(3 * nch * sizeof(double))
+    w.part = <double*> malloc(4 * nch * sizeof(double))
     w.cstat = <int*> calloc(nch, sizeof(int))
     if (blk == NULL or w.samp == NULL or w.store == NULL or w.cap == NULL or w.used == NULL
             or w.part == NULL or w.cstat == NULL):
@@ -617,7 +627,7 @@ cdef int _l1inf_fast(const floating[:, ::1] X, floating[:, ::1] out, double C,
         for c in prange(nch, schedule='static', num_threads=nt):
             _first_pass_chunk(X, &w, c)
         for c in range(nch):
-            total += w.part[3 * c]
+            total += w.part[4 * c]
         for g in range(n):
             if w.l1[g] > maxl1:
                 maxl1 = w.l1[g]
@@ -640,7 +650,7 @@ cdef int _l1inf_fast(const floating[:, ::1] X, floating[:, ::1] out, double C,
         theta = theta_est
         upper = True   # first evaluation, at theta_est (then: Newton from the left)
         for it in range(10000):
-            F0 = _eval_all(X, &w, theta, nt, &A, &B, &status)
+            F0 = _eval_all(X, &w, theta, nt, &A, &B, &lim, &status)
             if status != 0:
                 break
             if upper:
@@ -664,6 +674,8 @@ cdef int _l1inf_fast(const floating[:, ::1] X, floating[:, ::1] out, double C,
                 theta = theta_new
                 break
             theta = theta_new
+            if theta <= lim:
+                break   # no clipped set changes up to theta: it is on the final piece
     if status == 0:
         # exact finish on the final piece: one residual correction, then the levels (the
         # clipped counts and sums of the surviving groups go to kp and TH, free by now)
