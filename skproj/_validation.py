@@ -10,22 +10,24 @@ import textwrap
 
 import numpy as np
 
-__all__ = ["as_float_array", "check_scalar", "check_axis", "prepare_out", "run_grouped", "run_homogeneous",
+__all__ = ["as_float_array", "check_finite", "check_scalar", "check_axis", "prepare_out", "run_grouped", "run_homogeneous",
            "store_init_args"]
 
 
-def as_float_array(x, name, ndim=None):
+def as_float_array(x, name, ndim=None, finite=True):
     """Return ``x`` as a C-contiguous float32 or float64 array (never the caller's buffer mutated).
 
     float32 and float64 keep their dtype (in either byte order; the result is in the machine's);
     every other real numeric dtype (ints, bools, float16, longdouble) becomes float64.
+    ``finite=False`` leaves the check for NaN and inf to the caller (:func:`check_finite`), for a
+    kernel whose own first pass detects them (see :func:`run_homogeneous`).
 
     Raises
     ------
     TypeError
         If ``x`` is not numeric (object, string, complex...).
     ValueError
-        If ``x`` does not have ``ndim`` dimensions, or contains NaN or inf.
+        If ``x`` does not have ``ndim`` dimensions, or (``finite=True``) contains NaN or inf.
     """
     arr = np.asarray(x)
     if arr.dtype.kind not in "biuf":
@@ -40,10 +42,16 @@ def as_float_array(x, name, ndim=None):
         raise ValueError(
             f"{name} must be a {ndim}-D array, got an array of shape {arr.shape} ({arr.ndim}-D)."
         )
+    if finite:
+        check_finite(arr, name)
+    return np.ascontiguousarray(arr)
+
+
+def check_finite(arr, name):
+    """Raise ValueError naming ``name`` if the float array ``arr`` contains NaN or inf."""
     if arr.size and not np.isfinite(arr).all():
         bad = "NaN" if np.isnan(arr).any() else "inf"
         raise ValueError(f"{name} contains {bad}; only finite values are accepted.")
-    return np.ascontiguousarray(arr)
 
 
 def check_scalar(value, name, *, allow_zero=True):
@@ -99,7 +107,7 @@ def finish_out(target, buf):
     return target
 
 
-def run_homogeneous(kernel, x, buf, param, overflowed):
+def run_homogeneous(kernel, x, buf, param, overflowed, finite_name=None):
     """``kernel(x, buf, param)`` for a positively homogeneous operator, kept right when the
     norms of ``x`` overflow double.
 
@@ -112,9 +120,15 @@ def run_homogeneous(kernel, x, buf, param, overflowed):
     back by ``2^e``. Both scalings are exact, except that entries below ``2^-1022 max |x|`` lose
     bits (to an absolute error of at most ``2^-1074 max |x|``). ``x`` must not share memory with
     ``buf``.
+
+    ``finite_name``: ``x`` was not checked for NaN and inf, because the kernel flags them as an
+    overflow (its sums are then NaN or inf) without writing ``buf``; they raise ValueError naming
+    ``finite_name`` (see :func:`check_finite`) before any rescaling.
     """
     if not overflowed(kernel(x, buf, param)):
         return
+    if finite_name is not None:
+        check_finite(x, finite_name)
     e = int(np.frexp(np.abs(x).max())[1])
     # a positive param below 2^e times the smallest subnormal takes that value (within the
     # error above)
@@ -123,7 +137,7 @@ def run_homogeneous(kernel, x, buf, param, overflowed):
     np.ldexp(buf, e, out=buf)
 
 
-def run_grouped(kernel, X, axis, out, param, overflowed):
+def run_grouped(kernel, X, axis, out, param, overflowed, finite_name=None):
     """:func:`run_homogeneous` of a rows-are-groups kernel for either axis; returns the result.
 
     ``axis=1``: the rows of ``X`` are the groups (``X`` is copied first if it shares memory
@@ -134,11 +148,11 @@ def run_grouped(kernel, X, axis, out, param, overflowed):
     if X.size == 0:
         return finish_out(target, buf)
     if axis == 1:
-        run_homogeneous(kernel, separate_input(X, buf), buf, param, overflowed)
+        run_homogeneous(kernel, separate_input(X, buf), buf, param, overflowed, finite_name)
         return finish_out(target, buf)
     Xt = np.ascontiguousarray(X.T)
     res = np.empty_like(Xt)
-    run_homogeneous(kernel, Xt, res, param, overflowed)
+    run_homogeneous(kernel, Xt, res, param, overflowed, finite_name)
     buf[...] = res.T
     return finish_out(target, buf)
 

@@ -21,7 +21,7 @@ import math
 import numpy as np
 
 from ._kernels import _l1, _l1inf
-from ._validation import as_float_array, check_axis, check_scalar, fill_doc
+from ._validation import as_float_array, check_axis, check_finite, check_scalar, fill_doc
 from ._validation import finish_out, prepare_out, run_grouped, run_homogeneous, separate_input
 
 __all__ = [
@@ -169,16 +169,22 @@ def project_l11_ball(X, radius, *, out=None):
     return project_l1_ball(X, radius, out=out)
 
 
-def _grouped(kernel, X, radius, axis, out):
-    """Run a rows-are-groups kernel for either axis (axis=0 works on the transpose)."""
+def _grouped(kernel, X, radius, axis, out, kernel_checks_finite=False):
+    """Run a rows-are-groups kernel for either axis (axis=0 works on the transpose).
+
+    ``kernel_checks_finite``: the kernel flags NaN and inf in ``X`` as an overflow without
+    writing its output, so the separate pass of the finiteness check runs only then.
+    """
     radius = check_scalar(radius, "radius")
-    X = as_float_array(X, "X", ndim=2)
+    X = as_float_array(X, "X", ndim=2, finite=not kernel_checks_finite)
     axis = check_axis(axis)
     if radius == 0.0:
+        if kernel_checks_finite:
+            check_finite(X, "X")
         target, buf = prepare_out(out, X.shape, X.dtype)
         buf[...] = 0
         return finish_out(target, buf)
-    return run_grouped(kernel, X, axis, out, radius, _overflowed)
+    return run_grouped(kernel, X, axis, out, radius, _overflowed, "X" if kernel_checks_finite else None)
 
 
 _norm_sections = fill_doc(
@@ -327,7 +333,7 @@ def project_l1inf_ball(X, radius, axis=1, *, out=None):
     array([[ 2., -1.],
            [ 0.,  0.]])
     """
-    return _grouped(_l1inf.l1inf_ball, X, radius, axis, out)
+    return _grouped(_l1inf.l1inf_ball, X, radius, axis, out, kernel_checks_finite=True)
 
 
 @_norm_sections

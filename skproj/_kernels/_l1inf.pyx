@@ -631,8 +631,10 @@ cdef int _l1inf_fast(const floating[:, ::1] X, floating[:, ::1] out, double C,
         for g in range(n):
             if w.l1[g] > maxl1:
                 maxl1 = w.l1[g]
+            elif not w.l1[g] <= maxl1:
+                maxl1 = INFINITY   # NaN in the row
         if not (total < INFINITY and maxl1 < INFINITY):
-            status = 2   # the sums overflow double: theta = inf, nothing written
+            status = 2   # NaN or inf in X, or sums that overflow double: theta = inf, nothing written
         elif total <= C:
             inside = True
             theta = 0.0
@@ -705,7 +707,8 @@ def l1inf_ball(const floating[:, ::1] X, floating[:, ::1] out, double radius, bi
     """Project X (groups = rows) onto {sum_g max_j |X_gj| <= radius}, radius > 0, into out.
 
     Returns theta, the l1 mass removed from every surviving group (0.0 when X is inside; inf,
-    with out not written, when the sums of |X| overflow double: the caller rescales).
+    with out not written, when X has NaN or inf or the sums of |X| overflow double: the caller
+    raises or rescales).
     reference=True runs the reference kernel (Newton from 0 with Condat's algorithm on every
     group at every step: slow, for the tests and the benchmark). Raises MemoryError if the
     work buffers cannot be allocated.
