@@ -250,7 +250,7 @@ def project_l12_ball(X, radius, axis=1, *, out=None):
     application to feature selection and sparsification of auto-encoder neural networks",
     arXiv 2407.16293, and Condat 2016 for the inner l1 projection).
     """
-    return _grouped(_l1.l12_ball, X, radius, axis, out)
+    return _grouped(_l1.l12_ball, X, radius, axis, out, kernel_checks_finite=True)
 
 
 @_norm_sections

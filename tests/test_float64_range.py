@@ -72,3 +72,28 @@ def test_sums_that_overflow_double(name):
     Xc = X.copy()
     op(Xc, float(np.ldexp(radius, 1020)), 1, out=Xc)
     np.testing.assert_array_equal(Xc, P)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(30, 50), (3, 9000)])  # l1,inf: rows solved on the row / by windows
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("name", ["l1inf_ball", "l12_ball"])
+def test_nan_and_inf_are_refused_by_the_kernels_first_pass(name, dtype, shape, bad):
+    # these projections leave the finiteness check to the kernel's first pass (NaN / inf make a
+    # group's norm, then their sum, NaN / inf: flagged like an overflow, nothing written): every
+    # position, radius zero, inside or outside, both axes; out untouched, the input unchanged
+    op = OPERATORS[name][0]
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal(shape).astype(dtype)
+    X[1, :] = 0.0  # a row of zeros but the bad entry: its norm must not come out as 0
+    word = "NaN" if np.isnan(bad) else "inf"
+    for pos in [(0, 0), (shape[0] - 1, shape[1] - 1), (1, 7)]:
+        Y = X.copy()
+        Y[pos] = bad
+        for radius in (0.0, 1e-3, 1e30):
+            for axis in (0, 1):
+                out = np.full(shape, 7, dtype=dtype)
+                with pytest.raises(ValueError, match=f"X contains {word}"):
+                    op(Y, radius, axis, out=out)
+                assert (out == 7).all()
+        assert np.isnan(Y[pos]) if np.isnan(bad) else Y[pos] == bad

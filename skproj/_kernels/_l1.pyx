@@ -10,7 +10,7 @@ from cython cimport floating
 from cython.parallel cimport prange
 from libc.stdlib cimport malloc, free
 from libc.float cimport DBL_MAX, FLT_MAX
-from libc.math cimport copysign, fabs, sqrt
+from libc.math cimport INFINITY, copysign, fabs, sqrt
 
 from skproj._kernels._parallel cimport n_threads
 from skproj._kernels._select cimport sel_gt
@@ -329,7 +329,9 @@ def l12_ball(const floating[:, ::1] X, floating[:, ::1] out, double radius):
     of the projection when the radius is below the rounding (tau may then equal every norm and
     the result be 0). The two passes over the rows run in parallel
     (OpenMP) on large inputs; the norms are added in row order, so the result does not depend
-    on the number of threads. Returns tau (0.0 when X is inside the ball).
+    on the number of threads. Returns tau (0.0 when X is inside the ball; inf, with out not
+    written, when X has NaN or inf or the sum of the norms overflows double: the caller raises
+    or rescales).
     """
     cdef Py_ssize_t n = X.shape[0], m = X.shape[1], i
     cdef double tau = 0.0, total = 0.0, kept = 0.0, factor = 1.0
@@ -345,7 +347,10 @@ def l12_ball(const floating[:, ::1] X, floating[:, ::1] out, double radius):
                 norms[i] = l2_norm(&X[i, 0], m)
             for i in range(n):
                 total += norms[i]
-            if total > radius:
+            if not total <= DBL_MAX:
+                # NaN or inf in X, or norms whose sum overflows double: tau = inf, out not written
+                status = 2
+            if status == 0 and total > radius:
                 status = simplex_threshold(norms, n, radius, False, &tau)
             if status == 0 and total > radius:
                 for i in range(n):
@@ -357,6 +362,8 @@ def l12_ball(const floating[:, ::1] X, floating[:, ::1] out, double radius):
                 for i in prange(n, schedule='static', num_threads=nt):
                     scale_row(&X[i, 0], &out[i, 0], m, norms[i], tau, factor)
             free(norms)
+    if status == 2:
+        return INFINITY
     if status != 0:
         raise MemoryError("could not allocate the work buffers of the l1,2-ball projection")
     return tau

@@ -5,7 +5,7 @@
 """
 from cython cimport floating
 from libc.stdlib cimport malloc, free
-from libc.math cimport fabs
+from libc.math cimport fabs, sqrt
 
 
 cdef inline double _val(const floating* x, Py_ssize_t i, bint use_abs) noexcept nogil:
@@ -113,18 +113,18 @@ cdef inline double l2_norm(const floating* x, Py_ssize_t m) noexcept nogil:
     for j in range(m):
         s += (<double> x[j]) * x[j]
     if 1e-280 < s < 1e280:
-        return s ** 0.5
+        return sqrt(s)
     for j in range(m):
         a = fabs(<double> x[j])
         if a > amax:
             amax = a
     if amax == 0.0:
-        return 0.0
+        return s   # 0.0, or NaN when x has NaN (the scan above skips NaN)
     s = 0.0
     for j in range(m):
         a = (<double> x[j]) / amax
         s += a * a
-    return amax * s ** 0.5
+    return amax * sqrt(s)
 
 
 cdef inline void scale_row(const floating* x, floating* o, Py_ssize_t m, double norm,
