@@ -243,6 +243,44 @@ each group's terms cached (recomputed only when its clipped sample count moves):
 noise; with also the samples sorted by vectorised insertion sweeps (AVX2 / SSE2) instead of the
 scalar clamp network: 1.04-1.20 (slower) on 10000x100 and 20000x64 at fractions >= 1e-3,
 0.99-1.10 on 1000x1000, 1.00-1.02 on 1000x10000.
+
+Session 7 (2026-11-30 evening). Rows of at most 32 KB are now solved on the row itself: Michelot
+sweeps, each one vectorised pass (``_simd_gt.h``: count, sum and smallest of the entries above t,
+largest of the others), the first from the model's level at 1.1 theta, later ones from the last
+clipped set, O(1) while that set stays the clipped set at its new level; no windows, no store.
+(The session-5 attempt above used the window loop with an empty window and still built the
+windows; here the pass's smallest / largest entries confirm a set in the same pass.) Longer rows
+keep the windows (in float64 and for N(0, 1) rows of 10,000 float32 entries at 0.5 they were
+faster). Also: no confirming evaluation when every set stays the same up to the Newton step; the
+model's Newton stops at a step below 1e-3 theta; NaN / inf are found by the kernel's first pass
+instead of a separate ``np.isfinite`` pass in the public function (also for the l1,2 ball).
+Kernel alone against the session's start (main 4daf47f), quiet machine, new / old:
+10000x100 float32 0.63-0.78 at fractions 1e-2..0.5, 20000x64 0.62-0.81, 2000x200 0.66-0.85,
+1000x1000 0.72-0.85 (float32) and 0.84-0.92 (float64), 1000x10000 (windows) 0.96-1.07.
+``OMP_NUM_THREADS=1 taskset -c 1 python benchmarks/bench_projections.py --only l1inf``, quiet
+machine, three runs, time / floor at 1e-4 / 1e-3 / 1e-2 / 0.1 / 0.5 (session start, one run ->
+now, range of three runs)::
+
+    1000x1000   U(0,1) float32  1.5 1.8 3.4 4.3 5.6 -> 0.9-1.0 1.2-1.3 2.3-2.4 3.3-3.6 4.2-4.4
+                       float64  1.2 1.5 2.5 3.1 3.7 -> 0.7-0.8 1.0     1.7-1.8 2.3-2.5 2.9-3.1
+    1000x10000  U(0,1) float32  1.6 2.0 2.6 2.8 4.1 -> 1.1     1.5-1.6 1.8-2.2 2.0-2.4 3.2-3.8
+                       float64  1.4 1.7 2.1 2.1 2.8 -> 0.8-0.9 1.2     1.6-1.7 1.7-1.8 2.4-2.6
+    10000x100   N(0,1) float32  1.4 1.8 4.0 6.2 6.7 -> 1.0-1.1 1.3     2.5-2.6 3.9-4.1 4.8-5.0
+                       float64  1.4 1.7 3.6 5.1 5.6 -> 0.9-1.0 1.0-1.1 1.9-2.1 2.8-3.3 3.1-4.1
+    20000x64    N(0,1) float32  0.8 1.0 2.1 3.2 3.5 -> 0.6-0.7 0.7-0.8 1.4-1.5 2.2-2.3 2.5-2.7
+                       float64  1.0 1.2 2.4 3.2 3.5 -> 0.8     0.9-1.0 1.6-1.7 2.3     2.5-2.8
+
+Threads (``--only threads``, three runs), 2 threads vs 1 on 1000x10000 float64: l1,inf
+1.51-1.89 / 1.86-1.94 / 1.87-1.90 / 1.77-1.90 / 2.09-2.15 at 1e-4..0.5 (the serial finiteness
+pass is gone), l1,2 1.82 / 1.86 (one run), weighted prox l2 1.73, prox l1,inf 1.72.
+What a call of 10000x100 float32 at 0.5 still costs (``perf record``): the sweeps about 2.9
+passes a row (2.4 of them at the first evaluation, whose start is the noisy 12-sample model's
+level, theta_est being 5.5% above theta*), the model (sort and Newton) 17%, the per-group
+bookkeeping of the evaluations 17%, output and first pass 11%. Tried and dropped this session:
+the model's search for the guess started at its last sample count (0.94-1.18, noise); starting
+the sweeps at the model's level at theta (1.0) or 1.3 theta (1.1 is as fast or faster on
+10000x100, 1000x1000, 1000x2000, 1000x10000); m // 16 samples for short rows (faster at 0.1,
+an estimate 17% off and two more evaluations at 0.5 on 10000x100).
 """
 
 import argparse
