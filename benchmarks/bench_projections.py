@@ -254,7 +254,8 @@ keep the windows (in float64 and for N(0, 1) rows of 10,000 float32 entries at 0
 faster). Also: no confirming evaluation when every set stays the same up to the Newton step; the
 model's Newton stops at a step below 1e-3 theta; NaN / inf are found by the kernel's first pass
 instead of a separate ``np.isfinite`` pass in the public function (also for the l1,2 ball).
-Kernel alone against the session's start (main 4daf47f), quiet machine, new / old:
+Kernel alone against the session's start (main 4daf47f; /tmp/ab.py-style alternation, wall clock,
+the other core running the test suite), first commit of the row path, new / old:
 10000x100 float32 0.63-0.78 at fractions 1e-2..0.5, 20000x64 0.62-0.81, 2000x200 0.66-0.85,
 1000x1000 0.72-0.85 (float32) and 0.84-0.92 (float64), 1000x10000 (windows) 0.96-1.07.
 ``OMP_NUM_THREADS=1 taskset -c 1 python benchmarks/bench_projections.py --only l1inf``, quiet
