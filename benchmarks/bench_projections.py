@@ -254,10 +254,13 @@ keep the windows (in float64 and for N(0, 1) rows of 10,000 float32 entries at 0
 faster). Also: no confirming evaluation when every set stays the same up to the Newton step; the
 model's Newton stops at a step below 1e-3 theta; NaN / inf are found by the kernel's first pass
 instead of a separate ``np.isfinite`` pass in the public function (also for the l1,2 ball).
-Kernel alone against the session's start (main 4daf47f; /tmp/ab.py-style alternation, wall clock,
-the other core running the test suite), first commit of the row path, new / old:
-10000x100 float32 0.63-0.78 at fractions 1e-2..0.5, 20000x64 0.62-0.81, 2000x200 0.66-0.85,
-1000x1000 0.72-0.85 (float32) and 0.84-0.92 (float64), 1000x10000 (windows) 0.96-1.07.
+Kernel alone against the session's start (4daf47f, installed with ``pip install --no-deps --target
+MAIN <checkout of 4daf47f>``): ``OMP_NUM_THREADS=1 taskset -c 1 python benchmarks/bench_projections.py
+--cpu-time --ab-l1inf MAIN/skproj/_kernels/_l1inf...so``, load average 1.4, this / main at fractions
+1e-2 / 0.1 / 0.5: 10000x100 float32 0.68 / 0.73 / 0.76 (time / floor at 0.5: 6.11 -> 4.66), float64
+0.72 / 0.73 / 0.74; 20000x64 float32 0.75 / 0.70 / 0.76, float64 0.78 / 0.75 / 0.75; 1000x1000
+float32 0.80 / 0.88 / 0.89 (5.11 -> 4.52), float64 0.83 / 0.99 / 0.97; 1000x10000 (windows)
+0.98-1.01; at 1e-4 / 1e-3 0.85-1.02.
 ``OMP_NUM_THREADS=1 taskset -c 1 python benchmarks/bench_projections.py --only l1inf``, quiet
 machine, three runs, time / floor at 1e-4 / 1e-3 / 1e-2 / 0.1 / 0.5 (session start, one run ->
 now, range of three runs)::
