@@ -103,7 +103,9 @@ as large as the gaps of issue 14.
 
 Two more variants by name, measured with ``tune_small_n.py`` (results in its docstring): ``l12``
 and ``l1ball``, the selector with ``constraint="l12"`` / ``constraint="l1"`` steered to the same
-pool; ``cwb``, the selector with ``class_weight="balanced"``.
+pool; ``cwb``, the selector with ``class_weight="balanced"``; ``stabB`` / ``stabnB``, B first
+phases on stratified halves of the samples, aggregated by selection frequency / by summed
+normalised row norms (:class:`Subsamples`).
 
 Usage::
 
