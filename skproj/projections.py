@@ -314,15 +314,19 @@ def project_l1inf_ball(X, radius, axis=1, *, out=None):
     ends exactly on its last linear piece. ``theta`` is first estimated from a column
     subsample (gathered in the first pass) and evaluated exactly there: below ``theta*`` the
     estimate is a lower bound, above it the root of the tangent is one, and Newton runs
-    from that lower bound. Each surviving group is split once into
-    entries surely clipped, candidates (kept) and entries surely kept (dropped), and every
-    later step only touches the candidates; a group whose level leaves its candidate window
-    is split again with a window that is always valid, so the result is exact whatever the
-    quality of the estimate. Each group's level is found with Condat's running lower bound
-    (Math. Program. 158, 2016, Algorithm 1); ``theta`` and the levels are recomputed from
-    the final clipped sets in double precision. All work buffers are heap-allocated
-    (O(n + stored candidates) memory). The straightforward sort-based method is kept in
-    ``benchmarks/`` for comparison.
+    from that lower bound. A group of at most 32 KB (it stays in the L1 cache) gets its level
+    by Michelot's sweeps over its row (Michelot, J. Optim. Theory Appl. 50, 1986; any subset's
+    ``(sum - theta) / size`` is a lower bound of the level, Condat 2016), each one vectorised
+    pass that also confirms the set, the first starting from the estimate's level; later
+    steps start from the last clipped set and cost nothing while it stays the clipped set. A
+    longer group is split once into entries surely clipped, candidates (kept) and entries
+    surely kept (dropped), and every later step only touches the candidates; a group whose
+    level leaves its candidate window is split again with a window that is always valid, so
+    the result is exact whatever the quality of the estimate. ``theta`` and the levels are
+    recomputed from the final clipped sets in double precision. All work buffers are
+    heap-allocated (O(n + stored candidates) memory). NaN and inf in ``X`` are found by the
+    kernel's first pass (the separate check would cost a pass). The straightforward
+    sort-based method is kept in ``benchmarks/`` for comparison.
 
     Examples
     --------
