@@ -212,7 +212,9 @@ cdef double _estimate_theta(Py_ssize_t n, const double* amax, const double* l1,
         if theta_new <= theta:
             break
         if theta_new - theta <= 1e-3 * theta:
-            return theta_new   # closer than the model's accuracy: enough for an estimate
+            # closer than the model's accuracy: enough for an estimate (kk stays that of theta,
+            # a little below: it only sizes the candidate windows)
+            return theta_new
         theta = theta_new
     return theta
 

@@ -237,7 +237,8 @@ static inline double skproj_down_f64(double d) {
             if (guess) {                                                                       \
                 guess = 0;                                                                     \
                 if (!(mu > t)) {                                                               \
-                    t = mu;                                                                    \
+                    /* the guess was above the level: both mu and t_safe are below it */       \
+                    t = mu > t_safe ? mu : t_safe;                                             \
                     continue;                                                                  \
                 }                                                                              \
             }                                                                                  \
