@@ -211,7 +211,7 @@ cdef double _estimate_theta(Py_ssize_t n, const double* amax, const double* l1,
         theta_new = (A - C) / B
         if theta_new <= theta:
             break
-        if theta_new - theta <= 1e-3 * theta:
+        if theta_new - theta <= 1e-2 * theta:
             # closer than the model's accuracy: enough for an estimate (kk stays that of theta,
             # a little below: it only sizes the candidate windows)
             return theta_new
