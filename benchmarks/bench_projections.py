@@ -286,8 +286,9 @@ the sweeps at the model's level at theta (1.0) or 1.3 theta (1.1 is as fast or f
 10000x100, 1000x1000, 1000x2000, 1000x10000); m // 16 samples for short rows (faster at 0.1,
 an estimate 17% off and two more evaluations at 0.5 on 10000x100). The model's Newton stopping
 at a step below 1e-2 theta instead of 1e-3 (its estimates are not more accurate than about 1e-2):
-kernel A/B 0.92-0.99 on 10000x100 and 20000x64, 0.98-1.03 on 1000x1000, 0.92-1.05 (noise) on
-1000x10000 and 300x20000; adopted.
+``--cpu-time --ab-l1inf`` against the build before, this / that: 10000x100 and 20000x64 0.93-0.94
+at 1e-2, 0.97-1.04 elsewhere; 1000x1000 0.97-1.08; 1000x10000 0.98-1.01 (mostly noise); adopted
+for the small gain on short rows.
 """
 
 import argparse
