@@ -169,22 +169,21 @@ def project_l11_ball(X, radius, *, out=None):
     return project_l1_ball(X, radius, out=out)
 
 
-def _grouped(kernel, X, radius, axis, out, kernel_checks_finite=False):
-    """Run a rows-are-groups kernel for either axis (axis=0 works on the transpose).
+def _grouped(kernel, X, radius, axis, out):
+    """Run a rows-are-groups ball kernel for either axis (axis=0 works on the transpose).
 
-    ``kernel_checks_finite``: the kernel flags NaN and inf in ``X`` as an overflow without
-    writing its output, so the separate pass of the finiteness check runs only then.
+    The kernels (l1,2 and l1,inf balls) flag NaN and inf in ``X`` like an overflow, without
+    writing their output, so the separate finiteness pass runs only then (or for radius 0).
     """
     radius = check_scalar(radius, "radius")
-    X = as_float_array(X, "X", ndim=2, finite=not kernel_checks_finite)
+    X = as_float_array(X, "X", ndim=2, finite=False)
     axis = check_axis(axis)
     if radius == 0.0:
-        if kernel_checks_finite:
-            check_finite(X, "X")
+        check_finite(X, "X")
         target, buf = prepare_out(out, X.shape, X.dtype)
         buf[...] = 0
         return finish_out(target, buf)
-    return run_grouped(kernel, X, axis, out, radius, _overflowed, "X" if kernel_checks_finite else None)
+    return run_grouped(kernel, X, axis, out, radius, _overflowed, "X")
 
 
 _norm_sections = fill_doc(
@@ -250,7 +249,7 @@ def project_l12_ball(X, radius, axis=1, *, out=None):
     application to feature selection and sparsification of auto-encoder neural networks",
     arXiv 2407.16293, and Condat 2016 for the inner l1 projection).
     """
-    return _grouped(_l1.l12_ball, X, radius, axis, out, kernel_checks_finite=True)
+    return _grouped(_l1.l12_ball, X, radius, axis, out)
 
 
 @_norm_sections
@@ -337,7 +336,7 @@ def project_l1inf_ball(X, radius, axis=1, *, out=None):
     array([[ 2., -1.],
            [ 0.,  0.]])
     """
-    return _grouped(_l1inf.l1inf_ball, X, radius, axis, out, kernel_checks_finite=True)
+    return _grouped(_l1inf.l1inf_ball, X, radius, axis, out)
 
 
 @_norm_sections

@@ -263,6 +263,20 @@ def test_thread_safety():
         np.testing.assert_array_equal(res, serial[i % 4])
 
 
+def assert_fast_matches_newton_from_zero(X, tol):
+    """The fast kernel against the plain Newton iteration from theta = 0 (the reference kernel),
+    in X's dtype, at several radius fractions; the result is in the ball to tol."""
+    for frac in (1e-4, 1e-2, 0.3, 0.9, 0.999):
+        radius = frac * l1inf_norm(X)
+        if radius == 0:
+            continue
+        P, Q = np.empty_like(X), np.empty_like(X)
+        _l1inf.l1inf_ball(X, P, radius)
+        _l1inf.l1inf_ball(X, Q, radius, reference=True)
+        np.testing.assert_allclose(P, Q, rtol=tol, atol=tol * np.abs(X).max())
+        assert l1inf_norm(P) <= radius * (1 + tol)
+
+
 def test_fast_kernel_agrees_with_newton_from_zero_on_many_shapes():
     # Exercises every path of the fast kernel (estimate too low or too high, windows that
     # must be recollected, groups reviving below the first upper bound) against the plain
@@ -276,15 +290,7 @@ def test_fast_kernel_agrees_with_newton_from_zero_on_many_shapes():
             X = rng.uniform(-1, 1, (n, m))
         if t % 5 == 0:
             X = np.round(3 * X)
-        for frac in (1e-4, 1e-2, 0.3, 0.9, 0.999):
-            radius = frac * l1inf_norm(X)
-            if radius == 0:
-                continue
-            P, Q = np.empty_like(X), np.empty_like(X)
-            _l1inf.l1inf_ball(X, P, radius)
-            _l1inf.l1inf_ball(X, Q, radius, reference=True)
-            np.testing.assert_allclose(P, Q, rtol=1e-12, atol=1e-12 * np.abs(X).max())
-            assert l1inf_norm(P) <= radius * (1 + 1e-12)
+        assert_fast_matches_newton_from_zero(X, tol=1e-12)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -297,17 +303,7 @@ def test_fast_kernel_agrees_with_newton_from_zero_on_long_rows(dtype):
         X = rng.standard_normal((n, m)) * rng.uniform(0.1, 3, (n, 1))
         if t % 3 == 0:
             X = np.round(3 * X)
-        X = X.astype(dtype)
-        for frac in (1e-4, 1e-2, 0.3, 0.9, 0.999):
-            radius = frac * l1inf_norm(X)
-            if radius == 0:
-                continue
-            P, Q = np.empty_like(X), np.empty_like(X)
-            _l1inf.l1inf_ball(X, P, radius)
-            _l1inf.l1inf_ball(X, Q, radius, reference=True)
-            tol = 1e-5 if dtype == np.float32 else 1e-12
-            np.testing.assert_allclose(P, Q, rtol=tol, atol=tol * np.abs(X).max())
-            assert l1inf_norm(P) <= radius * (1 + tol)
+        assert_fast_matches_newton_from_zero(X.astype(dtype), tol=1e-5 if dtype == np.float32 else 1e-12)
 
 
 # --- subnormal entries -------------------------------------------------------------------
