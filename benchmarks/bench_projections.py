@@ -289,6 +289,22 @@ at a step below 1e-2 theta instead of 1e-3 (its estimates are not more accurate 
 ``--cpu-time --ab-l1inf`` against the build before, this / that: 10000x100 and 20000x64 0.93-0.94
 at 1e-2, 0.97-1.04 elsewhere; 1000x1000 0.97-1.08; 1000x10000 0.98-1.01 (mostly noise); adopted
 for the small gain on short rows.
+
+Session 8 (tried and dropped, ``--cpu-time --ab-l1inf`` against main = 278ad59, core 1): (1) the
+tail of a row's sweep (< 16 entries, plain loop with a branch per entry) as one more vector
+block read by masked loads: 0.92-1.07, noise (the tail was not where the time goes). (2) The
+sweeps of short rows (<= 256 entries) run 8 rows at a time, one row per vector lane, over a
+transposed copy of the 8 rows (8x8 transposes), so that the reductions, tests and divisions of
+a sweep are shared by 8 rows: slower, 10000x100 1.04-1.18 and 20000x64 1.05-1.16 at 1e-2..0.5
+(float64 worst), 1.06-1.19 with the first start at the model's level at 1.3 theta. A group of 8
+sweeps until its slowest row is done (4-5 sweeps against 2.9 a row), and the sums in double
+(two conversions and two additions per 8 float32 entries) cost the same per entry as in the row
+sweep, so the shared part saved less than the extra sweeps cost.
+Adopted: the model's samples (q = 32 for rows of >= 256 entries) are sorted by Batcher's
+odd-even merge network on 4 groups at a time (191 vector comparators for q = 32) instead of a
+branch-free insertion (496 clamps a group); blocks of 4 groups dead at the first lower bound are
+skipped. ``--cpu-time --ab-l1inf`` against main: 1000x1000 0.93-0.98 at 1e-2..0.5 (both
+dtypes), 0.99-1.02 at 1e-4 / 1e-3; short rows (q = 12 or 8) and 1000x10000 0.89-1.05 (noise).
 """
 
 import argparse

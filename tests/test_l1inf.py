@@ -424,6 +424,26 @@ def test_subnormal_mix_float32(X, frac, axis):
     _check_case(X, radius, axis, np.float32)
 
 
+@given(
+    arrays(np.float64, st.tuples(st.integers(1, 11), st.integers(1, 32)),
+           elements=st.sampled_from([0.0, 0.5, 1.0, 2.0, 1e-300, 3e300]) | st.floats(0, 1e300))
+)
+@settings(max_examples=200, deadline=None)
+def test_model_sorting_network(Z):
+    """The subsample model sorts its samples by a sorting network on 4 interleaved groups at a
+    time: every row comes out as np.sort's decreasing order, for every sample count (1 to 32),
+    any number of rows (the last block of 4 padded), ties included, at every vector level."""
+    expected = -np.sort(-Z, axis=1)
+    try:
+        for level in range(_l1inf._set_simd_level(-1) + 1):
+            assert _l1inf._set_simd_level(level) == level
+            out = np.full_like(Z, np.nan)
+            _l1inf._network_sort(Z, out)
+            np.testing.assert_array_equal(out, expected)
+    finally:
+        _l1inf._set_simd_level(-1)
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("shape", [(300, 1000), (2000, 64), (500, 77), (20, 9000)])
 def test_vector_paths_agree(dtype, shape):

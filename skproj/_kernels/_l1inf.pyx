@@ -19,7 +19,8 @@ Strategy (_l1inf_fast). (1) One pass computes every group's maximum and l1 norm.
 lower bound theta_lb of theta* comes from the levels' lower bounds max(max_g - theta,
 (l1_g - theta) / m) (Newton, O(n) per step); groups with l1 norm <= theta_lb are dead and
 never looked at again. A model of each other group built from a strided column subsample
-(its maximum plus q <= 32 entries, weighted so that the model group dies exactly at its true
+(_l1inf_model.pxd: its maximum plus q <= 32 entries, sorted by a sorting network on 4 groups
+at a time, weighted so that the model group dies exactly at its true
 l1 norm) gives an estimate of theta* by Newton on the model, O(n) per step. (3) Groups are then evaluated lazily, only
 while they can survive (l1 norm > theta). A row of at most 32 KB (it stays in the L1 cache) is
 evaluated on the row itself by Michelot sweeps (_row_level: one vectorised pass per sweep, the
@@ -60,6 +61,8 @@ from skproj._kernels._l1inf_ref import l1inf_ball_reference
 from skproj._kernels._parallel cimport HAVE_OPENMP, max_threads, n_threads
 from skproj._kernels._select cimport clamp_d, sel_gt
 from skproj._kernels._l1inf_common cimport refine_theta, write_clipped
+from skproj._kernels._l1inf_model cimport (_bound_root, _estimate_theta, _model_level,
+                                          _sort_network, _zs)
 
 cdef extern from "_simd.h":
     Py_ssize_t skproj_window_f32(const float* x, Py_ssize_t n, int use_abs, float lo, float hi,
@@ -72,6 +75,7 @@ cdef extern from "_simd.h":
     void skproj_set_simd_level(int level) noexcept nogil
 
 cdef extern from "_simd_gt.h":
+    void skproj_sort4_desc(double* z, Py_ssize_t nc, const int* ci, const int* cj) noexcept nogil
     double skproj_row_level_f32(const float* x, Py_ssize_t m, double theta, double amax, double t,
                                 double t_safe, double* s_out, Py_ssize_t* k_out, double* kmin_out,
                                 double* rmax_out) noexcept nogil
@@ -99,124 +103,8 @@ cdef enum:
 cdef double WINDOW = 1.25
 cdef double WINDOW_MIN = 1.03
 cdef double WINDOW_C = 4.0
-# largest sample weight of a group's model: keeps w * q and 1 + w * q finite (q <= 32)
-cdef double W_MAX = 1e300
 # a row's first sweep starts at the model's level at theta * GUESS (a guess a little below it)
 cdef double GUESS = 1.1
-
-
-cdef double _bound_root(Py_ssize_t n, Py_ssize_t m, const double* amax, const double* l1,
-                        double A, double B, double C, double theta, double upper,
-                        Py_ssize_t max_it) noexcept nogil:
-    """A lower bound of theta*: Newton from the left, from theta, on G(t) = C, where
-    G(t) = A - t B + sum over the groups with t < l1_g < upper of max(max_g - t, (l1_g - t) / m)
-    (each term a lower bound of the group's level at mass t) is convex, decreasing and piecewise
-    linear; the iterate is capped at upper. Every iterate is a lower bound: at most max_it."""
-    cdef Py_ssize_t g, it
-    cdef double U, W, a, s
-    for it in range(max_it):
-        U = A - theta * B
-        W = B
-        for g in range(n):
-            if l1[g] >= upper or l1[g] <= theta:
-                continue
-            a = amax[g] - theta
-            s = (l1[g] - theta) / m
-            if a >= s:
-                U += a
-                W += 1.0
-            else:
-                U += s
-                W += 1.0 / m
-        if W == 0.0:
-            break
-        a = theta + (U - C) / W
-        if not a > theta:
-            break
-        if a >= upper:
-            return upper
-        theta = a
-    return theta
-
-
-cdef double _estimate_theta(Py_ssize_t n, const double* amax, const double* l1,
-                            double C, Py_ssize_t q, double* samp, double* wg,
-                            Py_ssize_t* kk, double theta_lb) noexcept nogil:
-    """Estimate theta* from a column subsample of every group.
-
-    samp[g * q: (g + 1) * q] holds |X[g, cols]| for q strided columns (gathered by the first
-    pass while the row is in cache). Group g's mass function T_g(mu) = sum_j max(y_gj - mu, 0)
-    is approximated by its maximum plus w_g times that of its samples,
-    w_g = (||y_g||_1 - max_g) / (sample sum), so that a group dies exactly at theta = ||y_g||_1
-    as in the full problem. The approximate F is solved exactly by Newton from the left (O(n)
-    per step, pointers only move forward).
-    """
-    cdef Py_ssize_t g, i, j, k, it
-    cdef double* z
-    cdef double y, tot, theta, theta_new, A, B, base, w, Pk, den
-    for g in range(n):
-        z = samp + g * q
-        kk[g] = 0
-        if l1[g] <= theta_lb:
-            # dead at theta* >= theta_lb: a trivial model
-            for i in range(q):
-                z[i] = 0.0
-            wg[g] = 0.0
-            continue
-        # sort the samples in decreasing order: branch-free insertion, the j-th largest of
-        # z[0:i] and y being the clamp of y to [z[j], z[j - 1]]
-        tot = z[0]
-        for i in range(1, q):
-            y = z[i]
-            tot += y
-            z[i] = clamp_d(y, -INFINITY, z[i - 1])
-            for j in range(i - 1, 0, -1):
-                z[j] = clamp_d(y, z[j], z[j - 1])
-            z[0] = clamp_d(y, z[0], INFINITY)
-        if tot > 0.0 and l1[g] - amax[g] <= tot * W_MAX:
-            wg[g] = (l1[g] - amax[g]) / tot
-        elif tot > 0.0:
-            # the samples are negligible next to the group's mass (e.g. subnormal entries):
-            # (l1 - max) / (sample sum) would overflow to inf and inf * 0 gives NaN levels, so
-            # the model takes q equal entries (l1 - max) / q instead (it still dies at l1).
-            for i in range(q):
-                z[i] = (l1[g] - amax[g]) / q
-            wg[g] = 1.0
-        else:
-            wg[g] = 0.0
-        for i in range(1, q):
-            z[i] += z[i - 1]
-    # z holds prefix sums: P_k = z[k - 1]; sample k + 1 = P_{k+1} - P_k.
-    theta = theta_lb
-    for it in range(10000):
-        A = 0.0
-        B = 0.0
-        for g in range(n):
-            if l1[g] <= theta:
-                continue
-            z = samp + g * q
-            k = kk[g]
-            base = amax[g]
-            w = wg[g]
-            Pk = z[k - 1] if k > 0 else 0.0
-            while k < q and base + w * Pk - (1.0 + w * k) * (z[k] - Pk) < theta:
-                Pk = z[k]
-                k += 1
-            kk[g] = k
-            den = 1.0 + w * k
-            A += (base + w * Pk) / den
-            B += 1.0 / den
-        if B == 0.0:
-            break
-        theta_new = (A - C) / B
-        if theta_new <= theta:
-            break
-        if theta_new - theta <= 1e-2 * theta:
-            # closer than the model's accuracy: enough for an estimate (kk stays that of theta,
-            # a little below: it only sizes the candidate windows)
-            return theta_new
-        theta = theta_new
-    return theta
 
 
 cdef int _store_reserve(double** store, Py_ssize_t* cap, Py_ssize_t need) noexcept nogil:
@@ -233,25 +121,6 @@ cdef int _store_reserve(double** store, Py_ssize_t* cap, Py_ssize_t need) noexce
     store[0] = p
     cap[0] = newcap
     return 0
-
-
-cdef inline double _model_level(const double* z, Py_ssize_t q, double base, double w, double l1g,
-                                double theta, double* above=NULL) noexcept nogil:
-    """Level at theta of the subsample model of one group (see _estimate_theta); above (if
-    given) receives the model's number of entries clipped at that level, 1 + w * k."""
-    cdef Py_ssize_t k = 0
-    cdef double Pk = 0.0, mu
-    if theta >= l1g:
-        if above != NULL:
-            above[0] = 1.0 + w * q
-        return 0.0
-    while k < q and base + w * Pk - (1.0 + w * k) * (z[k] - Pk) < theta:
-        Pk = z[k]
-        k += 1
-    if above != NULL:
-        above[0] = 1.0 + w * k
-    mu = (base + w * Pk - theta) / (1.0 + w * k)
-    return mu if mu > 0.0 else 0.0
 
 
 cdef inline float _down_f(double d) noexcept nogil:
@@ -398,11 +267,13 @@ cdef void _first_pass_chunk(const floating[:, ::1] X, _Work* w, Py_ssize_t c) no
     see _estimate_theta); part[4c] = sum of their maxima."""
     cdef Py_ssize_t n = X.shape[0], m = X.shape[1], g, i, q = w.q
     cdef double tot = 0.0
-    cdef const Py_ssize_t* cols = <Py_ssize_t*> (w.samp + n * q)
+    cdef const Py_ssize_t* cols = <Py_ssize_t*> (w.samp + ((n + 3) // 4) * 4 * q)
+    cdef double* z
     for g in range(_chunk_lo(c, n, w.nch), _chunk_lo(c + 1, n, w.nch)):
         _max_sum(&X[g, 0], m, &w.amax[g], &w.l1[g])
+        z = _zs(w.samp, g, q)
         for i in range(q):
-            w.samp[g * q + i] = fabs(<double> X[g, cols[i]])
+            z[4 * i] = fabs(<double> X[g, cols[i]])
         tot += w.amax[g]
         w.ln[g] = -1
     w.part[4 * c] = tot
@@ -447,7 +318,7 @@ cdef double _row_level(const floating* x, Py_ssize_t m, _Work* w, Py_ssize_t g,
         t_safe = w.amax[g] - theta
         if (w.l1[g] - theta) / m > t_safe:
             t_safe = (w.l1[g] - theta) / m
-        t = _model_level(w.samp + g * w.q, w.q, w.amax[g], w.wg[g], w.l1[g], theta * GUESS)
+        t = _model_level(_zs(w.samp, g, w.q), w.q, w.amax[g], w.wg[g], w.l1[g], theta * GUESS)
         if t < t_safe:
             t = t_safe
     if floating is float:
@@ -490,19 +361,19 @@ cdef void _eval_chunk(const floating[:, ::1] X, _Work* w, Py_ssize_t c,
         if w.ln[g] < 0:
             f = WINDOW
             if q == 32:
-                f = _model_level(w.samp + g * q, q, w.amax[g], w.wg[g], w.l1[g], w.theta_est)
+                f = _model_level(_zs(w.samp, g, q), q, w.amax[g], w.wg[g], w.l1[g], w.theta_est)
                 f *= WINDOW_C * w.wg[g] * sqrt(w.KS[g] * (q - w.KS[g]) / 32.0 + 1.0)
                 f = clamp_d(1.0 + f / w.theta_est, WINDOW_MIN, WINDOW)
             t_hi = w.theta_est * f
             t_lo = w.theta_est / f
-            w.WL[g] = _model_level(w.samp + g * q, q, w.amax[g], w.wg[g], w.l1[g], t_hi)
+            w.WL[g] = _model_level(_zs(w.samp, g, q), q, w.amax[g], w.wg[g], w.l1[g], t_hi)
             # a lower bound of the level valid for every theta <= t_hi (see _bound_root)
             lb = w.amax[g] - t_hi
             if (w.l1[g] - t_hi) / m > lb:
                 lb = (w.l1[g] - t_hi) / m
             if lb > w.WL[g]:
                 w.WL[g] = lb
-            w.WH[g] = _model_level(w.samp + g * q, q, w.amax[g], w.wg[g], w.l1[g], t_lo, &k_est)
+            w.WH[g] = _model_level(_zs(w.samp, g, q), q, w.amax[g], w.wg[g], w.l1[g], t_lo, &k_est)
             if k_est * FEW_CLIPPED <= m:
                 # few entries above the level: the model (a few samples) places it coarsely,
                 # and keeping every entry above WL costs little
@@ -615,7 +486,8 @@ cdef int _l1inf_fast(const floating[:, ::1] X, floating[:, ::1] out, double C,
         w.KC, w.off, w.ln, kp = w.KH + n, w.KH + 2 * n, w.KH + 3 * n, w.KH + 4 * n
     q = 32 if m >= 256 else (m // 8 if m >= 8 else 1)
     w.q = q
-    w.samp = <double*> malloc(n * q * sizeof(double) + q * sizeof(Py_ssize_t))
+    # the samples of (n rounded up to 4) groups, then the q sample columns
+    w.samp = <double*> malloc(((n + 3) // 4) * 4 * q * sizeof(double) + q * sizeof(Py_ssize_t))
     w.store = <double**> calloc(nch, sizeof(double*))
     w.cap = <Py_ssize_t*> calloc(nch, sizeof(Py_ssize_t))
     w.used = <Py_ssize_t*> calloc(nch, sizeof(Py_ssize_t))
@@ -625,9 +497,12 @@ cdef int _l1inf_fast(const floating[:, ::1] X, floating[:, ::1] out, double C,
             or w.part == NULL or w.cstat == NULL):
         status = -1
     if status == 0:
-        # the q sample columns (strided), stored after the samples
+        # the q sample columns (strided), stored after the samples; the padding groups' zeros
         for c in range(q):
-            (<Py_ssize_t*> (w.samp + n * q))[c] = (c * m) // q
+            (<Py_ssize_t*> (w.samp + ((n + 3) // 4) * 4 * q))[c] = (c * m) // q
+        for g in range(n, (n + 3) // 4 * 4):
+            for c in range(q):
+                _zs(w.samp, g, q)[4 * c] = 0.0
         for c in prange(nch, schedule='static', num_threads=nt):
             _first_pass_chunk(X, &w, c)
         for c in range(nch):
@@ -750,3 +625,28 @@ def _set_simd_level(int level):
     2 AVX2, -1 the CPU's best (tests). Returns the level now used."""
     skproj_set_simd_level(level)
     return skproj_simd_level()
+
+
+def _network_sort(const double[:, ::1] Z, double[:, ::1] out):
+    """out = the rows of Z (at most 32 columns) in decreasing order, sorted as the subsample
+    model sorts its samples (a sorting network on 4 interleaved rows at a time, at the current
+    vector level; tests). Raises MemoryError if the buffer cannot be allocated."""
+    cdef Py_ssize_t n = Z.shape[0], q = Z.shape[1], g, i, nc
+    cdef int ci[191]
+    cdef int cj[191]
+    if q > 32 or out.shape[0] != n or out.shape[1] != q:
+        raise ValueError("Z must have at most 32 columns and out Z's shape")
+    cdef double* buf = <double*> calloc((n + 3) // 4 * 4 * q + 1, sizeof(double))
+    if buf == NULL:
+        raise MemoryError("could not allocate the sort buffer")
+    with nogil:
+        for g in range(n):
+            for i in range(q):
+                _zs(buf, g, q)[4 * i] = Z[g, i]
+        nc = _sort_network(q, ci, cj)
+        for g in range(0, n, 4):
+            skproj_sort4_desc(_zs(buf, g, q), nc, ci, cj)
+        for g in range(n):
+            for i in range(q):
+                out[g, i] = _zs(buf, g, q)[4 * i]
+    free(buf)

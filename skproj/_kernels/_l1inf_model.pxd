@@ -1,0 +1,177 @@
+# cython: language_level=3
+"""The l1,inf-ball kernel's (_l1inf.pyx) first estimates of theta*: a lower bound from every
+group's maximum and l1 norm, and a model of every group from a column subsample.
+
+A model group g is its maximum plus w_g times its q sorted samples (prefix sums stored), w_g =
+(||y_g||_1 - max_g) / (sample sum), so that it dies exactly at theta = ||y_g||_1 as the group
+does; the largest weight is 1e300 (w q and 1 + w q stay finite for q <= 32).
+"""
+from libc.math cimport INFINITY
+
+cdef extern from "_simd_gt.h":
+    void skproj_sort4_desc(double* z, Py_ssize_t nc, const int* ci, const int* cj) noexcept nogil
+
+
+cdef inline double* _zs(double* samp, Py_ssize_t g, Py_ssize_t q) noexcept nogil:
+    """Group g's q samples: the samples of 4 consecutive groups are interleaved (entry i of
+    group g at _zs(samp, g, q)[4 * i]), so that one vector comparator sorts 4 groups."""
+    return samp + (g >> 2) * 4 * q + (g & 3)
+
+
+cdef inline Py_ssize_t _sort_network(Py_ssize_t q, int* ci, int* cj) noexcept nogil:
+    """Batcher's odd-even merge sort network for q entries (Knuth, TAOCP vol. 3, 5.3.4; the
+    comparators of the next power of two that stay below q): ci[c] < cj[c], at most 191 for
+    q <= 32. Returns the number of comparators."""
+    cdef Py_ssize_t p = 1, k, j, i, nc = 0
+    while p < q:
+        k = p
+        while k >= 1:
+            j = k % p
+            while j + k < q:
+                for i in range(k if k < q - j - k else q - j - k):
+                    if (i + j) // (2 * p) == (i + j + k) // (2 * p):
+                        ci[nc] = <int> (i + j)
+                        cj[nc] = <int> (i + j + k)
+                        nc += 1
+                j += 2 * k
+            k //= 2
+        p *= 2
+    return nc
+
+
+cdef inline double _bound_root(Py_ssize_t n, Py_ssize_t m, const double* amax, const double* l1,
+                        double A, double B, double C, double theta, double upper,
+                        Py_ssize_t max_it) noexcept nogil:
+    """A lower bound of theta*: Newton from the left, from theta, on G(t) = C, where
+    G(t) = A - t B + sum over the groups with t < l1_g < upper of max(max_g - t, (l1_g - t) / m)
+    (each term a lower bound of the group's level at mass t) is convex, decreasing and piecewise
+    linear; the iterate is capped at upper. Every iterate is a lower bound: at most max_it."""
+    cdef Py_ssize_t g, it
+    cdef double U, W, a, s
+    for it in range(max_it):
+        U = A - theta * B
+        W = B
+        for g in range(n):
+            if l1[g] >= upper or l1[g] <= theta:
+                continue
+            a = amax[g] - theta
+            s = (l1[g] - theta) / m
+            if a >= s:
+                U += a
+                W += 1.0
+            else:
+                U += s
+                W += 1.0 / m
+        if W == 0.0:
+            break
+        a = theta + (U - C) / W
+        if not a > theta:
+            break
+        if a >= upper:
+            return upper
+        theta = a
+    return theta
+
+
+cdef inline double _estimate_theta(Py_ssize_t n, const double* amax, const double* l1,
+                            double C, Py_ssize_t q, double* samp, double* wg,
+                            Py_ssize_t* kk, double theta_lb) noexcept nogil:
+    """Estimate theta* from a column subsample of every group.
+
+    _zs(samp, g, q)[4 * i] (i < q) holds |X[g, cols[i]]| for q strided columns (gathered by
+    the first pass while the row is in cache; the groups from n to the next multiple of 4 are
+    zeros). Group g's mass function T_g(mu) = sum_j max(y_gj - mu, 0)
+    is approximated by its maximum plus w_g times that of its samples,
+    w_g = (||y_g||_1 - max_g) / (sample sum), so that a group dies exactly at theta = ||y_g||_1
+    as in the full problem. The approximate F is solved exactly by Newton from the left (O(n)
+    per step, pointers only move forward).
+    """
+    cdef Py_ssize_t g, i, k, it, nc
+    cdef double* z
+    cdef double tot, theta, theta_new, A, B, base, w, Pk, den
+    cdef int ci[191]
+    cdef int cj[191]
+    # sort the samples of every group in decreasing order, 4 groups at a time (branch-free),
+    # except where the 4 are dead at theta_lb
+    nc = _sort_network(q, ci, cj)
+    for g in range(0, n, 4):
+        for i in range(g, g + 4 if g + 4 <= n else n):
+            if l1[i] > theta_lb:
+                skproj_sort4_desc(_zs(samp, g, q), nc, ci, cj)
+                break
+    for g in range(n):
+        z = _zs(samp, g, q)
+        kk[g] = 0
+        if l1[g] <= theta_lb:
+            # dead at theta* >= theta_lb: a trivial model
+            for i in range(q):
+                z[4 * i] = 0.0
+            wg[g] = 0.0
+            continue
+        tot = 0.0
+        for i in range(q):
+            tot += z[4 * i]
+        if tot > 0.0 and l1[g] - amax[g] <= tot * 1e300:
+            wg[g] = (l1[g] - amax[g]) / tot
+        elif tot > 0.0:
+            # the samples are negligible next to the group's mass (e.g. subnormal entries):
+            # (l1 - max) / (sample sum) would overflow to inf and inf * 0 gives NaN levels, so
+            # the model takes q equal entries (l1 - max) / q instead (it still dies at l1).
+            for i in range(q):
+                z[4 * i] = (l1[g] - amax[g]) / q
+            wg[g] = 1.0
+        else:
+            wg[g] = 0.0
+        for i in range(1, q):
+            z[4 * i] += z[4 * i - 4]
+    # z holds prefix sums: P_k = z[4 (k - 1)]; sample k + 1 = P_{k+1} - P_k.
+    theta = theta_lb
+    for it in range(10000):
+        A = 0.0
+        B = 0.0
+        for g in range(n):
+            if l1[g] <= theta:
+                continue
+            z = _zs(samp, g, q)
+            k = kk[g]
+            base = amax[g]
+            w = wg[g]
+            Pk = z[4 * k - 4] if k > 0 else 0.0
+            while k < q and base + w * Pk - (1.0 + w * k) * (z[4 * k] - Pk) < theta:
+                Pk = z[4 * k]
+                k += 1
+            kk[g] = k
+            den = 1.0 + w * k
+            A += (base + w * Pk) / den
+            B += 1.0 / den
+        if B == 0.0:
+            break
+        theta_new = (A - C) / B
+        if theta_new <= theta:
+            break
+        if theta_new - theta <= 1e-2 * theta:
+            # closer than the model's accuracy: enough for an estimate (kk stays that of theta,
+            # a little below: it only sizes the candidate windows)
+            return theta_new
+        theta = theta_new
+    return theta
+
+
+cdef inline double _model_level(const double* z, Py_ssize_t q, double base, double w, double l1g,
+                                double theta, double* above=NULL) noexcept nogil:
+    """Level at theta of the subsample model of one group (z = _zs(samp, g, q), see
+    _estimate_theta); above (if given) receives the model's number of entries clipped at that
+    level, 1 + w * k."""
+    cdef Py_ssize_t k = 0
+    cdef double Pk = 0.0, mu
+    if theta >= l1g:
+        if above != NULL:
+            above[0] = 1.0 + w * q
+        return 0.0
+    while k < q and base + w * Pk - (1.0 + w * k) * (z[4 * k] - Pk) < theta:
+        Pk = z[4 * k]
+        k += 1
+    if above != NULL:
+        above[0] = 1.0 + w * k
+    mu = (base + w * Pk - theta) / (1.0 + w * k)
+    return mu if mu > 0.0 else 0.0
