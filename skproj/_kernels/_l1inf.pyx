@@ -21,7 +21,8 @@ lower bound theta_lb of theta* comes from the levels' lower bounds max(max_g - t
 never looked at again. A model of each other group built from a strided column subsample
 (_l1inf_model.pxd: its maximum plus q <= 32 entries, sorted by a sorting network on 4 groups
 at a time, weighted so that the model group dies exactly at its true
-l1 norm) gives an estimate of theta* by Newton on the model, O(n) per step. (3) Groups are then evaluated lazily, only
+l1 norm) gives an estimate of theta* by Newton on the model, O(n q) per step (branch-free,
+4 groups at a time). (3) Groups are then evaluated lazily, only
 while they can survive (l1 norm > theta). A row of at most 32 KB (it stays in the L1 cache) is
 evaluated on the row itself by Michelot sweeps (_row_level: one vectorised pass per sweep, the
 first from the model's level, later ones from the last clipped set; O(1) while that set stays
@@ -74,8 +75,10 @@ cdef extern from "_simd.h":
     int skproj_simd_level() noexcept nogil
     void skproj_set_simd_level(int level) noexcept nogil
 
-cdef extern from "_simd_gt.h":
+cdef extern from "_simd_model.h":
     void skproj_sort4_desc(double* z, Py_ssize_t nc, const int* ci, const int* cj) noexcept nogil
+
+cdef extern from "_simd_gt.h":
     double skproj_row_level_f32(const float* x, Py_ssize_t m, double theta, double amax, double t,
                                 double t_safe, double* s_out, Py_ssize_t* k_out, double* kmin_out,
                                 double* rmax_out) noexcept nogil
@@ -247,6 +250,7 @@ cdef struct _Work:
     Py_ssize_t* KS
     double theta_est
     double* samp
+    double* tau
     double* wg
     # per chunk of consecutive groups: a growable store of candidates, partial sums, status
     double** store
@@ -267,7 +271,7 @@ cdef void _first_pass_chunk(const floating[:, ::1] X, _Work* w, Py_ssize_t c) no
     see _estimate_theta); part[4c] = sum of their maxima."""
     cdef Py_ssize_t n = X.shape[0], m = X.shape[1], g, i, q = w.q
     cdef double tot = 0.0
-    cdef const Py_ssize_t* cols = <Py_ssize_t*> (w.samp + ((n + 3) // 4) * 4 * q)
+    cdef const Py_ssize_t* cols = <Py_ssize_t*> (w.samp + 2 * ((n + 3) // 4) * 4 * q)
     cdef double* z
     for g in range(_chunk_lo(c, n, w.nch), _chunk_lo(c + 1, n, w.nch)):
         _max_sum(&X[g, 0], m, &w.amax[g], &w.l1[g])
@@ -318,7 +322,7 @@ cdef double _row_level(const floating* x, Py_ssize_t m, _Work* w, Py_ssize_t g,
         t_safe = w.amax[g] - theta
         if (w.l1[g] - theta) / m > t_safe:
             t_safe = (w.l1[g] - theta) / m
-        t = _model_level(_zs(w.samp, g, w.q), w.q, w.amax[g], w.wg[g], w.l1[g], theta * GUESS)
+        t = _model_level(_zs(w.samp, g, w.q), _zs(w.tau, g, w.q), w.q, w.amax[g], w.wg[g], w.l1[g], theta * GUESS)
         if t < t_safe:
             t = t_safe
     if floating is float:
@@ -361,19 +365,19 @@ cdef void _eval_chunk(const floating[:, ::1] X, _Work* w, Py_ssize_t c,
         if w.ln[g] < 0:
             f = WINDOW
             if q == 32:
-                f = _model_level(_zs(w.samp, g, q), q, w.amax[g], w.wg[g], w.l1[g], w.theta_est)
+                f = _model_level(_zs(w.samp, g, q), _zs(w.tau, g, q), q, w.amax[g], w.wg[g], w.l1[g], w.theta_est)
                 f *= WINDOW_C * w.wg[g] * sqrt(w.KS[g] * (q - w.KS[g]) / 32.0 + 1.0)
                 f = clamp_d(1.0 + f / w.theta_est, WINDOW_MIN, WINDOW)
             t_hi = w.theta_est * f
             t_lo = w.theta_est / f
-            w.WL[g] = _model_level(_zs(w.samp, g, q), q, w.amax[g], w.wg[g], w.l1[g], t_hi)
+            w.WL[g] = _model_level(_zs(w.samp, g, q), _zs(w.tau, g, q), q, w.amax[g], w.wg[g], w.l1[g], t_hi)
             # a lower bound of the level valid for every theta <= t_hi (see _bound_root)
             lb = w.amax[g] - t_hi
             if (w.l1[g] - t_hi) / m > lb:
                 lb = (w.l1[g] - t_hi) / m
             if lb > w.WL[g]:
                 w.WL[g] = lb
-            w.WH[g] = _model_level(_zs(w.samp, g, q), q, w.amax[g], w.wg[g], w.l1[g], t_lo, &k_est)
+            w.WH[g] = _model_level(_zs(w.samp, g, q), _zs(w.tau, g, q), q, w.amax[g], w.wg[g], w.l1[g], t_lo, &k_est)
             if k_est * FEW_CLIPPED <= m:
                 # few entries above the level: the model (a few samples) places it coarsely,
                 # and keeping every entry above WL costs little
@@ -486,8 +490,10 @@ cdef int _l1inf_fast(const floating[:, ::1] X, floating[:, ::1] out, double C,
         w.KC, w.off, w.ln, kp = w.KH + n, w.KH + 2 * n, w.KH + 3 * n, w.KH + 4 * n
     q = 32 if m >= 256 else (m // 8 if m >= 8 else 1)
     w.q = q
-    # the samples of (n rounded up to 4) groups, then the q sample columns
-    w.samp = <double*> malloc(((n + 3) // 4) * 4 * q * sizeof(double) + q * sizeof(Py_ssize_t))
+    # the samples of (n rounded up to 4) groups, their model's tau (see _estimate_theta), then
+    # the q sample columns
+    w.samp = <double*> malloc(2 * ((n + 3) // 4) * 4 * q * sizeof(double) + q * sizeof(Py_ssize_t))
+    w.tau = w.samp + ((n + 3) // 4) * 4 * q
     w.store = <double**> calloc(nch, sizeof(double*))
     w.cap = <Py_ssize_t*> calloc(nch, sizeof(Py_ssize_t))
     w.used = <Py_ssize_t*> calloc(nch, sizeof(Py_ssize_t))
@@ -499,7 +505,7 @@ cdef int _l1inf_fast(const floating[:, ::1] X, floating[:, ::1] out, double C,
     if status == 0:
         # the q sample columns (strided), stored after the samples; the padding groups' zeros
         for c in range(q):
-            (<Py_ssize_t*> (w.samp + ((n + 3) // 4) * 4 * q))[c] = (c * m) // q
+            (<Py_ssize_t*> (w.samp + 2 * ((n + 3) // 4) * 4 * q))[c] = (c * m) // q
         for g in range(n, (n + 3) // 4 * 4):
             for c in range(q):
                 _zs(w.samp, g, q)[4 * c] = 0.0
@@ -522,7 +528,7 @@ cdef int _l1inf_fast(const floating[:, ::1] X, floating[:, ::1] out, double C,
         # lower bound of theta*: every level is >= max(max_g - theta, (l1_g - theta) / m), a
         # convex piecewise-linear function of theta; Newton from the left on its sum.
         theta_lb = _bound_root(n, m, w.amax, w.l1, 0.0, 0.0, C, 0.0, INFINITY, LB_STEPS)
-        theta_est = _estimate_theta(n, w.amax, w.l1, C, q, w.samp, w.wg, kp, theta_lb)
+        theta_est = _estimate_theta(n, w.amax, w.l1, C, q, w.samp, w.tau, w.wg, kp, theta_lb)
         if not (theta_est >= theta_lb and theta_est <= maxl1):
             # never expected (the model is finite); the exact phase needs a finite start
             theta_est = theta_lb

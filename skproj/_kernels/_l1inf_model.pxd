@@ -8,8 +8,12 @@ does; the largest weight is 1e300 (w q and 1 + w q stay finite for q <= 32).
 """
 from libc.math cimport INFINITY
 
-cdef extern from "_simd_gt.h":
+cdef extern from "_simd_model.h":
     void skproj_sort4_desc(double* z, Py_ssize_t nc, const int* ci, const int* cj) noexcept nogil
+    void skproj_model_eval(const double* P, const double* tau, const double* amax,
+                           const double* wg, const double* l1, Py_ssize_t n, Py_ssize_t q,
+                           double theta, Py_ssize_t* kk, double* A_out,
+                           double* B_out) noexcept nogil
 
 
 cdef inline double* _zs(double* samp, Py_ssize_t g, Py_ssize_t q) noexcept nogil:
@@ -74,7 +78,7 @@ cdef inline double _bound_root(Py_ssize_t n, Py_ssize_t m, const double* amax, c
 
 
 cdef inline double _estimate_theta(Py_ssize_t n, const double* amax, const double* l1,
-                            double C, Py_ssize_t q, double* samp, double* wg,
+                            double C, Py_ssize_t q, double* samp, double* tau, double* wg,
                             Py_ssize_t* kk, double theta_lb) noexcept nogil:
     """Estimate theta* from a column subsample of every group.
 
@@ -83,12 +87,16 @@ cdef inline double _estimate_theta(Py_ssize_t n, const double* amax, const doubl
     zeros). Group g's mass function T_g(mu) = sum_j max(y_gj - mu, 0)
     is approximated by its maximum plus w_g times that of its samples,
     w_g = (||y_g||_1 - max_g) / (sample sum), so that a group dies exactly at theta = ||y_g||_1
-    as in the full problem. The approximate F is solved exactly by Newton from the left (O(n)
-    per step, pointers only move forward).
+    as in the full problem. _zs(tau, g, q)[4 * j] receives tau_j, the model's mass at its
+    (j + 1)-th largest sample (k samples lie above the level at theta when exactly k of the
+    tau_j are < theta; not written for 4 groups all dead at theta_lb). The approximate F is
+    solved by Newton from the left (O(n q) per step, 4 groups at a time, branch-free:
+    skproj_model_eval).
     """
     cdef Py_ssize_t g, i, k, it, nc
     cdef double* z
-    cdef double tot, theta, theta_new, A, B, base, w, Pk, den
+    cdef double tot, theta, theta_new, A, B, Pk
+    cdef double* t
     cdef int ci[191]
     cdef int cj[191]
     # sort the samples of every group in decreasing order, 4 groups at a time (branch-free),
@@ -103,9 +111,8 @@ cdef inline double _estimate_theta(Py_ssize_t n, const double* amax, const doubl
         z = _zs(samp, g, q)
         kk[g] = 0
         if l1[g] <= theta_lb:
-            # dead at theta* >= theta_lb: a trivial model
-            for i in range(q):
-                z[4 * i] = 0.0
+            # dead at theta* >= theta_lb: a trivial model (weight 0; its samples never read
+            # but where a vector lane of a live group's block carries them, masked)
             wg[g] = 0.0
             continue
         tot = 0.0
@@ -124,26 +131,29 @@ cdef inline double _estimate_theta(Py_ssize_t n, const double* amax, const doubl
             wg[g] = 0.0
         for i in range(1, q):
             z[4 * i] += z[4 * i - 4]
-    # z holds prefix sums: P_k = z[4 (k - 1)]; sample k + 1 = P_{k+1} - P_k.
+    # z holds prefix sums: P_k = z[4 (k - 1)]; sample k + 1 = P_{k+1} - P_k; the mass at the
+    # level sample k + 1 is tau_k = max + w P_k - (1 + w k) (P_{k+1} - P_k) (the dead groups of
+    # a block with a live one: the trivial model's tau_k = max; the padding groups: +inf)
+    for g in range(0, n, 4):
+        for i in range(g, g + 4 if g + 4 <= n else n):
+            if l1[i] > theta_lb:
+                break
+        else:
+            continue
+        for i in range(g, g + 4):
+            t = _zs(tau, i, q)
+            if i >= n:
+                for k in range(q):
+                    t[4 * k] = INFINITY
+                continue
+            z = _zs(samp, i, q)
+            Pk = 0.0
+            for k in range(q):
+                t[4 * k] = amax[i] + wg[i] * Pk - (1.0 + wg[i] * k) * (z[4 * k] - Pk)
+                Pk = z[4 * k]
     theta = theta_lb
     for it in range(10000):
-        A = 0.0
-        B = 0.0
-        for g in range(n):
-            if l1[g] <= theta:
-                continue
-            z = _zs(samp, g, q)
-            k = kk[g]
-            base = amax[g]
-            w = wg[g]
-            Pk = z[4 * k - 4] if k > 0 else 0.0
-            while k < q and base + w * Pk - (1.0 + w * k) * (z[4 * k] - Pk) < theta:
-                Pk = z[4 * k]
-                k += 1
-            kk[g] = k
-            den = 1.0 + w * k
-            A += (base + w * Pk) / den
-            B += 1.0 / den
+        skproj_model_eval(samp, tau, amax, wg, l1, n, q, theta, kk, &A, &B)
         if B == 0.0:
             break
         theta_new = (A - C) / B
@@ -157,20 +167,27 @@ cdef inline double _estimate_theta(Py_ssize_t n, const double* amax, const doubl
     return theta
 
 
-cdef inline double _model_level(const double* z, Py_ssize_t q, double base, double w, double l1g,
-                                double theta, double* above=NULL) noexcept nogil:
-    """Level at theta of the subsample model of one group (z = _zs(samp, g, q), see
-    _estimate_theta); above (if given) receives the model's number of entries clipped at that
-    level, 1 + w * k."""
-    cdef Py_ssize_t k = 0
+cdef inline double _model_level(const double* z, const double* t, Py_ssize_t q, double base,
+                                double w, double l1g, double theta,
+                                double* above=NULL) noexcept nogil:
+    """Level at theta of the subsample model of one group (z = _zs(samp, g, q), t = _zs(tau,
+    g, q), see _estimate_theta; branch-free); above (if given) receives the model's number of
+    entries clipped at that level, 1 + w * k. A model of weight 0 (the group's maximum alone;
+    its tau may be unwritten) has level max(max - theta, 0)."""
+    cdef Py_ssize_t k = 0, j
     cdef double Pk = 0.0, mu
     if theta >= l1g:
         if above != NULL:
             above[0] = 1.0 + w * q
         return 0.0
-    while k < q and base + w * Pk - (1.0 + w * k) * (z[4 * k] - Pk) < theta:
-        Pk = z[4 * k]
-        k += 1
+    if w == 0.0:
+        if above != NULL:
+            above[0] = 1.0
+        return base - theta if base > theta else 0.0
+    for j in range(q):
+        k += t[4 * j] < theta
+    if k > 0:
+        Pk = z[4 * k - 4]
     if above != NULL:
         above[0] = 1.0 + w * k
     mu = (base + w * Pk - theta) / (1.0 + w * k)

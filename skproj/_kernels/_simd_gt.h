@@ -11,9 +11,7 @@
 
    Blocks of 16 entries, then a plain tail: as skproj_maxsum_*, entry i goes to partial sum
    i mod 16 and both vector paths reduce the partials in the same order, so their results are
-   identical; minima, maxima and counts are exact on every path.
-
-   skproj_sort4_desc (at the end): the subsample model's sorting network (_l1inf_model.pxd). */
+   identical; minima, maxima and counts are exact on every path. */
 #ifndef SKPROJ_SIMD_GT_H
 #define SKPROJ_SIMD_GT_H
 
@@ -260,45 +258,5 @@ static inline double skproj_down_f64(double d) {
 #define SKPROJ_BELOW_F64(a) nextafter((a), 0.0)
 SKPROJ_ROW_LEVEL_DEF(skproj_row_level_f32, float, skproj_gtstat_f32, skproj_down_f32, SKPROJ_BELOW_F32)
 SKPROJ_ROW_LEVEL_DEF(skproj_row_level_f64, double, skproj_gtstat_f64, skproj_down_f64, SKPROJ_BELOW_F64)
-
-/* skproj_sort4_desc: sorts 4 interleaved arrays at once in decreasing order (array l holds
-   z[4 i + l], i < q) with a sorting network of nc comparators (ci[c] < cj[c]: the larger of the
-   two entries goes to ci[c]); min and max are exact, so every path gives the same result. */
-#ifdef SKPROJ_AVX2
-SKPROJ_TARGET_AVX2
-static void skproj_sort4_desc_avx2(double *z, Py_ssize_t nc, const int *ci, const int *cj) {
-    for (Py_ssize_t c = 0; c < nc; c++) {
-        __m256d a = _mm256_loadu_pd(z + 4 * ci[c]), b = _mm256_loadu_pd(z + 4 * cj[c]);
-        _mm256_storeu_pd(z + 4 * ci[c], _mm256_max_pd(a, b));
-        _mm256_storeu_pd(z + 4 * cj[c], _mm256_min_pd(a, b));
-    }
-}
-#endif
-
-static inline void skproj_sort4_desc(double *z, Py_ssize_t nc, const int *ci, const int *cj) {
-#ifdef SKPROJ_AVX2
-    if (skproj_simd_level() >= 2) {
-        skproj_sort4_desc_avx2(z, nc, ci, cj);
-        return;
-    }
-#endif
-#ifdef SKPROJ_SSE2
-    if (skproj_simd_level() >= 1) {
-        for (Py_ssize_t c = 0; c < nc; c++)
-            for (int h = 0; h < 4; h += 2) {
-                __m128d a = _mm_loadu_pd(z + 4 * ci[c] + h), b = _mm_loadu_pd(z + 4 * cj[c] + h);
-                _mm_storeu_pd(z + 4 * ci[c] + h, _mm_max_pd(a, b));
-                _mm_storeu_pd(z + 4 * cj[c] + h, _mm_min_pd(a, b));
-            }
-        return;
-    }
-#endif
-    for (Py_ssize_t c = 0; c < nc; c++)
-        for (int l = 0; l < 4; l++) {
-            double a = z[4 * ci[c] + l], b = z[4 * cj[c] + l];
-            z[4 * ci[c] + l] = a > b ? a : b;
-            z[4 * cj[c] + l] = a > b ? b : a;
-        }
-}
 
 #endif  /* SKPROJ_SIMD_GT_H */

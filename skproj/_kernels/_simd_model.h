@@ -1,0 +1,151 @@
+/* The vector loops of the l1,inf-ball projection's subsample model (skproj/_kernels/_l1inf_model.pxd),
+   on the samples of 4 consecutive groups interleaved (entry j of group 4 b + l at 4 (b q + j) + l).
+   min, max, comparisons and the per-lane sums (same operations in the same order on every path,
+   no fused multiply-add) are exact or identically rounded, so every path gives the same result. */
+#ifndef SKPROJ_SIMD_MODEL_H
+#define SKPROJ_SIMD_MODEL_H
+
+#include "_simd.h"
+
+#if defined(__GNUC__) && !defined(__clang__)
+#define SKPROJ_NO_CONTRACT __attribute__((optimize("fp-contract=off")))
+#else
+#define SKPROJ_NO_CONTRACT
+#endif
+
+/* skproj_sort4_desc: sorts 4 interleaved arrays at once in decreasing order (array l holds
+   z[4 i + l], i < q) with a sorting network of nc comparators (ci[c] < cj[c]: the larger of the
+   two entries goes to ci[c]); min and max are exact, so every path gives the same result. */
+#ifdef SKPROJ_AVX2
+SKPROJ_TARGET_AVX2
+static void skproj_sort4_desc_avx2(double *z, Py_ssize_t nc, const int *ci, const int *cj) {
+    for (Py_ssize_t c = 0; c < nc; c++) {
+        __m256d a = _mm256_loadu_pd(z + 4 * ci[c]), b = _mm256_loadu_pd(z + 4 * cj[c]);
+        _mm256_storeu_pd(z + 4 * ci[c], _mm256_max_pd(a, b));
+        _mm256_storeu_pd(z + 4 * cj[c], _mm256_min_pd(a, b));
+    }
+}
+#endif
+
+static inline void skproj_sort4_desc(double *z, Py_ssize_t nc, const int *ci, const int *cj) {
+#ifdef SKPROJ_AVX2
+    if (skproj_simd_level() >= 2) {
+        skproj_sort4_desc_avx2(z, nc, ci, cj);
+        return;
+    }
+#endif
+#ifdef SKPROJ_SSE2
+    if (skproj_simd_level() >= 1) {
+        for (Py_ssize_t c = 0; c < nc; c++)
+            for (int h = 0; h < 4; h += 2) {
+                __m128d a = _mm_loadu_pd(z + 4 * ci[c] + h), b = _mm_loadu_pd(z + 4 * cj[c] + h);
+                _mm_storeu_pd(z + 4 * ci[c] + h, _mm_max_pd(a, b));
+                _mm_storeu_pd(z + 4 * cj[c] + h, _mm_min_pd(a, b));
+            }
+        return;
+    }
+#endif
+    for (Py_ssize_t c = 0; c < nc; c++)
+        for (int l = 0; l < 4; l++) {
+            double a = z[4 * ci[c] + l], b = z[4 * cj[c] + l];
+            z[4 * ci[c] + l] = a > b ? a : b;
+            z[4 * cj[c] + l] = a > b ? b : a;
+        }
+}
+
+
+/* skproj_model_eval: one evaluation of the model at theta. Group g (l1[g] > theta; the others
+   are skipped) has k_g = #{j < q : tau_j < theta} samples above its level (tau_j = the model's
+   mass at its (j + 1)-th largest sample, nondecreasing in j), prefix sum P_k (P[4 (k - 1)] of
+   its interleaved block, P_0 = 0), and contributes (amax + w P_k) / (1 + w k) to A and
+   1 / (1 + w k) to B (Newton's step is theta = (A - C) / B); kk[g] = k. The sums are kept per
+   lane (group g in lane g mod 4) and added as (a0 + a1) + (a2 + a3). */
+#define SKPROJ_MODEL_LANE(l)                                                                   \
+    {                                                                                          \
+        Py_ssize_t g = g0 + (l), k;                                                            \
+        double cnt = 0.0, Pk, den;                                                             \
+        if (g < n && l1[g] > theta) {                                                          \
+            for (Py_ssize_t j = 0; j < q; j++)                                                 \
+                cnt += tb[4 * j + (l)] < theta ? 1.0 : 0.0;                                    \
+            k = (Py_ssize_t) cnt;                                                              \
+            Pk = k > 0 ? pb[4 * (k - 1) + (l)] : 0.0;                                          \
+            den = 1.0 + wg[g] * cnt;                                                           \
+            a[l] += (amax[g] + wg[g] * Pk) / den;                                              \
+            b[l] += 1.0 / den;                                                                 \
+            kk[g] = k;                                                                         \
+        }                                                                                      \
+    }
+
+#ifdef SKPROJ_AVX2
+SKPROJ_TARGET_AVX2
+static void skproj_model_eval_avx2(const double *P, const double *tau, const double *amax,
+                                   const double *wg, const double *l1, Py_ssize_t n,
+                                   Py_ssize_t q, double theta, Py_ssize_t *kk, double *A_out,
+                                   double *B_out) {
+    const __m256d one = _mm256_set1_pd(1.0), vth = _mm256_set1_pd(theta);
+    __m256d av = _mm256_setzero_pd(), bv = _mm256_setzero_pd();
+    double c[4], pk[4], a[4], b[4], l1p[4], amp[4], wgp[4];
+    for (Py_ssize_t g0 = 0; g0 < n; g0 += 4) {
+        const double *pb = P + g0 * q, *tb = tau + g0 * q;
+        __m256d l1v, amv, wgv, cnt = _mm256_setzero_pd(), alive, den, pkv;
+        if (g0 + 4 <= n) {
+            l1v = _mm256_loadu_pd(l1 + g0);
+            amv = _mm256_loadu_pd(amax + g0);
+            wgv = _mm256_loadu_pd(wg + g0);
+        } else {
+            for (int l = 0; l < 4; l++) {
+                l1p[l] = g0 + l < n ? l1[g0 + l] : 0.0;
+                amp[l] = g0 + l < n ? amax[g0 + l] : 0.0;
+                wgp[l] = g0 + l < n ? wg[g0 + l] : 0.0;
+            }
+            l1v = _mm256_loadu_pd(l1p);
+            amv = _mm256_loadu_pd(amp);
+            wgv = _mm256_loadu_pd(wgp);
+        }
+        alive = _mm256_cmp_pd(l1v, vth, _CMP_GT_OQ);
+        if (_mm256_movemask_pd(alive) == 0)
+            continue;
+        for (Py_ssize_t j = 0; j < q; j++)
+            cnt = _mm256_add_pd(cnt, _mm256_and_pd(_mm256_cmp_pd(_mm256_loadu_pd(tb + 4 * j), vth, _CMP_LT_OQ), one));
+        _mm256_storeu_pd(c, cnt);
+        for (int l = 0; l < 4; l++) {
+            Py_ssize_t k = (Py_ssize_t) c[l];
+            pk[l] = k > 0 ? pb[4 * (k - 1) + l] : 0.0;
+            if (g0 + l < n && l1[g0 + l] > theta)
+                kk[g0 + l] = k;
+        }
+        pkv = _mm256_loadu_pd(pk);
+        den = _mm256_add_pd(one, _mm256_mul_pd(wgv, cnt));
+        av = _mm256_add_pd(av, _mm256_and_pd(alive, _mm256_div_pd(_mm256_add_pd(amv, _mm256_mul_pd(wgv, pkv)), den)));
+        bv = _mm256_add_pd(bv, _mm256_and_pd(alive, _mm256_div_pd(one, den)));
+    }
+    _mm256_storeu_pd(a, av);
+    _mm256_storeu_pd(b, bv);
+    *A_out = (a[0] + a[1]) + (a[2] + a[3]);
+    *B_out = (b[0] + b[1]) + (b[2] + b[3]);
+}
+#endif
+
+SKPROJ_NO_CONTRACT
+static void skproj_model_eval(const double *P, const double *tau, const double *amax,
+                              const double *wg, const double *l1, Py_ssize_t n, Py_ssize_t q,
+                              double theta, Py_ssize_t *kk, double *A_out, double *B_out) {
+    double a[4] = {0.0, 0.0, 0.0, 0.0}, b[4] = {0.0, 0.0, 0.0, 0.0};
+#ifdef SKPROJ_AVX2
+    if (skproj_simd_level() >= 2) {
+        skproj_model_eval_avx2(P, tau, amax, wg, l1, n, q, theta, kk, A_out, B_out);
+        return;
+    }
+#endif
+    for (Py_ssize_t g0 = 0; g0 < n; g0 += 4) {
+        const double *pb = P + g0 * q, *tb = tau + g0 * q;
+        SKPROJ_MODEL_LANE(0)
+        SKPROJ_MODEL_LANE(1)
+        SKPROJ_MODEL_LANE(2)
+        SKPROJ_MODEL_LANE(3)
+    }
+    *A_out = (a[0] + a[1]) + (a[2] + a[3]);
+    *B_out = (b[0] + b[1]) + (b[2] + b[3]);
+}
+
+#endif  /* SKPROJ_SIMD_MODEL_H */
