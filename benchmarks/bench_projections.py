@@ -309,8 +309,8 @@ Adopted next: the model's level search without branches. Each group's tau_j (the
 its (j + 1)-th largest sample) is computed once; a level at theta then has k = #{tau_j < theta}
 samples above it, counted for 4 interleaved groups at once (``_simd_model.h``), instead of a
 pointer loop whose exit was mispredicted once per group and Newton step. Against the build before
-(the network), this / that, three runs: 10000x100 and 20000x64 0.91-0.96 at 0.1, 0.95-0.99 at
-0.5, 0.96-1.03 at 1e-4 / 1e-3, 1.01-1.07 at 1e-2; 1000x1000 and 1000x10000 0.96-1.03. The
+(the network), this / that, two runs: 10000x100 and 20000x64 0.91-0.96 at 0.1, 0.95-1.03 at
+0.5, 0.95-1.07 at 1e-4 / 1e-3, 1.01-1.07 at 1e-2; 1000x1000 and 1000x10000 0.96-1.04. The
 first version also wrote the models of the groups dead at the first lower bound (1.05-1.19 at
 1e-4 / 1e-3); now they are skipped.
 """
