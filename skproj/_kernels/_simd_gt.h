@@ -16,6 +16,7 @@
 #define SKPROJ_SIMD_GT_H
 
 #include <float.h>
+#include <string.h>
 
 #include "_simd.h"
 
@@ -193,10 +194,19 @@ static inline Py_ssize_t skproj_gtstat_f64(const double *x, Py_ssize_t n, double
    y > skproj_down_f32(t) agree for every float y). */
 static inline float skproj_down_f32(double d) {
     float f;
+    uint32_t u;
     if (d >= FLT_MAX)
         return FLT_MAX;
     f = (float) d;
-    return (double) f > d ? nextafterf(f, -INFINITY) : f;
+    if (!((double) f > d))
+        return f;
+    if (f > 0.0f) {   /* the float below a positive float: its bit pattern minus one */
+        memcpy(&u, &f, sizeof(u));
+        u -= 1;
+        memcpy(&f, &u, sizeof(f));
+        return f;
+    }
+    return nextafterf(f, -INFINITY);
 }
 
 static inline double skproj_down_f64(double d) {
