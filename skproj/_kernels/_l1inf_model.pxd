@@ -133,7 +133,8 @@ cdef inline double _estimate_theta(Py_ssize_t n, const double* amax, const doubl
             z[4 * i] += z[4 * i - 4]
     # z holds prefix sums: P_k = z[4 (k - 1)]; sample k + 1 = P_{k+1} - P_k; the mass at the
     # level sample k + 1 is tau_k = max + w P_k - (1 + w k) (P_{k+1} - P_k) (the dead groups of
-    # a block with a live one: the trivial model's tau_k = max; the padding groups: +inf)
+    # a block with a live one get finite values from their unsummed samples, read only by masked
+    # vector lanes; the padding groups: +inf)
     for g in range(0, n, 4):
         for i in range(g, g + 4 if g + 4 <= n else n):
             if l1[i] > theta_lb:

@@ -1,17 +1,12 @@
 /* The vector loops of the l1,inf-ball projection's subsample model (skproj/_kernels/_l1inf_model.pxd),
    on the samples of 4 consecutive groups interleaved (entry j of group 4 b + l at 4 (b q + j) + l).
    min, max, comparisons and the per-lane sums (same operations in the same order on every path,
-   no fused multiply-add) are exact or identically rounded, so every path gives the same result. */
+   no fused multiply-add: the kernels are built with -ffp-contract=off, skproj/_kernels/meson.build)
+   are exact or identically rounded, so every path gives the same result. */
 #ifndef SKPROJ_SIMD_MODEL_H
 #define SKPROJ_SIMD_MODEL_H
 
 #include "_simd.h"
-
-#if defined(__GNUC__) && !defined(__clang__)
-#define SKPROJ_NO_CONTRACT __attribute__((optimize("fp-contract=off")))
-#else
-#define SKPROJ_NO_CONTRACT
-#endif
 
 /* skproj_sort4_desc: sorts 4 interleaved arrays at once in decreasing order (array l holds
    z[4 i + l], i < q) with a sorting network of nc comparators (ci[c] < cj[c]: the larger of the
@@ -126,7 +121,6 @@ static void skproj_model_eval_avx2(const double *P, const double *tau, const dou
 }
 #endif
 
-SKPROJ_NO_CONTRACT
 static void skproj_model_eval(const double *P, const double *tau, const double *amax,
                               const double *wg, const double *l1, Py_ssize_t n, Py_ssize_t q,
                               double theta, Py_ssize_t *kk, double *A_out, double *B_out) {
