@@ -15,41 +15,40 @@ theta = (sum_g S_g / k_g - C) / (sum_g 1 / k_g) is exact on the final piece (the
 Newton method of Chu, Yu, Wang, Zhang, Zhao, "Semismooth Newton algorithm for efficient
 projections onto l1,inf-norm ball", ICML 2020).
 
-Strategy (_l1inf_fast). (1) One pass computes every group's maximum and l1 norm. (2) A
-lower bound theta_lb of theta* comes from the levels' lower bounds max(max_g - theta,
-(l1_g - theta) / m) (Newton, O(n) per step); groups with l1 norm <= theta_lb are dead and
-never looked at again. A model of each other group built from a strided column subsample
-(_l1inf_model.pxd: its maximum plus q <= 32 entries, sorted by a sorting network on 4 groups
-at a time, weighted so that the model group dies exactly at its true
-l1 norm) gives an estimate of theta* by Newton on the model, O(n q) per step (branch-free,
-4 groups at a time). (3) Groups are then evaluated lazily, only
-while they can survive (l1 norm > theta). A row of at most 32 KB (it stays in the L1 cache) is
-evaluated on the row itself by Michelot sweeps (_row_level: one vectorised pass per sweep, the
-first from the model's level, later ones from the last clipped set; O(1) while that set stays
-the clipped set). For a longer row, a group's first evaluation splits its row once,
-branch-free, into entries above a window (counted as clipped), entries inside it (stored)
-and entries below it (dropped), the window being the model's levels at theta_est * 1.25 and
-theta_est / 1.25, its lower end raised to the guaranteed bound max(max_g - theta, (l1_g -
-theta) / m) at theta_est * 1.25, and no upper end for a group the model clips few entries
-of; the exact level is found among the stored entries only (any subset V gives
-(sum_V - theta) / |V| <= the level (Condat 2016): admit the entries above that bound, then
-branch-free Newton/Michelot pruning sweeps), and checked against the window; a group whose
-level leaves its window is split again (the entries above the window stay clipped when the
-level fell below it; otherwise every entry above the subset's level is a candidate). (4)
-theta_0 = theta_est is evaluated exactly. If F(theta_0) > C, theta_0 < theta*; otherwise the
-tangent at theta_0 >= theta* (refined by lower bounds of the groups dead at theta_0) gives a
-point <= theta*. From there Newton from the left ends exactly on the final piece, updating each
-group incrementally (levels only fall, clipped sets only grow; a group whose largest unclipped
-candidate stays below its new level is unchanged, O(1)). (5) theta
-is corrected once from the final clipped sums in double, and the output written in one pass.
-Groups whose l1 norm is below the current theta are never split or stored: when the result is
-sparse only the few groups that can survive are touched beyond the first pass (the seed
-algorithm of Perez, Condat, Barlaud reaches this by visiting groups in decreasing l1 norm). All work buffers are malloc'ed and
-freed on every path. Threads: the per-group passes run over a fixed number of chunks of
-consecutive groups (OpenMP prange on inputs of >= 200,000 entries, omp_get_max_threads()
-threads) and their partial sums are added in chunk order, so the result does not depend on
-the number of threads. The reference kernel (Newton from theta = 0 with Condat's algorithm on
-every group at every step, for the tests and the benchmark) is in _l1inf_ref.pyx.
+Strategy (_l1inf_fast). (1) One pass computes every group's maximum and l1 norm. (2) A lower
+bound theta_lb of theta* comes from the levels' lower bounds max(max_g - theta, (l1_g - theta) /
+m) (Newton, O(n) per step); groups with l1 norm <= theta_lb are dead and never looked at again.
+A model of each other group built from a strided column subsample (_l1inf_model.pxd: its maximum
+plus q <= 32 entries, sorted by a sorting network on 4 groups at a time, weighted so that the
+model group dies exactly at its true l1 norm) gives an estimate of theta* by Newton on the
+model, O(n q) per step (branch-free, 4 groups at a time). (3) Groups are then evaluated lazily,
+only while they can survive (l1 norm > theta). A row of at most 32 KB (it stays in the L1 cache)
+is evaluated on the row itself by Michelot sweeps (_row_level: one vectorised pass per sweep,
+the first from the model's level, later ones from the last clipped set; O(1) while that set
+stays the clipped set). For a longer row, a group's first evaluation splits its row once,
+branch-free, into entries above a window (counted as clipped), entries inside it (stored) and
+entries below it (dropped), the window being the model's levels at theta_est * 1.25 and
+theta_est / 1.25, its lower end raised to the guaranteed bound max(max_g - theta, (l1_g - theta)
+/ m) at theta_est * 1.25, and no upper end for a group the model clips few entries of; the exact
+level is found among the stored entries only (any subset V gives (sum_V - theta) / |V| <= the
+level (Condat 2016): admit the entries above that bound, then branch-free Newton/Michelot
+pruning sweeps), and checked against the window; a group whose level leaves its window is split
+again (the entries above the window stay clipped when the level fell below it; otherwise every
+entry above the subset's level is a candidate). (4) theta_0 = theta_est is evaluated exactly. If
+F(theta_0) > C, theta_0 < theta*; otherwise the tangent at theta_0 >= theta* (refined by lower
+bounds of the groups dead at theta_0) gives a point <= theta*. From there Newton from the left
+ends exactly on the final piece, updating each group incrementally (levels only fall, clipped
+sets only grow; a group whose largest unclipped candidate stays below its new level is
+unchanged, O(1)). (5) theta is corrected once from the final clipped sums in double, and the
+output written in one pass. Groups whose l1 norm is below the current theta are never split or
+stored: when the result is sparse only the few groups that can survive are touched beyond the
+first pass (the seed algorithm of Perez, Condat, Barlaud reaches this by visiting groups in
+decreasing l1 norm). All work buffers are malloc'ed and freed on every path. Threads: the
+per-group passes run over a fixed number of chunks of consecutive groups (OpenMP prange on
+inputs of >= 200,000 entries, omp_get_max_threads() threads) and their partial sums are added in
+chunk order, so the result does not depend on the number of threads. The reference kernel
+(Newton from theta = 0 with Condat's algorithm on every group at every step, for the tests and
+the benchmark) is in _l1inf_ref.pyx.
 """
 from cython cimport floating
 from cython.parallel cimport prange
@@ -322,7 +321,8 @@ cdef double _row_level(const floating* x, Py_ssize_t m, _Work* w, Py_ssize_t g,
         t_safe = w.amax[g] - theta
         if (w.l1[g] - theta) / m > t_safe:
             t_safe = (w.l1[g] - theta) / m
-        t = _model_level(_zs(w.samp, g, w.q), _zs(w.tau, g, w.q), w.q, w.amax[g], w.wg[g], w.l1[g], theta * GUESS)
+        t = _model_level(_zs(w.samp, g, w.q), _zs(w.tau, g, w.q), w.q, w.amax[g], w.wg[g],
+                         w.l1[g], theta * GUESS)
         if t < t_safe:
             t = t_safe
     if floating is float:
@@ -365,19 +365,22 @@ cdef void _eval_chunk(const floating[:, ::1] X, _Work* w, Py_ssize_t c,
         if w.ln[g] < 0:
             f = WINDOW
             if q == 32:
-                f = _model_level(_zs(w.samp, g, q), _zs(w.tau, g, q), q, w.amax[g], w.wg[g], w.l1[g], w.theta_est)
+                f = _model_level(_zs(w.samp, g, q), _zs(w.tau, g, q), q, w.amax[g], w.wg[g],
+                                 w.l1[g], w.theta_est)
                 f *= WINDOW_C * w.wg[g] * sqrt(w.KS[g] * (q - w.KS[g]) / 32.0 + 1.0)
                 f = clamp_d(1.0 + f / w.theta_est, WINDOW_MIN, WINDOW)
             t_hi = w.theta_est * f
             t_lo = w.theta_est / f
-            w.WL[g] = _model_level(_zs(w.samp, g, q), _zs(w.tau, g, q), q, w.amax[g], w.wg[g], w.l1[g], t_hi)
+            w.WL[g] = _model_level(_zs(w.samp, g, q), _zs(w.tau, g, q), q, w.amax[g], w.wg[g],
+                                   w.l1[g], t_hi)
             # a lower bound of the level valid for every theta <= t_hi (see _bound_root)
             lb = w.amax[g] - t_hi
             if (w.l1[g] - t_hi) / m > lb:
                 lb = (w.l1[g] - t_hi) / m
             if lb > w.WL[g]:
                 w.WL[g] = lb
-            w.WH[g] = _model_level(_zs(w.samp, g, q), _zs(w.tau, g, q), q, w.amax[g], w.wg[g], w.l1[g], t_lo, &k_est)
+            w.WH[g] = _model_level(_zs(w.samp, g, q), _zs(w.tau, g, q), q, w.amax[g], w.wg[g],
+                                   w.l1[g], t_lo, &k_est)
             if k_est * FEW_CLIPPED <= m:
                 # few entries above the level: the model (a few samples) places it coarsely,
                 # and keeping every entry above WL costs little
