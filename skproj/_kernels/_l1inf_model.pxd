@@ -14,6 +14,9 @@ cdef extern from "_simd_model.h":
                            const double* wg, const double* l1, Py_ssize_t n, Py_ssize_t q,
                            double theta, Py_ssize_t* kk, double* A_out,
                            double* B_out) noexcept nogil
+    void skproj_bound_sums(const double* amax, const double* l1, Py_ssize_t n, Py_ssize_t m,
+                           double theta, double upper, double* U_out,
+                           double* W_out) noexcept nogil
 
 
 cdef inline double* _zs(double* samp, Py_ssize_t g, Py_ssize_t q) noexcept nogil:
@@ -50,22 +53,12 @@ cdef inline double _bound_root(Py_ssize_t n, Py_ssize_t m, const double* amax, c
     G(t) = A - t B + sum over the groups with t < l1_g < upper of max(max_g - t, (l1_g - t) / m)
     (each term a lower bound of the group's level at mass t) is convex, decreasing and piecewise
     linear; the iterate is capped at upper. Every iterate is a lower bound: at most max_it."""
-    cdef Py_ssize_t g, it
-    cdef double U, W, a, s
+    cdef Py_ssize_t it
+    cdef double U, W, a
     for it in range(max_it):
-        U = A - theta * B
-        W = B
-        for g in range(n):
-            if l1[g] >= upper or l1[g] <= theta:
-                continue
-            a = amax[g] - theta
-            s = (l1[g] - theta) / m
-            if a >= s:
-                U += a
-                W += 1.0
-            else:
-                U += s
-                W += 1.0 / m
+        skproj_bound_sums(amax, l1, n, m, theta, upper, &U, &W)   # branch-free, 4 groups at a time
+        U += A - theta * B
+        W += B
         if W == 0.0:
             break
         a = theta + (U - C) / W

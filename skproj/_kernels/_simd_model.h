@@ -142,4 +142,61 @@ static void skproj_model_eval(const double *P, const double *tau, const double *
     *B_out = (b[0] + b[1]) + (b[2] + b[3]);
 }
 
+/* skproj_bound_sums: the sums of one Newton step of the lower bound of theta* (_bound_root in
+   _l1inf_model.pxd): over the groups with theta < l1[g] < upper, U = sum of max(amax[g] - theta,
+   (l1[g] - theta) / m) and W = sum of the matching slopes (1, or 1 / m when the second term is
+   larger), branch-free; per lane (group g in lane g mod 4), added as (u0 + u1) + (u2 + u3). */
+#define SKPROJ_BOUND_GROUP(g)                                                                  \
+    if (l1[g] < upper && l1[g] > theta) {                                                      \
+        double a_ = amax[g] - theta, s_ = (l1[g] - theta) / md;                                \
+        if (a_ >= s_) {                                                                        \
+            u[(g) & 3] += a_;                                                                  \
+            w[(g) & 3] += 1.0;                                                                 \
+        } else {                                                                               \
+            u[(g) & 3] += s_;                                                                  \
+            w[(g) & 3] += inv;                                                                 \
+        }                                                                                      \
+    }
+
+#ifdef SKPROJ_AVX2
+SKPROJ_TARGET_AVX2
+static void skproj_bound_sums_avx2(const double *amax, const double *l1, Py_ssize_t n, double md,
+                                   double inv, double theta, double upper, double *u, double *w) {
+    const __m256d vth = _mm256_set1_pd(theta), vup = _mm256_set1_pd(upper);
+    const __m256d vm = _mm256_set1_pd(md), vinv = _mm256_set1_pd(inv), one = _mm256_set1_pd(1.0);
+    __m256d ua = _mm256_setzero_pd(), wa = _mm256_setzero_pd();
+    Py_ssize_t g = 0;
+    for (; g + 4 <= n; g += 4) {
+        __m256d l = _mm256_loadu_pd(l1 + g);
+        __m256d live = _mm256_and_pd(_mm256_cmp_pd(l, vup, _CMP_LT_OQ), _mm256_cmp_pd(l, vth, _CMP_GT_OQ));
+        __m256d a = _mm256_sub_pd(_mm256_loadu_pd(amax + g), vth);
+        __m256d s = _mm256_div_pd(_mm256_sub_pd(l, vth), vm);
+        __m256d ge = _mm256_cmp_pd(a, s, _CMP_GE_OQ);
+        ua = _mm256_add_pd(ua, _mm256_and_pd(live, _mm256_blendv_pd(s, a, ge)));
+        wa = _mm256_add_pd(wa, _mm256_and_pd(live, _mm256_blendv_pd(vinv, one, ge)));
+    }
+    _mm256_storeu_pd(u, ua);
+    _mm256_storeu_pd(w, wa);
+    for (; g < n; g++) {
+        SKPROJ_BOUND_GROUP(g)
+    }
+}
+#endif
+
+static void skproj_bound_sums(const double *amax, const double *l1, Py_ssize_t n, Py_ssize_t m,
+                              double theta, double upper, double *U_out, double *W_out) {
+    double u[4] = {0.0, 0.0, 0.0, 0.0}, w[4] = {0.0, 0.0, 0.0, 0.0};
+    double md = (double) m, inv = 1.0 / (double) m;
+#ifdef SKPROJ_AVX2
+    if (skproj_simd_level() >= 2) {
+        skproj_bound_sums_avx2(amax, l1, n, md, inv, theta, upper, u, w);
+    } else
+#endif
+    for (Py_ssize_t g = 0; g < n; g++) {
+        SKPROJ_BOUND_GROUP(g)
+    }
+    *U_out = (u[0] + u[1]) + (u[2] + u[3]);
+    *W_out = (w[0] + w[1]) + (w[2] + w[3]);
+}
+
 #endif  /* SKPROJ_SIMD_MODEL_H */
