@@ -312,7 +312,10 @@ pointer loop whose exit was mispredicted once per group and Newton step. Against
 (the network), this / that, two runs: 10000x100 and 20000x64 0.91-0.96 at 0.1, 0.95-1.03 at
 0.5, 0.95-1.07 at 1e-4 / 1e-3, 1.01-1.07 at 1e-2; 1000x1000 and 1000x10000 0.96-1.04. The
 first version also wrote the models of the groups dead at the first lower bound (1.05-1.19 at
-1e-4 / 1e-3); now they are skipped.
+1e-4 / 1e-3); now they are skipped. Then the lower bound's Newton sums (``_bound_root``, also
+run to convergence after the first evaluation) branch-free, 4 groups at a time: against the build
+before, two runs, 10000x100 and 20000x64 0.82-0.97 at 1e-4..0.1 and 0.96-1.02 at 0.5;
+1000x1000 0.90-1.08 and 1000x10000 0.95-1.01 (noise).
 """
 
 import argparse
