@@ -89,51 +89,26 @@ cdef inline double _estimate_theta(Py_ssize_t n, const double* amax, const doubl
     cdef Py_ssize_t g, i, k, it, nc
     cdef double* z
     cdef double tot, theta, theta_new, A, B, Pk
+    cdef bint live
     cdef double* t
     cdef int ci[191]
     cdef int cj[191]
-    # sort the samples of every group in decreasing order, 4 groups at a time (branch-free),
-    # except where the 4 are dead at theta_lb
+    # per block of 4 groups (skipped when the 4 are dead at theta_lb: weight 0, tau unwritten):
+    # sort the samples in decreasing order (branch-free, the 4 groups at once), then each group's
+    # weight, prefix sums P_k = z[4 (k - 1)] (sample k + 1 = P_{k+1} - P_k) and the masses at its
+    # samples tau_k = max + w P_k - (1 + w k) (P_{k+1} - P_k). A dead group of a live block keeps
+    # weight 0 and finite tau from its unsummed samples, read only by masked vector lanes; the
+    # padding groups get tau = +inf.
     nc = _sort_network(q, ci, cj)
     for g in range(0, n, 4):
+        live = False
         for i in range(g, g + 4 if g + 4 <= n else n):
-            if l1[i] > theta_lb:
-                skproj_sort4_desc(_zs(samp, g, q), nc, ci, cj)
-                break
-    for g in range(n):
-        z = _zs(samp, g, q)
-        kk[g] = 0
-        if l1[g] <= theta_lb:
-            # dead at theta* >= theta_lb: a trivial model (weight 0; its samples never read
-            # but where a vector lane of a live group's block carries them, masked)
-            wg[g] = 0.0
+            kk[i] = 0
+            wg[i] = 0.0
+            live = live or l1[i] > theta_lb
+        if not live:
             continue
-        tot = 0.0
-        for i in range(q):
-            tot += z[4 * i]
-        if tot > 0.0 and l1[g] - amax[g] <= tot * 1e300:
-            wg[g] = (l1[g] - amax[g]) / tot
-        elif tot > 0.0:
-            # the samples are negligible next to the group's mass (e.g. subnormal entries):
-            # (l1 - max) / (sample sum) would overflow to inf and inf * 0 gives NaN levels, so
-            # the model takes q equal entries (l1 - max) / q instead (it still dies at l1).
-            for i in range(q):
-                z[4 * i] = (l1[g] - amax[g]) / q
-            wg[g] = 1.0
-        else:
-            wg[g] = 0.0
-        for i in range(1, q):
-            z[4 * i] += z[4 * i - 4]
-    # z holds prefix sums: P_k = z[4 (k - 1)]; sample k + 1 = P_{k+1} - P_k; the mass at the
-    # level sample k + 1 is tau_k = max + w P_k - (1 + w k) (P_{k+1} - P_k) (the dead groups of
-    # a block with a live one get finite values from their unsummed samples, read only by masked
-    # vector lanes; the padding groups: +inf)
-    for g in range(0, n, 4):
-        for i in range(g, g + 4 if g + 4 <= n else n):
-            if l1[i] > theta_lb:
-                break
-        else:
-            continue
+        skproj_sort4_desc(_zs(samp, g, q), nc, ci, cj)
         for i in range(g, g + 4):
             t = _zs(tau, i, q)
             if i >= n:
@@ -141,6 +116,22 @@ cdef inline double _estimate_theta(Py_ssize_t n, const double* amax, const doubl
                     t[4 * k] = INFINITY
                 continue
             z = _zs(samp, i, q)
+            if l1[i] > theta_lb:
+                tot = 0.0
+                for k in range(q):
+                    tot += z[4 * k]
+                if tot > 0.0 and l1[i] - amax[i] <= tot * 1e300:
+                    wg[i] = (l1[i] - amax[i]) / tot
+                elif tot > 0.0:
+                    # the samples are negligible next to the group's mass (e.g. subnormal
+                    # entries): (l1 - max) / (sample sum) would overflow to inf and inf * 0
+                    # gives NaN levels, so the model takes q equal entries (l1 - max) / q
+                    # instead (it still dies at l1).
+                    for k in range(q):
+                        z[4 * k] = (l1[i] - amax[i]) / q
+                    wg[i] = 1.0
+                for k in range(1, q):
+                    z[4 * k] += z[4 * k - 4]
             Pk = 0.0
             for k in range(q):
                 t[4 * k] = amax[i] + wg[i] * Pk - (1.0 + wg[i] * k) * (z[4 * k] - Pk)
