@@ -681,39 +681,6 @@ def table_weighted_prox(shape, dtypes, repeats):
                       f"{1e3 * floor:9.3f} {t / floor:7.1f} {1e3 * mul:8.3f} {t / mul:7.1f}", flush=True)
 
 
-def table_threads(shape, fracs, repeats):
-    """Speed-up of 2 threads against 1 (threadpoolctl limits) on the threaded kernels."""
-    from threadpoolctl import threadpool_limits
-
-    rng = np.random.default_rng(3)
-    X = _matrix(rng, shape, "U(0,1)", np.float64)
-    print()
-    print(f"threads: {shape[0]}x{shape[1]} U(0,1) float64, best of {repeats}; speed-up = t(1) / t(2)")
-    head = f"{'op':>10} {'frac':>7} {'1 thr ms':>9} {'2 thr ms':>9} {'speed-up':>9}"
-    print(head)
-    print("-" * len(head))
-    # X inside the ball: the kernel's first pass, then a parallel copy into the fresh output (one
-    # read and one write of X): the memory-bound limit of the regimes where most rows are zeroed
-    cases = [("copy", 2.0, (lambda r: lambda: project_l1inf_ball(X, r))(2.0 * l1inf_norm(X)))]
-    cases += [("l1,inf", frac, (lambda r: lambda: project_l1inf_ball(X, r))(frac * l1inf_norm(X)))
-              for frac in fracs]
-    cases += [("l1,2", frac, (lambda r: lambda: project_l12_ball(X, r))(frac * l12_norm(X)))
-              for frac in (1e-2, 0.5)]
-    Z = X[:, :64].copy()
-    D = rng.uniform(0.5, 2.0, Z.shape)
-    Zb = np.tile(Z, (20, 1))
-    Db = np.tile(D, (20, 1))
-    lam = 0.5 * float(np.median(np.linalg.norm(Db * Zb, axis=1)))
-    cases.append(("wprox l2", lam, lambda: weighted_prox_group_l2(Zb, Db, lam)))
-    cases.append(("prox l1inf", 1.0, lambda: prox_l1inf(X, 1.0)))
-    for name, frac, fn in cases:
-        with threadpool_limits(1):
-            t1 = best_time(fn, repeats)
-        with threadpool_limits(2):
-            t2 = best_time(fn, repeats)
-        print(f"{name:>10} {frac:7.0e} {1e3 * t1:9.2f} {1e3 * t2:9.2f} {t1 / t2:9.2f}", flush=True)
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer shapes and repeats")
@@ -788,6 +755,8 @@ def main():
         if only in (None, "prox"):
             table_weighted_prox((1000, 64), dtypes, repeats)
     if args.threads or only == "threads":
+        from bench_threads import table_threads   # more thread counts: bench_threads.py
+
         table_threads((1000, 10000), FRACS, repeats)
 
 
