@@ -31,8 +31,9 @@ entries below it (dropped), the window being the model's levels at theta_est * 1
 theta_est / 1.25, its lower end raised to the guaranteed bound max(max_g - theta, (l1_g - theta)
 / m) at theta_est * 1.25, and no upper end for a group the model clips few entries of; the exact
 level is found among the stored entries only (any subset V gives (sum_V - theta) / |V| <= the
-level (Condat 2016): admit the entries above that bound, then branch-free Newton/Michelot
-pruning sweeps), and checked against the window; a group whose level leaves its window is split
+level (Condat 2016): admit the entries above that bound (a vectorised stable partition), then
+Newton/Michelot pruning sweeps, each a read-only vector pass, the entries moved once at the end),
+and checked against the window; a group whose level leaves its window is split
 again (the entries above the window stay clipped when the level fell below it; otherwise every
 entry above the subset's level is a candidate). (4) theta_0 = theta_est is evaluated exactly. If
 F(theta_0) > C, theta_0 < theta*; otherwise the tangent at theta_0 >= theta* (refined by lower
@@ -78,6 +79,10 @@ cdef extern from "_simd_model.h":
     void skproj_sort4_desc(double* z, Py_ssize_t nc, const int* ci, const int* cj) noexcept nogil
 
 cdef extern from "_simd_gt.h":
+    Py_ssize_t skproj_gtstat_f64(const double* x, Py_ssize_t n, double t, double* s_out,
+                                 double* kmin_out, double* rmax_out) noexcept nogil
+    Py_ssize_t skproj_partition_f64(double* seg, Py_ssize_t n, double t, double* tmp,
+                                    double* s_out, double* rmax_io) noexcept nogil
     double skproj_row_level_f32(const float* x, Py_ssize_t m, double theta, double amax, double t,
                                 double t_safe, double* s_out, Py_ssize_t* k_out, double* kmin_out,
                                 double* rmax_out) noexcept nogil
@@ -146,47 +151,26 @@ cdef inline Py_ssize_t _collect_window(const floating* x, Py_ssize_t m, double L
         return skproj_window_f64(x, m, 1, L, H, seg, sh_out, kh_out)
 
 
-cdef inline Py_ssize_t _partition_gt(double* seg, Py_ssize_t start, Py_ssize_t end, double t,
-                                     double* sum_out, double* rmax_io) noexcept nogil:
-    """Move the entries of seg[start:end] that are > t to its front, branch-free (every entry
-    is swapped with the first position after the kept ones; that position advances only past
-    a kept entry). Returns the end of the kept block; sum_out = their sum (a masked sum);
-    rmax_io (if not NULL) = max(rmax_io, the largest entry not kept) (entries are >= 0)."""
-    cdef Py_ssize_t j, p = start
-    cdef double y, k, s = 0.0, r = 0.0
-    for j in range(start, end):
-        y = seg[j]
-        seg[j] = seg[p]
-        seg[p] = y
-        k = sel_gt(y, t)
-        s += k
-        if rmax_io != NULL:
-            r = clamp_d(y - k, r, INFINITY)
-        p += y > t
-    sum_out[0] = s
-    if rmax_io != NULL:
-        rmax_io[0] = clamp_d(r, rmax_io[0], INFINITY)
-    return p
-
-
 cdef double _window_level(double* seg, Py_ssize_t ln, Py_ssize_t* kc_io, double* sc_io,
                           double* xo_io, Py_ssize_t kh, double sh, double theta,
-                          int mode) noexcept nogil:
+                          int mode, double* tmp) noexcept nogil:
     """Exact level at theta of a group whose entries above the window are all clipped.
 
     seg[0:kc] holds the candidates currently clipped (sum sc), seg[kc:ln] the others (the
     largest of them xo, +inf when unknown); kh entries of sum sh lie above the window. Any
     subset V of the group gives (sum_V - theta) / |V| <= the level (Condat 2016), so: take mu
     from the current clipped set (a lower bound), admit every other candidate above it (one
-    branch-free sweep), then prune by Newton (Michelot) sweeps, mu <- (sh + sum of the kept -
-    theta) / (kh + their number), which increase mu to the exact level. mode 0: no knowledge of
+    stable partition, skproj_partition_f64), then prune by Newton (Michelot) sweeps, mu <- (sh +
+    sum of the kept - theta) / (kh + their number), which increase mu to the exact level (each
+    sweep counts and sums the entries above mu in one read-only pass, skproj_gtstat_f64; the
+    pruned entries are moved behind the kept ones once, at the end). tmp: scratch of ln doubles. mode 0: no knowledge of
     the previous state; mode 1: theta grew since the last call (the clipped candidates stay
     clipped, all above the new mu: when xo <= mu too, the set is unchanged, O(1)); mode 2: theta
     shrank (nothing outside can enter, only the clipped ones are pruned).
     Returns the level; kc, sc, xo then describe its clipped candidates.
     """
-    cdef Py_ssize_t kc = kc_io[0], p, it, j
-    cdef double sc = sc_io[0], mu, s, r
+    cdef Py_ssize_t kc = kc_io[0], p, it, kc0
+    cdef double sc = sc_io[0], mu, s, r, t, rx, kmin, rmx
     if mode == 0:
         kc = 0
         sc = 0.0
@@ -198,25 +182,33 @@ cdef double _window_level(double* seg, Py_ssize_t ln, Py_ssize_t* kc_io, double*
         return mu
     r = xo_io[0] if mode == 2 else 0.0
     if mode != 2:
-        p = _partition_gt(seg, kc, ln, mu, &s, &r)
-        kc = p
+        kc += skproj_partition_f64(seg + kc, ln - kc, mu, tmp, &s, &r)
         sc += s
+    # Newton (Michelot) sweeps over seg[0:kc0]: the set {seg[0:kc0] > t} shrinks as t = mu grows;
+    # each sweep is one read-only vector pass (count, sum, and the largest entry left out); the
+    # entries are moved once, at the end
+    kc0 = kc
+    t = -INFINITY   # the set's threshold (the whole of seg[0:kc0])
+    rx = 0.0
     for it in range(ln + 1):
         if kh + kc == 0:
             break
         mu = (sh + sc - theta) / (kh + kc)
-        p = _partition_gt(seg, 0, kc, mu, &s, NULL)
+        p = skproj_gtstat_f64(seg, kc0, mu, &s, &kmin, &rmx)
         if p == kc:
             sc = s   # the same set: a fresh sum
+            rx = rmx
             break
         if kh + p == 0:
             # rounding: keep the last non-empty set (not verified: no shortcut next time)
             r = INFINITY
             break
-        for j in range(p, kc):   # the pruned entries
-            r = clamp_d(seg[j], r, INFINITY)
+        t = mu
         kc = p
         sc = s
+    if kc < kc0:
+        skproj_partition_f64(seg, kc0, t, tmp, &s, &rx)
+        r = clamp_d(rx, r, INFINITY)
     kc_io[0] = kc
     sc_io[0] = sc
     xo_io[0] = r
@@ -254,6 +246,8 @@ cdef struct _Work:
     # per chunk of consecutive groups: a growable store of candidates, partial sums, status
     double** store
     Py_ssize_t* cap
+    double** tmp   # scratch of a group's candidates (grows as store)
+    Py_ssize_t* tcap
     Py_ssize_t* used
     double* part
     int* cstat
@@ -398,9 +392,12 @@ cdef void _eval_chunk(const floating[:, ::1] X, _Work* w, Py_ssize_t c,
         else:
             mode = 0
         w.TH[g] = theta
+        if _store_reserve(&w.tmp[c], &w.tcap[c], w.ln[g]) != 0:
+            w.cstat[c] = -1
+            return
         seg = w.store[c] + w.off[g]
         mu = _window_level(seg, w.ln[g], &w.KC[g], &w.SC[g], &w.XO[g], w.KH[g], w.SH[g], theta,
-                           mode)
+                           mode, w.tmp[c])
         ok = mu >= w.WL[g] and (w.KH[g] == 0 or mu < w.WH[g])
         if not ok:
             # mu is a lower bound of the true level (it comes from a subset): keep the entries
@@ -408,10 +405,12 @@ cdef void _eval_chunk(const floating[:, ::1] X, _Work* w, Py_ssize_t c,
             # were >= WL), so the entries above WL stay clipped as theta grows.
             w.WH[g] = w.WL[g] if mu < w.WL[g] else 2.0 * w.amax[g] + 1.0
             w.WL[g] = mu if mu > 0.0 else 0.0
-            if _split_group(&X[g, 0], m, w, c, g) != 0:
+            if (_split_group(&X[g, 0], m, w, c, g) != 0
+                    or _store_reserve(&w.tmp[c], &w.tcap[c], w.ln[g]) != 0):
+                w.cstat[c] = -1
                 return
             mu = _window_level(w.store[c] + w.off[g], w.ln[g], &w.KC[g], &w.SC[g], &w.XO[g],
-                               w.KH[g], w.SH[g], theta, 0)
+                               w.KH[g], w.SH[g], theta, 0, w.tmp[c])
         w.MU[g] = mu
         k_tot = <double> (w.KH[g] + w.KC[g])
         F0 += mu if mu > 0.0 else 0.0
@@ -499,10 +498,13 @@ cdef int _l1inf_fast(const floating[:, ::1] X, floating[:, ::1] out, double C,
     w.tau = w.samp + ((n + 3) // 4) * 4 * q
     w.store = <double**> calloc(nch, sizeof(double*))
     w.cap = <Py_ssize_t*> calloc(nch, sizeof(Py_ssize_t))
+    w.tmp = <double**> calloc(nch, sizeof(double*))
+    w.tcap = <Py_ssize_t*> calloc(nch, sizeof(Py_ssize_t))
     w.used = <Py_ssize_t*> calloc(nch, sizeof(Py_ssize_t))
     w.part = <double*> malloc(4 * nch * sizeof(double))
     w.cstat = <int*> calloc(nch, sizeof(int))
     if (blk == NULL or w.samp == NULL or w.store == NULL or w.cap == NULL or w.used == NULL
+            or w.tmp == NULL or w.tcap == NULL
             or w.part == NULL or w.cstat == NULL):
         status = -1
     if status == 0:
@@ -584,10 +586,12 @@ cdef int _l1inf_fast(const floating[:, ::1] X, floating[:, ::1] out, double C,
         theta_out[0] = INFINITY
         status = 0
     free(blk); free(w.samp)
-    if w.store != NULL:
-        for c in range(nch):
+    for c in range(nch):
+        if w.store != NULL:
             free(w.store[c])
-    free(w.store); free(w.cap); free(w.used); free(w.part); free(w.cstat)
+        if w.tmp != NULL:
+            free(w.tmp[c])
+    free(w.store); free(w.cap); free(w.tmp); free(w.tcap); free(w.used); free(w.part); free(w.cstat)
     return status
 
 

@@ -213,6 +213,100 @@ static inline double skproj_down_f64(double d) {
     return d;
 }
 
+/* skproj_partition_f64: seg[0:n] holds entries >= 0. Moves those > t to the front and the others
+   after them, both in their order (the others through the scratch tmp[0:n]); returns the number
+   kept, *s_out = their sum (in double: as skproj_gtstat_f64, entry i to partial sum i mod 16 on
+   the vector paths), *rmax_io = max(*rmax_io, the largest entry not kept). The AVX2 path moves 4
+   entries at a time by a permutation: byte p of skproj_pack4[b] is the float lane of the p-th set
+   bit of the 4-bit mask b, as pairs (2j, 2j + 1). */
+#ifdef SKPROJ_AVX2
+static const uint64_t skproj_pack4[16] = {
+    0x0000000000000000ULL, 0x0000000000000100ULL, 0x0000000000000302ULL, 0x0000000003020100ULL,
+    0x0000000000000504ULL, 0x0000000005040100ULL, 0x0000000005040302ULL, 0x0000050403020100ULL,
+    0x0000000000000706ULL, 0x0000000007060100ULL, 0x0000000007060302ULL, 0x0000070603020100ULL,
+    0x0000000007060504ULL, 0x0000070605040100ULL, 0x0000070605040302ULL, 0x0706050403020100ULL,
+};
+
+SKPROJ_TARGET_AVX2
+static inline __m256d skproj_pack_pd(__m256d v, unsigned b) {
+    __m256i ix = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *) &skproj_pack4[b]));
+    return _mm256_castps_pd(_mm256_permutevar8x32_ps(_mm256_castpd_ps(v), ix));
+}
+
+SKPROJ_TARGET_AVX2
+static inline Py_ssize_t skproj_partition_f64_avx2(double *seg, Py_ssize_t n, double t, double *tmp,
+                                                   double *s_out, double *rmax_io) {
+    Py_ssize_t i = 0, k = 0, d = 0;
+    double s, rmax;
+    const __m256d vt = _mm256_set1_pd(t);
+    __m256d mx = _mm256_setzero_pd(), h0 = mx, h1 = mx, h2 = mx, h3 = mx;
+    __m128d r2;
+    for (; i + 16 <= n; i += 16) {
+        __m256d v[4], m[4];
+        for (int b = 0; b < 4; b++) {
+            v[b] = _mm256_loadu_pd(seg + i + 4 * b);
+            m[b] = _mm256_cmp_pd(v[b], vt, _CMP_GT_OQ);
+        }
+        h0 = _mm256_add_pd(h0, _mm256_and_pd(v[0], m[0]));
+        h1 = _mm256_add_pd(h1, _mm256_and_pd(v[1], m[1]));
+        h2 = _mm256_add_pd(h2, _mm256_and_pd(v[2], m[2]));
+        h3 = _mm256_add_pd(h3, _mm256_and_pd(v[3], m[3]));
+        mx = _mm256_max_pd(mx, _mm256_max_pd(_mm256_max_pd(_mm256_andnot_pd(m[0], v[0]), _mm256_andnot_pd(m[1], v[1])),
+                                             _mm256_max_pd(_mm256_andnot_pd(m[2], v[2]), _mm256_andnot_pd(m[3], v[3]))));
+        /* kept entries go to seg + k <= seg + i: the block is loaded, so nothing unread is hit */
+        for (int b = 0; b < 4; b++) {
+            unsigned bb = (unsigned) _mm256_movemask_pd(m[b]);
+            _mm256_storeu_pd(seg + k, skproj_pack_pd(v[b], bb));
+            _mm256_storeu_pd(tmp + d, skproj_pack_pd(v[b], bb ^ 15u));
+            k += skproj_popc16(bb);
+            d += 4 - skproj_popc16(bb);
+        }
+    }
+    SKPROJ_REDUCE16_AVX2(s)
+    r2 = _mm_max_pd(_mm256_castpd256_pd128(mx), _mm256_extractf128_pd(mx, 1));
+    rmax = _mm_cvtsd_f64(_mm_max_sd(r2, _mm_unpackhi_pd(r2, r2)));
+    for (; i < n; i++) {
+        double y = seg[i];
+        if (y > t) {
+            seg[k++] = y;
+            s += y;
+        } else {
+            tmp[d++] = y;
+            rmax = y > rmax ? y : rmax;
+        }
+    }
+    if (d > 0)
+        memcpy(seg + k, tmp, (size_t) d * sizeof(double));
+    *s_out = s;
+    *rmax_io = rmax > *rmax_io ? rmax : *rmax_io;
+    return k;
+}
+#endif  /* SKPROJ_AVX2 */
+
+static inline Py_ssize_t skproj_partition_f64(double *seg, Py_ssize_t n, double t, double *tmp,
+                                              double *s_out, double *rmax_io) {
+    Py_ssize_t i, k = 0, d = 0;
+    double kmin, rmax;
+#ifdef SKPROJ_AVX2
+    if (skproj_simd_level() >= 2)
+        return skproj_partition_f64_avx2(seg, n, t, tmp, s_out, rmax_io);
+#endif
+    /* the other paths: the sum and maximum of skproj_gtstat_f64 (the same on the vector paths),
+       then the entries moved one by one */
+    skproj_gtstat_f64(seg, n, t, s_out, &kmin, &rmax);
+    for (i = 0; i < n; i++) {
+        double y = seg[i];
+        if (y > t)
+            seg[k++] = y;
+        else
+            tmp[d++] = y;
+    }
+    if (d > 0)
+        memcpy(seg + k, tmp, (size_t) d * sizeof(double));
+    *rmax_io = rmax > *rmax_io ? rmax : *rmax_io;
+    return k;
+}
+
 /* skproj_row_level_f32 / _f64: the exact level mu at mass theta (0 < theta < ||x||_1) of one
    group of m entries x (largest |x_j| = amax), by Michelot sweeps over the row: a pass at t
    gives the set {|x| > t}, its count k, sum s, smallest entry kmin and the largest entry rmax
