@@ -316,6 +316,36 @@ first version also wrote the models of the groups dead at the first lower bound 
 run to convergence after the first evaluation) branch-free, 4 groups at a time: against the build
 before, two runs, 10000x100 and 20000x64 0.82-0.97 at 1e-4..0.1 and 0.96-1.02 at 0.5;
 1000x1000 0.90-1.08 and 1000x10000 0.95-1.01 (noise).
+
+Session 9 (2026-12-01). Adopted: on rows longer than 32 KB (the candidate windows) the candidates
+are admitted by a vectorised stable partition (AVX2: 4 doubles moved by one permutation from a
+16-entry table, the others through a scratch, ``skproj_partition_f64``) and the Newton pruning
+sweeps are read-only vector passes (``skproj_gtstat_f64``), the entries moved once at the end;
+before, a scalar swap partition per sweep (its store-to-load chain about 5-10 cycles an entry).
+``--cpu-time --ab-l1inf`` against 3ff66c7, this / that: 1000x10000 0.93-0.94 at 0.1 / 0.5 in
+float32, 0.91-0.95 in float64, 0.97-1.00 below; 3000x5000 N(0,1) float64 0.91-0.93 at 0.1-0.5 (float32 0.99-1.03);
+the row path (1000x1000, 10000x100, 20000x64) unchanged (0.95-1.05, noise). Tried and dropped:
+(1) the row sweeps packing the entries above their start into a scratch so that the later sweeps
+read only those (1000x1000 at 0.5: 2.1 full sweeps a row and 1.3 over 54% of the row, against
+3.4 full ones): 1.00-1.23 slower, float64 worst (the packing costs as much as it saves); (2)
+a row whose clipped set grew since the last evaluation updated from the entries between the
+new lower bound and the largest entry outside the set only (one collecting pass, then sweeps
+over those): 0.92-1.12 against the build before, no gain; (3) wider or narrower windows (the cap 1.25 on the window
+factor as 1.1, 1.15, 1.6, 2.0): at 0.5, 1.6 cuts the re-collected groups of 1000x10000 from 1.47
+to 1.04 a group, yet 1.6 / 2.0 are 1.06-1.34 slower on 1000x10000 at 0.3 / 0.5 (more stored
+candidates; faster only on 3000x5000 N(0,1) float64 at 0.5, 0.93-0.96); 1.1 / 1.15 1.11-1.41 slower
+at 0.5; all within 0.95-1.05 at <= 0.1.
+Another CPU (the device machine lent to this session: 16-core Intel Xeon with AVX-512, at
+0e59e90, before the partition change; one run each). ``--only l1inf`` (one thread, pinned), time
+/ floor at 1e-4 .. 0.5: 1000x1000 float32 0.9 1.2 2.1 3.0 3.8, float64 0.8 1.0 1.6 2.2 2.9;
+1000x10000 float32 1.4 1.7 2.4 2.8 4.7, float64 0.9 1.1 1.6 1.7 2.4; 10000x100 float32 0.8 1.0
+2.0 3.3 4.3, float64 0.7 0.9 1.6 2.5 3.0; 20000x64 float32 0.4 0.5 1.1 1.7 2.5, float64 0.5 0.6
+1.2 1.8 2.5. ``--only l1``: 1.4-3.0 (N(0,1), 1e6 and 1e7), Cauchy 1.8-4.2. ``--only prox``: 1.1-7.7.
+``bench_threads.py --counts 1,2,4,8,16`` on 1000x10000, speed-up over one thread: l1,inf float64
+1.87-2.39 (2 threads), 3.43-4.76 (4), 5.62-8.18 (8), 8.41-13.39 (16); float32 2.10-2.71, 3.46-5.57,
+5.69-8.71, 8.67-13.47; l1,2 1.79-2.19 (2), 10.8-14.4 (16); weighted prox l2 1.85-1.87 (2), 5.5-6.0
+(16); prox l1,inf 1.66-1.71 (2), 4.5-5.7 (16); the copy (memory-bound) 2.4 (2), 8.9-11.3 (16).
+``tests/test_threads.py`` and ``tests/test_l1inf.py`` passed there (172 tests, 16 threads).
 """
 
 import argparse
