@@ -60,7 +60,7 @@ from libc.string cimport memcpy
 
 from skproj._kernels._l1inf_ref import l1inf_ball_reference
 from skproj._kernels._parallel cimport HAVE_OPENMP, max_threads, n_threads
-from skproj._kernels._select cimport clamp_d, sel_gt
+from skproj._kernels._select cimport clamp_d
 from skproj._kernels._l1inf_common cimport refine_theta, write_clipped
 from skproj._kernels._l1inf_model cimport (_bound_root, _estimate_theta, _model_level,
                                           _sort_network, _zs)
@@ -163,10 +163,10 @@ cdef double _window_level(double* seg, Py_ssize_t ln, Py_ssize_t* kc_io, double*
     stable partition, skproj_partition_f64), then prune by Newton (Michelot) sweeps, mu <- (sh +
     sum of the kept - theta) / (kh + their number), which increase mu to the exact level (each
     sweep counts and sums the entries above mu in one read-only pass, skproj_gtstat_f64; the
-    pruned entries are moved behind the kept ones once, at the end). tmp: scratch of ln doubles. mode 0: no knowledge of
-    the previous state; mode 1: theta grew since the last call (the clipped candidates stay
-    clipped, all above the new mu: when xo <= mu too, the set is unchanged, O(1)); mode 2: theta
-    shrank (nothing outside can enter, only the clipped ones are pruned).
+    pruned entries are moved behind the kept ones once, at the end). mode 0: no knowledge of the
+    previous state; mode 1: theta grew since the last call (the clipped candidates stay clipped,
+    all above the new mu: when xo <= mu too, the set is unchanged, O(1)); mode 2: theta shrank
+    (nothing outside can enter, only the clipped ones are pruned). tmp: scratch of ln doubles.
     Returns the level; kc, sc, xo then describe its clipped candidates.
     """
     cdef Py_ssize_t kc = kc_io[0], p, it, kc0
