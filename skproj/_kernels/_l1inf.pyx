@@ -151,6 +151,12 @@ cdef inline Py_ssize_t _collect_window(const floating* x, Py_ssize_t m, double L
         return skproj_window_f64(x, m, 1, L, H, seg, sh_out, kh_out)
 
 
+cdef inline double _level_lb(double amax, double l1, Py_ssize_t m, double theta) noexcept nogil:
+    """max(max_g - theta, (l1_g - theta) / m): a lower bound of the level at mass theta of a group
+    of m entries with maximum amax and l1 norm l1 (summed over the groups by skproj_bound_sums)."""
+    return clamp_d((l1 - theta) / m, amax - theta, INFINITY)
+
+
 cdef double _window_level(double* seg, Py_ssize_t ln, Py_ssize_t* kc_io, double* sc_io,
                           double* xo_io, Py_ssize_t kh, double sh, double theta,
                           int mode, double* tmp) noexcept nogil:
@@ -312,9 +318,7 @@ cdef double _row_level(const floating* x, Py_ssize_t m, _Work* w, Py_ssize_t g,
         w.ln[g] = 0
         w.KC[g] = 0
         w.SC[g] = 0.0
-        t_safe = w.amax[g] - theta
-        if (w.l1[g] - theta) / m > t_safe:
-            t_safe = (w.l1[g] - theta) / m
+        t_safe = _level_lb(w.amax[g], w.l1[g], m, theta)
         t = _model_level(_zs(w.samp, g, w.q), _zs(w.tau, g, w.q), w.q, w.amax[g], w.wg[g],
                          w.l1[g], theta * GUESS)
         if t < t_safe:
@@ -368,9 +372,7 @@ cdef void _eval_chunk(const floating[:, ::1] X, _Work* w, Py_ssize_t c,
             w.WL[g] = _model_level(_zs(w.samp, g, q), _zs(w.tau, g, q), q, w.amax[g], w.wg[g],
                                    w.l1[g], t_hi)
             # a lower bound of the level valid for every theta <= t_hi (see _bound_root)
-            lb = w.amax[g] - t_hi
-            if (w.l1[g] - t_hi) / m > lb:
-                lb = (w.l1[g] - t_hi) / m
+            lb = _level_lb(w.amax[g], w.l1[g], m, t_hi)
             if lb > w.WL[g]:
                 w.WL[g] = lb
             w.WH[g] = _model_level(_zs(w.samp, g, q), _zs(w.tau, g, q), q, w.amax[g], w.wg[g],
