@@ -7,9 +7,10 @@ Run::
     python benchmarks/bench_threads.py --dtype float32 --shape 1000x10000
 
 Each kernel runs under ``threadpoolctl.threadpool_limits(k)`` for each thread count k (the kernels
-use ``omp_get_max_threads()`` threads on inputs of 200,000 entries or more); best of ``--repeats`` wall-clock timings
-after one warm-up call. ``bench_projections.py --only threads`` prints the default table. The
-figures measured so far are in the docstring of ``bench_projections.py``.
+use ``omp_get_max_threads()`` threads on inputs of 200,000 entries or more); best of ``--repeats``
+wall-clock timings after one warm-up call (``bench_projections.best_time``). ``bench_projections.py
+--only threads`` prints the default table. The figures measured so far are in the docstring of
+``bench_projections.py``.
 
 Cases: ``copy`` is X inside the l1,inf ball (the kernel's first pass, then a parallel copy into
 the fresh output: one read and one write of X, the memory-bound limit of the regimes where most
@@ -17,32 +18,19 @@ rows are zeroed); ``l1,inf`` at the radius fractions of the norm; ``l1,2`` at 1e
 ``wprox l2`` the weighted group prox on 20,000 x 64; ``prox l1inf`` the l1,inf prox at threshold 1.
 """
 import argparse
-import time
 
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from bench_projections import FRACS, _matrix, best_time
 from skproj import l12_norm, l1inf_norm, project_l12_ball, project_l1inf_ball
 from skproj.prox import prox_l1inf, weighted_prox_group_l2
-
-FRACS = (1e-4, 1e-3, 1e-2, 0.1, 0.5)
-
-
-def _best_time(fn, repeats):
-    fn()
-    best = np.inf
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def table_threads(shape=(1000, 10000), fracs=FRACS, repeats=7, counts=(1, 2), dtype=np.float64):
     """Print the time with ``counts[0]`` threads and the speed-up t(counts[0]) / t(k) for each k."""
     rng = np.random.default_rng(3)
-    X = rng.uniform(0, 1, shape) * rng.choice([-1.0, 1.0], shape)
-    X = X.astype(dtype)
+    X = _matrix(rng, shape, "U(0,1)", dtype)
     name = np.dtype(dtype).name
     print()
     print(f"threads: {shape[0]}x{shape[1]} U(0,1) {name}, best of {repeats}; "
@@ -67,7 +55,7 @@ def table_threads(shape=(1000, 10000), fracs=FRACS, repeats=7, counts=(1, 2), dt
         times = []
         for k in counts:
             with threadpool_limits(k):
-                times.append(_best_time(fn, repeats))
+                times.append(best_time(fn, repeats))
         print(f"{op:>10} {frac:7.0e} {1e3 * times[0]:9.2f}"
               + "".join(f" {times[0] / t:8.2f}" for t in times[1:]), flush=True)
 
