@@ -9,9 +9,11 @@
    the set {y > t} at mass theta is mu = (s - theta) / k, and that set is the clipped set at mu
    exactly when kmin > mu >= rmax.
 
-   Blocks of 16 entries, then a plain tail: as skproj_maxsum_*, entry i goes to partial sum
-   i mod 16 and both vector paths reduce the partials in the same order, so their results are
-   identical; minima, maxima and counts are exact on every path. */
+   Blocks of 16 entries, the last one (n mod 16 entries) padded and masked (AVX2: masked loads)
+   rather than a plain tail, whose serial sum would lengthen every sweep of a short row by tens
+   of cycles: entry i goes to partial sum i mod 16 and both vector paths reduce the partials in
+   the same order, so their results are identical; minima, maxima and counts are exact on every
+   path. The plain path (no SSE2) is a branch-free loop. */
 #ifndef SKPROJ_SIMD_GT_H
 #define SKPROJ_SIMD_GT_H
 
@@ -28,15 +30,14 @@ static inline int skproj_popc16(unsigned v) {
 }
 
 #define SKPROJ_GTSTAT_TAIL(ABS)                                                                \
-    for (; i < n; i++) {                                                                       \
+    for (; i < n; i++) {   /* branch-free: s + 0.0 == s */                                     \
         double y = ABS(x[i]);                                                                  \
-        if (y > t) {                                                                           \
-            s += y;                                                                            \
-            k++;                                                                               \
-            kmin = y < kmin ? y : kmin;                                                        \
-        } else {                                                                               \
-            rmax = y > rmax ? y : rmax;                                                        \
-        }                                                                                      \
+        int gt_ = y > t;                                                                       \
+        double in_ = gt_ ? y : 0.0, out_ = gt_ ? 0.0 : y, lo_ = gt_ ? y : INFINITY;            \
+        s += in_;                                                                              \
+        k += gt_;                                                                              \
+        kmin = lo_ < kmin ? lo_ : kmin;                                                        \
+        rmax = out_ > rmax ? out_ : rmax;                                                      \
     }                                                                                          \
     *s_out = s;                                                                                \
     *kmin_out = kmin;                                                                          \
@@ -44,6 +45,22 @@ static inline int skproj_popc16(unsigned v) {
     return k;
 
 #ifdef SKPROJ_AVX2
+/* one block of 16 floats (u, v: |x|; mu, mv: their masks y > t, padding lanes cleared) */
+#define SKPROJ_GTSTAT_F32_AVX2_BLOCK(u, v, mu, mv)                                             \
+    {                                                                                          \
+        __m256 hu_ = _mm256_and_ps(u, mu), hv_ = _mm256_and_ps(v, mv);                         \
+        h0 = _mm256_add_pd(h0, _mm256_cvtps_pd(_mm256_castps256_ps128(hu_)));                  \
+        h1 = _mm256_add_pd(h1, _mm256_cvtps_pd(_mm256_extractf128_ps(hu_, 1)));                \
+        h2 = _mm256_add_pd(h2, _mm256_cvtps_pd(_mm256_castps256_ps128(hv_)));                  \
+        h3 = _mm256_add_pd(h3, _mm256_cvtps_pd(_mm256_extractf128_ps(hv_, 1)));                \
+        mn = _mm256_min_ps(mn, _mm256_min_ps(_mm256_blendv_ps(vinf, u, mu),                    \
+                                             _mm256_blendv_ps(vinf, v, mv)));                  \
+        mx = _mm256_max_ps(mx, _mm256_max_ps(_mm256_andnot_ps(mu, u),                         \
+                                             _mm256_andnot_ps(mv, v)));                        \
+        k += skproj_popc16((unsigned) _mm256_movemask_ps(mu)                                   \
+                           | ((unsigned) _mm256_movemask_ps(mv) << 8));                        \
+    }
+
 SKPROJ_TARGET_AVX2
 static inline Py_ssize_t skproj_gtstat_f32_avx2(const float *x, Py_ssize_t n, float t, double *s_out,
                                          double *kmin_out, double *rmax_out) {
@@ -58,14 +75,22 @@ static inline Py_ssize_t skproj_gtstat_f32_avx2(const float *x, Py_ssize_t n, fl
         __m256 u = _mm256_and_ps(_mm256_loadu_ps(x + i), msk);
         __m256 v = _mm256_and_ps(_mm256_loadu_ps(x + i + 8), msk);
         __m256 mu = _mm256_cmp_ps(u, vt, _CMP_GT_OQ), mv = _mm256_cmp_ps(v, vt, _CMP_GT_OQ);
-        __m256 hu = _mm256_and_ps(u, mu), hv = _mm256_and_ps(v, mv);
-        h0 = _mm256_add_pd(h0, _mm256_cvtps_pd(_mm256_castps256_ps128(hu)));
-        h1 = _mm256_add_pd(h1, _mm256_cvtps_pd(_mm256_extractf128_ps(hu, 1)));
-        h2 = _mm256_add_pd(h2, _mm256_cvtps_pd(_mm256_castps256_ps128(hv)));
-        h3 = _mm256_add_pd(h3, _mm256_cvtps_pd(_mm256_extractf128_ps(hv, 1)));
-        mn = _mm256_min_ps(mn, _mm256_min_ps(_mm256_blendv_ps(vinf, u, mu), _mm256_blendv_ps(vinf, v, mv)));
-        mx = _mm256_max_ps(mx, _mm256_max_ps(_mm256_andnot_ps(mu, u), _mm256_andnot_ps(mv, v)));
-        k += skproj_popc16((unsigned) _mm256_movemask_ps(mu) | ((unsigned) _mm256_movemask_ps(mv) << 8));
+        SKPROJ_GTSTAT_F32_AVX2_BLOCK(u, v, mu, mv)
+    }
+    if (i < n) {
+        /* the last < 16 entries as one more block, by masked loads (no serial scalar tail:
+           the sweeps of a short row wait on this result) */
+        const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+        const int r = (int) (n - i);
+        __m256i va = _mm256_cmpgt_epi32(_mm256_set1_epi32(r), lane);
+        __m256i vb = _mm256_cmpgt_epi32(_mm256_set1_epi32(r - 8), lane);
+        __m256 u = _mm256_and_ps(_mm256_maskload_ps(x + i, va), msk);
+        __m256 v = r > 8 ? _mm256_and_ps(_mm256_maskload_ps(x + i + 8, vb), msk)
+                         : _mm256_setzero_ps();
+        __m256 mu = _mm256_and_ps(_mm256_cmp_ps(u, vt, _CMP_GT_OQ), _mm256_castsi256_ps(va));
+        __m256 mv = _mm256_and_ps(_mm256_cmp_ps(v, vt, _CMP_GT_OQ), _mm256_castsi256_ps(vb));
+        SKPROJ_GTSTAT_F32_AVX2_BLOCK(u, v, mu, mv)
+        i = n;
     }
     SKPROJ_REDUCE16_AVX2(s)
     r4 = _mm_min_ps(_mm256_castps256_ps128(mn), _mm256_extractf128_ps(mn, 1));
@@ -76,6 +101,27 @@ static inline Py_ssize_t skproj_gtstat_f32_avx2(const float *x, Py_ssize_t n, fl
     rmax = (double) _mm_cvtss_f32(_mm_max_ss(r4, _mm_shuffle_ps(r4, r4, 1)));
     SKPROJ_GTSTAT_TAIL(fabsf)
 }
+
+/* one block of 16 doubles (4 vectors; masks y > t, padding lanes cleared) */
+#define SKPROJ_GTSTAT_F64_AVX2_BLOCK(u, v, w, z, mu, mv, mw, mz)                               \
+    {                                                                                          \
+        h0 = _mm256_add_pd(h0, _mm256_and_pd(u, mu));                                          \
+        h1 = _mm256_add_pd(h1, _mm256_and_pd(v, mv));                                          \
+        h2 = _mm256_add_pd(h2, _mm256_and_pd(w, mw));                                          \
+        h3 = _mm256_add_pd(h3, _mm256_and_pd(z, mz));                                          \
+        mn = _mm256_min_pd(mn, _mm256_min_pd(_mm256_min_pd(_mm256_blendv_pd(vinf, u, mu),      \
+                                                           _mm256_blendv_pd(vinf, v, mv)),     \
+                                             _mm256_min_pd(_mm256_blendv_pd(vinf, w, mw),      \
+                                                           _mm256_blendv_pd(vinf, z, mz))));   \
+        mx = _mm256_max_pd(mx, _mm256_max_pd(_mm256_max_pd(_mm256_andnot_pd(mu, u),            \
+                                                           _mm256_andnot_pd(mv, v)),           \
+                                             _mm256_max_pd(_mm256_andnot_pd(mw, w),            \
+                                                           _mm256_andnot_pd(mz, z))));         \
+        k += skproj_popc16((unsigned) _mm256_movemask_pd(mu)                                   \
+                           | ((unsigned) _mm256_movemask_pd(mv) << 4)                          \
+                           | ((unsigned) _mm256_movemask_pd(mw) << 8)                          \
+                           | ((unsigned) _mm256_movemask_pd(mz) << 12));                       \
+    }
 
 SKPROJ_TARGET_AVX2
 static inline Py_ssize_t skproj_gtstat_f64_avx2(const double *x, Py_ssize_t n, double t, double *s_out,
@@ -94,16 +140,23 @@ static inline Py_ssize_t skproj_gtstat_f64_avx2(const double *x, Py_ssize_t n, d
         __m256d z = _mm256_and_pd(_mm256_loadu_pd(x + i + 12), msk);
         __m256d mu = _mm256_cmp_pd(u, vt, _CMP_GT_OQ), mv = _mm256_cmp_pd(v, vt, _CMP_GT_OQ);
         __m256d mw = _mm256_cmp_pd(w, vt, _CMP_GT_OQ), mz = _mm256_cmp_pd(z, vt, _CMP_GT_OQ);
-        h0 = _mm256_add_pd(h0, _mm256_and_pd(u, mu));
-        h1 = _mm256_add_pd(h1, _mm256_and_pd(v, mv));
-        h2 = _mm256_add_pd(h2, _mm256_and_pd(w, mw));
-        h3 = _mm256_add_pd(h3, _mm256_and_pd(z, mz));
-        mn = _mm256_min_pd(mn, _mm256_min_pd(_mm256_min_pd(_mm256_blendv_pd(vinf, u, mu), _mm256_blendv_pd(vinf, v, mv)),
-                                             _mm256_min_pd(_mm256_blendv_pd(vinf, w, mw), _mm256_blendv_pd(vinf, z, mz))));
-        mx = _mm256_max_pd(mx, _mm256_max_pd(_mm256_max_pd(_mm256_andnot_pd(mu, u), _mm256_andnot_pd(mv, v)),
-                                             _mm256_max_pd(_mm256_andnot_pd(mw, w), _mm256_andnot_pd(mz, z))));
-        k += skproj_popc16((unsigned) _mm256_movemask_pd(mu) | ((unsigned) _mm256_movemask_pd(mv) << 4)
-                           | ((unsigned) _mm256_movemask_pd(mw) << 8) | ((unsigned) _mm256_movemask_pd(mz) << 12));
+        SKPROJ_GTSTAT_F64_AVX2_BLOCK(u, v, w, z, mu, mv, mw, mz)
+    }
+    if (i < n) {
+        /* the last < 16 entries as one more block, by masked loads (see the float32 loop) */
+        const __m256i lane = _mm256_setr_epi64x(0, 1, 2, 3);
+        const long long r = (long long) (n - i);
+        __m256i vq[4];
+        __m256d y[4], my[4];
+        for (int q = 0; q < 4; q++) {
+            vq[q] = _mm256_cmpgt_epi64(_mm256_set1_epi64x(r - 4 * q), lane);
+            y[q] = r > 4 * q ? _mm256_and_pd(_mm256_maskload_pd(x + i + 4 * q, vq[q]), msk)
+                             : _mm256_setzero_pd();
+            my[q] = _mm256_and_pd(_mm256_cmp_pd(y[q], vt, _CMP_GT_OQ),
+                                  _mm256_castsi256_pd(vq[q]));
+        }
+        SKPROJ_GTSTAT_F64_AVX2_BLOCK(y[0], y[1], y[2], y[3], my[0], my[1], my[2], my[3])
+        i = n;
     }
     SKPROJ_REDUCE16_AVX2(s)
     r2 = _mm_min_pd(_mm256_castpd256_pd128(mn), _mm256_extractf128_pd(mn, 1));
@@ -131,11 +184,24 @@ static inline Py_ssize_t skproj_gtstat_f32(const float *x, Py_ssize_t n, float t
         __m128d h[8];
         for (int q = 0; q < 8; q++)
             h[q] = _mm_setzero_pd();
-        for (; i + 16 <= n; i += 16) {
+        for (; i < n; i += 16) {
+            /* the last < 16 entries as one more block, zero-padded, the padding masked out (the
+               same partial sums as the AVX2 path) */
+            float buf[16];
+            const float *p = x + i;
+            __m128 nv = _mm_set1_ps(16.0f);
             unsigned bits = 0;
+            if (i + 16 > n) {
+                memset(buf, 0, sizeof(buf));
+                memcpy(buf, x + i, (size_t) (n - i) * sizeof(float));
+                p = buf;
+                nv = _mm_set1_ps((float) (n - i));
+            }
             for (int b = 0; b < 16; b += 4) {
-                __m128 u = _mm_and_ps(_mm_loadu_ps(x + i + b), msk);
-                __m128 mu = _mm_cmpgt_ps(u, vt), hu = _mm_and_ps(u, mu);
+                __m128 u = _mm_and_ps(_mm_loadu_ps(p + b), msk);
+                __m128 ok = _mm_cmplt_ps(_mm_setr_ps((float) b, (float) b + 1.0f, (float) b + 2.0f,
+                                                     (float) b + 3.0f), nv);
+                __m128 mu = _mm_and_ps(_mm_cmpgt_ps(u, vt), ok), hu = _mm_and_ps(u, mu);
                 h[b >> 1] = _mm_add_pd(h[b >> 1], _mm_cvtps_pd(hu));
                 h[(b >> 1) + 1] = _mm_add_pd(h[(b >> 1) + 1], _mm_cvtps_pd(_mm_movehl_ps(hu, hu)));
                 mn = _mm_min_ps(mn, _mm_or_ps(hu, _mm_andnot_ps(mu, vinf)));
@@ -144,6 +210,7 @@ static inline Py_ssize_t skproj_gtstat_f32(const float *x, Py_ssize_t n, float t
             }
             k += skproj_popc16(bits);
         }
+        i = n;
         SKPROJ_REDUCE16_SSE2(s)
         mn = _mm_min_ps(mn, _mm_movehl_ps(mn, mn));
         kmin = (double) _mm_cvtss_f32(_mm_min_ss(mn, _mm_shuffle_ps(mn, mn, 1)));
@@ -170,11 +237,22 @@ static inline Py_ssize_t skproj_gtstat_f64(const double *x, Py_ssize_t n, double
         __m128d mn = vinf, mx = _mm_setzero_pd(), h[8];
         for (int q = 0; q < 8; q++)
             h[q] = _mm_setzero_pd();
-        for (; i + 16 <= n; i += 16) {
+        for (; i < n; i += 16) {
+            /* the last < 16 entries as one more block (see the float32 loop) */
+            double buf[16];
+            const double *p = x + i;
+            __m128d nv = _mm_set1_pd(16.0);
             unsigned bits = 0;
+            if (i + 16 > n) {
+                memset(buf, 0, sizeof(buf));
+                memcpy(buf, x + i, (size_t) (n - i) * sizeof(double));
+                p = buf;
+                nv = _mm_set1_pd((double) (n - i));
+            }
             for (int q = 0; q < 8; q++) {
-                __m128d u = _mm_and_pd(_mm_loadu_pd(x + i + 2 * q), msk);
-                __m128d mu = _mm_cmpgt_pd(u, vt), hu = _mm_and_pd(u, mu);
+                __m128d u = _mm_and_pd(_mm_loadu_pd(p + 2 * q), msk);
+                __m128d ok = _mm_cmplt_pd(_mm_setr_pd(2.0 * q, 2.0 * q + 1.0), nv);
+                __m128d mu = _mm_and_pd(_mm_cmpgt_pd(u, vt), ok), hu = _mm_and_pd(u, mu);
                 h[q] = _mm_add_pd(h[q], hu);
                 mn = _mm_min_pd(mn, _mm_or_pd(hu, _mm_andnot_pd(mu, vinf)));
                 mx = _mm_max_pd(mx, _mm_andnot_pd(mu, u));
@@ -182,6 +260,7 @@ static inline Py_ssize_t skproj_gtstat_f64(const double *x, Py_ssize_t n, double
             }
             k += skproj_popc16(bits);
         }
+        i = n;
         SKPROJ_REDUCE16_SSE2(s)
         kmin = _mm_cvtsd_f64(_mm_min_sd(mn, _mm_unpackhi_pd(mn, mn)));
         rmax = _mm_cvtsd_f64(_mm_max_sd(mx, _mm_unpackhi_pd(mx, mx)));
@@ -195,6 +274,15 @@ static inline Py_ssize_t skproj_gtstat_f64(const double *x, Py_ssize_t n, double
 static inline float skproj_down_f32(double d) {
     float f;
     uint32_t u;
+    if (d > 0.0 && d < FLT_MAX) {
+        /* the usual case, branch-free (the rounding direction is unpredictable): the float
+           below a positive float is its bit pattern minus one (0.0 when d rounds to 0) */
+        f = (float) d;
+        memcpy(&u, &f, sizeof(u));
+        u -= (uint32_t) ((double) f > d);
+        memcpy(&f, &u, sizeof(f));
+        return f;
+    }
     if (d >= FLT_MAX)
         return FLT_MAX;
     f = (float) d;
