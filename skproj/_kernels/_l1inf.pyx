@@ -63,7 +63,7 @@ from skproj._kernels._parallel cimport HAVE_OPENMP, max_threads, n_threads
 from skproj._kernels._select cimport clamp_d
 from skproj._kernels._l1inf_common cimport refine_theta, write_clipped
 from skproj._kernels._l1inf_model cimport (_bound_root, _estimate_theta, _model_level,
-                                          _sort_network, _zs)
+                                          _sort_network, _zs, skproj_model_eval)
 
 cdef extern from "_simd.h":
     Py_ssize_t skproj_window_f32(const float* x, Py_ssize_t n, int use_abs, float lo, float hi,
@@ -319,8 +319,11 @@ cdef double _row_level(const floating* x, Py_ssize_t m, _Work* w, Py_ssize_t g,
         w.KC[g] = 0
         w.SC[g] = 0.0
         t_safe = _level_lb(w.amax[g], w.l1[g], m, theta)
-        t = _model_level(_zs(w.samp, g, w.q), _zs(w.tau, g, w.q), w.q, w.amax[g], w.wg[g],
-                         w.l1[g], theta * GUESS)
+        if theta == w.theta_est:
+            t = w.WH[g]   # computed for every group at once (_l1inf_fast)
+        else:
+            t = _model_level(_zs(w.samp, g, w.q), _zs(w.tau, g, w.q), w.q, w.amax[g], w.wg[g],
+                             w.l1[g], theta * GUESS)
         if t < t_safe:
             t = t_safe
     if floating is float:
@@ -541,6 +544,11 @@ cdef int _l1inf_fast(const floating[:, ::1] X, floating[:, ::1] out, double C,
             theta_est = theta_lb
         w.theta_est = theta_est
         w.KS = kp   # the model's samples above its level at theta_est
+        if m * <Py_ssize_t> sizeof(floating) <= ROW_BYTES:
+            # the rows' first sweeps start at the model levels at theta_est * GUESS (_row_level):
+            # all of them in one vector pass (WH is not used by rows solved in place)
+            skproj_model_eval(w.samp, w.tau, w.amax, w.wg, w.l1, n, q, theta_est * GUESS, NULL,
+                              &A, &B, w.WH)
         theta = theta_est
         upper = True   # first evaluation, at theta_est (then: Newton from the left)
         for it in range(10000):

@@ -13,7 +13,7 @@ cdef extern from "_simd_model.h":
     void skproj_model_eval(const double* P, const double* tau, const double* amax,
                            const double* wg, const double* l1, Py_ssize_t n, Py_ssize_t q,
                            double theta, Py_ssize_t* kk, double* A_out,
-                           double* B_out) noexcept nogil
+                           double* B_out, double* lv) noexcept nogil
     void skproj_bound_sums(const double* amax, const double* l1, Py_ssize_t n, Py_ssize_t m,
                            double theta, double upper, double* U_out,
                            double* W_out) noexcept nogil
@@ -138,7 +138,7 @@ cdef inline double _estimate_theta(Py_ssize_t n, const double* amax, const doubl
                 Pk = z[4 * k]
     theta = theta_lb
     for it in range(10000):
-        skproj_model_eval(samp, tau, amax, wg, l1, n, q, theta, kk, &A, &B)
+        skproj_model_eval(samp, tau, amax, wg, l1, n, q, theta, kk, &A, &B, NULL)
         if B == 0.0:
             break
         theta_new = (A - C) / B

@@ -53,8 +53,10 @@ static inline void skproj_sort4_desc(double *z, Py_ssize_t nc, const int *ci, co
    are skipped) has k_g = #{j < q : tau_j < theta} samples above its level (tau_j = the model's
    mass at its (j + 1)-th largest sample, nondecreasing in j), prefix sum P_k (P[4 (k - 1)] of
    its interleaved block, P_0 = 0), and contributes (amax + w P_k) / (1 + w k) to A and
-   1 / (1 + w k) to B (Newton's step is theta = (A - C) / B); kk[g] = k. The sums are kept per
-   lane (group g in lane g mod 4) and added as (a0 + a1) + (a2 + a3). */
+   1 / (1 + w k) to B (Newton's step is theta = (A - C) / B); kk[g] = k (kk may be NULL). The
+   sums are kept per lane (group g in lane g mod 4) and added as (a0 + a1) + (a2 + a3). lv (may be
+   NULL) receives every group's model level at theta, max((amax + w P_k - theta) / (1 + w k), 0),
+   0 when l1[g] <= theta (as _model_level in _l1inf_model.pxd, with the same operations). */
 #define SKPROJ_MODEL_LANE(l)                                                                   \
     {                                                                                          \
         Py_ssize_t g = g0 + (l), k;                                                            \
@@ -67,7 +69,14 @@ static inline void skproj_sort4_desc(double *z, Py_ssize_t nc, const int *ci, co
             den = 1.0 + wg[g] * cnt;                                                           \
             a[l] += (amax[g] + wg[g] * Pk) / den;                                              \
             b[l] += 1.0 / den;                                                                 \
-            kk[g] = k;                                                                         \
+            if (kk)                                                                            \
+                kk[g] = k;                                                                     \
+            if (lv) {                                                                          \
+                double mu_ = (amax[g] + wg[g] * Pk - theta) / den;                             \
+                lv[g] = mu_ > 0.0 ? mu_ : 0.0;                                                 \
+            }                                                                                  \
+        } else if (g < n && lv) {                                                              \
+            lv[g] = 0.0;                                                                       \
         }                                                                                      \
     }
 
@@ -76,7 +85,7 @@ SKPROJ_TARGET_AVX2
 static void skproj_model_eval_avx2(const double *P, const double *tau, const double *amax,
                                    const double *wg, const double *l1, Py_ssize_t n,
                                    Py_ssize_t q, double theta, Py_ssize_t *kk, double *A_out,
-                                   double *B_out) {
+                                   double *B_out, double *lv) {
     const __m256d one = _mm256_set1_pd(1.0), vth = _mm256_set1_pd(theta);
     __m256d av = _mm256_setzero_pd(), bv = _mm256_setzero_pd();
     double c[4], pk[4], a[4], b[4], l1p[4], amp[4], wgp[4];
@@ -98,21 +107,34 @@ static void skproj_model_eval_avx2(const double *P, const double *tau, const dou
             wgv = _mm256_loadu_pd(wgp);
         }
         alive = _mm256_cmp_pd(l1v, vth, _CMP_GT_OQ);
-        if (_mm256_movemask_pd(alive) == 0)
+        if (_mm256_movemask_pd(alive) == 0) {
+            for (int l = 0; lv && l < 4 && g0 + l < n; l++)
+                lv[g0 + l] = 0.0;
             continue;
+        }
         for (Py_ssize_t j = 0; j < q; j++)
             cnt = _mm256_add_pd(cnt, _mm256_and_pd(_mm256_cmp_pd(_mm256_loadu_pd(tb + 4 * j), vth, _CMP_LT_OQ), one));
         _mm256_storeu_pd(c, cnt);
         for (int l = 0; l < 4; l++) {
             Py_ssize_t k = (Py_ssize_t) c[l];
             pk[l] = k > 0 ? pb[4 * (k - 1) + l] : 0.0;
-            if (g0 + l < n && l1[g0 + l] > theta)
+            if (kk && g0 + l < n && l1[g0 + l] > theta)
                 kk[g0 + l] = k;
         }
         pkv = _mm256_loadu_pd(pk);
         den = _mm256_add_pd(one, _mm256_mul_pd(wgv, cnt));
         av = _mm256_add_pd(av, _mm256_and_pd(alive, _mm256_div_pd(_mm256_add_pd(amv, _mm256_mul_pd(wgv, pkv)), den)));
         bv = _mm256_add_pd(bv, _mm256_and_pd(alive, _mm256_div_pd(one, den)));
+        if (lv) {
+            /* (amax + w P_k - theta) / den where alive and > 0, else 0 (NaN compares false) */
+            __m256d num = _mm256_sub_pd(_mm256_add_pd(amv, _mm256_mul_pd(wgv, pkv)), vth);
+            __m256d mu = _mm256_div_pd(num, den);
+            mu = _mm256_and_pd(_mm256_and_pd(alive, _mm256_cmp_pd(mu, _mm256_setzero_pd(), _CMP_GT_OQ)),
+                               mu);
+            _mm256_storeu_pd(c, mu);
+            for (int l = 0; l < 4 && g0 + l < n; l++)
+                lv[g0 + l] = c[l];
+        }
     }
     _mm256_storeu_pd(a, av);
     _mm256_storeu_pd(b, bv);
@@ -123,11 +145,12 @@ static void skproj_model_eval_avx2(const double *P, const double *tau, const dou
 
 static void skproj_model_eval(const double *P, const double *tau, const double *amax,
                               const double *wg, const double *l1, Py_ssize_t n, Py_ssize_t q,
-                              double theta, Py_ssize_t *kk, double *A_out, double *B_out) {
+                              double theta, Py_ssize_t *kk, double *A_out, double *B_out,
+                              double *lv) {
     double a[4] = {0.0, 0.0, 0.0, 0.0}, b[4] = {0.0, 0.0, 0.0, 0.0};
 #ifdef SKPROJ_AVX2
     if (skproj_simd_level() >= 2) {
-        skproj_model_eval_avx2(P, tau, amax, wg, l1, n, q, theta, kk, A_out, B_out);
+        skproj_model_eval_avx2(P, tau, amax, wg, l1, n, q, theta, kk, A_out, B_out, lv);
         return;
     }
 #endif
