@@ -14,6 +14,8 @@ cdef extern from "_simd_model.h":
                            const double* wg, const double* l1, Py_ssize_t n, Py_ssize_t q,
                            double theta, Py_ssize_t* kk, double* A_out,
                            double* B_out, double* lv) noexcept nogil
+    int skproj_model_build4(double* z, double* tau, const double* amax, const double* l1,
+                            double* wg, Py_ssize_t q, double theta_lb) noexcept nogil
     void skproj_bound_sums(const double* amax, const double* l1, Py_ssize_t n, Py_ssize_t m,
                            double theta, double upper, double* U_out,
                            double* W_out) noexcept nogil
@@ -96,9 +98,10 @@ cdef inline double _estimate_theta(Py_ssize_t n, const double* amax, const doubl
     # per block of 4 groups (skipped when the 4 are dead at theta_lb: weight 0, tau unwritten):
     # sort the samples in decreasing order (branch-free, the 4 groups at once), then each group's
     # weight, prefix sums P_k = z[4 (k - 1)] (sample k + 1 = P_{k+1} - P_k) and the masses at its
-    # samples tau_k = max + w P_k - (1 + w k) (P_{k+1} - P_k). A dead group of a live block keeps
-    # weight 0 and finite tau from its unsummed samples, read only by masked vector lanes; the
-    # padding groups get tau = +inf.
+    # samples tau_k = max + w P_k - (1 + w k) (P_{k+1} - P_k) (for 4 groups at once when the CPU
+    # has AVX2, skproj_model_build4, with the same operations per group). A dead group of a live
+    # block keeps weight 0 and finite tau from its unsummed samples, read only by masked vector
+    # lanes; the padding groups get tau = +inf.
     nc = _sort_network(q, ci, cj)
     for g in range(0, n, 4):
         live = False
@@ -109,6 +112,9 @@ cdef inline double _estimate_theta(Py_ssize_t n, const double* amax, const doubl
         if not live:
             continue
         skproj_sort4_desc(_zs(samp, g, q), nc, ci, cj)
+        if g + 4 <= n and skproj_model_build4(_zs(samp, g, q), _zs(tau, g, q), &amax[g], &l1[g],
+                                              &wg[g], q, theta_lb) == 0:
+            continue
         for i in range(g, g + 4):
             t = _zs(tau, i, q)
             if i >= n:

@@ -165,6 +165,59 @@ static void skproj_model_eval(const double *P, const double *tau, const double *
     *B_out = (b[0] + b[1]) + (b[2] + b[3]);
 }
 
+/* skproj_model_build4: the model of 4 consecutive groups (all < n) from their sorted samples z
+   (interleaved, decreasing), as _estimate_theta (_l1inf_model.pxd) builds it group by group, with
+   the same operations in the same order per lane: a group with l1 > theta_lb gets the weight
+   w = (l1 - amax) / (sample sum) (0 when the sum is 0) and prefix sums in z; every group gets the
+   masses tau_k = amax + w P_k - (1 + w k) (z_k - P_k) at its samples (P: the running prefix of z,
+   unsummed for a dead group). Returns 0, or -1 with nothing written when a live group's weight
+   would overflow (the caller then builds the block itself). AVX2 only: other CPUs run the
+   caller's loop. */
+#ifdef SKPROJ_AVX2
+SKPROJ_TARGET_AVX2
+static int skproj_model_build4_avx2(double *z, double *tau, const double *amax, const double *l1,
+                                    double *wg, Py_ssize_t q, double theta_lb) {
+    const __m256d amv = _mm256_loadu_pd(amax), l1v = _mm256_loadu_pd(l1);
+    const __m256d zero = _mm256_setzero_pd(), one = _mm256_set1_pd(1.0);
+    __m256d live = _mm256_cmp_pd(l1v, _mm256_set1_pd(theta_lb), _CMP_GT_OQ);
+    __m256d tot = zero, pos, rest, w, prev, pk;
+    for (Py_ssize_t k = 0; k < q; k++)
+        tot = _mm256_add_pd(tot, _mm256_loadu_pd(z + 4 * k));
+    pos = _mm256_and_pd(live, _mm256_cmp_pd(tot, zero, _CMP_GT_OQ));
+    rest = _mm256_sub_pd(l1v, amv);
+    if (_mm256_movemask_pd(_mm256_andnot_pd(
+            _mm256_cmp_pd(rest, _mm256_mul_pd(tot, _mm256_set1_pd(1e300)), _CMP_LE_OQ), pos)))
+        return -1;
+    w = _mm256_and_pd(pos, _mm256_div_pd(rest, tot));
+    _mm256_storeu_pd(wg, w);
+    prev = _mm256_loadu_pd(z);
+    for (Py_ssize_t k = 1; k < q; k++) {
+        __m256d v = _mm256_loadu_pd(z + 4 * k);
+        prev = _mm256_blendv_pd(v, _mm256_add_pd(v, prev), live);
+        _mm256_storeu_pd(z + 4 * k, prev);
+    }
+    pk = zero;
+    for (Py_ssize_t k = 0; k < q; k++) {
+        __m256d zk = _mm256_loadu_pd(z + 4 * k);
+        __m256d den = _mm256_add_pd(one, _mm256_mul_pd(w, _mm256_set1_pd((double) k)));
+        _mm256_storeu_pd(tau + 4 * k, _mm256_sub_pd(_mm256_add_pd(amv, _mm256_mul_pd(w, pk)),
+                                                    _mm256_mul_pd(den, _mm256_sub_pd(zk, pk))));
+        pk = zk;
+    }
+    return 0;
+}
+#endif
+
+static inline int skproj_model_build4(double *z, double *tau, const double *amax,
+                                      const double *l1, double *wg, Py_ssize_t q,
+                                      double theta_lb) {
+#ifdef SKPROJ_AVX2
+    if (skproj_simd_level() >= 2)
+        return skproj_model_build4_avx2(z, tau, amax, l1, wg, q, theta_lb);
+#endif
+    return -1;
+}
+
 /* skproj_bound_sums: the sums of one Newton step of the lower bound of theta* (_bound_root in
    _l1inf_model.pxd): over the groups with theta < l1[g] < upper, U = sum of max(amax[g] - theta,
    (l1[g] - theta) / m) and W = sum of the matching slopes (1, or 1 / m when the second term is
