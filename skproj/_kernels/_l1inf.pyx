@@ -548,7 +548,7 @@ cdef int _l1inf_fast(const floating[:, ::1] X, floating[:, ::1] out, double C,
             # the rows' first sweeps start at the model levels at theta_est * GUESS (_row_level):
             # all of them in one vector pass (WH is not used by rows solved in place)
             skproj_model_eval(w.samp, w.tau, w.amax, w.wg, w.l1, n, q, theta_est * GUESS, NULL,
-                              &A, &B, w.WH)
+                              &A, &B, w.WH, 1)
         theta = theta_est
         upper = True   # first evaluation, at theta_est (then: Newton from the left)
         for it in range(10000):

@@ -56,7 +56,9 @@ static inline void skproj_sort4_desc(double *z, Py_ssize_t nc, const int *ci, co
    1 / (1 + w k) to B (Newton's step is theta = (A - C) / B); kk[g] = k (kk may be NULL). The
    sums are kept per lane (group g in lane g mod 4) and added as (a0 + a1) + (a2 + a3). lv (may be
    NULL) receives every group's model level at theta, max((amax + w P_k - theta) / (1 + w k), 0),
-   0 when l1[g] <= theta (as _model_level in _l1inf_model.pxd, with the same operations). */
+   0 when l1[g] <= theta (as _model_level in _l1inf_model.pxd, with the same operations). With
+   bstep > 1 only every bstep-th block of 4 groups is visited (a subsample; kk and lv are then
+   written for those groups only). */
 #define SKPROJ_MODEL_LANE(l)                                                                   \
     {                                                                                          \
         Py_ssize_t g = g0 + (l), k;                                                            \
@@ -85,11 +87,11 @@ SKPROJ_TARGET_AVX2
 static void skproj_model_eval_avx2(const double *P, const double *tau, const double *amax,
                                    const double *wg, const double *l1, Py_ssize_t n,
                                    Py_ssize_t q, double theta, Py_ssize_t *kk, double *A_out,
-                                   double *B_out, double *lv) {
+                                   double *B_out, double *lv, Py_ssize_t bstep) {
     const __m256d one = _mm256_set1_pd(1.0), vth = _mm256_set1_pd(theta);
     __m256d av = _mm256_setzero_pd(), bv = _mm256_setzero_pd();
     double c[4], pk[4], a[4], b[4], l1p[4], amp[4], wgp[4];
-    for (Py_ssize_t g0 = 0; g0 < n; g0 += 4) {
+    for (Py_ssize_t g0 = 0; g0 < n; g0 += 4 * bstep) {
         const double *pb = P + g0 * q, *tb = tau + g0 * q;
         __m256d l1v, amv, wgv, cnt = _mm256_setzero_pd(), alive, den, pkv;
         if (g0 + 4 <= n) {
@@ -146,15 +148,15 @@ static void skproj_model_eval_avx2(const double *P, const double *tau, const dou
 static void skproj_model_eval(const double *P, const double *tau, const double *amax,
                               const double *wg, const double *l1, Py_ssize_t n, Py_ssize_t q,
                               double theta, Py_ssize_t *kk, double *A_out, double *B_out,
-                              double *lv) {
+                              double *lv, Py_ssize_t bstep) {
     double a[4] = {0.0, 0.0, 0.0, 0.0}, b[4] = {0.0, 0.0, 0.0, 0.0};
 #ifdef SKPROJ_AVX2
     if (skproj_simd_level() >= 2) {
-        skproj_model_eval_avx2(P, tau, amax, wg, l1, n, q, theta, kk, A_out, B_out, lv);
+        skproj_model_eval_avx2(P, tau, amax, wg, l1, n, q, theta, kk, A_out, B_out, lv, bstep);
         return;
     }
 #endif
-    for (Py_ssize_t g0 = 0; g0 < n; g0 += 4) {
+    for (Py_ssize_t g0 = 0; g0 < n; g0 += 4 * bstep) {
         const double *pb = P + g0 * q, *tb = tau + g0 * q;
         SKPROJ_MODEL_LANE(0)
         SKPROJ_MODEL_LANE(1)
