@@ -42,19 +42,11 @@ with ``OMP_NUM_THREADS=1 taskset -c 1``; best of 7; ratios to the floor of the s
   MCP float32 2.3-5.2x, float64 1.5-4.8x; ``--ab-prox``: this / main 0.60-0.79.
 
 issue 17 item 1, branch l1simd (window, max-and-sum and output passes of the l1,inf kernel
-vectorised in _simd.h): ``OMP_NUM_THREADS=1 taskset -c 1 python benchmarks/bench_projections.py
---only l1inf`` before (kern3) and after, best of 7, one thread, pinned to core 1 of a busy 2-core
-machine (the other core under load); time / floor at fractions 1e-4 .. 0.5, before -> after
-(the per-cell table with milliseconds is in this file's history, commit 0e59e90)::
-
-    1000x1000   U(0,1) float32  2.5 3.9 9.3 11.3 12.1 -> 1.4 2.2 5.5 7.1 7.8
-                       float64  1.4 2.2 5.0  5.9  6.7 -> 1.1 1.6 3.3 4.2 4.4
-    1000x10000  U(0,1) float32  2.1 3.5 5.7  7.0  7.5 -> 1.7 2.5 4.0 5.4 5.5
-                       float64  1.5 2.1 3.2  3.7  3.9 -> 1.3 1.8 2.6 3.2 3.3
-    10000x100   N(0,1) float32  1.8 2.5 6.4 10.1 12.1 -> 1.4 2.0 5.5 9.0 9.9
-                       float64  1.4 2.0 4.8  7.3  8.7 -> 1.4 1.9 4.5 6.8 7.6
-    20000x64    N(0,1) float32  1.0 1.3 3.2  5.4  6.4 -> 0.8 1.1 2.7 4.6 5.1
-                       float64  1.1 1.4 3.3  5.0  5.9 -> 1.2 1.5 3.4 5.1 5.8
+vectorised in _simd.h): ``--only l1inf``, one thread, pinned, busy machine, time / floor at
+1e-4 .. 0.5 before (kern3) -> after: 1000x1000 float32 2.5-12.1 -> 1.4-7.8, float64 1.4-6.7 ->
+1.1-4.4; 1000x10000 float32 2.1-7.5 -> 1.7-5.5, float64 1.5-3.9 -> 1.3-3.3; 10000x100 float32
+1.8-12.1 -> 1.4-9.9, float64 1.4-8.7 -> 1.4-7.6; 20000x64 1.0-6.4 -> 0.8-5.8 (the per-cell table
+is in this file's history, commit 0e59e90).
 
 issue 17 item 1, branch l1inf2 (the l1,inf kernel where few rows are zeroed): the model's column
 samples gathered by the first pass (row in cache) and sorted branch-free only for live groups;
@@ -138,9 +130,8 @@ time / floor at fractions 1e-4 / 1e-3 / 1e-2 / 0.1 / 0.5 (range over the runs)::
 
 l1 ball / simplex N(0,1) 1e6: 1.6-2.2x (float32), 1.6-1.9x (float64); Cauchy 1e6: 1.6-4.3x.
 Weighted prox 1000x64: l2 4.4-7.4x (float32), 2.9-4.6x (float64); MCP 1.3-5.0x.
-Threads (``--only threads``, three runs), 2 threads vs 1 on 1000x10000 float64: copy (X inside the
-ball, the memory-bound limit) 1.08-1.55; l1,inf 1.30-1.42 / 1.40-1.66 / 1.57-1.64 / 1.41-1.77 /
-1.71-1.86; l1,2 1.51-1.67 (1e-2), 1.33-1.58 (0.5); weighted prox l2 1.51-1.77; prox l1,inf 1.67-1.70.
+Threads (``--only threads``), 2 threads vs 1 on 1000x10000 float64: l1,inf 1.30-1.86 (see
+session 7 and 9 for later figures).
 
 Issue 17 item 1, short rows (branch l1inf3). Where a call goes on main (10000x100 N(0,1)
 float32, time / floor per phase, rdtsc/clock instrumentation, one thread; first pass, lower
@@ -323,6 +314,42 @@ Another CPU (the device machine lent to this session: 16-core Intel Xeon with AV
 5.69-8.71, 8.67-13.47; l1,2 1.79-2.19 (2), 10.8-14.4 (16); weighted prox l2 1.85-1.87 (2), 5.5-6.0
 (16); prox l1,inf 1.66-1.71 (2), 4.5-5.7 (16); the copy (memory-bound) 2.4 (2), 8.9-11.3 (16).
 ``tests/test_threads.py`` and ``tests/test_l1inf.py`` passed there (172 tests, 16 threads).
+
+Session 10 (2026-12-01). Short rows: a call of 10000x100 float32 at 0.5 (rdtsc per phase,
+thousands of TSC cycles, after (1) below -> now): first pass 665 -> 674, lower bound 166 -> 170,
+model 1,494 -> 964, first evaluation 4,554 -> 4,242, later ones 1,220 -> 1,236, output 766 ->
+735 (floor about 2,150). Adopted, each checked bitwise against the build
+before (outputs identical on 56 cases; theta_est identical at every vector level on 36):
+(1) the sweep's last partial block (n mod 16 entries) as one more masked vector block, not a
+serial scalar tail (alone within the noise, as in session 8; gtstat on 100 float32 entries 140
+-> 107 cycles in a C micro-benchmark), and the float32 round-down of its threshold branch-free
+(its direction was a mispredicted branch per sweep); (2) the first sweeps' starting levels, the
+model's levels at GUESS theta_est, computed for all groups in one vector pass (an optional
+output of skproj_model_eval), not one scalar model evaluation per row; (3) the model's weights,
+prefix sums and sample masses built 4 groups at a time (skproj_model_build4, AVX2; the same
+operations per group as the scalar loop); (4) from 1024 groups on, the model's Newton starts
+from the root of the model of every 8th block of 4 groups (4 full steps from the lower bound at
+0.5 -> 1-2). ``--cpu-time --ab-l1inf`` against the session start (45c6760), this / that:
+10000x100 float32 0.96 / 0.91 / 0.82 at 1e-2 / 0.1 / 0.5, float64 1.00 / 0.90 / 0.94; 20000x64
+float32 0.93 / 0.91 / 0.88, float64 0.92 / 0.98 / 0.91; 1000x1000 float32 0.95 / 0.96 / 0.88,
+float64 1.00 / 1.02 / 0.93; 1000x10000 0.96-1.03; 0.96-1.04 at 1e-4 / 1e-3.
+``OMP_NUM_THREADS=1 taskset -c 1 python benchmarks/bench_projections.py --only l1inf``, six runs
+at 318a135, time / floor at 1e-4 / 1e-3 / 1e-2 / 0.1 / 0.5 (range)::
+
+    1000x1000   U(0,1) float32  0.9      1.2-1.3  1.9-2.1  2.7-2.9  3.2-3.6
+                       float64  0.7-0.8  1.0      1.5-1.6  2.1-2.2  2.4-2.6
+    1000x10000  U(0,1) float32  1.1      1.4-1.5  1.9-2.1  2.0-2.4  2.7-3.8
+                       float64  0.8-1.0  1.2-1.3  1.6-1.7  1.7-1.8  2.0-2.4
+    10000x100   N(0,1) float32  0.7-0.8  1.0      1.8-1.9  2.9-3.1  3.5-3.7
+                       float64  0.7      0.9-1.0  1.7-1.8  2.5-2.7  3.0-3.3
+    20000x64    N(0,1) float32  0.4      0.5-0.6  0.9-1.0  1.5-1.7  1.8-2.0
+                       float64  0.5      0.6-0.7  1.1-1.3  1.7-2.0  2.0-2.4
+
+A seventh run, disturbed (10000x100 float32 at 0.1: 3.59 ms, 2.64-2.73 in the others), gave
+3.8 / 5.2 there at 0.1 / 0.5. Dropped: m // 4 samples for short rows (1.19-1.31 slower), m // 16
+(0.85-0.90 at 1e-2 / 0.1, 1.03-1.25 at 0.5), sweeps started at the model's level at 1.05 or 1.15
+theta (no change). Left at 0.5: 2.3 sweeps a row at the first evaluation (40% of the rows start
+above their level: the 12-sample model's noise), 0.6 at the later ones.
 """
 
 import argparse

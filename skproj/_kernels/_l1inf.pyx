@@ -21,7 +21,8 @@ m) (Newton, O(n) per step); groups with l1 norm <= theta_lb are dead and never l
 A model of each other group built from a strided column subsample (_l1inf_model.pxd: its maximum
 plus q <= 32 entries, sorted by a sorting network on 4 groups at a time, weighted so that the
 model group dies exactly at its true l1 norm) gives an estimate of theta* by Newton on the
-model, O(n q) per step (branch-free, 4 groups at a time). (3) Groups are then evaluated lazily,
+model, O(n q) per step (branch-free, 4 groups at a time; from 1024 groups on started at the root
+of the model of every 8th block of 4 groups). (3) Groups are then evaluated lazily,
 only while they can survive (l1 norm > theta). A row of at most 32 KB (it stays in the L1 cache)
 is evaluated on the row itself by Michelot sweeps (_row_level: one vectorised pass per sweep,
 the first from the model's level, later ones from the last clipped set; O(1) while that set
@@ -302,7 +303,8 @@ cdef double _row_level(const floating* x, Py_ssize_t m, _Work* w, Py_ssize_t g,
                        double theta) noexcept nogil:
     """Exact level at theta of group g from its row (skproj_row_level_*: Michelot sweeps).
 
-    The first time, the sweeps start at the model's level at theta * GUESS, with the lower bound
+    The first time, the sweeps start at the model's level at theta * GUESS (at theta = theta_est
+    computed for every group at once, in WH), with the lower bound
     max(max_g - theta, (l1_g - theta) / m) in reserve; later, from the last clipped set's
     (S_g - theta) / k_g (a lower bound: any subset gives one). The set is kept (SH, KH; its
     smallest entry in WL, the largest outside it in XO): while it stays the clipped set at its

@@ -92,7 +92,9 @@ cdef inline double _estimate_theta(Py_ssize_t n, const double* amax, const doubl
     (j + 1)-th largest sample (k samples lie above the level at theta when exactly k of the
     tau_j are < theta; not written for 4 groups all dead at theta_lb). The approximate F is
     solved by Newton from the left (O(n q) per step, 4 groups at a time, branch-free:
-    skproj_model_eval).
+    skproj_model_eval), from theta_lb or, with at least SUB_MIN_GROUPS groups, from the root of
+    the model of every SUB_STEP-th block of 4 groups (then the tangent's root is returned when
+    that start lies above the model's root).
     """
     cdef Py_ssize_t g, i, k, it, nc, ns
     cdef bint sub = False
