@@ -130,8 +130,6 @@ time / floor at fractions 1e-4 / 1e-3 / 1e-2 / 0.1 / 0.5 (range over the runs)::
 
 l1 ball / simplex N(0,1) 1e6: 1.6-2.2x (float32), 1.6-1.9x (float64); Cauchy 1e6: 1.6-4.3x.
 Weighted prox 1000x64: l2 4.4-7.4x (float32), 2.9-4.6x (float64); MCP 1.3-5.0x.
-Threads (``--only threads``), 2 threads vs 1 on 1000x10000 float64: l1,inf 1.30-1.86 (see
-session 7 and 9 for later figures).
 
 Issue 17 item 1, short rows (branch l1inf3). Where a call goes on main (10000x100 N(0,1)
 float32, time / floor per phase, rdtsc/clock instrumentation, one thread; first pass, lower
@@ -348,7 +346,10 @@ at 318a135, time / floor at 1e-4 / 1e-3 / 1e-2 / 0.1 / 0.5 (range)::
 A seventh run, disturbed (10000x100 float32 at 0.1: 3.59 ms, 2.64-2.73 in the others), gave
 3.8 / 5.2 there at 0.1 / 0.5. Dropped: m // 4 samples for short rows (1.19-1.31 slower), m // 16
 (0.85-0.90 at 1e-2 / 0.1, 1.03-1.25 at 0.5), sweeps started at the model's level at 1.05 or 1.15
-theta (no change). Left at 0.5: 2.3 sweeps a row at the first evaluation (40% of the rows start
+theta (no change); Michelot steps raised by the set without its smallest entry (or, after a
+guess above the level, with the largest entry left out added): 2.83 -> 2.73 sweeps a row at 0.5,
+no faster; rows of up to 64 KB on the row path (1000x10000 float32 U(0,1) 0.76 at 0.5 but 1.09
+at 0.1, N(0,1) 1.10 at 0.5, 2000x5000 float64 1.19 at 0.1 / 0.5: no single byte limit wins). Left at 0.5: 2.3 sweeps a row at the first evaluation (40% of the rows start
 above their level: the 12-sample model's noise), 0.6 at the later ones.
 """
 
