@@ -545,7 +545,7 @@ cdef int _l1inf_fast(const floating[:, ::1] X, floating[:, ::1] out, double C,
             # never expected (the model is finite); the exact phase needs a finite start
             theta_est = theta_lb
         w.theta_est = theta_est
-        w.KS = kp   # the model's samples above its level at theta_est
+        w.KS = kp   # the model's samples above its level near theta_est (_estimate_theta)
         if m * <Py_ssize_t> sizeof(floating) <= ROW_BYTES:
             # the rows' first sweeps start at the model levels at theta_est * GUESS (_row_level):
             # all of them in one vector pass (WH is not used by rows solved in place)
@@ -650,6 +650,23 @@ def _set_simd_level(int level):
     2 AVX2, -1 the CPU's best (tests). Returns the level now used."""
     skproj_set_simd_level(level)
     return skproj_simd_level()
+
+
+def _partition(double[::1] seg, double t):
+    """Partition seg in place around t as the candidate windows' level search does
+    (skproj_partition_f64 at the current vector level: the entries > t first, then the others,
+    both in order); returns (their number, their sum, the largest other entry or 0.0) (tests).
+    seg holds entries >= 0. Raises MemoryError if the scratch cannot be allocated."""
+    cdef Py_ssize_t n = seg.shape[0], k = 0
+    cdef double s = 0.0, rmax = 0.0
+    cdef double* tmp = <double*> malloc((n + 1) * sizeof(double))
+    if tmp == NULL:
+        raise MemoryError("could not allocate the scratch")
+    with nogil:
+        if n > 0:
+            k = skproj_partition_f64(&seg[0], n, t, tmp, &s, &rmax)
+    free(tmp)
+    return k, s, rmax
 
 
 def _network_sort(const double[:, ::1] Z, double[:, ::1] out):

@@ -180,7 +180,8 @@ cdef inline double _estimate_theta(Py_ssize_t n, const double* amax, const doubl
         if theta_new <= theta:
             if it == 0 and sub:
                 # the subsample's root lies above the model's: the tangent's root is below it,
-                # close (a lower bound no better than theta_lb is not kept)
+                # close (a lower bound no better than theta_lb is not kept); kk stays that of
+                # the start, a little above (it only sizes the candidate windows)
                 return theta_new if theta_new > theta_lb else theta_lb
             break
         if theta_new - theta <= 1e-2 * theta:

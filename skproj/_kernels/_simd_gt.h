@@ -102,6 +102,21 @@ static inline Py_ssize_t skproj_gtstat_f32_avx2(const float *x, Py_ssize_t n, fl
     SKPROJ_GTSTAT_TAIL(fabsf)
 }
 
+/* the last r < 16 entries of a block of 16 doubles by masked loads: y[q] = |x[4q: 4q + 4]| (0
+   beyond r), my[q] = their masks y > t with the padding lanes cleared */
+SKPROJ_TARGET_AVX2
+static inline void skproj_last_block_f64(const double *x, Py_ssize_t r, __m256d vt, __m256d *y,
+                                         __m256d *my) {
+    const __m256d msk = _mm256_castsi256_pd(_mm256_set1_epi64x(0x7fffffffffffffffLL));
+    const __m256i lane = _mm256_setr_epi64x(0, 1, 2, 3);
+    for (int q = 0; q < 4; q++) {
+        __m256i vq = _mm256_cmpgt_epi64(_mm256_set1_epi64x((long long) r - 4 * q), lane);
+        y[q] = r > 4 * q ? _mm256_and_pd(_mm256_maskload_pd(x + 4 * q, vq), msk)
+                         : _mm256_setzero_pd();
+        my[q] = _mm256_and_pd(_mm256_cmp_pd(y[q], vt, _CMP_GT_OQ), _mm256_castsi256_pd(vq));
+    }
+}
+
 /* one block of 16 doubles (4 vectors; masks y > t, padding lanes cleared) */
 #define SKPROJ_GTSTAT_F64_AVX2_BLOCK(u, v, w, z, mu, mv, mw, mz)                               \
     {                                                                                          \
@@ -144,17 +159,8 @@ static inline Py_ssize_t skproj_gtstat_f64_avx2(const double *x, Py_ssize_t n, d
     }
     if (i < n) {
         /* the last < 16 entries as one more block, by masked loads (see the float32 loop) */
-        const __m256i lane = _mm256_setr_epi64x(0, 1, 2, 3);
-        const long long r = (long long) (n - i);
-        __m256i vq[4];
         __m256d y[4], my[4];
-        for (int q = 0; q < 4; q++) {
-            vq[q] = _mm256_cmpgt_epi64(_mm256_set1_epi64x(r - 4 * q), lane);
-            y[q] = r > 4 * q ? _mm256_and_pd(_mm256_maskload_pd(x + i + 4 * q, vq[q]), msk)
-                             : _mm256_setzero_pd();
-            my[q] = _mm256_and_pd(_mm256_cmp_pd(y[q], vt, _CMP_GT_OQ),
-                                  _mm256_castsi256_pd(vq[q]));
-        }
+        skproj_last_block_f64(x + i, n - i, vt, y, my);
         SKPROJ_GTSTAT_F64_AVX2_BLOCK(y[0], y[1], y[2], y[3], my[0], my[1], my[2], my[3])
         i = n;
     }
@@ -304,9 +310,9 @@ static inline double skproj_down_f64(double d) {
 /* skproj_partition_f64: seg[0:n] holds entries >= 0. Moves those > t to the front and the others
    after them, both in their order (the others through the scratch tmp[0:n]); returns the number
    kept, *s_out = their sum (in double: as skproj_gtstat_f64, entry i to partial sum i mod 16 on
-   the vector paths), *rmax_io = max(*rmax_io, the largest entry not kept). The AVX2 path moves 4
-   entries at a time by a permutation: byte p of skproj_pack4[b] is the float lane of the p-th set
-   bit of the 4-bit mask b, as pairs (2j, 2j + 1). */
+   the vector paths, the last n mod 16 entries included), *rmax_io = max(*rmax_io, the largest
+   entry not kept). The AVX2 path moves 4 entries at a time by a permutation: byte p of
+   skproj_pack4[b] is the float lane of the p-th set bit of the 4-bit mask b, as pairs (2j, 2j + 1). */
 #ifdef SKPROJ_AVX2
 static const uint64_t skproj_pack4[16] = {
     0x0000000000000000ULL, 0x0000000000000100ULL, 0x0000000000000302ULL, 0x0000000003020100ULL,
@@ -350,18 +356,30 @@ static inline Py_ssize_t skproj_partition_f64_avx2(double *seg, Py_ssize_t n, do
             d += 4 - skproj_popc16(bb);
         }
     }
+    if (i < n) {
+        /* the sum and maximum of the last < 16 entries as in skproj_gtstat_f64 (one more block,
+           so that the SSE2 path, which takes its sum from there, gives the same), the moves
+           below */
+        __m256d y[4], my[4];
+        skproj_last_block_f64(seg + i, n - i, vt, y, my);
+        h0 = _mm256_add_pd(h0, _mm256_and_pd(y[0], my[0]));
+        h1 = _mm256_add_pd(h1, _mm256_and_pd(y[1], my[1]));
+        h2 = _mm256_add_pd(h2, _mm256_and_pd(y[2], my[2]));
+        h3 = _mm256_add_pd(h3, _mm256_and_pd(y[3], my[3]));
+        mx = _mm256_max_pd(mx, _mm256_max_pd(_mm256_max_pd(_mm256_andnot_pd(my[0], y[0]),
+                                                           _mm256_andnot_pd(my[1], y[1])),
+                                             _mm256_max_pd(_mm256_andnot_pd(my[2], y[2]),
+                                                           _mm256_andnot_pd(my[3], y[3]))));
+    }
     SKPROJ_REDUCE16_AVX2(s)
     r2 = _mm_max_pd(_mm256_castpd256_pd128(mx), _mm256_extractf128_pd(mx, 1));
     rmax = _mm_cvtsd_f64(_mm_max_sd(r2, _mm_unpackhi_pd(r2, r2)));
     for (; i < n; i++) {
         double y = seg[i];
-        if (y > t) {
+        if (y > t)
             seg[k++] = y;
-            s += y;
-        } else {
+        else
             tmp[d++] = y;
-            rmax = y > rmax ? y : rmax;
-        }
     }
     if (d > 0)
         memcpy(seg + k, tmp, (size_t) d * sizeof(double));
