@@ -746,10 +746,12 @@ def main():
 
         _l1._set_simd_level(args.simd)
         _prox._set_simd_level(args.simd)
-    from skproj._kernels import _l1
+    from skproj._kernels import _l1, _l1inf
 
+    names = ['plain C', 'SSE2', 'AVX2', 'AVX2']
     print(f"vector instructions of the l1-ball / simplex / weighted prox loops: "
-          f"{['plain C', 'SSE2', 'AVX2'][_l1.simd_level()]}")
+          f"{names[_l1.simd_level()]}; of the l1,inf row sweeps: "
+          f"{(names[:3] + ['AVX-512'])[_l1inf._set_simd_level(-1)]}")
     if args.cpu_time:
         global CLOCK
         CLOCK = time.thread_time

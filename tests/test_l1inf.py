@@ -320,9 +320,9 @@ def test_fast_kernel_agrees_with_newton_from_zero_on_long_rows(dtype):
 @settings(max_examples=60, deadline=None)
 def test_long_rows_ties_all_vector_levels(pattern, frac, seed, dtype, noise):
     """Rows longer than 32 KB (candidate windows, their vectorised partition and sweeps): rows
-    built from a few values, shuffled and scaled, tied or with noise added; at every vector level the result is the
-    reference kernel's (Newton from theta = 0) and satisfies the optimality conditions, and SSE2
-    and AVX2 agree exactly."""
+    built from a few values, shuffled and scaled, tied or with noise added; at every vector level
+    the result is the reference kernel's (Newton from theta = 0) and satisfies the optimality
+    conditions, and SSE2, AVX2 and AVX-512 (where the CPU has them) agree exactly."""
     m = 8193 if dtype == np.float32 else 4097
     rng = np.random.default_rng(seed)
     reps = -(-m // pattern.shape[1])
@@ -349,8 +349,8 @@ def test_long_rows_ties_all_vector_levels(pattern, frac, seed, dtype, noise):
             res.append(P)
     finally:
         _l1inf._set_simd_level(-1)
-    if len(res) == 3:
-        np.testing.assert_array_equal(res[1], res[2])
+    for v in res[2:]:   # SSE2, AVX2 and AVX-512 (where the CPU has them): identical
+        np.testing.assert_array_equal(v, res[1])
 
 
 # --- subnormal entries -------------------------------------------------------------------
@@ -528,9 +528,10 @@ def test_partition_sum_same_on_vector_paths(seg, t):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("shape", [(300, 1000), (2000, 64), (500, 77), (20, 9000)])
 def test_vector_paths_agree(dtype, shape):
-    """The per-group passes (_simd.h) at every vector level the CPU has: SSE2 and AVX2 add the
-    same partial sums in the same order (identical results), the plain C loops agree to rounding,
-    and every level satisfies the optimality conditions (m = 77: a tail after the vector blocks)."""
+    """The per-group passes (_simd.h, _simd_gt.h) at every vector level the CPU has: SSE2, AVX2
+    and AVX-512 (the row sweeps) add the same partial sums in the same order (identical results),
+    the plain C loops agree to rounding, and every level satisfies the optimality conditions
+    (m = 77: a partial last block of 16)."""
     rng = np.random.default_rng(11)
     X = (rng.standard_normal(shape) * rng.uniform(0.1, 3, (shape[0], 1))).astype(dtype)
     X64 = X.astype(np.float64)
@@ -544,8 +545,8 @@ def test_vector_paths_agree(dtype, shape):
                 assert _l1inf._set_simd_level(level) == level
                 res.append(project_l1inf_ball(X, radius))
                 check_optimality_rounded(X64, res[-1], radius, dtype)
-            if len(res) == 3:
-                np.testing.assert_array_equal(res[1], res[2])
+            for r in res[2:]:   # every vector level: identical
+                np.testing.assert_array_equal(r, res[1])
             for r in res[1:]:
                 np.testing.assert_allclose(r, res[0], rtol=0, atol=tol * np.abs(X64).max())
     finally:

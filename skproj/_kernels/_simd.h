@@ -19,9 +19,11 @@
    mask whose set bits are then stored (the store loop costs nothing when the window is empty).
    Both vector paths add the same partial sums (entry i goes to partial i mod 16) in the same
    order, so their results are identical; other CPUs run the plain loops (same values up to the
-   rounding of the sum). skproj_simd_level() says which path runs: 0 plain, 1 SSE2, 2 AVX2;
-   skproj_set_simd_level(l) caps it (tests compare the paths; -1 restores the default); the
-   cap is per extension module (each one that includes this header has its own). */
+   rounding of the sum). skproj_simd_level() says which path runs: 0 plain, 1 SSE2, 2 AVX2, 3
+   AVX-512 (AVX512F; only the l1,inf row sweeps of _simd_gt.h have such a path, every other loop
+   runs its AVX2 path at level 3); skproj_set_simd_level(l) caps it (tests compare the paths; -1
+   restores the default); the cap is per extension module (each one that includes this header
+   has its own). */
 #ifndef SKPROJ_SIMD_H
 #define SKPROJ_SIMD_H
 
@@ -37,16 +39,17 @@
 #include <immintrin.h>
 #define SKPROJ_AVX2 1
 #define SKPROJ_TARGET_AVX2 __attribute__((target("avx2")))
+#define SKPROJ_TARGET_AVX512 __attribute__((target("avx512f")))
 #endif
 
-static int skproj_simd_cap = 2;
+static int skproj_simd_cap = 3;
 
 static inline int skproj_simd_level(void) {
 #if defined(SKPROJ_AVX2)
     static int cpu = -1;   /* a benign race: every thread stores the same value */
     if (cpu < 0) {
         __builtin_cpu_init();
-        cpu = __builtin_cpu_supports("avx2") ? 2 : 1;
+        cpu = __builtin_cpu_supports("avx512f") ? 3 : __builtin_cpu_supports("avx2") ? 2 : 1;
     }
     return cpu < skproj_simd_cap ? cpu : skproj_simd_cap;
 #elif defined(SKPROJ_SSE2)
@@ -57,7 +60,7 @@ static inline int skproj_simd_level(void) {
 }
 
 static inline void skproj_set_simd_level(int level) {
-    skproj_simd_cap = level < 0 ? 2 : level;
+    skproj_simd_cap = level < 0 ? 3 : level;
 }
 
 static inline int skproj_ctz64(uint64_t m) {
