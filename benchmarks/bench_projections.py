@@ -311,46 +311,43 @@ Another CPU (the device machine lent to this session: 16-core Intel Xeon with AV
 1.87-2.39 (2 threads), 3.43-4.76 (4), 5.62-8.18 (8), 8.41-13.39 (16); float32 2.10-2.71, 3.46-5.57,
 5.69-8.71, 8.67-13.47; l1,2 1.79-2.19 (2), 10.8-14.4 (16); weighted prox l2 1.85-1.87 (2), 5.5-6.0
 (16); prox l1,inf 1.66-1.71 (2), 4.5-5.7 (16); the copy (memory-bound) 2.4 (2), 8.9-11.3 (16).
-``tests/test_threads.py`` and ``tests/test_l1inf.py`` passed there (172 tests, 16 threads).
 
 Session 10 (2026-12-01). Short rows: a call of 10000x100 float32 at 0.5 (rdtsc per phase,
-thousands of TSC cycles, after (1) below -> now): first pass 665 -> 674, lower bound 166 -> 170,
-model 1,494 -> 964, first evaluation 4,554 -> 4,242, later ones 1,220 -> 1,236, output 766 ->
-735 (floor about 2,150). Adopted, each checked bitwise against the build
-before (outputs identical on 56 cases; theta_est identical at every vector level on 36):
-(1) the sweep's last partial block (n mod 16 entries) as one more masked vector block, not a
-serial scalar tail (alone within the noise, as in session 8; gtstat on 100 float32 entries 140
--> 107 cycles in a C micro-benchmark), and the float32 round-down of its threshold branch-free
-(its direction was a mispredicted branch per sweep); (2) the first sweeps' starting levels, the
-model's levels at GUESS theta_est, computed for all groups in one vector pass (an optional
-output of skproj_model_eval), not one scalar model evaluation per row; (3) the model's weights,
-prefix sums and sample masses built 4 groups at a time (skproj_model_build4, AVX2; the same
-operations per group as the scalar loop); (4) from 1024 groups on, the model's Newton starts
-from the root of the model of every 8th block of 4 groups (4 full steps from the lower bound at
-0.5 -> 1-2). ``--cpu-time --ab-l1inf`` against the session start (45c6760), this / that:
-10000x100 float32 0.96 / 0.91 / 0.82 at 1e-2 / 0.1 / 0.5, float64 1.00 / 0.90 / 0.94; 20000x64
-float32 0.93 / 0.91 / 0.88, float64 0.92 / 0.98 / 0.91; 1000x1000 float32 0.95 / 0.96 / 0.88,
-float64 1.00 / 1.02 / 0.93; 1000x10000 0.96-1.03; 0.96-1.04 at 1e-4 / 1e-3.
-``OMP_NUM_THREADS=1 taskset -c 1 python benchmarks/bench_projections.py --only l1inf``, six runs
-at 318a135, time / floor at 1e-4 / 1e-3 / 1e-2 / 0.1 / 0.5 (range)::
+thousands of TSC cycles, after (1) below -> after (4)): first pass 665 -> 674, lower bound 166 ->
+170, model 1,494 -> 964, first evaluation 4,554 -> 4,242, later ones 1,220 -> 1,236, output 766
+-> 735 (floor about 2,150). Adopted, (1)-(4) bitwise against the build before (outputs identical
+on 56 cases; theta_est identical at every vector level on 36): (1) the sweep's last partial
+block (n mod 16 entries) as one more masked vector block, not a serial scalar tail (alone within
+the noise, as in session 8; 140 -> 107 cycles a sweep of 100 floats in a C micro-benchmark), and
+the float32 round-down of its threshold branch-free; (2) the first sweeps' starting levels (the
+model's at GUESS theta_est) computed for all groups in one vector pass (skproj_model_eval's
+optional output); (3) the model's weights, prefix sums and masses built 4 groups at a time
+(skproj_model_build4, AVX2, the scalar loop's operations); (4) from 1024 groups on, the model's
+Newton started at the root of the model of every 8th block of 4 groups (at 0.5: 1-2 full steps,
+not 4); (5) an AVX-512 path of the sweep (107 -> 67 cycles in the micro-benchmark; the same
+partial sums and order, results identical). ``--cpu-time --ab-l1inf`` against the session start
+(45c6760), this / that at 1e-2 / 0.1 / 0.5, float32 then float64: 10000x100 0.89 0.82 0.79,
+0.92 0.86 0.83; 20000x64 0.95 0.91 0.79, 0.95 0.92 0.85; 1000x1000 0.88 0.81 0.75, 0.94 0.86
+0.85; 1000x10000 0.96-1.02; 0.96-1.03 at 1e-4 / 1e-3 (after (1)-(4) only: 10000x100 float32
+0.96 0.91 0.82, 1000x1000 0.95 0.96 0.88). ``OMP_NUM_THREADS=1 taskset -c 1 python
+benchmarks/bench_projections.py --only l1inf``, six runs at 20c82aa, time / floor at 1e-4 / 1e-3
+/ 1e-2 / 0.1 / 0.5 (range)::
 
-    1000x1000   U(0,1) float32  0.9      1.2-1.3  1.9-2.1  2.7-2.9  3.2-3.6
-                       float64  0.7-0.8  1.0      1.5-1.6  2.1-2.2  2.4-2.6
-    1000x10000  U(0,1) float32  1.1      1.4-1.5  1.9-2.1  2.0-2.4  2.7-3.8
-                       float64  0.8-1.0  1.2-1.3  1.6-1.7  1.7-1.8  2.0-2.4
-    10000x100   N(0,1) float32  0.7-0.8  1.0      1.8-1.9  2.9-3.1  3.5-3.7
-                       float64  0.7      0.9-1.0  1.7-1.8  2.5-2.7  3.0-3.3
-    20000x64    N(0,1) float32  0.4      0.5-0.6  0.9-1.0  1.5-1.7  1.8-2.0
-                       float64  0.5      0.6-0.7  1.1-1.3  1.7-2.0  2.0-2.4
+    1000x1000   U(0,1) float32  0.9      1.1-1.2  1.8-1.9  2.4-2.5  2.8-3.1
+                       float64  0.7-0.8  1.0      1.5-1.6  1.9-2.0  2.2-2.3
+    1000x10000  U(0,1) float32  1.1-1.2  1.4-1.6  1.9-2.0  1.9-2.2  2.8-3.4
+                       float64  0.8-0.9  1.1-1.2  1.5-1.7  1.6-1.8  2.0-2.3
+    10000x100   N(0,1) float32  0.8      0.9-1.1  1.7-1.9  2.5-2.8  3.1-3.5
+                       float64  0.7-0.8  0.9-1.0  1.6-1.7  2.2-2.4  2.7-2.9
+    20000x64    N(0,1) float32  0.4-0.5  0.5-0.6  0.9-1.0  1.5-1.6  1.7-1.8
+                       float64  0.5-0.6  0.6-0.7  1.2      1.7-1.8  2.0-2.1
 
-A seventh run, disturbed (10000x100 float32 at 0.1: 3.59 ms, 2.64-2.73 in the others), gave
-3.8 / 5.2 there at 0.1 / 0.5. Dropped: m // 4 samples for short rows (1.19-1.31 slower), m // 16
+(After (1)-(4), six runs at 318a135: at most 3.7x; a seventh, disturbed run: 5.2x.) Dropped: m // 4 samples for short rows (1.19-1.31 slower), m // 16
 (0.85-0.90 at 1e-2 / 0.1, 1.03-1.25 at 0.5), sweeps started at the model's level at 1.05 or 1.15
 theta (no change); Michelot steps raised by the set without its smallest entry (or, after a
 guess above the level, with the largest entry left out added): 2.83 -> 2.73 sweeps a row at 0.5,
 no faster; rows of up to 64 KB on the row path (1000x10000 float32 U(0,1) 0.76 at 0.5 but 1.09
-at 0.1, N(0,1) 1.10 at 0.5, 2000x5000 float64 1.19 at 0.1 / 0.5: no single byte limit wins). Left at 0.5: 2.3 sweeps a row at the first evaluation (40% of the rows start
-above their level: the 12-sample model's noise), 0.6 at the later ones.
+at 0.1, N(0,1) 1.10 at 0.5, 2000x5000 float64 1.19 at 0.1 / 0.5: no single byte limit wins).
 """
 
 import argparse
