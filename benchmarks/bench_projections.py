@@ -14,6 +14,7 @@ Usage::
     python benchmarks/bench_projections.py --ab-prox OTHER/_prox.cpython-311-x86_64-linux-gnu.so
                                                       # the same for the l1-ball/simplex and weighted prox kernels
     python benchmarks/bench_projections.py --simd 1 --only l1   # the SSE2 loops only (a CPU without AVX2)
+    python benchmarks/bench_projections.py --simd 2 --only l1inf  # AVX2 sweeps on an AVX-512 CPU
 
 l1,inf ball: X of shape 1000x1000, 1000x10000 and 10000x100 with uniform and |Gaussian|
 entries, radius = frac * ||X||_{1,inf}. Columns: median time per call of
@@ -725,9 +726,9 @@ def main():
                         help="time with time.thread_time (CPU time of this thread; every timed call "
                              "runs single-threaded in it) instead of wall-clock time, which is "
                              "steadier on a loaded machine")
-    parser.add_argument("--simd", type=int, choices=[0, 1, 2], default=None,
-                        help="cap the vector instructions of the l1-ball / simplex / weighted prox "
-                             "loops of this checkout (0 plain C, 1 SSE2, 2 AVX2)")
+    parser.add_argument("--simd", type=int, choices=[0, 1, 2, 3], default=None,
+                        help="cap the vector instructions of this checkout's kernels (0 plain C, "
+                             "1 SSE2, 2 AVX2, 3 AVX-512 for the l1,inf row sweeps)")
     parser.add_argument("--ab-l1", metavar="SO_PATH", default=None,
                         help="only the A/B table of the l1-ball / simplex kernels against the _l1 "
                              "extension at SO_PATH, one thread")
@@ -738,17 +739,15 @@ def main():
                         help="only the A/B table of the l1,inf kernel: this checkout's against the "
                              "_l1inf extension at SO_PATH (another build, e.g. main's), one thread")
     args = parser.parse_args()
-    if args.simd is not None:
-        from skproj._kernels import _l1, _prox
+    from skproj._kernels import _l1, _l1inf, _prox
 
-        _l1._set_simd_level(args.simd)
-        _prox._set_simd_level(args.simd)
-    from skproj._kernels import _l1, _l1inf
-
+    cap = -1 if args.simd is None else args.simd
+    _l1._set_simd_level(cap)
+    _prox._set_simd_level(cap)
     names = ['plain C', 'SSE2', 'AVX2', 'AVX2']
     print(f"vector instructions of the l1-ball / simplex / weighted prox loops: "
           f"{names[_l1.simd_level()]}; of the l1,inf row sweeps: "
-          f"{(names[:3] + ['AVX-512'])[_l1inf._set_simd_level(-1)]}")
+          f"{(names[:3] + ['AVX-512'])[_l1inf._set_simd_level(cap)]}")
     if args.cpu_time:
         global CLOCK
         CLOCK = time.thread_time

@@ -6,6 +6,7 @@ norm-ball projection: ||P||_{1,inf} <= C (1 + 1e-12) and <X - P, P> = C ||X - P|
 """
 
 import concurrent.futures
+import math
 
 import numpy as np
 import pytest
@@ -521,6 +522,41 @@ def test_partition_sum_same_on_vector_paths(seg, t):
             assert rmax == (seg[seg <= t].max() if k < seg.size else 0.0)
         for k, s, rmax, work in res[1:]:
             assert (k, s, rmax) == res[0][:3]
+    finally:
+        _l1inf._set_simd_level(-1)
+
+
+_GT_VALUES = [0.0, -0.0, 1e-45, 5e-324, 2.0**-30, 0.25, -0.25, 0.5, 1.0, -1.0, 3.0, 1e10, np.inf]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    dtype=st.sampled_from([np.float32, np.float64]),
+    values=st.lists(st.sampled_from(_GT_VALUES), min_size=0, max_size=80),
+    t=st.sampled_from([-1.0, 0.0, 1e-45, 5e-324, 0.25, 1.0, 3.0, np.inf]),
+)
+def test_row_sweep_every_vector_level(dtype, values, t):
+    """One row sweep (count, sum, smallest of the entries above t, largest of the others) against
+    numpy at every vector level, every row length 0-80 (the last partial block of 16, and of 2 x 8
+    doubles), with ties at t, signed zeros, denormals and infinities; the vector levels (SSE2,
+    AVX2, AVX-512) give identical results."""
+    x = np.array(values, dtype=dtype)
+    a = np.abs(x).astype(np.float64)
+    tt = float(np.float32(t)) if dtype == np.float32 else t
+    above = a[a > tt]
+    try:
+        res = []
+        for level in range(_l1inf._set_simd_level(-1) + 1):
+            assert _l1inf._set_simd_level(level) == level
+            k, s, kmin, rmax = _l1inf._gtstat(x, t)
+            assert k == above.size
+            assert kmin == (above.min() if above.size else np.inf)
+            assert rmax == (a[a <= tt].max() if above.size < a.size else 0.0)
+            expected = math.fsum(above)
+            assert s == expected or abs(s - expected) <= 1e-14 * expected
+            res.append((k, s, kmin, rmax))
+        for r in res[2:]:   # every vector level: identical
+            assert r == res[1]
     finally:
         _l1inf._set_simd_level(-1)
 

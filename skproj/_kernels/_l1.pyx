@@ -35,7 +35,8 @@ cdef extern from "_simd.h":
 
 
 def simd_level():
-    """The vector instructions of the l1-ball / simplex passes: 0 plain C, 1 SSE2, 2 AVX2."""
+    """The vector instructions of the l1-ball / simplex passes: 0 plain C, 1 SSE2, 2 AVX2, 3 a CPU
+    with AVX-512F (these passes run their AVX2 loops there)."""
     return skproj_simd_level()
 
 

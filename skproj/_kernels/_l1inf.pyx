@@ -80,6 +80,8 @@ cdef extern from "_simd_model.h":
     void skproj_sort4_desc(double* z, Py_ssize_t nc, const int* ci, const int* cj) noexcept nogil
 
 cdef extern from "_simd_gt.h":
+    Py_ssize_t skproj_gtstat_f32(const float* x, Py_ssize_t n, float t, double* s_out,
+                                 double* kmin_out, double* rmax_out) noexcept nogil
     Py_ssize_t skproj_gtstat_f64(const double* x, Py_ssize_t n, double t, double* s_out,
                                  double* kmin_out, double* rmax_out) noexcept nogil
     Py_ssize_t skproj_partition_f64(double* seg, Py_ssize_t n, double t, double* tmp,
@@ -647,9 +649,26 @@ def openmp_info():
 
 def _set_simd_level(int level):
     """Cap the vector instructions of the per-group passes (_simd.h) at level: 0 plain C, 1 SSE2,
-    2 AVX2, -1 the CPU's best (tests). Returns the level now used."""
+    2 AVX2, 3 AVX-512F (the row sweeps; the other passes run AVX2), -1 the CPU's best (tests).
+    Returns the level now used (at most the CPU's)."""
     skproj_set_simd_level(level)
     return skproj_simd_level()
+
+
+def _gtstat(const floating[::1] x, double t):
+    """One row sweep as the level search runs it (skproj_gtstat_f32 / _f64 at the current vector
+    level; tests): returns (k, s, kmin, rmax), the number of entries with |x_i| > t, their sum
+    (double), the smallest of them (inf if none) and the largest other |x_i| (0.0 if none). In
+    float32, t is rounded to float32 first."""
+    cdef Py_ssize_t n = x.shape[0], k = 0
+    cdef double s = 0.0, kmin = INFINITY, rmax = 0.0
+    with nogil:
+        if n > 0:
+            if floating is float:
+                k = skproj_gtstat_f32(&x[0], n, <float> t, &s, &kmin, &rmax)
+            else:
+                k = skproj_gtstat_f64(&x[0], n, t, &s, &kmin, &rmax)
+    return k, s, kmin, rmax
 
 
 def _partition(double[::1] seg, double t):

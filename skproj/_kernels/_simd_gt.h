@@ -226,7 +226,9 @@ static inline Py_ssize_t skproj_gtstat_f64_avx512(const double *x, Py_ssize_t n,
     for (; i < n; i += 16) {
         unsigned ok = n - i >= 16 ? 0xffffu : (1u << (n - i)) - 1u;
         __m512d u = _mm512_abs_pd(_mm512_maskz_loadu_pd((__mmask8) ok, x + i));
-        __m512d v = _mm512_abs_pd(_mm512_maskz_loadu_pd((__mmask8) (ok >> 8), x + i + 8));
+        /* an empty mask loads nothing; the address stays inside the row all the same */
+        const double *p8 = x + i + ((ok >> 8) ? 8 : 0);
+        __m512d v = _mm512_abs_pd(_mm512_maskz_loadu_pd((__mmask8) (ok >> 8), p8));
         __mmask8 gu = _mm512_mask_cmp_pd_mask((__mmask8) ok, u, vt, _CMP_GT_OQ);
         __mmask8 gv = _mm512_mask_cmp_pd_mask((__mmask8) (ok >> 8), v, vt, _CMP_GT_OQ);
         h0 = _mm512_mask_add_pd(h0, gu, h0, u);
