@@ -140,6 +140,29 @@ def test_out_argument_and_in_place():
         project_l1_ball(x, 2.0, out=np.empty(3, dtype=np.float32))
 
 
+@pytest.mark.parametrize("op", [project_l1_ball, project_simplex])
+@pytest.mark.parametrize("frac", [1e-4, 0.1, 0.5, 0.999])
+def test_large_float64_out_variants_identical(op, frac):
+    """Long float64 vectors work in their output buffer (the threshold's sample and window
+    entries are stored there before the output is written): a given output holding NaN, the
+    input itself (out=x) and a strided output give the same bits as a fresh output."""
+    rng = np.random.default_rng(3)
+    x = rng.standard_cauchy(20000)
+    radius = frac * np.abs(x).sum()
+    expected = op(x, radius)
+    out = np.full_like(x, np.nan)
+    assert op(x, radius, out=out) is out
+    np.testing.assert_array_equal(out, expected)
+    y = x.copy()
+    op(y, radius, out=y)
+    np.testing.assert_array_equal(y, expected)
+    strided = np.full(2 * x.size, np.nan)[::2]
+    op(x, radius, out=strided)
+    np.testing.assert_array_equal(strided, expected)
+    np.testing.assert_allclose(np.abs(expected).sum() if op is project_l1_ball
+                               else expected.sum(), radius, rtol=1e-12)
+
+
 def test_read_only_and_non_contiguous_not_mutated():
     rng = np.random.default_rng(1)
     X = rng.standard_normal((20, 30))
