@@ -330,8 +330,8 @@ many fresh pages the output touches), Cauchy frac 0.5 3.3-6.3x, the rest 1.3-3.1
 prox``: 2.0-4.9x; ``--only threads`` (3 runs): l1,inf 1.51-2.55, l1,2 1.65-1.93, wprox l2
 1.50-1.58, prox l1,inf 1.54-1.87, and the memory-bound copy itself 1.50-1.83. Also dropped:
 two short rows' sweeps issued in turn (a C harness: one dependent chain of sweeps of 100 floats
-118-152 cycles a sweep, two interleaved 81-137; same levels bitwise on 756 cases): four A/B runs
-0.89-0.99 at 0.1 / 0.5 on 10000x100 and 20000x64 but 1.03-1.16 at 1e-2, 1000x1000 unchanged.
+117-153 cycles a sweep, two interleaved 81-137; same levels bitwise on 756 cases): four A/B runs
+0.89-0.99 at 0.1 / 0.5 on 10000x100 and 20000x64 but 1.03-1.16 at 1e-2 (one 0.90), 1000x1000 same.
 Adopted (c9d5bf5): the l1 ball / simplex threshold works in the float64 output (``--only l1``
 N(0,1) 1e6 float64 3.9-8.4x -> 1.6-2.9x; 1e6 float64 took 433 page faults a call).
 """
