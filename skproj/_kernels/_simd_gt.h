@@ -391,6 +391,23 @@ static inline double skproj_down_f64(double d) {
    the vector paths, the last n mod 16 entries included), *rmax_io = max(*rmax_io, the largest
    entry not kept). The AVX2 path moves 4 entries at a time by a permutation: byte p of
    skproj_pack4[b] is the float lane of the p-th set bit of the 4-bit mask b, as pairs (2j, 2j + 1). */
+/* the end of skproj_partition_f64, one entry at a time: seg[i:n] moved in order, those > t to
+   seg[k:] and the others after tmp[0:d] (the others met so far), then tmp after the kept
+   entries; returns the number kept */
+static inline Py_ssize_t skproj_move_rest_f64(double *seg, Py_ssize_t i, Py_ssize_t n, double t,
+                                              double *tmp, Py_ssize_t k, Py_ssize_t d) {
+    for (; i < n; i++) {
+        double y = seg[i];
+        if (y > t)
+            seg[k++] = y;
+        else
+            tmp[d++] = y;
+    }
+    if (d > 0)
+        memcpy(seg + k, tmp, (size_t) d * sizeof(double));
+    return k;
+}
+
 #ifdef SKPROJ_AVX2
 static const uint64_t skproj_pack4[16] = {
     0x0000000000000000ULL, 0x0000000000000100ULL, 0x0000000000000302ULL, 0x0000000003020100ULL,
@@ -452,15 +469,7 @@ static inline Py_ssize_t skproj_partition_f64_avx2(double *seg, Py_ssize_t n, do
     SKPROJ_REDUCE16_AVX2(s)
     r2 = _mm_max_pd(_mm256_castpd256_pd128(mx), _mm256_extractf128_pd(mx, 1));
     rmax = _mm_cvtsd_f64(_mm_max_sd(r2, _mm_unpackhi_pd(r2, r2)));
-    for (; i < n; i++) {
-        double y = seg[i];
-        if (y > t)
-            seg[k++] = y;
-        else
-            tmp[d++] = y;
-    }
-    if (d > 0)
-        memcpy(seg + k, tmp, (size_t) d * sizeof(double));
+    k = skproj_move_rest_f64(seg, i, n, t, tmp, k, d);
     *s_out = s;
     *rmax_io = rmax > *rmax_io ? rmax : *rmax_io;
     return k;
@@ -469,7 +478,6 @@ static inline Py_ssize_t skproj_partition_f64_avx2(double *seg, Py_ssize_t n, do
 
 static inline Py_ssize_t skproj_partition_f64(double *seg, Py_ssize_t n, double t, double *tmp,
                                               double *s_out, double *rmax_io) {
-    Py_ssize_t i, k = 0, d = 0;
     double kmin, rmax;
 #ifdef SKPROJ_AVX2
     if (skproj_simd_level() >= 2)
@@ -478,17 +486,8 @@ static inline Py_ssize_t skproj_partition_f64(double *seg, Py_ssize_t n, double 
     /* the other paths: the sum and maximum of skproj_gtstat_f64 (the same on the vector paths),
        then the entries moved one by one */
     skproj_gtstat_f64(seg, n, t, s_out, &kmin, &rmax);
-    for (i = 0; i < n; i++) {
-        double y = seg[i];
-        if (y > t)
-            seg[k++] = y;
-        else
-            tmp[d++] = y;
-    }
-    if (d > 0)
-        memcpy(seg + k, tmp, (size_t) d * sizeof(double));
     *rmax_io = rmax > *rmax_io ? rmax : *rmax_io;
-    return k;
+    return skproj_move_rest_f64(seg, 0, n, t, tmp, 0, 0);
 }
 
 /* skproj_row_level_f32 / _f64: the exact level mu at mass theta (0 < theta < ||x||_1) of one
