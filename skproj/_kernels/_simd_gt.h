@@ -385,12 +385,6 @@ static inline double skproj_down_f64(double d) {
     return d;
 }
 
-/* skproj_partition_f64: seg[0:n] holds entries >= 0. Moves those > t to the front and the others
-   after them, both in their order (the others through the scratch tmp[0:n]); returns the number
-   kept, *s_out = their sum (in double: as skproj_gtstat_f64, entry i to partial sum i mod 16 on
-   the vector paths, the last n mod 16 entries included), *rmax_io = max(*rmax_io, the largest
-   entry not kept). The AVX2 path moves 4 entries at a time by a permutation: byte p of
-   skproj_pack4[b] is the float lane of the p-th set bit of the 4-bit mask b, as pairs (2j, 2j + 1). */
 /* the end of skproj_partition_f64, one entry at a time: seg[i:n] moved in order, those > t to
    seg[k:] and the others after tmp[0:d] (the others met so far), then tmp after the kept
    entries; returns the number kept */
@@ -408,6 +402,12 @@ static inline Py_ssize_t skproj_move_rest_f64(double *seg, Py_ssize_t i, Py_ssiz
     return k;
 }
 
+/* skproj_partition_f64: seg[0:n] holds entries >= 0. Moves those > t to the front and the others
+   after them, both in their order (the others through the scratch tmp[0:n]); returns the number
+   kept, *s_out = their sum (in double: as skproj_gtstat_f64, entry i to partial sum i mod 16 on
+   the vector paths, the last n mod 16 entries included), *rmax_io = max(*rmax_io, the largest
+   entry not kept). The AVX2 path moves 4 entries at a time by a permutation: byte p of
+   skproj_pack4[b] is the float lane of the p-th set bit of the 4-bit mask b, as pairs (2j, 2j + 1). */
 #ifdef SKPROJ_AVX2
 static const uint64_t skproj_pack4[16] = {
     0x0000000000000000ULL, 0x0000000000000100ULL, 0x0000000000000302ULL, 0x0000000003020100ULL,
