@@ -66,6 +66,9 @@ class Adam:
     m, v : list of ndarray or None
         First and second moment estimates, one per parameter (allocated on the first step,
         with the parameters' shapes and dtypes).
+    frozen : frozenset of int
+        Indices of the parameters whose gradient was ``None`` at the last step (not updated;
+        :meth:`post_step` leaves them alone too).
     """
 
     def __init__(self, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, scalar_second_moment=()):
@@ -87,6 +90,7 @@ class Adam:
         self.t = 0
         self.m = None
         self.v = None
+        self.frozen = frozenset()
 
     def _init_state(self, params):
         self.m = [np.zeros_like(p) for p in params]
@@ -94,6 +98,23 @@ class Adam:
             np.zeros((), dtype=p.dtype) if i in self.scalar_second_moment else np.zeros_like(p)
             for i, p in enumerate(params)
         ]
+
+    def _check_params(self, params):
+        """Raise before anything changes if ``params`` do not suit this optimiser (a hook)."""
+
+    def _check_state(self, params):
+        """Raise if ``params`` are not the arrays the moment estimates were allocated for."""
+        if len(params) != len(self.m):
+            raise ValueError(
+                f"got {len(params)} parameters, but the optimiser holds moment estimates for "
+                f"{len(self.m)}; call reset() before stepping on other parameters."
+            )
+        for i, (p, m) in enumerate(zip(params, self.m)):
+            if np.shape(p) != m.shape:
+                raise ValueError(
+                    f"params[{i}] has shape {np.shape(p)}, but the optimiser's moment estimates "
+                    f"have shape {m.shape}; call reset() before stepping on other parameters."
+                )
 
     def step(self, params, grads):
         """Update ``params`` in place from ``grads``, then call :meth:`post_step`.
@@ -104,12 +125,27 @@ class Adam:
             Parameters, modified in place.
         grads : list of ndarray
             Gradients, same shapes as ``params``. ``None`` entries are skipped (frozen
-            parameters).
+            parameters: neither updated nor passed through :meth:`post_step`'s prox).
+
+        Raises
+        ------
+        ValueError
+            If ``grads`` and ``params`` differ in length or in the shape of an entry, or if
+            ``params`` are not the arrays (same number, same shapes) the moment estimates were
+            allocated for at the first step (call :meth:`reset` first); nothing is changed then.
         """
-        if self.m is None:
-            self._init_state(params)
         if len(grads) != len(params):
             raise ValueError(f"got {len(grads)} gradients for {len(params)} parameters.")
+        for i, (p, g) in enumerate(zip(params, grads)):
+            if g is not None and np.shape(g) != np.shape(p):
+                raise ValueError(
+                    f"grads[{i}] has shape {np.shape(g)}, but params[{i}] has shape {np.shape(p)}."
+                )
+        self._check_params(params)
+        if self.m is None:
+            self._init_state(params)
+        self._check_state(params)
+        self.frozen = frozenset(i for i, g in enumerate(grads) if g is None)
         self.t += 1
         b1, b2 = self.betas
         c1 = 1.0 - b1**self.t
@@ -147,5 +183,6 @@ class Adam:
     def post_step(self, params):
         """Hook called after every update with the updated parameters (does nothing here).
 
-        Subclasses override it to apply a projection or a proximal operator in place.
+        Subclasses override it to apply a projection or a proximal operator in place, to
+        every parameter but the frozen ones (indices in :attr:`frozen`).
         """

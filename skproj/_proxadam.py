@@ -36,7 +36,7 @@ from numbers import Integral, Real
 
 import numpy as np
 
-from .sparsity import GroupLasso, GroupMCP, Penalty
+from .sparsity import GroupLasso, GroupMCP, L1Inf, Penalty
 from ._optim import Adam
 
 __all__ = ["GroupPenalty", "ProxAdam"]
@@ -138,8 +138,14 @@ class ProxAdam(Adam):
     TypeError
         If a penalty is not a :class:`skproj.sparsity.Penalty`.
     ValueError
-        If ``weighted=False`` with a group MCP penalty; at ``step``, if a penalised
-        parameter does not have the shape its penalty needs.
+        If a key of ``penalties`` is not an int >= 0; if ``weighted=False`` with a group MCP
+        penalty; if an :class:`~skproj.sparsity.L1Inf` penalty's parameter is not in
+        ``scalar_second_moment`` (with ``weighted=True``); at ``step``, before anything
+        changes, if a penalised index is out of range or its parameter does not have the
+        shape its penalty needs.
+
+    Notes on frozen parameters: a parameter whose gradient is ``None`` at a step is neither
+    updated nor passed through its prox at that step.
 
     Notes
     -----
@@ -158,6 +164,10 @@ class ProxAdam(Adam):
         super().__init__(lr=lr, betas=betas, eps=eps, **adam_kwargs)
         penalties = {} if penalties is None else dict(penalties)
         for key, pen in penalties.items():
+            if isinstance(key, bool) or not isinstance(key, Integral) or key < 0:
+                raise ValueError(
+                    f"penalties must be keyed by parameter indices (int >= 0), got key {key!r}."
+                )
             if not isinstance(pen, Penalty):
                 raise TypeError(
                     f"penalties[{key!r}] must be a skproj.sparsity.Penalty (e.g. GroupLasso; the former "
@@ -165,6 +175,11 @@ class ProxAdam(Adam):
                 )
             if not weighted and isinstance(pen, GroupMCP):
                 raise ValueError("weighted=False is not available for a group MCP penalty.")
+            if weighted and isinstance(pen, L1Inf) and key not in self.scalar_second_moment:
+                raise ValueError(
+                    f"penalties[{key!r}] is L1Inf, which has no weighted prox: put {key} in "
+                    "scalar_second_moment (a scalar metric) or pass weighted=False."
+                )
         self.penalties = penalties
         self.weighted = bool(weighted)
         self.prox_time = 0.0
@@ -177,14 +192,27 @@ class ProxAdam(Adam):
         d = np.sqrt(v / c2) + self.eps
         return float(d) if d.ndim == 0 else d
 
+    def _check_params(self, params):
+        """Every penalised index exists and has the shape its penalty needs (before any change)."""
+        for i, pen in self.penalties.items():
+            if i >= len(params):
+                raise ValueError(
+                    f"penalties has key {i}, but only {len(params)} parameters were passed."
+                )
+            if np.ndim(params[i]) != 2 and getattr(pen, "axis", None) is not None:
+                raise ValueError(
+                    f"penalised parameter {i} must be 2-D, got shape {np.shape(params[i])}."
+                )
+
     def post_step(self, params):
-        """Apply the (weighted) prox of each penalty to its parameter, in place."""
+        """Apply the (weighted) prox of each penalty to its parameter, in place (frozen
+        parameters, whose gradient was ``None``, are left alone)."""
         t0 = time.perf_counter()
         self.n_floored = 0
         for i, pen in self.penalties.items():
+            if i in self.frozen:
+                continue
             p = params[i]
-            if p.ndim != 2 and getattr(pen, "axis", None) is not None:
-                raise ValueError(f"penalised parameter {i} must be 2-D, got shape {p.shape}.")
             if not self.weighted:
                 pen.prox(p, step=self.lr, out=p)
                 continue

@@ -41,6 +41,34 @@ def test_fused_adam_equals_numpy(dtype, monkeypatch):
         assert p.dtype == m.dtype == v.dtype == dtype
 
 
+@pytest.mark.parametrize(
+    "params, grads, match",
+    [
+        # a larger array than the state was allocated for: the fused kernel would write past m, v
+        ([np.zeros(6)], [np.ones(6)], "moment estimates have shape"),
+        ([np.zeros(2), np.zeros(3)], [np.ones(2), np.ones(3)], "moment estimates for 1"),
+        ([np.zeros(2)], [np.ones(3)], r"grads\[0\] has shape"),
+        ([np.zeros(2)], [np.ones(2), np.ones(2)], "2 gradients for 1"),
+    ],
+)
+def test_adam_refuses_other_parameters_before_any_change(params, grads, match):
+    opt = Adam(lr=0.1)
+    opt.step([np.zeros(2)], [np.ones(2)])
+    m, v = opt.m[0].copy(), opt.v[0].copy()
+    before = [p.copy() for p in params]
+    with pytest.raises(ValueError, match=match):
+        opt.step(params, grads)
+    assert opt.t == 1
+    np.testing.assert_array_equal(opt.m[0], m)
+    np.testing.assert_array_equal(opt.v[0], v)
+    for p, q in zip(params, before):
+        np.testing.assert_array_equal(p, q)
+    opt.reset()
+    if len(params) == len(grads) and all(p.shape == g.shape for p, g in zip(params, grads)):
+        opt.step(params, grads)  # after reset() the new parameters are accepted
+        assert opt.t == 1
+
+
 def test_sum_squares():
     g = np.random.RandomState(1).randn(1001).astype(np.float32)
     assert _adam.sum_squares(g) == pytest.approx(float(np.sum(g.astype(np.float64) ** 2)), rel=1e-12)

@@ -330,8 +330,9 @@ def test_prox_step_with_l1_and_l1inf_penalties(pen):
     assert (P == 0).any() and P.any()
     if scalar:
         assert (~P.any(axis=1)).any()  # whole rows zeroed
-    with pytest.raises(ValueError, match="scalar"):
-        ProxAdam(lr=lr, penalties={0: L1Inf(alpha=0.2)}).step([p0.copy()], [g])
+    # refused at construction, before any parameter or state could change
+    with pytest.raises(ValueError, match="scalar_second_moment"):
+        ProxAdam(lr=lr, penalties={0: L1Inf(alpha=0.2)})
 
 
 def test_axis0_penalty_is_the_transpose():
@@ -377,3 +378,42 @@ def test_proxadam_groups_of_one_reach_sklearn_lasso():
         opt.step([W], [(X.T @ (X @ W[:, 0] - y) / n)[:, None]])
     np.testing.assert_allclose(W[:, 0], ref, atol=1e-8, rtol=0)
     np.testing.assert_array_equal(W[:, 0] == 0, ref == 0)
+
+
+def test_frozen_parameter_is_neither_stepped_nor_proxed():
+    # a None gradient freezes the parameter: its prox is skipped too (with no second moment
+    # yet, the metric would be eps and the prox would zero the whole array)
+    W, b = np.ones((3, 2)), np.ones(2)
+    opt = ProxAdam(lr=1e-3, penalties={0: GroupLasso(alpha=1e-3)})
+    opt.step([W, b], [None, np.ones(2)])
+    np.testing.assert_array_equal(W, np.ones((3, 2)))
+    assert opt.frozen == {0}
+    opt.step([W, b], [np.ones((3, 2)), np.ones(2)])
+    assert opt.frozen == frozenset() and not np.array_equal(W, np.ones((3, 2)))
+    W1 = W.copy()
+    for _ in range(3):
+        opt.step([W, b], [None, np.ones(2)])
+    np.testing.assert_array_equal(W, W1)
+
+
+@pytest.mark.parametrize(
+    "penalties, params, match",
+    [
+        ({2: GroupLasso(alpha=1e-3)}, [np.ones((3, 2))], "key 2"),
+        ({0: GroupLasso(alpha=1e-3)}, [np.ones(3)], "2-D"),
+    ],
+)
+def test_bad_penalised_parameter_raises_before_any_change(penalties, params, match):
+    opt = ProxAdam(lr=0.1, penalties=penalties)
+    before = [p.copy() for p in params]
+    with pytest.raises(ValueError, match=match):
+        opt.step(params, [np.ones_like(p) for p in params])
+    assert opt.t == 0 and opt.m is None
+    for p, q in zip(params, before):
+        np.testing.assert_array_equal(p, q)
+
+
+@pytest.mark.parametrize("key", [-1, 1.0, True, "0"])
+def test_penalty_keys_must_be_parameter_indices(key):
+    with pytest.raises(ValueError, match="parameter indices"):
+        ProxAdam(penalties={key: GroupLasso(alpha=1e-3)})
