@@ -18,7 +18,10 @@ Properties used by the tests and the estimators:
 * ``a_j == 0.0`` exactly whenever ``q_j <= t``, an open set of ``(gamma, s)`` (for ``q_j < t``):
   zeros appear during training by plain SGD or Adam, with no thresholding, prox or mask.
 * ``max_j q_j >= 1/n > t``, so at least one gate is positive and the renormalisation never
-  divides by zero.
+  divides by zero. In floating point ``sigmoid(s)`` rounds to 1 for large ``s`` (about 37 in
+  float64, 17 in float32) and ``q`` carries rounding errors, so the computed ``t`` is taken as
+  at most the largest float below ``max_j q_j``: the largest scores stay active (with uniform
+  scores every gate is ``1/n``, the limit of the exact gates as ``t -> 1/n``).
 * A zeroed gate ``j`` still moves: its ``gamma_j`` receives the gradient
   ``-q_j * sum_k q_k dL/dq_k`` through the softmax, and ``s`` receives a gradient through every
   active gate, so ``q_j`` can rise above ``t`` again ("revival"). That gradient does not depend
@@ -98,7 +101,8 @@ def gates_forward(gamma, s):
     e = np.exp(gamma - gamma.max())
     q = e / e.sum()
     sig = float(expit(s_val))
-    t = dtype.type(sig / n)
+    # at most the float just below max(q): the exact t < 1/n <= max(q) may round up to it
+    t = min(dtype.type(sig / n), np.nextafter(q.max(), dtype.type(0)))
     r = q - t
     active = r > 0
     r[~active] = 0

@@ -72,6 +72,30 @@ def test_forward_properties_hypothesis(gamma, s):
 
 @settings(max_examples=200, deadline=None)
 @given(
+    dtype=st.sampled_from([np.float32, np.float64]),
+    n=st.integers(1, 40),
+    ties=st.booleans(),
+    seed=st.integers(0, 2**16),
+    s=st.floats(15, 800),
+)
+def test_forward_saturated_threshold_hypothesis(dtype, n, ties, seed, s):
+    # sigmoid(s) rounds to 1 (t = 1/n): the largest scores must stay active (it gave 0/0 = NaN
+    # with uniform scores); with uniform scores the gates are uniform, the exact limit
+    gamma = np.zeros(n) if ties else np.random.default_rng(seed).normal(size=n)
+    gamma = gamma.astype(dtype)
+    a, (q, t, _sig, _S, active) = gates_forward(gamma, s)
+    assert a.dtype == dtype and np.all(np.isfinite(a)) and np.all(a >= 0)
+    assert active[np.argmax(q)] and t < q.max()
+    np.testing.assert_array_equal(a > 0, q > t)
+    np.testing.assert_allclose(a.sum(), 1.0, rtol=1e-5 if dtype == np.float32 else 1e-12)
+    if ties:
+        np.testing.assert_allclose(a, np.full(n, 1.0 / n), rtol=1e-6)
+        g_gamma, g_s = gates_backward(np.arange(n, dtype=dtype), (q, t, _sig, _S, active))
+        assert np.all(np.isfinite(g_gamma)) and np.all(np.isfinite(g_s))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
     gamma=arrays(np.float64, st.integers(1, 40),
                  elements=st.integers(-30 * 2**20, 30 * 2**20).map(lambda v: v / 2**20)),
     s=st.floats(-30, 30),
