@@ -44,7 +44,9 @@ def as_float_array(x, name, ndim=None, finite=True):
         )
     if finite:
         check_finite(arr, name)
-    return np.ascontiguousarray(arr)
+    # a 0-d array stays 0-d (np.ascontiguousarray would make it 1-D): elementwise functions
+    # return the shape of their input
+    return arr if arr.ndim == 0 else np.ascontiguousarray(arr)
 
 
 def check_finite(arr, name):

@@ -144,10 +144,11 @@ _sections = fill_doc(params=_PARAMS, returns=_RETURNS, raises=_RAISES, raises_cl
 
 
 def _checked(x, tau, clip):
-    """Validated ``x`` (float array), ``tau`` (in the dtype of ``x``) and ``clip`` (float)."""
+    """Validated ``x`` (a float array, at least 1-D: numpy ufuncs give scalars on 0-d arrays),
+    ``tau`` (in the dtype of ``x``), ``clip`` (float) and the shape of the result."""
     x = as_float_array(x, "x")
     tau = check_scalar(tau, "tau")
-    return x, x.dtype.type(tau), _check_clip(clip)
+    return np.atleast_1d(x), x.dtype.type(tau), _check_clip(clip), x.shape
 
 
 def _ramp(shifted, clip):
@@ -229,8 +230,8 @@ def clipped_relu(x, tau, clip):
 
     {raises_clipped}
     """
-    x, tau, clip = _checked(x, tau, clip)
-    return _ramp(x - tau, clip)
+    x, tau, clip, shape = _checked(x, tau, clip)
+    return _ramp(x - tau, clip).reshape(shape)
 
 
 def clipped_relu_derivative(x, tau, clip):
@@ -239,8 +240,8 @@ def clipped_relu_derivative(x, tau, clip):
     Parameters and errors as in :func:`clipped_relu`. Returns an array of the dtype of the
     activations (0 at the kinks ``x = tau`` and ``x = tau + clip``).
     """
-    x, tau, clip = _checked(x, tau, clip)
-    return _ramp_slope(x - tau, clip)
+    x, tau, clip, shape = _checked(x, tau, clip)
+    return _ramp_slope(x - tau, clip).reshape(shape)
 
 
 @_sections
@@ -257,10 +258,10 @@ def clipped_soft_threshold(x, tau, clip):
 
     {raises_clipped}
     """
-    x, tau, clip = _checked(x, tau, clip)
+    x, tau, clip, shape = _checked(x, tau, clip)
     mag = _ramp(np.abs(x) - tau, clip)
     # copysign restores the sign exactly (odd symmetry holds bit for bit in every dtype)
-    return np.copysign(mag, x, out=mag)
+    return np.copysign(mag, x, out=mag).reshape(shape)
 
 
 def clipped_soft_threshold_derivative(x, tau, clip):
@@ -268,8 +269,8 @@ def clipped_soft_threshold_derivative(x, tau, clip):
 
     Parameters and errors as in :func:`clipped_soft_threshold` (0 at the kinks).
     """
-    x, tau, clip = _checked(x, tau, clip)
-    return _ramp_slope(np.abs(x) - tau, clip)
+    x, tau, clip, shape = _checked(x, tau, clip)
+    return _ramp_slope(np.abs(x) - tau, clip).reshape(shape)
 
 
 class Activation(NamedTuple):

@@ -462,3 +462,16 @@ def test_init_layer_variances_and_reproducibility():
 def test_bad_inputs(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+@pytest.mark.parametrize("name", sorted(skproj.activations.ACTIVATIONS))
+@pytest.mark.parametrize("x", [3.0, np.float32(-2.5), np.array(1.5), np.ones((2, 1, 3)), np.zeros((0, 2))])
+def test_output_has_the_shape_of_x(name, x):
+    # a scalar or 0-d input gives a 0-d result (it gave shape (1,)), as numpy's ufuncs do
+    act = skproj.activations.get_activation(name)
+    clip = 2.0 if act.clipped else np.inf
+    for f in (act.forward, act.derivative):
+        r = f(x, 1.0, clip)
+        assert isinstance(r, np.ndarray) and r.shape == np.shape(x)
+        flat = f(np.reshape(x, -1), 1.0, clip)
+        np.testing.assert_array_equal(r.reshape(-1), flat)

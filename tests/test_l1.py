@@ -398,3 +398,12 @@ def test_vector_paths_agree(dtype, kind):
                                                if dtype == np.float32 else 1e-12 * np.abs(x).max())
     finally:
         _l1._set_simd_level(-1)
+
+
+@pytest.mark.parametrize("func", [project_l1_ball, project_simplex])
+@pytest.mark.parametrize("x", [3.0, np.float32(-3.0), np.array(0.25)])
+def test_scalar_input_gives_0d_output(func, x):
+    # the projection of a one-entry vector, in the input's shape (it came back as shape (1,))
+    r = func(x, 1.0)
+    assert r.shape == () and r.dtype == np.asarray(x).dtype
+    np.testing.assert_array_equal(r.reshape(1), func(np.reshape(x, 1), 1.0))
