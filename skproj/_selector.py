@@ -20,7 +20,7 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
-from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
 from sklearn.feature_selection import SelectorMixin
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
@@ -101,11 +101,13 @@ class SparseAutoencoderSelector(ProbabilityMixin, SelectorMixin, ClassifierMixin
         accepted with a FutureWarning). A constraint object is used with its own norm and
         groups along ``axis=1``; its ``radius`` replaces the ``radius`` parameter. ``None``
         (default): the l1,inf ball, unless ``penalty`` is given (then no ball). To train
-        without any sparsity (then only ``max_features`` selects), pass ``radius=numpy.inf``.
+        without any sparsity (then only ``max_features`` selects), pass ``radius=numpy.inf``
+        and leave ``n_features_to_select`` unset (with it, the ball is always used).
     radius : float > 0, default=0.1
-        Radius of the ball (ignored when ``n_features_to_select`` is set; ``numpy.inf``: no
-        ball): an absolute bound on the norm of the final ``W1`` (not relative
-        to its initial norm). For ``"l1inf"`` it bounds ``sum_i max_j |W1_ij|``, the sum over
+        Radius of the ball (ignored when ``n_features_to_select`` is set, ``numpy.inf`` included;
+        otherwise ``numpy.inf``: no ball): an absolute bound on the norm of ``W1`` at the end of
+        the first phase (the final ``W1`` when ``retrain=False``; retraining on the selected
+        features does not project), not relative to its initial norm. For ``"l1inf"`` it bounds ``sum_i max_j |W1_ij|``, the sum over
         features of the largest absolute weight leaving each feature, so roughly
         ``radius / typical_weight`` features survive. ``W1`` multiplies the features, so the
         radius is in units of ``1 / (feature scale)``: standardise the features (e.g. with
@@ -165,8 +167,8 @@ class SparseAutoencoderSelector(ProbabilityMixin, SelectorMixin, ClassifierMixin
         Step size of the (separate, plain) Adam of the gate parameters ``(gamma, s)`` when
         ``penalty="differentiable"``; ``None`` means ``learning_rate``.
     n_features_to_select : int >= 1, float in (0, 1] or None, default=None
-        Number of features to select (a float: that fraction of ``n_features``, rounded, at least
-        1); the semantics of :class:`sklearn.feature_selection.RFE`. ``None``: the ``radius`` (or
+        Number of features to select (a float: that fraction of ``n_features``, rounded down, at
+        least 1); the semantics of :class:`sklearn.feature_selection.RFE`. ``None``: the ``radius`` (or
         the penalty strength) decides how many survive. With a ball, the radius is found during the
         first phase (see :class:`skproj._training.TargetBallStep`): it shrinks geometrically from
         the norm of ``W1`` at initialisation while more than ``m = min(max(2 k, 100), max(k,
@@ -362,10 +364,12 @@ class SparseAutoencoderSelector(ProbabilityMixin, SelectorMixin, ClassifierMixin
     Sparse ``X`` (CSR or CSC, float32 or float64) is never densified as a whole: each
     minibatch is densified into a buffer of ``batch_size x n_features`` (the reconstruction
     target is that dense minibatch), and prediction works in blocks of rows. Extra memory
-    beyond ``X`` is ``O(batch_size * n_features + n_features * hidden_layer_size)``, except
+    beyond ``X`` is ``O(batch_size * n_features + n_features * hidden_layer_size)`` plus
+    blocks of at most 2^22 entries (32 MiB in float64) for prediction and statistics, except
     that a CSC ``X`` is converted to CSR once (a copy of the size of ``X``: pass CSR to avoid
-    it) and ``early_stopping`` copies the training part of ``X`` (as for dense ``X``). The
-    results equal those of the dense path on the same data.
+    it), a CSR ``X`` with duplicate or unsorted entries is copied once into canonical form, and
+    ``early_stopping`` copies the training part of ``X`` (as for dense ``X``). The results
+    equal those of the dense path on the same data.
 
     Clipped activations and their initialisation: I. Price, N. Daultry Ball, S. C. H. Lam,
     A. C. Jones, J. Tanner, "Deep Neural Network Initialization with Sparsity Inducing
@@ -486,23 +490,28 @@ class SparseAutoencoderSelector(ProbabilityMixin, SelectorMixin, ClassifierMixin
                 return L1(alpha=self._alpha(), axis=1)
             kw = {"gamma": float(self.mcp_gamma)} if self.penalty == "group_mcp" else {}
             pen = make_penalty(self.penalty, alpha=self._alpha(), axis=1, **kw)
-            self._check_rows(pen, "penalty")
-            return pen
+            return self._check_rows(pen, "penalty")
+        # radius=inf means no ball, unless n_features_to_select is set: then the radius is found
+        # (it starts at the initial norm of W1, _first_phase_step) and radius is not used
+        no_ball = self.radius == np.inf and self.n_features_to_select is None
+        radius = self.radius if self.n_features_to_select is None else 1.0
         if self.constraint is None:
-            return None if self.radius == np.inf else L1InfBall(radius=self.radius, axis=1)
-        ball = make_constraint(self.constraint, radius=self.radius, axis=1)
+            return None if no_ball else L1InfBall(radius=radius, axis=1)
+        ball = make_constraint(self.constraint, radius=radius, axis=1)
         if isinstance(ball, Constraint) and not isinstance(self.constraint, str):
-            self._check_rows(ball, "constraint")
-        elif self.radius == np.inf:
-            return None
-        return ball
+            return self._check_rows(ball, "constraint")
+        return None if no_ball else ball
 
     @staticmethod
     def _check_rows(obj, name):
+        """``obj`` with its groups along the rows of ``W1``: an entrywise object (``axis=None``,
+        e.g. ``L1Ball()``) becomes a copy with ``axis=1``, the same ball or penalty whose group
+        norms are those of the rows (the row ranking uses them)."""
         if getattr(obj, "axis", 1) not in (1, None) or getattr(obj, "groups", None) is not None:
             raise ValueError(
                 f"{name}={obj!r}: the groups must be the rows of the first layer (axis=1, groups=None)."
             )
+        return clone(obj).set_params(axis=1) if getattr(obj, "axis", 1) is None else obj
 
     @staticmethod
     def _row_norms(sparsity, W1):
@@ -524,7 +533,7 @@ class SparseAutoencoderSelector(ProbabilityMixin, SelectorMixin, ClassifierMixin
             if k > n_features:
                 raise ValueError(f"n_features_to_select={k} exceeds n_features={n_features}, the number of features of X.")
             return int(k)
-        return max(1, int(round(k * n_features)))
+        return max(1, int(k * n_features))  # as RFE and SequentialFeatureSelector: floor
 
     def _make_optimizer(self, sparsity):
         """ProxAdam with the penalty on ``W1`` (params[0]), or Adam.
@@ -570,6 +579,11 @@ class SparseAutoencoderSelector(ProbabilityMixin, SelectorMixin, ClassifierMixin
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], accept_sparse=("csr", "csc"))
         if sp.issparse(X):
             X = X.tocsr()  # minibatches are rows: CSR (a copy only for CSC input)
+            if not X.has_canonical_format:
+                # duplicate entries add up; the kernels do, but not every statistic of X.data
+                # (nor column_ptp): one canonical copy
+                X = X.copy()
+                X.sum_duplicates()
         check_classification_targets(y)
         k = self._n_to_select(X.shape[1])
         self.classes_, y_idx = np.unique(y, return_inverse=True)

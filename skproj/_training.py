@@ -48,10 +48,28 @@ _BLOCK_ENTRIES = 2**22
 
 
 def column_ptp(X):
-    """Range (max - min) of each column of a dense or sparse ``X`` (implicit zeros count)."""
-    if sp.issparse(X):
+    """Range (max - min) of each column of a dense or sparse ``X`` (implicit zeros count).
+
+    A CSR ``X`` is reduced in blocks of rows of about ``_BLOCK_ENTRIES`` stored entries:
+    scipy's ``max(axis=0)`` on a CSR matrix converts it to CSC, a copy, which stays the size
+    of one block here.
+    """
+    if not sp.issparse(X):
+        return np.ptp(X, axis=0)
+    if X.format != "csr":
         return (X.max(axis=0).toarray() - X.min(axis=0).toarray()).ravel()
-    return np.ptp(X, axis=0)
+    hi = lo = None
+    start, n = 0, X.shape[0]
+    while start < n:
+        # the rows from start whose entries fit in one block (at least one row)
+        stop = max(start + 1, int(np.searchsorted(X.indptr, X.indptr[start] + _BLOCK_ENTRIES, "right")) - 1)
+        B = X[start:stop]
+        bh, bl = B.max(axis=0).toarray().ravel(), B.min(axis=0).toarray().ravel()
+        hi = bh if hi is None else np.maximum(hi, bh)
+        lo = bl if lo is None else np.minimum(lo, bl)
+        start = stop
+    return hi - lo
+
 
 def auto_batch_size(n_samples):
     """``batch_size="auto"``: ``min(max(32, n_samples // 200), 1024)``.

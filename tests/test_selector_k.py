@@ -84,7 +84,15 @@ def test_exactly_k_with_a_penalty(synthetic, penalty):
 def test_fraction_and_all_features(synthetic):
     X, y = synthetic
     sel = _fit(X, y, n_features_to_select=0.1, max_epochs=5)
-    assert sel.support_.sum() == 6  # round(0.1 * 60)
+    assert sel.support_.sum() == 6  # 0.1 * 60
+    # a fraction is rounded down, as RFE does (0.19 * 60 = 11.4 -> 11; rounding gave 11 too,
+    # 0.199 * 60 = 11.94 -> 11, rounding gave 12)
+    from sklearn.feature_selection import RFE
+    from sklearn.linear_model import LogisticRegression
+
+    rfe = RFE(LogisticRegression(), n_features_to_select=0.199, step=20).fit(X, y)
+    sel = _fit(X, y, n_features_to_select=0.199, max_epochs=5)
+    assert sel.support_.sum() == rfe.support_.sum() == 11
     sel = _fit(X, y, n_features_to_select=X.shape[1], max_epochs=3)
     assert sel.support_.all()
     sel = _fit(X, y, n_features_to_select=1.0, max_epochs=3)
@@ -148,3 +156,15 @@ def test_max_features_is_a_different_knob(synthetic):
 @parametrize_with_checks([SparseAutoencoderSelector(n_features_to_select=2)])
 def test_sklearn_compatible(estimator, check):
     check(estimator)
+
+
+def test_infinite_radius_is_ignored_with_k(synthetic):
+    # with n_features_to_select the radius is found, whatever radius says (inf switched the
+    # ball off and fell back to the top k rows of an unconstrained W1)
+    X, y = synthetic
+    for constraint in (None, "l12"):
+        a = _fit(X, y, n_features_to_select=5, constraint=constraint)
+        b = _fit(X, y, n_features_to_select=5, constraint=constraint, radius=np.inf)
+        assert b.radius_ is not None and np.isfinite(b.radius_)
+        np.testing.assert_array_equal(a.support_, b.support_)
+        np.testing.assert_array_equal(a.coefs_[0], b.coefs_[0])

@@ -157,3 +157,47 @@ def test_epochs_of_at_most_epoch_samples(monkeypatch):
 
 def test_sparse_tags():
     assert SparseAutoencoderSelector().__sklearn_tags__().input_tags.sparse
+
+
+def test_non_canonical_csr_equals_dense():
+    # duplicate entries add up: the edge-of-chaos scale q_in (mean of X**2) is computed on the
+    # summed entries (it summed the squares of the parts)
+    X, y = _sparse_data(n=80, d=20)
+    A = sp.csr_matrix(X)
+    # every stored entry split into two halves, stored twice in its row (CSR built directly:
+    # a COO -> CSR conversion would sum them)
+    data, indices, indptr = [], [], [0]
+    for i in range(A.shape[0]):
+        row = slice(A.indptr[i], A.indptr[i + 1])
+        half = A.data[row] / 2
+        data += [half, A.data[row] - half]
+        indices += [A.indices[row], A.indices[row]]
+        indptr.append(indptr[-1] + 2 * (row.stop - row.start))
+    Xd = sp.csr_matrix((np.concatenate(data), np.concatenate(indices), np.array(indptr)), shape=X.shape)
+    assert Xd.nnz == 2 * A.nnz and not Xd.has_canonical_format
+    assert np.array_equal(Xd.toarray(), X)
+    before = (Xd.data.copy(), Xd.indices.copy())
+    params = dict(activation="clipped_relu", n_features_to_select=5, max_epochs=10, radius_decay_epochs=5,
+                  random_state=0)
+    dense = SparseAutoencoderSelector(**params).fit(X, y)
+    dup = SparseAutoencoderSelector(**params).fit(Xd, y)
+    _assert_same_fit(dense, dup)
+    np.testing.assert_array_equal(Xd.data, before[0])  # the input keeps its duplicates
+    np.testing.assert_array_equal(Xd.indices, before[1])
+
+
+@pytest.mark.parametrize("block", [0, 7, 2**22])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_column_ptp_in_blocks_of_rows(monkeypatch, block, dtype):
+    # CSR reduced in blocks of rows (implicit zeros count in every block), equal to numpy's ptp
+    monkeypatch.setattr(training, "_BLOCK_ENTRIES", block)
+    rng = np.random.RandomState(3)
+    A = (rng.randn(13, 9) * (rng.rand(13, 9) < 0.4)).astype(dtype)
+    A[:, 0] = 2.5            # constant, fully stored
+    A[:, 1] = 0.0            # empty
+    A[:, 2] = np.abs(A[:, 2])  # non-negative with zeros
+    A[5] = 0.0               # an empty row
+    for M in (sp.csr_matrix(A), sp.csc_matrix(A), A):
+        r = training.column_ptp(M)
+        assert r.dtype == dtype
+        np.testing.assert_array_equal(r, np.ptp(A, axis=0))

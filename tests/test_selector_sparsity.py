@@ -25,6 +25,7 @@ def _same_fit(a, b):
     for wa, wb in zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_):
         np.testing.assert_array_equal(wa, wb)
     np.testing.assert_array_equal(a.support_, b.support_)
+    np.testing.assert_array_equal(a.feature_importances_, b.feature_importances_)
 
 
 def test_default_is_the_l1inf_ball(data):
@@ -35,7 +36,12 @@ def test_default_is_the_l1inf_ball(data):
 
 @pytest.mark.parametrize(
     "name, obj",
-    [("l12", L12Ball(radius=0.5)), ("l1", L1Ball(radius=0.5, axis=1)), ("l1inf", L1InfBall(radius=0.05))],
+    [
+        ("l12", L12Ball(radius=0.5)),
+        ("l1", L1Ball(radius=0.5, axis=1)),
+        ("l1", L1Ball(radius=0.5)),  # entrywise (axis=None): the same ball, rows ranked by l1 norm
+        ("l1inf", L1InfBall(radius=0.05)),
+    ],
 )
 def test_constraint_object_equals_its_name(data, name, obj):
     X, y = data
@@ -60,6 +66,7 @@ def test_l11_spelling_warns_and_equals_l1(data):
         ("group_mcp", GroupMCP(alpha=2e-2, gamma=20.0)),
         ("l1inf", L1Inf(alpha=2e-2)),
         ("l1", L1(alpha=2e-2, axis=1)),
+        ("l1", L1(alpha=2e-2)),  # entrywise (axis=None)
     ],
 )
 def test_penalty_alone_works_and_object_equals_name(data, name, obj):
@@ -96,3 +103,18 @@ def test_infinite_radius_is_no_ball(data):
     X, y = data
     sel = _fit(X, y, radius=np.inf, retrain=False)
     assert sel.support_.all() and sel.radius_ is None and sel.projection_time_ == 0
+
+
+@pytest.mark.parametrize("kind", ["constraint", "penalty"])
+def test_entrywise_l1_object_ranks_rows_by_their_l1_norm(data, kind):
+    # L1Ball() / L1() default to axis=None; the rows were ranked by their l2 norm then, so
+    # n_features_to_select / max_features picked other features than constraint="l1"
+    X, y = data
+    if kind == "constraint":
+        a = _fit(X, y, constraint="l1", n_features_to_select=5)
+        b = _fit(X, y, constraint=L1Ball(), n_features_to_select=5)
+    else:
+        a = _fit(X, y, penalty="l1", alpha=1e-2, max_features=5)
+        b = _fit(X, y, penalty=L1(alpha=1e-2), max_features=5)
+    _same_fit(a, b)
+    np.testing.assert_allclose(b.feature_importances_, np.abs(b.coefs_[0]).sum(axis=1), rtol=1e-6)
