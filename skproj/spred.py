@@ -86,8 +86,10 @@ _COMMON_DOC = """
         the polishing step.
     tol : float, default=1e-4
         Tolerance. The fit has converged when the largest violation of the KKT conditions of
-        the L1 (group-L1) problem, divided by the penalty level, is ``<= tol`` (after polishing;
-        without polishing, when the smooth solver has converged). L-BFGS stops when the relative
+        the L1 (group-L1) problem, divided by the penalty level, is ``<= tol``, and so is the
+        gradient of the intercept (divided by ``min(alpha, 1)``, so that its tolerance does
+        not grow with the penalty) (after polishing; without polishing, when the smooth
+        solver has converged). L-BFGS stops when the relative
         decrease of the spred objective falls below ``1e-3 * tol``.
     polish : bool, default=True
         Run the active-set / FISTA polishing step after the threshold (module docstring).

@@ -373,3 +373,64 @@ def test_gram_cache_matches_dense_products():
     g = gram.rproduct(r)
     np.testing.assert_allclose(g[gram.idx], A[:, gram.idx].T @ r / 30, atol=1e-12)
     assert not np.any(np.delete(g, gram.idx))
+
+
+# --- the intercept when every coefficient is zero ------------------------------------------
+
+
+def _small_C_data(n=300, seed=0):
+    rng = np.random.RandomState(seed)
+    y = (rng.rand(n) < 0.6).astype(int)
+    return rng.randn(n, 3) + 2.0 * y[:, None], y
+
+
+@pytest.mark.parametrize("polish", [True, False])
+@pytest.mark.parametrize("C", [1e-4, 1e-5, 1e-6])
+def test_binary_intercept_is_the_logit_when_coef_is_zero(C, polish):
+    # with coef_ == 0 the optimum's intercept is the logit of the (weighted) positive frequency;
+    # the intercept's stop test once scaled with alpha = 1 / (C S), i.e. like 1 / C
+    X, y = _small_C_data()
+    sw = np.random.RandomState(1).rand(len(y)) + 0.5
+    for weights in (None, sw):
+        clf = SpredClassifier(C=C, polish=polish, random_state=0).fit(X, y, sample_weight=weights)
+        assert not clf.coef_.any()
+        s = np.ones(len(y)) if weights is None else weights
+        p = s @ y / s.sum()
+        np.testing.assert_allclose(clf.intercept_, [np.log(p / (1 - p))], rtol=0, atol=1e-8)
+        np.testing.assert_allclose(clf.predict_proba(X)[:, 1], p, rtol=1e-8)
+
+
+@pytest.mark.parametrize("C", [1e-4, 1e-6])
+def test_multinomial_intercept_is_the_log_frequency_when_coef_is_zero(C):
+    rng = np.random.RandomState(0)
+    y = rng.randint(0, 3, 300)
+    X = rng.randn(300, 3) + y[:, None]
+    clf = SpredClassifier(C=C, random_state=0).fit(X, y)
+    assert not clf.coef_.any()
+    logq = np.log(np.bincount(y) / len(y))
+    # softmax is unchanged by a common shift: the cold start keeps the intercepts centred
+    np.testing.assert_allclose(clf.intercept_, logq - logq.mean(), rtol=0, atol=1e-8)
+    np.testing.assert_allclose(clf.predict_proba(X[:5]), np.tile(np.exp(logq), (5, 1)), rtol=1e-8)
+
+
+def test_intercept_gradient_tolerance_does_not_grow_with_alpha():
+    # alpha = 1 / (C n) = 11 > 1 with some coefficients non-zero: the polishing's stop test on the
+    # unpenalised intercept must be |dL/db| <= tol, not tol * alpha
+    X, y = _small_C_data(seed=1)
+    X = 30 * X
+    C = 3e-4
+    clf = SpredClassifier(C=C, tol=1e-4, random_state=0).fit(X, y)
+    assert clf.coef_.any()
+    z = X @ clf.coef_[0] + clf.intercept_[0]
+    assert abs(np.mean(1 / (1 + np.exp(-z)) - y)) <= 1e-4
+
+
+@pytest.mark.parametrize("sw", [None, "random"])
+def test_regressor_intercept_is_the_weighted_mean_when_coef_is_zero(sw):
+    X, y = synthetic(50, 10, 3, seed=7)
+    s = None if sw is None else np.random.RandomState(0).rand(50)
+    alpha = 10 * np.abs(X.T @ (y - y.mean())).max() / 50
+    for polish in (True, False):
+        est = SpredRegressor(alpha=alpha, polish=polish, random_state=0).fit(X, y, sample_weight=s)
+        assert not est.coef_.any()
+        assert est.intercept_ == pytest.approx(np.average(y, weights=s), rel=1e-12)

@@ -26,7 +26,11 @@ set, :func:`lbfgs_rounds`, or minibatch Adam with coupled weight decay as in the
 2. *polishing*: for the squared loss with the L1 penalty the feature-sign search of
    :mod:`skproj._solvers._polish`; otherwise FISTA (:func:`skproj._solvers._fista.fista`, function
    restart) warm-started at the spred solution, until the KKT violation
-   (:meth:`skproj.sparsity.Penalty.residual`) is below ``tol``.
+   (:func:`optimality_residual`: :meth:`skproj.sparsity.Penalty.residual` and the gradient of
+   the unpenalised intercept) is below ``tol``.
+
+When every coefficient is zero the intercept is set to the optimum of the intercept-only
+problem, in closed form (:meth:`LinearLoss.null_intercept`).
 
 The losses are those of :mod:`skproj._losses` through the design operator of
 :mod:`skproj._design` (:class:`LinearLoss`); coefficients are ``W`` of shape
@@ -44,7 +48,8 @@ from .._optim import Adam
 from ..sparsity import L1, GroupLasso
 from ._polish import feature_sign
 
-__all__ = ["LinearLoss", "SpredProblem", "logistic_loss", "solve", "spred_penalty", "squared_loss"]
+__all__ = ["LinearLoss", "SpredProblem", "logistic_loss", "optimality_residual", "solve", "spred_penalty",
+           "squared_loss"]
 
 _PATIENCE = 5  # iterations with an unchanged support that end L-BFGS when polishing follows
 _ROUND_ITER = 50  # most L-BFGS iterations per working-set round when polishing follows
@@ -108,6 +113,29 @@ class LinearLoss:
         if self.x_mean is None:
             return np.zeros(W.shape[1])
         return self.y_mean - self.x_mean @ W
+
+    def null_intercept(self, b):
+        """The minimiser over ``b`` of ``loss(0, b)`` in closed form, or None.
+
+        Binary logistic: ``logit(p)`` with ``p`` the weighted frequency of the positive class.
+        Multinomial: ``log q_k`` with ``q`` the weighted class frequencies (softmax is unchanged by
+        a common shift; the mean of the current ``b`` is kept). None when the minimum is not
+        attained (a class of zero weight) or there is no free intercept (the squared loss
+        eliminates it by centring: :meth:`intercept`).
+        """
+        base = self.loss
+        if not self.has_intercept:
+            return None
+        if isinstance(base, BinaryLogisticLoss):
+            p = float(base.w[base.y > 0].sum())
+            return np.array([np.log(p) - np.log1p(-p)]) if 0.0 < p < 1.0 else None
+        if isinstance(base, MultinomialLoss):
+            q = (base.w.T @ base.onehot)[0]
+            if not np.all(q > 0):
+                return None
+            logq = np.log(q)
+            return logq - logq.mean() + float(np.mean(b))
+        return None
 
 
 def squared_loss(X, Y, sample_weight, fit_intercept):
@@ -274,6 +302,49 @@ def _prox_step(loss, pen, W, b, L):
     return pen.prox(W - G / L, 1.0 / L), b - gb / L
 
 
+def _settle_intercept(loss, W, b):
+    """``b``, replaced by the intercept-only optimum (:meth:`LinearLoss.null_intercept`) when
+    every coefficient is zero and that optimum has a closed form."""
+    if loss.has_intercept and not np.any(W):
+        b0 = loss.null_intercept(b)
+        if b0 is not None:
+            return b0
+    return b
+
+
+def optimality_residual(loss, pen, W, b, G=None, gb=None):
+    """KKT residual of ``min loss(W, b) + pen(W)`` at ``(W, b)``; 0 exactly at the minimisers.
+
+    ``max(pen.residual(W, dL/dW), max |dL/db| / min(alpha, 1))``: the penalty's violation of
+    its optimality conditions (relative to ``alpha``, :meth:`skproj.sparsity.Penalty.residual`)
+    and the gradient of the unpenalised intercept, relative to ``alpha`` only while
+    ``alpha <= 1`` (absolute beyond, so that its tolerance does not grow with the penalty; with
+    ``alpha = 0``, absolute like the penalty's residual). The polishing stops and every fit is
+    reported as converged when this is ``<= tol``.
+
+    Parameters
+    ----------
+    loss : LinearLoss
+    pen : skproj.sparsity.L1 or skproj.sparsity.GroupLasso
+    W : ndarray of shape (d, K)
+    b : ndarray of shape (K,) or (0,)
+    G, gb : ndarray, default=None
+        ``dL/dW`` and ``dL/db`` at ``(W, b)`` when already computed.
+
+    Returns
+    -------
+    float
+    """
+    if G is None:
+        _, G, gb = loss.value_grad(W, b)
+    res = pen.residual(W, G)
+    if gb is not None and gb.size:
+        alpha = float(pen.alpha)
+        scale = min(alpha, 1.0) if alpha > 0 else 1.0
+        res = max(res, float(np.max(np.abs(gb))) / scale)
+    return res
+
+
 def _initial_weights(loss, L, coef_init, b_init, rng):
     """Starting point with no zero entry (u = v = 0 is a stationary point of the spred problem).
 
@@ -351,6 +422,7 @@ def solve(loss, pen, K, *, solver, max_iter, tol, polish, batch_size, learning_r
             print(f"[spred] sgd: {n_iter} epochs, objective {F:.10g}")
         W, b = _prox_step(loss, pen, W, b, L)
     converged = stage1_ok
+    b = _settle_intercept(loss, W, b)
     if polish:
         if isinstance(loss.loss, SquaredLoss) and isinstance(pen, L1) and alpha > 0:
             # single-threaded BLAS: the k x k factorisations are small, and a threaded BLAS
@@ -363,6 +435,7 @@ def solve(loss, pen, K, *, solver, max_iter, tol, polish, batch_size, learning_r
         if verbose:
             F, _, _ = _objective(loss, pen, W, b)
             print(f"[spred] polish: {it} iterations, objective {F:.10g}")
+    b = _settle_intercept(loss, W, b)
     return W, b, n_iter, converged
 
 
@@ -370,13 +443,12 @@ def fista_polish(loss, pen, W, b, L, tol, max_iter):
     """FISTA (function restart) on ``loss + pen`` from ``(W, b)`` until the KKT test holds.
 
     The variable of :func:`skproj._solvers._fista.fista` is ``x = [W.ravel(), b]``; the prox acts on
-    ``W`` (``b`` is unpenalised). The stop test: ``pen.residual(W, dL/dW) <= tol`` and
-    ``max |dL/db| <= tol * alpha``. Returns ``(W, b, n_iter, converged)``.
+    ``W`` (``b`` is unpenalised). The stop test: :func:`optimality_residual` ``<= tol``.
+    Returns ``(W, b, n_iter, converged)``.
     """
     d, K = W.shape
     nw = d * K
     design, base = loss.design, loss.loss
-    alpha = max(float(pen.alpha), 1e-300)
 
     def split(x):
         return x[:nw].reshape(d, K), x[nw:]
@@ -400,8 +472,7 @@ def fista_polish(loss, pen, W, b, L, tol, max_iter):
 
     def stop(x, z):
         GW, gb = gradients(base.value_grad(z)[1])
-        gmax = float(np.max(np.abs(gb), initial=0.0)) / alpha
-        return max(pen.residual(split(x)[0], GW), gmax) <= tol
+        return optimality_residual(loss, pen, split(x)[0], None, GW, gb) <= tol
 
     res = fista(
         np.concatenate([W.ravel(), b]), loss=base.value, loss_grad=base.value_grad, lipschitz=L, matvec=matvec,
@@ -475,6 +546,10 @@ def lbfgs_rounds(loss, pen, K, L, W, b, max_iter, tol, polish, verbose, max_roun
         W = np.zeros_like(W)
         W[S] = prob.weights(u, v)
         W, b = _prox_step(loss, pen, W, b, L)
+        if not np.any(W):
+            # every coefficient is zero: give the intercept its optimum for W = 0 (its gradient
+            # need not be small yet), then one more proximal step tells whether W = 0 is optimal
+            W, b = _prox_step(loss, pen, W, _settle_intercept(loss, W, b), L)
         sig = np.sign(W)
         if verbose:
             F, _, _ = _objective(loss, pen, W, b)
