@@ -88,11 +88,17 @@ _COMMON_DOC = """
         Tolerance. The fit has converged when the largest violation of the KKT conditions of
         the L1 (group-L1) problem, divided by the penalty level, is ``<= tol``, and so is the
         gradient of the intercept (divided by ``min(alpha, 1)``, so that its tolerance does
-        not grow with the penalty) (after polishing; without polishing, when the smooth
-        solver has converged). L-BFGS stops when the relative
-        decrease of the spred objective falls below ``1e-3 * tol``.
+        not grow with the penalty); this is checked on the returned coefficients, with or
+        without polishing. L-BFGS stops when the relative decrease of the spred objective
+        falls below ``1e-3 * tol``.
     polish : bool, default=True
-        Run the active-set / FISTA polishing step after the threshold (module docstring).
+        Run the active-set / FISTA polishing step after the threshold (module docstring),
+        until the KKT conditions hold to ``tol``. With ``polish=False`` the result is the
+        smooth solver's (stopped by its own test: a stable sign pattern for L-BFGS, a small
+        change of the objective over an epoch for SGD) after one proximal step: it has exact
+        zeros, but it is guaranteed optimal only to the extent the KKT test says; that test is
+        still made, and a ``ConvergenceWarning`` giving the residual is raised when it fails
+        (usual: spred alone approaches the coefficients that should be zero slowly).
     batch_size : int, default=256
         Minibatch size of ``solver="sgd"``.
     learning_rate : float, default=1e-2
@@ -174,6 +180,11 @@ class _SpredBase(LinearSelectorMixin, BaseEstimator):
         ValueError
             If ``sample_weight`` sums to 0, ``groups`` do not partition the features, or
             (classifier) ``y`` has a single class.
+
+        Warns
+        -----
+        ConvergenceWarning
+            If the KKT residual of the returned coefficients (see ``tol``) is above ``tol``.
         """
         X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], dtype=np.float64, **self._y_checks)
         sw = None
@@ -185,15 +196,20 @@ class _SpredBase(LinearSelectorMixin, BaseEstimator):
         d = X.shape[1]
         gid, _ = _parse_groups(self.groups, d)
         W0, b0 = self._warm(d, K, loss.has_intercept)
-        W, b, n_iter, converged = solve(
+        W, b, n_iter, converged, residual = solve(
             loss, spred_penalty(alpha, gid), K, solver=self.solver, max_iter=self.max_iter, tol=self.tol,
             polish=self.polish, batch_size=self.batch_size, learning_rate=self.learning_rate,
             coef_init=W0, b_init=b0, rng=check_random_state(self.random_state), verbose=self.verbose,
         )
         if not converged:
+            if self.polish:
+                advice = "increase max_iter"
+            else:  # the smooth solver's own stop test, or max_iter, ended it short of the optimum
+                advice = "set polish=True" + (" or increase max_iter" if n_iter >= self.max_iter else "")
             warnings.warn(
-                f"{type(self).__name__} did not converge in max_iter={self.max_iter} iterations "
-                f"to tol={self.tol}; increase max_iter.",
+                f"{type(self).__name__} did not converge: the optimality residual (the largest "
+                f"violation of the KKT conditions, relative to alpha) is {residual:.3g} > "
+                f"tol={self.tol} after {n_iter} iterations (max_iter={self.max_iter}); {advice}.",
                 ConvergenceWarning,
             )
         self._set_solution(W, b, n_iter, loss, y)

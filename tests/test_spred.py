@@ -434,3 +434,49 @@ def test_regressor_intercept_is_the_weighted_mean_when_coef_is_zero(sw):
         est = SpredRegressor(alpha=alpha, polish=polish, random_state=0).fit(X, y, sample_weight=s)
         assert not est.coef_.any()
         assert est.intercept_ == pytest.approx(np.average(y, weights=s), rel=1e-12)
+
+
+# --- polish=False: converged means optimal to tol ------------------------------------------
+
+
+def _fit_recording(est, X, y):
+    import warnings
+
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always", ConvergenceWarning)
+        est.fit(X, y)
+    return [str(w.message) for w in rec if issubclass(w.category, ConvergenceWarning)]
+
+
+@pytest.mark.parametrize("case", ["sgd_diabetes", "lbfgs_high_dimensional"])
+def test_unpolished_fit_warns_unless_kkt_holds(case):
+    # polish=False used to report a fit as converged when the smooth solver's own stop test
+    # held (a small change of the objective over an epoch; a stable sign pattern), far from
+    # the optimum: max |coef - Lasso| = 119 (sgd); KKT violation 0.13 alpha (lbfgs)
+    if case == "sgd_diabetes":
+        X, y = load_diabetes(return_X_y=True)
+        alpha, kw = 0.1, dict(solver="sgd")
+    else:
+        X, y = synthetic(60, 400, 8)
+        alpha, kw = 0.005, {}
+    est = SpredRegressor(alpha=alpha, polish=False, random_state=0, **kw)
+    messages = _fit_recording(est, X, y)
+    kkt = lasso_kkt(X, y, est.coef_, est.intercept_, alpha)
+    if kkt > est.tol * (1 + 1e-6):
+        assert len(messages) == 1
+        assert "optimality residual" in messages[0] and f"tol={est.tol}" in messages[0]
+        assert "polish=True" in messages[0]
+        assert f"{kkt:.3g}" in messages[0]
+    else:
+        assert messages == []
+
+
+def test_unpolished_fit_is_quiet_when_optimal():
+    # a small, well-conditioned problem that L-BFGS solves to tol by itself: no warning, and the
+    # KKT conditions hold
+    X, y = load_diabetes(return_X_y=True)
+    est = SpredRegressor(alpha=1.0, polish=False, tol=1e-3, max_iter=5000, random_state=0)
+    assert _fit_recording(est, X, y) == []
+    assert lasso_kkt(X, y, est.coef_, est.intercept_, 1.0) <= 1e-3
+    clf = SpredClassifier(C=1e-5, polish=False, random_state=0)
+    assert _fit_recording(clf, *_small_C_data()) == []

@@ -404,6 +404,10 @@ def solve(loss, pen, K, *, solver, max_iter, tol, polish, batch_size, learning_r
     n_iter : int
         Smooth solver's iterations plus the polishing's.
     converged : bool
+        ``residual <= tol``, or with ``polish`` the polishing's own verdict (its KKT test at
+        ``tol``).
+    residual : float
+        :func:`optimality_residual` at the returned ``(W, b)``.
     """
     d = coef_init.shape[0]
     alpha = float(pen.alpha)
@@ -436,7 +440,14 @@ def solve(loss, pen, K, *, solver, max_iter, tol, polish, batch_size, learning_r
             F, _, _ = _objective(loss, pen, W, b)
             print(f"[spred] polish: {it} iterations, objective {F:.10g}")
     b = _settle_intercept(loss, W, b)
-    return W, b, n_iter, converged
+    residual = optimality_residual(loss, pen, W, b)
+    if polish:
+        converged = converged or residual <= tol
+    else:
+        # the smooth solvers' own stop tests (a stable sign pattern, a small change of the
+        # objective over an epoch) say nothing about the distance to the optimum
+        converged = residual <= tol
+    return W, b, n_iter, converged, residual
 
 
 def fista_polish(loss, pen, W, b, L, tol, max_iter):
