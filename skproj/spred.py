@@ -43,21 +43,57 @@ from .linear_model._base import LinearSelectorMixin, ProbabilityMixin, encode_cl
 __all__ = ["SpredRegressor", "SpredClassifier"]
 
 
+def _is_scalar(g):
+    return np.isscalar(g) or (isinstance(g, np.ndarray) and g.ndim == 0)
+
+
+def _group_indices(g, idx, n_features):
+    """``groups[g]`` as an array of non-negative feature indices, or a ValueError naming it."""
+    if _is_scalar(idx):
+        raise ValueError(
+            f"groups[{g}] is a scalar ({idx!r}): give either one group id per feature or a list "
+            "of index arrays, not a mix."
+        )
+    try:
+        arr = np.asarray(idx)
+    except ValueError:  # ragged nested lists
+        arr = None
+    if arr is None or arr.ndim != 1:
+        raise ValueError(f"groups[{g}] must be a 1-D array of feature indices.")
+    if arr.size == 0:
+        raise ValueError(f"groups[{g}] is empty: every group needs at least one feature.")
+    if arr.dtype == bool:
+        raise ValueError(
+            f"groups[{g}] is a boolean mask: give the indices of its features "
+            "(np.flatnonzero(mask)) or one group id per feature."
+        )
+    if not np.issubdtype(arr.dtype, np.integer):
+        raise ValueError(f"groups[{g}] must hold integer feature indices, got dtype {arr.dtype}.")
+    if arr.min() < -n_features or arr.max() >= n_features:
+        raise ValueError(f"groups[{g}] has an index out of range for {n_features} features.")
+    return np.where(arr < 0, arr + n_features, arr).astype(np.intp)
+
+
 def _parse_groups(groups, n_features):
     """Group ids (n_features,) -> (gid in 0..G-1, G); a list of index arrays must partition."""
     if groups is None:
         return None, 0
-    if isinstance(groups, (list, tuple)) and len(groups) and not np.isscalar(groups[0]):
+    if isinstance(groups, (list, tuple)) and not all(_is_scalar(g) for g in groups):
         gid = np.full(n_features, -1, dtype=np.intp)
         for g, idx in enumerate(groups):
-            idx = np.asarray(idx, dtype=np.intp)
-            if idx.size and (idx.min() < -n_features or idx.max() >= n_features):
-                raise ValueError(f"groups[{g}] has an index out of range for {n_features} features.")
-            if np.any(gid[idx] >= 0):
-                raise ValueError("groups must not overlap: a feature appears in two groups.")
+            idx = _group_indices(g, idx, n_features)
+            taken = idx[gid[idx] >= 0]
+            if taken.size:
+                raise ValueError(
+                    f"groups must not overlap: groups[{g}] and groups[{gid[taken[0]]}] share "
+                    f"feature {taken[0]}."
+                )
             gid[idx] = g
         if np.any(gid < 0):
-            raise ValueError("groups must cover every feature (each feature in exactly one group).")
+            raise ValueError(
+                "groups must cover every feature (each feature in exactly one group); "
+                f"feature {np.flatnonzero(gid < 0)[0]} is in none."
+            )
         return gid, len(groups)
     labels = np.asarray(groups)
     if labels.ndim != 1 or labels.shape[0] != n_features:
@@ -71,7 +107,10 @@ def _parse_groups(groups, n_features):
 
 _COMMON_DOC = """
     groups : array-like of shape (n_features,) or list of index arrays, default=None
-        Group id of every feature, or a list of index arrays partitioning the features. When
+        Group id of every feature, or a list of index arrays partitioning the features: each a
+        non-empty 1-D array of integer indices (negative ones count from the end); a boolean
+        mask, a float array, an empty group, a feature in two groups or in none raise a
+        ``ValueError`` naming the group (``groups[i]``). When
         given, ``w_j = m_{g(j)} * v_j`` with decay ``(alpha / 2)(sum_g |g| m_g^2 + ||v||^2)``,
         whose minimum over the factorisations of ``w`` is the group-lasso penalty
         ``alpha * sum_g sqrt(|g|) ||w_g||_2`` (see the module docstring); with several outputs
@@ -178,7 +217,8 @@ class _SpredBase(LinearSelectorMixin, BaseEstimator):
         Raises
         ------
         ValueError
-            If ``sample_weight`` sums to 0, ``groups`` do not partition the features, or
+            If ``sample_weight`` sums to 0, ``groups`` do not partition the features (or one of
+            its index arrays is empty, a boolean mask, not integer or out of range), or
             (classifier) ``y`` has a single class.
 
         Warns

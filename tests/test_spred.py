@@ -480,3 +480,24 @@ def test_unpolished_fit_is_quiet_when_optimal():
     assert lasso_kkt(X, y, est.coef_, est.intercept_, 1.0) <= 1e-3
     clf = SpredClassifier(C=1e-5, polish=False, random_state=0)
     assert _fit_recording(clf, *_small_C_data()) == []
+
+
+@pytest.mark.parametrize("groups, message", [
+    ([[0, 1.5], [2, 3, 4, 5]], r"groups\[0\] must hold integer feature indices"),
+    ([[0, 1], [2, 3], np.array([4.0, 5.0])], r"groups\[2\] must hold integer feature indices"),
+    ([[0, 1, 2], [], [3, 4, 5]], r"groups\[1\] is empty"),
+    ([[0, 1, 2], [3, 4, 5], []], r"groups\[2\] is empty"),
+    ([np.arange(6) < 3, np.arange(6) >= 3], r"groups\[0\] is a boolean mask"),
+    ([[0, 1, 2], [[3, 4], [5, 5]]], r"groups\[1\] must be a 1-D array"),
+    ([[0, 1, 2], 3, 4, 5], r"groups\[1\] is a scalar"),
+])
+def test_bad_index_groups_name_the_group(groups, message):
+    X, y = synthetic(20, 6, 2)
+    with pytest.raises(ValueError, match=message):
+        SpredRegressor(groups=groups).fit(X, y)
+
+
+def test_overlapping_groups_name_both():
+    X, y = synthetic(20, 6, 2)
+    with pytest.raises(ValueError, match=r"groups\[1\] and groups\[0\] share feature 2"):
+        SpredRegressor(groups=[[0, 1, 2], [2, 3, 4, 5]]).fit(X, y)
