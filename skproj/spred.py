@@ -289,9 +289,10 @@ class SpredRegressor(RegressorMixin, _SpredBase, LinearModel):
     Attributes
     ----------
     coef_ : ndarray of shape (n_features,) or (n_targets, n_features)
-        Coefficients; exact zeros outside the support.
+        Coefficients; exact zeros outside the support. Of shape (n_features,) also for ``y`` of
+        shape (n_samples, 1), as with ``Lasso`` (``predict`` then returns shape (n_samples,)).
     intercept_ : float or ndarray of shape (n_targets,)
-        Intercept (0.0 when ``fit_intercept=False``).
+        Intercept (0.0 when ``fit_intercept=False`` and ``y`` is 1-D or has one column).
     n_iter_ : int
         Iterations of the smooth solver plus those of the polishing step.
     """ + _FEATURES_IN_DOC + """
@@ -326,6 +327,9 @@ class SpredRegressor(RegressorMixin, _SpredBase, LinearModel):
         if y.ndim == 1:
             self.coef_ = W[:, 0].copy()
             self.intercept_ = float(b[0]) if self.fit_intercept else 0.0
+        elif W.shape[1] == 1:  # one target column: Lasso's shapes (coef_ (d,), intercept_ (1,))
+            self.coef_ = W[:, 0].copy()
+            self.intercept_ = b.copy() if self.fit_intercept else 0.0
         else:
             self.coef_ = np.ascontiguousarray(W.T)
             self.intercept_ = b if self.fit_intercept else np.zeros(W.shape[1])

@@ -501,3 +501,21 @@ def test_overlapping_groups_name_both():
     X, y = synthetic(20, 6, 2)
     with pytest.raises(ValueError, match=r"groups\[1\] and groups\[0\] share feature 2"):
         SpredRegressor(groups=[[0, 1, 2], [2, 3, 4, 5]]).fit(X, y)
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_single_target_column_has_lasso_shapes(fit_intercept):
+    # scikit-learn's Lasso with y of shape (n, 1): coef_ (d,), intercept_ of shape (1,) (0.0
+    # without intercept), predict (n,)
+    X, y = synthetic(40, 6, 3, seed=8)
+    Y = y[:, None]
+    ref = Lasso(alpha=0.05, fit_intercept=fit_intercept, tol=1e-10).fit(X, Y)
+    est = SpredRegressor(alpha=0.05, fit_intercept=fit_intercept, tol=1e-8, random_state=0).fit(X, Y)
+    assert est.coef_.shape == ref.coef_.shape == (6,)
+    assert np.shape(est.intercept_) == np.shape(ref.intercept_)
+    assert type(est.intercept_) is type(ref.intercept_)
+    assert est.predict(X).shape == ref.predict(X).shape == (40,)
+    np.testing.assert_allclose(est.coef_, ref.coef_, atol=1e-6)
+    np.testing.assert_allclose(est.intercept_, ref.intercept_, atol=1e-6)
+    one = SpredRegressor(alpha=0.05, fit_intercept=fit_intercept, tol=1e-8, random_state=0).fit(X, y)
+    np.testing.assert_array_equal(est.coef_, one.coef_)
