@@ -62,7 +62,7 @@ from libc.string cimport memcpy
 from skproj._kernels._l1inf_ref import l1inf_ball_reference
 from skproj._kernels._parallel cimport HAVE_OPENMP, max_threads, n_threads
 from skproj._kernels._select cimport clamp_d
-from skproj._kernels._l1inf_common cimport refine_theta, write_clipped
+from skproj._kernels._l1inf_common cimport level_scale, refine_theta, write_clipped
 from skproj._kernels._l1inf_model cimport (_bound_root, _estimate_theta, _model_level,
                                           _sort_network, _zs, skproj_model_eval)
 
@@ -262,6 +262,7 @@ cdef struct _Work:
     int* cstat
     Py_ssize_t q
     Py_ssize_t nch
+    double scale   # factor of every level in the output (level_scale)
 
 
 cdef inline Py_ssize_t _chunk_lo(Py_ssize_t c, Py_ssize_t n, Py_ssize_t nch) noexcept nogil:
@@ -442,7 +443,7 @@ cdef void _write_chunk(const floating[:, ::1] X, floating[:, ::1] out, _Work* w,
             continue
         mu = 0.0
         if w.ln[g] >= 0 and w.l1[g] > theta and w.KH[g] + w.KC[g] > 0:
-            mu = (w.SH[g] + w.SC[g] - theta) / (w.KH[g] + w.KC[g])
+            mu = (w.SH[g] + w.SC[g] - theta) / (w.KH[g] + w.KC[g]) * w.scale
         write_clipped(&X[g, 0], &out[g, 0], m, mu)
 
 
@@ -490,6 +491,7 @@ cdef int _l1inf_fast(const floating[:, ::1] X, floating[:, ::1] out, double C,
     cdef bint upper, inside = False
     nch = n if n < NCHUNK else NCHUNK
     w.nch = nch
+    w.scale = 1.0
     # the per-group arrays share one block: 10 of doubles, then 5 of Py_ssize_t (kp included)
     cdef double* blk = <double*> malloc(n * (10 * sizeof(double) + 5 * sizeof(Py_ssize_t)))
     cdef Py_ssize_t* kp = NULL
@@ -591,6 +593,7 @@ cdef int _l1inf_fast(const floating[:, ::1] X, floating[:, ::1] out, double C,
                 kp[g] = w.KH[g] + w.KC[g]
                 w.TH[g] = w.SH[g] + w.SC[g]
         theta = refine_theta(n, kp, w.TH, C, theta)
+        w.scale = level_scale(n, kp, w.TH, C, theta)
     if status == 0 or status == 1:
         for c in prange(nch, schedule='static', num_threads=nt):
             _write_chunk(X, out, &w, c, theta, inside)
@@ -631,13 +634,18 @@ def l1inf_ball(const floating[:, ::1] X, floating[:, ::1] out, double radius, bi
 
 
 def l1inf_norm(const floating[:, ::1] X):
-    """sum_g max_j |X_gj| (rows are the groups), in double."""
-    cdef Py_ssize_t g
-    cdef double s = 0.0, a, l1
+    """sum_g max_j |X_gj| (rows are the groups), in double, added in the order of the
+    projection's first pass (per chunk of consecutive groups, then the chunks in order), so
+    that l1inf_ball(X, l1inf_norm(X)) finds X inside the ball."""
+    cdef Py_ssize_t n = X.shape[0], g, c, nch = X.shape[0] if X.shape[0] < NCHUNK else NCHUNK
+    cdef double s = 0.0, part, a, l1
     with nogil:
-        for g in range(X.shape[0]):
-            _max_sum(&X[g, 0], X.shape[1], &a, &l1)
-            s += a
+        for c in range(nch):
+            part = 0.0
+            for g in range(_chunk_lo(c, n, nch), _chunk_lo(c + 1, n, nch)):
+                _max_sum(&X[g, 0], X.shape[1], &a, &l1)
+                part += a
+            s += part
     return s
 
 

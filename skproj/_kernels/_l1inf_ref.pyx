@@ -9,7 +9,7 @@ from libc.stdlib cimport malloc, free
 from libc.math cimport fabs
 from libc.string cimport memcpy
 
-from skproj._kernels._l1inf_common cimport refine_theta, write_clipped
+from skproj._kernels._l1inf_common cimport level_scale, refine_theta, write_clipped
 from skproj._kernels._simplex cimport condat_active_set
 
 
@@ -64,7 +64,7 @@ cdef int _l1inf_simple(const floating[:, ::1] X, floating[:, ::1] out, double C,
     cdef Py_ssize_t* K = NULL
     cdef double* v = NULL
     cdef double* vt = NULL
-    cdef double total = 0.0, A, B, theta, theta_new
+    cdef double total = 0.0, A, B, theta, theta_new, scale
     amax = <double*> malloc(n * sizeof(double))
     l1 = <double*> malloc(n * sizeof(double))
     S = <double*> malloc(n * sizeof(double))
@@ -102,9 +102,10 @@ cdef int _l1inf_simple(const floating[:, ::1] X, floating[:, ::1] out, double C,
             break
         theta = theta_new
     theta = refine_theta(n, K, S, C, theta)
+    scale = level_scale(n, K, S, C, theta)
     for g in range(n):
         if K[g] > 0:
-            write_clipped(&X[g, 0], &out[g, 0], m, (S[g] - theta) / K[g])
+            write_clipped(&X[g, 0], &out[g, 0], m, (S[g] - theta) / K[g] * scale)
         else:
             write_clipped(&X[g, 0], &out[g, 0], m, 0.0)
     free(amax); free(l1); free(S); free(K); free(v); free(vt)
