@@ -117,7 +117,7 @@ def _raise_first_bad_cell(path, raw, names):
                         "impute or remove it first."
                     ) from None
                 raise InputError(
-                    f"{path}: non-numeric value {value!r} in feature column {name!r} on line {line} "
+                    f"{path}: non-numeric value {str(value)!r} in feature column {name!r} on line {line} "
                     f"(use --drop {name} to ignore a non-feature column)."
                 ) from None
     raise InputError(f"{path}: could not convert the feature columns to numbers.")  # pragma: no cover

@@ -57,7 +57,7 @@ def _check_classes(y, cv):
     if classes.size < 2:
         raise CLIError(f"the labels have {classes.size} class ({_preview(classes)}); at least 2 are needed.")
     if counts.min() < cv:
-        raise CLIError(f"class {classes[counts.argmin()].item()!r} has {counts.min()} sample(s), fewer "
+        raise CLIError(f"class {str(classes[counts.argmin()])!r} has {counts.min()} sample(s), fewer "
                        f"than --cv {cv}; lower --cv or remove the class.")
     return classes, counts
 
@@ -221,38 +221,51 @@ def format_report(report, result, top, unit="samples"):
     return "\n".join(lines)
 
 
+@contextlib.contextmanager
+def _writing(option, path):
+    """An OSError while writing ``path`` becomes a one-line error naming ``option``."""
+    try:
+        yield
+    except OSError as exc:
+        raise CLIError(f"{option} {path}: {exc.strerror or exc}.") from None
+
+
 def _write_outputs(report, result, args):
-    """Write the requested files, each atomically; return the lines that say where they are."""
-    done = []
+    """Write the requested files, each atomically, printing a line on stdout for each."""
     if args.output:
-        with _atomic_path(args.output, ".tmp") as tmp, open(tmp, "w", encoding="utf-8") as fh:
+        with _writing("--output", args.output), _atomic_path(args.output, ".tmp") as tmp, \
+                open(tmp, "w", encoding="utf-8") as fh:
             json.dump(report, fh, indent=2, default=repr)
-        done.append(f"report: {args.output}")
+        print(f"written report: {args.output}", flush=True)
     if args.plot:
         from .model_selection import plot_comparison
 
         fig = plot_comparison(result, selector="autoencoder", top=args.top,
                               title=report["data"]["source"])
-        with _atomic_path(args.plot, ".tmp") as tmp:
+        with _writing("--plot", args.plot), _atomic_path(args.plot, ".tmp") as tmp:
             fig.savefig(tmp, dpi=120, format="png")
-        done.append(f"figure: {args.plot}")
+        print(f"written figure: {args.plot}", flush=True)
     if args.genes or args.write_h5ad:
         ranked, k = result.ranking("autoencoder"), report["n_features_to_select"]
         freq = result.selection_frequency("autoencoder")
         imp = result.importances["autoencoder"].mean(axis=0)
         if args.genes:
-            write_gene_list(args.genes, result.feature_names[ranked], np.arange(1, ranked.size + 1),
-                            freq[ranked], imp[ranked])
-            done.append(f"ranked features ({ranked.size}, the first {min(k, ranked.size)} "
-                        f"selected): {args.genes}")
+            if args.default_genes and os.path.exists(args.genes):
+                print(f"warning: {args.genes}: an existing file, replaced by the ranked features "
+                      "(the default name for a .h5ad input; --genes PATH writes elsewhere).", file=sys.stderr)
+            with _writing("--genes", args.genes):
+                write_gene_list(args.genes, result.feature_names[ranked], np.arange(1, ranked.size + 1),
+                                freq[ranked], imp[ranked])
+            print(f"written ranked features ({ranked.size}, the first {min(k, ranked.size)} "
+                  f"selected): {args.genes}", flush=True)
         if args.write_h5ad:
             rank = np.zeros(freq.size, dtype=np.int64)
             rank[ranked] = np.arange(1, ranked.size + 1)
-            write_h5ad_with_selection(args.data, args.write_h5ad, {
-                "skproj_selected": (rank > 0) & (rank <= k), "skproj_rank": rank,
-                "skproj_selection_frequency": freq, "skproj_importance": imp})
-            done.append(f"copy with var columns skproj_*: {args.write_h5ad}")
-    return done
+            with _writing("--write-h5ad", args.write_h5ad):
+                write_h5ad_with_selection(args.data, args.write_h5ad, {
+                    "skproj_selected": (rank > 0) & (rank <= k), "skproj_rank": rank,
+                    "skproj_selection_frequency": freq, "skproj_importance": imp})
+            print(f"written copy with var columns skproj_*: {args.write_h5ad}", flush=True)
 
 
 # --------------------------------------------------------------------------------------
@@ -362,11 +375,39 @@ def build_parser():
 
 
 def _check_writable(path, option):
+    if Path(path).is_dir():
+        raise CLIError(f"{option} {path}: is a directory; give a file name.")
     parent = Path(path).resolve().parent
     if not parent.is_dir():
         raise CLIError(f"{option} {path}: the directory {parent} does not exist.")
     if not os.access(parent, os.W_OK):
         raise CLIError(f"{option} {path}: the directory {parent} is not writable.")
+
+
+def _same_file(a, b):
+    """Whether paths ``a`` and ``b`` name the same file (existing or not)."""
+    if os.path.exists(a) and os.path.exists(b):
+        return os.path.samefile(a, b)
+    return os.path.realpath(a) == os.path.realpath(b)
+
+
+def _check_outputs(args):
+    """Each output option names a writable file of its own, never the DATA file."""
+    named = {}
+    for option in ("output", "plot", "genes", "write_h5ad"):
+        path = getattr(args, option)
+        if not path:
+            continue
+        flag = f"--{option.replace('_', '-')}"
+        _check_writable(path, flag)
+        if args.data is not None and _same_file(path, args.data):
+            what = "writes a copy, never" if option == "write_h5ad" else "would overwrite"
+            raise CLIError(f"{flag} {path}: {what} the DATA file {args.data}; give another path.")
+        for other, other_path in named.items():
+            if _same_file(path, other_path):
+                raise CLIError(f"{other} {other_path} and {flag} {path} name the same file; "
+                               "give each its own path.")
+        named[flag] = path
 
 
 @contextlib.contextmanager
@@ -391,11 +432,10 @@ def _select(args):
     is_h5ad = args.data is not None and Path(args.data).suffix.lower() == ".h5ad"
     if args.write_h5ad and not is_h5ad:
         raise CLIError("--write-h5ad needs a .h5ad DATA file.")
-    if is_h5ad and args.genes is None:
+    args.default_genes = is_h5ad and args.genes is None
+    if args.default_genes:
         args.genes = f"{Path(args.data).stem}_skproj_genes.csv"
-    for option in ("output", "plot", "genes", "write_h5ad"):
-        if getattr(args, option):
-            _check_writable(getattr(args, option), f"--{option.replace('_', '-')}")
+    _check_outputs(args)
     if args.plot:
         try:
             import matplotlib  # noqa: F401
@@ -409,9 +449,9 @@ def _select(args):
             report, result = run_selection(dataset, args, progress)
         finally:
             progress.close()
-    text = format_report(report, result, args.top, dataset.unit)
-    written = _write_outputs(report, result, args)
-    print(text + "".join(f"\nwritten {w}" for w in written))
+    # the results first, so that a file that cannot be written loses nothing
+    print(format_report(report, result, args.top, dataset.unit), flush=True)
+    _write_outputs(report, result, args)
     return EXIT_OK
 
 

@@ -278,7 +278,7 @@ def test_bad_drop_column(capsys, tmp_path):
 def test_bad_non_numeric_feature(capsys, tmp_path):
     text = GOOD_ROWS.replace("3,4,y", "3,high,y")
     assert_usage_error(capsys, ["select", _csv(tmp_path, text), "--target", "label"],
-                       "non-numeric", "'high'", "'b'", "line 3")
+                       "non-numeric value 'high' in feature column 'b'", "line 3")  # not np.str_(...)
 
 
 @pytest.mark.parametrize("cell", ["", "NA"])
@@ -311,6 +311,12 @@ def test_bad_class_smaller_than_cv(capsys, tmp_path):
     text = GOOD_ROWS + "4,4,z\n"
     assert_usage_error(capsys, ["select", _csv(tmp_path, text), "--target", "label", "--cv", "2"],
                        "class 'z' has 1 sample(s)", "--cv 2")
+
+
+def test_bad_class_smaller_than_cv_plain_str_labels(capsys):
+    # the embedded labels are plain str (as those of a .h5ad): the message, no AttributeError
+    assert_usage_error(capsys, ["select", "--cv", "9", "--epochs", "1", "--baselines", "none", "-q"],
+                       "class 'CD4+/CD45RA+/CD25- Naive T' has 8 sample(s), fewer than --cv 9")
 
 
 def test_bad_binary_csv(capsys, tmp_path):
@@ -413,6 +419,35 @@ def test_max_features_is_an_alias_of_n_features(capsys, tmp_path, small_problem)
 def test_bad_output_directory(capsys, tmp_path):
     assert_usage_error(capsys, ["select", *FAST, "--output", str(tmp_path / "no" / "r.json")],
                        "does not exist")
+
+
+@pytest.mark.parametrize("option", ["--output", "--plot", "--genes"])
+def test_bad_output_is_a_directory(capsys, tmp_path, option):
+    assert_usage_error(capsys, ["select", *FAST, option, str(tmp_path)], option, "is a directory")
+
+
+def test_outputs_never_overwrite_the_data_or_each_other(capsys, tmp_path):
+    data = _csv(tmp_path, GOOD_ROWS, "in.csv")
+    (tmp_path / "link.csv").symlink_to(data)
+    base = ["select", data, "--target", "label", *FAST]
+    for option, path in [("--genes", data), ("--output", data), ("--plot", str(tmp_path / "link.csv"))]:
+        assert_usage_error(capsys, [*base, option, path], f"{option} {path}", "DATA")
+    out = str(tmp_path / "out.txt")
+    assert_usage_error(capsys, [*base, "-o", out, "--genes", out], "--output", "--genes", "same file")
+    assert open(data).read() == GOOD_ROWS and not (tmp_path / "out.txt").exists()
+
+
+def test_write_error_after_the_results_are_printed(capsys, tmp_path, small_problem, monkeypatch):
+    def fail(*args):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr("skproj.cli.write_gene_list", fail)
+    X, labels, names, _ = small_problem
+    np.savez(tmp_path / "d.npz", X=X, y=labels)
+    code, out, err = run(capsys, ["select", str(tmp_path / "d.npz"), *FAST, "--baselines", "none",
+                                  "-o", str(tmp_path / "r.json"), "--genes", str(tmp_path / "g.csv")])
+    assert code == 2 and err == f"error: --genes {tmp_path / 'g.csv'}: Permission denied.\n"
+    assert "Top features" in out and f"written report: {tmp_path / 'r.json'}" in out  # not lost
 
 
 def test_bad_estimator_parameter(capsys):
@@ -624,6 +659,24 @@ def test_bad_h5ad(capsys, tmp_path, monkeypatch, counts_h5ad, case, fragments):
     # nothing written, not even a temporary file
     assert not out_json.exists() and not (tmp_path / "o.h5ad").exists()
     assert not [p for p in tmp_path.iterdir() if "skproj" in p.name or p.name.startswith(".")]
+
+
+def test_h5ad_output_paths(capsys, tmp_path, monkeypatch, counts_h5ad):
+    path = counts_h5ad[0]
+    monkeypatch.chdir(tmp_path)
+    argv = ["select", str(path), "--target", "cell_type", *H5, "--n-features", "5"]
+    # --write-h5ad writes a copy, never the input itself; a directory is refused up front
+    assert_usage_error(capsys, [*argv, "--write-h5ad", str(path)], "--write-h5ad", "DATA")
+    (tmp_path / "d.h5ad").mkdir()
+    assert_usage_error(capsys, [*argv, "--write-h5ad", "d.h5ad"], "--write-h5ad d.h5ad", "is a directory")
+    (tmp_path / "cells_skproj_genes.csv").mkdir()  # the default gene list
+    assert_usage_error(capsys, argv, "--genes cells_skproj_genes.csv", "is a directory")
+    (tmp_path / "cells_skproj_genes.csv").rmdir()
+    (tmp_path / "cells_skproj_genes.csv").write_text("old\n")
+    code, out, err = run(capsys, argv)
+    assert code == 0, err
+    assert err.startswith("warning: cells_skproj_genes.csv: an existing file, replaced")
+    assert (tmp_path / "cells_skproj_genes.csv").read_text().startswith("gene,rank,")
 
 
 def test_h5ad_without_anndata(capsys, tmp_path, monkeypatch, counts_h5ad):
