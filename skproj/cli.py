@@ -86,16 +86,32 @@ def _make_selector(args, k):
     params = {name: getattr(args, opt) for opt, name in _ESTIMATOR_OPTIONS.items()
               if getattr(args, opt) is not None}
     if params.get("constraint") == "none":  # no ball: the l1,inf ball of infinite radius
+        if args.radius is not None:
+            raise CLIError("--radius: --constraint none has no ball; give one of the two.")
         params.update(constraint=None, radius=float("inf"))
     elif params.get("constraint") == "l11":  # the old spelling of the entrywise l1 ball
         params["constraint"] = "l1"
     params.update(random_state=args.random_state, verbose=int(args.verbose))
     try:
-        est = _set_n_features(est.set_params(**params), k)
+        if args.radius is None:  # the estimator searches the radius that keeps k features
+            est = _set_n_features(est.set_params(**params), k)
+        else:  # expert mode: the ball of the radius given, at most k of its features kept
+            est.set_params(**params, max_features=int(k))
         est._validate_params()
     except ValueError as exc:  # sklearn's InvalidParameterError is a ValueError
         raise CLIError(f"invalid option: {exc}") from None
     return est
+
+
+def _selection_note(args, k):
+    """How the autoencoder is asked for ``k`` features: one sentence for stderr and the report."""
+    if args.radius is not None:
+        return (f"radius {args.radius:g} given: the autoencoder keeps at most {k} features "
+                f"(max_features={k}), its radius is not searched")
+    if args.constraint == "none":
+        return f"no ball (--constraint none): the autoencoder keeps the {k} features of largest weight"
+    return (f"n_features_to_select={k}: the autoencoder searches the radius of its ball for {k} "
+            "features during training (estimator.params.radius is not used)")
 
 
 class _Progress:
@@ -150,6 +166,8 @@ def run_selection(dataset, args, progress):
     dataset.preprocessing += f"; densified for {', '.join(dense)} (dense input only)" if dense else ""
     progress.log(f"{dataset.source}: {n_samples} {dataset.unit} x {n_features} features, "
                  f"{classes.size} classes; {args.cv}-fold stratified CV, k = {k} features")
+    if args.radius is not None:
+        progress.log(_selection_note(args, k))
     if (cap := args.baseline_max_samples) and slow and n_samples * (args.cv - 1) / args.cv > cap:
         progress.log(f"{', '.join(slow)}: fitted on a stratified subsample of {cap} {dataset.unit} of "
                      "each training fold larger than that (--baseline-max-samples)")
@@ -163,8 +181,11 @@ def run_selection(dataset, args, progress):
                      f"{e['fit_time']:.1f} s; accuracy {e['score']:.3f}{own}")
 
     scaler = StandardScaler(with_mean=not is_sparse)  # as stated in dataset.preprocessing
+    # with --radius the autoencoder has max_features=k, which n_features_to_select=k would
+    # replace: then every selector keeps its own setting (the baselines were made for k)
     result = compare_selectors(
-        X, y, selectors, n_features_to_select=k, cv=args.cv, random_state=args.random_state, scaler=scaler,
+        X, y, selectors, n_features_to_select=None if args.radius is not None else k, cv=args.cv,
+        random_state=args.random_state, scaler=scaler,
         feature_names=dataset.feature_names, progress=on_fit, max_samples=cap or None, subsample=slow,
         n_jobs=-1 if args.scheduler and args.n_jobs is None else args.n_jobs,
     )
@@ -190,6 +211,8 @@ def run_selection(dataset, args, progress):
                  "preprocessing": dataset.preprocessing},
         "cv": {"n_splits": args.cv, "shuffle": True, "random_state": args.random_state},
         "n_features_to_select": int(k),
+        "autoencoder_selection": _selection_note(args, k),
+        "radius": args.radius,
         "estimator": {"class": "SparseAutoencoderSelector",
                       "params": selectors["autoencoder"].get_params()},
         "downstream": f"{scaler!r} (fitted on the training fold) + LogisticRegression(max_iter=3000) "
@@ -213,7 +236,8 @@ def format_report(report, result, top, unit="samples"):
         f"skproj select: {d['source']}",
         f"  {d['n_samples']} {unit} x {d['n_features']} features, {len(d['classes'])} classes, "
         f"{n}-fold stratified CV (random_state={report['cv']['random_state']}), "
-        f"every selector asked for k = {report['n_features_to_select']} features",
+        f"every selector asked for k = {report['n_features_to_select']} features"
+        + ("" if report["radius"] is None else f" (the autoencoder for at most k, radius {report['radius']:g})"),
         f"  preprocessing: {d['preprocessing']}", "",
         result.summary(labels=LABELS, reference="autoencoder", top=top, short=SHORT, unit=unit),
         "", f"total time {report['total_time_s']:.1f} s",
@@ -351,8 +375,10 @@ def build_parser():
       f"fold when it is larger (they scale badly with n; 'none': whole folds; default {DEFAULT_BASELINE_MAX_SAMPLES})")
     a("--constraint", choices=["l1inf", "l1", "l12", "l11", "none"],
       help="ball on the first layer (default: the estimator's, l1inf; l11 is an old spelling of l1)")
-    a("--radius", type=_positive_float, help="radius of the ball on the standardised features "
-      "(default: chosen by the estimator for k features)")
+    a("--radius", type=_positive_float, metavar="R", help="radius of the ball on the standardised "
+      "features; given, the autoencoder keeps at most K (--n-features) features of that ball "
+      "(max_features=K) and its radius is not searched (default: the estimator searches the "
+      "radius for exactly K features)")
     a("--epochs", type=_positive_int, help="training epochs per phase (default: the estimator's)")
     a("--hidden", type=_positive_int, help="hidden layer size (default: the estimator's)")
     a("--batch-size", type=_positive_int, help="minibatch size (default: the estimator's)")

@@ -99,6 +99,7 @@ def test_select_embedded_data(capsys, tmp_path):
     params = report["estimator"]["params"]
     assert params["max_epochs"] == 2
     assert params["n_features_to_select"] == 30  # the estimator finds the radius for k
+    assert report["radius"] is None and "searches the radius" in report["autoencoder_selection"]
     assert report["data"]["classes"] == sorted(pbmc.target_names.tolist())
     # the printed summary
     assert "SparseAutoencoderSelector -> LogisticRegression" in out
@@ -215,6 +216,7 @@ def test_help(capsys):
     code, out, err = run(capsys, ["select", "--help"])
     assert code == 0
     assert "--n-features" in out and "--target" in out and "--baselines" in out
+    assert "radius is not searched" in " ".join(out.split())  # what --radius does
     code, out, err = run(capsys, [])
     assert code == 2 and "select" in err
 
@@ -367,6 +369,7 @@ def test_bad_npz_shapes(capsys, tmp_path):
         (["select", "--cv", "two"], "--cv"),
         (["select", "--radius", "-1"], "--radius"),
         (["select", "--radius", "nan"], "--radius"),
+        (["select", "--radius", "1", "--constraint", "none"], "--radius: --constraint none has no ball"),
         (["select", "--epochs", "0"], "--epochs"),
         (["select", "--constraint", "l2"], "--constraint"),
         (["select", "--n-features", "1000"], "--n-features 1000 exceeds the 765 features"),
@@ -401,6 +404,23 @@ def test_n_features_default_fraction_and_alias(capsys, tmp_path, value, expected
     assert report["n_features_to_select"] == expected
     assert report["methods"]["anova+logreg"]["n_selected"]["folds"] == [expected] * 2
     assert max(report["methods"]["autoencoder+logreg"]["n_selected"]["folds"]) <= expected
+
+
+def test_radius_is_used_with_at_most_k_features(capsys, tmp_path, small_problem):
+    X, labels, names, _ = small_problem
+    np.savez(tmp_path / "d.npz", X=X, y=labels)
+    for radius, n_kept in [("1e6", [6, 6]), ("1e-3", [2, 2])]:  # the ball keeps all / few
+        code, out, err = run(capsys, ["select", str(tmp_path / "d.npz"), "--cv", "2", "--epochs", "2",
+                                      "--radius", radius, "--n-features", "6", "--baselines", "anova",
+                                      "-o", str(tmp_path / "r.json")])
+        assert code == 0, err
+        report = json.loads((tmp_path / "r.json").read_text())
+        note = f"radius {float(radius):g} given: the autoencoder keeps at most 6 features"
+        assert note in err and note in report["autoencoder_selection"] and "at most k" in out
+        params = report["estimator"]["params"]
+        assert (params["radius"], params["max_features"], params["n_features_to_select"]) == (float(radius), 6, None)
+        assert report["methods"]["autoencoder+logreg"]["n_selected"]["folds"] == n_kept
+        assert report["methods"]["anova+logreg"]["n_selected"]["folds"] == [6, 6]
 
 
 def test_max_features_is_an_alias_of_n_features(capsys, tmp_path, small_problem):
