@@ -12,6 +12,16 @@ import numpy as np
 _MISSING = {"", "na", "nan", "n/a", "null", "none", "?", "-"}
 
 
+def _first_missing(labels):
+    """Index of the first string label that is a missing-value token (``_MISSING``), or None."""
+    if labels.dtype.kind not in "OUS":
+        return None
+    for i, label in enumerate(labels):
+        if str(label).strip().lower() in _MISSING:
+            return i
+    return None
+
+
 class InputError(ValueError):
     """A problem with the user's data or options, described in one line."""
 
@@ -93,9 +103,8 @@ def _read_table(path, target, drop):
 
     cells = np.array(body, dtype=str)
     y = np.char.strip(cells[:, t_idx])
-    for i, label in enumerate(y, start=2):
-        if label.lower() in _MISSING:
-            raise InputError(f"{path}: missing label in column {target!r} on line {i}.")
+    if (i := _first_missing(y)) is not None:
+        raise InputError(f"{path}: missing label in column {target!r} on line {i + 2}.")
     raw = np.char.strip(cells[:, f_idx])
     try:
         X = raw.astype(np.float64)
@@ -162,16 +171,23 @@ def _read_npz(path, target):
         raise InputError(f"{path}: {key_y} contains NaN or inf.")
     if y.dtype.kind not in "biufUS":
         raise InputError(f"{path}: {key_y} must hold numbers or strings, got dtype {y.dtype}.")
+    y = y.astype(str)
+    if (i := _first_missing(y)) is not None:
+        raise InputError(f"{path}: missing label {str(y[i])!r} in {key_y!r} at index {i}; "
+                         "remove those samples first.")
     if names is None:
         names = [f"x{j}" for j in range(X.shape[1])]
     else:
+        from .io import _unique_names
+
         names = np.asarray(names).astype(str)
         if names.shape != (X.shape[1],):
             raise InputError(
                 f"{path}: feature_names must have one name per column of X ({X.shape[1]}), "
                 f"got shape {names.shape}."
             )
-    return X.astype(np.float64), y.astype(str), list(names)
+        names = _unique_names(names, path, "feature")
+    return X.astype(np.float64), y, list(names)
 
 
 SCALING = "StandardScaler fitted on each training fold"
@@ -194,6 +210,9 @@ def _read_h5ad(path, target, layer, normalized):
         raise InputError(str(exc).splitlines()[0]) from None
     except Exception as exc:  # h5py / anndata errors on a damaged or foreign file
         raise InputError(f"{path}: not a readable .h5ad file ({type(exc).__name__}).") from None
+    if (i := _first_missing(data.y)) is not None:
+        raise InputError(f"{path}: missing label {str(data.y[i])!r} in obs[{target!r}] at cell {i} "
+                         f"({str(data.cell_ids[i])!r}); drop those cells first.")
     X, is_sparse = data.X, sparse.issparse(data.X)
     values = X.data if is_sparse else X
     counts = values.size > 0 and bool(np.all(values == np.round(values)))
