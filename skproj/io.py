@@ -10,7 +10,8 @@
 
 Both writers are atomic: they write a temporary file in the destination's folder and move it
 into place with :func:`os.replace`, so the destination is either the complete new file or
-untouched, never half-written.
+untouched, never half-written. The file gets the mode of the file it replaces, else that of a
+new file (``0o666`` less the umask).
 
 ``anndata`` is an optional dependency: ``pip install "skproj[anndata]"``.
 """
@@ -18,6 +19,7 @@ untouched, never half-written.
 import csv
 import numbers
 import os
+import stat
 import tempfile
 import warnings
 from collections import Counter
@@ -307,15 +309,31 @@ def normalize_counts(X, *, target_sum=1e4):
     return out
 
 
+def _umask():
+    """The process's umask (read by setting it and putting it back)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 @contextmanager
 def _atomic_path(dst, suffix):
-    """Yield a temporary path in ``dst``'s folder; on success move it onto ``dst``, else delete it."""
+    """Yield a temporary path in ``dst``'s folder; on success move it onto ``dst``, else delete it.
+
+    The file moved into place has the mode of the file it replaces, or else that of a new file
+    (``0o666`` less the umask), not the ``0o600`` of :func:`tempfile.mkstemp`.
+    """
     dst = os.path.abspath(os.fspath(dst))
     folder = os.path.dirname(dst)
     fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(dst) + ".", suffix=suffix)
     os.close(fd)
     try:
         yield tmp
+        try:
+            mode = stat.S_IMODE(os.stat(dst).st_mode)
+        except FileNotFoundError:
+            mode = 0o666 & ~_umask()
+        os.chmod(tmp, mode)
         os.replace(tmp, dst)
     except BaseException:
         if os.path.exists(tmp):

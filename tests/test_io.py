@@ -327,6 +327,31 @@ def test_write_gene_list_is_atomic(tmp_path):
     assert _folder_files(tmp_path) == ["genes.csv"]
 
 
+def test_written_files_get_the_usual_mode(h5ad, tmp_path):
+    # a new file: 0o666 less the umask (not mkstemp's 0o600); a replaced file keeps its mode
+    import stat
+
+    def mode(p):
+        return stat.S_IMODE(os.stat(p).st_mode)
+
+    old_umask = os.umask(0o022)
+    try:
+        genes, copy = tmp_path / "g.csv", tmp_path / "c.h5ad"
+        write_gene_list(genes, ["A"], [1])
+        write_h5ad_with_selection(h5ad[0], copy, {})
+        assert mode(genes) == mode(copy) == 0o644
+        os.chmod(genes, 0o640)
+        os.chmod(copy, 0o664)
+        write_gene_list(genes, ["B"], [1])
+        write_h5ad_with_selection(h5ad[0], copy, {})
+        assert (mode(genes), mode(copy)) == (0o640, 0o664)
+        os.umask(0o077)
+        write_gene_list(tmp_path / "private.csv", ["A"], [1])
+        assert mode(tmp_path / "private.csv") == 0o600
+    finally:
+        os.umask(old_umask)
+
+
 def test_write_h5ad_with_selection(h5ad, tmp_path):
     anndata = pytest.importorskip("anndata")
     src, X, labels, _ = h5ad
