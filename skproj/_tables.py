@@ -29,7 +29,9 @@ class InputError(ValueError):
 class Dataset:
     """Features, labels and names of the data set the command runs on."""
 
-    def __init__(self, X, y, feature_names, source, description="", preprocessing="", unit="samples"):
+    def __init__(self, X, y, feature_names, source, description="", preprocessing="", unit="samples",
+                 notes=()):
+        self.notes = list(notes)  # one-line notes on how the file was read, for stderr
         self.preprocessing = preprocessing
         self.unit = unit  # what a sample is called in the messages ("cells" for single-cell data)
         self.X = X
@@ -76,6 +78,13 @@ def _read_table(path, target, drop):
             raise InputError(
                 f"{path}: line {i} has {len(row)} fields, the header has {width}."
             )
+    notes, first = [], 0
+    if width > 1 and header[0] == "":  # the row names of pandas' to_csv() or R's write.csv
+        header, body, first = header[1:], [row[1:] for row in body], 1
+        notes.append("the unnamed first column is taken as row names and ignored")
+    if "" in header:
+        raise InputError(f"{path}: column {header.index('') + 1 + first} has no name in the header; "
+                         "name it, or remove it.")
     if target is None:
         raise InputError(
             f"{path}: name the label column with --target COLUMN "
@@ -110,7 +119,7 @@ def _read_table(path, target, drop):
         X = raw.astype(np.float64)
     except ValueError:
         _raise_first_bad_cell(path, raw, names)
-    return X, y, names
+    return X, y, names, notes
 
 
 def _raise_first_bad_cell(path, raw, names):
@@ -253,9 +262,9 @@ def load_data(data, target=None, drop=(), layer=None, normalized=False):
     if suffix == ".h5ad":
         return _read_h5ad(path, target, layer, normalized)
     if suffix in (".csv", ".tsv"):
-        X, y, names = _read_table(path, target, drop)
+        X, y, names, notes = _read_table(path, target, drop)
     elif suffix == ".npz":
-        X, y, names = _read_npz(path, target)
+        (X, y, names), notes = _read_npz(path, target), []
     else:
         raise InputError(f"{path}: unsupported file type {path.suffix!r}; use .csv, .tsv, .npz "
                          "or .h5ad.")
@@ -267,7 +276,7 @@ def load_data(data, target=None, drop=(), layer=None, normalized=False):
         raise InputError(
             f"{path}: {kind} in feature {str(names[j])!r} (sample {i + 1}); impute or remove it first."
         )
-    return Dataset(X, y, names, source=str(path), preprocessing=SCALING)
+    return Dataset(X, y, names, source=str(path), preprocessing=SCALING, notes=notes)
 
 
 def _preview(items, n=8):

@@ -352,7 +352,8 @@ def build_parser():
         "number of features and scored by the same logistic regression. Without DATA: the "
         "embedded PBMC data (700 cells x 765 genes, 10 cell types).",
         epilog="DATA formats: .csv/.tsv with a header row, one sample per row, numeric feature "
-        "columns and a label column named by --target; .npz with arrays X (samples x features), "
+        "columns and a label column named by --target (an unnamed first column is taken as row "
+        "names and ignored); .npz with arrays X (samples x features), "
         "y (labels; another key with --target) and optionally feature_names; .h5ad (AnnData, "
         "needs pip install 'skproj[anndata]') with the labels in the obs column --target. "
         "Exit codes: 0 success, 2 invalid input or options.",
@@ -469,6 +470,8 @@ def _select(args):
             raise CLIError("--plot needs matplotlib, which is not installed (pip install "
                            "matplotlib, or pip install 'skproj[plot]').") from None
     dataset = load_data(args.data, args.target, args.drop, args.layer, args.normalized)
+    for note in dataset.notes:
+        print(f"note: {note}", file=sys.stderr)
     with _parallel_backend(args.scheduler):
         progress = _Progress(total=args.cv * (len(args.baselines) + 2), quiet=args.quiet)
         try:

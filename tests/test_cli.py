@@ -303,6 +303,21 @@ def test_bad_missing_label(capsys, tmp_path):
                        "missing label", "line 3")
 
 
+@pytest.mark.parametrize("header,row", [(",a,b,label", "r{i},"), ('"",a,b,label', '"{i}",')])
+def test_csv_unnamed_first_column_is_row_names(capsys, tmp_path, header, row):
+    from skproj._tables import load_data  # pandas' to_csv() and R's write.csv write row names so
+
+    rows = GOOD_ROWS.splitlines()[1:]
+    path = _csv(tmp_path, header + "\n" + "".join(row.format(i=i) + r + "\n" for i, r in enumerate(rows)))
+    code, out, err = run(capsys, ["select", path, "--target", "label", "--cv", "4"])
+    assert code == 2 and err.splitlines() == [
+        "note: the unnamed first column is taken as row names and ignored",
+        "error: class 'x' has 3 sample(s), fewer than --cv 4; lower --cv or remove the class."]
+    assert load_data(path, "label").feature_names.tolist() == ["a", "b"]
+    assert_usage_error(capsys, ["select", _csv(tmp_path, "a,,label\n1,2,x\n", "u.csv"), "--target",
+                                "label"], "column 2 has no name in the header")
+
+
 def test_bad_one_class(capsys, tmp_path):
     text = GOOD_ROWS.replace(",y\n", ",x\n")
     assert_usage_error(capsys, ["select", _csv(tmp_path, text), "--target", "label"],
