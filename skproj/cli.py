@@ -245,6 +245,19 @@ def format_report(report, result, top, unit="samples"):
     return "\n".join(lines)
 
 
+def _json_safe(obj):
+    """``obj`` with numpy scalars as Python numbers and non-finite floats as None (JSON null)."""
+    if isinstance(obj, dict):
+        return {k: _json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_json_safe(v) for v in obj]
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        return float(obj) if math.isfinite(obj) else None
+    return obj
+
+
 @contextlib.contextmanager
 def _writing(option, path):
     """An OSError while writing ``path`` becomes a one-line error naming ``option``."""
@@ -259,7 +272,7 @@ def _write_outputs(report, result, args):
     if args.output:
         with _writing("--output", args.output), _atomic_path(args.output, ".tmp") as tmp, \
                 open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(report, fh, indent=2, default=repr)
+            json.dump(_json_safe(report), fh, indent=2, default=repr, allow_nan=False)
         print(f"written report: {args.output}", flush=True)
     if args.plot:
         from .model_selection import plot_comparison
@@ -390,14 +403,16 @@ def build_parser():
     a("--scheduler", metavar="ADDRESS", help="run the fits on a Dask cluster (tcp://HOST:PORT) "
       "through joblib's dask backend; needs pip install 'skproj[dask]'")
     a("--top", type=_positive_int, default=15, help="number of top features to print and plot (default 15)")
-    a("--output", "-o", metavar="REPORT.json", help="write the full report as JSON")
+    a("--output", "-o", metavar="REPORT.json", help="write the full report as JSON (an infinite or "
+      "undefined number is null)")
     a("--plot", metavar="FIG.png", help="write a PNG figure (needs matplotlib)")
     a("--genes", metavar="GENES.csv", help="write the ranked features (gene, rank, selection_frequency, "
       "importance); default for a .h5ad input: DATA_STEM_skproj_genes.csv in the current folder")
     a("--write-h5ad", metavar="OUT.h5ad", help="write a copy of the .h5ad input with var columns "
       "skproj_selected, skproj_rank, skproj_selection_frequency, skproj_importance")
     a("--quiet", "-q", action="store_true", help="no progress messages on stderr")
-    a("--verbose", "-v", action="count", default=0, help="pass verbose to the estimator (per-epoch loss)")
+    a("--verbose", "-v", action="count", default=0, help="pass verbose to the estimator (per-epoch "
+      "loss, on stderr)")
     return parser
 
 
@@ -472,7 +487,8 @@ def _select(args):
     dataset = load_data(args.data, args.target, args.drop, args.layer, args.normalized)
     for note in dataset.notes:
         print(f"note: {note}", file=sys.stderr)
-    with _parallel_backend(args.scheduler):
+    # stdout is for the results: what the estimators print (--verbose) goes to stderr
+    with _parallel_backend(args.scheduler), contextlib.redirect_stdout(sys.stderr):
         progress = _Progress(total=args.cv * (len(args.baselines) + 2), quiet=args.quiet)
         try:
             report, result = run_selection(dataset, args, progress)

@@ -438,6 +438,21 @@ def test_radius_is_used_with_at_most_k_features(capsys, tmp_path, small_problem)
         assert report["methods"]["anova+logreg"]["n_selected"]["folds"] == [6, 6]
 
 
+def test_verbose_goes_to_stderr_and_the_report_is_strict_json(capsys, tmp_path, small_problem):
+    X, labels, _, _ = small_problem
+    np.savez(tmp_path / "d.npz", X=X, y=labels)
+    code, out, err = run(capsys, ["select", str(tmp_path / "d.npz"), *FAST, "-v", "--baselines", "none",
+                                  "--constraint", "none", "-o", str(tmp_path / "r.json")])
+    assert code == 0, err
+    assert "[select] epoch 1: loss" in err and "loss" not in out  # stdout: the results alone
+
+    def strict(constant):
+        raise ValueError(f"not JSON: {constant}")
+
+    report = json.loads((tmp_path / "r.json").read_text(), parse_constant=strict)  # no Infinity
+    assert report["estimator"]["params"]["radius"] is None  # the infinite radius of no ball
+
+
 def test_max_features_is_an_alias_of_n_features(capsys, tmp_path, small_problem):
     X, labels, names, _ = small_problem
     path = tmp_path / "d.npz"
