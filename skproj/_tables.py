@@ -248,6 +248,8 @@ def load_data(data, target=None, drop=(), layer=None, normalized=False):
     if data is None:
         if target is not None or drop or layer is not None:
             raise InputError("--target, --drop and --layer need a DATA file.")
+        if normalized:
+            raise InputError("--normalized applies to .h5ad files only.")
         return _embedded_dataset()
     path = Path(data)
     if not path.exists():
@@ -257,6 +259,8 @@ def load_data(data, target=None, drop=(), layer=None, normalized=False):
     suffix = path.suffix.lower()
     if layer is not None and suffix != ".h5ad":
         raise InputError("--layer applies to .h5ad files only.")
+    if normalized and suffix != ".h5ad":
+        raise InputError("--normalized applies to .h5ad files only.")
     if drop and suffix not in (".csv", ".tsv"):
         raise InputError("--drop applies to .csv/.tsv files only.")
     if suffix == ".h5ad":

@@ -18,7 +18,9 @@ import contextlib
 import json
 import math
 import os
+import signal
 import sys
+import threading
 import warnings
 from pathlib import Path
 
@@ -158,17 +160,21 @@ def run_selection(dataset, args, progress):
     n_samples, n_features = X.shape
     classes, counts = _check_classes(y, args.cv)
     k = _resolve_k(args.n_features, n_features)
+    cap, slow = args.baseline_max_samples, [n for n in SLOW_BASELINES if n in args.baselines]
+    if cap and slow and cap < classes.size:
+        raise CLIError(f"--baseline-max-samples {cap} is below the {classes.size} classes: the "
+                       f"subsample of {', '.join(slow)} keeps every class; give at least {classes.size}.")
     selectors = {"autoencoder": _make_selector(args, k)}
     for name in args.baselines:
         selectors[name] = make_baseline_selector(name, k, random_state=args.random_state)
-    is_sparse, slow = sparse.issparse(X), [n for n in SLOW_BASELINES if n in selectors]
+    is_sparse = sparse.issparse(X)
     dense = [n for n, s in selectors.items() if is_sparse and not _accepts_sparse(s)]
     dataset.preprocessing += f"; densified for {', '.join(dense)} (dense input only)" if dense else ""
     progress.log(f"{dataset.source}: {n_samples} {dataset.unit} x {n_features} features, "
                  f"{classes.size} classes; {args.cv}-fold stratified CV, k = {k} features")
     if args.radius is not None:
         progress.log(_selection_note(args, k))
-    if (cap := args.baseline_max_samples) and slow and n_samples * (args.cv - 1) / args.cv > cap:
+    if cap and slow and n_samples * (args.cv - 1) / args.cv > cap:
         progress.log(f"{', '.join(slow)}: fitted on a stratified subsample of {cap} {dataset.unit} of "
                      "each training fold larger than that (--baseline-max-samples)")
 
@@ -385,8 +391,8 @@ def build_parser():
     a("--baselines", type=_names(list(BASELINES)), default=list(BASELINES), metavar="NAME[,NAME...]",
       help=f"baselines to compare with (default: {','.join(BASELINES)}; 'none' for none)")
     a("--baseline-max-samples", type=_max_samples, default=DEFAULT_BASELINE_MAX_SAMPLES, metavar="N",
-      help=f"fit {' and '.join(SLOW_BASELINES)} on a stratified subsample of N samples of each training "
-      f"fold when it is larger (they scale badly with n; 'none': whole folds; default {DEFAULT_BASELINE_MAX_SAMPLES})")
+      help=f"fit {' and '.join(SLOW_BASELINES)} on a stratified subsample of N samples (at least the "
+      f"number of classes) of each training fold when it is larger (they scale badly with n; 'none': whole folds; default {DEFAULT_BASELINE_MAX_SAMPLES})")
     a("--constraint", choices=["l1inf", "l1", "l12", "l11", "none"],
       help="ball on the first layer (default: the estimator's, l1inf; l11 is an old spelling of l1)")
     a("--radius", type=_positive_float, metavar="R", help="radius of the ball on the standardised "
@@ -515,9 +521,27 @@ def main(argv=None):
         printed on stderr).
     """
     parser = build_parser()
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), _sigterm_exits():
         warnings.showwarning = _show_warning
         return _main(parser, argv)
+
+
+@contextlib.contextmanager
+def _sigterm_exits():
+    """SIGTERM (sent by SLURM at time-out) raises SystemExit(143), so that the cleanup of a
+    half-written temporary file runs; the previous handler is restored on exit."""
+    if threading.current_thread() is not threading.main_thread():  # handlers: main thread only
+        yield
+        return
+
+    def handler(signum, frame):
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):

@@ -397,6 +397,9 @@ def test_bad_npz_shapes(capsys, tmp_path):
         (["select", "--baselines", "svm"], "--baselines"),
         (["select", "--baseline-max-samples", "1"], "--baseline-max-samples"),
         (["select", "--baseline-max-samples", "lots"], "--baseline-max-samples"),
+        (["select", "--baseline-max-samples", "9"], "--baseline-max-samples 9 is below the 10 classes"),
+        (["select", "--normalized"], "--normalized applies to .h5ad files only"),
+        *[(["select", opt, "."], f"{opt} .: is a directory") for opt in ("--output", "--plot", "--genes")],
         (["select", "--target", "label"], "DATA"),
         (["select", "--bogus"], "--bogus"),
         (["frobnicate"], "frobnicate"),
@@ -471,11 +474,6 @@ def test_bad_output_directory(capsys, tmp_path):
                        "does not exist")
 
 
-@pytest.mark.parametrize("option", ["--output", "--plot", "--genes"])
-def test_bad_output_is_a_directory(capsys, tmp_path, option):
-    assert_usage_error(capsys, ["select", *FAST, option, str(tmp_path)], option, "is a directory")
-
-
 def test_outputs_never_overwrite_the_data_or_each_other(capsys, tmp_path):
     data = _csv(tmp_path, GOOD_ROWS, "in.csv")
     (tmp_path / "link.csv").symlink_to(data)
@@ -498,6 +496,28 @@ def test_write_error_after_the_results_are_printed(capsys, tmp_path, small_probl
                                   "-o", str(tmp_path / "r.json"), "--genes", str(tmp_path / "g.csv")])
     assert code == 2 and err == f"error: --genes {tmp_path / 'g.csv'}: Permission denied.\n"
     assert "Top features" in out and f"written report: {tmp_path / 'r.json'}" in out  # not lost
+
+
+def test_sigterm_exits_143_and_leaves_no_temporary_file(tmp_path, monkeypatch):
+    import os
+    import signal
+    import time
+
+    def select(args):  # SIGTERM (SLURM's time-out) in the middle of a write
+        with skproj.io._atomic_path(tmp_path / "r.json", ".tmp"):
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(1)  # the handler raises here
+
+    import skproj.io
+    monkeypatch.setattr("skproj.cli._select", select)
+    caller = signal.signal(signal.SIGTERM, ours := lambda *a: None)  # restored after the run
+    try:
+        with pytest.raises(SystemExit) as exc:
+            main(["select"])
+        assert exc.value.code == 143 and list(tmp_path.iterdir()) == []  # cleaned up
+        assert signal.getsignal(signal.SIGTERM) is ours
+    finally:
+        signal.signal(signal.SIGTERM, caller)
 
 
 def test_bad_estimator_parameter(capsys):
@@ -744,6 +764,7 @@ def test_h5ad_options_need_h5ad(capsys, tmp_path):
                        "--layer")
     assert_usage_error(capsys, ["select", csv_path, "--target", "label", "--write-h5ad",
                                 str(tmp_path / "o.h5ad")], "--write-h5ad")
+    assert_usage_error(capsys, ["select", csv_path, "--target", "label", "--normalized"], "--normalized")
 
 
 def test_h5ad_slow_baselines_on_a_stated_subsample(capsys, tmp_path, counts_h5ad):

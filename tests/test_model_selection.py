@@ -390,8 +390,10 @@ def test_downstream_of_a_large_sparse_block_stays_sparse(problem, monkeypatch):
 @pytest.mark.parametrize("kwargs,match", [
     ({"max_samples": 1}, "max_samples"), ({"max_samples": 2.5}, "max_samples"),
     ({"max_samples": True}, "max_samples"), ({"max_samples": 10, "subsample": ["nope"]}, "subsample"),
+    ({"max_samples": 2}, r"max_samples=2 is below the number of classes \(3\)"),  # every class kept
 ])
 def test_bad_max_samples(problem, kwargs, match):
     X, y, _ = problem
     with pytest.raises(ValueError, match=match):
         compare_selectors(X, y, {"f": SelectKBest(f_classif)}, cv=2, **kwargs)
+
