@@ -397,3 +397,15 @@ def test_bad_max_samples(problem, kwargs, match):
     with pytest.raises(ValueError, match=match):
         compare_selectors(X, y, {"f": SelectKBest(f_classif)}, cv=2, **kwargs)
 
+
+def test_importances_of_2d_scores_are_the_best_class_score(problem):
+    # the Wilcoxon markers' scores_ is (classes x features): the best class's z-score, not 0/1
+    from skproj.model_selection import make_baseline_selector
+
+    X, y, _ = problem
+    res = compare_selectors(X, y, {"w": make_baseline_selector("wilcoxon", 5)}, cv=2, random_state=0)
+    train = next(StratifiedKFold(2, shuffle=True, random_state=0).split(X, y))[0]
+    w = make_baseline_selector("wilcoxon", 5).fit(StandardScaler().fit_transform(X[train]), y[train])
+    best = w.scores_.max(axis=0)
+    np.testing.assert_allclose(res.importances["w"][0], best / best.max(), rtol=1e-12)
+    assert np.unique(res.importances["w"][0]).size > 2

@@ -41,6 +41,8 @@ def _importance(selector, support):
     imp = getattr(selector, "feature_importances_", None)
     if imp is None:
         imp = getattr(selector, "scores_", None)
+        if imp is not None and np.ndim(imp) == 2:  # per class (Wilcoxon markers): the best class
+            imp = np.max(imp, axis=0)
     if imp is None:
         inner = getattr(selector, "estimator_", None)
         coef = getattr(inner, "coef_", None)
@@ -171,7 +173,10 @@ class SelectionComparison:
         Selected features per fold.
     importances : dict of str to ndarray of shape (n_splits, n_features)
         Feature importances per fold, each fold's scaled to a maximum of 1 (``feature_importances_``,
-        else ``scores_``, else the inner model's ``|coef_|`` or importances, else the support).
+        else ``scores_``, else the inner model's ``|coef_|`` or importances, else the support). A
+        2-D ``scores_`` (classes x features, as the Wilcoxon markers' z-scores) gives each feature
+        its maximum over the classes, its best class's score (negative for a feature below the rest
+        in every class).
     fit_times : dict of str to ndarray of shape (n_splits,)
         Seconds to fit scaler, selector and downstream classifier, per fold.
     n_features_requested : dict of str to ndarray of int, shape (n_splits,)
