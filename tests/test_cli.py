@@ -498,28 +498,6 @@ def test_write_error_after_the_results_are_printed(capsys, tmp_path, small_probl
     assert "Top features" in out and f"written report: {tmp_path / 'r.json'}" in out  # not lost
 
 
-def test_sigterm_exits_143_and_leaves_no_temporary_file(tmp_path, monkeypatch):
-    import os
-    import signal
-    import time
-
-    def select(args):  # SIGTERM (SLURM's time-out) in the middle of a write
-        with skproj.io._atomic_path(tmp_path / "r.json", ".tmp"):
-            os.kill(os.getpid(), signal.SIGTERM)
-            time.sleep(1)  # the handler raises here
-
-    import skproj.io
-    monkeypatch.setattr("skproj.cli._select", select)
-    caller = signal.signal(signal.SIGTERM, ours := lambda *a: None)  # restored after the run
-    try:
-        with pytest.raises(SystemExit) as exc:
-            main(["select"])
-        assert exc.value.code == 143 and list(tmp_path.iterdir()) == []  # cleaned up
-        assert signal.getsignal(signal.SIGTERM) is ours
-    finally:
-        signal.signal(signal.SIGTERM, caller)
-
-
 def test_bad_estimator_parameter(capsys):
     assert_usage_error(capsys, ["select", *FAST, "--activation", "bogus"], "activation")
 

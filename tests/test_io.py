@@ -352,6 +352,30 @@ def test_written_files_get_the_usual_mode(h5ad, tmp_path):
         os.umask(old_umask)
 
 
+def test_sigterm_during_a_write_exits_143_and_leaves_no_temporary_file(tmp_path, monkeypatch):
+    # skproj select turns SIGTERM (SLURM's time-out) into SystemExit(143), so the cleanup runs
+    import signal
+    import time
+
+    from skproj.cli import main
+    from skproj.io import _atomic_path
+
+    def select(args):
+        with _atomic_path(tmp_path / "r.json", ".tmp"):
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(1)  # the handler raises here
+
+    monkeypatch.setattr("skproj.cli._select", select)
+    caller = signal.signal(signal.SIGTERM, ours := lambda *a: None)  # restored after the run
+    try:
+        with pytest.raises(SystemExit) as exc:
+            main(["select"])
+        assert exc.value.code == 143 and _folder_files(tmp_path) == []  # cleaned up
+        assert signal.getsignal(signal.SIGTERM) is ours
+    finally:
+        signal.signal(signal.SIGTERM, caller)
+
+
 def test_write_h5ad_with_selection(h5ad, tmp_path):
     anndata = pytest.importorskip("anndata")
     src, X, labels, _ = h5ad
