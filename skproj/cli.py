@@ -243,7 +243,8 @@ def format_report(report, result, top, unit="samples"):
         f"  {d['n_samples']} {unit} x {d['n_features']} features, {len(d['classes'])} classes, "
         f"{n}-fold stratified CV (random_state={report['cv']['random_state']}), "
         f"every selector asked for k = {report['n_features_to_select']} features"
-        + ("" if report["radius"] is None else f" (the autoencoder for at most k, radius {report['radius']:g})"),
+        + ("" if report["radius"] is None else
+           f" (the autoencoder for at most k, radius {report['radius']:g})"),
         f"  preprocessing: {d['preprocessing']}", "",
         result.summary(labels=LABELS, reference="autoencoder", top=top, short=SHORT, unit=unit),
         "", f"total time {report['total_time_s']:.1f} s",
@@ -294,8 +295,8 @@ def _write_outputs(report, result, args):
         imp = result.importances["autoencoder"].mean(axis=0)
         if args.genes:
             if args.default_genes and os.path.exists(args.genes):
-                print(f"warning: {args.genes}: an existing file, replaced by the ranked features "
-                      "(the default name for a .h5ad input; --genes PATH writes elsewhere).", file=sys.stderr)
+                print(f"warning: {args.genes}: an existing file, replaced by the ranked features (the "
+                      "default name for a .h5ad input; --genes PATH writes elsewhere).", file=sys.stderr)
             with _writing("--genes", args.genes):
                 write_gene_list(args.genes, result.feature_names[ranked], np.arange(1, ranked.size + 1),
                                 freq[ranked], imp[ranked])
@@ -392,7 +393,8 @@ def build_parser():
       help=f"baselines to compare with (default: {','.join(BASELINES)}; 'none' for none)")
     a("--baseline-max-samples", type=_max_samples, default=DEFAULT_BASELINE_MAX_SAMPLES, metavar="N",
       help=f"fit {' and '.join(SLOW_BASELINES)} on a stratified subsample of N samples (at least the "
-      f"number of classes) of each training fold when it is larger (they scale badly with n; 'none': whole folds; default {DEFAULT_BASELINE_MAX_SAMPLES})")
+      "number of classes) of each training fold when it is larger (they scale badly with n; "
+      f"'none': whole folds; default {DEFAULT_BASELINE_MAX_SAMPLES})")
     a("--constraint", choices=["l1inf", "l1", "l12", "l11", "none"],
       help="ball on the first layer (default: the estimator's, l1inf; l11 is an old spelling of l1)")
     a("--radius", type=_positive_float, metavar="R", help="radius of the ball on the standardised "

@@ -433,8 +433,8 @@ def compare_selectors(X, y, selectors, *, n_features_to_select=None, reference=N
     ValueError
         If ``selectors`` is empty, a name is unknown or reserved, ``reference`` is combined with
         ``n_features_to_select``, ``n_features_to_select`` is out of range, ``max_samples`` is
-        not an int >= 2 or is below the number of classes, ``subsample`` names an unknown selector, or ``X`` and ``y`` have
-        inconsistent lengths.
+        not an int >= 2 or is below the number of classes, ``subsample`` names an unknown
+        selector, or ``X`` and ``y`` have inconsistent lengths.
 
     Notes
     -----
