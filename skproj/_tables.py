@@ -12,6 +12,16 @@ import numpy as np
 _MISSING = {"", "na", "nan", "n/a", "null", "none", "?", "-"}
 
 
+def _first_missing(labels):
+    """Index of the first string label that is a missing-value token (``_MISSING``), or None."""
+    if labels.dtype.kind not in "OUS":
+        return None
+    for i, label in enumerate(labels):
+        if str(label).strip().lower() in _MISSING:
+            return i
+    return None
+
+
 class InputError(ValueError):
     """A problem with the user's data or options, described in one line."""
 
@@ -19,7 +29,9 @@ class InputError(ValueError):
 class Dataset:
     """Features, labels and names of the data set the command runs on."""
 
-    def __init__(self, X, y, feature_names, source, description="", preprocessing="", unit="samples"):
+    def __init__(self, X, y, feature_names, source, description="", preprocessing="", unit="samples",
+                 notes=()):
+        self.notes = list(notes)  # one-line notes on how the file was read, for stderr
         self.preprocessing = preprocessing
         self.unit = unit  # what a sample is called in the messages ("cells" for single-cell data)
         self.X = X
@@ -66,6 +78,13 @@ def _read_table(path, target, drop):
             raise InputError(
                 f"{path}: line {i} has {len(row)} fields, the header has {width}."
             )
+    notes, first = [], 0
+    if width > 1 and header[0] == "":  # the row names of pandas' to_csv() or R's write.csv
+        header, body, first = header[1:], [row[1:] for row in body], 1
+        notes.append("the unnamed first column is taken as row names and ignored")
+    if "" in header:
+        raise InputError(f"{path}: column {header.index('') + 1 + first} has no name in the header; "
+                         "name it, or remove it.")
     if target is None:
         raise InputError(
             f"{path}: name the label column with --target COLUMN "
@@ -93,15 +112,14 @@ def _read_table(path, target, drop):
 
     cells = np.array(body, dtype=str)
     y = np.char.strip(cells[:, t_idx])
-    for i, label in enumerate(y, start=2):
-        if label.lower() in _MISSING:
-            raise InputError(f"{path}: missing label in column {target!r} on line {i}.")
+    if (i := _first_missing(y)) is not None:
+        raise InputError(f"{path}: missing label in column {target!r} on line {i + 2}.")
     raw = np.char.strip(cells[:, f_idx])
     try:
         X = raw.astype(np.float64)
     except ValueError:
         _raise_first_bad_cell(path, raw, names)
-    return X, y, names
+    return X, y, names, notes
 
 
 def _raise_first_bad_cell(path, raw, names):
@@ -117,7 +135,7 @@ def _raise_first_bad_cell(path, raw, names):
                         "impute or remove it first."
                     ) from None
                 raise InputError(
-                    f"{path}: non-numeric value {value!r} in feature column {name!r} on line {line} "
+                    f"{path}: non-numeric value {str(value)!r} in feature column {name!r} on line {line} "
                     f"(use --drop {name} to ignore a non-feature column)."
                 ) from None
     raise InputError(f"{path}: could not convert the feature columns to numbers.")  # pragma: no cover
@@ -162,16 +180,23 @@ def _read_npz(path, target):
         raise InputError(f"{path}: {key_y} contains NaN or inf.")
     if y.dtype.kind not in "biufUS":
         raise InputError(f"{path}: {key_y} must hold numbers or strings, got dtype {y.dtype}.")
+    y = y.astype(str)
+    if (i := _first_missing(y)) is not None:
+        raise InputError(f"{path}: missing label {str(y[i])!r} in {key_y!r} at index {i}; "
+                         "remove those samples first.")
     if names is None:
         names = [f"x{j}" for j in range(X.shape[1])]
     else:
+        from .io import _unique_names
+
         names = np.asarray(names).astype(str)
         if names.shape != (X.shape[1],):
             raise InputError(
                 f"{path}: feature_names must have one name per column of X ({X.shape[1]}), "
                 f"got shape {names.shape}."
             )
-    return X.astype(np.float64), y.astype(str), list(names)
+        names = _unique_names(names, path, "feature")
+    return X.astype(np.float64), y, list(names)
 
 
 SCALING = "StandardScaler fitted on each training fold"
@@ -194,6 +219,9 @@ def _read_h5ad(path, target, layer, normalized):
         raise InputError(str(exc).splitlines()[0]) from None
     except Exception as exc:  # h5py / anndata errors on a damaged or foreign file
         raise InputError(f"{path}: not a readable .h5ad file ({type(exc).__name__}).") from None
+    if (i := _first_missing(data.y)) is not None:
+        raise InputError(f"{path}: missing label {str(data.y[i])!r} in obs[{target!r}] at cell {i} "
+                         f"({str(data.cell_ids[i])!r}); drop those cells first.")
     X, is_sparse = data.X, sparse.issparse(data.X)
     values = X.data if is_sparse else X
     counts = values.size > 0 and bool(np.all(values == np.round(values)))
@@ -220,6 +248,8 @@ def load_data(data, target=None, drop=(), layer=None, normalized=False):
     if data is None:
         if target is not None or drop or layer is not None:
             raise InputError("--target, --drop and --layer need a DATA file.")
+        if normalized:
+            raise InputError("--normalized applies to .h5ad files only.")
         return _embedded_dataset()
     path = Path(data)
     if not path.exists():
@@ -229,14 +259,16 @@ def load_data(data, target=None, drop=(), layer=None, normalized=False):
     suffix = path.suffix.lower()
     if layer is not None and suffix != ".h5ad":
         raise InputError("--layer applies to .h5ad files only.")
+    if normalized and suffix != ".h5ad":
+        raise InputError("--normalized applies to .h5ad files only.")
     if drop and suffix not in (".csv", ".tsv"):
         raise InputError("--drop applies to .csv/.tsv files only.")
     if suffix == ".h5ad":
         return _read_h5ad(path, target, layer, normalized)
     if suffix in (".csv", ".tsv"):
-        X, y, names = _read_table(path, target, drop)
+        X, y, names, notes = _read_table(path, target, drop)
     elif suffix == ".npz":
-        X, y, names = _read_npz(path, target)
+        (X, y, names), notes = _read_npz(path, target), []
     else:
         raise InputError(f"{path}: unsupported file type {path.suffix!r}; use .csv, .tsv, .npz "
                          "or .h5ad.")
@@ -248,7 +280,7 @@ def load_data(data, target=None, drop=(), layer=None, normalized=False):
         raise InputError(
             f"{path}: {kind} in feature {str(names[j])!r} (sample {i + 1}); impute or remove it first."
         )
-    return Dataset(X, y, names, source=str(path), preprocessing=SCALING)
+    return Dataset(X, y, names, source=str(path), preprocessing=SCALING, notes=notes)
 
 
 def _preview(items, n=8):

@@ -18,7 +18,9 @@ import contextlib
 import json
 import math
 import os
+import signal
 import sys
+import threading
 import warnings
 from pathlib import Path
 
@@ -57,7 +59,7 @@ def _check_classes(y, cv):
     if classes.size < 2:
         raise CLIError(f"the labels have {classes.size} class ({_preview(classes)}); at least 2 are needed.")
     if counts.min() < cv:
-        raise CLIError(f"class {classes[counts.argmin()].item()!r} has {counts.min()} sample(s), fewer "
+        raise CLIError(f"class {str(classes[counts.argmin()])!r} has {counts.min()} sample(s), fewer "
                        f"than --cv {cv}; lower --cv or remove the class.")
     return classes, counts
 
@@ -86,16 +88,32 @@ def _make_selector(args, k):
     params = {name: getattr(args, opt) for opt, name in _ESTIMATOR_OPTIONS.items()
               if getattr(args, opt) is not None}
     if params.get("constraint") == "none":  # no ball: the l1,inf ball of infinite radius
+        if args.radius is not None:
+            raise CLIError("--radius: --constraint none has no ball; give one of the two.")
         params.update(constraint=None, radius=float("inf"))
     elif params.get("constraint") == "l11":  # the old spelling of the entrywise l1 ball
         params["constraint"] = "l1"
     params.update(random_state=args.random_state, verbose=int(args.verbose))
     try:
-        est = _set_n_features(est.set_params(**params), k)
+        if args.radius is None:  # the estimator searches the radius that keeps k features
+            est = _set_n_features(est.set_params(**params), k)
+        else:  # expert mode: the ball of the radius given, at most k of its features kept
+            est.set_params(**params, max_features=int(k))
         est._validate_params()
     except ValueError as exc:  # sklearn's InvalidParameterError is a ValueError
         raise CLIError(f"invalid option: {exc}") from None
     return est
+
+
+def _selection_note(args, k):
+    """How the autoencoder is asked for ``k`` features: one sentence for stderr and the report."""
+    if args.radius is not None:
+        return (f"radius {args.radius:g} given: the autoencoder keeps at most {k} features "
+                f"(max_features={k}), its radius is not searched")
+    if args.constraint == "none":
+        return f"no ball (--constraint none): the autoencoder keeps the {k} features of largest weight"
+    return (f"n_features_to_select={k}: the autoencoder searches the radius of its ball for {k} "
+            "features during training (estimator.params.radius is not used)")
 
 
 class _Progress:
@@ -142,15 +160,21 @@ def run_selection(dataset, args, progress):
     n_samples, n_features = X.shape
     classes, counts = _check_classes(y, args.cv)
     k = _resolve_k(args.n_features, n_features)
+    cap, slow = args.baseline_max_samples, [n for n in SLOW_BASELINES if n in args.baselines]
+    if cap and slow and cap < classes.size:
+        raise CLIError(f"--baseline-max-samples {cap} is below the {classes.size} classes: the "
+                       f"subsample of {', '.join(slow)} keeps every class; give at least {classes.size}.")
     selectors = {"autoencoder": _make_selector(args, k)}
     for name in args.baselines:
         selectors[name] = make_baseline_selector(name, k, random_state=args.random_state)
-    is_sparse, slow = sparse.issparse(X), [n for n in SLOW_BASELINES if n in selectors]
+    is_sparse = sparse.issparse(X)
     dense = [n for n, s in selectors.items() if is_sparse and not _accepts_sparse(s)]
     dataset.preprocessing += f"; densified for {', '.join(dense)} (dense input only)" if dense else ""
     progress.log(f"{dataset.source}: {n_samples} {dataset.unit} x {n_features} features, "
                  f"{classes.size} classes; {args.cv}-fold stratified CV, k = {k} features")
-    if (cap := args.baseline_max_samples) and slow and n_samples * (args.cv - 1) / args.cv > cap:
+    if args.radius is not None:
+        progress.log(_selection_note(args, k))
+    if cap and slow and n_samples * (args.cv - 1) / args.cv > cap:
         progress.log(f"{', '.join(slow)}: fitted on a stratified subsample of {cap} {dataset.unit} of "
                      "each training fold larger than that (--baseline-max-samples)")
 
@@ -163,8 +187,11 @@ def run_selection(dataset, args, progress):
                      f"{e['fit_time']:.1f} s; accuracy {e['score']:.3f}{own}")
 
     scaler = StandardScaler(with_mean=not is_sparse)  # as stated in dataset.preprocessing
+    # with --radius the autoencoder has max_features=k, which n_features_to_select=k would
+    # replace: then every selector keeps its own setting (the baselines were made for k)
     result = compare_selectors(
-        X, y, selectors, n_features_to_select=k, cv=args.cv, random_state=args.random_state, scaler=scaler,
+        X, y, selectors, n_features_to_select=None if args.radius is not None else k, cv=args.cv,
+        random_state=args.random_state, scaler=scaler,
         feature_names=dataset.feature_names, progress=on_fit, max_samples=cap or None, subsample=slow,
         n_jobs=-1 if args.scheduler and args.n_jobs is None else args.n_jobs,
     )
@@ -190,6 +217,8 @@ def run_selection(dataset, args, progress):
                  "preprocessing": dataset.preprocessing},
         "cv": {"n_splits": args.cv, "shuffle": True, "random_state": args.random_state},
         "n_features_to_select": int(k),
+        "autoencoder_selection": _selection_note(args, k),
+        "radius": args.radius,
         "estimator": {"class": "SparseAutoencoderSelector",
                       "params": selectors["autoencoder"].get_params()},
         "downstream": f"{scaler!r} (fitted on the training fold) + LogisticRegression(max_iter=3000) "
@@ -213,7 +242,9 @@ def format_report(report, result, top, unit="samples"):
         f"skproj select: {d['source']}",
         f"  {d['n_samples']} {unit} x {d['n_features']} features, {len(d['classes'])} classes, "
         f"{n}-fold stratified CV (random_state={report['cv']['random_state']}), "
-        f"every selector asked for k = {report['n_features_to_select']} features",
+        f"every selector asked for k = {report['n_features_to_select']} features"
+        + ("" if report["radius"] is None else
+           f" (the autoencoder for at most k, radius {report['radius']:g})"),
         f"  preprocessing: {d['preprocessing']}", "",
         result.summary(labels=LABELS, reference="autoencoder", top=top, short=SHORT, unit=unit),
         "", f"total time {report['total_time_s']:.1f} s",
@@ -221,38 +252,64 @@ def format_report(report, result, top, unit="samples"):
     return "\n".join(lines)
 
 
+def _json_safe(obj):
+    """``obj`` with numpy scalars as Python numbers and non-finite floats as None (JSON null)."""
+    if isinstance(obj, dict):
+        return {k: _json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_json_safe(v) for v in obj]
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        return float(obj) if math.isfinite(obj) else None
+    return obj
+
+
+@contextlib.contextmanager
+def _writing(option, path):
+    """An OSError while writing ``path`` becomes a one-line error naming ``option``."""
+    try:
+        yield
+    except OSError as exc:
+        raise CLIError(f"{option} {path}: {exc.strerror or exc}.") from None
+
+
 def _write_outputs(report, result, args):
-    """Write the requested files, each atomically; return the lines that say where they are."""
-    done = []
+    """Write the requested files, each atomically, printing a line on stdout for each."""
     if args.output:
-        with _atomic_path(args.output, ".tmp") as tmp, open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(report, fh, indent=2, default=repr)
-        done.append(f"report: {args.output}")
+        with _writing("--output", args.output), _atomic_path(args.output, ".tmp") as tmp, \
+                open(tmp, "w", encoding="utf-8") as fh:
+            json.dump(_json_safe(report), fh, indent=2, default=repr, allow_nan=False)
+        print(f"written report: {args.output}", flush=True)
     if args.plot:
         from .model_selection import plot_comparison
 
         fig = plot_comparison(result, selector="autoencoder", top=args.top,
                               title=report["data"]["source"])
-        with _atomic_path(args.plot, ".tmp") as tmp:
+        with _writing("--plot", args.plot), _atomic_path(args.plot, ".tmp") as tmp:
             fig.savefig(tmp, dpi=120, format="png")
-        done.append(f"figure: {args.plot}")
+        print(f"written figure: {args.plot}", flush=True)
     if args.genes or args.write_h5ad:
         ranked, k = result.ranking("autoencoder"), report["n_features_to_select"]
         freq = result.selection_frequency("autoencoder")
         imp = result.importances["autoencoder"].mean(axis=0)
         if args.genes:
-            write_gene_list(args.genes, result.feature_names[ranked], np.arange(1, ranked.size + 1),
-                            freq[ranked], imp[ranked])
-            done.append(f"ranked features ({ranked.size}, the first {min(k, ranked.size)} "
-                        f"selected): {args.genes}")
+            if args.default_genes and os.path.exists(args.genes):
+                print(f"warning: {args.genes}: an existing file, replaced by the ranked features (the "
+                      "default name for a .h5ad input; --genes PATH writes elsewhere).", file=sys.stderr)
+            with _writing("--genes", args.genes):
+                write_gene_list(args.genes, result.feature_names[ranked], np.arange(1, ranked.size + 1),
+                                freq[ranked], imp[ranked])
+            print(f"written ranked features ({ranked.size}, the first {min(k, ranked.size)} "
+                  f"selected): {args.genes}", flush=True)
         if args.write_h5ad:
             rank = np.zeros(freq.size, dtype=np.int64)
             rank[ranked] = np.arange(1, ranked.size + 1)
-            write_h5ad_with_selection(args.data, args.write_h5ad, {
-                "skproj_selected": (rank > 0) & (rank <= k), "skproj_rank": rank,
-                "skproj_selection_frequency": freq, "skproj_importance": imp})
-            done.append(f"copy with var columns skproj_*: {args.write_h5ad}")
-    return done
+            with _writing("--write-h5ad", args.write_h5ad):
+                write_h5ad_with_selection(args.data, args.write_h5ad, {
+                    "skproj_selected": (rank > 0) & (rank <= k), "skproj_rank": rank,
+                    "skproj_selection_frequency": freq, "skproj_importance": imp})
+            print(f"written copy with var columns skproj_*: {args.write_h5ad}", flush=True)
 
 
 # --------------------------------------------------------------------------------------
@@ -315,7 +372,8 @@ def build_parser():
         "number of features and scored by the same logistic regression. Without DATA: the "
         "embedded PBMC data (700 cells x 765 genes, 10 cell types).",
         epilog="DATA formats: .csv/.tsv with a header row, one sample per row, numeric feature "
-        "columns and a label column named by --target; .npz with arrays X (samples x features), "
+        "columns and a label column named by --target (an unnamed first column is taken as row "
+        "names and ignored); .npz with arrays X (samples x features), "
         "y (labels; another key with --target) and optionally feature_names; .h5ad (AnnData, "
         "needs pip install 'skproj[anndata]') with the labels in the obs column --target. "
         "Exit codes: 0 success, 2 invalid input or options.",
@@ -334,12 +392,15 @@ def build_parser():
     a("--baselines", type=_names(list(BASELINES)), default=list(BASELINES), metavar="NAME[,NAME...]",
       help=f"baselines to compare with (default: {','.join(BASELINES)}; 'none' for none)")
     a("--baseline-max-samples", type=_max_samples, default=DEFAULT_BASELINE_MAX_SAMPLES, metavar="N",
-      help=f"fit {' and '.join(SLOW_BASELINES)} on a stratified subsample of N samples of each training "
-      f"fold when it is larger (they scale badly with n; 'none': whole folds; default {DEFAULT_BASELINE_MAX_SAMPLES})")
+      help=f"fit {' and '.join(SLOW_BASELINES)} on a stratified subsample of N samples (at least the "
+      "number of classes) of each training fold when it is larger (they scale badly with n; "
+      f"'none': whole folds; default {DEFAULT_BASELINE_MAX_SAMPLES})")
     a("--constraint", choices=["l1inf", "l1", "l12", "l11", "none"],
       help="ball on the first layer (default: the estimator's, l1inf; l11 is an old spelling of l1)")
-    a("--radius", type=_positive_float, help="radius of the ball on the standardised features "
-      "(default: chosen by the estimator for k features)")
+    a("--radius", type=_positive_float, metavar="R", help="radius of the ball on the standardised "
+      "features; given, the autoencoder keeps at most K (--n-features) features of that ball "
+      "(max_features=K) and its radius is not searched (default: the estimator searches the "
+      "radius for exactly K features)")
     a("--epochs", type=_positive_int, help="training epochs per phase (default: the estimator's)")
     a("--hidden", type=_positive_int, help="hidden layer size (default: the estimator's)")
     a("--batch-size", type=_positive_int, help="minibatch size (default: the estimator's)")
@@ -350,23 +411,53 @@ def build_parser():
     a("--scheduler", metavar="ADDRESS", help="run the fits on a Dask cluster (tcp://HOST:PORT) "
       "through joblib's dask backend; needs pip install 'skproj[dask]'")
     a("--top", type=_positive_int, default=15, help="number of top features to print and plot (default 15)")
-    a("--output", "-o", metavar="REPORT.json", help="write the full report as JSON")
+    a("--output", "-o", metavar="REPORT.json", help="write the full report as JSON (an infinite or "
+      "undefined number is null)")
     a("--plot", metavar="FIG.png", help="write a PNG figure (needs matplotlib)")
     a("--genes", metavar="GENES.csv", help="write the ranked features (gene, rank, selection_frequency, "
       "importance); default for a .h5ad input: DATA_STEM_skproj_genes.csv in the current folder")
     a("--write-h5ad", metavar="OUT.h5ad", help="write a copy of the .h5ad input with var columns "
       "skproj_selected, skproj_rank, skproj_selection_frequency, skproj_importance")
     a("--quiet", "-q", action="store_true", help="no progress messages on stderr")
-    a("--verbose", "-v", action="count", default=0, help="pass verbose to the estimator (per-epoch loss)")
+    a("--verbose", "-v", action="count", default=0, help="pass verbose to the estimator (per-epoch "
+      "loss, on stderr)")
     return parser
 
 
 def _check_writable(path, option):
+    if Path(path).is_dir():
+        raise CLIError(f"{option} {path}: is a directory; give a file name.")
     parent = Path(path).resolve().parent
     if not parent.is_dir():
         raise CLIError(f"{option} {path}: the directory {parent} does not exist.")
     if not os.access(parent, os.W_OK):
         raise CLIError(f"{option} {path}: the directory {parent} is not writable.")
+
+
+def _same_file(a, b):
+    """Whether paths ``a`` and ``b`` name the same file (existing or not)."""
+    if os.path.exists(a) and os.path.exists(b):
+        return os.path.samefile(a, b)
+    return os.path.realpath(a) == os.path.realpath(b)
+
+
+def _check_outputs(args):
+    """Each output option names a writable file of its own, never the DATA file."""
+    named = {}
+    for option in ("output", "plot", "genes", "write_h5ad"):
+        path = getattr(args, option)
+        if not path:
+            continue
+        flag = f"--{option.replace('_', '-')}"
+        _check_writable(path, flag)
+        if args.data is not None and _same_file(path, args.data):
+            what = "writes a copy, never" if option == "write_h5ad" else "would overwrite"
+            raise CLIError(f"{flag} {path}: {what} the DATA file {args.data}; give another path.")
+        for other, other_path in named.items():
+            if _same_file(path, other_path):
+                raise CLIError(f"{other} {other_path} and {flag} {path} name the same file; "
+                               "give each its own path.")
+        named[flag] = path
 
 
 @contextlib.contextmanager
@@ -391,11 +482,10 @@ def _select(args):
     is_h5ad = args.data is not None and Path(args.data).suffix.lower() == ".h5ad"
     if args.write_h5ad and not is_h5ad:
         raise CLIError("--write-h5ad needs a .h5ad DATA file.")
-    if is_h5ad and args.genes is None:
+    args.default_genes = is_h5ad and args.genes is None
+    if args.default_genes:
         args.genes = f"{Path(args.data).stem}_skproj_genes.csv"
-    for option in ("output", "plot", "genes", "write_h5ad"):
-        if getattr(args, option):
-            _check_writable(getattr(args, option), f"--{option.replace('_', '-')}")
+    _check_outputs(args)
     if args.plot:
         try:
             import matplotlib  # noqa: F401
@@ -403,15 +493,18 @@ def _select(args):
             raise CLIError("--plot needs matplotlib, which is not installed (pip install "
                            "matplotlib, or pip install 'skproj[plot]').") from None
     dataset = load_data(args.data, args.target, args.drop, args.layer, args.normalized)
-    with _parallel_backend(args.scheduler):
+    for note in dataset.notes:
+        print(f"note: {note}", file=sys.stderr)
+    # stdout is for the results: what the estimators print (--verbose) goes to stderr
+    with _parallel_backend(args.scheduler), contextlib.redirect_stdout(sys.stderr):
         progress = _Progress(total=args.cv * (len(args.baselines) + 2), quiet=args.quiet)
         try:
             report, result = run_selection(dataset, args, progress)
         finally:
             progress.close()
-    text = format_report(report, result, args.top, dataset.unit)
-    written = _write_outputs(report, result, args)
-    print(text + "".join(f"\nwritten {w}" for w in written))
+    # the results first, so that a file that cannot be written loses nothing
+    print(format_report(report, result, args.top, dataset.unit), flush=True)
+    _write_outputs(report, result, args)
     return EXIT_OK
 
 
@@ -430,9 +523,27 @@ def main(argv=None):
         printed on stderr).
     """
     parser = build_parser()
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), _sigterm_exits():
         warnings.showwarning = _show_warning
         return _main(parser, argv)
+
+
+@contextlib.contextmanager
+def _sigterm_exits():
+    """SIGTERM (sent by SLURM at time-out) raises SystemExit(143), so that the cleanup of a
+    half-written temporary file runs; the previous handler is restored on exit."""
+    if threading.current_thread() is not threading.main_thread():  # handlers: main thread only
+        yield
+        return
+
+    def handler(signum, frame):
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):

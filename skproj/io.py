@@ -10,7 +10,8 @@
 
 Both writers are atomic: they write a temporary file in the destination's folder and move it
 into place with :func:`os.replace`, so the destination is either the complete new file or
-untouched, never half-written.
+untouched, never half-written. The file gets the mode of the file it replaces, else that of a
+new file (``0o666`` less the umask).
 
 ``anndata`` is an optional dependency: ``pip install "skproj[anndata]"``.
 """
@@ -18,8 +19,10 @@ untouched, never half-written.
 import csv
 import numbers
 import os
+import stat
 import tempfile
 import warnings
+from collections import Counter
 from contextlib import contextmanager
 
 import numpy as np
@@ -58,21 +61,63 @@ def _preview(names, n=8):
     return shown + more
 
 
+def _unique_names(names, where, noun="gene"):
+    """``names`` as a list of str made unique as anndata's ``var_names_make_unique`` does.
+
+    A name that repeats an earlier one gets the suffix ``-1``, ``-2``, ... (the first not taken
+    by any name); the first occurrence keeps its name. Warns (one line) when a name repeats.
+    """
+    names = [str(v) for v in names]
+    seen, dup = set(), []
+    for i, v in enumerate(names):
+        if v in seen:
+            dup.append(i)
+        seen.add(v)
+    if not dup:
+        return names
+    out, counter = list(names), Counter()
+    for i in dup:
+        v = names[i]
+        while True:
+            counter[v] += 1
+            if (new := f"{v}-{counter[v]}") not in seen:
+                seen.add(new)
+                out[i] = new
+                break
+    example = names[dup[0]]
+    warnings.warn(
+        f"{where}: {len(dup)} {noun} names repeat an earlier one (e.g. {example!r}); they are made "
+        f"unique as anndata's var_names_make_unique does ({example!r}, {example + '-1'!r}, ...), "
+        f"so every {noun} in the output is named once.",
+        UserWarning,
+        stacklevel=3,
+    )
+    return out
+
+
+def _missing_labels(col, path, target):
+    """ValueError naming the number of missing labels of ``col`` and the first cell, if any."""
+    import pandas as pd
+
+    missing = np.asarray(pd.isna(col))
+    if missing.any():
+        i = int(np.argmax(missing))
+        raise ValueError(f"{path}: obs[{target!r}] has {int(missing.sum())} missing labels (NaN), the "
+                         f"first at cell {i} ({str(col.index[i])!r}); drop those cells first.")
+
+
 def _labels(col, path, target):
     """Class labels of an ``obs`` column: plain-str object array, or int / bool array."""
     import pandas as pd
 
     if isinstance(col.dtype, pd.CategoricalDtype):
-        missing = int(col.isna().sum())
-        if missing:
-            raise ValueError(f"{path}: obs[{target!r}] has {missing} missing labels (NaN); drop those cells first.")
+        _missing_labels(col, path, target)
         categories = _str_array(col.cat.categories)
         return categories[col.cat.codes.to_numpy()]
     values = col.to_numpy()
     if values.dtype.kind in "iufc":
-        if values.dtype.kind in "fc" and np.isnan(values).any():
-            n_missing = int(np.isnan(values).sum())
-            raise ValueError(f"{path}: obs[{target!r}] has {n_missing} missing labels (NaN); drop those cells first.")
+        if values.dtype.kind in "fc":
+            _missing_labels(col, path, target)
         n_levels = len(np.unique(values))
         if n_levels > MAX_NUMERIC_LEVELS:
             raise ValueError(
@@ -84,9 +129,7 @@ def _labels(col, path, target):
         return values
     if values.dtype.kind == "b":
         return values
-    missing = int(pd.isna(col).sum())
-    if missing:
-        raise ValueError(f"{path}: obs[{target!r}] has {missing} missing labels; drop those cells first.")
+    _missing_labels(col, path, target)
     return _str_array(values.tolist())
 
 
@@ -182,19 +225,7 @@ def read_h5ad(path, target, layer=None):
         # anndata's "Variable names are not unique" hint: handled below, with the count
         warnings.filterwarnings("ignore", message=".*names are not unique", category=UserWarning)
         adata = anndata.read_h5ad(path)
-    n_dup = int(adata.var_names.duplicated().sum())
-    if n_dup:
-        example = str(adata.var_names[adata.var_names.duplicated()][0])
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=".*deduplicate", category=UserWarning)
-            adata.var_names_make_unique()
-        warnings.warn(
-            f"{path}: {n_dup} gene names repeat an earlier one (e.g. {example!r}); they are made "
-            f"unique as anndata's var_names_make_unique does ({example!r}, {example + '-1'!r}, ...), "
-            "so every gene in the output is named once.",
-            UserWarning,
-            stacklevel=2,
-        )
+    feature_names = _unique_names(adata.var_names, path, "gene")
     if target not in adata.obs.columns:
         cols = list(adata.obs.columns)
         listed = _preview(cols) if cols else "none"
@@ -218,7 +249,7 @@ def read_h5ad(path, target, layer=None):
     return Bunch(
         X=X,
         y=y,
-        feature_names=_str_array(adata.var_names),
+        feature_names=_str_array(feature_names),
         cell_ids=_str_array(adata.obs_names),
         target_name=str(target),
         layer=layer,
@@ -278,15 +309,31 @@ def normalize_counts(X, *, target_sum=1e4):
     return out
 
 
+def _umask():
+    """The process's umask (read by setting it and putting it back)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 @contextmanager
 def _atomic_path(dst, suffix):
-    """Yield a temporary path in ``dst``'s folder; on success move it onto ``dst``, else delete it."""
+    """Yield a temporary path in ``dst``'s folder; on success move it onto ``dst``, else delete it.
+
+    The file moved into place has the mode of the file it replaces, or else that of a new file
+    (``0o666`` less the umask), not the ``0o600`` of :func:`tempfile.mkstemp`.
+    """
     dst = os.path.abspath(os.fspath(dst))
     folder = os.path.dirname(dst)
     fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(dst) + ".", suffix=suffix)
     os.close(fd)
     try:
         yield tmp
+        try:
+            mode = stat.S_IMODE(os.stat(dst).st_mode)
+        except FileNotFoundError:
+            mode = 0o666 & ~_umask()
+        os.chmod(tmp, mode)
         os.replace(tmp, dst)
     except BaseException:
         if os.path.exists(tmp):

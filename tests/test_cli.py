@@ -99,6 +99,7 @@ def test_select_embedded_data(capsys, tmp_path):
     params = report["estimator"]["params"]
     assert params["max_epochs"] == 2
     assert params["n_features_to_select"] == 30  # the estimator finds the radius for k
+    assert report["radius"] is None and "searches the radius" in report["autoencoder_selection"]
     assert report["data"]["classes"] == sorted(pbmc.target_names.tolist())
     # the printed summary
     assert "SparseAutoencoderSelector -> LogisticRegression" in out
@@ -215,6 +216,7 @@ def test_help(capsys):
     code, out, err = run(capsys, ["select", "--help"])
     assert code == 0
     assert "--n-features" in out and "--target" in out and "--baselines" in out
+    assert "radius is not searched" in " ".join(out.split())  # what --radius does
     code, out, err = run(capsys, [])
     assert code == 2 and "select" in err
 
@@ -278,7 +280,7 @@ def test_bad_drop_column(capsys, tmp_path):
 def test_bad_non_numeric_feature(capsys, tmp_path):
     text = GOOD_ROWS.replace("3,4,y", "3,high,y")
     assert_usage_error(capsys, ["select", _csv(tmp_path, text), "--target", "label"],
-                       "non-numeric", "'high'", "'b'", "line 3")
+                       "non-numeric value 'high' in feature column 'b'", "line 3")  # not np.str_(...)
 
 
 @pytest.mark.parametrize("cell", ["", "NA"])
@@ -301,6 +303,21 @@ def test_bad_missing_label(capsys, tmp_path):
                        "missing label", "line 3")
 
 
+@pytest.mark.parametrize("header,row", [(",a,b,label", "r{i},"), ('"",a,b,label', '"{i}",')])
+def test_csv_unnamed_first_column_is_row_names(capsys, tmp_path, header, row):
+    from skproj._tables import load_data  # pandas' to_csv() and R's write.csv write row names so
+
+    rows = GOOD_ROWS.splitlines()[1:]
+    path = _csv(tmp_path, header + "\n" + "".join(row.format(i=i) + r + "\n" for i, r in enumerate(rows)))
+    code, out, err = run(capsys, ["select", path, "--target", "label", "--cv", "4"])
+    assert code == 2 and err.splitlines() == [
+        "note: the unnamed first column is taken as row names and ignored",
+        "error: class 'x' has 3 sample(s), fewer than --cv 4; lower --cv or remove the class."]
+    assert load_data(path, "label").feature_names.tolist() == ["a", "b"]
+    assert_usage_error(capsys, ["select", _csv(tmp_path, "a,,label\n1,2,x\n", "u.csv"), "--target",
+                                "label"], "column 2 has no name in the header")
+
+
 def test_bad_one_class(capsys, tmp_path):
     text = GOOD_ROWS.replace(",y\n", ",x\n")
     assert_usage_error(capsys, ["select", _csv(tmp_path, text), "--target", "label"],
@@ -311,6 +328,12 @@ def test_bad_class_smaller_than_cv(capsys, tmp_path):
     text = GOOD_ROWS + "4,4,z\n"
     assert_usage_error(capsys, ["select", _csv(tmp_path, text), "--target", "label", "--cv", "2"],
                        "class 'z' has 1 sample(s)", "--cv 2")
+
+
+def test_bad_class_smaller_than_cv_plain_str_labels(capsys):
+    # the embedded labels are plain str (as those of a .h5ad): the message, no AttributeError
+    assert_usage_error(capsys, ["select", "--cv", "9", "--epochs", "1", "--baselines", "none", "-q"],
+                       "class 'CD4+/CD45RA+/CD25- Naive T' has 8 sample(s), fewer than --cv 9")
 
 
 def test_bad_binary_csv(capsys, tmp_path):
@@ -361,6 +384,7 @@ def test_bad_npz_shapes(capsys, tmp_path):
         (["select", "--cv", "two"], "--cv"),
         (["select", "--radius", "-1"], "--radius"),
         (["select", "--radius", "nan"], "--radius"),
+        (["select", "--radius", "1", "--constraint", "none"], "--radius: --constraint none has no ball"),
         (["select", "--epochs", "0"], "--epochs"),
         (["select", "--constraint", "l2"], "--constraint"),
         (["select", "--n-features", "1000"], "--n-features 1000 exceeds the 765 features"),
@@ -373,6 +397,9 @@ def test_bad_npz_shapes(capsys, tmp_path):
         (["select", "--baselines", "svm"], "--baselines"),
         (["select", "--baseline-max-samples", "1"], "--baseline-max-samples"),
         (["select", "--baseline-max-samples", "lots"], "--baseline-max-samples"),
+        (["select", "--baseline-max-samples", "9"], "--baseline-max-samples 9 is below the 10 classes"),
+        (["select", "--normalized"], "--normalized applies to .h5ad files only"),
+        *[(["select", opt, "."], f"{opt} .: is a directory") for opt in ("--output", "--plot", "--genes")],
         (["select", "--target", "label"], "DATA"),
         (["select", "--bogus"], "--bogus"),
         (["frobnicate"], "frobnicate"),
@@ -397,6 +424,39 @@ def test_n_features_default_fraction_and_alias(capsys, tmp_path, value, expected
     assert max(report["methods"]["autoencoder+logreg"]["n_selected"]["folds"]) <= expected
 
 
+def test_radius_is_used_with_at_most_k_features(capsys, tmp_path, small_problem):
+    X, labels, names, _ = small_problem
+    np.savez(tmp_path / "d.npz", X=X, y=labels)
+    for radius, n_kept in [("1e6", [6, 6]), ("1e-3", [2, 2])]:  # the ball keeps all / few
+        code, out, err = run(capsys, ["select", str(tmp_path / "d.npz"), "--cv", "2", "--epochs", "2",
+                                      "--radius", radius, "--n-features", "6", "--baselines", "anova",
+                                      "-o", str(tmp_path / "r.json")])
+        assert code == 0, err
+        report = json.loads((tmp_path / "r.json").read_text())
+        note = f"radius {float(radius):g} given: the autoencoder keeps at most 6 features"
+        assert note in err and note in report["autoencoder_selection"] and "at most k" in out
+        params = report["estimator"]["params"]
+        assert (params["radius"], params["max_features"]) == (float(radius), 6)
+        assert params["n_features_to_select"] is None
+        assert report["methods"]["autoencoder+logreg"]["n_selected"]["folds"] == n_kept
+        assert report["methods"]["anova+logreg"]["n_selected"]["folds"] == [6, 6]
+
+
+def test_verbose_goes_to_stderr_and_the_report_is_strict_json(capsys, tmp_path, small_problem):
+    X, labels, _, _ = small_problem
+    np.savez(tmp_path / "d.npz", X=X, y=labels)
+    code, out, err = run(capsys, ["select", str(tmp_path / "d.npz"), *FAST, "-v", "--baselines", "none",
+                                  "--constraint", "none", "-o", str(tmp_path / "r.json")])
+    assert code == 0, err
+    assert "[select] epoch 1: loss" in err and "loss" not in out  # stdout: the results alone
+
+    def strict(constant):
+        raise ValueError(f"not JSON: {constant}")
+
+    report = json.loads((tmp_path / "r.json").read_text(), parse_constant=strict)  # no Infinity
+    assert report["estimator"]["params"]["radius"] is None  # the infinite radius of no ball
+
+
 def test_max_features_is_an_alias_of_n_features(capsys, tmp_path, small_problem):
     X, labels, names, _ = small_problem
     path = tmp_path / "d.npz"
@@ -413,6 +473,30 @@ def test_max_features_is_an_alias_of_n_features(capsys, tmp_path, small_problem)
 def test_bad_output_directory(capsys, tmp_path):
     assert_usage_error(capsys, ["select", *FAST, "--output", str(tmp_path / "no" / "r.json")],
                        "does not exist")
+
+
+def test_outputs_never_overwrite_the_data_or_each_other(capsys, tmp_path):
+    data = _csv(tmp_path, GOOD_ROWS, "in.csv")
+    (tmp_path / "link.csv").symlink_to(data)
+    base = ["select", data, "--target", "label", *FAST]
+    for option, path in [("--genes", data), ("--output", data), ("--plot", str(tmp_path / "link.csv"))]:
+        assert_usage_error(capsys, [*base, option, path], f"{option} {path}", "DATA")
+    out = str(tmp_path / "out.txt")
+    assert_usage_error(capsys, [*base, "-o", out, "--genes", out], "--output", "--genes", "same file")
+    assert open(data).read() == GOOD_ROWS and not (tmp_path / "out.txt").exists()
+
+
+def test_write_error_after_the_results_are_printed(capsys, tmp_path, small_problem, monkeypatch):
+    def fail(*args):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr("skproj.cli.write_gene_list", fail)
+    X, labels, names, _ = small_problem
+    np.savez(tmp_path / "d.npz", X=X, y=labels)
+    code, out, err = run(capsys, ["select", str(tmp_path / "d.npz"), *FAST, "--baselines", "none",
+                                  "-o", str(tmp_path / "r.json"), "--genes", str(tmp_path / "g.csv")])
+    assert code == 2 and err == f"error: --genes {tmp_path / 'g.csv'}: Permission denied.\n"
+    assert "Top features" in out and f"written report: {tmp_path / 'r.json'}" in out  # not lost
 
 
 def test_bad_estimator_parameter(capsys):
@@ -626,6 +710,24 @@ def test_bad_h5ad(capsys, tmp_path, monkeypatch, counts_h5ad, case, fragments):
     assert not [p for p in tmp_path.iterdir() if "skproj" in p.name or p.name.startswith(".")]
 
 
+def test_h5ad_output_paths(capsys, tmp_path, monkeypatch, counts_h5ad):
+    path = counts_h5ad[0]
+    monkeypatch.chdir(tmp_path)
+    argv = ["select", str(path), "--target", "cell_type", *H5, "--n-features", "5"]
+    # --write-h5ad writes a copy, never the input itself; a directory is refused up front
+    assert_usage_error(capsys, [*argv, "--write-h5ad", str(path)], "--write-h5ad", "DATA")
+    (tmp_path / "d.h5ad").mkdir()
+    assert_usage_error(capsys, [*argv, "--write-h5ad", "d.h5ad"], "--write-h5ad d.h5ad", "is a directory")
+    (tmp_path / "cells_skproj_genes.csv").mkdir()  # the default gene list
+    assert_usage_error(capsys, argv, "--genes cells_skproj_genes.csv", "is a directory")
+    (tmp_path / "cells_skproj_genes.csv").rmdir()
+    (tmp_path / "cells_skproj_genes.csv").write_text("old\n")
+    code, out, err = run(capsys, argv)
+    assert code == 0, err
+    assert err.startswith("warning: cells_skproj_genes.csv: an existing file, replaced")
+    assert (tmp_path / "cells_skproj_genes.csv").read_text().startswith("gene,rank,")
+
+
 def test_h5ad_without_anndata(capsys, tmp_path, monkeypatch, counts_h5ad):
     path, _, _ = counts_h5ad
     monkeypatch.setitem(sys.modules, "anndata", None)
@@ -641,6 +743,7 @@ def test_h5ad_options_need_h5ad(capsys, tmp_path):
                        "--layer")
     assert_usage_error(capsys, ["select", csv_path, "--target", "label", "--write-h5ad",
                                 str(tmp_path / "o.h5ad")], "--write-h5ad")
+    assert_usage_error(capsys, ["select", csv_path, "--target", "label", "--normalized"], "--normalized")
 
 
 def test_h5ad_slow_baselines_on_a_stated_subsample(capsys, tmp_path, counts_h5ad):

@@ -178,6 +178,61 @@ def test_read_h5ad_nan_in_sparse(h5ad, tmp_path):
     assert "2 NaN" in msg
 
 
+def _labelled_h5ad(h5ad, tmp_path, labels):
+    anndata = pytest.importorskip("anndata")
+    _, X, _, adata = h5ad
+    obs = adata.obs.copy()
+    obs["cell_type"] = labels
+    path = tmp_path / "labels.h5ad"
+    anndata.AnnData(X=X.copy(), obs=obs, var=adata.var).write_h5ad(path)
+    return str(path)
+
+
+@pytest.mark.parametrize("kind", ["categorical", "object"])
+def test_read_h5ad_nan_label_names_the_first_cell(h5ad, tmp_path, kind):
+    pd = pytest.importorskip("pandas")
+    labels = np.array(["CT_A", "CT_B", "CT_C"] * 40, dtype=object)
+    labels[[5, 9]] = np.nan
+    path = _labelled_h5ad(h5ad, tmp_path, pd.Categorical(labels) if kind == "categorical" else labels)
+    with pytest.raises(ValueError) as exc:
+        read_h5ad(path, target="cell_type")
+    assert "obs['cell_type'] has 2 missing labels (NaN), the first at cell 5 ('cell5')" in _one_line(exc)
+
+
+@pytest.mark.parametrize("bad", ["nan", "", "NA"])
+def test_load_data_missing_string_labels(h5ad, tmp_path, bad):
+    # the rule of the .csv reader (skproj._tables._MISSING) for .h5ad and .npz string labels
+    from skproj._tables import InputError, load_data
+
+    labels = np.array(["CT_A", "CT_B", "CT_C"] * 40, dtype=object)
+    labels[[7, 11]] = bad
+    path = _labelled_h5ad(h5ad, tmp_path, labels)
+    with pytest.raises(InputError) as exc:
+        load_data(path, "cell_type")
+    assert f"missing label {bad!r} in obs['cell_type'] at cell 7 ('cell7')" in _one_line(exc)
+    np.savez(tmp_path / "d.npz", X=np.ones((120, 2)), cls=labels.astype(str))
+    with pytest.raises(InputError) as exc:
+        load_data(str(tmp_path / "d.npz"), "cls")
+    assert f"missing label {bad!r} in 'cls' at index 7" in _one_line(exc)
+
+
+def test_load_data_npz_repeated_feature_names(tmp_path):
+    # made unique as read_h5ad does (anndata's var_names_make_unique rule), with its warning
+    from skproj._tables import load_data
+
+    names = ["G", "G", "G-1", "H", "H", "G"]
+    np.savez(tmp_path / "d.npz", X=np.ones((4, 6)), y=np.array([0, 1, 0, 1]), feature_names=names)
+    with pytest.warns(UserWarning, match=r"d\.npz: 3 feature names repeat an earlier one \(e\.g\. 'G'\); "
+                      r"they are made unique as anndata's var_names_make_unique does"):
+        got = load_data(str(tmp_path / "d.npz")).feature_names.tolist()
+    assert got == ["G", "G-2", "G-1", "H", "H-1", "G-3"]
+    anndata = pytest.importorskip("anndata")
+    pd = pytest.importorskip("pandas")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        assert got == anndata.utils.make_index_unique(pd.Index(names)).tolist()
+
+
 def test_read_h5ad_missing_file(tmp_path):
     pytest.importorskip("anndata")
     with pytest.raises(FileNotFoundError, match="no such file"):
@@ -270,6 +325,55 @@ def test_write_gene_list_is_atomic(tmp_path):
     with pytest.raises(ValueError, match="rank has 2 entries"):
         write_gene_list(tmp_path / "new.csv", ["A", "B", "C"], [1, 2])
     assert _folder_files(tmp_path) == ["genes.csv"]
+
+
+def test_written_files_get_the_usual_mode(h5ad, tmp_path):
+    # a new file: 0o666 less the umask (not mkstemp's 0o600); a replaced file keeps its mode
+    import stat
+
+    def mode(p):
+        return stat.S_IMODE(os.stat(p).st_mode)
+
+    old_umask = os.umask(0o022)
+    try:
+        genes, copy = tmp_path / "g.csv", tmp_path / "c.h5ad"
+        write_gene_list(genes, ["A"], [1])
+        write_h5ad_with_selection(h5ad[0], copy, {})
+        assert mode(genes) == mode(copy) == 0o644
+        os.chmod(genes, 0o640)
+        os.chmod(copy, 0o664)
+        write_gene_list(genes, ["B"], [1])
+        write_h5ad_with_selection(h5ad[0], copy, {})
+        assert (mode(genes), mode(copy)) == (0o640, 0o664)
+        os.umask(0o077)
+        write_gene_list(tmp_path / "private.csv", ["A"], [1])
+        assert mode(tmp_path / "private.csv") == 0o600
+    finally:
+        os.umask(old_umask)
+
+
+def test_sigterm_during_a_write_exits_143_and_leaves_no_temporary_file(tmp_path, monkeypatch):
+    # skproj select turns SIGTERM (SLURM's time-out) into SystemExit(143), so the cleanup runs
+    import signal
+    import time
+
+    from skproj.cli import main
+    from skproj.io import _atomic_path
+
+    def select(args):
+        with _atomic_path(tmp_path / "r.json", ".tmp"):
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(1)  # the handler raises here
+
+    monkeypatch.setattr("skproj.cli._select", select)
+    caller = signal.signal(signal.SIGTERM, ours := lambda *a: None)  # restored after the run
+    try:
+        with pytest.raises(SystemExit) as exc:
+            main(["select"])
+        assert exc.value.code == 143 and _folder_files(tmp_path) == []  # cleaned up
+        assert signal.getsignal(signal.SIGTERM) is ours
+    finally:
+        signal.signal(signal.SIGTERM, caller)
 
 
 def test_write_h5ad_with_selection(h5ad, tmp_path):

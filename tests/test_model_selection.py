@@ -390,8 +390,22 @@ def test_downstream_of_a_large_sparse_block_stays_sparse(problem, monkeypatch):
 @pytest.mark.parametrize("kwargs,match", [
     ({"max_samples": 1}, "max_samples"), ({"max_samples": 2.5}, "max_samples"),
     ({"max_samples": True}, "max_samples"), ({"max_samples": 10, "subsample": ["nope"]}, "subsample"),
+    ({"max_samples": 2}, r"max_samples=2 is below the number of classes \(3\)"),  # every class kept
 ])
 def test_bad_max_samples(problem, kwargs, match):
     X, y, _ = problem
     with pytest.raises(ValueError, match=match):
         compare_selectors(X, y, {"f": SelectKBest(f_classif)}, cv=2, **kwargs)
+
+
+def test_importances_of_2d_scores_are_the_best_class_score(problem):
+    # the Wilcoxon markers' scores_ is (classes x features): the best class's z-score, not 0/1
+    from skproj.model_selection import make_baseline_selector
+
+    X, y, _ = problem
+    res = compare_selectors(X, y, {"w": make_baseline_selector("wilcoxon", 5)}, cv=2, random_state=0)
+    train = next(StratifiedKFold(2, shuffle=True, random_state=0).split(X, y))[0]
+    w = make_baseline_selector("wilcoxon", 5).fit(StandardScaler().fit_transform(X[train]), y[train])
+    best = w.scores_.max(axis=0)
+    np.testing.assert_allclose(res.importances["w"][0], best / best.max(), rtol=1e-12)
+    assert np.unique(res.importances["w"][0]).size > 2

@@ -41,6 +41,8 @@ def _importance(selector, support):
     imp = getattr(selector, "feature_importances_", None)
     if imp is None:
         imp = getattr(selector, "scores_", None)
+        if imp is not None and np.ndim(imp) == 2:  # per class (Wilcoxon markers): the best class
+            imp = np.max(imp, axis=0)
     if imp is None:
         inner = getattr(selector, "estimator_", None)
         coef = getattr(inner, "coef_", None)
@@ -171,7 +173,10 @@ class SelectionComparison:
         Selected features per fold.
     importances : dict of str to ndarray of shape (n_splits, n_features)
         Feature importances per fold, each fold's scaled to a maximum of 1 (``feature_importances_``,
-        else ``scores_``, else the inner model's ``|coef_|`` or importances, else the support).
+        else ``scores_``, else the inner model's ``|coef_|`` or importances, else the support). A
+        2-D ``scores_`` (classes x features, as the Wilcoxon markers' z-scores) gives each feature
+        its maximum over the classes, its best class's score (negative for a feature below the rest
+        in every class).
     fit_times : dict of str to ndarray of shape (n_splits,)
         Seconds to fit scaler, selector and downstream classifier, per fold.
     n_features_requested : dict of str to ndarray of int, shape (n_splits,)
@@ -405,7 +410,7 @@ def compare_selectors(X, y, selectors, *, n_features_to_select=None, reference=N
         Called in this process as ``progress(event)`` after each fit, with a dict holding
         ``fold`` (1-based), ``selector``, ``score``, ``own_score``, ``n_selected``, ``fit_time``,
         ``n_fit`` (training samples the selector saw), ``done`` and ``total``.
-    max_samples : int >= 2 or None, default=None
+    max_samples : int >= 2 (and >= the number of classes) or None, default=None
         The rule for selectors whose cost grows too fast with the number of samples (saga's
         l1-logistic regression, random forests): in a fold whose training set has more than
         ``max_samples`` samples, the selectors named in ``subsample`` are fitted on a
@@ -428,8 +433,8 @@ def compare_selectors(X, y, selectors, *, n_features_to_select=None, reference=N
     ValueError
         If ``selectors`` is empty, a name is unknown or reserved, ``reference`` is combined with
         ``n_features_to_select``, ``n_features_to_select`` is out of range, ``max_samples`` is
-        not an int >= 2, ``subsample`` names an unknown selector, or ``X`` and ``y`` have
-        inconsistent lengths.
+        not an int >= 2 or is below the number of classes, ``subsample`` names an unknown
+        selector, or ``X`` and ``y`` have inconsistent lengths.
 
     Notes
     -----
@@ -496,6 +501,9 @@ def compare_selectors(X, y, selectors, *, n_features_to_select=None, reference=N
     if max_samples is not None and (isinstance(max_samples, (bool, float, np.floating))
                                     or not isinstance(max_samples, (int, np.integer)) or max_samples < 2):
         raise ValueError(f"max_samples must be an int >= 2 or None, got {max_samples!r}.")
+    if max_samples is not None and max_samples < (n_classes := np.unique(y).size):
+        raise ValueError(f"max_samples={max_samples} is below the number of classes ({n_classes}): "
+                         "the stratified subsample keeps every class.")
     sub_names = [nm for nm in names if not isinstance(selectors[nm], str)] if subsample is None else list(subsample)
     unknown = [nm for nm in sub_names if nm not in selectors]
     if unknown:
