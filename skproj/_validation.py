@@ -61,7 +61,10 @@ def check_scalar(value, name, *, allow_zero=True):
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         if not (isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iuf"):
             raise TypeError(f"{name} must be a real number, got {value!r} of type {type(value).__name__}.")
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:  # an int beyond the float range
+        raise ValueError(f"{name} must be finite, got an integer too large for a float.") from None
     if not np.isfinite(value):
         raise ValueError(f"{name} must be finite, got {value}.")
     if value < 0 or (value == 0 and not allow_zero):

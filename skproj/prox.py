@@ -199,7 +199,11 @@ def _check_weights(weights, Z):
     if w.shape != Z.shape:
         raise ValueError(f"weights must have the shape of Z {Z.shape}, got {w.shape}.")
     if w.dtype != Z.dtype:
-        w = w.astype(Z.dtype)
+        with np.errstate(over="ignore"):
+            w = w.astype(Z.dtype)
+        if not np.isfinite(w).all():
+            raise ValueError(f"weights has values that overflow Z's dtype {Z.dtype} (largest {w.dtype} is "
+                             f"{np.finfo(Z.dtype).max:.3e}).")
     if w.size and not (w > 0).all():
         raise ValueError(
             f"weights must be > 0 everywhere (in Z's dtype {Z.dtype}); the smallest is {w.min()!r}."
@@ -212,7 +216,7 @@ def _check_group_threshold(threshold, n_groups):
     if np.ndim(threshold) == 0:
         return np.full(n_groups, check_scalar(threshold, "threshold"), dtype=np.float64)
     c = np.asarray(threshold)
-    if c.dtype.kind not in "biuf":
+    if c.dtype.kind not in "iuf":  # bools are refused, as for a scalar threshold
         raise TypeError(f"threshold must be a real number or a real array, got dtype {c.dtype}.")
     if c.shape != (n_groups,):
         raise ValueError(
@@ -323,8 +327,9 @@ def weighted_prox_group_l2(Z, weights, threshold, axis=1, *, out=None, tol=None,
         The iteration also stops when rounding stops ``t`` from increasing.
     max_iter : int >= 1, default=100
         Maximum Newton steps per group; reaching it issues a
-        :class:`~sklearn.exceptions.ConvergenceWarning`. A few steps are typical; one suffices
-        when the weights of the group are all equal.
+        :class:`~sklearn.exceptions.ConvergenceWarning`. A few steps are typical; when the
+        weights of the group are all equal the first step is exact (with ``tol=0`` one more
+        step confirms it).
 
     {returns}
 
@@ -334,7 +339,8 @@ def weighted_prox_group_l2(Z, weights, threshold, axis=1, *, out=None, tol=None,
         If an argument has the wrong type.
     ValueError
         If ``Z`` is not 2-D or contains NaN or inf; ``weights`` has another shape, is not
-        finite or not > 0; ``threshold`` is negative, not finite or of the wrong shape; ``axis``
+        finite or not > 0 (in ``Z``'s dtype: float64 weights that overflow or round to 0 in
+        float32 are refused); ``threshold`` is negative, not finite or of the wrong shape; ``axis``
         is out of range; ``tol < 0``; ``max_iter < 1``; ``out`` has the wrong shape or dtype; or
         ``||weights_g * Z_g||_2`` overflows double precision.
 

@@ -690,3 +690,25 @@ def test_weighted_prox_vector_paths_agree(dtype, m):
                 np.testing.assert_allclose(r, res[0], rtol=1e-5 if dtype == np.float32 else 1e-12, atol=1e-12)
     finally:
         _prox._set_simd_level(-1)
+
+
+def test_weights_overflowing_float32_are_named():
+    # float64 weights that overflow float32 Z's dtype: the error names the weights (it said
+    # "||weights * Z|| overflows double ...; rescale Z", which would not help)
+    Z = np.ones((3, 2), dtype=np.float32)
+    with pytest.raises(ValueError, match="weights has values that overflow Z's dtype float32"):
+        weighted_prox_group_l2(Z, np.full((3, 2), 1e300), 1.0)
+
+
+def test_boolean_threshold_array_is_refused():
+    # as a boolean scalar threshold is
+    Z = np.ones((3, 2))
+    with pytest.raises(TypeError, match="threshold"):
+        weighted_prox_group_l2(Z, np.ones((3, 2)), np.array([True, False, True]))
+    with pytest.raises(TypeError, match="threshold"):
+        weighted_prox_group_l2(Z, np.ones((3, 2)), True)
+
+
+def test_huge_integer_scalar_is_a_value_error():
+    with pytest.raises(ValueError, match="threshold must be finite"):
+        weighted_prox_group_l2(np.ones((3, 2)), np.ones((3, 2)), 10**400)
