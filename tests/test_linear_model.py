@@ -582,3 +582,13 @@ def test_cv_parallel_equals_sequential(constraint):
     np.testing.assert_array_equal(par.coef_, seq.coef_)
     # every (fold, radius) error is that of the warm-started path on its block of radii
     assert np.all(np.isfinite(seq.mse_path_)) and seq.mse_path_.shape == (12, 3)
+
+
+def test_cv_rejects_a_training_fold_without_weight():
+    """A training fold whose sample weights sum to zero has no loss to fit: a clear error
+    naming sample_weight and the fold (it crashed with "x contains NaN" in the projection)."""
+    X, y = make_regression(60, 10, n_informative=3, noise=1, random_state=0)
+    sw = np.zeros(60)
+    sw[:20] = 1
+    with pytest.raises(ValueError, match=r"sample_weight sums to 0 on the training samples of fold 0\b"):
+        ProjectedLinearModelCV(n_radii=5, cv=3).fit(X, y, sample_weight=sw)

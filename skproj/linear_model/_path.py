@@ -271,7 +271,8 @@ class ProjectedLinearModelCV(MultiOutputMixin, LinearSelectorMixin, RegressorMix
         Raises
         ------
         ValueError
-            If ``radii`` is empty or holds a negative or non-finite value.
+            If ``radii`` is empty or holds a negative or non-finite value, or if the sample
+            weights of the training samples of a fold sum to zero.
         """
         X, y = validate_data(
             self, X, y, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32], multi_output=True,
@@ -286,6 +287,13 @@ class ProjectedLinearModelCV(MultiOutputMixin, LinearSelectorMixin, RegressorMix
         else:
             radii = _check_radii(self.radii, non_empty=True)
         folds = list(check_cv(self.cv).split(X, y))
+        for f, (train, _) in enumerate(folds):
+            if not sw[train].sum() > 0:
+                raise ValueError(
+                    f"sample_weight sums to 0 on the training samples of fold {f} (of {len(folds)}): "
+                    "that fold has nothing to fit. Give some weight to every training fold, or use "
+                    "folds that separate the zero-weight samples differently."
+                )
         blocks = [slice(i, i + _RADII_PER_TASK) for i in range(0, radii.size, _RADII_PER_TASK)]
         tasks = [(f, blk) for f in range(len(folds)) for blk in blocks]
         errors = Parallel(n_jobs=self.n_jobs, verbose=max(0, self.verbose - 1))(
