@@ -389,6 +389,27 @@ def test_verbose_prints(capsys):
     assert "ProjectedLinearModel" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("verbose", [0, 1, 2])
+def test_verbose_levels_print_what_the_docstring_says(verbose, capsys):
+    """0: nothing; 1: the working-set lines and every 100th FISTA iteration; 2: every iteration."""
+    import re
+
+    X, y = load_diabetes(return_X_y=True, scaled=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ProjectedLinearModel(radius=50.0, constraint="l12", tol=0.0, max_iter=250, verbose=verbose).fit(X, y)
+    out = capsys.readouterr().out
+    iters = [int(i) for i in re.findall(r"\] iter +(\d+) ", out)]
+    if verbose == 0:
+        assert out == ""
+        return
+    assert "[ProjectedLinearModel] working set" in out
+    if verbose == 1:
+        assert iters and all(i % 100 == 0 for i in iters)
+    else:
+        assert iters[:3] == [1, 2, 3]
+
+
 def test_classifier_rejects_single_class():
     with pytest.raises(ValueError, match=r"at least 2 classes.*only one class: 0\.0\.$"):
         ProjectedLinearClassifier().fit(np.ones((5, 2)), np.zeros(5))

@@ -244,6 +244,9 @@ def solve_working_set(prob, loss, constraint, x0, tol, max_iter, verbose=0, name
     max_iter : int
         FISTA iterations in all.
     verbose : int, default=0
+        1: one line per working-set round (its size and the full problem's optimality test) and
+        FISTA's progress every 100 iterations with a summary of each restricted solve; 2 or
+        more: every FISTA iteration (and each polishing attempt) as well.
     name : str, default="FISTA"
         Prefix of the progress lines.
     L0 : float, default=None
@@ -276,7 +279,7 @@ def solve_working_set(prob, loss, constraint, x0, tol, max_iter, verbose=0, name
             x_pg = prob.projector(constraint)(x - g * x.dtype.type(1.0 / L))
             resid = float(np.linalg.norm(x_pg - x))
             if verbose:
-                print(f"[{name}] working set {int(ws.sum())} features, full fixed-point step {resid:.3e}")
+                print(f"[{name}] full problem: fixed-point step {resid:.3e}")
             if resid <= tol * max(float(np.linalg.norm(x)), float(np.finfo(x.dtype).tiny)):
                 converged = True
                 break
@@ -302,6 +305,8 @@ def solve_working_set(prob, loss, constraint, x0, tol, max_iter, verbose=0, name
             inner_tol *= 0.1  # nothing to add: the restricted solve was not accurate enough
         if 2 * int(ws.sum()) >= d:
             ws[:] = True
+        if verbose:
+            print(f"[{name}] working set {int(ws.sum())} of {d} features")
         sub = prob if ws.all() else prob.restrict(ws)
         xs0 = sub.gather(x, ws, prob)
         if sub is prob and L0 is not None:
@@ -319,7 +324,7 @@ def solve_working_set(prob, loss, constraint, x0, tol, max_iter, verbose=0, name
             lipschitz=Ls,
             tol=inner_tol,
             max_iter=max(1, max_iter - n_iter),
-            verbose=max(0, verbose - 1),
+            verbose=verbose,
             callback_name=name,
             polish=l1_polisher(sub, loss, constraint.radius) if use_polisher else None,
         )

@@ -89,6 +89,7 @@ def projected_path(
     max_iter : int, default=1000
         Per radius.
     verbose : int, default=0
+        As in :class:`ProjectedLinearModel`, for each radius in turn.
 
     Returns
     -------
@@ -201,6 +202,9 @@ class ProjectedLinearModelCV(MultiOutputMixin, LinearSelectorMixin, RegressorMix
         Number of (fold, block of radii) fits run in parallel by :class:`joblib.Parallel`
         (None: 1 unless in a :func:`joblib.parallel_backend` context; -1: all processors).
     verbose : int, default=0
+        The final fit on all the data prints as :class:`ProjectedLinearModel` does; from 2,
+        :class:`joblib.Parallel` also reports the cross-validation tasks (its verbosity
+        ``verbose - 1``). The fits of the folds print nothing.
 
     Attributes
     ----------

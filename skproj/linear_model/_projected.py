@@ -79,7 +79,10 @@ class ProjectedLinearModel(MultiOutputMixin, ProjectedLinearBase, RegressorMixin
     warm_start : bool, default=False
         Start from the previous ``coef_`` when it has the right shape.
     verbose : int, default=0
-        Print FISTA progress (1: every 100 iterations, 2: every iteration).
+        Print the solver's progress. 0: nothing. 1: one line per working-set round (the number
+        of features in it and the optimality test of the full problem), FISTA's objective every
+        100 iterations and one line at the end of each FISTA solve. 2 (or more): also every
+        FISTA iteration and each attempt of the active-set step.
 
     Attributes
     ----------
@@ -189,6 +192,8 @@ class ProjectedLinearClassifier(ProbabilityMixin, ProjectedLinearBase, LinearCla
     max_iter : int >= 1, default=1000
     warm_start : bool, default=False
     verbose : int, default=0
+        As in :class:`ProjectedLinearModel` (0: nothing, 1: one line per working-set round and
+        every 100 FISTA iterations, 2: every FISTA iteration).
 
     Attributes
     ----------
