@@ -613,3 +613,41 @@ def test_cv_rejects_a_training_fold_without_weight():
     sw[:20] = 1
     with pytest.raises(ValueError, match=r"sample_weight sums to 0 on the training samples of fold 0\b"):
         ProjectedLinearModelCV(n_radii=5, cv=3).fit(X, y, sample_weight=sw)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+@pytest.mark.parametrize("sparse_input", [False, True])
+def test_classifier_invariant_to_feature_offsets(n_classes, sparse_input):
+    """The intercept is unconstrained, so adding a constant to a feature changes only intercept_
+    (by -coef_ @ offset). Without centring, X + 10 made the problem ill-conditioned: FISTA
+    stopped at other coefficients (binary, default settings: [-0.14 0 0.20 0.66 0] vs
+    [-0.22 -0.01 0.03 0.51 -0.23])."""
+    X, y = make_classification(500, 5, n_informative=3, n_redundant=0, n_classes=n_classes, flip_y=0.2,
+                               random_state=0)
+    sw = np.random.RandomState(0).uniform(0.5, 2.0, len(X))
+    offsets = [np.zeros(5), np.full(5, 10.0), np.array([1000.0, -50.0, 3.0, 0.0, 200.0])]
+    fits = []
+    for off in offsets:
+        Xo = X + off
+        # sparse: the shifted matrix stored as CSR (the centring must not densify it)
+        Xo = sp.csr_matrix(Xo) if sparse_input else Xo
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", ConvergenceWarning)
+            fits.append(ProjectedLinearClassifier(radius=1.0).fit(Xo, y, sample_weight=sw))
+    ref = fits[0]
+    for off, clf in zip(offsets[1:], fits[1:]):
+        assert rel_err(clf.coef_, ref.coef_) <= 1e-8
+        expected = ref.intercept_ - ref.coef_ @ off
+        if n_classes > 2:
+            expected -= expected.mean()  # softmax intercepts: the zero-sum representative
+        np.testing.assert_allclose(clf.intercept_, expected, rtol=1e-8,
+                                   atol=1e-8 * (1 + np.abs(ref.coef_ @ off).max()))
+        np.testing.assert_array_equal(clf.coef_ != 0, ref.coef_ != 0)
+    # warm start maps the previous intercept into the centred problem: it starts at the solution
+    clf = fits[-1]
+    cold = (clf.coef_.copy(), clf.intercept_.copy(), clf.n_iter_)
+    Xo = X + offsets[-1]
+    clf.set_params(warm_start=True).fit(sp.csr_matrix(Xo) if sparse_input else Xo, y, sample_weight=sw)
+    assert clf.n_iter_ < cold[2]
+    assert rel_err(clf.coef_, cold[0]) <= 1e-3
+    np.testing.assert_allclose(clf.intercept_, cold[1], atol=1e-3 * np.abs(cold[1]).max())

@@ -173,8 +173,11 @@ class ProjectedLinearClassifier(ProbabilityMixin, ProjectedLinearBase, LinearCla
         min_{W, b}  (1 / S) sum_i s_i l(y_i, W x_i + b)   s.t.  ||W|| <= radius
 
     with ``l`` the logistic loss (two classes, ``W`` of shape (1, n_features)) or the
-    multinomial cross-entropy (``W`` of shape (n_classes, n_features)). The intercept is an
-    unconstrained part of the variable. With ``constraint="l1"`` and ``radius`` equal to the l1
+    multinomial cross-entropy (``W`` of shape (n_classes, n_features)). The intercept ``b`` is
+    not constrained: the problem is solved on features centred by their weighted means
+    ``x_mean`` (implicitly, so sparse ``X`` stays sparse) with the intercept
+    ``b_c = b + W x_mean``, then ``intercept_ = b_c - W x_mean`` (an exact change of variables:
+    adding a constant to a feature changes only ``intercept_``). With ``constraint="l1"`` and ``radius`` equal to the l1
     norm of the solution of ``LogisticRegression(l1_ratio=1, C=C)`` (which penalises the sum of
     the losses and not the intercept) the two problems have the same solution.
 
@@ -199,6 +202,9 @@ class ProjectedLinearClassifier(ProbabilityMixin, ProjectedLinearBase, LinearCla
     ----------
     coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
     intercept_ : ndarray of shape (1,) or (n_classes,)
+        With more than two classes the softmax does not change when a constant is added to
+        every intercept: the one returned sums to zero (as that of
+        :class:`sklearn.linear_model.LogisticRegression`).
     classes_ : ndarray of shape (n_classes,)
     n_iter_ : int
     n_features_in_ : int
@@ -208,7 +214,7 @@ class ProjectedLinearClassifier(ProbabilityMixin, ProjectedLinearBase, LinearCla
     -----
     Solver: FISTA with backtracking and adaptive restart (Beck & Teboulle 2009; O'Donoghue &
     Candes 2015); the initial Lipschitz constant is a power-iteration estimate of
-    ``||[X, 1]||^2 / 4`` (binary) or ``/ 2`` (multinomial), weighted.
+    ``||[X - 1 x_mean^T, 1]||^2 / 4`` (binary) or ``/ 2`` (multinomial), weighted.
 
     Examples
     --------
@@ -252,18 +258,29 @@ class ProjectedLinearClassifier(ProbabilityMixin, ProjectedLinearBase, LinearCla
         else:
             k = n_classes
             loss = MultinomialLoss(y_idx, n_classes, sw, dtype=dtype)
-        prob = FlatProblem(Design(X, intercept=self.fit_intercept), k)
+        # Centred features (implicitly: sparse X stays sparse): the intercept of the centred
+        # problem is b_c = b + W x_mean, an exact change of variables that makes the problem
+        # invariant to constant shifts of the features (and its intercept column orthogonal to
+        # the others in the weighted inner product, which conditions it).
+        x_mean = weighted_column_means(X, sw).astype(dtype) if self.fit_intercept else None
+        prob = FlatProblem(Design(X, offset=x_mean, intercept=self.fit_intercept), k)
         x0 = np.zeros(prob.size, dtype=dtype)
         prev = self._warm_coef((k, X.shape[1]), dtype)
         if prev is not None:
             x0[: prob.size_w] = prev.reshape(-1)
             if self.fit_intercept:
-                x0[prob.size_w :] = self.intercept_
+                x0[prob.size_w :] = np.asarray(self.intercept_, dtype=dtype) + prev @ x_mean
         res = solve_working_set(prob, loss, constraint, x0, self.tol, self.max_iter, self.verbose,
                                 type(self).__name__)
         self._warn_not_converged(res)
         W, b = prob.split(res.x)
         self.coef_ = W.copy()
-        self.intercept_ = b.copy() if b is not None else np.zeros(k, dtype=dtype)
+        if b is None:
+            self.intercept_ = np.zeros(k, dtype=dtype)
+        else:
+            b = b - W @ x_mean
+            if k > 1:  # softmax: the intercepts are defined up to a common constant
+                b -= b.mean()
+            self.intercept_ = b.astype(dtype)
         self.n_iter_ = res.n_iter
         return self
