@@ -47,7 +47,7 @@ def _path(X, Y, sw, radii, constraint, fit_intercept, tol, max_iter, verbose, na
         ball = constraint.set_params(radius=float(r))
         res = solve_working_set(sq.prob, sq.loss, ball, x, tol, max_iter, verbose, name)
         if not res.converged:
-            failed.append((r, res.residual))
+            failed.append((r, res.gap))
         x = res.x
         W = x.reshape(k, d)
         coefs[:, :, i] = W
@@ -86,6 +86,7 @@ def projected_path(
     fit_intercept : bool, default=True
     sample_weight : array-like of shape (n_samples,), default=None
     tol : float, default=1e-4
+        As in :class:`ProjectedLinearModel` (relative Frank-Wolfe gap), at each radius.
     max_iter : int, default=1000
         Per radius.
     verbose : int, default=0
@@ -115,10 +116,10 @@ def projected_path(
     Y = y[:, None] if single else y
     coefs, intercepts, n_iters, failed = _path(X, Y, sw, radii, ball, fit_intercept, tol, max_iter, verbose,
                                                "projected_path")
-    for r, residual in failed:
+    for r, gap in failed:
         warnings.warn(
             f"projected_path did not converge at radius {r:g} in max_iter={max_iter} iterations "
-            f"(last FISTA step {residual:.3e}, tol={tol}).",
+            f"(relative optimality gap {gap:.3e} > tol={tol}).",
             ConvergenceWarning,
             stacklevel=2,
         )
@@ -195,6 +196,7 @@ class ProjectedLinearModelCV(MultiOutputMixin, LinearSelectorMixin, RegressorMix
         As in :class:`ProjectedLinearModel`; an object's radius is replaced by the grid's.
     fit_intercept : bool, default=True
     tol : float >= 0, default=1e-4
+        As in :class:`ProjectedLinearModel` (relative Frank-Wolfe gap), for every fit.
     max_iter : int >= 1, default=1000
     cv : int, cross-validation generator or iterable, default=None
         As in :func:`sklearn.model_selection.check_cv` (None: 5-fold).

@@ -69,13 +69,22 @@ class ProjectedLinearModel(MultiOutputMixin, ProjectedLinearBase, RegressorMixin
     fit_intercept : bool, default=True
         Whether to fit an (unconstrained) intercept.
     tol : float >= 0, default=1e-4
-        Stopping tolerance on the projected-gradient fixed point at the returned coefficients:
-        ``||W - P(W - grad f(W) / L)||_F <= tol * ||W||_F``, with ``L`` the step constant
-        reached by backtracking (with the exact Lipschitz constant of ``grad f`` the step is
-        then at most ``2 * tol * ||W||``). The restricted FISTA solves stop on the relative
-        step ``||W_{k+1} - Y_k|| <= 0.3 * tol * ||W_{k+1}||`` (see :func:`skproj._solvers._fista.fista`).
+        Stopping tolerance on an optimality certificate that, unlike the length of a step,
+        does not become small before the features of small scale are fitted: the fit stops when the Frank-Wolfe (duality) gap of the returned
+        coefficients, ``radius * ||G||_* + <G, W>``, is at most ``tol * f0``. Here ``f`` is
+        the objective above on the centred data, ``G`` its gradient in ``W``, ``||.||_*`` the
+        dual norm of the constraint (``max_kj |G_kj|`` for "l1", ``max_j ||G_:,j||_2`` for
+        "l12", ``max_j sum_k |G_kj|`` for "l1inf"; a Constraint object's ``dual_norm``: the gap
+        is its ``residual(W, G)``), and ``f0 = f(0)``, half the weighted variance of ``y``
+        (summed over targets). The gap bounds ``f(W) - min f``, as the duality gap that
+        :class:`sklearn.linear_model.Lasso` tests against ``tol * 2 f0`` does. A rounding
+        allowance of about ``2 eps radius max_j ||x_j - mean(x_j)||`` times the targets' scale
+        is added, which matters only in float32 with a radius far above the solution's norm.
+        If ``max_iter`` is reached first, a ConvergenceWarning gives the gap.
     max_iter : int >= 1, default=1000
-        Maximum number of FISTA iterations.
+        Maximum number of FISTA iterations. Badly scaled features (column norms spread over
+        orders of magnitude) can need many more: standardising ``X`` helps, or see the
+        ConvergenceWarning.
     warm_start : bool, default=False
         Start from the previous ``coef_`` when it has the right shape.
     verbose : int, default=0
@@ -99,8 +108,10 @@ class ProjectedLinearModel(MultiOutputMixin, ProjectedLinearBase, RegressorMixin
     -----
     Algorithm: FISTA with backtracking on the Lipschitz constant (Beck & Teboulle, SIAM J.
     Imaging Sci. 2009, Section 4) and gradient-based adaptive restart (O'Donoghue & Candes,
-    Found. Comput. Math. 2015, Section 3.2); the initial Lipschitz constant is estimated by power
-    iteration. Each iteration costs one product with ``X`` and one with ``X^T`` plus one
+    Found. Comput. Math. 2015, Section 3.2), on working sets of features, stopped by the
+    Frank-Wolfe gap (Jaggi, ICML 2013, Section 2); the initial Lipschitz constant is estimated
+    by power iteration. For one target and the l1 ball (which "l12" and "l1inf" then are) FISTA
+    also tries an active-set step on the current support and signs. Each iteration costs one product with ``X`` and one with ``X^T`` plus one
     projection. Dense and CSR/CSC sparse ``X`` are supported without densifying; float32 data is
     solved in float32.
 
@@ -190,8 +201,13 @@ class ProjectedLinearClassifier(ProbabilityMixin, ProjectedLinearBase, LinearCla
         feature's coefficients across classes (``axis=0``).
     fit_intercept : bool, default=True
     tol : float >= 0, default=1e-4
-        Fixed-point tolerance as in :class:`ProjectedLinearModel`; the intercept is part of the
-        vector whose step and norm are taken.
+        Stopping tolerance on the optimality certificate of :class:`ProjectedLinearModel`,
+        with the logistic loss: the Frank-Wolfe gap ``radius * ||G||_* + <G, W>`` (``G`` the
+        gradient in ``W`` of the centred problem, at fixed ``b_c``) plus
+        ``||g_b||^2 / (2 L_b)`` (``g_b`` the intercept's gradient, ``L_b`` = 1/4 binary, 1/2
+        multinomial: the decrease one gradient step on the intercept guarantees) must be at
+        most ``tol * f0``, ``f0 = log 2`` (binary) or ``log(n_classes)``, the loss at zero
+        coefficients and intercept. Otherwise a ConvergenceWarning at ``max_iter``.
     max_iter : int >= 1, default=1000
     warm_start : bool, default=False
     verbose : int, default=0
