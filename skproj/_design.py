@@ -150,7 +150,7 @@ class Design:
         offset = None if self.offset is None else self.offset[cols]
         return Design(Xs, offset=offset, row_scale=self.row_scale, intercept=self.intercept)
 
-    def column_norms(self, weights):
+    def column_norms(self, weights, centred=True):
         """Weighted l2 norms of the columns of ``A`` (no intercept column), ``X`` not densified.
 
         ``sqrt(sum_i s_i r_i^2 (X_ij - c_j)^2)``, from ``sum_i s_i r_i^2 X_ij^2``,
@@ -160,6 +160,9 @@ class Design:
         ----------
         weights : ndarray of shape (n_samples,)
             Non-negative weights ``s``.
+        centred : bool, default=True
+            False: the norms of the columns of ``diag(r) X`` (the offset ignored), the size of
+            the entries the products sum.
 
         Returns
         -------
@@ -172,7 +175,7 @@ class Design:
             sq = np.asarray(self.X.multiply(self.X).T @ w).ravel()
         else:
             sq = np.einsum("ij,ij,i->j", self.X, self.X, w, dtype=np.float64)
-        if self.offset is not None:
+        if centred and self.offset is not None:
             c = np.asarray(self.offset, dtype=np.float64)
             sq = sq - 2.0 * c * np.asarray(self.XT @ w).ravel() + c * c * w.sum()
         return np.sqrt(np.maximum(sq, 0.0))

@@ -756,3 +756,27 @@ def test_badly_scaled_fits_warn_or_meet_the_certificate():
         ProjectedLinearClassifier(radius=1.2).fit(Xc, yc)
     clf = ProjectedLinearClassifier(radius=1.2, tol=1e-10, max_iter=100_000).fit(Xc, yc)
     assert 0 <= classifier_gap(Xc, yc, clf, np.ones(len(Xc)), 1.2, "l1") <= 1e-10
+
+
+@pytest.mark.parametrize("sparse_input", [False, True])
+def test_float32_large_radius_needs_no_more_than_rounding(sparse_input):
+    """In float32 the gap of a radius far above the solution's norm (here 1e6 against ~100)
+    cannot be resolved below ``eps * radius * ...``: the rounding allowance keeps such fits from
+    running to max_iter with a spurious warning. The allowance uses the design's weighted
+    column norms (checked here against numpy, dense and sparse, centred)."""
+    from skproj._design import Design
+
+    X, y = make_regression(300, 50, n_informative=10, noise=10, random_state=0)
+    X = StandardScaler().fit_transform(X) + 3.0
+    sw = np.random.RandomState(0).uniform(0.5, 2.0, len(X))
+    xm = sw @ X / sw.sum()
+    ref = np.sqrt(sw @ (X - xm) ** 2)
+    Xin = sp.csr_matrix(X) if sparse_input else X
+    np.testing.assert_allclose(Design(Xin, offset=xm).column_norms(sw), ref, rtol=1e-10)
+    X32 = Xin.astype(np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        m32 = ProjectedLinearModel(radius=1e6, constraint="l12").fit(X32, np.column_stack([y, -y]).astype(np.float32))
+    m64 = ProjectedLinearModel(radius=1e6, constraint="l12", tol=1e-10).fit(X, np.column_stack([y, -y]))
+    assert m32.n_iter_ < 100
+    assert rel_err(m32.coef_, m64.coef_) <= 1e-4

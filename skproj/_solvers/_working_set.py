@@ -276,25 +276,32 @@ def optimality_gap(prob, loss, constraint, W, g):
 
 
 def _gap_rounding(prob, loss, constraint, f0, dtype):
-    """``Z -> `` an estimate of the rounding error of :func:`optimality_gap` at predictions ``Z``.
+    """``(W, Z) -> `` an estimate of the rounding error of :func:`optimality_gap` at ``W``.
 
-    The gap's first term is ``radius * ||G||_*``, and each entry of the computed gradient
-    ``G_j = a_j^T dZ`` carries an error of about ``eps * ||a_j||_w * (s + c ||Z||_w)``: ``s``
-    the size of the per-sample gradient (``sqrt(2 f0)``: the targets' scale for the squared
-    loss, about 1 for the logistic losses), ``c ||Z||_w`` that of the predictions' own rounding
-    (``c`` the loss's curvature; ``||.||_w`` the weighted l2 norm over samples). The estimate
-    is twice ``eps * radius * max_j ||a_j||_w * (s + c ||Z||_w)`` (the term ``<G, W>`` has the
-    same bound). It matters only in float32 with a radius far above the solution's norm, where
-    the gap cannot be resolved below it.
+    The gap's first term is ``radius * ||G||_*``. An entry ``G_j = x_j^T dZ - c_j 1^T dZ`` of
+    the computed gradient (implicit centring) sums terms of the size of the uncentred column
+    ``x_j``: an error of about ``eps * ||x_j||_w * s``, ``s = sqrt(2 f0)`` the size of the
+    per-sample gradient (the targets' scale for the squared loss, about 1 for the logistic
+    losses; ``||.||_w`` the weighted l2 norm over samples). The predictions' own rounding,
+    about ``eps * z`` with ``z = ||Z||_w + ||(|c| |W|^T)||_2`` (that of ``X W^T`` and
+    ``c W^T``), reaches ``G_j`` through the centred column: ``eps * ||x_j - c_j||_w *
+    curvature * z``. The estimate is twice ``eps * radius`` times the largest of these over
+    ``j`` (the term ``<G, W>`` has the same bound). It matters only in float32 with a radius
+    far above the solution's norm, where the gap cannot be resolved below it.
     """
     w = loss.w[:, 0].astype(np.float64)
-    col_max = float(np.max(prob.design.column_norms(w), initial=0.0))
-    base = 2.0 * float(np.finfo(dtype).eps) * float(constraint.radius) * col_max
-    s = np.sqrt(2.0 * max(f0, 0.0))
+    design = prob.design
+    raw = float(np.max(design.column_norms(w, centred=False), initial=0.0))
+    centred = raw if design.offset is None else float(np.max(design.column_norms(w), initial=0.0))
+    base = 2.0 * float(np.finfo(dtype).eps) * float(constraint.radius)
+    s = raw * np.sqrt(2.0 * max(f0, 0.0))
+    abs_offset = None if design.offset is None else np.abs(np.asarray(design.offset, dtype=np.float64))
 
-    def rounding(Z):
-        z_norm = float(np.sqrt(np.vdot(w, np.einsum("ij,ij->i", Z, Z, dtype=np.float64))))
-        return base * (s + loss.curvature * z_norm)
+    def rounding(W, Z):
+        z = float(np.sqrt(np.vdot(w, np.einsum("ij,ij->i", Z, Z, dtype=np.float64))))
+        if abs_offset is not None:
+            z += float(np.linalg.norm(np.abs(W) @ abs_offset))
+        return base * (s + centred * loss.curvature * z)
 
     return rounding
 
@@ -368,7 +375,7 @@ def solve_working_set(prob, loss, constraint, x0, tol, max_iter, verbose=0, name
         violators = None
         if L is not None:
             gap = optimality_gap(prob, loss, constraint, W, g) / scale
-            floor = rounding(Z) / scale
+            floor = rounding(W, Z) / scale
             if verbose:
                 print(f"[{name}] full problem: optimality gap {gap:.3e} (relative; tol {tol:g}, "
                       f"rounding {floor:.1e})")
