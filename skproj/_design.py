@@ -150,6 +150,36 @@ class Design:
         offset = None if self.offset is None else self.offset[cols]
         return Design(Xs, offset=offset, row_scale=self.row_scale, intercept=self.intercept)
 
+    def column_norms(self, weights, centred=True):
+        """Weighted l2 norms of the columns of ``A`` (no intercept column), ``X`` not densified.
+
+        ``sqrt(sum_i s_i r_i^2 (X_ij - c_j)^2)``, from ``sum_i s_i r_i^2 X_ij^2``,
+        ``sum_i s_i r_i^2 X_ij`` and ``c_j`` (one pass over the entries of ``X``), in float64.
+
+        Parameters
+        ----------
+        weights : ndarray of shape (n_samples,)
+            Non-negative weights ``s``.
+        centred : bool, default=True
+            False: the norms of the columns of ``diag(r) X`` (the offset ignored), the size of
+            the entries the products sum.
+
+        Returns
+        -------
+        ndarray of shape (n_features,), float64
+        """
+        w = np.asarray(weights, dtype=np.float64).ravel()
+        if self.row_scale is not None:
+            w = w * np.asarray(self.row_scale, dtype=np.float64) ** 2
+        if sparse.issparse(self.X):
+            sq = np.asarray(self.X.multiply(self.X).T @ w).ravel()
+        else:
+            sq = np.einsum("ij,ij,i->j", self.X, self.X, w, dtype=np.float64)
+        if centred and self.offset is not None:
+            c = np.asarray(self.offset, dtype=np.float64)
+            sq = sq - 2.0 * c * np.asarray(self.XT @ w).ravel() + c * c * w.sum()
+        return np.sqrt(np.maximum(sq, 0.0))
+
     def columns(self, idx):
         """Dense float64 columns ``A[:, idx]`` (centred and row-scaled; no intercept column).
 

@@ -279,3 +279,75 @@ def test_validation_reruns_when_a_parameter_changes():
     pen.set_params(weights=[1.0])
     with pytest.raises(ValueError, match="weights"):
         pen.prox(W)
+
+
+ALL_OBJECTS = [L1Ball(1.0), L11Ball(1.0), L12Ball(1.0), L1InfBall(1.0), L1(0.5), GroupLasso(0.5), GroupMCP(0.5),
+               L1Inf(0.5)]
+
+
+@pytest.mark.parametrize("obj", ALL_OBJECTS, ids=lambda o: type(o).__name__)
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_non_finite_input_raises_naming_the_argument(obj, bad):
+    """NaN or inf in W or G: a ValueError naming the object's own argument (value, group_norms,
+    dual_norm and residual returned nan; project and prox named the public function's x, X or Z)."""
+    W = np.arange(1.0, 7.0).reshape(2, 3)
+    B = W.copy()
+    B[1, 2] = bad
+    what = "NaN" if np.isnan(bad) else "inf"
+    for call in [obj.value, obj.group_norms, obj.support]:
+        with pytest.raises(ValueError, match=rf"^W contains {what}"):
+            call(B)
+    with pytest.raises(ValueError, match=rf"^W contains {what}"):
+        obj.residual(B, W)
+    with pytest.raises(ValueError, match=rf"^G contains {what}"):
+        obj.residual(W, B)
+    if hasattr(obj, "project"):
+        with pytest.raises(ValueError, match=rf"^G contains {what}"):
+            obj.dual_norm(B)
+        with pytest.raises(ValueError, match=rf"^W contains {what}"):
+            obj.project(B)
+        with pytest.raises(ValueError, match=rf"^W contains {what}"):
+            obj.project(B, out=np.empty_like(B))
+    else:
+        for metric in [None, 2.0] + ([np.full(W.shape, 2.0)] if not isinstance(obj, L1Inf) else []):
+            with pytest.raises(ValueError, match=rf"^W contains {what}"):
+                obj.prox(B, 0.5, metric=metric)
+
+
+@pytest.mark.parametrize("pen", [L1(0.5), GroupLasso(0.5), GroupMCP(0.5), GroupLasso(0.5, axis=0, groups=[0, 1, 0])],
+                         ids=lambda o: repr(o))
+def test_bad_metric_raises_naming_metric(pen):
+    """A zero, negative, NaN or inf entry of an array metric: a ValueError naming ``metric`` (the
+    weighted prox named its own argument, "weights must be > 0 everywhere (in Z's dtype ...)")."""
+    W = np.arange(1.0, 7.0).reshape(3, 2)
+    for bad, msg in [(0.0, r"metric must be > 0 everywhere"), (-1.0, r"metric must be > 0 everywhere"),
+                     (np.nan, r"metric contains NaN"), (np.inf, r"metric contains inf")]:
+        d = np.full(W.shape, 2.0)
+        d[2, 1] = bad
+        with pytest.raises(ValueError, match=rf"^{msg}") as info:
+            pen.prox(W, 0.5, metric=d)
+        assert "weights" not in str(info.value) and "Z" not in str(info.value)
+    with pytest.raises(ValueError, match=r"^metric must be > 0 everywhere"):
+        GroupLasso(0.5).prox(W, metric=np.zeros(W.shape))
+    # a positive float64 entry that is 0 in float32 is caught too
+    d = np.full(W.shape, 2.0)
+    d[0, 0] = 1e-60
+    with pytest.raises(ValueError, match=r"^metric must be > 0 everywhere \(in W's dtype float32\)"):
+        pen.prox(W.astype(np.float32), 0.5, metric=d)
+
+
+def test_group_mcp_nonconvex_metric_names_gamma_metric_and_step():
+    pen = GroupMCP(1.0, gamma=2.0)
+    W = np.ones((2, 2))
+    with pytest.raises(ValueError, match=r"^GroupMCP\.prox needs gamma \* metric > step .*gamma=2\.0.*step=1\.0"):
+        pen.prox(W, 1.0, metric=np.full_like(W, 0.4))
+    with pytest.raises(ValueError, match=r"^GroupMCP\.prox needs gamma \* metric > step"):
+        pen.prox(W, 3.0)  # metric 1: gamma * 1 = 2 <= step = 3
+
+
+@pytest.mark.parametrize("ball", [L11Ball(1.0), L12Ball(1.0), L1InfBall(1.0, axis=0)], ids=lambda o: type(o).__name__)
+def test_grouped_ball_needs_2d_w(ball):
+    with pytest.raises(ValueError, match=r"needs a 2-D array W, got shape \(3,\)"):
+        ball.project(np.ones(3))
+    with pytest.raises(ValueError, match=r"needs a 2-D array W"):
+        ball.value(np.ones(3))

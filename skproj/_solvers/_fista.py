@@ -140,6 +140,10 @@ def fista(x0, *, loss, loss_grad, lipschitz, matvec=None, rmatvec=None, project=
         When ``None`` the difference of loss values is used, with a rounding allowance.
     tol : float, default=1e-4
         Stop when ``||x_{k+1} - y_k||_2 <= tol * max(||x_{k+1}||_2, tiny)`` (unless ``stop``).
+        This step test depends on the scale of the problem (the step is ``1 / L``, set by the
+        largest curvature): with badly scaled variables it can hold far from the optimum. Give
+        ``stop`` for a scale-free test; :func:`skproj._solvers._working_set.solve_working_set`
+        uses the step test only for its inner solves and stops on a duality gap.
     max_iter : int, default=1000
     restart : {"gradient", "function", None}, default="gradient"
         Adaptive restart of the momentum (O'Donoghue & Candes 2015): "gradient" when

@@ -12,10 +12,10 @@ import numpy as np
 
 from ._fista import estimate_lipschitz, fista
 from .._losses import SquaredLoss
-from ..sparsity import L1Ball
+from ..sparsity import L1Ball, L12Ball, L1InfBall
 from ..sparsity._base import _inner_norms
 
-__all__ = ["FlatProblem", "SolveResult", "feature_scores", "l1_polisher", "solve_working_set"]
+__all__ = ["FlatProblem", "SolveResult", "feature_scores", "l1_polisher", "optimality_gap", "solve_working_set"]
 
 _DUAL_INNER = {"l1": "inf", "l2": "l2", "inf": "l1"}
 
@@ -208,29 +208,122 @@ def l1_polisher(prob, loss, radius, max_drops=50):
     return polish
 
 
-class SolveResult:
-    """What :func:`solve_working_set` returns: ``x``, ``n_iter``, ``converged``, ``lipschitz``,
-    ``residual`` (the fields of :class:`skproj._solvers._fista.FistaResult` the estimators use)."""
+def _is_l1_ball(constraint, n_out):
+    """Whether ``constraint`` on ``W`` of shape (n_out, n_features) is the l1 ball.
 
-    def __init__(self, x, n_iter, converged, lipschitz, residual):
-        self.x, self.n_iter, self.converged, self.lipschitz, self.residual = x, n_iter, converged, lipschitz, residual
+    True for :class:`~skproj.sparsity.L1Ball` and, with one output, for the l1,2 and l1,inf
+    balls grouped by feature (``axis=0``): each group is then one entry, and both norms are
+    ``sum_j |W_0j|``.
+    """
+    if isinstance(constraint, L1Ball):
+        return True
+    return n_out == 1 and isinstance(constraint, (L12Ball, L1InfBall)) and constraint.axis == 0
+
+
+class SolveResult:
+    """What :func:`solve_working_set` returns.
+
+    Attributes
+    ----------
+    x : ndarray
+        The solution (flat variable of the problem).
+    n_iter : int
+        FISTA iterations in all.
+    converged : bool
+        Whether ``gap <= tol`` was reached within ``max_iter`` iterations.
+    lipschitz : float
+        The last step constant of FISTA.
+    gap : float
+        The optimality certificate of ``x`` relative to the loss at zero (see
+        :func:`optimality_gap`); ``inf`` when ``x`` was never checked.
+    """
+
+    def __init__(self, x, n_iter, converged, lipschitz, gap):
+        self.x, self.n_iter, self.converged, self.lipschitz, self.gap = x, n_iter, converged, lipschitz, gap
+
+
+def optimality_gap(prob, loss, constraint, W, g):
+    """Scale-free optimality certificate of a point with gradient ``g`` (absolute, loss units).
+
+    ``constraint.residual(W, G_W)``, the Frank-Wolfe gap ``radius * ||G_W||_* + <G_W, W>``: an
+    upper bound on ``f(W, b) - min_V f(V, b)`` over the ball for the convex loss ``f`` (Jaggi,
+    "Revisiting Frank-Wolfe", ICML 2013, Sec. 2; for the squared loss it is the duality gap that
+    scikit-learn's Lasso tests). With an intercept in the variable, plus
+    ``||g_b||^2 / (2 L_b)``, the decrease that one gradient step on the intercept guarantees
+    (``L_b = loss.curvature``, the Lipschitz constant of the intercept's gradient for weights
+    that sum to 1). Both terms are invariant to rescaling the features (the coefficients and the
+    radius scale inversely), unlike a projected-gradient step.
+
+    Parameters
+    ----------
+    prob : FlatProblem
+    loss : skproj._losses loss
+    constraint : skproj.sparsity.Constraint
+    W : ndarray of shape (n_out, n_features)
+        A feasible point.
+    g : ndarray of shape (prob.size,)
+        The gradient of the loss at ``[W, b]``.
+
+    Returns
+    -------
+    float
+    """
+    GW, gb = prob.split(g)
+    gap = max(constraint.residual(W, GW), 0.0)  # >= 0 up to rounding for a feasible W
+    if gb is not None:
+        gap += float(np.vdot(gb, gb)) / (2.0 * loss.curvature)
+    return gap
+
+
+def _gap_rounding(prob, loss, constraint, f0, dtype):
+    """``(W, Z) -> `` an estimate of the rounding error of :func:`optimality_gap` at ``W``.
+
+    The gap's first term is ``radius * ||G||_*``. An entry ``G_j = x_j^T dZ - c_j 1^T dZ`` of
+    the computed gradient (implicit centring) sums terms of the size of the uncentred column
+    ``x_j``: an error of about ``eps * ||x_j||_w * s``, ``s = sqrt(2 f0)`` the size of the
+    per-sample gradient (the targets' scale for the squared loss, about 1 for the logistic
+    losses; ``||.||_w`` the weighted l2 norm over samples). The predictions' own rounding,
+    about ``eps * z`` with ``z = ||Z||_w + ||(|c| |W|^T)||_2`` (that of ``X W^T`` and
+    ``c W^T``), reaches ``G_j`` through the centred column: ``eps * ||x_j - c_j||_w *
+    curvature * z``. The estimate is twice ``eps * radius`` times the largest of these over
+    ``j`` (the term ``<G, W>`` has the same bound). It matters only in float32 with a radius
+    far above the solution's norm, where the gap cannot be resolved below it.
+    """
+    w = loss.w[:, 0].astype(np.float64)
+    design = prob.design
+    raw = float(np.max(design.column_norms(w, centred=False), initial=0.0))
+    centred = raw if design.offset is None else float(np.max(design.column_norms(w), initial=0.0))
+    base = 2.0 * float(np.finfo(dtype).eps) * float(constraint.radius)
+    s = raw * np.sqrt(2.0 * max(f0, 0.0))
+    abs_offset = None if design.offset is None else np.abs(np.asarray(design.offset, dtype=np.float64))
+
+    def rounding(W, Z):
+        z = float(np.sqrt(np.vdot(w, np.einsum("ij,ij->i", Z, Z, dtype=np.float64))))
+        if abs_offset is not None:
+            z += float(np.linalg.norm(np.abs(W) @ abs_offset))
+        return base * (s + centred * loss.curvature * z)
+
+    return rounding
 
 
 def solve_working_set(prob, loss, constraint, x0, tol, max_iter, verbose=0, name="FISTA", L0=None, min_ws=32):
-    """Working-set FISTA for ``min loss(prob x)`` s.t. ``W in C``.
+    """Working-set FISTA for ``min loss(prob x)`` s.t. ``W in C``, stopped by an optimality certificate.
 
     Outer loop (in the spirit of the working-set solvers Blitz, Johnson & Guestrin, ICML 2015,
     and Celer, Massias et al., ICML 2018): restrict the problem to a set of features (the
     current support plus the outside features with the largest gradient in the dual inner norm,
     :func:`feature_scores`: up to twice the support, and at least the violators of the full
     fixed point, up to doubling the working set), solve it by :func:`skproj._solvers._fista.fista` from
-    the current point, then check the full problem's fixed point
-    ``||x - P(x - grad f(x) / L)|| <= tol * ||x||`` with one full gradient (``L`` the constant
-    accepted by backtracking on the restricted problem; at most twice the full problem's
-    constant when its estimate is a lower bound, so with the full constant the step is at most
-    ``2 * tol * ||x||``). Features are never removed from the working set, so it terminates;
-    when it would hold half of the features the full problem is solved instead (and the same
-    final check is made). With the l1 ball, one output and the squared loss, FISTA tries the
+    the current point, then test the full problem with one full gradient: stop when
+    :func:`optimality_gap` ``<= tol * f0``, ``f0`` the loss at ``x = 0`` (the loss of zero
+    coefficients and intercept: half the weighted variance of the targets for the centred
+    squared loss, ``log 2`` or ``log(n_classes)`` for the logistic losses). The test does not
+    depend on the scale of the features, as scikit-learn's Lasso's duality gap does not. The
+    restricted solves stop on FISTA's relative step (``<= 0.3 * tol`` at first); when a test
+    fails and the working set cannot grow, that tolerance is divided by 10. Features are never
+    removed from the working set, so it terminates; when it would hold half of the features
+    the full problem is solved instead (and the same test is made). With the l1 ball (or a
+    ball that equals it, :func:`_is_l1_ball`), one output and the squared loss, FISTA tries the
     active-set step of :func:`l1_polisher`.
 
     Parameters
@@ -241,9 +334,13 @@ def solve_working_set(prob, loss, constraint, x0, tol, max_iter, verbose=0, name
         Applied to ``W`` of shape (n_out, n_features).
     x0 : ndarray of shape (prob.size,)
     tol : float
+        Relative tolerance of the certificate (see above).
     max_iter : int
         FISTA iterations in all.
     verbose : int, default=0
+        1: one line per working-set round (its size and the full problem's optimality test) and
+        FISTA's progress every 100 iterations with a summary of each restricted solve; 2 or
+        more: every FISTA iteration (and each polishing attempt) as well.
     name : str, default="FISTA"
         Prefix of the progress lines.
     L0 : float, default=None
@@ -254,17 +351,21 @@ def solve_working_set(prob, loss, constraint, x0, tol, max_iter, verbose=0, name
     Returns
     -------
     SolveResult
+        ``gap`` is the certificate divided by ``f0``.
     """
     d = prob.n_features
     k = prob.n_out
     x = prob.projector(constraint)(x0)
+    f0 = float(loss.value(np.zeros((prob.design.n_samples, k), dtype=x.dtype)))
+    scale = f0 if f0 > 0 else 1.0  # f0 = 0: 0 is optimal and its gradient is 0
+    rounding = _gap_rounding(prob, loss, constraint, f0, x.dtype)
     ws = np.zeros(d, dtype=bool)
     n_iter = 0
     L = None
     inner_tol = 0.3 * tol
-    res = None
+    gap = np.inf
     converged = False
-    use_polisher = isinstance(constraint, L1Ball) and k == 1 and isinstance(loss, SquaredLoss)
+    use_polisher = k == 1 and isinstance(loss, SquaredLoss) and _is_l1_ball(constraint, k)
     while True:
         W, _ = prob.split(x)
         support = np.any(W != 0, axis=0)
@@ -273,15 +374,17 @@ def solve_working_set(prob, loss, constraint, x0, tol, max_iter, verbose=0, name
         g = prob.rmatvec(dZ)
         violators = None
         if L is not None:
-            x_pg = prob.projector(constraint)(x - g * x.dtype.type(1.0 / L))
-            resid = float(np.linalg.norm(x_pg - x))
+            gap = optimality_gap(prob, loss, constraint, W, g) / scale
+            floor = rounding(W, Z) / scale
             if verbose:
-                print(f"[{name}] working set {int(ws.sum())} features, full fixed-point step {resid:.3e}")
-            if resid <= tol * max(float(np.linalg.norm(x)), float(np.finfo(x.dtype).tiny)):
+                print(f"[{name}] full problem: optimality gap {gap:.3e} (relative; tol {tol:g}, "
+                      f"rounding {floor:.1e})")
+            if gap <= tol + floor:
                 converged = True
                 break
             if n_iter >= max_iter:
                 break
+            x_pg = prob.projector(constraint)(x - g * x.dtype.type(1.0 / L))
             violators = np.any(prob.split(x_pg)[0] != 0, axis=0) & ~ws
         GW, _ = prob.split(g)
         scores = feature_scores(constraint, GW)
@@ -298,14 +401,19 @@ def solve_working_set(prob, loss, constraint, x0, tol, max_iter, verbose=0, name
             if cand.size:
                 top = cand[np.argsort(-scores[cand], kind="stable")[:n_new]]
                 ws[top] = True
-        if int(ws.sum()) == n_before and L is not None:
+        same_ws = int(ws.sum()) == n_before and L is not None
+        if same_ws:
             inner_tol *= 0.1  # nothing to add: the restricted solve was not accurate enough
         if 2 * int(ws.sum()) >= d:
             ws[:] = True
+        if verbose:
+            print(f"[{name}] working set {int(ws.sum())} of {d} features")
         sub = prob if ws.all() else prob.restrict(ws)
         xs0 = sub.gather(x, ws, prob)
         if sub is prob and L0 is not None:
             Ls = L0
+        elif same_ws:
+            Ls = L  # the same restricted problem: the constant its last solve reached
         else:
             Ls = estimate_lipschitz(sub.matvec, sub.rmatvec, loss.hessp_bound, xs0)
         res = fista(
@@ -319,14 +427,11 @@ def solve_working_set(prob, loss, constraint, x0, tol, max_iter, verbose=0, name
             lipschitz=Ls,
             tol=inner_tol,
             max_iter=max(1, max_iter - n_iter),
-            verbose=max(0, verbose - 1),
+            verbose=verbose,
             callback_name=name,
             polish=l1_polisher(sub, loss, constraint.radius) if use_polisher else None,
         )
         n_iter += res.n_iter
         L = res.lipschitz
         x = res.x if sub is prob else sub.scatter(res.x, ws, prob)
-        if n_iter >= max_iter and not res.converged:
-            break
-    return SolveResult(x=x, n_iter=n_iter, converged=converged, lipschitz=L if L is not None else 0.0,
-                       residual=res.residual if res is not None else 0.0)
+    return SolveResult(x=x, n_iter=n_iter, converged=converged, lipschitz=L if L is not None else 0.0, gap=gap)

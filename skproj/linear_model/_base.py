@@ -154,7 +154,7 @@ class ProjectedLinearBase(LinearSelectorMixin):
         if not res.converged:
             warnings.warn(
                 f"{type(self).__name__} did not converge in max_iter={self.max_iter} iterations "
-                f"(last FISTA step {res.residual:.3e}, tol={self.tol}). Increase max_iter or tol.",
+                f"(relative optimality gap {res.gap:.3e} > tol={self.tol}). Increase max_iter or tol.",
                 ConvergenceWarning,
                 stacklevel=3,
             )

@@ -47,7 +47,7 @@ def _path(X, Y, sw, radii, constraint, fit_intercept, tol, max_iter, verbose, na
         ball = constraint.set_params(radius=float(r))
         res = solve_working_set(sq.prob, sq.loss, ball, x, tol, max_iter, verbose, name)
         if not res.converged:
-            failed.append((r, res.residual))
+            failed.append((r, res.gap))
         x = res.x
         W = x.reshape(k, d)
         coefs[:, :, i] = W
@@ -86,9 +86,11 @@ def projected_path(
     fit_intercept : bool, default=True
     sample_weight : array-like of shape (n_samples,), default=None
     tol : float, default=1e-4
+        As in :class:`ProjectedLinearModel` (relative Frank-Wolfe gap), at each radius.
     max_iter : int, default=1000
         Per radius.
     verbose : int, default=0
+        As in :class:`ProjectedLinearModel`, for each radius in turn.
 
     Returns
     -------
@@ -114,10 +116,10 @@ def projected_path(
     Y = y[:, None] if single else y
     coefs, intercepts, n_iters, failed = _path(X, Y, sw, radii, ball, fit_intercept, tol, max_iter, verbose,
                                                "projected_path")
-    for r, residual in failed:
+    for r, gap in failed:
         warnings.warn(
             f"projected_path did not converge at radius {r:g} in max_iter={max_iter} iterations "
-            f"(last FISTA step {residual:.3e}, tol={tol}).",
+            f"(relative optimality gap {gap:.3e} > tol={tol}).",
             ConvergenceWarning,
             stacklevel=2,
         )
@@ -194,6 +196,7 @@ class ProjectedLinearModelCV(MultiOutputMixin, LinearSelectorMixin, RegressorMix
         As in :class:`ProjectedLinearModel`; an object's radius is replaced by the grid's.
     fit_intercept : bool, default=True
     tol : float >= 0, default=1e-4
+        As in :class:`ProjectedLinearModel` (relative Frank-Wolfe gap), for every fit.
     max_iter : int >= 1, default=1000
     cv : int, cross-validation generator or iterable, default=None
         As in :func:`sklearn.model_selection.check_cv` (None: 5-fold).
@@ -201,6 +204,9 @@ class ProjectedLinearModelCV(MultiOutputMixin, LinearSelectorMixin, RegressorMix
         Number of (fold, block of radii) fits run in parallel by :class:`joblib.Parallel`
         (None: 1 unless in a :func:`joblib.parallel_backend` context; -1: all processors).
     verbose : int, default=0
+        The final fit on all the data prints as :class:`ProjectedLinearModel` does; from 2,
+        :class:`joblib.Parallel` also reports the cross-validation tasks (its verbosity
+        ``verbose - 1``). The fits of the folds print nothing.
 
     Attributes
     ----------
@@ -271,7 +277,8 @@ class ProjectedLinearModelCV(MultiOutputMixin, LinearSelectorMixin, RegressorMix
         Raises
         ------
         ValueError
-            If ``radii`` is empty or holds a negative or non-finite value.
+            If ``radii`` is empty or holds a negative or non-finite value, or if the sample
+            weights of the training samples of a fold sum to zero.
         """
         X, y = validate_data(
             self, X, y, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32], multi_output=True,
@@ -286,6 +293,13 @@ class ProjectedLinearModelCV(MultiOutputMixin, LinearSelectorMixin, RegressorMix
         else:
             radii = _check_radii(self.radii, non_empty=True)
         folds = list(check_cv(self.cv).split(X, y))
+        for f, (train, _) in enumerate(folds):
+            if not sw[train].sum() > 0:
+                raise ValueError(
+                    f"sample_weight sums to 0 on the training samples of fold {f} (of {len(folds)}): "
+                    "that fold has nothing to fit. Give some weight to every training fold, or use "
+                    "folds that separate the zero-weight samples differently."
+                )
         blocks = [slice(i, i + _RADII_PER_TASK) for i in range(0, radii.size, _RADII_PER_TASK)]
         tasks = [(f, blk) for f in range(len(folds)) for blk in blocks]
         errors = Parallel(n_jobs=self.n_jobs, verbose=max(0, self.verbose - 1))(

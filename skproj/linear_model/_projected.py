@@ -69,17 +69,29 @@ class ProjectedLinearModel(MultiOutputMixin, ProjectedLinearBase, RegressorMixin
     fit_intercept : bool, default=True
         Whether to fit an (unconstrained) intercept.
     tol : float >= 0, default=1e-4
-        Stopping tolerance on the projected-gradient fixed point at the returned coefficients:
-        ``||W - P(W - grad f(W) / L)||_F <= tol * ||W||_F``, with ``L`` the step constant
-        reached by backtracking (with the exact Lipschitz constant of ``grad f`` the step is
-        then at most ``2 * tol * ||W||``). The restricted FISTA solves stop on the relative
-        step ``||W_{k+1} - Y_k|| <= 0.3 * tol * ||W_{k+1}||`` (see :func:`skproj._solvers._fista.fista`).
+        Stopping tolerance on an optimality certificate that, unlike the length of a step,
+        does not become small before the features of small scale are fitted: the fit stops when the Frank-Wolfe (duality) gap of the returned
+        coefficients, ``radius * ||G||_* + <G, W>``, is at most ``tol * f0``. Here ``f`` is
+        the objective above on the centred data, ``G`` its gradient in ``W``, ``||.||_*`` the
+        dual norm of the constraint (``max_kj |G_kj|`` for "l1", ``max_j ||G_:,j||_2`` for
+        "l12", ``max_j sum_k |G_kj|`` for "l1inf"; a Constraint object's ``dual_norm``: the gap
+        is its ``residual(W, G)``), and ``f0 = f(0)``, half the weighted variance of ``y``
+        (summed over targets). The gap bounds ``f(W) - min f``, as the duality gap that
+        :class:`sklearn.linear_model.Lasso` tests against ``tol * 2 f0`` does. A rounding
+        allowance of about ``2 eps radius max_j ||x_j - mean(x_j)||`` times the targets' scale
+        is added, which matters only in float32 with a radius far above the solution's norm.
+        If ``max_iter`` is reached first, a ConvergenceWarning gives the gap.
     max_iter : int >= 1, default=1000
-        Maximum number of FISTA iterations.
+        Maximum number of FISTA iterations. Badly scaled features (column norms spread over
+        orders of magnitude) can need many more: standardising ``X`` helps, or see the
+        ConvergenceWarning.
     warm_start : bool, default=False
         Start from the previous ``coef_`` when it has the right shape.
     verbose : int, default=0
-        Print FISTA progress (1: every 100 iterations, 2: every iteration).
+        Print the solver's progress. 0: nothing. 1: one line per working-set round (the number
+        of features in it and the optimality test of the full problem), FISTA's objective every
+        100 iterations and one line at the end of each FISTA solve. 2 (or more): also every
+        FISTA iteration and each attempt of the active-set step.
 
     Attributes
     ----------
@@ -96,8 +108,10 @@ class ProjectedLinearModel(MultiOutputMixin, ProjectedLinearBase, RegressorMixin
     -----
     Algorithm: FISTA with backtracking on the Lipschitz constant (Beck & Teboulle, SIAM J.
     Imaging Sci. 2009, Section 4) and gradient-based adaptive restart (O'Donoghue & Candes,
-    Found. Comput. Math. 2015, Section 3.2); the initial Lipschitz constant is estimated by power
-    iteration. Each iteration costs one product with ``X`` and one with ``X^T`` plus one
+    Found. Comput. Math. 2015, Section 3.2), on working sets of features, stopped by the
+    Frank-Wolfe gap (Jaggi, ICML 2013, Section 2); the initial Lipschitz constant is estimated
+    by power iteration. For one target and the l1 ball (which "l12" and "l1inf" then are) FISTA
+    also tries an active-set step on the current support and signs. Each iteration costs one product with ``X`` and one with ``X^T`` plus one
     projection. Dense and CSR/CSC sparse ``X`` are supported without densifying; float32 data is
     solved in float32.
 
@@ -170,8 +184,11 @@ class ProjectedLinearClassifier(ProbabilityMixin, ProjectedLinearBase, LinearCla
         min_{W, b}  (1 / S) sum_i s_i l(y_i, W x_i + b)   s.t.  ||W|| <= radius
 
     with ``l`` the logistic loss (two classes, ``W`` of shape (1, n_features)) or the
-    multinomial cross-entropy (``W`` of shape (n_classes, n_features)). The intercept is an
-    unconstrained part of the variable. With ``constraint="l1"`` and ``radius`` equal to the l1
+    multinomial cross-entropy (``W`` of shape (n_classes, n_features)). The intercept ``b`` is
+    not constrained: the problem is solved on features centred by their weighted means
+    ``x_mean`` (implicitly, so sparse ``X`` stays sparse) with the intercept
+    ``b_c = b + W x_mean``, then ``intercept_ = b_c - W x_mean`` (an exact change of variables:
+    adding a constant to a feature changes only ``intercept_``). With ``constraint="l1"`` and ``radius`` equal to the l1
     norm of the solution of ``LogisticRegression(l1_ratio=1, C=C)`` (which penalises the sum of
     the losses and not the intercept) the two problems have the same solution.
 
@@ -184,16 +201,26 @@ class ProjectedLinearClassifier(ProbabilityMixin, ProjectedLinearBase, LinearCla
         feature's coefficients across classes (``axis=0``).
     fit_intercept : bool, default=True
     tol : float >= 0, default=1e-4
-        Fixed-point tolerance as in :class:`ProjectedLinearModel`; the intercept is part of the
-        vector whose step and norm are taken.
+        Stopping tolerance on the optimality certificate of :class:`ProjectedLinearModel`,
+        with the logistic loss: the Frank-Wolfe gap ``radius * ||G||_* + <G, W>`` (``G`` the
+        gradient in ``W`` of the centred problem, at fixed ``b_c``) plus
+        ``||g_b||^2 / (2 L_b)`` (``g_b`` the intercept's gradient, ``L_b`` = 1/4 binary, 1/2
+        multinomial: the decrease one gradient step on the intercept guarantees) must be at
+        most ``tol * f0``, ``f0 = log 2`` (binary) or ``log(n_classes)``, the loss at zero
+        coefficients and intercept. Otherwise a ConvergenceWarning at ``max_iter``.
     max_iter : int >= 1, default=1000
     warm_start : bool, default=False
     verbose : int, default=0
+        As in :class:`ProjectedLinearModel` (0: nothing, 1: one line per working-set round and
+        every 100 FISTA iterations, 2: every FISTA iteration).
 
     Attributes
     ----------
     coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
     intercept_ : ndarray of shape (1,) or (n_classes,)
+        With more than two classes the softmax does not change when a constant is added to
+        every intercept: the one returned sums to zero (as that of
+        :class:`sklearn.linear_model.LogisticRegression`).
     classes_ : ndarray of shape (n_classes,)
     n_iter_ : int
     n_features_in_ : int
@@ -203,7 +230,7 @@ class ProjectedLinearClassifier(ProbabilityMixin, ProjectedLinearBase, LinearCla
     -----
     Solver: FISTA with backtracking and adaptive restart (Beck & Teboulle 2009; O'Donoghue &
     Candes 2015); the initial Lipschitz constant is a power-iteration estimate of
-    ``||[X, 1]||^2 / 4`` (binary) or ``/ 2`` (multinomial), weighted.
+    ``||[X - 1 x_mean^T, 1]||^2 / 4`` (binary) or ``/ 2`` (multinomial), weighted.
 
     Examples
     --------
@@ -247,18 +274,29 @@ class ProjectedLinearClassifier(ProbabilityMixin, ProjectedLinearBase, LinearCla
         else:
             k = n_classes
             loss = MultinomialLoss(y_idx, n_classes, sw, dtype=dtype)
-        prob = FlatProblem(Design(X, intercept=self.fit_intercept), k)
+        # Centred features (implicitly: sparse X stays sparse): the intercept of the centred
+        # problem is b_c = b + W x_mean, an exact change of variables that makes the problem
+        # invariant to constant shifts of the features (and its intercept column orthogonal to
+        # the others in the weighted inner product, which conditions it).
+        x_mean = weighted_column_means(X, sw).astype(dtype) if self.fit_intercept else None
+        prob = FlatProblem(Design(X, offset=x_mean, intercept=self.fit_intercept), k)
         x0 = np.zeros(prob.size, dtype=dtype)
         prev = self._warm_coef((k, X.shape[1]), dtype)
         if prev is not None:
             x0[: prob.size_w] = prev.reshape(-1)
             if self.fit_intercept:
-                x0[prob.size_w :] = self.intercept_
+                x0[prob.size_w :] = np.asarray(self.intercept_, dtype=dtype) + prev @ x_mean
         res = solve_working_set(prob, loss, constraint, x0, self.tol, self.max_iter, self.verbose,
                                 type(self).__name__)
         self._warn_not_converged(res)
         W, b = prob.split(res.x)
         self.coef_ = W.copy()
-        self.intercept_ = b.copy() if b is not None else np.zeros(k, dtype=dtype)
+        if b is None:
+            self.intercept_ = np.zeros(k, dtype=dtype)
+        else:
+            b = b - W @ x_mean
+            if k > 1:  # softmax: the intercepts are defined up to a common constant
+                b -= b.mean()
+            self.intercept_ = b.astype(dtype)
         self.n_iter_ = res.n_iter
         return self

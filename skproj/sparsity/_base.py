@@ -1,7 +1,11 @@
 """Base classes of the sparsity objects: a norm ball (:class:`Constraint`) or a penalty (:class:`Penalty`)."""
 
+from contextlib import contextmanager
+
 import numpy as np
 from sklearn.base import BaseEstimator
+
+from .._validation import check_finite
 
 __all__ = ["Constraint", "Penalty"]
 
@@ -33,6 +37,50 @@ def _as_array(W, name="W"):
     return W
 
 
+def _check_metric_entries(d):
+    """Raise a ValueError naming ``metric`` unless the array ``d`` (in W's dtype) is finite and > 0."""
+    check_finite(d, "metric")
+    if d.size and not (d > 0).all():
+        raise ValueError(
+            f"metric must be > 0 everywhere (in W's dtype {d.dtype}); its smallest entry is {float(d.min())!r}."
+        )
+
+
+@contextmanager
+def _caller_names(W, metric=None, more=None):
+    """Errors of the public operator called inside, in the words of the object's caller.
+
+    The public projections and prox operators reject NaN and inf (the projections in their
+    kernel's first pass) and non-positive weights, naming their own arguments (``x``, ``X``,
+    ``Z``, ``weights``). Checking ``W`` and ``metric`` here before the call would cost one more
+    pass over them at every step of a solver, so they are checked only when the call raises a
+    ValueError: a non-finite ``W`` (first), a non-finite or non-positive array ``metric``, then
+    ``more()`` (an object-specific check) raise a ValueError naming the caller's argument; when
+    all pass, the operator's own error propagates.
+
+    Parameters
+    ----------
+    W : ndarray
+        The object's input (validated by :func:`_as_array`).
+    metric : ndarray or float or None, default=None
+        Only an array is checked (a scalar is validated before the call).
+    more : callable, default=None
+        ``() -> None``, raising a ValueError.
+    """
+    try:
+        yield
+    except ValueError as exc:
+        try:
+            check_finite(W, "W")
+            if isinstance(metric, np.ndarray):
+                _check_metric_entries(metric)
+            if more is not None:
+                more()
+        except ValueError as named:
+            raise named from exc
+        raise
+
+
 class _Sparsity(BaseEstimator):
     """What constraints and penalties share: the groups and their inner norms.
 
@@ -59,14 +107,29 @@ class _Sparsity(BaseEstimator):
         super()._validate_params()
         self.__dict__["_validated_values"] = values
 
-    def _checked(self, W, name="W"):
-        """Validate the parameters (``_parameter_constraints``) and ``W``'s dimension; return ``W``."""
+    def _checked(self, W, name="W", *, finite=True):
+        """Validate the parameters (``_parameter_constraints``) and ``W``; return ``W`` as an array.
+
+        ``W`` must be real, 2-D when ``axis`` is not None, and (``finite=True``) free of NaN and
+        inf; ``finite=False`` is for a call of a public operator that checks it (see
+        :func:`_caller_names`).
+
+        Raises
+        ------
+        TypeError
+            If ``W`` is not a real numeric array.
+        ValueError
+            If a parameter is invalid, or ``W`` is not 2-D (with ``axis``) or not finite; the
+            message names ``name``.
+        """
         self._validate_params()
         W = _as_array(W, name)
         if self.axis is not None and W.ndim != 2:
             raise ValueError(
                 f"{type(self).__name__}(axis={self.axis}) needs a 2-D array {name}, got shape {W.shape}."
             )
+        if finite:
+            check_finite(W, name)
         return W
 
     def group_norms(self, W):
@@ -82,6 +145,12 @@ class _Sparsity(BaseEstimator):
             With ``axis=1`` one value per row, with ``axis=0`` one per column, with
             ``axis=None`` one per entry (``|W|`` flattened). Same dtype as ``W`` (float32 or
             float64).
+
+        Raises
+        ------
+        ValueError
+            If ``W`` holds NaN or inf, or is not 2-D where ``axis`` is 0 or 1 (the same for
+            ``value``, ``support``, ``dual_norm`` (naming ``G``) and ``residual``).
         """
         W = self._checked(W)
         return _inner_norms(np.abs(W), self._inner, self.axis)
@@ -136,6 +205,11 @@ class Constraint(_Sparsity):
         Returns
         -------
         float
+
+        Raises
+        ------
+        ValueError
+            If ``W`` or ``G`` holds NaN or inf (the message names it), or their shapes differ.
         """
         W = self._checked(W)
         G = self._checked(G, "G")

@@ -10,7 +10,7 @@ from sklearn.utils._param_validation import Interval, Options
 
 from .. import projections as _proj
 from .._validation import fill_doc, store_init_args
-from ._base import Constraint, _inner_norms
+from ._base import Constraint, _as_array, _caller_names, _inner_norms
 
 __all__ = ["L1Ball", "L11Ball", "L12Ball", "L1InfBall"]
 
@@ -77,9 +77,16 @@ class L1Ball(Constraint):
         Returns
         -------
         ndarray of the shape of ``W`` (float32 stays float32, else float64)
+
+        Raises
+        ------
+        ValueError
+            If ``W`` holds NaN or inf, or ``radius`` is invalid.
         """
         self._validate_params()
-        return _proj.project_l1_ball(W, self.radius, out=out)
+        W = _as_array(W)  # any shape: the ball does not depend on axis
+        with _caller_names(W):
+            return _proj.project_l1_ball(W, self.radius, out=out)
 
     def dual_norm(self, G):
         """``max_ij |G_ij|`` (float)."""
@@ -118,9 +125,15 @@ class L11Ball(L1Ball):
         Returns
         -------
         ndarray of shape (n_rows, n_cols)
+
+        Raises
+        ------
+        ValueError
+            If ``W`` is not 2-D or holds NaN or inf, or a parameter is invalid.
         """
-        self._validate_params()
-        return _proj.project_l11_ball(W, self.radius, out=out)
+        W = self._checked(W, finite=False)
+        with _caller_names(W):
+            return _proj.project_l11_ball(W, self.radius, out=out)
 
 
 class _GroupBall(Constraint):
@@ -151,9 +164,15 @@ class _GroupBall(Constraint):
         Returns
         -------
         ndarray of shape (n_rows, n_cols) (float32 stays float32, else float64)
+
+        Raises
+        ------
+        ValueError
+            If ``W`` is not 2-D or holds NaN or inf, or a parameter is invalid.
         """
-        self._validate_params()
-        return getattr(_proj, self._projection)(W, self.radius, axis=self.axis, out=out)
+        W = self._checked(W, finite=False)
+        with _caller_names(W):
+            return getattr(_proj, self._projection)(W, self.radius, axis=self.axis, out=out)
 
     def dual_norm(self, G):
         """``max_g ||G_g||_*``, the dual inner norm's largest group value (float)."""

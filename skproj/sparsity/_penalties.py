@@ -4,6 +4,7 @@ Each prox is one call of a public function of :mod:`skproj.prox`; a diagonal ``m
 the weighted prox that an adaptive optimiser needs (Deleu & Bengio, arXiv 2102.03869).
 """
 
+import math
 from numbers import Integral, Real
 
 import numpy as np
@@ -11,7 +12,7 @@ from sklearn.utils._param_validation import Interval, Options, StrOptions
 
 from .. import prox as _prox
 from .._validation import fill_doc, store_init_args
-from ._base import Penalty, _as_array, _inner_norms
+from ._base import Penalty, _as_array, _caller_names, _inner_norms
 
 #: the shared parts of the Parameters and Returns sections of the matrix penalties' ``prox``
 _prox_sections = fill_doc(
@@ -36,7 +37,11 @@ _AXIS = [Options(Integral, {0, 1})]
 
 
 def _metric(metric, W, name="metric"):
-    """``None``, a positive float, or a positive array of ``W``'s shape (in ``W``'s dtype)."""
+    """``None``, a positive float, or an array of ``W``'s shape (in ``W``'s dtype).
+
+    A scalar is checked here; an array's entries (finite, > 0) are checked by the weighted prox
+    it is passed to, and named ``metric`` by :func:`skproj.sparsity._base._caller_names`.
+    """
     if metric is None:
         return None
     if np.ndim(metric) == 0:
@@ -44,7 +49,7 @@ def _metric(metric, W, name="metric"):
         if not (np.isfinite(m) and m > 0):
             raise ValueError(f"{name} must be > 0 and finite, got {metric!r}.")
         return m
-    d = np.asarray(metric)
+    d = _as_array(metric, name)
     if d.shape != W.shape:
         raise ValueError(f"{name} must be a scalar or an array of W's shape {W.shape}, got shape {d.shape}.")
     return np.ascontiguousarray(d, dtype=W.dtype)
@@ -112,13 +117,20 @@ class L1(Penalty):
         Returns
         -------
         ndarray of the shape of ``W``
+
+        Raises
+        ------
+        ValueError
+            If ``W`` or ``metric`` holds NaN or inf, ``metric`` is not > 0 everywhere or has
+            another shape than ``W``, or ``alpha`` or ``step`` is invalid.
         """
-        W = self._checked(W)
+        W = self._checked(W, finite=False)
         d = _metric(metric, W)
         c = float(step) * self.alpha
-        if d is None or np.ndim(d) == 0:
-            return _prox.prox_l1(W, c if d is None else c / d, out=out)
-        res = _prox.weighted_prox_group_l2(W.reshape(-1, 1), d.reshape(-1, 1), c, axis=1)
+        with _caller_names(W, d):
+            if d is None or np.ndim(d) == 0:
+                return _prox.prox_l1(W, c if d is None else c / d, out=out)
+            res = _prox.weighted_prox_group_l2(W.reshape(-1, 1), d.reshape(-1, 1), c, axis=1)
         return _finish(res.reshape(W.shape), out)
 
     def residual(self, W, G):
@@ -321,17 +333,24 @@ class GroupLasso(_GroupPenalty):
             sum_g w_g ||X_g||_2`` by :func:`skproj.weighted_prox_group_l2` (Newton on one scalar
             per group; Deleu & Bengio, arXiv 2102.03869, Sec. 4).
         {out_and_returns}
+
+        Raises
+        ------
+        ValueError
+            If ``W`` or ``metric`` holds NaN or inf, ``metric`` is not > 0 everywhere or has
+            another shape than ``W``, or a parameter is invalid.
         """
-        W = self._checked(W)
+        W = self._checked(W, finite=False)
         d = _metric(metric, W)
         c = float(step) * self.group_strengths(W.shape)
-        if self.groups is not None:
-            return _finish(self._prox_blocks(W, c, d), out)
-        if np.ndim(d) == 0 and np.all(c == c[:1]):
-            scalar = (c[0] if c.size else 0.0) / (1.0 if d is None else d)
-            return _prox.prox_group_l2(W, scalar, axis=self.axis, out=out)
-        dd = np.ones_like(W) if d is None else np.broadcast_to(d, W.shape)
-        return _prox.weighted_prox_group_l2(W, dd, c, axis=self.axis, out=out)
+        with _caller_names(W, d):
+            if self.groups is not None:
+                return _finish(self._prox_blocks(W, c, d), out)
+            if np.ndim(d) == 0 and np.all(c == c[:1]):
+                scalar = (c[0] if c.size else 0.0) / (1.0 if d is None else d)
+                return _prox.prox_group_l2(W, scalar, axis=self.axis, out=out)
+            dd = np.ones_like(W) if d is None else np.broadcast_to(d, W.shape)
+            return _prox.weighted_prox_group_l2(W, dd, c, axis=self.axis, out=out)
 
     def _slope(self, lam, norms):
         """The derivative of ``lambda_g t`` at the group norms: ``lambda_g``."""
@@ -420,16 +439,28 @@ class GroupMCP(_GroupPenalty):
         Raises
         ------
         ValueError
-            If ``gamma * metric <= step`` for some entry (non-convex subproblem).
+            If ``gamma * metric <= step`` for some entry (non-convex subproblem), ``W`` or
+            ``metric`` holds NaN or inf, ``metric`` is not > 0 everywhere or has another shape
+            than ``W``, or a parameter is invalid.
         """
-        W = self._checked(W)
+        W = self._checked(W, finite=False)
         step = float(step)
         if not step > 0:
             raise ValueError(f"step must be > 0 for the group MCP prox, got {step!r}.")
         d = _metric(metric, W)
         d = np.ones_like(W) if d is None else np.broadcast_to(np.asarray(d, dtype=W.dtype), W.shape)
         c = step * self.group_strengths(W.shape)
-        return _prox.weighted_prox_group_mcp(W, d, c, self.gamma / step, axis=self.axis, out=out)
+
+        def convex():
+            dmin = float(d.min()) if d.size else math.inf
+            if not self.gamma * dmin > step:
+                raise ValueError(
+                    "GroupMCP.prox needs gamma * metric > step for every entry (otherwise the subproblem "
+                    f"is not convex); got gamma={self.gamma!r}, step={step!r} and min(metric)={dmin!r}."
+                )
+
+        with _caller_names(W, d, convex):
+            return _prox.weighted_prox_group_mcp(W, d, c, self.gamma / step, axis=self.axis, out=out)
 
     def _slope(self, lam, norms):
         """``rho'(||W_g||)``: ``max(lambda_g - ||W_g|| / gamma, 0)``."""
@@ -470,8 +501,14 @@ class L1Inf(Penalty):
             A scalar metric ``d`` divides the threshold. An array metric has no closed-form
             weighted prox here and raises ValueError.
         {out_and_returns}
+
+        Raises
+        ------
+        ValueError
+            If ``W`` holds NaN or inf, ``metric`` is an array or not > 0, or a parameter is
+            invalid.
         """
-        W = self._checked(W)
+        W = self._checked(W, finite=False)
         d = _metric(metric, W)
         if d is not None and np.ndim(d) != 0:
             raise ValueError(
@@ -479,7 +516,8 @@ class L1Inf(Penalty):
                 "use a scalar second moment for this parameter."
             )
         c = float(step) * self.alpha / (1.0 if d is None else d)
-        return _prox.prox_l1inf(W, c, axis=self.axis, out=out)
+        with _caller_names(W):
+            return _prox.prox_l1inf(W, c, axis=self.axis, out=out)
 
     def residual(self, W, G):
         """Fixed-point residual ``max |W - prox(W - G)|`` over ``alpha`` (``max |G|`` if ``alpha = 0``).
