@@ -24,7 +24,8 @@ in our runs, so check the support when you lower it.
 import matplotlib.pyplot as plt
 import numpy as np
 
-from skproj.optim import GroupPenalty, ProxAdam
+from skproj.optim import ProxAdam
+from skproj.sparsity import GroupLasso, GroupMCP
 
 rng = np.random.default_rng(0)
 n, n_groups, size, n_true = 200, 60, 5, 6
@@ -42,7 +43,8 @@ def grad(W):
 
 def train(kind, alpha=0.05, gamma=10.0, n_steps=3000):
     W = np.zeros((n_groups, size))
-    opt = ProxAdam(lr=0.05, penalties={0: GroupPenalty(kind, alpha, gamma=gamma)})
+    penalty = GroupLasso(alpha=alpha) if kind == "group_lasso" else GroupMCP(alpha=alpha, gamma=gamma)
+    opt = ProxAdam(lr=0.05, penalties={0: penalty})
     n_nonzero = []
     for t in range(1, n_steps + 1):
         opt.lr = 0.05 / np.sqrt(t)
