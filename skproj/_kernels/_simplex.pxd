@@ -73,12 +73,13 @@ cdef inline Py_ssize_t condat_active_set(const floating* x, Py_ssize_t n, double
 
 
 cdef inline int simplex_threshold(const floating* x, Py_ssize_t n, double radius, bint use_abs,
-                                  double* tau_out) noexcept nogil:
+                                  double* tau_out, Py_ssize_t* k_out=NULL) noexcept nogil:
     """Threshold tau with sum_i max(y_i - tau, 0) = radius, y = |x| if use_abs else x.
 
     :func:`condat_active_set` on heap buffers; tau is then recomputed from the final active
-    set with a fresh double sum, so it is exact up to the rounding of that sum. Returns 0, or
-    -1 if the work buffers cannot be allocated.
+    set with a fresh double sum, so it is exact up to the rounding of that sum; k_out (if not
+    NULL) receives the size of that set. Returns 0, or -1 if the work buffers cannot be
+    allocated.
     """
     cdef double* v
     cdef double* vt
@@ -86,6 +87,8 @@ cdef inline int simplex_threshold(const floating* x, Py_ssize_t n, double radius
     cdef double rho = 0.0, s = 0.0
     if n == 0:
         tau_out[0] = 0.0
+        if k_out != NULL:
+            k_out[0] = 0
         return 0
     v = <double*> malloc(n * sizeof(double))
     vt = <double*> malloc(n * sizeof(double))
@@ -97,6 +100,8 @@ cdef inline int simplex_threshold(const floating* x, Py_ssize_t n, double radius
     for j in range(nv):
         s += v[j]
     tau_out[0] = (s - radius) / nv if nv > 0 else rho
+    if k_out != NULL:
+        k_out[0] = nv
     free(v)
     free(vt)
     return 0
