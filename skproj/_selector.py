@@ -36,7 +36,7 @@ from ._optim import Adam
 from ._proxadam import ProxAdam
 from ._training import (BallStep, GateStep, TargetBallStep, Trainer, auto_batch_size, blas_threads, column_ptp,
                         gradient_row_norms, row_blocks)
-from ._validation import fill_doc, store_init_args
+from ._validation import fill_doc, n_from_fraction, store_init_args
 from .linear_model._base import X_SECTION as _X_SECTION
 from .linear_model._base import ProbabilityMixin
 from .sparsity import (
@@ -533,7 +533,7 @@ class SparseAutoencoderSelector(ProbabilityMixin, SelectorMixin, ClassifierMixin
             if k > n_features:
                 raise ValueError(f"n_features_to_select={k} exceeds n_features={n_features}, the number of features of X.")
             return int(k)
-        return max(1, int(k * n_features))  # as RFE and SequentialFeatureSelector: floor
+        return n_from_fraction(k, n_features)
 
     def _make_optimizer(self, sparsity):
         """ProxAdam with the penalty on ``W1`` (params[0]), or Adam.

@@ -10,7 +10,7 @@ import textwrap
 
 import numpy as np
 
-__all__ = ["as_float_array", "check_finite", "check_scalar", "check_axis", "prepare_out", "run_grouped", "run_homogeneous",
+__all__ = ["as_float_array", "check_finite", "check_scalar", "check_axis", "n_from_fraction", "prepare_out", "run_grouped", "run_homogeneous",
            "store_init_args"]
 
 
@@ -71,6 +71,12 @@ def check_scalar(value, name, *, allow_zero=True):
         bound = ">= 0" if allow_zero else "> 0"
         raise ValueError(f"{name} must be {bound}, got {value}.")
     return value
+
+
+def n_from_fraction(fraction, n_features):
+    """The number of features a fraction in (0, 1] asks for: rounded down, at least 1, as
+    scikit-learn's RFE and SequentialFeatureSelector count ``n_features_to_select``."""
+    return max(1, int(fraction * n_features))
 
 
 def check_axis(axis, ndim=2):

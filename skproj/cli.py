@@ -28,6 +28,7 @@ import numpy as np
 from scipy import sparse
 
 from ._tables import InputError, _preview, load_data
+from ._validation import n_from_fraction
 from .io import _atomic_path, write_gene_list, write_h5ad_with_selection
 
 __all__ = ["main"]
@@ -65,7 +66,7 @@ def _check_classes(y, cv):
 
 
 def _resolve_k(value, n_features):
-    k = max(1, int(value * n_features)) if isinstance(value, float) else value
+    k = n_from_fraction(value, n_features) if isinstance(value, float) else value
     if k > n_features:
         raise CLIError(f"--n-features {k} exceeds the {n_features} features.")
     return k

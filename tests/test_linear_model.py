@@ -780,3 +780,19 @@ def test_float32_large_radius_needs_no_more_than_rounding(sparse_input):
     m64 = ProjectedLinearModel(radius=1e6, constraint="l12", tol=1e-10).fit(X, np.column_stack([y, -y]))
     assert m32.n_iter_ < 100
     assert rel_err(m32.coef_, m64.coef_) <= 1e-4
+
+
+def test_float32_unresolvable_certificate_warns():
+    # float32, feature offsets of 1e3 and column scales over 2 decades: the gap's rounding
+    # allowance (about 1.2-7.9 f0 here) accepted fits 14% of f0 from optimal without a word;
+    # a fit accepted only within the allowance with a gap above max(tol, 0.01) now warns
+    rng = np.random.default_rng(0)
+    Z = rng.standard_normal((400, 20))
+    X = (Z * np.logspace(0, -2, 20) + 1e3).astype(np.float32)
+    Y = np.column_stack([Z @ rng.standard_normal(20), Z @ rng.standard_normal(20)]).astype(np.float32)
+    with pytest.warns(ConvergenceWarning, match="rounding error"):
+        ProjectedLinearModel(radius=300, constraint="l12", max_iter=5000).fit(X, Y)
+    # the same data centred in float64 is certified without a warning
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        ProjectedLinearModel(radius=300, constraint="l12", max_iter=5000).fit(X.astype(np.float64), Y)

@@ -398,6 +398,16 @@ def test_bad_max_samples(problem, kwargs, match):
         compare_selectors(X, y, {"f": SelectKBest(f_classif)}, cv=2, **kwargs)
 
 
+def test_max_samples_below_the_classes_is_fine_when_nothing_is_subsampled(problem):
+    # the every-class rule concerns subsampled selectors only (the CLI's
+    # --baselines anova --baseline-max-samples 5 gave a traceback)
+    X, y, _ = problem
+    res = compare_selectors(X, y, {"f": SelectKBest(f_classif, k=3)}, cv=2, max_samples=2, subsample=[],
+                            random_state=0)
+    direct = compare_selectors(X, y, {"f": SelectKBest(f_classif, k=3)}, cv=2, random_state=0)
+    np.testing.assert_array_equal(res.scores["f"], direct.scores["f"])
+
+
 def test_importances_of_2d_scores_are_the_best_class_score(problem):
     # the Wilcoxon markers' scores_ is (classes x features): the best class's z-score, not 0/1
     from skproj.model_selection import make_baseline_selector

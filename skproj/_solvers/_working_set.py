@@ -230,16 +230,20 @@ class SolveResult:
     n_iter : int
         FISTA iterations in all.
     converged : bool
-        Whether ``gap <= tol`` was reached within ``max_iter`` iterations.
+        Whether ``gap <= tol + rounding`` was reached within ``max_iter`` iterations.
     lipschitz : float
         The last step constant of FISTA.
     gap : float
         The optimality certificate of ``x`` relative to the loss at zero (see
         :func:`optimality_gap`); ``inf`` when ``x`` was never checked.
+    rounding : float
+        The estimated rounding error of ``gap`` at the last check (:func:`_gap_rounding`): a
+        fit accepted with ``tol < gap <= tol + rounding`` is optimal only to that resolution.
     """
 
-    def __init__(self, x, n_iter, converged, lipschitz, gap):
+    def __init__(self, x, n_iter, converged, lipschitz, gap, rounding=0.0):
         self.x, self.n_iter, self.converged, self.lipschitz, self.gap = x, n_iter, converged, lipschitz, gap
+        self.rounding = rounding
 
 
 def optimality_gap(prob, loss, constraint, W, g):
@@ -364,6 +368,7 @@ def solve_working_set(prob, loss, constraint, x0, tol, max_iter, verbose=0, name
     L = None
     inner_tol = 0.3 * tol
     gap = np.inf
+    floor = 0.0
     converged = False
     use_polisher = k == 1 and isinstance(loss, SquaredLoss) and _is_l1_ball(constraint, k)
     while True:
@@ -434,4 +439,5 @@ def solve_working_set(prob, loss, constraint, x0, tol, max_iter, verbose=0, name
         n_iter += res.n_iter
         L = res.lipschitz
         x = res.x if sub is prob else sub.scatter(res.x, ws, prob)
-    return SolveResult(x=x, n_iter=n_iter, converged=converged, lipschitz=L if L is not None else 0.0, gap=gap)
+    return SolveResult(x=x, n_iter=n_iter, converged=converged, lipschitz=L if L is not None else 0.0, gap=gap,
+                       rounding=floor)

@@ -150,11 +150,25 @@ class ProjectedLinearBase(LinearSelectorMixin):
                 return prev.reshape(shape)
         return None
 
+    #: an accepted gap above tol (within the rounding allowance) beyond this fraction of the loss
+    #: at zero is reported: the fit may be that far from optimal
+    _UNRESOLVED_GAP = 1e-2
+
     def _warn_not_converged(self, res):
         if not res.converged:
             warnings.warn(
                 f"{type(self).__name__} did not converge in max_iter={self.max_iter} iterations "
                 f"(relative optimality gap {res.gap:.3e} > tol={self.tol}). Increase max_iter or tol.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        elif res.gap > max(self.tol, self._UNRESOLVED_GAP):
+            warnings.warn(
+                f"{type(self).__name__} stopped at a relative optimality gap of {res.gap:.3e} > "
+                f"tol={self.tol}: its rounding error (about {res.rounding:.1e}, float32 with "
+                "uncentred or badly scaled features, or a radius far above the solution's norm) "
+                "does not allow a smaller certificate, so the fit may be that far from optimal. "
+                "Centre and scale the features (e.g. StandardScaler) or fit float64 data.",
                 ConvergenceWarning,
                 stacklevel=3,
             )

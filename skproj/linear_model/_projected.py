@@ -77,10 +77,13 @@ class ProjectedLinearModel(MultiOutputMixin, ProjectedLinearBase, RegressorMixin
         "l12", ``max_j sum_k |G_kj|`` for "l1inf"; a Constraint object's ``dual_norm``: the gap
         is its ``residual(W, G)``), and ``f0 = f(0)``, half the weighted variance of ``y``
         (summed over targets). The gap bounds ``f(W) - min f``, as the duality gap that
-        :class:`sklearn.linear_model.Lasso` tests against ``tol * 2 f0`` does. A rounding
-        allowance of about ``2 eps radius max_j ||x_j - mean(x_j)||`` times the targets' scale
-        is added, which matters only in float32 with a radius far above the solution's norm.
-        If ``max_iter`` is reached first, a ConvergenceWarning gives the gap.
+        :class:`sklearn.linear_model.Lasso` tests against ``tol * 2 f0`` does. An allowance
+        for the gap's own rounding error is added (about ``2 eps radius max_j ||x_j||`` times
+        the targets' scale, with the uncentred columns ``x_j``; in float32 it matters with a
+        radius far above the solution's norm or with uncentred or badly scaled features). If
+        ``max_iter`` is reached first, a ConvergenceWarning gives the gap; a fit accepted only
+        within that allowance with a gap above ``max(tol, 0.01)`` also gets one (the fit may be
+        that far from optimal: centre and scale the features or fit float64 data).
     max_iter : int >= 1, default=1000
         Maximum number of FISTA iterations. Badly scaled features (column norms spread over
         orders of magnitude) can need many more: standardising ``X`` helps, or see the

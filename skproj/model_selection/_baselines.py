@@ -29,6 +29,8 @@ from sklearn.utils._param_validation import Interval, RealNotInt
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._validation import n_from_fraction
+
 __all__ = [
     "BASELINE_SELECTORS",
     "WilcoxonMarkerSelector",
@@ -188,7 +190,7 @@ def _resolve_k(n_features_to_select, n_features):
                 f"n_features_to_select={k} is larger than the number of features ({n_features})."
             )
         return int(k)
-    return max(1, int(k * n_features))
+    return n_from_fraction(k, n_features)
 
 
 class WilcoxonMarkerSelector(SelectorMixin, BaseEstimator):

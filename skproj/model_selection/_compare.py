@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .._validation import n_from_fraction
+
 __all__ = ["SelectionComparison", "compare_selectors"]
 
 PASSTHROUGH = "passthrough"
@@ -410,7 +412,7 @@ def compare_selectors(X, y, selectors, *, n_features_to_select=None, reference=N
         Called in this process as ``progress(event)`` after each fit, with a dict holding
         ``fold`` (1-based), ``selector``, ``score``, ``own_score``, ``n_selected``, ``fit_time``,
         ``n_fit`` (training samples the selector saw), ``done`` and ``total``.
-    max_samples : int >= 2 (and >= the number of classes) or None, default=None
+    max_samples : int >= 2 (and >= the number of classes when a selector is subsampled) or None, default=None
         The rule for selectors whose cost grows too fast with the number of samples (saga's
         l1-logistic regression, random forests): in a fold whose training set has more than
         ``max_samples`` samples, the selectors named in ``subsample`` are fitted on a
@@ -433,7 +435,8 @@ def compare_selectors(X, y, selectors, *, n_features_to_select=None, reference=N
     ValueError
         If ``selectors`` is empty, a name is unknown or reserved, ``reference`` is combined with
         ``n_features_to_select``, ``n_features_to_select`` is out of range, ``max_samples`` is
-        not an int >= 2 or is below the number of classes, ``subsample`` names an unknown
+        not an int >= 2 or is below the number of classes while ``subsample`` names a
+        selector, ``subsample`` names an unknown
         selector, or ``X`` and ``y`` have inconsistent lengths.
 
     Notes
@@ -482,7 +485,7 @@ def compare_selectors(X, y, selectors, *, n_features_to_select=None, reference=N
             raise ValueError("give either n_features_to_select or reference, not both.")
     k_fixed = n_features_to_select
     if isinstance(k_fixed, (float, np.floating)) and 0.0 < k_fixed <= 1.0:
-        k_fixed = max(1, int(k_fixed * n_features))
+        k_fixed = n_from_fraction(k_fixed, n_features)
     if k_fixed is not None and (isinstance(k_fixed, (bool, float, np.floating))
                                 or not 1 <= int(k_fixed) <= n_features):
         raise ValueError(f"n_features_to_select must be an int in [1, {n_features}] or a float "
@@ -501,13 +504,13 @@ def compare_selectors(X, y, selectors, *, n_features_to_select=None, reference=N
     if max_samples is not None and (isinstance(max_samples, (bool, float, np.floating))
                                     or not isinstance(max_samples, (int, np.integer)) or max_samples < 2):
         raise ValueError(f"max_samples must be an int >= 2 or None, got {max_samples!r}.")
-    if max_samples is not None and max_samples < (n_classes := np.unique(y).size):
-        raise ValueError(f"max_samples={max_samples} is below the number of classes ({n_classes}): "
-                         "the stratified subsample keeps every class.")
     sub_names = [nm for nm in names if not isinstance(selectors[nm], str)] if subsample is None else list(subsample)
     unknown = [nm for nm in sub_names if nm not in selectors]
     if unknown:
         raise ValueError(f"subsample names {unknown[0]!r}, which is not one of the selectors {list(selectors)}.")
+    if max_samples is not None and sub_names and max_samples < (n_classes := np.unique(y).size):
+        raise ValueError(f"max_samples={max_samples} is below the number of classes ({n_classes}): "
+                         "the stratified subsample keeps every class.")
     # one stratified subsample of each training fold that is too large (max_samples rule)
     rng = check_random_state(random_state)
     subsamples = [None if max_samples is None or len(tr) <= max_samples else
