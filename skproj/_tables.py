@@ -202,6 +202,19 @@ def _read_npz(path, target):
 SCALING = "StandardScaler fitted on each training fold"
 
 
+def _obs_columns(path):
+    """'; its obs columns: ...' read lazily (backed mode: the matrix stays on disk), or ''."""
+    try:
+        import anndata
+
+        adata = anndata.read_h5ad(path, backed="r")
+        cols = list(adata.obs.columns)
+        adata.file.close()
+    except Exception:  # the full read that follows reports what is wrong with the file
+        return ""
+    return f"; its obs columns: {_preview(cols)}" if cols else "; obs has no columns"
+
+
 def _read_h5ad(path, target, layer, normalized):
     """An AnnData file through :func:`skproj.io.read_h5ad`; counts are log-normalised."""
     from scipy import sparse
@@ -209,7 +222,8 @@ def _read_h5ad(path, target, layer, normalized):
     from .io import normalize_counts, read_h5ad
 
     if target is None:
-        raise InputError(f"{path}: name the obs column of the labels with --target COLUMN.")
+        raise InputError(f"{path}: name the obs column of the labels with --target COLUMN"
+                         f"{_obs_columns(path)}.")
     try:
         data = read_h5ad(path, target, layer=layer)
     except ImportError:

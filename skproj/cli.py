@@ -304,12 +304,15 @@ def _write_outputs(report, result, args):
             print(f"written ranked features ({ranked.size}, the first {min(k, ranked.size)} "
                   f"selected): {args.genes}", flush=True)
         if args.write_h5ad:
-            rank = np.zeros(freq.size, dtype=np.int64)
+            # rank: NaN for the genes never selected (they sort last); skproj_gene: the unique
+            # name the gene list and the report use (repeated var_names made unique)
+            rank = np.full(freq.size, np.nan)
             rank[ranked] = np.arange(1, ranked.size + 1)
             with _writing("--write-h5ad", args.write_h5ad):
                 write_h5ad_with_selection(args.data, args.write_h5ad, {
-                    "skproj_selected": (rank > 0) & (rank <= k), "skproj_rank": rank,
-                    "skproj_selection_frequency": freq, "skproj_importance": imp})
+                    "skproj_selected": rank <= k, "skproj_rank": rank,
+                    "skproj_selection_frequency": freq, "skproj_importance": imp,
+                    "skproj_gene": np.asarray(result.feature_names, dtype=str)})
             print(f"written copy with var columns skproj_*: {args.write_h5ad}", flush=True)
 
 
@@ -418,7 +421,8 @@ def build_parser():
     a("--genes", metavar="GENES.csv", help="write the ranked features (gene, rank, selection_frequency, "
       "importance); default for a .h5ad input: DATA_STEM_skproj_genes.csv in the current folder")
     a("--write-h5ad", metavar="OUT.h5ad", help="write a copy of the .h5ad input with var columns "
-      "skproj_selected, skproj_rank, skproj_selection_frequency, skproj_importance")
+      "skproj_selected, skproj_rank (NaN: never selected), skproj_selection_frequency, skproj_importance "
+      "and skproj_gene (the name used in the gene list: repeated names made unique)")
     a("--quiet", "-q", action="store_true", help="no progress messages on stderr")
     a("--verbose", "-v", action="count", default=0, help="pass verbose to the estimator (per-epoch "
       "loss, on stderr)")
@@ -524,20 +528,30 @@ def main(argv=None):
         printed on stderr).
     """
     parser = build_parser()
-    with warnings.catch_warnings(), _sigterm_exits():
-        warnings.showwarning = _show_warning
-        return _main(parser, argv)
+    received = []
+    try:
+        with warnings.catch_warnings(), _sigterm_exits(received):
+            warnings.showwarning = _show_warning
+            code = _main(parser, argv)
+    except KeyboardInterrupt:
+        print("error: interrupted (no output file was left half-written)", file=sys.stderr)
+        return 130
+    # a SIGTERM whose SystemExit was swallowed (raised inside a callback of a library, e.g.
+    # h5py's weakref callbacks while a copy was written) still ends the command as terminated
+    return 128 + received[0] if received else code
 
 
 @contextlib.contextmanager
-def _sigterm_exits():
+def _sigterm_exits(received):
     """SIGTERM (sent by SLURM at time-out) raises SystemExit(143), so that the cleanup of a
-    half-written temporary file runs; the previous handler is restored on exit."""
+    half-written temporary file runs, and is recorded in ``received``; the previous handler is
+    restored on exit."""
     if threading.current_thread() is not threading.main_thread():  # handlers: main thread only
         yield
         return
 
     def handler(signum, frame):
+        received.append(signum)
         raise SystemExit(128 + signum)
 
     previous = signal.signal(signal.SIGTERM, handler)

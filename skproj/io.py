@@ -412,7 +412,10 @@ def write_h5ad_with_selection(src, dst, var_columns):
         If a column does not have one value per gene (nothing is written).
     """
     anndata = _import_anndata("write_h5ad_with_selection")
-    adata = anndata.read_h5ad(os.fspath(src))
+    with warnings.catch_warnings():
+        # anndata's "Variable names are not unique" hint (read_h5ad has warned about them)
+        warnings.filterwarnings("ignore", message=".*names are not unique", category=UserWarning)
+        adata = anndata.read_h5ad(os.fspath(src))
     n_vars = adata.n_vars
     cols = {}
     for name, values in dict(var_columns).items():
@@ -424,5 +427,6 @@ def write_h5ad_with_selection(src, dst, var_columns):
         cols[str(name)] = values
     for name, values in cols.items():
         adata.var[name] = values
-    with _atomic_path(dst, ".h5ad.tmp") as tmp:
+    with _atomic_path(dst, ".h5ad.tmp") as tmp, warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*names are not unique", category=UserWarning)
         adata.write_h5ad(tmp)

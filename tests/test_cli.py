@@ -630,6 +630,10 @@ def test_select_h5ad(capsys, tmp_path, monkeypatch, counts_h5ad):
     assert dst.var["skproj_selected"].sum() == min(6, len(genes))
     assert set(dst.var.index[dst.var["skproj_selected"]]) == {g[0] for g in genes[:6]}
     assert "skproj_rank" not in src.var  # the input is untouched
+    # never-selected genes have no rank (NaN: they sort last); skproj_gene: the gene list's names
+    unranked = ~dst.var.index.isin([g[0] for g in genes])
+    assert dst.var["skproj_rank"][unranked].isna().all() and dst.var["skproj_rank"][~unranked].notna().all()
+    assert list(dst.var["skproj_gene"]) == list(dst.var.index)
 
 
 def test_select_h5ad_repeated_gene_names(capsys, tmp_path, counts_h5ad):
