@@ -399,7 +399,8 @@ def write_h5ad_with_selection(src, dst, var_columns):
         The source ``.h5ad`` file (read whole into memory; not modified).
     dst : str or os.PathLike
         The destination; may equal ``src``. Written to a temporary file in the same folder
-        and moved into place with :func:`os.replace`: never half-written.
+        and moved into place with :func:`os.replace`: never half-written. Compressed as the
+        source's ``X`` is (e.g. gzip).
     var_columns : mapping of str to sequence of length n_genes
         Columns to add (or replace) in ``var``, in the order of ``var_names``, e.g.
         ``{"skproj_selected": mask, "skproj_rank": ranks}``.
@@ -427,6 +428,21 @@ def write_h5ad_with_selection(src, dst, var_columns):
         cols[str(name)] = values
     for name, values in cols.items():
         adata.var[name] = values
+    compression, opts = _matrix_compression(src)
     with _atomic_path(dst, ".h5ad.tmp") as tmp, warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*names are not unique", category=UserWarning)
-        adata.write_h5ad(tmp)
+        adata.write_h5ad(tmp, compression=compression, compression_opts=opts)
+
+
+def _matrix_compression(path):
+    """(compression, compression_opts) of the ``X`` of a ``.h5ad`` file (its data array when
+    sparse), so that a copy is compressed as the input was; (None, None) if unknown."""
+    try:
+        import h5py
+
+        with h5py.File(os.fspath(path), "r") as f:
+            node = f["X"]
+            data = node if isinstance(node, h5py.Dataset) else node["data"]
+            return data.compression, data.compression_opts
+    except Exception:  # no h5py, or an unusual layout: anndata's default (uncompressed)
+        return None, None

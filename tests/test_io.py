@@ -464,3 +464,17 @@ def test_cli_without_target_lists_the_obs_columns(h5ad, capsys):
     err = capsys.readouterr().err
     assert "--target COLUMN" in err and "its obs columns:" in err
     assert all(name in err for name in ("cell_type", "batch", "donor"))
+
+
+@pytest.mark.parametrize("compression", [None, "gzip"])
+def test_write_h5ad_with_selection_keeps_the_compression(h5ad, tmp_path, compression):
+    # a gzip-compressed input gave an uncompressed copy (3.2 times larger)
+    anndata = pytest.importorskip("anndata")
+    h5py = pytest.importorskip("h5py")
+    src = tmp_path / "in.h5ad"
+    anndata.read_h5ad(h5ad[0]).write_h5ad(src, compression=compression)
+    dst = tmp_path / "out.h5ad"
+    write_h5ad_with_selection(src, dst, {"sel": np.ones(40, dtype=bool)})
+    with h5py.File(dst, "r") as f:
+        assert f["X"]["data"].compression == compression
+    assert (sparse.csr_matrix(anndata.read_h5ad(dst).X) != h5ad[1]).nnz == 0
