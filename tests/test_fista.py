@@ -147,7 +147,11 @@ def test_identity_operator_and_errors():
 
     res = fista(np.zeros(4), loss=lambda x: loss_grad(x)[0], loss_grad=loss_grad, prox=lambda v, s: prox_l1(v, s),
                 lipschitz=1.0, tol=1e-14)
-    np.testing.assert_allclose(res.x, prox_l1(c, 1.0), atol=1e-14)
+    # argmin 0.5 ||x - c||^2 + ||x||_1 = sign(c) max(|c| - 1, 0) = (2, 0, 0, -3), written out
+    # here (not with prox_l1, the function the solver calls)
+    expected = np.sign(c) * np.maximum(np.abs(c) - 1.0, 0.0)
+    np.testing.assert_array_equal(expected, [2.0, 0.0, 0.0, -3.0])
+    np.testing.assert_allclose(res.x, expected, atol=1e-14)
     with pytest.raises(ValueError, match="exactly one"):
         fista(np.zeros(4), loss=np.sum, loss_grad=loss_grad, lipschitz=1.0)
     with pytest.raises(ValueError, match="exactly one"):

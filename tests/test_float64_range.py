@@ -36,20 +36,50 @@ OPERATORS = {
     "prox_l1inf": (lambda X, c, axis, **kw: prox_l1inf(X, c, axis=axis, **kw), lambda X, axis: np.abs(X).max()),
 }
 
+
+
+def _group_norms(Y, axis, ord):
+    return np.linalg.norm(Y if axis == 1 else Y.T, ord=ord, axis=1)
+
+
+# the norm whose double sum the kernel makes (the norm of the ball; for the prox operators the
+# largest group norm the kernel computes: l2 for the group lasso, l1 (the dual norm) for l1,inf)
+OVERFLOW_NORMS = {
+    "l1_ball": lambda Y, axis: np.abs(Y).sum(),
+    "simplex": lambda Y, axis: np.abs(Y).sum(),
+    "l11_ball": lambda Y, axis: np.abs(Y).sum(),
+    "l12_ball": lambda Y, axis: l12_norm(Y, axis=axis),
+    "l1inf_ball": lambda Y, axis: l1inf_norm(Y, axis=axis),
+    "prox_group_l2": lambda Y, axis: _group_norms(Y, axis, 2).max(),
+    "prox_l1inf": lambda Y, axis: _group_norms(Y, axis, 1).max(),
+}
+
 unit = st.floats(-1.0, 1.0, allow_nan=False, width=64)
-small_matrices = st.tuples(st.integers(1, 8), st.integers(1, 40)).flatmap(lambda s: arrays(np.float64, s, elements=unit))
+# groups of at least 4 entries along both axes, so that a group norm can overflow while the
+# entries stay finite
+small_matrices = st.tuples(st.integers(4, 8), st.integers(4, 40)).flatmap(lambda s: arrays(np.float64, s, elements=unit))
 
 
 @pytest.mark.parametrize("name", sorted(OPERATORS))
 @settings(max_examples=40, deadline=None)
-@given(Y=small_matrices, k=st.integers(990, 1023), frac=st.floats(1e-3, 1.5), axis=st.sampled_from([0, 1]))
-def test_homogeneous_at_the_top_of_float64(name, Y, k, frac, axis):
+@given(Y=small_matrices, frac=st.floats(1e-3, 1.5), axis=st.sampled_from([0, 1]), data=st.data())
+def test_homogeneous_at_the_top_of_float64(name, Y, frac, axis, data):
     op, norm = OPERATORS[name]
     assume(np.abs(Y).max() > 0.25)
-    radius = frac * norm(Y, axis)
+    # X = 2^k Y is finite for k <= 1024 - e_max and its norm overflows for k >= 1025 - e_norm
+    # (frexp exponents: a = m 2^e with 0.5 <= m < 1): k is drawn between the two
+    e_max = np.frexp(np.abs(Y).max())[1]
+    e_norm = np.frexp(OVERFLOW_NORMS[name](Y, axis))[1]
+    assume(1025 - e_norm <= 1024 - e_max)
+    k = data.draw(st.integers(1025 - e_norm, 1024 - e_max), label="k")
     with np.errstate(over="ignore"):
-        assume(radius > 0 and np.isfinite(np.ldexp(radius, k)))
+        assert np.isinf(np.ldexp(OVERFLOW_NORMS[name](Y, axis), k))  # the norm of X overflows
     X = np.ldexp(Y, k)  # exact
+    assert np.isfinite(X).all()
+    # the radius / threshold is frac times the norm (scale), capped so that 2^k times it is finite
+    cap = np.nextafter(np.ldexp(1.0, 1024 - k), 0)
+    radius = frac * min(norm(Y, axis), cap / 2)
+    assume(radius > 0)
     P = op(X, float(np.ldexp(radius, k)), axis)
     expected = np.ldexp(op(Y, radius, axis), k)
     scale = np.ldexp(np.abs(Y).max(), k)

@@ -322,7 +322,20 @@ def test_selector_differentiable_gives_exact_zero_gates(dtype):
     assert sel.score(X, y) > 0.8
 
 
-def test_selector_differentiable_max_features_and_no_retrain():
+def test_selector_differentiable_max_features_and_no_retrain(monkeypatch):
+    from skproj._training import Trainer
+
+    # spy: the first-layer weights at the end of the gated phase, before the gates are folded in
+    raw = {}
+    run = Trainer.run
+
+    def spy(self, params, *args, **kwargs):
+        n = run(self, params, *args, **kwargs)
+        if kwargs.get("phase", "select") == "select":
+            raw["W1"] = params[0].copy()
+        return n
+
+    monkeypatch.setattr(Trainer, "run", spy)
     X, y = _selector_data()
     sel = SparseAutoencoderSelector(
         penalty="differentiable", alpha=0.01, max_features=5, retrain=False,
@@ -331,8 +344,15 @@ def test_selector_differentiable_max_features_and_no_retrain():
     assert sel.support_.sum() <= 5
     kept = np.flatnonzero(sel.support_)
     assert np.all(sel.gates_[kept] >= np.max(sel.gates_[~sel.support_]))
-    # predictions use the folded gates: logits from the gated network equal decision_function
-    assert sel.predict(X).shape == (X.shape[0],)
+    # predictions use the folded gates: the logits of the gated network (it reads
+    # X * (n_features * gates), here on the kept features only) with the weights of the gated
+    # phase (retrain=False: nothing trained after it) equal decision_function
+    scale = X.shape[1] * sel.gates_ * sel.support_
+    b1, b2 = sel.intercepts_[:2]
+    Z = np.maximum((X * scale) @ raw["W1"] + b1, 0.0) @ sel.coefs_[1] + b2
+    assert not np.allclose(Z[:, 1] - Z[:, 0], 0.0)
+    np.testing.assert_allclose(sel.decision_function(X), Z[:, 1] - Z[:, 0], rtol=1e-9, atol=1e-12)
+    np.testing.assert_array_equal(sel.predict(X), sel.classes_[np.argmax(Z, axis=1)])
 
 
 def test_selector_penalty_needs_constraint_none():

@@ -142,15 +142,40 @@ def test_unpenalised_parameters_follow_adam_and_float32_is_kept():
     rng = np.random.default_rng(4)
     params = [rng.normal(size=(4, 3)).astype(np.float32), rng.normal(size=3).astype(np.float32)]
     ref = [p.copy() for p in params]
-    opt = ProxAdam(lr=0.01, penalties={0: _pen("group_lasso", 0.1)})
-    plain = Adam(lr=0.01)
-    for _ in range(3):
+    lr, alpha = 0.01, 0.1
+    pen = _pen("group_lasso", alpha)
+    calls = []
+    prox = pen.prox
+
+    def counting_prox(*args, **kwargs):
+        calls.append(1)
+        return prox(*args, **kwargs)
+
+    pen.prox = counting_prox  # a spy on this instance
+    opt = ProxAdam(lr=lr, penalties={0: pen})
+    plain = Adam(lr=lr)
+    lam = alpha * np.sqrt(params[0].shape[1])  # group weight sqrt(|g|)
+    n_shrunk = 0
+    for t in range(1, 4):
         grads = [rng.normal(size=p.shape).astype(np.float32) for p in params]
+        # the penalised parameter: Adam's step from its definition (state before the step),
+        # then the weighted prox of lr * lam ||.||_2 in the metric d, by brute force per row
+        p0 = params[0].astype(np.float64)
+        m0 = np.zeros_like(p0) if opt.m is None else opt.m[0].astype(np.float64)
+        v0 = np.zeros_like(p0) if opt.v is None else opt.v[0].astype(np.float64)
+        z, _, _, d = adam_reference(p0, grads[0].astype(np.float64), m0, v0, t, lr, opt.betas, opt.eps)
         opt.step(params, grads)
         plain.step(ref, grads)
+        for i in range(z.shape[0]):
+            x_bf, _ = brute_force_group(z[i], d[i], lr * lam)
+            # float32 parameters: the step and the prox are rounded to ~1e-7 relative
+            np.testing.assert_allclose(params[0][i], x_bf, rtol=1e-5, atol=1e-6)
+            n_shrunk += np.abs(x_bf - z[i]).max() > 1e-4  # the prox moved it beyond the tolerance
+    assert n_shrunk > 0  # the check distinguishes the prox from Adam's step alone
     assert all(p.dtype == np.float32 for p in params)
     np.testing.assert_array_equal(params[1], ref[1])
-    assert opt.prox_time > 0
+    assert len(calls) == 3  # one prox per step
+    assert opt.prox_time >= 0  # a timer: a step may take less than the clock's resolution
 
 
 # --------------------------------------------------------------------------- convergence
@@ -229,6 +254,14 @@ def test_selector_group_lasso_zeros_appear_during_training(data, monkeypatch):
             zero_rows.append(int((~params[0].any(axis=1)).sum()))
 
     monkeypatch.setattr(selector_module, "ProxAdam", Recording)
+    prox_calls = []
+    prox = GroupLasso.prox
+
+    def counting_prox(self, *args, **kwargs):
+        prox_calls.append(1)
+        return prox(self, *args, **kwargs)
+
+    monkeypatch.setattr(GroupLasso, "prox", counting_prox)
     sel = SparseAutoencoderSelector(constraint=None, penalty="group_lasso", alpha=2e-2, max_epochs=20,
                                     retrain=True, retrain_epochs=3, random_state=0).fit(X, y)
     zero_rows = np.array(zero_rows)
@@ -239,7 +272,9 @@ def test_selector_group_lasso_zeros_appear_during_training(data, monkeypatch):
     np.testing.assert_array_equal(sel.support_, W1.any(axis=1))
     assert zero_rows[-1] == X.shape[1] - sel.support_.sum()  # support = rows non-zero after phase 1
     assert sel.support_[:6].sum() >= 4  # informative features first (shuffle=False)
-    assert sel.projection_time_ > 0
+    # one prox per first-phase step; the time is a timer (>= 0: clock resolution)
+    assert len(prox_calls) == len(zero_rows) > 0
+    assert sel.projection_time_ >= 0
     assert sel.score(X, y) > 0.75
 
 

@@ -13,6 +13,7 @@ import skproj.projections as projections
 from skproj import SparseAutoencoderSelector
 from skproj._network import ACTIVATIONS, init_params, loss_and_grad
 from skproj._optim import Adam
+from skproj.activations import get_activation
 
 HAS_L1INF = hasattr(projections, "project_l1inf_ball")
 CONSTRAINTS = ["l12", "l1"] + (["l1inf"] if HAS_L1INF else [])
@@ -338,11 +339,28 @@ def test_verbose_prints_each_epoch(capsys):
 def test_register_activation_is_accepted():
     from skproj._network import ACTIVATIONS, register_activation
 
-    register_activation("softsign_test", lambda z: z / (1 + np.abs(z)), lambda z, a: 1 / (1 + np.abs(z)) ** 2)
+    calls = []
+
+    def softsign(z):
+        calls.append(z.shape)
+        return z / (1 + np.abs(z))
+
+    register_activation("softsign_test", softsign, lambda z, a: 1 / (1 + np.abs(z)) ** 2)
     try:
         X, y = _data(n=40)
         sel = SparseAutoencoderSelector("l12", activation="softsign_test", max_epochs=2, random_state=0).fit(X, y)
+        assert calls  # training used the registered function
         assert sel.predict(X).shape == (40,)
+        # the network's output is computed with the user's function: logits = phi(X W1 + b1) W2 + b2
+        W1, W2 = sel.coefs_[:2]
+        b1, b2 = sel.intercepts_[:2]
+        a1 = X @ W1 + b1
+        a1 = a1 / (1 + np.abs(a1))
+        Z = a1 @ W2 + b2
+        n_calls = len(calls)
+        np.testing.assert_allclose(sel.decision_function(X), Z[:, 1] - Z[:, 0], rtol=1e-10, atol=1e-12)
+        assert len(calls) > n_calls  # decision_function called it too
+        np.testing.assert_array_equal(sel.predict(X), sel.classes_[np.argmax(Z, axis=1)])
     finally:
         from skproj._network import ACTIVATION_NAMES
 
@@ -369,5 +387,18 @@ def test_hidden_decoder_with_clipped_activation_fits():
         decoder_input="hidden", activation="clipped_relu", hidden_layer_size=16, max_epochs=10, random_state=0
     ).fit(X, y)
     assert est.coefs_[2].shape == (16, 16)
-    assert 0.0 <= est.activation_sparsity_ <= 1.0
     assert est.predict(X).shape == y.shape
+    # the reported sparsity is the fraction of exact zeros of the fitted network's hidden
+    # activations, recomputed here with the public activation, its fitted threshold and clip;
+    # the decoder reads the hidden layer a1 (decoder_input="hidden"), not the logits
+    act = get_activation("clipped_relu")
+    tau, clip = est.activation_threshold_, est.activation_clip_
+    W1, W2, W3, _ = est.coefs_
+    b1, b2, b3, _ = est.intercepts_
+    a1 = act.forward(X @ W1 + b1, tau, clip)
+    a3 = act.forward(a1 @ W3 + b3, tau, clip)
+    expected = (np.count_nonzero(a1 == 0) + np.count_nonzero(a3 == 0)) / (a1.size + a3.size)
+    assert 0.0 < expected < 1.0
+    assert est.activation_sparsity_ == pytest.approx(expected, abs=1e-12)
+    Z = a1 @ W2 + b2
+    np.testing.assert_allclose(est.decision_function(X), Z[:, 1] - Z[:, 0], rtol=1e-10, atol=1e-12)

@@ -1,5 +1,7 @@
 """Tests of SpredRegressor / SpredClassifier against scikit-learn and independent references."""
 
+import warnings
+
 import numpy as np
 import pytest
 from scipy.special import log_softmax
@@ -104,13 +106,25 @@ def test_no_intercept_and_sparse_input():
 
 
 def test_sgd_solver_reaches_lasso_optimum():
-    X, y = load_diabetes(return_X_y=True)
-    ref = Lasso(alpha=0.1, tol=1e-10, max_iter=100_000).fit(X, y)
-    est = SpredRegressor(alpha=0.1, solver="sgd", batch_size=64, learning_rate=0.05, max_iter=200,
-                         tol=1e-8, random_state=0).fit(X, y)
-    f_ref = lasso_objective(X, y, ref.coef_, ref.intercept_, 0.1)
-    f_est = lasso_objective(X, y, est.coef_, est.intercept_, 0.1)
-    assert abs(f_est - f_ref) <= 1e-6 * f_ref
+    # polish=False: the feature-sign polish reaches the optimum from any start, so with it this
+    # would not test the minibatch Adam solver at all. Without it the result is Adam's (2
+    # minibatches per epoch, 500 epochs, constant step) followed by one proximal step, so it
+    # is close to the optimum, not at it: on this small well-conditioned problem the relative
+    # objective gap is 1.5e-7 and the KKT residual 2.2e-3 (other seeds / random states:
+    # up to 1.6e-5 and 3.3e-2); the bounds below leave a margin of ~60x and ~9x. Returning
+    # Adam's start (then the proximal step) gives a relative gap of 6e-3, 10 epochs 3e-4.
+    X, y = synthetic(200, 10, 3, seed=1)
+    alpha = 0.1
+    ref = Lasso(alpha=alpha, tol=1e-12, max_iter=100_000).fit(X, y)
+    with warnings.catch_warnings():
+        # the KKT test at tol=1e-10 fails (as documented for polish=False) and says so
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est = SpredRegressor(alpha=alpha, solver="sgd", polish=False, batch_size=100, learning_rate=0.01,
+                             max_iter=500, tol=1e-10, random_state=0).fit(X, y)
+    f_ref = lasso_objective(X, y, ref.coef_, ref.intercept_, alpha)
+    f_est = lasso_objective(X, y, est.coef_, est.intercept_, alpha)
+    assert abs(f_est - f_ref) <= 1e-5 * f_ref
+    assert lasso_kkt(X, y, est.coef_, est.intercept_, alpha) <= 0.02
     np.testing.assert_array_equal(est.coef_ != 0, ref.coef_ != 0)
 
 

@@ -119,11 +119,14 @@ def test_group_proxes_same_on_1_and_2_threads(dtype):
     G2 = on_threads(2, lambda: prox_group_l2(X, c))
     np.testing.assert_array_equal(G1, G2)
     assert 0 < np.mean(np.abs(G2).max(axis=1) == 0) < 1
+    rtol = 1e-9 if dtype == np.float64 else 1e-5
+    # closed form: row g is (1 - c / ||x_g||)_+ x_g
+    ref = np.maximum(1.0 - c / norms, 0.0)[:, None] * X.astype(float)
+    np.testing.assert_allclose(G2, ref, rtol=rtol, atol=rtol * np.abs(X).max())
     c_inf = float(np.median(np.abs(X.astype(float)).sum(axis=1)))
     L1 = on_threads(1, lambda: prox_l1inf(X, c_inf))
     L2 = on_threads(2, lambda: prox_l1inf(X, c_inf))
     np.testing.assert_array_equal(L1, L2)
-    rtol = 1e-9 if dtype == np.float64 else 1e-5
     ref = l1inf_prox_moreau(X.astype(float), c_inf)
     np.testing.assert_allclose(L2, ref, rtol=rtol, atol=rtol * np.abs(X).max())
 
