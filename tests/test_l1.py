@@ -438,3 +438,15 @@ def test_small_radius_sums_to_the_radius(dtype, n, seed, log_frac, simplex):
     rtol = 1e-12 if dtype == np.float64 else 1e-6
     assert abs(total - radius) <= rtol * radius
     assert np.all(p >= 0) if simplex else np.all(p * x >= 0)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("m", [3, 7, 1000])
+@pytest.mark.parametrize("frac", [1e-15, 1.3e-15, 1e-13, 1e-11, 1e-9, 1e-6])
+def test_l12_small_radius_is_accurate(dtype, m, frac):
+    # three equal rows: each keeps radius / 3 (the shrunk norms summed to less than the radius
+    # by up to 5% at 1e-15 and were only ever scaled down)
+    X = np.full((3, m), 2.5, dtype=dtype)
+    radius = frac * l12_norm(X)
+    P = project_l12_ball(X, radius)
+    np.testing.assert_allclose(np.linalg.norm(P.astype(np.float64), axis=1), radius / 3, rtol=1e-6)

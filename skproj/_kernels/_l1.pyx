@@ -375,7 +375,8 @@ def l12_ball(const floating[:, ::1] X, floating[:, ::1] out, double radius):
     The vector of row l2 norms is projected onto the l1 ball (threshold tau), then row g is
     scaled by max(0, 1 - tau / ||X_g||_2). When the radius is below the rounding of the norms
     (radius / sum of norms near the machine epsilon), tau cannot carry it and the shrunk norms
-    may sum to more than the radius; they are then scaled down to sum to it. So the result is
+    may sum to more or less than the radius; they are then scaled to sum to it (when they sum
+    to more, or when k tau > 256 radius for the k kept rows). So the result is
     always in the ball, exact when the kept rows have equal norms, and within about the radius
     of the projection when the radius is below the rounding (tau may then equal every norm and
     the result be 0). The two passes over the rows run in parallel
@@ -384,7 +385,7 @@ def l12_ball(const floating[:, ::1] X, floating[:, ::1] out, double radius):
     written, when X has NaN or inf or the sum of the norms overflows double: the caller raises
     or rescales).
     """
-    cdef Py_ssize_t n = X.shape[0], m = X.shape[1], i
+    cdef Py_ssize_t n = X.shape[0], m = X.shape[1], i, nk = 0
     cdef double tau = 0.0, total = 0.0, kept = 0.0, factor = 1.0
     cdef int status = 0
     cdef int nt = n_threads(n * m)
@@ -407,7 +408,10 @@ def l12_ball(const floating[:, ::1] X, floating[:, ::1] out, double radius):
                 for i in range(n):
                     if norms[i] > tau:
                         kept += norms[i] - tau
-                if kept > radius:
+                        nk += 1
+                # above the radius, or (radius small next to the norms: tau cancels, as in
+                # _project) below it: scale the shrunk norms to sum to the radius
+                if kept > radius or (kept > 0.0 and nk * tau > 256.0 * radius):
                     factor = radius / kept
             if status == 0:
                 for i in prange(n, schedule='static', num_threads=nt):
