@@ -184,5 +184,5 @@ class Adam:
         """Hook called after every update with the updated parameters (does nothing here).
 
         Subclasses override it to apply a projection or a proximal operator in place, to
-        every parameter but the frozen ones (indices in :attr:`frozen`).
+        every parameter but the frozen ones (indices in ``self.frozen``).
         """
