@@ -56,9 +56,10 @@ def column_ptp(X):
     """
     if not sp.issparse(X):
         return np.ptp(X, axis=0)
-    if X.format != "csr" or X.shape[0] == 0:
-        return (X.max(axis=0).toarray() - X.min(axis=0).toarray()).ravel() if X.shape[0] else np.zeros(
-            X.shape[1], dtype=X.dtype)
+    if X.shape[0] == 0:
+        return np.zeros(X.shape[1], dtype=X.dtype)
+    if X.format != "csr":
+        return (X.max(axis=0).toarray() - X.min(axis=0).toarray()).ravel()
     hi = lo = None
     start, n = 0, X.shape[0]
     while start < n:
