@@ -203,13 +203,11 @@ SCALING = "StandardScaler fitted on each training fold"
 
 
 def _obs_columns(path):
-    """'; its obs columns: ...' read lazily (backed mode: the matrix stays on disk), or ''."""
-    try:
-        import anndata
+    """'; its obs columns: ...' (only ``obs`` is read), or ''."""
+    from .io import _h5ad_obs
 
-        adata = anndata.read_h5ad(path, backed="r")
-        cols = list(adata.obs.columns)
-        adata.file.close()
+    try:
+        cols = list(_h5ad_obs(path).columns)
     except Exception:  # the full read that follows reports what is wrong with the file
         return ""
     return f"; its obs columns: {_preview(cols)}" if cols else "; obs has no columns"

@@ -166,6 +166,54 @@ def _as_float(X):
     raise TypeError(f"the matrix has dtype {dtype}; a real numeric matrix is required.")
 
 
+def _read_elem():
+    try:  # anndata >= 0.11
+        from anndata.io import read_elem
+    except ImportError:  # anndata 0.10
+        from anndata.experimental import read_elem
+    return read_elem
+
+
+def _h5ad_obs(path):
+    """The ``obs`` table of a ``.h5ad`` file, read alone (the matrices stay on disk)."""
+    import h5py
+
+    with h5py.File(path, "r") as f:
+        return _read_elem()(f["obs"])
+
+
+def _read_h5ad_parts(path, layer):
+    """``obs``, the gene names, the layer names and the one matrix asked for (``None`` if absent).
+
+    Only these elements are read, with anndata's element reader: the other layers, ``raw``,
+    ``obsm``, ``uns``... stay on disk, so memory holds one matrix whatever else the file stores.
+    A file the element reader cannot read (written before anndata 0.7's encoding attributes) is
+    read whole by :func:`anndata.read_h5ad`, as before.
+    """
+    import anndata
+    import h5py
+
+    try:
+        read_elem = _read_elem()
+        with h5py.File(path, "r") as f:
+            obs, var = read_elem(f["obs"]), read_elem(f["var"])
+            layers = list(f["layers"].keys()) if "layers" in f else []
+            key = "X" if layer is None else f"layers/{layer}"
+            X = read_elem(f[key]) if key in f else None
+        return obs, var.index, layers, X
+    except MemoryError:
+        raise
+    except Exception:  # noqa: BLE001 - the whole-file read below reports what is wrong
+        pass
+    with warnings.catch_warnings():
+        # anndata's "Variable names are not unique" hint: read_h5ad warns with the count
+        warnings.filterwarnings("ignore", message=".*names are not unique", category=UserWarning)
+        adata = anndata.read_h5ad(path)
+    layers = list(adata.layers.keys())
+    X = adata.X if layer is None else adata.layers[layer] if layer in layers else None
+    return adata.obs, adata.var_names, layers, X
+
+
 def read_h5ad(path, target, layer=None):
     """Read the expression matrix, one ``obs`` column as labels and the gene names of a ``.h5ad`` file.
 
@@ -216,27 +264,32 @@ def read_h5ad(path, target, layer=None):
         the column is numeric with more than ``skproj.io.MAX_NUMERIC_LEVELS`` (100) distinct values
         (a continuous covariate or an id, not a class label); labels are missing; ``layer`` does
         not exist; the matrix has NaN / inf (sparse: among the stored values) or negative values.
+
+    Notes
+    -----
+    Only ``obs``, ``var`` and the matrix asked for are read (anndata's element reader on the
+    HDF5 groups): the other layers, ``raw``, ``obsm``, ``varm``, ``obsp`` and ``uns`` stay on
+    disk, so memory holds one matrix whatever else the file stores. A file that the element
+    reader cannot read (written before anndata 0.7) is read whole with
+    :func:`anndata.read_h5ad`.
     """
-    anndata = _import_anndata("read_h5ad")
+    _import_anndata("read_h5ad")
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"{path}: no such file.")
-    with warnings.catch_warnings():
-        # anndata's "Variable names are not unique" hint: handled below, with the count
-        warnings.filterwarnings("ignore", message=".*names are not unique", category=UserWarning)
-        adata = anndata.read_h5ad(path)
-    feature_names = _unique_names(adata.var_names, path, "gene")
-    if target not in adata.obs.columns:
-        cols = list(adata.obs.columns)
+    obs, var_names, layers, X = _read_h5ad_parts(path, layer)
+    feature_names = _unique_names(var_names, path, "gene")
+    if target not in obs.columns:
+        cols = list(obs.columns)
         listed = _preview(cols) if cols else "none"
         raise ValueError(f"{path}: obs has no column {target!r}; its columns: {listed}.")
     if layer is None:
-        X, where = adata.X, f"{path}: X"
+        where = f"{path}: X"
     else:
-        if layer not in adata.layers:
-            listed = _preview(list(adata.layers.keys())) or "none"
+        if layer not in layers:
+            listed = _preview(layers) or "none"
             raise ValueError(f"{path}: no layer {layer!r}; its layers: {listed}.")
-        X, where = adata.layers[layer], f"{path}: layer {layer!r}"
+        where = f"{path}: layer {layer!r}"
     if X is None:
         raise ValueError(f"{where} is empty (no matrix stored).")
     if sparse.issparse(X):
@@ -245,12 +298,12 @@ def read_h5ad(path, target, layer=None):
         X = np.asarray(X)
     X = _as_float(X)
     _check_matrix(X, where)
-    y = _labels(adata.obs[target], path, target)
+    y = _labels(obs[target], path, target)
     return Bunch(
         X=X,
         y=y,
         feature_names=_str_array(feature_names),
-        cell_ids=_str_array(adata.obs_names),
+        cell_ids=_str_array(obs.index),
         target_name=str(target),
         layer=layer,
     )
@@ -396,7 +449,8 @@ def write_h5ad_with_selection(src, dst, var_columns):
     Parameters
     ----------
     src : str or os.PathLike
-        The source ``.h5ad`` file (read whole into memory; not modified).
+        The source ``.h5ad`` file (read whole into memory, since the copy keeps every element;
+        not modified).
     dst : str or os.PathLike
         The destination; may equal ``src``. Written to a temporary file in the same folder
         and moved into place with :func:`os.replace`: never half-written. Compressed as the

@@ -92,6 +92,40 @@ def test_read_h5ad_layers(h5ad):
         read_h5ad(path, target="cell_type", layer="nope")
 
 
+def test_read_h5ad_reads_only_the_matrix_asked_for(h5ad, monkeypatch):
+    """The other layers stay on disk (anndata's element reader), and the whole-file read that
+    files it cannot read fall back on gives the same result."""
+    anndata = pytest.importorskip("anndata")
+    import skproj.io as io
+
+    path = h5ad[0]
+    read_elem, read = io._read_elem(), []
+
+    def spy(elem):
+        read.append(elem.name)
+        return read_elem(elem)
+
+    monkeypatch.setattr(io, "_read_elem", lambda: spy)
+    monkeypatch.setattr(anndata, "read_h5ad", lambda *a, **k: pytest.fail("whole file read"))
+    results = {layer: read_h5ad(path, target="cell_type", layer=layer) for layer in (None, "counts_int")}
+    assert read == ["/obs", "/var", "/X", "/obs", "/var", "/layers/counts_int"]
+    monkeypatch.undo()
+
+    def unreadable():  # e.g. a file written before anndata 0.7's encoding attributes
+        raise KeyError("encoding-type")
+
+    monkeypatch.setattr(io, "_read_elem", unreadable)
+    for layer, r in results.items():
+        whole = read_h5ad(path, target="cell_type", layer=layer)
+        assert type(whole.X) is type(r.X) and whole.X.dtype == r.X.dtype
+        assert np.array_equal(whole.X.toarray() if sparse.issparse(r.X) else whole.X,
+                              r.X.toarray() if sparse.issparse(r.X) else r.X)
+        for key in ("y", "feature_names", "cell_ids"):
+            np.testing.assert_array_equal(whole[key], r[key])
+    with pytest.raises(ValueError, match=r"no layer 'nope'.*'counts_int'"):
+        read_h5ad(path, target="cell_type", layer="nope")
+
+
 def test_read_h5ad_dense_as_stored(h5ad, tmp_path):
     anndata = pytest.importorskip("anndata")
     _, X, labels, adata = h5ad
