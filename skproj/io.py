@@ -271,7 +271,7 @@ def read_h5ad(path, target, layer=None):
     HDF5 groups): the other layers, ``raw``, ``obsm``, ``varm``, ``obsp`` and ``uns`` stay on
     disk, so memory holds one matrix whatever else the file stores. A file that the element
     reader cannot read (written before anndata 0.7) is read whole with
-    :func:`anndata.read_h5ad`.
+    ``anndata.read_h5ad``.
     """
     _import_anndata("read_h5ad")
     path = os.fspath(path)
