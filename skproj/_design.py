@@ -12,7 +12,7 @@ subset of columns (working sets). Coefficients are in scikit-learn's orientation
 import numpy as np
 from scipy import sparse
 
-__all__ = ["Design", "power_iteration", "weighted_column_means"]
+__all__ = ["ColumnScaled", "Design", "power_iteration", "weighted_column_means"]
 
 _DENSE_BLOCK = 2**21  # a restricted sparse block with at most this many entries is densified
 
@@ -198,6 +198,36 @@ class Design:
         if self.row_scale is not None:
             Xs = Xs * self.row_scale[:, None]
         return Xs
+
+
+class ColumnScaled:
+    """``A diag(1 / s)``: a :class:`Design` with its columns divided by positive scales ``s``.
+
+    The design of the variable ``W' = W diag(s)`` (``A W^T = A diag(1/s) W'^T``): with ``s`` the
+    column norms, every column of the scaled operator has unit norm, which is Jacobi (diagonal)
+    preconditioning of a first-order method on ``W'``. Only :meth:`matvec` and :meth:`rmatvec`
+    (full rows) and the attributes a loss's ``lipschitz`` reads are provided.
+
+    Parameters
+    ----------
+    design : Design
+    scale : ndarray of shape (n_features,)
+        Positive, finite column scales ``s``.
+    """
+
+    def __init__(self, design, scale):
+        self.design, self.scale = design, scale
+        self.n_samples, self.n_features = design.n_samples, design.n_features
+        self.intercept = design.intercept
+
+    def matvec(self, W, b=None):
+        """``A diag(1/s) W^T (+ b)`` for ``W`` of shape (n_outputs, n_features)."""
+        return self.design.matvec(W / self.scale, b)
+
+    def rmatvec(self, dZ):
+        """``((A diag(1/s))^T dZ)^T`` and the intercept part, as :meth:`Design.rmatvec`."""
+        GW, gb = self.design.rmatvec(dZ)
+        return GW / self.scale, gb
 
 
 def power_iteration(apply, x0, *, n_iter=30, rayleigh=True, margin=1.0, zero=0.0):

@@ -18,7 +18,10 @@ problem (full-batch L-BFGS, or minibatch Adam with coupled weight decay as in th
    with Cholesky updates of the active set and a working set of columns
    (:mod:`skproj._solvers._polish`); for other losses / group penalties FISTA with adaptive
    restart (Beck & Teboulle 2009; O'Donoghue & Candes 2015) warm-started at the spred
-   solution; both run until the KKT violation is below ``tol``.
+   solution, on centred columns rescaled to unit norm (diagonal preconditioning: the same
+   problem, with the prox taken in the matching diagonal metric); both run until the KKT
+   violation is below ``tol``. Strongly correlated features with a weak penalty (large ``C``)
+   still need many FISTA iterations: raise ``max_iter`` if a ConvergenceWarning says so.
 
 The problem, its solvers and the proofs are in :mod:`skproj._solvers._spred`; the losses are
 those of :mod:`skproj._losses` and the penalties :class:`skproj.sparsity.L1` and

@@ -41,7 +41,7 @@ import numpy as np
 import scipy.optimize
 from threadpoolctl import ThreadpoolController
 
-from .._design import Design, weighted_column_means
+from .._design import ColumnScaled, Design, weighted_column_means
 from ._fista import fista
 from .._losses import BinaryLogisticLoss, MultinomialLoss, SquaredLoss
 from .._optim import Adam
@@ -453,16 +453,41 @@ def solve(loss, pen, K, *, solver, max_iter, tol, polish, batch_size, learning_r
 def fista_polish(loss, pen, W, b, L, tol, max_iter):
     """FISTA (function restart) on ``loss + pen`` from ``(W, b)`` until the KKT test holds.
 
-    The variable of :func:`skproj._solvers._fista.fista` is ``x = [W.ravel(), b]``; the prox acts on
-    ``W`` (``b`` is unpenalised). The stop test: :func:`optimality_residual` ``<= tol``.
-    Returns ``(W, b, n_iter, converged)``.
+    With an intercept and uncentred columns (the logistic losses), FISTA runs on the centred
+    design ``X - 1 c^T`` (``c`` the weighted column means; never densified) and the intercept
+    ``b + c W``, the same problem. FISTA runs on the rescaled coefficients ``W' = diag(s) W``,
+    ``s_j`` the norm of column ``j`` of the (centred) design in the loss's weights (Jacobi preconditioning: every column of the rescaled
+    design has the intercept column's norm, so features of very different scales converge at
+    the same rate; with raw features FISTA's single step ``1 / L`` is set by the largest
+    column and the small ones barely move). The problem is unchanged: the smooth part is
+    ``loss(A diag(1/s) W')`` and the prox of ``pen(diag(1/s) W')`` is the penalty's prox in the
+    diagonal metric ``s^2`` (:meth:`skproj.sparsity.Penalty.prox`'s ``metric``), rescaled. The
+    variable of :func:`skproj._solvers._fista.fista` is ``x = [W'.ravel(), b]``; the prox acts on
+    ``W'`` (``b`` is unpenalised). The stop test, on the original coefficients:
+    :func:`optimality_residual` ``<= tol``. Returns ``(W, b, n_iter, converged)``; ``L`` (the
+    Lipschitz constant of the unscaled problem) is not used, the rescaled problem's own is
+    estimated by power iteration.
     """
     d, K = W.shape
     nw = d * K
-    design, base = loss.design, loss.loss
+    base, design = loss.loss, loss.design
+    c = None
+    if loss.has_intercept and design.offset is None and design.row_scale is None:
+        # x . w + b = (x - c) . w + (b + c . w): centred columns are not nearly parallel to
+        # the intercept's (features with large means), the same problem in (W, b + c W)
+        c = weighted_column_means(design.X, base.w.ravel().astype(np.float64))
+        design = Design(design.X, offset=c, intercept=True)
+        b = b + c @ W
+    s = design.column_norms(base.w)
+    s = np.clip(np.where(s > 0, s, 1.0), 1e-150, 1e150)  # a zero column: its coefficient is 0
+    design = ColumnScaled(design, s)
+    metric = np.broadcast_to((s * s)[:, None], (d, K))
 
     def split(x):
         return x[:nw].reshape(d, K), x[nw:]
+
+    def unscaled(x):
+        return split(x)[0] / s[:, None]
 
     def matvec(x):
         Wx, bx = split(x)
@@ -478,20 +503,21 @@ def fista_polish(loss, pen, W, b, L, tol, max_iter):
 
     def prox(v, step):
         out = v.copy()
-        out[:nw] = pen.prox(split(v)[0], step).ravel()
+        out[:nw] = (pen.prox(unscaled(v), step, metric=metric) * s[:, None]).ravel()
         return out
 
-    def stop(x, z):
-        GW, gb = gradients(base.value_grad(z)[1])
-        return optimality_residual(loss, pen, split(x)[0], None, GW, gb) <= tol
+    def stop(x, z):  # on the original coefficients and design (z: the same predictions)
+        GW, gb = loss.design.rmatvec(base.value_grad(z)[1])
+        return optimality_residual(loss, pen, unscaled(x), None, GW.T, gb) <= tol
 
     res = fista(
-        np.concatenate([W.ravel(), b]), loss=base.value, loss_grad=base.value_grad, lipschitz=L, matvec=matvec,
-        rmatvec=rmatvec, prox=prox, penalty=lambda x: pen.value(split(x)[0]), bregman=base.bregman,
-        restart="function", stop=stop, max_iter=max_iter,
+        np.concatenate([(W * s[:, None]).ravel(), b]), loss=base.value, loss_grad=base.value_grad,
+        lipschitz=base.lipschitz(design), matvec=matvec, rmatvec=rmatvec, prox=prox,
+        penalty=lambda x: pen.value(unscaled(x)), bregman=base.bregman, restart="function", stop=stop,
+        max_iter=max_iter,
     )
-    Wx, bx = split(res.x)
-    return Wx.copy(), bx.copy(), res.n_iter, res.converged
+    Wx, bx = unscaled(res.x), split(res.x)[1]
+    return Wx.copy(), (bx if c is None else bx - c @ Wx).copy(), res.n_iter, res.converged
 
 
 def lbfgs_rounds(loss, pen, K, L, W, b, max_iter, tol, polish, verbose, max_rounds=50):
