@@ -292,6 +292,10 @@ def read_h5ad(path, target, layer=None):
         where = f"{path}: layer {layer!r}"
     if X is None:
         raise ValueError(f"{where} is empty (no matrix stored).")
+    if X.ndim != 2 or X.shape != (len(obs), len(var_names)):
+        # the element reader does not check what building an AnnData object would
+        raise ValueError(f"{where} has shape {X.shape}, but obs has {len(obs)} cells and var "
+                         f"{len(var_names)} genes: the file is inconsistent.")
     if sparse.issparse(X):
         X = sparse.csr_matrix(X)
     else:

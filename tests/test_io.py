@@ -126,6 +126,22 @@ def test_read_h5ad_reads_only_the_matrix_asked_for(h5ad, monkeypatch):
         read_h5ad(path, target="cell_type", layer="nope")
 
 
+@pytest.mark.parametrize("key, shape", [("X", (121, 40)), ("X", (120, 41)), ("layers/scaled", (119, 40))])
+def test_read_h5ad_matrix_of_another_shape_than_obs_and_var(h5ad, tmp_path, key, shape):
+    """A damaged or hand-edited file: the matrix must match obs and var (anndata's own check
+    when it builds the object; the element reader does not make it)."""
+    h5py = pytest.importorskip("h5py")
+    path = tmp_path / "bad.h5ad"
+    path.write_bytes(h5ad[0].read_bytes())
+    with h5py.File(path, "r+") as f:
+        del f[key]
+        f.create_dataset(key, data=np.ones(shape, np.float32))
+        f[key].attrs.update({"encoding-type": "array", "encoding-version": "0.2.0"})
+    layer = None if key == "X" else key.split("/")[1]
+    with pytest.raises(ValueError, match=rf"has shape \({shape[0]}, {shape[1]}\), but obs has 120 cells and var 40"):
+        read_h5ad(path, target="cell_type", layer=layer)
+
+
 def test_read_h5ad_dense_as_stored(h5ad, tmp_path):
     anndata = pytest.importorskip("anndata")
     _, X, labels, adata = h5ad

@@ -237,7 +237,7 @@ def test_classifier_converges_on_unscaled_features(dataset, C):
     single step ``1 / L`` was set by the largest column and 1000 iterations stopped at KKT
     residuals of 0.19 (iris) and 1.2 (wine) with a ConvergenceWarning (wine: 17 non-zeros
     instead of 9). Standardised breast cancer (correlated columns) stopped at 0.0018 after
-    1116 iterations; the quasi-Newton solve on the support reaches tol in 133."""
+    1116 iterations; with the quasi-Newton solves on the support it reaches tol."""
     X, y = {"iris": load_iris, "wine": load_wine}.get(dataset, load_breast_cancer)(return_X_y=True)
     if dataset.endswith("standardised"):
         X = StandardScaler().fit_transform(X)
@@ -261,6 +261,50 @@ def test_classifier_converges_on_unscaled_features(dataset, C):
         f_ref, f_est = logistic_objective(ref, X, y, C), logistic_objective(est, X, y, C)
         assert abs(f_est - f_ref) <= 1e-6 * f_ref
         np.testing.assert_array_equal(est.coef_ != 0, ref.coef_ != 0)
+
+
+@pytest.mark.parametrize("max_iter", [30, 100, 300])
+def test_support_solves_of_the_polishing_stay_within_their_budget(max_iter, monkeypatch):
+    """The L-BFGS support solves of the polishing (correlated features, weak penalty) evaluate
+    the loss at most 2 max_iter times in all and their iterations count in n_iter_ (one solve
+    made 2438 evaluations at max_iter=20 before; there are none while 2 max_iter <= 40)."""
+    import scipy.optimize
+
+    from skproj._solvers import _spred
+
+    evaluations, iterations, minimize = [], [], scipy.optimize.minimize
+
+    def spy(*args, **kwargs):
+        res = minimize(*args, **kwargs)
+        if kwargs["options"].get("ftol") == 0.0:  # a support solve (the first stage's has ftol > 0)
+            evaluations.append(res.nfev)
+            iterations.append(res.nit)
+        return res
+
+    monkeypatch.setattr(_spred.scipy.optimize, "minimize", spy)
+    rng = np.random.RandomState(5)
+    X = rng.randn(200, 5) @ rng.randn(5, 60) + 0.05 * rng.randn(200, 60)
+    y = (X[:, :3].sum(1) + rng.randn(200) > 0).astype(int)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est = SpredClassifier(C=100.0, max_iter=max_iter, random_state=0).fit(X, y)
+    assert evaluations and sum(evaluations) <= 2 * max_iter
+    assert est.n_iter_[0] >= sum(iterations)
+
+
+def test_features_of_extreme_scale_do_not_break_the_polishing():
+    """A column of scale 1e150 overflows the first stage's Lipschitz estimate; the polishing
+    starts from zero when that is lower instead of failing (a ValueError on the prox's metric
+    before) and warns that the fit did not converge."""
+    rng = np.random.RandomState(3)
+    X = rng.randn(100, 5)
+    y = (X[:, 0] + 0.7 * X[:, 1] - 0.5 * X[:, 2] + 0.5 * rng.randn(100) > 0).astype(int)
+    X[:, 0] *= 1e150
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # numpy's overflow in the first stage
+        with pytest.warns(ConvergenceWarning):
+            est = SpredClassifier(random_state=0).fit(X, y)
+    assert np.all(np.isfinite(est.coef_)) and np.all(np.isfinite(est.intercept_))
 
 
 def test_classifier_sample_weight_is_repetition():

@@ -451,6 +451,7 @@ def solve(loss, pen, K, *, solver, max_iter, tol, polish, batch_size, learning_r
 
 
 _SUPPORT_MAXITER = 200  # L-BFGS iterations of one support solve in the FISTA polishing
+_MAXLS = 20  # line-search evaluations per L-BFGS iteration of a support solve (scipy's default)
 
 
 def fista_polish(loss, pen, W, b, L, tol, max_iter):
@@ -482,7 +483,9 @@ def fista_polish(loss, pen, W, b, L, tol, max_iter):
         design = Design(design.X, offset=c, intercept=True)
         b = b + c @ W
     s = design.column_norms(base.w)
-    s = np.clip(np.where(s > 0, s, 1.0), 1e-150, 1e150)  # a zero column: its coefficient is 0
+    # a zero column: its coefficient is 0; the clip keeps s^2 (the prox metric) and its products
+    # with the coefficients finite
+    s = np.clip(np.where(s > 0, s, 1.0), 1e-100, 1e100)
     design = ColumnScaled(design, s)
     metric = np.broadcast_to((s * s)[:, None], (d, K))
 
@@ -516,11 +519,12 @@ def fista_polish(loss, pen, W, b, L, tol, max_iter):
         becomes zero (the line search of the feature-sign method), or with the entries that
         changed sign zeroed if that is lower than ``x``. FISTA keeps the candidate
         only if the objective does not increase; the stop test is unchanged. The support
-        solves together evaluate the loss at most ``2 max_iter`` times."""
+        solves together evaluate the loss at most ``2 max_iter`` times; their iterations are
+        counted in the returned ``n_iter``."""
         Wx, bx = split(x)
         mask = Wx != 0
         nS = int(mask.sum())
-        if nS == 0 or budget[0] <= 0:
+        if nS == 0 or budget[0] <= 2 * _MAXLS:
             return None
         sig = np.sign(Wx[mask])
         lin = alpha * sig / np.broadcast_to(s[:, None], (d, K))[mask]
@@ -536,11 +540,17 @@ def fista_polish(loss, pen, W, b, L, tol, max_iter):
             g = rmatvec(dz)
             return float(f) + float(lin @ v[:nS]), np.concatenate([g[:nw].reshape(d, K)[mask] + lin, g[nw:]])
 
-        res = scipy.optimize.minimize(
-            fun, np.concatenate([Wx[mask], bx]), jac=True, method="L-BFGS-B",
-            options={"maxiter": _SUPPORT_MAXITER, "gtol": gtol, "ftol": 0.0},
-        )
+        # single-threaded BLAS, as in the other L-BFGS-B calls: its many small products are
+        # several times slower threaded
+        with ThreadpoolController().limit(limits=1, user_api="blas"):
+            res = scipy.optimize.minimize(
+                fun, np.concatenate([Wx[mask], bx]), jac=True, method="L-BFGS-B",
+                # L-BFGS-B checks maxfun between iterations: a line search may add _MAXLS more
+                options={"maxiter": _SUPPORT_MAXITER, "maxfun": budget[0] - _MAXLS, "maxls": _MAXLS,
+                         "gtol": gtol, "ftol": 0.0},
+            )
         budget[0] -= res.nfev
+        used[0] += res.nit
         v0 = res.x.copy()
         v0[:] = np.concatenate([Wx[mask], bx])
         step = res.x - v0
@@ -566,6 +576,7 @@ def fista_polish(loss, pen, W, b, L, tol, max_iter):
         return zeroed if objective(zeroed) <= objective(x) else embed(v)
 
     budget = [2 * max_iter]  # evaluations left to the support solves (FISTA: 1-2 per iteration)
+    used = [0]  # their L-BFGS iterations, counted in n_iter
     alpha = float(pen.alpha)
     # KKT on the support, |G + alpha sign| <= tol alpha (intercept: tol min(alpha, 1)), in W'
     # (in W' = diag(s) W this asks |G' + alpha sign / s| <= tol alpha / s: the support solve
@@ -576,14 +587,25 @@ def fista_polish(loss, pen, W, b, L, tol, max_iter):
         GW, gb = loss.design.rmatvec(base.value_grad(z)[1])
         return optimality_residual(loss, pen, unscaled(x), None, GW.T, gb) <= tol
 
+    x0 = np.concatenate([(W * s[:, None]).ravel(), b])
+    if np.any(W):
+        # start from 0 (with the intercept-only optimum) when that is lower: a first stage that
+        # went astray (features of scale 1e100 overflow its Lipschitz estimate) would otherwise
+        # leave FISTA, whose steps are O(1) in W', astronomically far from the minimiser
+        z0 = np.zeros_like(x0)
+        b0 = loss.null_intercept(b) if loss.has_intercept else None
+        z0[nw:] = (b if c is None else b - c @ W) if b0 is None else b0  # at W = 0, b' = b
+        F = [base.value(matvec(v)) + pen.value(unscaled(v)) for v in (x0, z0)]
+        if not np.isfinite(F[0]) or F[1] < F[0]:
+            x0 = z0
     res = fista(
-        np.concatenate([(W * s[:, None]).ravel(), b]), loss=base.value, loss_grad=base.value_grad,
+        x0, loss=base.value, loss_grad=base.value_grad,
         lipschitz=base.lipschitz(design), matvec=matvec, rmatvec=rmatvec, prox=prox,
         penalty=lambda x: pen.value(unscaled(x)), bregman=base.bregman, restart="function", stop=stop,
         max_iter=max_iter, polish=support_solve if isinstance(pen, L1) else None,
     )
     Wx, bx = unscaled(res.x), split(res.x)[1]
-    return Wx.copy(), (bx if c is None else bx - c @ Wx).copy(), res.n_iter, res.converged
+    return Wx.copy(), (bx if c is None else bx - c @ Wx).copy(), res.n_iter + used[0], res.converged
 
 
 def lbfgs_rounds(loss, pen, K, L, W, b, max_iter, tol, polish, verbose, max_rounds=50):
