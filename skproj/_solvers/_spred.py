@@ -434,7 +434,7 @@ def solve(loss, pen, K, *, solver, max_iter, tol, polish, batch_size, learning_r
             with ThreadpoolController().limit(limits=1, user_api="blas"):
                 W, it, converged = feature_sign(loss, alpha, W, tol, max_iter)
         else:
-            W, b, it, converged = fista_polish(loss, pen, W, b, L, tol, max_iter)
+            W, b, it, converged = fista_polish(loss, pen, W, b, tol, max_iter)
         n_iter += it
         if verbose:
             F, _, _ = _objective(loss, pen, W, b)
@@ -454,7 +454,7 @@ _SUPPORT_MAXITER = 200  # L-BFGS iterations of one support solve in the FISTA po
 _MAXLS = 20  # line-search evaluations per L-BFGS iteration of a support solve (scipy's default)
 
 
-def fista_polish(loss, pen, W, b, L, tol, max_iter):
+def fista_polish(loss, pen, W, b, tol, max_iter):
     """FISTA (function restart) on ``loss + pen`` from ``(W, b)`` until the KKT test holds.
 
     With an intercept and uncentred columns (the logistic losses), FISTA runs on the centred
@@ -468,9 +468,8 @@ def fista_polish(loss, pen, W, b, L, tol, max_iter):
     diagonal metric ``s^2`` (:meth:`skproj.sparsity.Penalty.prox`'s ``metric``), rescaled. The
     variable of :func:`skproj._solvers._fista.fista` is ``x = [W'.ravel(), b]``; the prox acts on
     ``W'`` (``b`` is unpenalised). The stop test, on the original coefficients:
-    :func:`optimality_residual` ``<= tol``. Returns ``(W, b, n_iter, converged)``; ``L`` (the
-    Lipschitz constant of the unscaled problem) is not used, the rescaled problem's own is
-    estimated by power iteration.
+    :func:`optimality_residual` ``<= tol``. Returns ``(W, b, n_iter, converged)``; the rescaled
+    problem's Lipschitz constant is estimated by power iteration.
     """
     d, K = W.shape
     nw = d * K
