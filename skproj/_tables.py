@@ -61,7 +61,15 @@ def _read_table(path, target, drop):
     delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
     try:
         with open(path, newline="", encoding="utf-8-sig") as fh:
-            rows = [row for row in csv.reader(fh, delimiter=delimiter) if row]
+            # blank lines are skipped; every kept row remembers the line it starts on (a quoted
+            # field may span lines), for the messages
+            rows, starts, end = [], [], 0
+            reader = csv.reader(fh, delimiter=delimiter)
+            for row in reader:
+                if row:
+                    rows.append(row)
+                    starts.append(end + 1)
+                end = reader.line_num
     except UnicodeDecodeError:
         raise InputError(f"{path}: not a text file (could not decode it as UTF-8).") from None
     except csv.Error as exc:
@@ -69,11 +77,11 @@ def _read_table(path, target, drop):
     if not rows:
         raise InputError(f"{path}: the file is empty.")
     header = [h.strip() for h in rows[0]]
-    body = rows[1:]
+    body, lines = rows[1:], starts[1:]
     if not body:
         raise InputError(f"{path}: the table has a header but no data rows.")
     width = len(header)
-    for i, row in enumerate(body, start=2):
+    for i, row in zip(lines, body):
         if len(row) != width:
             raise InputError(
                 f"{path}: line {i} has {len(row)} fields, the header has {width}."
@@ -113,22 +121,22 @@ def _read_table(path, target, drop):
     cells = np.array(body, dtype=str)
     y = np.char.strip(cells[:, t_idx])
     if (i := _first_missing(y)) is not None:
-        raise InputError(f"{path}: missing label in column {target!r} on line {i + 2}.")
+        raise InputError(f"{path}: missing label in column {target!r} on line {lines[i]}.")
     raw = np.char.strip(cells[:, f_idx])
     try:
         X = raw.astype(np.float64)
     except ValueError:
-        _raise_first_bad_cell(path, raw, names)
+        _raise_first_bad_cell(path, raw, names, lines)
     return X, y, names, notes
 
 
-def _raise_first_bad_cell(path, raw, names):
+def _raise_first_bad_cell(path, raw, names, lines):
     for j, name in enumerate(names):
         for i, value in enumerate(raw[:, j]):
             try:
                 float(value)
             except ValueError:
-                line = i + 2
+                line = lines[i]
                 if value.lower() in _MISSING:
                     raise InputError(
                         f"{path}: missing value in column {name!r} on line {line}; "

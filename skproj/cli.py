@@ -80,6 +80,13 @@ _ESTIMATOR_OPTIONS = {
 }
 
 
+def _keeps_its_own_k(args):
+    """True when the autoencoder is asked for k features by ``max_features`` (a ``--radius``
+    given, or ``--constraint none``), not by ``n_features_to_select``, which would bring back
+    the ball whose radius the estimator searches."""
+    return args.radius is not None or args.constraint == "none"
+
+
 def _make_selector(args, k):
     """The SparseAutoencoderSelector of the options, asked for ``k`` features."""
     from . import SparseAutoencoderSelector
@@ -96,9 +103,9 @@ def _make_selector(args, k):
         params["constraint"] = "l1"
     params.update(random_state=args.random_state, verbose=int(args.verbose))
     try:
-        if args.radius is None:  # the estimator searches the radius that keeps k features
+        if not _keeps_its_own_k(args):  # the estimator searches the radius that keeps k features
             est = _set_n_features(est.set_params(**params), k)
-        else:  # expert mode: the ball of the radius given, at most k of its features kept
+        else:  # the ball of the radius given, or no ball: at most k features kept
             est.set_params(**params, max_features=int(k))
         est._validate_params()
     except ValueError as exc:  # sklearn's InvalidParameterError is a ValueError
@@ -173,7 +180,7 @@ def run_selection(dataset, args, progress):
     dataset.preprocessing += f"; densified for {', '.join(dense)} (dense input only)" if dense else ""
     progress.log(f"{dataset.source}: {n_samples} {dataset.unit} x {n_features} features, "
                  f"{classes.size} classes; {args.cv}-fold stratified CV, k = {k} features")
-    if args.radius is not None:
+    if _keeps_its_own_k(args):
         progress.log(_selection_note(args, k))
     if cap and slow and n_samples * (args.cv - 1) / args.cv > cap:
         progress.log(f"{', '.join(slow)}: fitted on a stratified subsample of {cap} {dataset.unit} of "
@@ -188,10 +195,11 @@ def run_selection(dataset, args, progress):
                      f"{e['fit_time']:.1f} s; accuracy {e['score']:.3f}{own}")
 
     scaler = StandardScaler(with_mean=not is_sparse)  # as stated in dataset.preprocessing
-    # with --radius the autoencoder has max_features=k, which n_features_to_select=k would
-    # replace: then every selector keeps its own setting (the baselines were made for k)
+    # with --radius or --constraint none the autoencoder has max_features=k, which
+    # n_features_to_select=k would replace: then every selector keeps its own setting (the
+    # baselines were made for k)
     result = compare_selectors(
-        X, y, selectors, n_features_to_select=None if args.radius is not None else k, cv=args.cv,
+        X, y, selectors, n_features_to_select=None if _keeps_its_own_k(args) else k, cv=args.cv,
         random_state=args.random_state, scaler=scaler,
         feature_names=dataset.feature_names, progress=on_fit, max_samples=cap or None, subsample=slow,
         n_jobs=-1 if args.scheduler and args.n_jobs is None else args.n_jobs,
@@ -400,7 +408,8 @@ def build_parser():
       "number of classes) of each training fold when it is larger (they scale badly with n; "
       f"'none': whole folds; default {DEFAULT_BASELINE_MAX_SAMPLES})")
     a("--constraint", choices=["l1inf", "l1", "l12", "l11", "none"],
-      help="ball on the first layer (default: the estimator's, l1inf; l11 is an old spelling of l1)")
+      help="ball on the first layer (default: the estimator's, l1inf; l11 is an old spelling of l1; "
+      "none: no ball, the autoencoder keeps its K features of largest weight, max_features=K)")
     a("--radius", type=_positive_float, metavar="R", help="radius of the ball on the standardised "
       "features; given, the autoencoder keeps at most K (--n-features) features of that ball "
       "(max_features=K) and its radius is not searched (default: the estimator searches the "
@@ -454,6 +463,8 @@ def _check_outputs(args):
         if not path:
             continue
         flag = f"--{option.replace('_', '-')}"
+        if option == "genes" and getattr(args, "default_genes", False):
+            flag = "the default gene list (--genes)"
         _check_writable(path, flag)
         if args.data is not None and _same_file(path, args.data):
             what = "writes a copy, never" if option == "write_h5ad" else "would overwrite"

@@ -378,9 +378,10 @@ def _atomic_path(dst, suffix):
     """Yield a temporary path in ``dst``'s folder; on success move it onto ``dst``, else delete it.
 
     The file moved into place has the mode of the file it replaces, or else that of a new file
-    (``0o666`` less the umask), not the ``0o600`` of :func:`tempfile.mkstemp`.
+    (``0o666`` less the umask), not the ``0o600`` of :func:`tempfile.mkstemp`. A symbolic link
+    is written through (its target is replaced, the link kept), as a shell redirection does.
     """
-    dst = os.path.abspath(os.fspath(dst))
+    dst = os.path.realpath(os.fspath(dst))
     folder = os.path.dirname(dst)
     fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(dst) + ".", suffix=suffix)
     os.close(fd)

@@ -303,6 +303,15 @@ def test_bad_missing_label(capsys, tmp_path):
                        "missing label", "line 3")
 
 
+@pytest.mark.parametrize("text,fragments", [
+    ("a,b,label\n1,2,x\n\n\n3,4,y\n5,oops,x\n", ["'oops'", "line 6"]),   # blank lines skipped
+    ("a,b,label\n1,2,x\n\n3,4\n", ["line 4 has 2 fields"]),
+    ('a,b,label\n1,2,"x\ny"\n3,4,\n', ["missing label", "line 4"]),    # a quoted field on 2 lines
+])
+def test_bad_cell_lines_are_the_file_lines(capsys, tmp_path, text, fragments):
+    assert_usage_error(capsys, ["select", _csv(tmp_path, text), "--target", "label"], *fragments)
+
+
 @pytest.mark.parametrize("header,row", [(",a,b,label", "r{i},"), ('"",a,b,label', '"{i}",')])
 def test_csv_unnamed_first_column_is_row_names(capsys, tmp_path, header, row):
     from skproj._tables import load_data  # pandas' to_csv() and R's write.csv write row names so
@@ -723,8 +732,10 @@ def test_h5ad_output_paths(capsys, tmp_path, monkeypatch, counts_h5ad):
     (tmp_path / "d.h5ad").mkdir()
     assert_usage_error(capsys, [*argv, "--write-h5ad", "d.h5ad"], "--write-h5ad d.h5ad", "is a directory")
     (tmp_path / "cells_skproj_genes.csv").mkdir()  # the default gene list
-    assert_usage_error(capsys, argv, "--genes cells_skproj_genes.csv", "is a directory")
+    assert_usage_error(capsys, argv, "default gene list (--genes) cells_skproj_genes.csv", "is a directory")
     (tmp_path / "cells_skproj_genes.csv").rmdir()
+    assert_usage_error(capsys, [*argv, "-o", "cells_skproj_genes.csv"],  # not a --genes of the user's
+                       "--output cells_skproj_genes.csv and the default gene list (--genes)")
     (tmp_path / "cells_skproj_genes.csv").write_text("old\n")
     code, out, err = run(capsys, argv)
     assert code == 0, err
@@ -774,24 +785,3 @@ def test_h5ad_slow_baselines_on_a_stated_subsample(capsys, tmp_path, counts_h5ad
     pre = report["data"]["preprocessing"]
     assert "with_mean=False" in pre and "densified for" not in pre
     assert "with_mean=False" in report["downstream"]
-
-
-def test_baseline_max_samples_none_means_whole_folds():
-    from skproj.cli import DEFAULT_BASELINE_MAX_SAMPLES, build_parser
-
-    parse = build_parser().parse_args
-    assert parse(["select", "--baseline-max-samples", "none"]).baseline_max_samples == 0
-    assert parse(["select"]).baseline_max_samples == DEFAULT_BASELINE_MAX_SAMPLES == 2_000
-
-
-def test_constraint_option_spellings():
-    from skproj.cli import _make_selector, build_parser
-
-    def selector(*opts):
-        return _make_selector(build_parser().parse_args(["select", *opts]), 10)
-
-    none = selector("--constraint", "none")
-    assert none.constraint is None and none.radius == float("inf")  # no ball at all
-    assert selector("--constraint", "l11").constraint == "l1"  # old spelling, one norm
-    assert selector("--constraint", "l12").constraint == "l12"
-    assert selector().n_features_to_select == 10

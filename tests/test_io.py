@@ -377,6 +377,18 @@ def test_write_gene_list_is_atomic(tmp_path):
     assert _folder_files(tmp_path) == ["genes.csv"]
 
 
+def test_write_gene_list_writes_through_a_symlink(tmp_path):
+    # as a shell redirection: the link's target is replaced, the link stays a link
+    (tmp_path / "shared").mkdir()
+    target, link = tmp_path / "shared" / "genes.csv", tmp_path / "link.csv"
+    target.write_text("old\n")
+    link.symlink_to(target)
+    write_gene_list(link, ["A"], [1])
+    assert link.is_symlink() and link.resolve() == target.resolve()
+    assert target.read_text().splitlines()[1] == "A,1,,"
+    assert _folder_files(tmp_path / "shared") == ["genes.csv"]  # no temporary file left
+
+
 def test_written_files_get_the_usual_mode(h5ad, tmp_path):
     # a new file: 0o666 less the umask (not mkstemp's 0o600); a replaced file keeps its mode
     import stat

@@ -1,0 +1,43 @@
+"""Tests of the ``skproj select`` options that build the autoencoder (skproj.cli._make_selector)
+and of option spellings, without a whole run (those are in test_cli.py)."""
+
+import numpy as np
+
+
+def test_baseline_max_samples_none_means_whole_folds():
+    from skproj.cli import DEFAULT_BASELINE_MAX_SAMPLES, build_parser
+
+    parse = build_parser().parse_args
+    assert parse(["select", "--baseline-max-samples", "none"]).baseline_max_samples == 0
+    assert parse(["select"]).baseline_max_samples == DEFAULT_BASELINE_MAX_SAMPLES == 2_000
+
+
+def test_constraint_option_spellings():
+    from skproj.cli import _make_selector, build_parser
+
+    def selector(*opts):
+        return _make_selector(build_parser().parse_args(["select", *opts]), 10)
+
+    none = selector("--constraint", "none")
+    assert none.constraint is None and none.radius == float("inf")  # no ball at all
+    # asked for k by max_features: n_features_to_select would bring the searched ball back
+    assert none.n_features_to_select is None and none.max_features == 10
+    assert selector("--constraint", "l11").constraint == "l1"  # old spelling, one norm
+    assert selector("--constraint", "l12").constraint == "l12"
+    assert selector().n_features_to_select == 10
+
+
+def test_constraint_none_trains_without_a_ball():
+    """``--constraint none`` fits the autoencoder with no ball (no radius_) and keeps k features,
+    unlike the default, whose radius is searched (it once ran the default under another name)."""
+    from sklearn.datasets import make_classification
+
+    from skproj.cli import _make_selector, build_parser
+
+    X, y = make_classification(120, 30, n_informative=4, random_state=0)
+    parse = build_parser().parse_args
+    none = _make_selector(parse(["select", "--epochs", "5", "--constraint", "none"]), 5).fit(X, y)
+    ball = _make_selector(parse(["select", "--epochs", "5"]), 5).fit(X, y)
+    assert none.radius_ is None and np.isfinite(ball.radius_)
+    assert none.get_support().sum() == ball.get_support().sum() == 5
+
