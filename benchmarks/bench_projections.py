@@ -334,6 +334,21 @@ two short rows' sweeps issued in turn (a C harness: one dependent chain of sweep
 0.89-0.99 at 0.1 / 0.5 on 10000x100 and 20000x64 but 1.03-1.16 at 1e-2 (one 0.90), 1000x1000 same.
 Adopted (c9d5bf5): the l1 ball / simplex threshold works in the float64 output (``--only l1``
 N(0,1) 1e6 float64 3.9-8.4x -> 1.6-2.9x; 1e6 float64 took 433 page faults a call).
+
+Session 14 (2026-12-01, the same Zen 3 machine), tried and dropped: search sweeps that count and
+sum only (no smallest / largest entry; float32 sums accumulated in float32 over 32 partials),
+moving the start of the exact sweeps towards the level. In L1 (a C harness, TSC cycles a sweep)
+they cost 195 against 550 for a row of 1,000 floats and 37-52 against 84 for 100 floats. Sweeps
+per call of the row search (counted in the kernel, float32, fraction 0.5): 1000x1000 2.20 exact
+-> 0.53 search + 1.31 exact; 10000x100 2.09 -> 0.72 + 1.57; with search sweeps at every call, and
+not only from a guess, the exact ones fall to 1.0 but the search adds 2-2.8 (the later
+evaluations need one sweep anyway). ``--cpu-time --ab-l1inf`` against main (b9b3aec), this /
+main: 0.93-1.07 (1000x1000 float32 0.5 1.02, 0.1 0.93) and 1.2-1.8 in the every-call version: the
+gain expected from the counts (about 9% of a call at 0.5 on 1000x1000, nothing on rows of 100)
+is below the noise of this machine, and no cell would fall under 4x. A profile of 10000x100
+float32 at 0.5 (``perf record``): the sweeps 30%, the row loop around them 23% (most of it
+waiting on the division of the Michelot step and the tests on its result, then a mispredicted
+exit), the model 12%, the first pass 6%, the output 5%.
 """
 
 import argparse
