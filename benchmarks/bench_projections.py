@@ -343,7 +343,7 @@ per call of the row search (counted in the kernel, float32, fraction 0.5): 1000x
 -> 0.53 search + 1.31 exact; 10000x100 2.09 -> 0.72 + 1.57; with search sweeps at every call, and
 not only from a guess, the exact ones fall to 1.0 but the search adds 2-2.8 (the later
 evaluations need one sweep anyway). ``--cpu-time --ab-l1inf`` against main (b9b3aec), this /
-main: 0.93-1.07 (1000x1000 float32 0.5 1.02, 0.1 0.93) and 1.2-1.8 in the every-call version: the
+main: 0.93-1.07 (1000x1000 float32 0.5 1.02, 0.1 0.93) and 1.1-1.8 in the every-call version: the
 gain expected from the counts (about 9% of a call at 0.5 on 1000x1000, nothing on rows of 100)
 is below the noise of this machine, and no cell would fall under 4x. A profile of 10000x100
 float32 at 0.5 (``perf record``): the sweeps 30%, the row loop around them 23% (most of it
