@@ -104,6 +104,30 @@ def test_sums_that_overflow_double(name):
     np.testing.assert_array_equal(Xc, P)
 
 
+@pytest.mark.parametrize("gamma", [None, 4.0, 40.0])
+def test_weighted_group_prox_where_the_norm_of_z_overflows(gamma):
+    # ||z||_2 overflows double, ||d z||_2 (d = 0.5) does not: positively homogeneous, so 2^600
+    # times the result on z / 2^600 (group MCP returned z, its "||z|| >= gamma c" case, here)
+    from skproj import weighted_prox_group_l2, weighted_prox_group_mcp
+
+    rng = np.random.default_rng(0)
+    Z = np.ldexp(rng.uniform(0.5, 1.0, (5, 6)) * rng.choice([-1.0, 1.0], (5, 6)), 1023)
+    D = np.full_like(Z, 0.5)
+    with np.errstate(over="ignore"):
+        assert np.isinf(np.linalg.norm(Z, axis=1)).all()
+    Y = np.ldexp(Z, -600)
+    c = np.linalg.norm(D * Y, axis=1) * np.array([0.05, 0.2, 0.5, 0.9, 1.1])
+
+    def prox(Z, c):
+        if gamma is None:
+            return weighted_prox_group_l2(Z, D, c)
+        return weighted_prox_group_mcp(Z, D, c, gamma)
+
+    expected = np.ldexp(prox(Y, c), 600)
+    np.testing.assert_allclose(prox(Z, np.ldexp(c, 600)), expected, rtol=1e-12)
+    assert not np.array_equal(expected[:4], Z[:4])  # the groups are shrunk, not returned as z
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("shape", [(30, 50), (3, 9000)])  # l1,inf: rows solved on the row / by windows
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])

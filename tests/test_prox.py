@@ -163,6 +163,15 @@ def test_prox_l1_reference_and_optimality(x, c):
     np.testing.assert_allclose(r[nz], c * np.sign(p[nz]), rtol=1e-12, atol=1e-12 * scale)
 
 
+def test_prox_l1_threshold_zero_is_a_copy():
+    # as documented (and as the other prox operators do): -0.0 stays -0.0
+    x = np.array([-0.0, 0.0, -1.0, 2.5], dtype=np.float32)
+    p = prox_l1(x, 0.0)
+    assert p is not x and p.dtype == x.dtype
+    np.testing.assert_array_equal(np.signbit(p), np.signbit(x))
+    np.testing.assert_array_equal(p, x)
+
+
 @settings(max_examples=40, deadline=None)
 @given(x=arrays(np.float64, st.integers(1, 6), elements=st.floats(-10, 10)), c=st.floats(0, 10))
 def test_prox_l1_brute_force(x, c):

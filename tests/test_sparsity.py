@@ -419,3 +419,61 @@ def test_grouped_ball_needs_2d_w(ball):
         ball.project(np.ones(3))
     with pytest.raises(ValueError, match=r"needs a 2-D array W"):
         ball.value(np.ones(3))
+
+
+def test_out_is_checked_on_every_prox_path():
+    """The paths that compute the result first and copy it (L1 with an array metric, GroupLasso
+    with groups) check ``out`` as the operators do: a wrong dtype or shape was silently cast or
+    broadcast, a list failed with a TypeError about ellipsis indices."""
+    W = np.random.default_rng(0).standard_normal((4, 3))
+    M = np.full(W.shape, 2.0)
+    for pen, kw in [(L1(0.5), {"metric": M}), (GroupLasso(0.5, axis=0, groups=[0, 0, 1, 1]), {})]:
+        with pytest.raises(ValueError, match=r"^out must have dtype float64, got float32"):
+            pen.prox(W, **kw, out=np.empty(W.shape, np.float32))
+        with pytest.raises(ValueError, match=r"^out must have shape \(4, 3\), got \(2, 4, 3\)"):
+            pen.prox(W, **kw, out=np.empty((2, 4, 3)))
+        with pytest.raises(TypeError, match=r"^out must be a numpy.ndarray"):
+            pen.prox(W, **kw, out=[0.0] * 12)
+        out = np.empty_like(W, order="F")  # not C-contiguous: accepted, filled
+        assert pen.prox(W, **kw, out=out) is out
+        np.testing.assert_array_equal(out, pen.prox(W, **kw))
+
+
+@pytest.mark.parametrize("dtype,tiny,huge", [(np.float32, 1e-23, 3e19), (np.float64, 1e-170, 1e160)])
+def test_group_norms_do_not_overflow_or_underflow(dtype, tiny, huge):
+    """Squares of entries below about 1e-19 (float32) / 1e-154 (float64) underflow and above
+    1.8e19 / 1.3e154 overflow; the group norms, support and value stay exact (they gave 0, a
+    group taken as zero, and inf)."""
+    W = np.array([[tiny, 0.0, tiny], [huge, huge, 0.0], [0.0, 0.0, 0.0]], dtype=dtype)
+    exact = np.array([np.sqrt(2.0) * tiny, np.sqrt(2.0) * huge, 0.0])
+    for obj in (L12Ball(), GroupLasso(), GroupMCP(), GroupLasso(groups=[0, 0, 1])):
+        norms = obj.group_norms(W)
+        assert norms.dtype == dtype
+        if getattr(obj, "groups", None) is None:
+            np.testing.assert_allclose(norms, exact.astype(dtype), rtol=1e-6)
+            np.testing.assert_array_equal(obj.support(W), [True, True, False])
+        else:  # blocks of columns {0, 1} and {2}: one norm per (block, row)
+            blocks = np.array([[tiny, np.sqrt(2.0) * huge, 0.0], [tiny, 0.0, 0.0]])
+            np.testing.assert_allclose(norms, blocks.astype(dtype), rtol=1e-6)
+    assert L12Ball().value(W) == pytest.approx(l12_norm(W), rel=1e-6)
+    big = np.array([[3e38, 3e38]], dtype=np.float32)  # the sum overflows float32, not double
+    assert L1Ball().value(big) == pytest.approx(6e38, rel=1e-6) == L1(1.0).value(big)
+
+
+def test_step_and_metric_are_validated_naming_them():
+    W = np.ones((2, 3))
+    for pen in (L1(0.5), GroupLasso(0.5), GroupLasso(0.5, weights=[1.0, 2.0]), L1Inf(0.5), GroupMCP(0.5)):
+        for bad in (-1.0, np.nan, np.inf):
+            with pytest.raises(ValueError, match=r"^step must be (>= 0|> 0) and finite"):
+                pen.prox(W, step=bad)
+        for bad in ("1", True, None, [1.0], 1j):
+            with pytest.raises(TypeError, match=r"^step must be a real number"):
+                pen.prox(W, step=bad)
+    with pytest.raises(ValueError, match=r"^step must be > 0 and finite, got 0.0"):
+        GroupMCP(0.5).prox(W, step=0.0)
+    for pen in (L1(0.5), GroupLasso(0.5), L1Inf(0.5)):  # step * alpha / metric overflows
+        with pytest.raises(ValueError, match=r"^step \* alpha / metric is not finite \(metric=1e-320\)"):
+            pen.prox(W, metric=1e-320)
+    with pytest.raises(ValueError, match=r"^step \* alpha is not finite"):
+        GroupLasso(1e300).prox(W, step=1e300)
+    np.testing.assert_array_equal(L1(0.5).prox(W, step=np.array(2.0)), L1(0.5).prox(W, step=2))

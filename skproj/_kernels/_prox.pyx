@@ -42,13 +42,15 @@ def _set_simd_level(int level):
 
 
 def soft_threshold(const floating[::1] x, floating[::1] out, double c):
-    """out_i = sign(x_i) max(|x_i| - c, 0)."""
+    """out_i = sign(x_i) max(|x_i| - c, 0); c = 0 copies x (-0.0 stays -0.0)."""
     cdef Py_ssize_t i
     cdef double a
     with nogil:
         for i in range(x.shape[0]):
             a = fabs(<double> x[i]) - c
-            if a <= 0.0:
+            if c == 0.0:
+                out[i] = x[i]
+            elif a <= 0.0:
                 out[i] = 0.0
             elif x[i] > 0:
                 out[i] = <floating> a
@@ -188,6 +190,23 @@ cdef inline double _secular_root(const floating* z, const floating* d, Py_ssize_
     return t
 
 
+cdef inline double _scaled_l2_norm(const floating* z, Py_ssize_t m, double sc) noexcept nogil:
+    """||z||_2 * sc (sc a power of two) in double, finite when the scaled norm is even if ||z||_2
+    overflows (entries near the largest double): then the largest |z_j| is scaled first."""
+    cdef Py_ssize_t j
+    cdef double nz = l2_norm(z, m), a, amax = 0.0, s = 0.0
+    if isfinite(nz):
+        return nz * sc
+    for j in range(m):
+        a = fabs(<double> z[j])
+        if a > amax:
+            amax = a
+    for j in range(m):
+        a = (<double> z[j]) / amax
+        s += a * a
+    return (amax * sc) * sqrt(s)
+
+
 cdef int _weighted_group_prox_row(const floating* z, const floating* d, floating* o, Py_ssize_t m,
                                   double cg, double inv_gamma, double tol, int max_iter) noexcept nogil:
     """One group of :func:`weighted_group_prox`: 0 done, 1 Newton hit max_iter, 2 ||d z|| overflows.
@@ -221,7 +240,7 @@ cdef int _weighted_group_prox_row(const floating* z, const floating* d, floating
         for j in range(m):
             o[j] = 0.0
         return 0
-    if inv_gamma > 0.0 and l2_norm(z, m) * sc * inv_gamma >= cg:
+    if inv_gamma > 0.0 and _scaled_l2_norm(z, m, sc) * inv_gamma >= cg:
         for j in range(m):
             o[j] = z[j]
         return 0

@@ -25,7 +25,27 @@ def _inner_norms(A, inner, axis):
         return A.max(axis=axis)
     if inner == "l1":
         return A.sum(axis=axis)
-    return np.sqrt(np.einsum("ij,ij->i", A, A) if axis == 1 else np.einsum("ij,ij->j", A, A))
+    return _l2_norms(A if axis == 1 else A.T)
+
+
+def _l2_norms(B):
+    """Euclidean norms of the rows of ``B`` (entries >= 0), in ``B``'s dtype.
+
+    The squares are summed in that dtype; a row whose norm comes out infinite or small enough for
+    its squares to have underflowed (below 1e-15 in float32, 1e-140 in float64) is recomputed in
+    double, scaled by its largest entry (as the kernels' norms are), so that neither happens.
+    """
+    out = np.sqrt(np.einsum("ij,ij->i", B, B))
+    small = 1e-15 if B.dtype == np.float32 else 1e-140
+    redo = np.flatnonzero(~(out >= small) | ~np.isfinite(out))
+    if redo.size:
+        R = B[redo].astype(np.float64)
+        M = R.max(axis=1)
+        ok = M > 0  # all-zero rows stay 0 (and NaN stays NaN)
+        R = R[ok] / M[ok, None]
+        with np.errstate(over="ignore"):  # a float32 norm above the float32 range is inf
+            out[redo[ok]] = M[ok] * np.sqrt(np.einsum("ij,ij->i", R, R))
+    return out
 
 
 def _as_array(W, name="W"):

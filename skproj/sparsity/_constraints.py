@@ -61,9 +61,9 @@ class L1Ball(Constraint):
         store_init_args(self, locals())
 
     def value(self, W):
-        """``sum_ij |W_ij|`` (float)."""
+        """``sum_ij |W_ij|`` (float, summed in double)."""
         W = self._checked(W)
-        return float(np.abs(W).sum())
+        return float(np.abs(W).sum(dtype=np.float64))
 
     def project(self, W, *, out=None):
         """Euclidean projection onto the ball (:func:`skproj.project_l1_ball`).

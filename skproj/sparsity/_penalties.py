@@ -11,7 +11,7 @@ import numpy as np
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 
 from .. import prox as _prox
-from .._validation import fill_doc, store_init_args
+from .._validation import fill_doc, prepare_out, store_init_args
 from ._base import Penalty, _as_array, _caller_names, _inner_norms
 
 #: the shared parts of the Parameters and Returns sections of the matrix penalties' ``prox``
@@ -53,6 +53,33 @@ def _metric(metric, W, name="metric"):
     if d.shape != W.shape:
         raise ValueError(f"{name} must be a scalar or an array of W's shape {W.shape}, got shape {d.shape}.")
     return np.ascontiguousarray(d, dtype=W.dtype)
+
+
+def _step(step, positive=False):
+    """``step`` as a float: a real number, finite and >= 0 (> 0 when ``positive``)."""
+    bad = isinstance(step, (str, bytes, bool, np.bool_)) or np.ndim(step) != 0
+    try:
+        s = float(step) if not bad else None
+    except (TypeError, ValueError):
+        bad = True
+    if bad:
+        raise TypeError(f"step must be a real number, got {step!r}.")
+    if not (math.isfinite(s) and (s > 0 if positive else s >= 0)):
+        raise ValueError(f"step must be {'> 0' if positive else '>= 0'} and finite, got {step!r}.")
+    return s
+
+
+def _over_metric(c, d):
+    """The thresholds ``c / d`` (``d`` a scalar metric or None), checked finite: a tiny metric
+    or a huge step would otherwise surface as the operator's "threshold must be finite"."""
+    with np.errstate(over="ignore"):
+        t = c if d is None else np.divide(c, d)
+    if not np.all(np.isfinite(t)):
+        if d is None:
+            raise ValueError("step * alpha is not finite: give a smaller step.")
+        raise ValueError(f"step * alpha / metric is not finite (metric={d!r}): give a larger metric "
+                         "or a smaller step.")
+    return t
 
 
 def _group_sizes_weights(weights, sizes, name="weights"):
@@ -122,14 +149,17 @@ class L1(Penalty):
         ------
         ValueError
             If ``W`` or ``metric`` holds NaN or inf, ``metric`` is not > 0 everywhere or has
-            another shape than ``W``, or ``alpha`` or ``step`` is invalid.
+            another shape than ``W``, ``step`` is negative or not finite, ``step * alpha /
+            metric`` overflows, or ``alpha`` is invalid.
+        TypeError
+            If ``step`` is not a real number, or ``out`` is not an ndarray.
         """
         W = self._checked(W, finite=False)
         d = _metric(metric, W)
-        c = float(step) * self.alpha
+        c = _step(step) * self.alpha
         with _caller_names(W, d):
             if d is None or np.ndim(d) == 0:
-                return _prox.prox_l1(W, c if d is None else c / d, out=out)
+                return _prox.prox_l1(W, _over_metric(c, d), out=out)
             res = _prox.weighted_prox_group_l2(W.reshape(-1, 1), d.reshape(-1, 1), c, axis=1)
         return _finish(res.reshape(W.shape), out)
 
@@ -153,10 +183,13 @@ class L1(Penalty):
 
 
 def _finish(res, out):
+    """``res``, or ``res`` copied into ``out`` (checked as the operators check it: an ndarray of
+    ``res``'s shape and dtype, writable)."""
     if out is None:
         return res
-    out[...] = res
-    return out
+    target, _ = prepare_out(out, res.shape, res.dtype)
+    target[...] = res
+    return target
 
 
 class _GroupPenalty(Penalty):
@@ -312,10 +345,19 @@ class GroupLasso(_GroupPenalty):
         if self.groups is None:
             return _inner_norms(np.abs(W), "l2", self.axis)
         gid, n_blocks, _, _ = self._blocks(W.shape[self.axis])
-        Wi = self._inner_first(W)
-        sq = np.zeros((n_blocks, Wi.shape[1]), dtype=np.float64)
-        np.add.at(sq, gid, Wi.astype(np.float64) ** 2)
-        return np.sqrt(sq).astype(W.dtype, copy=False)
+        A = np.abs(self._inner_first(W)).astype(np.float64)
+        sq = np.zeros((n_blocks, A.shape[1]), dtype=np.float64)
+        with np.errstate(over="ignore", under="ignore"):
+            np.add.at(sq, gid, A**2)
+        if np.isfinite(sq).all() and not np.any((A > 0) & (A < 1e-150)):
+            return np.sqrt(sq).astype(W.dtype, copy=False)
+        # squares that overflow or underflow double: scale every block by its largest entry
+        M = np.zeros_like(sq)
+        np.maximum.at(M, gid, A)
+        sq[...] = 0.0
+        np.add.at(sq, gid, (A / np.where(M > 0, M, 1.0)[gid]) ** 2)
+        with np.errstate(over="ignore"):  # a float32 norm above the float32 range is inf
+            return (M * np.sqrt(sq)).astype(W.dtype, copy=False)
 
     def value(self, W):
         """``alpha * sum_g w_g ||W_g||_2`` (float)."""
@@ -338,16 +380,20 @@ class GroupLasso(_GroupPenalty):
         ------
         ValueError
             If ``W`` or ``metric`` holds NaN or inf, ``metric`` is not > 0 everywhere or has
-            another shape than ``W``, or a parameter is invalid.
+            another shape than ``W``, ``step`` is negative or not finite, ``step * alpha /
+            metric`` overflows, or a parameter is invalid.
+        TypeError
+            If ``step`` is not a real number, or ``out`` is not an ndarray.
         """
         W = self._checked(W, finite=False)
         d = _metric(metric, W)
-        c = float(step) * self.group_strengths(W.shape)
+        with np.errstate(over="ignore"):
+            c = _over_metric(_step(step) * self.group_strengths(W.shape), None)
         with _caller_names(W, d):
             if self.groups is not None:
                 return _finish(self._prox_blocks(W, c, d), out)
             if np.ndim(d) == 0 and np.all(c == c[:1]):
-                scalar = (c[0] if c.size else 0.0) / (1.0 if d is None else d)
+                scalar = _over_metric(c[0] if c.size else 0.0, d)
                 return _prox.prox_group_l2(W, scalar, axis=self.axis, out=out)
             dd = np.ones_like(W) if d is None else np.broadcast_to(d, W.shape)
             return _prox.weighted_prox_group_l2(W, dd, c, axis=self.axis, out=out)
@@ -441,15 +487,16 @@ class GroupMCP(_GroupPenalty):
         ValueError
             If ``gamma * metric <= step`` for some entry (non-convex subproblem), ``W`` or
             ``metric`` holds NaN or inf, ``metric`` is not > 0 everywhere or has another shape
-            than ``W``, or a parameter is invalid.
+            than ``W``, ``step`` is not > 0 and finite, or a parameter is invalid.
+        TypeError
+            If ``step`` is not a real number.
         """
         W = self._checked(W, finite=False)
-        step = float(step)
-        if not step > 0:
-            raise ValueError(f"step must be > 0 for the group MCP prox, got {step!r}.")
+        step = _step(step, positive=True)
         d = _metric(metric, W)
         d = np.ones_like(W) if d is None else np.broadcast_to(np.asarray(d, dtype=W.dtype), W.shape)
-        c = step * self.group_strengths(W.shape)
+        with np.errstate(over="ignore"):
+            c = _over_metric(step * self.group_strengths(W.shape), None)
 
         def convex():
             dmin = float(d.min()) if d.size else math.inf
@@ -505,8 +552,10 @@ class L1Inf(Penalty):
         Raises
         ------
         ValueError
-            If ``W`` holds NaN or inf, ``metric`` is an array or not > 0, or a parameter is
-            invalid.
+            If ``W`` holds NaN or inf, ``metric`` is an array or not > 0, ``step`` is negative
+            or not finite, ``step * alpha / metric`` overflows, or a parameter is invalid.
+        TypeError
+            If ``step`` is not a real number.
         """
         W = self._checked(W, finite=False)
         d = _metric(metric, W)
@@ -515,7 +564,7 @@ class L1Inf(Penalty):
                 "L1Inf.prox supports a scalar metric only (no weighted prox of the l1,inf norm); "
                 "use a scalar second moment for this parameter."
             )
-        c = float(step) * self.alpha / (1.0 if d is None else d)
+        c = _over_metric(_step(step) * self.alpha, d)
         with _caller_names(W):
             return _prox.prox_l1inf(W, c, axis=self.axis, out=out)
 
