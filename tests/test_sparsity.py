@@ -444,6 +444,8 @@ def test_group_norms_do_not_overflow_or_underflow(dtype, tiny, huge):
     """Squares of entries below about 1e-19 (float32) / 1e-154 (float64) underflow and above
     1.8e19 / 1.3e154 overflow; the group norms, support and value stay exact (they gave 0, a
     group taken as zero, and inf)."""
+    from skproj.sparsity._base import _l2_norms
+
     W = np.array([[tiny, 0.0, tiny], [huge, huge, 0.0], [0.0, 0.0, 0.0]], dtype=dtype)
     exact = np.array([np.sqrt(2.0) * tiny, np.sqrt(2.0) * huge, 0.0])
     for obj in (L12Ball(), GroupLasso(), GroupMCP(), GroupLasso(groups=[0, 0, 1])):
@@ -456,6 +458,8 @@ def test_group_norms_do_not_overflow_or_underflow(dtype, tiny, huge):
             blocks = np.array([[tiny, np.sqrt(2.0) * huge, 0.0], [tiny, 0.0, 0.0]])
             np.testing.assert_allclose(norms, blocks.astype(dtype), rtol=1e-6)
     assert L12Ball().value(W) == pytest.approx(l12_norm(W), rel=1e-6)
+    # internal callers that skip the finiteness check (working-set scores): inf stays inf
+    np.testing.assert_array_equal(_l2_norms(np.array([[np.inf, 1.0], [3.0, 4.0]])), [np.inf, 5.0])
     big = np.array([[3e38, 3e38]], dtype=np.float32)  # the sum overflows float32, not double
     assert L1Ball().value(big) == pytest.approx(6e38, rel=1e-6) == L1(1.0).value(big)
 
@@ -466,12 +470,13 @@ def test_step_and_metric_are_validated_naming_them():
         for bad in (-1.0, np.nan, np.inf):
             with pytest.raises(ValueError, match=r"^step must be (>= 0|> 0) and finite"):
                 pen.prox(W, step=bad)
-        for bad in ("1", True, None, [1.0], 1j):
+        for bad in ("1", True, None, [1.0], 1j, np.complex128(2 + 5j)):
             with pytest.raises(TypeError, match=r"^step must be a real number"):
                 pen.prox(W, step=bad)
     with pytest.raises(ValueError, match=r"^step must be > 0 and finite, got 0.0"):
         GroupMCP(0.5).prox(W, step=0.0)
-    for pen in (L1(0.5), GroupLasso(0.5), L1Inf(0.5)):  # step * alpha / metric overflows
+    for pen in (L1(0.5), GroupLasso(0.5), L1Inf(0.5), GroupLasso(0.5, groups=[0, 0, 1]),
+                GroupLasso(0.5, weights=[1.0, 2.0])):  # step * alpha / metric overflows
         with pytest.raises(ValueError, match=r"^step \* alpha / metric is not finite \(metric=1e-320\)"):
             pen.prox(W, metric=1e-320)
     with pytest.raises(ValueError, match=r"^step \* alpha is not finite"):

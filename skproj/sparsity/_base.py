@@ -41,7 +41,7 @@ def _l2_norms(B):
     if redo.size:
         R = B[redo].astype(np.float64)
         M = R.max(axis=1)
-        ok = M > 0  # all-zero rows stay 0 (and NaN stays NaN)
+        ok = (M > 0) & np.isfinite(M)  # all-zero rows stay 0, NaN stays NaN, inf stays inf
         R = R[ok] / M[ok, None]
         with np.errstate(over="ignore"):  # a float32 norm above the float32 range is inf
             out[redo[ok]] = M[ok] * np.sqrt(np.einsum("ij,ij->i", R, R))

@@ -57,29 +57,48 @@ def _metric(metric, W, name="metric"):
 
 def _step(step, positive=False):
     """``step`` as a float: a real number, finite and >= 0 (> 0 when ``positive``)."""
-    bad = isinstance(step, (str, bytes, bool, np.bool_)) or np.ndim(step) != 0
-    try:
-        s = float(step) if not bad else None
-    except (TypeError, ValueError):
-        bad = True
-    if bad:
-        raise TypeError(f"step must be a real number, got {step!r}.")
+    if type(step) is float or type(step) is int:  # the solvers' case, kept cheap
+        s = float(step)
+    else:
+        bad = (isinstance(step, (str, bytes, bool, np.bool_)) or np.ndim(step) != 0
+               or np.iscomplexobj(step))
+        try:
+            s = float(step) if not bad else None
+        except (TypeError, ValueError):
+            bad = True
+        if bad:
+            raise TypeError(f"step must be a real number, got {step!r}.")
     if not (math.isfinite(s) and (s > 0 if positive else s >= 0)):
         raise ValueError(f"step must be {'> 0' if positive else '>= 0'} and finite, got {step!r}.")
     return s
 
 
+def _not_finite(d):
+    if d is None:
+        return ValueError("step * alpha is not finite: give a smaller step.")
+    return ValueError(f"step * alpha / metric is not finite (metric={d!r}): give a larger metric "
+                      "or a smaller step.")
+
+
 def _over_metric(c, d):
-    """The thresholds ``c / d`` (``d`` a scalar metric or None), checked finite: a tiny metric
-    or a huge step would otherwise surface as the operator's "threshold must be finite"."""
-    with np.errstate(over="ignore"):
-        t = c if d is None else np.divide(c, d)
-    if not np.all(np.isfinite(t)):
-        if d is None:
-            raise ValueError("step * alpha is not finite: give a smaller step.")
-        raise ValueError(f"step * alpha / metric is not finite (metric={d!r}): give a larger metric "
-                         "or a smaller step.")
+    """The threshold ``c / d`` (floats; ``d`` a scalar metric or None), checked finite: a tiny
+    metric or a huge step would otherwise surface as the operator's "threshold must be finite"."""
+    t = float(c) if d is None else float(c) / d
+    if not math.isfinite(t):
+        raise _not_finite(d)
     return t
+
+
+def _group_thresholds(step, strengths, d):
+    """``(c, t)``: ``c = step * strengths`` and ``t = c / d`` (``t = c`` unless ``d`` is a scalar),
+    checked finite through their largest entry (strengths >= 0), with no numpy overflow warning."""
+    d = d if isinstance(d, float) else None  # _metric: None, a float or an array
+    top = step * float(strengths.max(initial=0.0))
+    if not math.isfinite(top):
+        raise _not_finite(None)
+    _over_metric(top, d)
+    c = step * strengths
+    return c, (c if d is None else c / d)
 
 
 def _group_sizes_weights(weights, sizes, name="weights"):
@@ -387,14 +406,12 @@ class GroupLasso(_GroupPenalty):
         """
         W = self._checked(W, finite=False)
         d = _metric(metric, W)
-        with np.errstate(over="ignore"):
-            c = _over_metric(_step(step) * self.group_strengths(W.shape), None)
+        c, t = _group_thresholds(_step(step), self.group_strengths(W.shape), d)
         with _caller_names(W, d):
             if self.groups is not None:
                 return _finish(self._prox_blocks(W, c, d), out)
             if np.ndim(d) == 0 and np.all(c == c[:1]):
-                scalar = _over_metric(c[0] if c.size else 0.0, d)
-                return _prox.prox_group_l2(W, scalar, axis=self.axis, out=out)
+                return _prox.prox_group_l2(W, t[0] if c.size else 0.0, axis=self.axis, out=out)
             dd = np.ones_like(W) if d is None else np.broadcast_to(d, W.shape)
             return _prox.weighted_prox_group_l2(W, dd, c, axis=self.axis, out=out)
 
@@ -413,7 +430,7 @@ class GroupLasso(_GroupPenalty):
             w = c / (c[0] if c.size and c[0] > 0 else 1.0)  # relative weights (c_g = c_0 w_g)
             if c.size and c[0] == 0:
                 return W.copy()
-            t = c[0] / (1.0 if d is None else d)
+            t = _over_metric(c[0], d)
             padded = np.zeros((n_blocks, K, m), dtype=W.dtype)
             padded[gid, :, pos] = Wi / w[gid][:, None]
             res = _prox.prox_group_l2(padded.reshape(n_blocks * K, m), t, axis=1)
@@ -495,8 +512,7 @@ class GroupMCP(_GroupPenalty):
         step = _step(step, positive=True)
         d = _metric(metric, W)
         d = np.ones_like(W) if d is None else np.broadcast_to(np.asarray(d, dtype=W.dtype), W.shape)
-        with np.errstate(over="ignore"):
-            c = _over_metric(step * self.group_strengths(W.shape), None)
+        c, _ = _group_thresholds(step, self.group_strengths(W.shape), None)
 
         def convex():
             dmin = float(d.min()) if d.size else math.inf
