@@ -12,7 +12,7 @@ from sklearn.utils._param_validation import Interval, Options, StrOptions
 
 from .. import prox as _prox
 from .._validation import fill_doc, prepare_out, store_init_args
-from ._base import Penalty, _as_array, _caller_names, _inner_norms
+from ._base import Penalty, _as_array, _caller_names, _inner_norms, _l2_norms
 
 #: the shared parts of the Parameters and Returns sections of the matrix penalties' ``prox``
 _prox_sections = fill_doc(
@@ -363,20 +363,13 @@ class GroupLasso(_GroupPenalty):
         W = self._checked(W)
         if self.groups is None:
             return _inner_norms(np.abs(W), "l2", self.axis)
-        gid, n_blocks, _, _ = self._blocks(W.shape[self.axis])
-        A = np.abs(self._inner_first(W)).astype(np.float64)
-        sq = np.zeros((n_blocks, A.shape[1]), dtype=np.float64)
-        with np.errstate(over="ignore", under="ignore"):
-            np.add.at(sq, gid, A**2)
-        if np.isfinite(sq).all() and not np.any((A > 0) & (A < 1e-150)):
-            return np.sqrt(sq).astype(W.dtype, copy=False)
-        # squares that overflow or underflow double: scale every block by its largest entry
-        M = np.zeros_like(sq)
-        np.maximum.at(M, gid, A)
-        sq[...] = 0.0
-        np.add.at(sq, gid, (A / np.where(M > 0, M, 1.0)[gid]) ** 2)
-        with np.errstate(over="ignore"):  # a float32 norm above the float32 range is inf
-            return (M * np.sqrt(sq)).astype(W.dtype, copy=False)
+        gid, n_blocks, sizes, pos = self._blocks(W.shape[self.axis])
+        Wi = self._inner_first(W)
+        # one row per (block, other index), zero-padded as in _prox_blocks: the rows' norms
+        # are those of _inner_norms (no overflow or underflow of the squares)
+        padded = np.zeros((n_blocks, Wi.shape[1], int(sizes.max(initial=1))), dtype=W.dtype)
+        padded[gid, :, pos] = np.abs(Wi)
+        return _l2_norms(padded.reshape(-1, padded.shape[2])).reshape(n_blocks, Wi.shape[1])
 
     def value(self, W):
         """``alpha * sum_g w_g ||W_g||_2`` (float)."""
