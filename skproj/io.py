@@ -17,6 +17,7 @@ new file (``0o666`` less the umask).
 """
 
 import csv
+import errno
 import numbers
 import os
 import stat
@@ -352,6 +353,9 @@ def normalize_counts(X, *, target_sum=1e4):
         raise ValueError(f"target_sum must be a finite number > 0, got {target_sum!r}.")
     if sparse.issparse(X):
         X = sparse.csr_matrix(X)
+        if not X.has_canonical_format:  # duplicate entries: log1p of their sum, not of each
+            X = X.copy()
+            X.sum_duplicates()
     else:
         X = np.asarray(X)
     if X.ndim != 2:
@@ -383,6 +387,8 @@ def _atomic_path(dst, suffix):
     """
     dst = os.path.realpath(os.fspath(dst))
     folder = os.path.dirname(dst)
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(errno.ENOENT, "no such folder to write the file in", folder)
     fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(dst) + ".", suffix=suffix)
     os.close(fd)
     try:

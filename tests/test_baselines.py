@@ -88,6 +88,15 @@ def test_wilcoxon_scores_sparse_equals_dense(fmt):
 def test_wilcoxon_scores_errors():
     with pytest.raises(ValueError, match="at least 2 classes"):
         wilcoxon_scores(np.ones((4, 2)), np.zeros(4))
+    # NaN or inf are refused alike for dense and sparse input (the sparse path used to rank a
+    # NaN as the largest value while the dense one returned NaN scores)
+    X = np.array([[1, 0], [2, 0], [np.nan, 1], [4, 1], [5, 0], [6, 2]], dtype=float)
+    y = [0, 0, 0, 1, 1, 1]
+    for bad in (X, sparse.csr_matrix(X), sparse.csc_matrix(np.where(np.isnan(X), np.inf, X))):
+        with pytest.raises(ValueError, match="X"):
+            wilcoxon_scores(bad, y)
+    with pytest.raises(ValueError, match="2D"):
+        wilcoxon_scores(np.ones(6), y)
 
 
 def test_round_robin_semantics():

@@ -324,6 +324,20 @@ def test_normalize_counts_sparse_and_dense(dtype):
     np.testing.assert_allclose(out_dense, exp100, rtol=rtol)
 
 
+def test_normalize_counts_sums_duplicate_entries():
+    # a CSR matrix may store one entry twice (scipy keeps duplicates until asked): the counts
+    # are their sum, so log1p must be taken of the normalised sum, as for the dense matrix
+    X = sparse.csr_matrix((np.array([1.0, 1.0, 2.0, 3.0]), np.array([0, 0, 1, 1]),
+                           np.array([0, 3, 4])), shape=(2, 2))
+    assert not X.has_canonical_format
+    data = X.data.copy()
+    out = normalize_counts(X)
+    np.testing.assert_allclose(out.toarray(), normalize_counts(X.toarray()), rtol=1e-12)
+    np.testing.assert_allclose(out.toarray(), np.log1p([[5e3, 5e3], [0.0, 1e4]]), rtol=1e-12)
+    np.testing.assert_array_equal(X.data, data)  # input not modified
+    assert X.nnz == 4
+
+
 def test_normalize_counts_errors():
     with pytest.raises(ValueError, match="negative"):
         normalize_counts(np.array([[1.0, -1.0]]))
@@ -375,6 +389,14 @@ def test_write_gene_list_is_atomic(tmp_path):
     with pytest.raises(ValueError, match="rank has 2 entries"):
         write_gene_list(tmp_path / "new.csv", ["A", "B", "C"], [1, 2])
     assert _folder_files(tmp_path) == ["genes.csv"]
+
+
+def test_write_gene_list_into_a_missing_folder_names_the_folder(tmp_path):
+    with pytest.raises(FileNotFoundError) as info:
+        write_gene_list(tmp_path / "nope" / "g.csv", ["A"], [1])
+    assert info.value.filename == str(tmp_path / "nope")  # not a temporary file's name
+    assert ".tmp" not in str(info.value)
+    assert _folder_files(tmp_path) == []
 
 
 def test_write_gene_list_writes_through_a_symlink(tmp_path):

@@ -307,6 +307,27 @@ def test_max_samples_fits_the_named_selectors_on_one_stratified_subsample(proble
     assert "full *" not in text
 
 
+def test_subsample_names_one_selector_as_a_string_and_never_the_reference(problem):
+    X, y, _ = problem
+    sels = {"a": SelectKBest(f_classif), "b": SelectKBest(f_classif)}
+    one = compare_selectors(X, y, sels, n_features_to_select=4, cv=3, random_state=2,
+                            max_samples=25, subsample="a")
+    as_list = compare_selectors(X, y, sels, n_features_to_select=4, cv=3, random_state=2,
+                                max_samples=25, subsample=["a"])
+    assert one.info["subsampled"] == ["a"] == as_list.info["subsampled"]
+    np.testing.assert_array_equal(one.n_fit_samples["a"], [25] * 3)
+    np.testing.assert_array_equal(one.n_fit_samples["b"], [60] * 3)
+    for name in sels:
+        np.testing.assert_array_equal(one.supports[name], as_list.supports[name])
+    # the all-features reference fits nothing: naming it is an error, not a false report
+    with pytest.raises(ValueError, match="subsample names 'all_features'.*fits no selector"):
+        compare_selectors(X, y, sels, cv=3, max_samples=25, subsample=["all_features"])
+    with pytest.raises(ValueError, match="subsample names 'ab'"):
+        compare_selectors(X, y, sels, cv=3, max_samples=25, subsample="ab")
+    with pytest.raises(TypeError, match="selectors must be a dict"):
+        compare_selectors(X, y, [("a", SelectKBest(f_classif))], cv=3)
+
+
 def test_max_samples_larger_than_the_folds_changes_nothing(problem):
     X, y, _ = problem
     sels = {"f": SelectKBest(f_classif), "l1": make_l1_logistic_selector(4, random_state=0)}

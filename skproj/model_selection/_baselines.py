@@ -27,7 +27,7 @@ from sklearn.feature_selection import SelectFromModel, SelectKBest, SelectorMixi
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils._param_validation import Interval, RealNotInt
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from .._validation import n_from_fraction
 
@@ -132,8 +132,10 @@ def wilcoxon_scores(X, y, *, tie_correct=True):
     Raises
     ------
     ValueError
-        If ``y`` has fewer than 2 classes or not one label per row of ``X``.
+        If ``X`` is not 2-D or holds NaN or inf, or ``y`` has fewer than 2 classes or not one
+        label per row of ``X``.
     """
+    X = check_array(X, accept_sparse=("csr", "csc"), dtype=(np.float64, np.float32), input_name="X")
     classes, codes = np.unique(np.asarray(y), return_inverse=True)
     n, d = X.shape
     if codes.shape[0] != n:

@@ -10,6 +10,7 @@ with joblib (``n_jobs``), locally or, inside ``joblib.parallel_config(backend="d
 
 import time
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -58,7 +59,8 @@ def _importance(selector, support):
 
 
 # Largest selected block (rows x columns) of a sparse fold handed densified to the downstream
-# classifier: 2**25 entries (256 MB in float64). The all-features reference stays sparse.
+# classifier: 2**25 entries (256 MB in float64), the all-features reference included; larger
+# blocks stay sparse.
 _DENSE_DOWNSTREAM_MAX = 2**25
 
 
@@ -422,8 +424,10 @@ def compare_selectors(X, y, selectors, *, n_features_to_select=None, reference=N
         the whole training fold, so only the selection step sees fewer samples. The result
         says so: ``SelectionComparison.n_fit_samples``, :meth:`SelectionComparison.subsampled`,
         a note under :meth:`SelectionComparison.summary`. None: every selector sees whole folds.
-    subsample : list of str or None, default=None
-        Names of the selectors the ``max_samples`` rule applies to; None: all of them.
+    subsample : str, list of str or None, default=None
+        Names of the selectors the ``max_samples`` rule applies to (a str: one name); None:
+        all of them. ``"all_features"`` and ``"passthrough"`` entries fit nothing and cannot
+        be named.
 
     Returns
     -------
@@ -436,8 +440,10 @@ def compare_selectors(X, y, selectors, *, n_features_to_select=None, reference=N
         If ``selectors`` is empty, a name is unknown or reserved, ``reference`` is combined with
         ``n_features_to_select``, ``n_features_to_select`` is out of range, ``max_samples`` is
         not an int >= 2 or is below the number of classes while ``subsample`` names a
-        selector, ``subsample`` names an unknown
-        selector, or ``X`` and ``y`` have inconsistent lengths.
+        selector, ``subsample`` names an unknown selector or one that fits nothing
+        (``"all_features"``), or ``X`` and ``y`` have inconsistent lengths.
+    TypeError
+        If ``selectors`` is not a dict.
 
     Notes
     -----
@@ -446,8 +452,9 @@ def compare_selectors(X, y, selectors, *, n_features_to_select=None, reference=N
     or ``MaxAbsScaler()``; the default for sparse ``X`` is the former) and reaches every
     selector whose tags say it accepts sparse input (``input_tags.sparse``) sparse; a selector
     that does not gets its training fold (or subsample) densified. The downstream classifier
-    gets the selected columns only, densified when they hold at most 2**25 entries (the
-    all-features reference stays sparse). The dtype of ``X`` (float32 or float64) is kept.
+    gets the selected columns only (every column for the all-features reference), densified
+    when they hold at most 2**25 entries, sparse otherwise. The dtype of ``X`` (float32 or
+    float64) is kept.
     """
     from joblib import Parallel, delayed
     from scipy import sparse
@@ -467,6 +474,9 @@ def compare_selectors(X, y, selectors, *, n_features_to_select=None, reference=N
     feature_names = np.asarray([str(f) for f in feature_names], dtype=object)
     if feature_names.shape != (n_features,):
         raise ValueError(f"feature_names must have {n_features} entries, got {feature_names.shape}.")
+    if not isinstance(selectors, Mapping):
+        raise TypeError("selectors must be a dict mapping names to selectors (or to "
+                        f"'passthrough'), got {type(selectors).__name__}.")
     selectors = dict(selectors)
     if not selectors:
         raise ValueError("selectors must name at least one selector.")
@@ -504,10 +514,17 @@ def compare_selectors(X, y, selectors, *, n_features_to_select=None, reference=N
     if max_samples is not None and (isinstance(max_samples, (bool, float, np.floating))
                                     or not isinstance(max_samples, (int, np.integer)) or max_samples < 2):
         raise ValueError(f"max_samples must be an int >= 2 or None, got {max_samples!r}.")
-    sub_names = [nm for nm in names if not isinstance(selectors[nm], str)] if subsample is None else list(subsample)
+    if subsample is None:
+        sub_names = [nm for nm in names if not isinstance(selectors[nm], str)]
+    else:
+        sub_names = [subsample] if isinstance(subsample, str) else list(subsample)
     unknown = [nm for nm in sub_names if nm not in selectors]
     if unknown:
         raise ValueError(f"subsample names {unknown[0]!r}, which is not one of the selectors {list(selectors)}.")
+    unfitted = [nm for nm in sub_names if isinstance(selectors[nm], str)]
+    if unfitted:
+        raise ValueError(f"subsample names {unfitted[0]!r}, which fits no selector (it keeps every "
+                         "feature): only fitted selectors can be subsampled.")
     if max_samples is not None and sub_names and max_samples < (n_classes := np.unique(y).size):
         raise ValueError(f"max_samples={max_samples} is below the number of classes ({n_classes}): "
                          "the stratified subsample keeps every class.")
