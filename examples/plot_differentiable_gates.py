@@ -14,7 +14,7 @@ map and what is and is not confirmed about it.
 Data: :func:`~skproj.datasets.make_sparse_classification`, 600 samples, 200 features of which
 the first 10 are informative. The fitted ``gates_`` are plotted, informative features in
 colour. This is a hard problem (two clusters per class, 1% flipped labels): in our runs the
-gates found 6 of the 10 informative features among 35, about as many as the ANOVA F-test
+gates found 6 of the 10 informative features among 36, about as many as the ANOVA F-test
 printed below, and fewer than the benchmarks' l1,inf ball at larger sizes
 (:doc:`/performance`).
 """

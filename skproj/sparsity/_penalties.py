@@ -168,8 +168,10 @@ class L1(Penalty):
         ------
         ValueError
             If ``W`` or ``metric`` holds NaN or inf, ``metric`` is not > 0 everywhere or has
-            another shape than ``W``, ``step`` is negative or not finite, ``step * alpha /
-            metric`` overflows, or ``alpha`` is invalid.
+            another shape than ``W``, ``step`` is negative or not finite, ``step * alpha``
+            overflows, or ``step * alpha / metric`` does for a scalar ``metric`` (an array
+            ``metric`` goes to the weighted prox, which does not divide by it), or ``alpha`` is
+            invalid.
         TypeError
             If ``step`` is not a real number, or ``out`` is not an ndarray.
         """
@@ -392,8 +394,10 @@ class GroupLasso(_GroupPenalty):
         ------
         ValueError
             If ``W`` or ``metric`` holds NaN or inf, ``metric`` is not > 0 everywhere or has
-            another shape than ``W``, ``step`` is negative or not finite, ``step * alpha /
-            metric`` overflows, or a parameter is invalid.
+            another shape than ``W``, ``step`` is negative or not finite, ``step * alpha``
+            overflows, or ``step * alpha / metric`` does for a scalar ``metric`` (an array
+            ``metric`` goes to the weighted prox, which does not divide by it), or a parameter
+            is invalid.
         TypeError
             If ``step`` is not a real number, or ``out`` is not an ndarray.
         """
