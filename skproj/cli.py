@@ -296,7 +296,7 @@ def _write_outputs(report, result, args):
         fig = plot_comparison(result, selector="autoencoder", top=args.top,
                               title=report["data"]["source"])
         with _writing("--plot", args.plot), _atomic_path(args.plot, ".tmp") as tmp:
-            fig.savefig(tmp, dpi=120, format="png")
+            fig.savefig(tmp, dpi=120, format=_figure_format(args.plot))
         print(f"written figure: {args.plot}", flush=True)
     if args.genes or args.write_h5ad:
         ranked, k = result.ranking("autoencoder"), report["n_features_to_select"]
@@ -371,6 +371,30 @@ class _Parser(argparse.ArgumentParser):
         raise CLIError(f"{self.prog}: {message} (see {self.prog} --help)")
 
 
+def _estimator_defaults():
+    """The defaults of SparseAutoencoderSelector's parameters, for the help text."""
+    import inspect
+
+    from . import SparseAutoencoderSelector
+
+    return {name: p.default for name, p in inspect.signature(SparseAutoencoderSelector).parameters.items()}
+
+
+def _figure_format(path):
+    """The figure format of ``path``'s extension (``png`` without one); CLIError if matplotlib
+    cannot write it."""
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    ext = Path(path).suffix.lower().lstrip(".")
+    if not ext:
+        return "png"
+    formats = FigureCanvasBase.get_supported_filetypes()
+    if ext not in formats:
+        raise CLIError(f"--plot {path}: matplotlib cannot write .{ext} figures; give one of "
+                       f"{', '.join('.' + f for f in sorted(formats))}.")
+    return ext
+
+
 def build_parser():
     """The argument parser of the ``skproj`` command."""
     parser = _Parser(prog="skproj", description="skproj: exact projections for structured "
@@ -414,11 +438,14 @@ def build_parser():
       "features; given, the autoencoder keeps at most K (--n-features) features of that ball "
       "(max_features=K) and its radius is not searched (default: the estimator searches the "
       "radius for exactly K features)")
-    a("--epochs", type=_positive_int, help="training epochs per phase (default: the estimator's)")
-    a("--hidden", type=_positive_int, help="hidden layer size (default: the estimator's)")
-    a("--batch-size", type=_positive_int, help="minibatch size (default: the estimator's)")
-    a("--learning-rate", type=_positive_float, help="Adam learning rate (default: the estimator's)")
-    a("--activation", help="activation of the hidden layers (default: the estimator's)")
+    est = _estimator_defaults()
+    a("--epochs", type=_positive_int, help="training epochs per phase (default: the estimator's, "
+      f"{est['max_epochs']}; fewer epochs give worse features)")
+    a("--hidden", type=_positive_int, help=f"hidden layer size (default: the estimator's, {est['hidden_layer_size']})")
+    a("--batch-size", type=_positive_int, help="minibatch size (default: the estimator's, "
+      f"{est['batch_size']!r}: set from the number of samples)")
+    a("--learning-rate", type=_positive_float, help=f"Adam learning rate (default: the estimator's, {est['learning_rate']:g})")
+    a("--activation", help=f"activation of the hidden layers (default: the estimator's, {est['activation']!r})")
     a("--random-state", type=int, default=0, help="seed of the folds, the network and the random baselines (default 0)")
     a("--n-jobs", type=int, default=None, metavar="N", help="fits (folds x selectors) run in parallel by joblib; -1: all cores (default 1)")
     a("--scheduler", metavar="ADDRESS", help="run the fits on a Dask cluster (tcp://HOST:PORT) "
@@ -426,7 +453,8 @@ def build_parser():
     a("--top", type=_positive_int, default=15, help="number of top features to print and plot (default 15)")
     a("--output", "-o", metavar="REPORT.json", help="write the full report as JSON (an infinite or "
       "undefined number is null)")
-    a("--plot", metavar="FIG.png", help="write a PNG figure (needs matplotlib)")
+    a("--plot", metavar="FIG.png", help="write a figure, in the format of its extension (.png, .pdf, "
+      ".svg, ...; needs matplotlib)")
     a("--genes", metavar="GENES.csv", help="write the ranked features (gene, rank, selection_frequency, "
       "importance); default for a .h5ad input: DATA_STEM_skproj_genes.csv in the current folder")
     a("--write-h5ad", metavar="OUT.h5ad", help="write a copy of the .h5ad input with var columns "
@@ -508,6 +536,7 @@ def _select(args):
         except ImportError:
             raise CLIError("--plot needs matplotlib, which is not installed (pip install "
                            "matplotlib, or pip install 'skproj[plot]').") from None
+        _figure_format(args.plot)  # an unknown extension fails now, not after the run
     dataset = load_data(args.data, args.target, args.drop, args.layer, args.normalized)
     for note in dataset.notes:
         print(f"note: {note}", file=sys.stderr)

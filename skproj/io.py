@@ -289,7 +289,9 @@ def read_h5ad(path, target, layer=None):
     else:
         if layer not in layers:
             listed = _preview(layers) or "none"
-            raise ValueError(f"{path}: no layer {layer!r}; its layers: {listed}.")
+            raw = (" (the matrix of .raw is not read: store it as a layer first, e.g. "
+                   "adata.layers['counts'] = adata.raw[:, adata.var_names].X)") if layer == "raw" else ""
+            raise ValueError(f"{path}: no layer {layer!r}; its layers: {listed}{raw}.")
         where = f"{path}: layer {layer!r}"
     if X is None:
         raise ValueError(f"{where} is empty (no matrix stored).")

@@ -41,3 +41,43 @@ def test_constraint_none_trains_without_a_ball():
     assert none.radius_ is None and np.isfinite(ball.radius_)
     assert none.get_support().sum() == ball.get_support().sum() == 5
 
+
+
+def test_help_shows_the_estimator_defaults(capsys):
+    import inspect
+
+    from skproj import SparseAutoencoderSelector
+    from skproj.cli import main
+
+    assert main(["select", "--help"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    defaults = inspect.signature(SparseAutoencoderSelector).parameters
+    assert f"(default: the estimator's, {defaults['max_epochs'].default};" in out
+    assert f"(default: the estimator's, {defaults['hidden_layer_size'].default})" in out
+    assert f"(default: the estimator's, {defaults['learning_rate'].default:g})" in out
+
+
+def test_plot_format_follows_the_extension(capsys, tmp_path):
+    """``--plot fig.pdf`` writes a PDF (it once wrote PNG bytes under any name); an extension
+    matplotlib cannot write is refused before the run."""
+    import pytest
+
+    pytest.importorskip("matplotlib")
+    from skproj.cli import main
+
+    rng = np.random.default_rng(0)
+    y = np.repeat(["a", "b"], 20)
+    X = rng.standard_normal((40, 6)) + 2.0 * (y == "a")[:, None] * (np.arange(6) < 2)
+    data = tmp_path / "data.csv"
+    rows = ["g0,g1,g2,g3,g4,g5,label"] + [",".join(map(repr, r)) + f",{c}" for r, c in zip(X.tolist(), y)]
+    data.write_text("\n".join(rows) + "\n")
+    fast = ["--target", "label", "--cv", "2", "--epochs", "2", "--quiet", "--n-features", "2",
+            "--baselines", "anova"]
+    for name, magic in (("fig.pdf", b"%PDF"), ("fig.svg", b"<?xml"), ("fig", b"\x89PNG")):
+        assert main(["select", str(data), *fast, "--plot", str(tmp_path / name)]) == 0
+        assert (tmp_path / name).read_bytes()[:len(magic)] == magic, name
+    capsys.readouterr()
+    assert main(["select", str(data), *fast, "--plot", str(tmp_path / "fig.docx")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: --plot") and ".docx" in err and ".pdf" in err
+    assert not (tmp_path / "fig.docx").exists()

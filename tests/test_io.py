@@ -90,6 +90,9 @@ def test_read_h5ad_layers(h5ad):
     assert (r.X != X).nnz == 0
     with pytest.raises(ValueError, match=r"no layer 'nope'.*'counts_int'"):
         read_h5ad(path, target="cell_type", layer="nope")
+    # .raw is not a layer: the message says so, and how to make it one
+    with pytest.raises(ValueError, match=r"no layer 'raw'.*\.raw is not read.*adata\.layers"):
+        read_h5ad(path, target="cell_type", layer="raw")
 
 
 def test_read_h5ad_reads_only_the_matrix_asked_for(h5ad, monkeypatch):
@@ -124,6 +127,9 @@ def test_read_h5ad_reads_only_the_matrix_asked_for(h5ad, monkeypatch):
             np.testing.assert_array_equal(whole[key], r[key])
     with pytest.raises(ValueError, match=r"no layer 'nope'.*'counts_int'"):
         read_h5ad(path, target="cell_type", layer="nope")
+    # .raw is not a layer: the message says so, and how to make it one
+    with pytest.raises(ValueError, match=r"no layer 'raw'.*\.raw is not read.*adata\.layers"):
+        read_h5ad(path, target="cell_type", layer="raw")
 
 
 @pytest.mark.parametrize("key, shape", [("X", (121, 40)), ("X", (120, 41)), ("layers/scaled", (119, 40))])
