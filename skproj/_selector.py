@@ -22,7 +22,6 @@ import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
 from sklearn.feature_selection import SelectorMixin
-from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils._param_validation import Interval, RealNotInt, StrOptions
@@ -34,8 +33,9 @@ from ._gates import DifferentiableGates
 from ._network import ACTIVATION_NAMES, forward, hidden_zero_fraction, init_edge_of_chaos, init_params
 from ._optim import Adam
 from ._proxadam import ProxAdam
-from ._training import (BallStep, GateStep, TargetBallStep, Trainer, auto_batch_size, blas_threads, column_ptp,
-                        gradient_row_norms, row_blocks)
+from ._training import (BallStep, GateStep, TargetBallStep, Trainer, auto_batch_size, blas_threads, column_means,
+                        column_ptp, gradient_row_norms, mean_variance, row_blocks, uncentred,
+                        validation_split)
 from ._validation import fill_doc, n_from_fraction, store_init_args
 from .linear_model._base import X_SECTION as _X_SECTION
 from .linear_model._base import ProbabilityMixin
@@ -371,6 +371,12 @@ class SparseAutoencoderSelector(ProbabilityMixin, SelectorMixin, ClassifierMixin
     ``early_stopping`` copies the training part of ``X`` (as for dense ``X``). The results
     equal those of the dense path on the same data.
 
+    The network is trained on ``X`` minus the column means of the training samples (taken
+    from each minibatch; ``intercepts_`` are the biases for ``X`` itself): a shift of a feature
+    changes nothing, and sparse data, scaled but not centred, give the selection of their
+    centred dense copy (a gene at a nearly constant level keeps a mean / std of ~100, which
+    would reach every hidden unit as a large constant).
+
     Clipped activations and their initialisation: I. Price, N. Daultry Ball, S. C. H. Lam,
     A. C. Jones, J. Tanner, "Deep Neural Network Initialization with Sparsity Inducing
     Activations", ICLR 2024, arXiv 2402.16184 (Sections 2-4: edge of chaos ``chi_1 = 1``,
@@ -555,9 +561,9 @@ class SparseAutoencoderSelector(ProbabilityMixin, SelectorMixin, ClassifierMixin
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data, preferably standardised (for sparse data: scaled without centring,
-            e.g. :class:`~sklearn.preprocessing.MaxAbsScaler` or
-            ``StandardScaler(with_mean=False)``). float32 stays float32; other numeric
+            Training data, preferably scaled (standardised; for sparse data scaled without
+            centring, e.g. ``StandardScaler(with_mean=False)``: the network centres the
+            features itself, see Notes). float32 stays float32; other numeric
             dtypes become float64. CSR and CSC matrices are accepted and never densified as a
             whole (a CSC matrix is converted to CSR once, a copy; see Notes).
         y : array-like of shape (n_samples,)
@@ -603,18 +609,15 @@ class SparseAutoencoderSelector(ProbabilityMixin, SelectorMixin, ClassifierMixin
         X_fit = X
         Xv = Yv = None
         if self.early_stopping:
-            split_seed = rng.randint(np.iinfo(np.int32).max)
-            counts = np.bincount(y_idx)
-            n_val = int(np.ceil(self.validation_fraction * len(y_idx)))
-            feasible = counts.min() >= 2 and min(n_val, len(y_idx) - n_val) >= n_classes
-            stratify = y_idx if feasible else None
-            X, Xv, Y, Yv = train_test_split(
-                X, Y, test_size=self.validation_fraction, stratify=stratify, random_state=split_seed
-            )
+            X, Xv, Y, Yv = validation_split(X, Y, y_idx, self.validation_fraction, rng.randint(np.iinfo(np.int32).max))
 
+        # The network is trained on X minus its column means (per minibatch: a sparse X stays
+        # sparse), so that a shift of a feature changes nothing: a feature scaled but not
+        # centred (sparse data) would otherwise add a large constant to every hidden unit.
+        center = column_means(X, dtype)
         init_rng = np.random.RandomState(init_seed)
         if self.activation in _SPARSE_ACTIVATIONS:
-            params = self._edge_of_chaos_params(X, n_classes, init_rng)
+            params = self._edge_of_chaos_params(X, center, n_classes, init_rng)
         else:
             self.activation_threshold_ = self.activation_clip_ = None
             params = init_params(
@@ -625,7 +628,8 @@ class SparseAutoencoderSelector(ProbabilityMixin, SelectorMixin, ClassifierMixin
         params[0][constant] = 0
         net_args = (self._activation_fns(), self.reconstruction_weight, self.reconstruction_loss, self.decoder_input)
         batch_size = auto_batch_size(X.shape[0]) if self.batch_size == "auto" else self.batch_size
-        trainer = Trainer(net_args, X, Y, Xv, Yv, rng, batch_size, self.n_iter_no_change, self.tol, self.verbose)
+        trainer = Trainer(net_args, X, Y, Xv, Yv, rng, batch_size, self.n_iter_no_change, self.tol, self.verbose,
+                          center=center)
         threads = blas_threads(trainer.batch_size, X.shape[1], self.hidden_layer_size)
         with threadpool_limits(limits=threads, user_api="blas"):  # one thread for small products
             self._train(trainer, params, sparsity, k, None if not constant.any() else ~constant)
@@ -706,6 +710,8 @@ class SparseAutoencoderSelector(ProbabilityMixin, SelectorMixin, ClassifierMixin
                                     row_mask=support, phase="retrain")
             W1[~support] = 0  # exact zeros (masked gradients keep them; this guards rounding)
 
+        # biases for X itself, not X - center: prediction needs no centring
+        params[:] = uncentred(params, trainer.center)
         self.support_ = support
         self.feature_importances_ = self._row_norms(sparsity, W1)
         self.coefs_ = params[0::2]
@@ -714,7 +720,7 @@ class SparseAutoencoderSelector(ProbabilityMixin, SelectorMixin, ClassifierMixin
 
     def _top_k(self, trainer, params, norms, k, trainable):
         """The ``k`` features: non-zero rows by norm, then zero rows by gradient norm."""
-        score_zero = gradient_row_norms(trainer.X, trainer.Y, params, trainer.net_args)
+        score_zero = gradient_row_norms(trainer.X, trainer.Y, params, trainer.net_args, center=trainer.center)
         if trainable is not None:
             score_zero[~trainable] = 0
         carries = (norms > 0) | (score_zero > 0)
@@ -740,7 +746,7 @@ class SparseAutoencoderSelector(ProbabilityMixin, SelectorMixin, ClassifierMixin
         tau, clip = self.activation_threshold_, self.activation_clip_
         return (lambda z: act.forward(z, tau, clip), lambda z, a: act.derivative(z, tau, clip))
 
-    def _edge_of_chaos_params(self, X, n_classes, rng):
+    def _edge_of_chaos_params(self, X, center, n_classes, rng):
         """Edge-of-chaos initialisation of the 4 layers (see the ``activation`` parameter)."""
         name, sparsity = self.activation, self.activation_sparsity
         try:
@@ -754,11 +760,8 @@ class SparseAutoencoderSelector(ProbabilityMixin, SelectorMixin, ClassifierMixin
                 f"activation_sparsity={sparsity!r}, activation_clip={self.activation_clip!r}: {exc}"
             ) from exc
         self.activation_threshold_, self.activation_clip_ = float(eoc.tau), float(clip)
-        if sp.issparse(X):
-            q_in = float(np.dot(X.data, X.data.astype(np.float64))) / max(X.shape[0] * X.shape[1], 1)
-        else:
-            q_in = float(np.mean(np.square(X, dtype=np.float64))) if X.size else 0.0
-        q_in = q_in if q_in > 0 else 1.0  # all-zero data: any scale gives the same zero input
+        q_in = mean_variance(X, center)
+        q_in = q_in if q_in > 1e-300 else 1.0  # constant data: any scale gives the same zero input
         return init_edge_of_chaos(
             X.shape[1], self.hidden_layer_size, n_classes, eoc, q_in, _Q_STAR, X.dtype, rng, self.decoder_input
         )

@@ -26,8 +26,9 @@ from ._network import loss_and_grad
 from ._optim import Adam
 
 __all__ = [
-    "BallStep", "TargetBallStep", "GateStep", "Trainer", "gradient_row_norms",
-    "auto_batch_size", "blas_threads", "dense_rows", "row_blocks", "EPOCH_SAMPLES",
+    "BallStep", "TargetBallStep", "GateStep", "Trainer", "gradient_row_norms", "uncentred",
+    "auto_batch_size", "blas_threads", "column_means", "dense_rows", "mean_variance", "validation_split",
+    "row_blocks", "EPOCH_SAMPLES",
 ]
 
 #: An epoch is a pass over the training data when it has at most this many samples, and a pass
@@ -108,6 +109,39 @@ def _kernel_csr(X):
     return sp.csr_matrix(
         (np.ascontiguousarray(X.data), X.indices.astype(idx_dtype), X.indptr.astype(idx_dtype)), shape=X.shape
     )
+
+
+def column_means(X, dtype):
+    """Column means of a dense or CSR ``X`` (implicit zeros count), summed in float64 in row
+    order for both, so that a sparse ``X`` and its dense copy give the same means; cast to
+    ``dtype``."""
+    n = max(X.shape[0], 1)
+    if sp.issparse(X):
+        sums = np.bincount(X.indices, weights=X.data, minlength=X.shape[1])
+    else:
+        sums = X.sum(axis=0, dtype=np.float64)
+    return (sums / n).astype(dtype)
+
+
+def mean_variance(X, center):
+    """Mean over the features of the variance of each column of a dense or CSR ``X`` whose
+    column means are ``center`` (implicit zeros count)."""
+    if sp.issparse(X):
+        sq = float(np.dot(X.data, X.data.astype(np.float64)))
+    else:
+        sq = float(np.sum(np.square(X, dtype=np.float64)))
+    return (sq / max(X.shape[0], 1) - float(np.dot(center, center.astype(np.float64)))) / max(X.shape[1], 1)
+
+
+def validation_split(X, Y, y_idx, fraction, seed):
+    """``(X_train, X_val, Y_train, Y_val)``: a ``fraction`` of the samples held out, stratified
+    by the class codes ``y_idx`` when every class can be (else at random)."""
+    from sklearn.model_selection import train_test_split
+
+    counts = np.bincount(y_idx)
+    n_val = int(np.ceil(fraction * len(y_idx)))
+    feasible = counts.min() >= 2 and min(n_val, len(y_idx) - n_val) >= len(counts)
+    return train_test_split(X, Y, test_size=fraction, stratify=y_idx if feasible else None, random_state=seed)
 
 
 def dense_rows(X, rows, out=None):
@@ -269,6 +303,10 @@ class Trainer:
         Minibatch order.
     batch_size, n_iter_no_change, tol, verbose :
         As in the selector.
+    center : ndarray of shape (n_features,) or None, default=None
+        Column means subtracted from every minibatch (the network is trained on centred data
+        without a centred copy of ``X``, which a sparse ``X`` could not hold); the validation
+        loss is computed on ``Xv`` as it is, with the equivalent biases (:func:`uncentred`).
 
     Notes
     -----
@@ -283,8 +321,10 @@ class Trainer:
     validation_scores : list of float or None
     """
 
-    def __init__(self, net_args, X, Y, Xv, Yv, rng, batch_size, n_iter_no_change, tol, verbose):
+    def __init__(self, net_args, X, Y, Xv, Yv, rng, batch_size, n_iter_no_change, tol, verbose,
+                 center=None):
         self.net_args = net_args
+        self.center = center
         if sp.issparse(X):
             X = _kernel_csr(X)
         self.X, self.Y, self.Xv, self.Yv = X, Y, Xv, Yv
@@ -316,13 +356,16 @@ class Trainer:
 
     def _batch(self, idx):
         """The dense minibatch of rows ``idx`` (the buffer's leading rows for a sparse X)."""
-        if self._buffer is None:
-            return self.X[idx]
-        return dense_rows(self.X, idx, out=self._buffer[: len(idx)])
+        B = self.X[idx] if self._buffer is None else dense_rows(self.X, idx, out=self._buffer[: len(idx)])
+        if self.center is not None:
+            B -= self.center  # X[idx] is a copy, the buffer ours
+        return B
 
     def _eval_loss(self, X, Y, params, gates):
         """Loss (with the gates' penalty) on all of ``X``, in row blocks for a sparse ``X``."""
         scale = None if gates is None else gates.scale(X.dtype)
+        if self.center is not None:
+            params = uncentred(params, self.center, scale)
         losses, sizes = [], []
         for sl, Xb in row_blocks(X):
             losses.append(loss_and_grad(Xb, Y[sl], params, *self.net_args, need_grad=False, input_scale=scale)[0])
@@ -404,16 +447,38 @@ class Trainer:
         return epochs
 
 
-def gradient_row_norms(X, Y, params, net_args, batch_size=256):
+def uncentred(params, center, input_scale=None):
+    """The parameters that give on ``X`` what ``params`` give on ``X - center``.
+
+    The first layer reads ``(X - c) * g @ W1 + b1 = X * g @ W1 + (b1 - (c * g) @ W1)`` (``g``:
+    ``input_scale``, or 1) and the decoder's output ``Xhat`` reconstructs ``X - c``, so
+    ``Xhat + c`` reconstructs ``X``: ``b1`` and ``b4`` change, nothing else (new arrays; the
+    list is a new list).
+    """
+    if center is None:
+        return list(params)
+    W1 = params[0]
+    c = center if input_scale is None else center * input_scale
+    out = list(params)
+    out[1] = (params[1] - c @ W1).astype(W1.dtype, copy=False)
+    out[7] = (params[7] + center).astype(W1.dtype, copy=False)
+    return out
+
+
+def gradient_row_norms(X, Y, params, net_args, batch_size=256, center=None):
     """l2 norms of the rows of the gradient of the (mean) loss with respect to ``W1``.
 
     Accumulated over minibatches of ``batch_size`` samples (the memory of one forward pass
-    stays ``batch_size * n_features``). A feature whose column of ``X`` is zero gets 0.
+    stays ``batch_size * n_features``), on ``X - center`` when ``center`` is given. A feature
+    whose column of ``X`` is constant gets 0 (with its mean as ``center``).
     """
     n = X.shape[0]
     G = np.zeros_like(params[0])
     for start in range(0, n, batch_size):
         sl = slice(start, start + batch_size)
-        _, grads, _ = loss_and_grad(dense_rows(X, sl), Y[sl], params, *net_args)
+        B = dense_rows(X, sl)
+        if center is not None:
+            B = B - center
+        _, grads, _ = loss_and_grad(B, Y[sl], params, *net_args)
         G += grads[0] * (min(batch_size, n - start) / n)
     return np.sqrt(np.einsum("ij,ij->i", G, G))

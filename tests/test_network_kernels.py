@@ -107,3 +107,29 @@ def test_float32_throughout(dec):
     opt = Adam(scalar_second_moment=(0,))
     opt.step(params, grads[:8])
     assert all(a.dtype == np.float32 for a in params + opt.m + opt.v)
+
+
+@pytest.mark.parametrize("decoder_input", ["logits", "hidden"])
+@pytest.mark.parametrize("gated", [False, True])
+def test_uncentred_biases_give_on_x_what_the_params_give_on_centred_x(decoder_input, gated):
+    """skproj._training.uncentred: training reads X - c; the converted biases give the same
+    loss, logits and reconstruction residual on X itself (the reconstruction targets X)."""
+    from skproj._network import forward
+    from skproj._training import uncentred
+
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((30, 12)) + rng.uniform(-50, 50, 12)
+    Y = np.eye(3)[rng.randint(0, 3, 30)]
+    c = X.mean(axis=0)
+    params = init_params(12, 8, 3, np.float64, rng, decoder_input=decoder_input)
+    g = rng.uniform(0.5, 2.0, 12) if gated else None
+    args = ("relu", 1.0, "smooth_l1", decoder_input)
+    centred = loss_and_grad(X - c, Y, params, *args, need_grad=False, input_scale=g)
+    conv = uncentred(params, c, g)
+    plain = loss_and_grad(X, Y, conv, *args, need_grad=False, input_scale=g)
+    assert plain[0] == pytest.approx(centred[0], rel=1e-12)
+    assert plain[2] == pytest.approx(centred[2], rel=1e-12)  # (cross-entropy, reconstruction)
+    if not gated:
+        np.testing.assert_allclose(forward(X, conv, "relu"), forward(X - c, params, "relu"), rtol=1e-10, atol=1e-10)
+    assert all(a is b for a, b in zip(conv[::2], params[::2]))  # weights untouched
+    assert uncentred(params, None) == params

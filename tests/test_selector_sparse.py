@@ -201,3 +201,46 @@ def test_column_ptp_in_blocks_of_rows(monkeypatch, block, dtype):
         r = training.column_ptp(M)
         assert r.dtype == dtype
         np.testing.assert_array_equal(r, np.ptp(A, axis=0))
+
+
+# ----------------------------------------------------------------------------------------
+# centring: the network reads X minus its column means, so shifts of features change nothing
+# ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("params", [dict(n_features_to_select=5), dict(radius=0.3),
+                                    dict(penalty="group_lasso", alpha=0.02),
+                                    dict(penalty="differentiable", activation="clipped_relu"),
+                                    dict(early_stopping=True)])
+def test_a_shift_of_the_features_changes_nothing(params):
+    X, y = make_classification(120, 20, n_informative=4, n_redundant=0, random_state=0)
+    shift = np.random.RandomState(1).uniform(-8, 8, size=20)  # powers of two apart: exact
+    shift = np.round(shift * 4) / 4
+    params = {"random_state": 0, "max_epochs": 15, **params}
+    a = SparseAutoencoderSelector(**params).fit(X, y)
+    b = SparseAutoencoderSelector(**params).fit(X + shift, y)
+    np.testing.assert_array_equal(a.support_, b.support_)
+    np.testing.assert_allclose(a.coefs_[0], b.coefs_[0], rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(a.decision_function(X), b.decision_function(X + shift), rtol=1e-6, atol=1e-8)
+    assert a.n_iter_ == b.n_iter_
+
+
+def test_a_large_uncentred_feature_does_not_swamp_the_network():
+    """Sparse data can only be scaled, not centred: a gene expressed at a nearly constant high
+    level in every cell (a large share of each cell's counts) becomes a constant of about
+    mean / sd ~ 100 after StandardScaler(with_mean=False). The selector once saw that constant
+    in every hidden unit and picked that gene first, missing informative ones; it now selects as
+    on the centred (dense) data."""
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = _sparse_data(n=200, d=40, seed=3)
+    rng = np.random.RandomState(0)
+    X[:, 39] = 100.0 + rng.standard_normal(200)  # uninformative, mean / sd = 100
+    Xs = StandardScaler(with_mean=False).fit_transform(sp.csr_matrix(X))
+    Xd = StandardScaler().fit_transform(X)
+    params = dict(n_features_to_select=5, random_state=0, max_epochs=30)
+    sparse = SparseAutoencoderSelector(**params).fit(Xs, y)
+    dense = SparseAutoencoderSelector(**params).fit(Xd, y)
+    np.testing.assert_array_equal(sparse.support_, dense.support_)
+    assert set(sparse.get_support(indices=True)) == set(range(5))  # the informative columns
+    assert sparse.score(Xs, y) == pytest.approx(dense.score(Xd, y), abs=0.02)
