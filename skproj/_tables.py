@@ -221,7 +221,7 @@ def _obs_columns(path):
     return f"; its obs columns: {_preview(cols)}" if cols else "; obs has no columns"
 
 
-def _read_h5ad(path, target, layer, normalized):
+def _read_h5ad(path, target, layer, normalized, gene_names=None):
     """An AnnData file through :func:`skproj.io.read_h5ad`; counts are log-normalised."""
     from scipy import sparse
 
@@ -231,7 +231,7 @@ def _read_h5ad(path, target, layer, normalized):
         raise InputError(f"{path}: name the obs column of the labels with --target COLUMN"
                          f"{_obs_columns(path)}.")
     try:
-        data = read_h5ad(path, target, layer=layer)
+        data = read_h5ad(path, target, layer=layer, gene_names=gene_names)
     except ImportError:
         raise InputError(f"{path}: reading .h5ad files needs anndata, which is not installed "
                          "(pip install 'skproj[anndata]').") from None
@@ -263,11 +263,11 @@ def _read_h5ad(path, target, layer, normalized):
                    preprocessing=f"{fmt}{step}; {scaling}", unit="cells")
 
 
-def load_data(data, target=None, drop=(), layer=None, normalized=False):
+def load_data(data, target=None, drop=(), layer=None, normalized=False, gene_names=None):
     """Load the data set the command runs on (embedded PBMC data when ``data`` is None)."""
     if data is None:
-        if target is not None or drop or layer is not None:
-            raise InputError("--target, --drop and --layer need a DATA file.")
+        if target is not None or drop or layer is not None or gene_names is not None:
+            raise InputError("--target, --drop, --layer and --gene-names need a DATA file.")
         if normalized:
             raise InputError("--normalized applies to .h5ad files only.")
         return _embedded_dataset()
@@ -279,12 +279,14 @@ def load_data(data, target=None, drop=(), layer=None, normalized=False):
     suffix = path.suffix.lower()
     if layer is not None and suffix != ".h5ad":
         raise InputError("--layer applies to .h5ad files only.")
+    if gene_names is not None and suffix != ".h5ad":
+        raise InputError("--gene-names applies to .h5ad files only (a table's header names its columns).")
     if normalized and suffix != ".h5ad":
         raise InputError("--normalized applies to .h5ad files only.")
     if drop and suffix not in (".csv", ".tsv"):
         raise InputError("--drop applies to .csv/.tsv files only.")
     if suffix == ".h5ad":
-        return _read_h5ad(path, target, layer, normalized)
+        return _read_h5ad(path, target, layer, normalized, gene_names)
     if suffix in (".csv", ".tsv"):
         X, y, names, notes = _read_table(path, target, drop)
     elif suffix == ".npz":

@@ -223,7 +223,8 @@ def run_selection(dataset, args, progress):
         "data": {"source": dataset.source, "description": dataset.description,
                  "n_samples": int(n_samples), "n_features": int(n_features),
                  "classes": [str(c) for c in classes], "class_counts": [int(c) for c in counts],
-                 "preprocessing": dataset.preprocessing},
+                 "preprocessing": dataset.preprocessing,
+                 "gene_names": getattr(args, "gene_names", None)},  # a var column, None: var_names
         "cv": {"n_splits": args.cv, "shuffle": True, "random_state": args.random_state},
         "n_features_to_select": int(k),
         "autoencoder_selection": _selection_note(args, k),
@@ -420,6 +421,8 @@ def build_parser():
       "there); label array key of a .npz (default y)")
     a("--drop", type=_names(None), default=[], metavar="COL[,COL...]", help="columns of a .csv/.tsv to ignore (sample ids...)")
     a("--layer", metavar="NAME", help="layer of a .h5ad file to use instead of X")
+    a("--gene-names", metavar="COLUMN", help="var column of a .h5ad file with the gene names to report "
+      "(e.g. feature_name or gene_symbols when var_names are Ensembl ids; default: var_names)")
     a("--normalized", action="store_true", help="the .h5ad counts are already normalised: no log1p per 10k")
     a("--cv", type=_positive_int, default=5, help="number of stratified folds (default 5)")
     a("--n-features", "--max-features", dest="n_features", type=_n_features, default=DEFAULT_N_FEATURES,
@@ -537,7 +540,7 @@ def _select(args):
             raise CLIError("--plot needs matplotlib, which is not installed (pip install "
                            "matplotlib, or pip install 'skproj[plot]').") from None
         _figure_format(args.plot)  # an unknown extension fails now, not after the run
-    dataset = load_data(args.data, args.target, args.drop, args.layer, args.normalized)
+    dataset = load_data(args.data, args.target, args.drop, args.layer, args.normalized, args.gene_names)
     for note in dataset.notes:
         print(f"note: {note}", file=sys.stderr)
     # stdout is for the results: what the estimators print (--verbose) goes to stderr

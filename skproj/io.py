@@ -184,7 +184,7 @@ def _h5ad_obs(path):
 
 
 def _read_h5ad_parts(path, layer):
-    """``obs``, the gene names, the layer names and the one matrix asked for (``None`` if absent).
+    """``obs``, ``var``, the layer names and the one matrix asked for (``None`` if absent).
 
     Only these elements are read, with anndata's element reader: the other layers, ``raw``,
     ``obsm``, ``uns``... stay on disk, so memory holds one matrix whatever else the file stores.
@@ -201,7 +201,7 @@ def _read_h5ad_parts(path, layer):
             layers = list(f["layers"].keys()) if "layers" in f else []
             key = "X" if layer is None else f"layers/{layer}"
             X = read_elem(f[key]) if key in f else None
-        return obs, var.index, layers, X
+        return obs, var, layers, X
     except MemoryError:
         raise
     except Exception:  # noqa: BLE001 - the whole-file read below reports what is wrong
@@ -212,10 +212,10 @@ def _read_h5ad_parts(path, layer):
         adata = anndata.read_h5ad(path)
     layers = list(adata.layers.keys())
     X = adata.X if layer is None else adata.layers[layer] if layer in layers else None
-    return adata.obs, adata.var_names, layers, X
+    return adata.obs, adata.var, layers, X
 
 
-def read_h5ad(path, target, layer=None):
+def read_h5ad(path, target, layer=None, gene_names=None):
     """Read the expression matrix, one ``obs`` column as labels and the gene names of a ``.h5ad`` file.
 
     Parameters
@@ -226,6 +226,10 @@ def read_h5ad(path, target, layer=None):
         Name of the ``obs`` column holding the class labels (e.g. ``"cell_type"``).
     layer : str or None, default=None
         Read ``adata.layers[layer]`` instead of ``adata.X``.
+    gene_names : str or None, default=None
+        A ``var`` column holding the names to use instead of ``var_names``, e.g.
+        ``"feature_name"`` or ``"gene_symbols"`` when ``var_names`` are Ensembl ids. A gene
+        whose entry is missing keeps its ``var_names`` entry.
 
     Returns
     -------
@@ -238,7 +242,7 @@ def read_h5ad(path, target, layer=None):
             The labels: an object array of plain ``str`` for categorical or string columns,
             int64 or bool for integer-valued or boolean columns.
         feature_names : ndarray of shape (n_genes,), dtype object
-            Gene names (``var_names``) as plain Python ``str``. Repeated names (common in 10x
+            Gene names (``var_names``, or the ``gene_names`` column) as plain Python ``str``. Repeated names (common in 10x
             data, where several Ensembl ids share a symbol) are made unique the way
             ``AnnData.var_names_make_unique`` does (``"G"``, ``"G-1"``, ...), with a warning;
             the file is not changed.
@@ -264,7 +268,8 @@ def read_h5ad(path, target, layer=None):
         One line each: ``target`` is not an ``obs`` column (a few existing columns are listed);
         the column is numeric with more than ``skproj.io.MAX_NUMERIC_LEVELS`` (100) distinct values
         (a continuous covariate or an id, not a class label); labels are missing; ``layer`` does
-        not exist; the matrix has NaN / inf (sparse: among the stored values) or negative values.
+        not exist; ``gene_names`` is not a ``var`` column; the matrix has NaN / inf (sparse:
+        among the stored values) or negative values.
 
     Notes
     -----
@@ -278,8 +283,21 @@ def read_h5ad(path, target, layer=None):
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"{path}: no such file.")
-    obs, var_names, layers, X = _read_h5ad_parts(path, layer)
-    feature_names = _unique_names(var_names, path, "gene")
+    obs, var, layers, X = _read_h5ad_parts(path, layer)
+    var_names = var.index
+    if gene_names is None:
+        names = var_names
+    elif gene_names not in var.columns:
+        listed = _preview(list(var.columns)) or "none"
+        raise ValueError(f"{path}: var has no column {gene_names!r} for the gene names; its columns: {listed}.")
+    else:
+        column = var[gene_names]
+        missing = np.asarray(column.isna())
+        names = np.where(missing, np.asarray(var_names, dtype=object), np.asarray(column.astype(object)))
+        if missing.any():
+            warnings.warn(f"{path}: {int(missing.sum())} genes have no name in var[{gene_names!r}]; "
+                          "they keep their var_names entry.", UserWarning, stacklevel=2)
+    feature_names = _unique_names(names, path, "gene")
     if target not in obs.columns:
         cols = list(obs.columns)
         listed = _preview(cols) if cols else "none"

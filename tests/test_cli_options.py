@@ -81,3 +81,36 @@ def test_plot_format_follows_the_extension(capsys, tmp_path):
     err = capsys.readouterr().err
     assert err.startswith("error: --plot") and ".docx" in err and ".pdf" in err
     assert not (tmp_path / "fig.docx").exists()
+
+
+def test_gene_names_option_reports_a_var_column(capsys, tmp_path):
+    """``--gene-names feature_name``: the printed table, the gene list and the JSON report use
+    the symbols of that var column instead of the Ensembl ids of var_names."""
+    import json
+
+    import pytest
+
+    anndata = pytest.importorskip("anndata")
+    pd = pytest.importorskip("pandas")
+    from skproj.cli import main
+    from skproj.datasets import make_single_cell_counts
+
+    X, y, _ = make_single_cell_counts(80, 30, n_cell_types=2, n_markers_per_type=3, random_state=0)
+    var = pd.DataFrame({"feature_name": [f"SYM{j}" for j in range(30)]},
+                       index=[f"ENSG{j:011d}" for j in range(30)])
+    obs = pd.DataFrame({"cell_type": pd.Categorical(np.array(["T", "B"])[y])}, index=[f"c{i}" for i in range(80)])
+    path = tmp_path / "cells.h5ad"
+    anndata.AnnData(X, obs=obs, var=var).write_h5ad(path)
+    genes, report = tmp_path / "genes.csv", tmp_path / "r.json"
+    argv = ["select", str(path), "--target", "cell_type", "--cv", "2", "--epochs", "2", "--n-features", "3",
+            "--baselines", "anova", "--genes", str(genes), "-o", str(report)]
+    assert main(argv + ["--gene-names", "feature_name"]) == 0
+    out = capsys.readouterr().out
+    listed = [line.split(",")[0] for line in genes.read_text().splitlines()[1:]]
+    assert listed and all(g.startswith("SYM") for g in listed)
+    assert "SYM" in out and "ENSG" not in out
+    assert json.loads(report.read_text())["data"]["gene_names"] == "feature_name"
+    assert main(argv + ["--gene-names", "symbol"]) == 2
+    assert "var has no column 'symbol'" in capsys.readouterr().err
+    assert main(["select", "--gene-names", "feature_name"]) == 2  # the embedded data: no var
+    assert "--gene-names" in capsys.readouterr().err

@@ -95,6 +95,26 @@ def test_read_h5ad_layers(h5ad):
         read_h5ad(path, target="cell_type", layer="raw")
 
 
+def test_read_h5ad_gene_names_from_a_var_column(tmp_path):
+    anndata = pytest.importorskip("anndata")
+    pd = pytest.importorskip("pandas")
+    X = sparse.random(6, 4, density=0.5, format="csr", random_state=0, dtype=np.float32)
+    var = pd.DataFrame({"feature_name": ["CD3E", "MS4A1", None, "CD3E"]},
+                       index=[f"ENSG{j:011d}" for j in range(4)])
+    obs = pd.DataFrame({"cell_type": pd.Categorical(list("ababab"))}, index=[f"c{i}" for i in range(6)])
+    path = tmp_path / "ids.h5ad"
+    anndata.AnnData(X, obs=obs, var=var).write_h5ad(path)
+    assert read_h5ad(path, "cell_type").feature_names.tolist() == list(var.index)
+    with pytest.warns(UserWarning) as record:
+        names = read_h5ad(path, "cell_type", gene_names="feature_name").feature_names.tolist()
+    # the missing symbol keeps its id; the repeated one is made unique as anndata does
+    assert names == ["CD3E", "MS4A1", "ENSG00000000002", "CD3E-1"]
+    messages = " ".join(str(w.message) for w in record)
+    assert "no name in var['feature_name']" in messages and "repeat" in messages
+    with pytest.raises(ValueError, match=r"var has no column 'symbol'.*'feature_name'"):
+        read_h5ad(path, "cell_type", gene_names="symbol")
+
+
 def test_read_h5ad_reads_only_the_matrix_asked_for(h5ad, monkeypatch):
     """The other layers stay on disk (anndata's element reader), and the whole-file read that
     files it cannot read fall back on gives the same result."""
