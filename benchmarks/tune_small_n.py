@@ -349,7 +349,8 @@ class _Squeeze(SparseAutoencoderSelector):
         sub[0], sub[6], sub[7] = params[0][alive].copy(), params[6][:, alive].copy(), params[7][alive].copy()
         Xv = None if trainer.Xv is None else trainer.Xv[:, alive]
         t = Trainer(trainer.net_args, trainer.X[:, alive], trainer.Y, Xv, trainer.Yv, np.random.default_rng(0),
-                    trainer.batch_size, trainer.n_iter_no_change, trainer.tol, 0)
+                    trainer.batch_size, trainer.n_iter_no_change, trainer.tol, 0,
+                    center=None if trainer.center is None else trainer.center[alive])
         ball = make_constraint("l1inf", radius=1.0, axis=1)
         ball.radius = ball.value(sub[0])
         step = TargetBallStep(ball, k, len(alive), max(1, self.radius_decay_epochs), t.steps_per_epoch)

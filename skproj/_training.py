@@ -125,12 +125,20 @@ def column_means(X, dtype):
 
 def mean_variance(X, center):
     """Mean over the features of the variance of each column of a dense or CSR ``X`` whose
-    column means are ``center`` (implicit zeros count)."""
+    column means are ``center`` (implicit zeros count), as sums of squared deviations (no
+    cancellation), in float64, a block of rows at a time for dense ``X``."""
+    n, d = X.shape
+    c = np.asarray(center, dtype=np.float64)
     if sp.issparse(X):
-        sq = float(np.dot(X.data, X.data.astype(np.float64)))
+        dev = X.data.astype(np.float64) - c[X.indices]
+        zeros = n - np.bincount(X.indices, minlength=d)  # implicit zeros, each c_j away
+        total = float(np.dot(dev, dev)) + float(np.dot(zeros, c * c))
     else:
-        sq = float(np.sum(np.square(X, dtype=np.float64)))
-    return (sq / max(X.shape[0], 1) - float(np.dot(center, center.astype(np.float64)))) / max(X.shape[1], 1)
+        total, rows = 0.0, max(1, _BLOCK_ENTRIES // max(d, 1))
+        for start in range(0, n, rows):
+            B = X[start : start + rows].astype(np.float64) - c
+            total += float(np.einsum("ij,ij->", B, B))
+    return total / max(n, 1) / max(d, 1)
 
 
 def validation_split(X, Y, y_idx, fraction, seed):

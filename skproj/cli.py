@@ -291,14 +291,6 @@ def _write_outputs(report, result, args):
                 open(tmp, "w", encoding="utf-8") as fh:
             json.dump(_json_safe(report), fh, indent=2, default=repr, allow_nan=False)
         print(f"written report: {args.output}", flush=True)
-    if args.plot:
-        from .model_selection import plot_comparison
-
-        fig = plot_comparison(result, selector="autoencoder", top=args.top,
-                              title=report["data"]["source"])
-        with _writing("--plot", args.plot), _atomic_path(args.plot, ".tmp") as tmp:
-            fig.savefig(tmp, dpi=120, format=_figure_format(args.plot))
-        print(f"written figure: {args.plot}", flush=True)
     if args.genes or args.write_h5ad:
         ranked, k = result.ranking("autoencoder"), report["n_features_to_select"]
         freq = result.selection_frequency("autoencoder")
@@ -323,6 +315,18 @@ def _write_outputs(report, result, args):
                     "skproj_selection_frequency": freq, "skproj_importance": imp,
                     "skproj_gene": np.asarray(result.feature_names, dtype=str)})
             print(f"written copy with var columns skproj_*: {args.write_h5ad}", flush=True)
+    if args.plot:  # last: the result files are written whatever matplotlib does
+        from .model_selection import plot_comparison
+
+        fig = plot_comparison(result, selector="autoencoder", top=args.top,
+                              title=report["data"]["source"])
+        with _writing("--plot", args.plot), _atomic_path(args.plot, ".tmp") as tmp:
+            try:
+                fig.savefig(tmp, dpi=120, format=_figure_format(args.plot))
+            except (RuntimeError, ValueError) as exc:  # a backend's own failure (e.g. a missing tool)
+                raise CLIError(f"--plot {args.plot}: matplotlib could not write it "
+                               f"({str(exc).splitlines()[0]}).") from None
+        print(f"written figure: {args.plot}", flush=True)
 
 
 # --------------------------------------------------------------------------------------
@@ -389,7 +393,8 @@ def _figure_format(path):
     ext = Path(path).suffix.lower().lstrip(".")
     if not ext:
         return "png"
-    formats = FigureCanvasBase.get_supported_filetypes()
+    # pgf needs a LaTeX installation at save time: refused, not a failure after the run
+    formats = {f: d for f, d in FigureCanvasBase.get_supported_filetypes().items() if f != "pgf"}
     if ext not in formats:
         raise CLIError(f"--plot {path}: matplotlib cannot write .{ext} figures; give one of "
                        f"{', '.join('.' + f for f in sorted(formats))}.")

@@ -408,6 +408,8 @@ def _atomic_path(dst, suffix):
     dst = os.path.realpath(os.fspath(dst))
     folder = os.path.dirname(dst)
     if not os.path.isdir(folder):
+        if os.path.exists(folder):
+            raise NotADirectoryError(errno.ENOTDIR, "not a folder, cannot write a file in it", folder)
         raise FileNotFoundError(errno.ENOENT, "no such folder to write the file in", folder)
     fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(dst) + ".", suffix=suffix)
     os.close(fd)

@@ -77,10 +77,11 @@ def test_plot_format_follows_the_extension(capsys, tmp_path):
         assert main(["select", str(data), *fast, "--plot", str(tmp_path / name)]) == 0
         assert (tmp_path / name).read_bytes()[:len(magic)] == magic, name
     capsys.readouterr()
-    assert main(["select", str(data), *fast, "--plot", str(tmp_path / "fig.docx")]) == 2
-    err = capsys.readouterr().err
-    assert err.startswith("error: --plot") and ".docx" in err and ".pdf" in err
-    assert not (tmp_path / "fig.docx").exists()
+    for bad in ("fig.docx", "fig.pgf"):  # pgf needs LaTeX when saving: refused before the run too
+        assert main(["select", str(data), *fast, "--plot", str(tmp_path / bad)]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("error: --plot") and bad[3:] in err and ".pdf" in err
+        assert not (tmp_path / bad).exists()
 
 
 def test_gene_names_option_reports_a_var_column(capsys, tmp_path):

@@ -423,6 +423,9 @@ def test_write_gene_list_into_a_missing_folder_names_the_folder(tmp_path):
     assert info.value.filename == str(tmp_path / "nope")  # not a temporary file's name
     assert ".tmp" not in str(info.value)
     assert _folder_files(tmp_path) == []
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(NotADirectoryError, match="not a folder"):
+        write_gene_list(tmp_path / "file" / "g.csv", ["A"], [1])
 
 
 def test_write_gene_list_writes_through_a_symlink(tmp_path):

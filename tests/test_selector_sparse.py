@@ -244,3 +244,17 @@ def test_a_large_uncentred_feature_does_not_swamp_the_network():
     np.testing.assert_array_equal(sparse.support_, dense.support_)
     assert set(sparse.get_support(indices=True)) == set(range(5))  # the informative columns
     assert sparse.score(Xs, y) == pytest.approx(dense.score(Xd, y), abs=0.02)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_mean_variance_has_no_cancellation(dtype):
+    """The input variance of the edge-of-chaos initialisation, for columns far from zero."""
+    from skproj._training import column_means, mean_variance
+
+    rng = np.random.RandomState(0)
+    X = (1e4 + rng.standard_normal((300, 5))).astype(dtype)
+    X[:, 4] = 0.0
+    X[::3, 4] = 2.0  # a sparse-like column
+    expected = X.astype(np.float64).var(axis=0).mean()
+    for A in (X, sp.csr_matrix(X)):
+        assert mean_variance(A, column_means(A, np.float64)) == pytest.approx(expected, rel=1e-9)
