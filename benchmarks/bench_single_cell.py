@@ -24,6 +24,11 @@ genes (target 80%: met); preprocessing 3.9 s. At 09:51, steering to exactly ``k`
 epochs, 2.03 GiB, 100% marker genes. (Earlier the same day, at load average 15-17, the latter
 took 421 s.)
 
+2026-12-01 13:30-13:36, nothing else running: with the selector centring its inputs (each
+minibatch minus the column means; this sparse data is scaled without centring), fit 160.2 s,
+99 epochs, 2.02 GiB, 100% marker genes; the code before that change, same data right after:
+fit 165.7 s, 88 epochs, 2.02 GiB, 100% marker genes (this machine was slower than on 2026-11-30).
+
 Usage::
 
     python benchmarks/bench_single_cell.py                       # the size
