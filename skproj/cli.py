@@ -557,8 +557,24 @@ def _select(args):
             progress.close()
     # the results first, so that a file that cannot be written loses nothing
     print(format_report(report, result, args.top, dataset.unit), flush=True)
+    for note in _fewer_than_asked(result):
+        print(f"note: {note}", file=sys.stderr)
     _write_outputs(report, result, args)
     return EXIT_OK
+
+
+def _fewer_than_asked(result):
+    """A line for each selector that kept fewer features than it was asked for in some fold."""
+    notes = []
+    for name in result.selector_names:
+        asked, kept = result.n_features_requested[name], result.supports[name].sum(axis=1)
+        short = (asked >= 0) & (kept < asked)
+        if name != "all_features" and short.any():
+            notes.append(f"{name} kept fewer features than the {int(asked.max())} asked for in "
+                         f"{int(short.sum())} of {short.size} folds (as few as {int(kept[short].min())}): "
+                         "only these carry any information in the training fold (a constant or "
+                         "all-zero feature is never selected).")
+    return notes
 
 
 def main(argv=None):

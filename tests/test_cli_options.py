@@ -115,3 +115,22 @@ def test_gene_names_option_reports_a_var_column(capsys, tmp_path):
     assert "var has no column 'symbol'" in capsys.readouterr().err
     assert main(["select", "--gene-names", "feature_name"]) == 2  # the embedded data: no var
     assert "--gene-names" in capsys.readouterr().err
+
+
+def test_a_note_says_when_a_selector_keeps_fewer_than_asked(capsys, tmp_path):
+    """All-zero features are never selected: asked for every feature, the autoencoder keeps the
+    informative ones, and stderr says why the table shows fewer than k."""
+    from skproj.cli import main
+
+    rng = np.random.default_rng(0)
+    y = np.repeat(["a", "b"], 20)
+    X = np.zeros((40, 6))
+    X[:, :3] = rng.standard_normal((40, 3)) + 2.0 * (y == "a")[:, None]
+    data = tmp_path / "data.csv"
+    rows = ["g0,g1,g2,z3,z4,z5,label"] + [",".join(map(repr, r)) + f",{c}" for r, c in zip(X.tolist(), y)]
+    data.write_text("\n".join(rows) + "\n")
+    assert main(["select", str(data), "--target", "label", "--cv", "2", "--epochs", "2", "--quiet",
+                 "--n-features", "6", "--baselines", "anova"]) == 0
+    err = capsys.readouterr().err
+    assert "note: autoencoder kept fewer features than the 6 asked for in 2 of 2 folds (as few as 3)" in err
+    assert "anova kept" not in err  # SelectKBest keeps k whatever the features hold
