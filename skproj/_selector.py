@@ -36,7 +36,7 @@ from ._proxadam import ProxAdam
 from ._training import (BallStep, GateStep, TargetBallStep, Trainer, auto_batch_size, blas_threads, column_means,
                         column_ptp, gradient_row_norms, mean_variance, row_blocks, uncentred,
                         validation_split)
-from ._validation import fill_doc, n_from_fraction, store_init_args
+from ._validation import canonical_csr, fill_doc, n_from_fraction, store_init_args
 from .linear_model._base import X_SECTION as _X_SECTION
 from .linear_model._base import ProbabilityMixin
 from .sparsity import (
@@ -584,12 +584,9 @@ class SparseAutoencoderSelector(ProbabilityMixin, SelectorMixin, ClassifierMixin
         sparsity = self._sparsity()
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], accept_sparse=("csr", "csc"))
         if sp.issparse(X):
-            X = X.tocsr()  # minibatches are rows: CSR (a copy only for CSC input)
-            if not X.has_canonical_format:
-                # duplicate entries add up; the kernels do, but not every statistic of X.data
-                # (nor column_ptp): one canonical copy
-                X = X.copy()
-                X.sum_duplicates()
+            # minibatches are rows: CSR (a copy only for CSC input); duplicate entries add up,
+            # in the kernels but not in every statistic of X.data (nor column_ptp)
+            X = canonical_csr(X.tocsr())
         check_classification_targets(y)
         k = self._n_to_select(X.shape[1])
         self.classes_, y_idx = np.unique(y, return_inverse=True)

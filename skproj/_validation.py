@@ -79,6 +79,16 @@ def n_from_fraction(fraction, n_features):
     return max(1, int(fraction * n_features))
 
 
+def canonical_csr(X):
+    """A CSR ``X`` in canonical form (sorted indices, no duplicate entries, which count as
+    their sum): ``X`` itself when it already is, else a canonical copy (``X`` is not modified)."""
+    if X.has_canonical_format:
+        return X
+    X = X.copy()
+    X.sum_duplicates()
+    return X
+
+
 def check_axis(axis, ndim=2):
     """Validate ``axis`` for a ``ndim``-D array (negative values allowed); return it in [0, ndim)."""
     if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, numbers.Integral):

@@ -31,6 +31,8 @@ from scipy import sparse
 from sklearn.preprocessing import normalize
 from sklearn.utils import Bunch
 
+from ._validation import canonical_csr
+
 __all__ = ["read_h5ad", "normalize_counts", "write_gene_list", "write_h5ad_with_selection"]
 
 #: A numeric ``obs`` column with more distinct values than this is refused as a class label.
@@ -372,10 +374,7 @@ def normalize_counts(X, *, target_sum=1e4):
     ):
         raise ValueError(f"target_sum must be a finite number > 0, got {target_sum!r}.")
     if sparse.issparse(X):
-        X = sparse.csr_matrix(X)
-        if not X.has_canonical_format:  # duplicate entries: log1p of their sum, not of each
-            X = X.copy()
-            X.sum_duplicates()
+        X = canonical_csr(sparse.csr_matrix(X))  # duplicate entries: log1p of their sum
     else:
         X = np.asarray(X)
     if X.ndim != 2:

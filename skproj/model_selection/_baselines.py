@@ -136,6 +136,11 @@ def wilcoxon_scores(X, y, *, tie_correct=True):
         label per row of ``X``.
     """
     X = check_array(X, accept_sparse=("csr", "csc"), dtype=(np.float64, np.float32), input_name="X")
+    return _wilcoxon_scores(X, y, tie_correct)
+
+
+def _wilcoxon_scores(X, y, tie_correct):
+    """:func:`wilcoxon_scores` on an ``X`` already validated (dense, CSR or CSC, finite)."""
     classes, codes = np.unique(np.asarray(y), return_inverse=True)
     n, d = X.shape
     if codes.shape[0] != n:
@@ -307,7 +312,7 @@ class WilcoxonMarkerSelector(SelectorMixin, BaseEstimator):
         check_classification_targets(y)
         n_features = X.shape[1]
         k = _resolve_k(self.n_features_to_select, n_features)
-        self.scores_, self.classes_ = wilcoxon_scores(X, y, tie_correct=self.tie_correct)
+        self.scores_, self.classes_ = _wilcoxon_scores(X, y, self.tie_correct)  # X validated above
         # per class: features by decreasing score (stable: ties by feature index)
         order = np.argsort(-self.scores_, axis=1, kind="stable")
         taken = np.zeros(n_features, dtype=bool)
