@@ -30,8 +30,9 @@ class Dataset:
     """Features, labels and names of the data set the command runs on."""
 
     def __init__(self, X, y, feature_names, source, description="", preprocessing="", unit="samples",
-                 notes=()):
+                 notes=(), matrix=None):
         self.notes = list(notes)  # one-line notes on how the file was read, for stderr
+        self.matrix = matrix  # where a .h5ad file's matrix was read: "X", "layers/NAME", "raw/X"
         self.preprocessing = preprocessing
         self.unit = unit  # what a sample is called in the messages ("cells" for single-cell data)
         self.X = X
@@ -245,11 +246,13 @@ def _read_h5ad(path, target, layer, normalized, gene_names=None):
     X, is_sparse = data.X, sparse.issparse(data.X)
     values = X.data if is_sparse else X
     counts = values.size > 0 and bool(np.all(values == np.round(values)))
-    where = "X" if layer is None else f"layer {layer!r}"
+    where = {"X": "X", "raw/X": ".raw (raw/X)"}.get(data.matrix, f"layer {layer!r}")
+    read_as = f"sparse CSR {X.dtype}" if is_sparse else f"dense {X.dtype}"
+    stored = data.storage + ("" if data.storage == read_as else f" (read as {read_as})")
     if is_sparse:
-        fmt = f"sparse CSR {X.dtype} {where}, {X.nnz / max(1, X.shape[0] * X.shape[1]):.1%} non-zeros; "
+        fmt = f"{stored} {where}, {X.nnz / max(1, X.shape[0] * X.shape[1]):.1%} non-zeros; "
     else:
-        fmt = f"dense {X.dtype} {where}; "
+        fmt = f"{stored} {where}; "
     if counts and not normalized:
         X = normalize_counts(X)
         step = "integer counts -> log1p(counts per 10,000) (skproj.io.normalize_counts)"
@@ -260,7 +263,7 @@ def _read_h5ad(path, target, layer, normalized, gene_names=None):
     scaling = SCALING + (" without centring (StandardScaler(with_mean=False): the matrix stays sparse; "
                          "never densified as a whole)" if is_sparse else "")
     return Dataset(X, data.y, data.feature_names, source=str(path),
-                   preprocessing=f"{fmt}{step}; {scaling}", unit="cells")
+                   preprocessing=f"{fmt}{step}; {scaling}", unit="cells", matrix=data.matrix)
 
 
 def load_data(data, target=None, drop=(), layer=None, normalized=False, gene_names=None):

@@ -305,6 +305,7 @@ def _write_outputs(report, result, args):
             print(f"written ranked features ({ranked.size}, the first {min(k, ranked.size)} "
                   f"selected): {args.genes}", flush=True)
         if args.write_h5ad:
+            raw = getattr(args, "matrix", None) == "raw/X"  # the genes of .raw: annotate raw.var
             # rank: NaN for the genes never selected (they sort last); skproj_gene: the unique
             # name the gene list and the report use (repeated var_names made unique)
             rank = np.full(freq.size, np.nan)
@@ -313,8 +314,9 @@ def _write_outputs(report, result, args):
                 write_h5ad_with_selection(args.data, args.write_h5ad, {
                     "skproj_selected": rank <= k, "skproj_rank": rank,
                     "skproj_selection_frequency": freq, "skproj_importance": imp,
-                    "skproj_gene": np.asarray(result.feature_names, dtype=str)})
-            print(f"written copy with var columns skproj_*: {args.write_h5ad}", flush=True)
+                    "skproj_gene": np.asarray(result.feature_names, dtype=str)},
+                    raw=raw)
+            print(f"written copy with {'raw.' if raw else ''}var columns skproj_*: {args.write_h5ad}", flush=True)
     if args.plot:  # last: the result files are written whatever matplotlib does
         from .model_selection import plot_comparison
 
@@ -425,7 +427,8 @@ def build_parser():
     a("--target", metavar="COL", help="label column of a .csv/.tsv or obs column of a .h5ad (required "
       "there); label array key of a .npz (default y)")
     a("--drop", type=_names(None), default=[], metavar="COL[,COL...]", help="columns of a .csv/.tsv to ignore (sample ids...)")
-    a("--layer", metavar="NAME", help="layer of a .h5ad file to use instead of X")
+    a("--layer", metavar="NAME", help="layer of a .h5ad file to use instead of X; raw: adata.raw "
+      "(its matrix and genes) when no layer has that name")
     a("--gene-names", metavar="COLUMN", help="var column of a .h5ad file with the gene names to report "
       "(e.g. feature_name or gene_symbols when var_names are Ensembl ids; default: var_names)")
     a("--normalized", action="store_true", help="the .h5ad counts are already normalised: no log1p per 10k")
@@ -467,7 +470,8 @@ def build_parser():
       "importance); default for a .h5ad input: DATA_STEM_skproj_genes.csv in the current folder")
     a("--write-h5ad", metavar="OUT.h5ad", help="write a copy of the .h5ad input with var columns "
       "skproj_selected, skproj_rank (NaN: never selected), skproj_selection_frequency, skproj_importance "
-      "and skproj_gene (the name used in the gene list: repeated names made unique)")
+      "and skproj_gene (the name used in the gene list: repeated names made unique); raw.var's "
+      "columns when the genes of .raw were selected (--layer raw)")
     a("--quiet", "-q", action="store_true", help="no progress messages on stderr")
     a("--verbose", "-v", action="count", default=0, help="pass verbose to the estimator (per-epoch "
       "loss, on stderr)")
@@ -546,6 +550,7 @@ def _select(args):
                            "matplotlib, or pip install 'skproj[plot]').") from None
         _figure_format(args.plot)  # an unknown extension fails now, not after the run
     dataset = load_data(args.data, args.target, args.drop, args.layer, args.normalized, args.gene_names)
+    args.matrix = dataset.matrix
     for note in dataset.notes:
         print(f"note: {note}", file=sys.stderr)
     # stdout is for the results: what the estimators print (--verbose) goes to stderr

@@ -186,12 +186,13 @@ def _h5ad_obs(path):
 
 
 def _read_h5ad_parts(path, layer):
-    """``obs``, ``var``, the layer names and the one matrix asked for (``None`` if absent).
+    """``obs``, ``var``, the layer names, the one matrix asked for (``None`` if absent) and its key.
 
     Only these elements are read, with anndata's element reader: the other layers, ``raw``,
     ``obsm``, ``uns``... stay on disk, so memory holds one matrix whatever else the file stores.
-    A file the element reader cannot read (written before anndata 0.7's encoding attributes) is
-    read whole by :func:`anndata.read_h5ad`, as before.
+    ``layer="raw"`` with no layer of that name reads ``raw/X`` and ``raw/var`` (``adata.raw``);
+    the key returned is then ``"raw/X"``. A file the element reader cannot read (written before
+    anndata 0.7's encoding attributes) is read whole by :func:`anndata.read_h5ad`, as before.
     """
     import anndata
     import h5py
@@ -199,11 +200,12 @@ def _read_h5ad_parts(path, layer):
     try:
         read_elem = _read_elem()
         with h5py.File(path, "r") as f:
-            obs, var = read_elem(f["obs"]), read_elem(f["var"])
             layers = list(f["layers"].keys()) if "layers" in f else []
-            key = "X" if layer is None else f"layers/{layer}"
+            raw = layer == "raw" and "raw" not in layers and "raw" in f
+            key = "raw/X" if raw else "X" if layer is None else f"layers/{layer}"
+            obs, var = read_elem(f["obs"]), read_elem(f["raw/var" if raw else "var"])
             X = read_elem(f[key]) if key in f else None
-        return obs, var, layers, X
+        return obs, var, layers, X, key
     except MemoryError:
         raise
     except Exception:  # noqa: BLE001 - the whole-file read below reports what is wrong
@@ -213,8 +215,17 @@ def _read_h5ad_parts(path, layer):
         warnings.filterwarnings("ignore", message=".*names are not unique", category=UserWarning)
         adata = anndata.read_h5ad(path)
     layers = list(adata.layers.keys())
+    if layer == "raw" and "raw" not in layers and adata.raw is not None:
+        return adata.obs, adata.raw.var, layers, adata.raw.X, "raw/X"
     X = adata.X if layer is None else adata.layers[layer] if layer in layers else None
-    return adata.obs, adata.var, layers, X
+    return adata.obs, adata.var, layers, X, "X" if layer is None else f"layers/{layer}"
+
+
+def _storage(X):
+    """How a matrix is stored, e.g. ``"sparse CSC int32"`` or ``"dense float64"``."""
+    if sparse.issparse(X):
+        return f"sparse {X.format.upper()} {X.dtype}"
+    return f"dense {np.asarray(X).dtype}"
 
 
 def read_h5ad(path, target, layer=None, gene_names=None):
@@ -227,11 +238,14 @@ def read_h5ad(path, target, layer=None, gene_names=None):
     target : str
         Name of the ``obs`` column holding the class labels (e.g. ``"cell_type"``).
     layer : str or None, default=None
-        Read ``adata.layers[layer]`` instead of ``adata.X``.
+        Read ``adata.layers[layer]`` instead of ``adata.X``. ``"raw"``, when the file has no
+        layer of that name, reads ``adata.raw``: its matrix and its genes (``adata.raw.var``,
+        often all the genes where ``X`` keeps only the highly variable ones).
     gene_names : str or None, default=None
         A ``var`` column holding the names to use instead of ``var_names``, e.g.
-        ``"feature_name"`` or ``"gene_symbols"`` when ``var_names`` are Ensembl ids. A gene
-        whose entry is missing keeps its ``var_names`` entry.
+        ``"feature_name"`` or ``"gene_symbols"`` when ``var_names`` are Ensembl ids (a column of
+        ``adata.raw.var`` when ``.raw`` is read). A gene whose entry is missing keeps its
+        ``var_names`` entry.
 
     Returns
     -------
@@ -254,6 +268,10 @@ def read_h5ad(path, target, layer=None, gene_names=None):
             ``target``.
         layer : str or None
             ``layer``.
+        matrix : str
+            Where the matrix was read in the file: ``"X"``, ``"layers/NAME"`` or ``"raw/X"``.
+        storage : str
+            How the file stores it, before the conversions above, e.g. ``"sparse CSC int32"``.
 
     Warns
     -----
@@ -270,13 +288,13 @@ def read_h5ad(path, target, layer=None, gene_names=None):
         One line each: ``target`` is not an ``obs`` column (a few existing columns are listed);
         the column is numeric with more than ``skproj.io.MAX_NUMERIC_LEVELS`` (100) distinct values
         (a continuous covariate or an id, not a class label); labels are missing; ``layer`` does
-        not exist; ``gene_names`` is not a ``var`` column; the matrix has NaN / inf (sparse:
+        not exist (``"raw"``: neither a layer nor ``.raw``); ``gene_names`` is not a ``var`` column; the matrix has NaN / inf (sparse:
         among the stored values) or negative values.
 
     Notes
     -----
-    Only ``obs``, ``var`` and the matrix asked for are read (anndata's element reader on the
-    HDF5 groups): the other layers, ``raw``, ``obsm``, ``varm``, ``obsp`` and ``uns`` stay on
+    Only ``obs``, ``var`` (``raw/var`` for ``.raw``) and the matrix asked for are read
+    (anndata's element reader on the HDF5 groups): the other layers, ``obsm``, ``varm``, ``obsp`` and ``uns`` stay on
     disk, so memory holds one matrix whatever else the file stores. A file that the element
     reader cannot read (written before anndata 0.7) is read whole with
     ``anndata.read_h5ad``.
@@ -285,33 +303,35 @@ def read_h5ad(path, target, layer=None, gene_names=None):
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"{path}: no such file.")
-    obs, var, layers, X = _read_h5ad_parts(path, layer)
+    obs, var, layers, X, key = _read_h5ad_parts(path, layer)
     var_names = var.index
+    table = "raw.var" if key == "raw/X" else "var"
     if gene_names is None:
         names = var_names
     elif gene_names not in var.columns:
         listed = _preview(list(var.columns)) or "none"
-        raise ValueError(f"{path}: var has no column {gene_names!r} for the gene names; its columns: {listed}.")
+        raise ValueError(f"{path}: {table} has no column {gene_names!r} for the gene names; its columns: {listed}.")
     else:
         column = var[gene_names]
         missing = np.asarray(column.isna())
         names = np.where(missing, np.asarray(var_names, dtype=object), np.asarray(column.astype(object)))
         if missing.any():
-            warnings.warn(f"{path}: {int(missing.sum())} genes have no name in var[{gene_names!r}]; "
+            warnings.warn(f"{path}: {int(missing.sum())} genes have no name in {table}[{gene_names!r}]; "
                           "they keep their var_names entry.", UserWarning, stacklevel=2)
     feature_names = _unique_names(names, path, "gene")
     if target not in obs.columns:
         cols = list(obs.columns)
         listed = _preview(cols) if cols else "none"
         raise ValueError(f"{path}: obs has no column {target!r}; its columns: {listed}.")
-    if layer is None:
+    if key == "raw/X":
+        where = f"{path}: raw/X (adata.raw)"
+    elif layer is None:
         where = f"{path}: X"
     else:
         if layer not in layers:
             listed = _preview(layers) or "none"
-            raw = (" (the matrix of .raw is not read: store it as a layer first, e.g. "
-                   "adata.layers['counts'] = adata.raw[:, adata.var_names].X)") if layer == "raw" else ""
-            raise ValueError(f"{path}: no layer {layer!r}; its layers: {listed}{raw}.")
+            raw = " and no .raw" if layer == "raw" else ""
+            raise ValueError(f"{path}: no layer {layer!r}{raw}; its layers: {listed}.")
         where = f"{path}: layer {layer!r}"
     if X is None:
         raise ValueError(f"{where} is empty (no matrix stored).")
@@ -319,6 +339,7 @@ def read_h5ad(path, target, layer=None, gene_names=None):
         # the element reader does not check what building an AnnData object would
         raise ValueError(f"{where} has shape {X.shape}, but obs has {len(obs)} cells and var "
                          f"{len(var_names)} genes: the file is inconsistent.")
+    storage = _storage(X)
     if sparse.issparse(X):
         X = sparse.csr_matrix(X)
     else:
@@ -333,6 +354,8 @@ def read_h5ad(path, target, layer=None, gene_names=None):
         cell_ids=_str_array(obs.index),
         target_name=str(target),
         layer=layer,
+        matrix=key,
+        storage=storage,
     )
 
 
@@ -475,7 +498,7 @@ def write_gene_list(path, genes, rank, frequency=None, importance=None):
             os.fsync(fh.fileno())
 
 
-def write_h5ad_with_selection(src, dst, var_columns):
+def write_h5ad_with_selection(src, dst, var_columns, *, raw=False):
     """Copy a ``.h5ad`` file, adding columns to its ``var`` table (e.g. the selection), atomically.
 
     Parameters
@@ -490,30 +513,36 @@ def write_h5ad_with_selection(src, dst, var_columns):
     var_columns : mapping of str to sequence of length n_genes
         Columns to add (or replace) in ``var``, in the order of ``var_names``, e.g.
         ``{"skproj_selected": mask, "skproj_rank": ranks}``.
+    raw : bool, default=False
+        Add the columns to ``adata.raw.var`` instead (one value per gene of ``.raw``): for a
+        selection made on ``.raw`` (``read_h5ad(..., layer="raw")``).
 
     Raises
     ------
     ImportError
         If anndata is not installed (the message names ``pip install "skproj[anndata]"``).
     ValueError
-        If a column does not have one value per gene (nothing is written).
+        If a column does not have one value per gene, or ``raw`` is true and the file has no
+        ``.raw`` (nothing is written).
     """
     anndata = _import_anndata("write_h5ad_with_selection")
     with warnings.catch_warnings():
         # anndata's "Variable names are not unique" hint (read_h5ad has warned about them)
         warnings.filterwarnings("ignore", message=".*names are not unique", category=UserWarning)
         adata = anndata.read_h5ad(os.fspath(src))
-    n_vars = adata.n_vars
+    if raw and adata.raw is None:
+        raise ValueError(f"{os.fspath(src)}: has no .raw to add var columns to.")
+    var = adata.raw.var if raw else adata.var
+    n_vars = var.shape[0]
     cols = {}
     for name, values in dict(var_columns).items():
         values = np.asarray(values)
         if values.ndim != 1 or values.shape[0] != n_vars:
-            raise ValueError(
-                f"var column {name!r} must have one value per gene ({n_vars}), got shape {values.shape}."
-            )
+            raise ValueError(f"{'raw.' if raw else ''}var column {name!r} must have one value per gene "
+                             f"({n_vars}), got shape {values.shape}.")
         cols[str(name)] = values
     for name, values in cols.items():
-        adata.var[name] = values
+        var[name] = values
     compression, opts = _matrix_compression(src)
     with _atomic_path(dst, ".h5ad.tmp") as tmp, warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*names are not unique", category=UserWarning)

@@ -90,8 +90,8 @@ def test_read_h5ad_layers(h5ad):
     assert (r.X != X).nnz == 0
     with pytest.raises(ValueError, match=r"no layer 'nope'.*'counts_int'"):
         read_h5ad(path, target="cell_type", layer="nope")
-    # .raw is not a layer: the message says so, and how to make it one
-    with pytest.raises(ValueError, match=r"no layer 'raw'.*\.raw is not read.*adata\.layers"):
+    # "raw" reads .raw, which this file does not have either
+    with pytest.raises(ValueError, match=r"no layer 'raw' and no \.raw; its layers: 'counts_int'"):
         read_h5ad(path, target="cell_type", layer="raw")
 
 
@@ -147,8 +147,8 @@ def test_read_h5ad_reads_only_the_matrix_asked_for(h5ad, monkeypatch):
             np.testing.assert_array_equal(whole[key], r[key])
     with pytest.raises(ValueError, match=r"no layer 'nope'.*'counts_int'"):
         read_h5ad(path, target="cell_type", layer="nope")
-    # .raw is not a layer: the message says so, and how to make it one
-    with pytest.raises(ValueError, match=r"no layer 'raw'.*\.raw is not read.*adata\.layers"):
+    # "raw" reads .raw, which this file does not have either
+    with pytest.raises(ValueError, match=r"no layer 'raw' and no \.raw; its layers: 'counts_int'"):
         read_h5ad(path, target="cell_type", layer="raw")
 
 
