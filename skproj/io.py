@@ -136,8 +136,9 @@ def _labels(col, path, target):
     return _str_array(values.tolist())
 
 
-def _check_matrix(X, where):
-    """Refuse NaN / inf and negative values (sparse: looks only at the stored values)."""
+def _check_matrix(X, where, other=""):
+    """Refuse NaN / inf and negative values (sparse: looks only at the stored values); ``other``
+    names where else to look for non-negative data, e.g. ``" (this file has .raw: layer 'raw')"``."""
     values = X.data if sparse.issparse(X) else X
     if values.size == 0:
         return
@@ -151,7 +152,7 @@ def _check_matrix(X, where):
         n_neg = int(np.count_nonzero(values < 0))
         raise ValueError(
             f"{where} has {n_neg} negative values (min {float(vmin):.4g}): expected counts or "
-            "log-normalised counts, not centred/scaled data; pick another layer."
+            f"log-normalised counts, not centred/scaled data; pick another layer{other}."
         )
 
 
@@ -186,7 +187,8 @@ def _h5ad_obs(path):
 
 
 def _read_h5ad_parts(path, layer):
-    """``obs``, ``var``, the layer names, the one matrix asked for (``None`` if absent) and its key.
+    """``obs``, ``var``, the layer names, the one matrix asked for (``None`` if absent), its key
+    and whether the file has a ``.raw`` matrix.
 
     Only these elements are read, with anndata's element reader: the other layers, ``raw``,
     ``obsm``, ``uns``... stay on disk, so memory holds one matrix whatever else the file stores.
@@ -205,7 +207,8 @@ def _read_h5ad_parts(path, layer):
             key = "raw/X" if raw else "X" if layer is None else f"layers/{layer}"
             obs, var = read_elem(f["obs"]), read_elem(f["raw/var" if raw else "var"])
             X = read_elem(f[key]) if key in f else None
-        return obs, var, layers, X, key
+            has_raw = "raw" in f and "X" in f["raw"]
+        return obs, var, layers, X, key, has_raw
     except MemoryError:
         raise
     except Exception:  # noqa: BLE001 - the whole-file read below reports what is wrong
@@ -216,9 +219,10 @@ def _read_h5ad_parts(path, layer):
         adata = anndata.read_h5ad(path)
     layers = list(adata.layers.keys())
     if layer == "raw" and "raw" not in layers and adata.raw is not None:
-        return adata.obs, adata.raw.var, layers, adata.raw.X, "raw/X"
+        return adata.obs, adata.raw.var, layers, adata.raw.X, "raw/X", True
     X = adata.X if layer is None else adata.layers[layer] if layer in layers else None
-    return adata.obs, adata.var, layers, X, "X" if layer is None else f"layers/{layer}"
+    key = "X" if layer is None else f"layers/{layer}"
+    return adata.obs, adata.var, layers, X, key, adata.raw is not None
 
 
 def _storage(X):
@@ -303,7 +307,7 @@ def read_h5ad(path, target, layer=None, gene_names=None):
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"{path}: no such file.")
-    obs, var, layers, X, key = _read_h5ad_parts(path, layer)
+    obs, var, layers, X, key, has_raw = _read_h5ad_parts(path, layer)
     var_names = var.index
     table = "raw.var" if key == "raw/X" else "var"
     if gene_names is None:
@@ -345,7 +349,7 @@ def read_h5ad(path, target, layer=None, gene_names=None):
     else:
         X = np.asarray(X)
     X = _as_float(X)
-    _check_matrix(X, where)
+    _check_matrix(X, where, "" if key == "raw/X" or not has_raw else " (this file has .raw: layer 'raw')")
     y = _labels(obs[target], path, target)
     return Bunch(
         X=X,

@@ -66,6 +66,21 @@ def test_read_h5ad_raw_through_the_whole_file_reader(raw_h5ad, monkeypatch):
     np.testing.assert_array_equal(whole.feature_names, direct.feature_names)
 
 
+def test_scaled_x_points_to_raw(tmp_path, raw_h5ad):
+    """scanpy's scale() leaves X centred: the error for its negative values names .raw."""
+    anndata = pytest.importorskip("anndata")
+    adata = anndata.read_h5ad(raw_h5ad[0])
+    adata.X = adata.X - adata.X.mean(axis=0)
+    path = tmp_path / "scaled.h5ad"
+    adata.write_h5ad(path)
+    with pytest.raises(ValueError, match=r"X has \d+ negative .*pick another layer \(this file has \.raw: layer 'raw'\)"):
+        read_h5ad(path, "cell_type")
+    del adata.raw
+    adata.write_h5ad(path)
+    with pytest.raises(ValueError, match=r"pick another layer\.$"):
+        read_h5ad(path, "cell_type")
+
+
 def test_a_layer_named_raw_wins_over_raw(tmp_path, raw_h5ad):
     anndata = pytest.importorskip("anndata")
     adata = anndata.read_h5ad(raw_h5ad[0])
