@@ -10,6 +10,7 @@ weighted prox to some parameters).
 import numpy as np
 
 from ._kernels import _adam
+from ._validation import check_scalar
 
 __all__ = ["Adam"]
 
@@ -72,16 +73,15 @@ class Adam:
     """
 
     def __init__(self, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, scalar_second_moment=()):
-        if not lr > 0:
-            raise ValueError(f"lr must be > 0, got {lr}.")
-        b1, b2 = betas
-        if not (0 <= b1 < 1 and 0 <= b2 < 1):
+        lr = check_scalar(lr, "lr", allow_zero=False)
+        if np.ndim(betas) != 1 or len(betas) != 2:
+            raise ValueError(f"betas must be a pair of floats in [0, 1), got {betas!r}.")
+        b1, b2 = (check_scalar(b, "betas") for b in betas)
+        if not (b1 < 1 and b2 < 1):
             raise ValueError(f"betas must lie in [0, 1), got {betas}.")
-        if not eps > 0:
-            raise ValueError(f"eps must be > 0, got {eps}.")
-        self.lr = float(lr)
-        self.betas = (float(b1), float(b2))
-        self.eps = float(eps)
+        self.lr = lr
+        self.betas = (b1, b2)
+        self.eps = check_scalar(eps, "eps", allow_zero=False)
         self.scalar_second_moment = frozenset(int(i) for i in scalar_second_moment)
         self.reset()
 

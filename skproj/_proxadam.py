@@ -130,8 +130,8 @@ class ProxAdam(Adam):
     prox_time : float
         Seconds spent in the proximal operators.
     n_floored : int
-        For group MCP: number of entries whose metric was raised to ``lr / gamma_0 * (1 +
-        1e-6)`` at the last step (see Notes).
+        For group MCP: number of entries (over all the parameters) whose metric was raised to
+        ``lr / gamma_0 * (1 + 1e-6)`` at the last step (see Notes).
 
     Raises
     ------
@@ -184,6 +184,7 @@ class ProxAdam(Adam):
         self.weighted = bool(weighted)
         self.prox_time = 0.0
         self.n_floored = 0
+        self._checked = {}  # parameter index -> the shape its penalty was checked for
 
     def _metric(self, i):
         """``sqrt(v_hat) + eps`` of parameter ``i``: an array, or a float for a scalar moment."""
@@ -203,6 +204,12 @@ class ProxAdam(Adam):
                 raise ValueError(
                     f"penalised parameter {i} must be 2-D, got shape {np.shape(params[i])}."
                 )
+            shape = np.shape(params[i])
+            if self._checked.get(i) != shape:  # a penalty's parameters, groups and weights
+                pen._validate_params()
+                if hasattr(pen, "group_strengths"):
+                    pen.group_strengths(shape)
+                self._checked[i] = shape
 
     def post_step(self, params):
         """Apply the (weighted) prox of each penalty to its parameter, in place (frozen
@@ -228,7 +235,7 @@ class ProxAdam(Adam):
         d = np.broadcast_to(d, p.shape)
         low = d < d_min
         if low.any():
-            self.n_floored = int(low.sum())
+            self.n_floored += int(low.sum())
             # redo the step of the floored entries in the floored metric:
             # z' = theta + (z - theta) * d / d' with z - theta = -lr * m_hat / d.
             m_hat = np.asarray(self.m[i], dtype=np.float64) / (1.0 - self.betas[0] ** self.t)

@@ -148,14 +148,17 @@ def _checked(x, tau, clip):
     ``tau`` (in the dtype of ``x``), ``clip`` (float) and the shape of the result."""
     x = as_float_array(x, "x")
     tau = check_scalar(tau, "tau")
-    return np.atleast_1d(x), x.dtype.type(tau), _check_clip(clip), x.shape
+    with np.errstate(over="ignore"):  # beyond float32's range: inf, and the results stay exact
+        tau = x.dtype.type(tau)
+    return np.atleast_1d(x), tau, _check_clip(clip), x.shape
 
 
 def _ramp(shifted, clip):
     """``min(max(shifted, 0), clip)`` in the dtype of ``shifted``: the clipped ReLU of a shifted input."""
     y = np.maximum(shifted, 0, dtype=shifted.dtype)
     if np.isfinite(clip):
-        np.minimum(y, shifted.dtype.type(clip), out=y)
+        with np.errstate(over="ignore"):  # a clip beyond float32's range: inf, no clipping
+            np.minimum(y, shifted.dtype.type(clip), out=y)
     return y
 
 

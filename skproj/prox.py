@@ -248,7 +248,7 @@ def _weighted(Z, weights, threshold, inv_gamma, axis, out, tol, max_iter, name):
     if Z.size == 0:
         return finish_out(target, buf)
     if axis == 1:
-        Zk, Dk = separate_input(Z, buf), weights
+        Zk, Dk = separate_input(Z, buf), separate_input(weights, buf)
         res = buf
     else:
         Zk, Dk = np.ascontiguousarray(Z.T), np.ascontiguousarray(weights.T)

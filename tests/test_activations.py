@@ -5,6 +5,7 @@ averages of the activation functions themselves, finite differences, and scalar 
 """
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -475,3 +476,12 @@ def test_output_has_the_shape_of_x(name, x):
         assert isinstance(r, np.ndarray) and r.shape == np.shape(x)
         flat = f(np.reshape(x, -1), 1.0, clip)
         np.testing.assert_array_equal(r.reshape(-1), flat)
+
+
+def test_float32_input_with_a_threshold_beyond_its_range_gives_no_warning():
+    x = np.array([1.0, -2.0, 5.0], dtype=np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # it warned "overflow encountered in cast"
+        np.testing.assert_array_equal(clipped_relu(x, tau=1e39, clip=1e40), np.zeros(3, np.float32))
+        np.testing.assert_array_equal(soft_threshold(x, tau=1e39), np.zeros(3, np.float32))
+        np.testing.assert_array_equal(clipped_relu(x, 0.5, clip=1e40), [0.5, 0.0, 4.5])

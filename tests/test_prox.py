@@ -3,6 +3,7 @@ minimisation of their objectives (scipy.optimize) and their optimality condition
 
 import threading
 import warnings
+from functools import partial
 
 import numpy as np
 import pytest
@@ -721,3 +722,17 @@ def test_boolean_threshold_array_is_refused():
 def test_huge_integer_scalar_is_a_value_error():
     with pytest.raises(ValueError, match="threshold must be finite"):
         weighted_prox_group_l2(np.ones((3, 2)), np.ones((3, 2)), 10**400)
+
+
+@pytest.mark.parametrize("name", ["l2", "mcp"])
+def test_weighted_prox_out_overlapping_the_weights(name):
+    """``out`` sharing memory with ``weights`` (not with ``Z``): the kernel read weights it had
+    already overwritten (an error of 0.4 on this case)."""
+    rng = np.random.default_rng(9)
+    op = weighted_prox_group_l2 if name == "l2" else partial(weighted_prox_group_mcp, gamma=50.0)
+    Z = rng.standard_normal((3, 4))
+    big = rng.uniform(0.5, 2.0, 13)
+    D, O = big[:12].reshape(3, 4), big[1:].reshape(3, 4)
+    expected = op(Z, D.copy(), 0.5)
+    op(Z, D, 0.5, out=O)
+    np.testing.assert_array_equal(O, expected)

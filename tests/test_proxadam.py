@@ -116,6 +116,13 @@ def test_mcp_floor_of_the_metric_is_one_consistent_model():
     p0 = P.copy()
     opt.step([P], [g])
     assert opt.n_floored == 4 + 2
+    # the count is over all the parameters (it was the last parameter's)
+    opt2 = ProxAdam(lr=lr, penalties={0: _pen("group_mcp", alpha, gamma=gamma0),
+                                      1: _pen("group_mcp", alpha, gamma=gamma0)})
+    g2 = np.ones((2, 4))
+    g2[0, :3] = 0.0
+    opt2.step([p0.copy(), rng.normal(size=(2, 4))], [g, g2])
+    assert opt2.n_floored == 6 + 3
     z, _, _, d = adam_reference(p0, g, 0 * g, 0 * g, 1, lr, opt.betas, opt.eps)
     d_floor = np.maximum(d, (1 + 1e-6) * lr / gamma0)
     z_floor = p0 - (p0 - z) * d / d_floor  # the Adam step in the floored metric
@@ -436,6 +443,11 @@ def test_frozen_parameter_is_neither_stepped_nor_proxed():
     [
         ({2: GroupLasso(alpha=1e-3)}, [np.ones((3, 2))], "key 2"),
         ({0: GroupLasso(alpha=1e-3)}, [np.ones(3)], "2-D"),
+        # groups and weights that do not fit the parameter (found only by the prox before)
+        ({0: GroupLasso(alpha=0.1, axis=0, groups=[0, 0, 1])}, [np.ones((4, 5))], "groups must be"),
+        ({0: GroupLasso(alpha=0.1, weights=np.ones(3))}, [np.ones((4, 5))], "weights must have shape"),
+        ({0: GroupMCP(alpha=0.1, weights=np.ones(3))}, [np.ones((4, 5))], "weights must have shape"),
+        ({0: GroupLasso(alpha=-1.0)}, [np.ones((4, 5))], "alpha"),
     ],
 )
 def test_bad_penalised_parameter_raises_before_any_change(penalties, params, match):
@@ -452,3 +464,20 @@ def test_bad_penalised_parameter_raises_before_any_change(penalties, params, mat
 def test_penalty_keys_must_be_parameter_indices(key):
     with pytest.raises(ValueError, match="parameter indices"):
         ProxAdam(penalties={key: GroupLasso(alpha=1e-3)})
+
+
+def test_adam_hyperparameters_are_validated_naming_them():
+    # an infinite learning rate was accepted and turned the parameters into -inf
+    for kwargs, exc, match in [({"lr": np.inf}, ValueError, "^lr must be finite"),
+                               ({"lr": 0.0}, ValueError, "^lr must be > 0"),
+                               ({"lr": True}, TypeError, "^lr must be a real number"),
+                               ({"eps": np.inf}, ValueError, "^eps must be finite"),
+                               ({"betas": (0.9, 0.99, 0.5)}, ValueError, "^betas must be a pair"),
+                               ({"betas": 0.9}, ValueError, "^betas must be a pair"),
+                               ({"betas": (0.9, 1.0)}, ValueError, r"^betas must lie in \[0, 1\)"),
+                               ({"betas": (-0.1, 0.9)}, ValueError, "^betas must be >= 0")]:
+        for cls in (Adam, ProxAdam):
+            with pytest.raises(exc, match=match):
+                cls(**kwargs)
+    opt = Adam(lr=np.float32(0.1), betas=[0.5, 0.5], eps=1e-6)
+    assert type(opt.lr) is float and opt.betas == (0.5, 0.5)

@@ -11,7 +11,7 @@ import numpy as np
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 
 from .. import prox as _prox
-from .._validation import fill_doc, prepare_out, store_init_args
+from .._validation import check_scalar, fill_doc, prepare_out, store_init_args
 from ._base import Penalty, _as_array, _caller_names, _inner_norms, _l2_norms
 
 #: the shared parts of the Parameters and Returns sections of the matrix penalties' ``prox``
@@ -45,10 +45,7 @@ def _metric(metric, W, name="metric"):
     if metric is None:
         return None
     if np.ndim(metric) == 0:
-        m = float(metric)
-        if not (np.isfinite(m) and m > 0):
-            raise ValueError(f"{name} must be > 0 and finite, got {metric!r}.")
-        return m
+        return check_scalar(metric, name, allow_zero=False)
     d = _as_array(metric, name)
     if d.shape != W.shape:
         raise ValueError(f"{name} must be a scalar or an array of W's shape {W.shape}, got shape {d.shape}.")
@@ -177,7 +174,7 @@ class L1(Penalty):
         """
         W = self._checked(W, finite=False)
         d = _metric(metric, W)
-        c = _step(step) * self.alpha
+        c = _over_metric(_step(step) * self.alpha, None)  # "step * alpha is not finite"
         with _caller_names(W, d):
             if d is None or np.ndim(d) == 0:
                 return _prox.prox_l1(W, _over_metric(c, d), out=out)
@@ -326,7 +323,7 @@ class GroupLasso(_GroupPenalty):
 
     # ---------------------------------------------------------------- blocks
     def _blocks(self, n_inner):
-        """``(labels, n_blocks, sizes, position of each index inside its block)``."""
+        """``(labels, n_blocks, sizes)`` of the blocks of the inner axis."""
         gid = np.asarray(self.groups)
         if gid.shape != (n_inner,) or gid.dtype.kind not in "iu":
             raise ValueError(
@@ -339,16 +336,23 @@ class GroupLasso(_GroupPenalty):
         sizes = np.bincount(gid, minlength=0 if gid.size == 0 else gid.max() + 1)
         if (sizes == 0).any():
             raise ValueError("groups must use every label 0..n_blocks-1 (some label has no member).")
+        return gid, sizes.size, sizes
+
+    @staticmethod
+    def _same_size_blocks(gid, sizes):
+        """For each distinct block size ``m``: ``(blocks, members)``, the labels of the blocks of
+        that size and their indices as an ``(n, m)`` array. The operators then run on one
+        ``(n * n_other, m)`` array per size: no padding to the largest block."""
         order = np.argsort(gid, kind="stable")
-        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-        pos = np.empty_like(gid)
-        pos[order] = np.arange(gid.size) - starts[gid[order]]
-        return gid, sizes.size, sizes, pos
+        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.intp)
+        for m in np.unique(sizes):
+            blocks = np.flatnonzero(sizes == m)
+            yield blocks, order[starts[blocks][:, None] + np.arange(m)]
 
     def _layout(self, shape):
         if self.groups is None:
             return super()._layout(shape)
-        _, n_blocks, sizes, _ = self._blocks(shape[self.axis])
+        _, n_blocks, sizes = self._blocks(shape[self.axis])
         return n_blocks, sizes
 
     def _inner_first(self, W):
@@ -365,13 +369,16 @@ class GroupLasso(_GroupPenalty):
         W = self._checked(W)
         if self.groups is None:
             return _inner_norms(np.abs(W), "l2", self.axis)
-        gid, n_blocks, sizes, pos = self._blocks(W.shape[self.axis])
-        Wi = self._inner_first(W)
-        # one row per (block, other index), zero-padded as in _prox_blocks: the rows' norms
-        # are those of _inner_norms (no overflow or underflow of the squares)
-        padded = np.zeros((n_blocks, Wi.shape[1], int(sizes.max(initial=1))), dtype=W.dtype)
-        padded[gid, :, pos] = np.abs(Wi)
-        return _l2_norms(padded.reshape(-1, padded.shape[2])).reshape(n_blocks, Wi.shape[1])
+        gid, n_blocks, sizes = self._blocks(W.shape[self.axis])
+        Wi = np.abs(self._inner_first(W))
+        K = Wi.shape[1]
+        norms = np.empty((n_blocks, K), dtype=np.float64)
+        # one row per (block, other index) for each block size: the rows' norms are those of
+        # _inner_norms (no overflow or underflow of the squares)
+        for blocks, members in self._same_size_blocks(gid, sizes):
+            rows = Wi[members].transpose(0, 2, 1).reshape(-1, members.shape[1])
+            norms[blocks] = _l2_norms(rows).reshape(blocks.size, K)
+        return norms.astype(W.dtype, copy=False)
 
     def value(self, W):
         """``alpha * sum_g w_g ||W_g||_2`` (float)."""
@@ -406,7 +413,7 @@ class GroupLasso(_GroupPenalty):
         c, t = _group_thresholds(_step(step), self.group_strengths(W.shape), d)
         with _caller_names(W, d):
             if self.groups is not None:
-                return _finish(self._prox_blocks(W, c, d), out)
+                return _finish(self._prox_blocks(W, c, t, d), out)
             if np.ndim(d) == 0 and np.all(c == c[:1]):
                 return _prox.prox_group_l2(W, t[0] if c.size else 0.0, axis=self.axis, out=out)
             dd = np.ones_like(W) if d is None else np.broadcast_to(d, W.shape)
@@ -416,33 +423,30 @@ class GroupLasso(_GroupPenalty):
         """The derivative of ``lambda_g t`` at the group norms: ``lambda_g``."""
         return np.broadcast_to(lam, norms.shape)
 
-    def _prox_blocks(self, W, c, d):
-        """Prox with block groups on a zero-padded layout: one row per (block, other index)."""
-        gid, n_blocks, sizes, pos = self._blocks(W.shape[self.axis])
+    def _prox_blocks(self, W, c, t, d):
+        """Prox with block groups, one operator call per block size (on one row per (block,
+        other index)): the plain group prox where those blocks share one threshold (e.g. the
+        default weights) and the metric is a scalar, else the weighted one. ``c``, ``t``: the
+        thresholds of :func:`_group_thresholds`."""
+        gid, n_blocks, sizes = self._blocks(W.shape[self.axis])
         Wi = self._inner_first(W)
         K = Wi.shape[1]
-        m = int(sizes.max(initial=1))
-        if d is None or np.ndim(d) == 0:
-            # prox of t w_g ||.||_2 at z is w_g prox_{t ||.||_2}(z / w_g): one plain group prox
-            w = c / (c[0] if c.size and c[0] > 0 else 1.0)  # relative weights (c_g = c_0 w_g)
-            if c.size and c[0] == 0:
-                return W.copy()
-            t = _over_metric(c[0], d)
-            padded = np.zeros((n_blocks, K, m), dtype=W.dtype)
-            padded[gid, :, pos] = Wi / w[gid][:, None]
-            res = _prox.prox_group_l2(padded.reshape(n_blocks * K, m), t, axis=1)
-            res = res.reshape(n_blocks, K, m)[gid, :, pos] * w[gid][:, None]
-        else:
-            di = self._inner_first(d)
-            padded = np.zeros((n_blocks, K, m), dtype=W.dtype)
-            dpad = np.ones((n_blocks, K, m), dtype=W.dtype)
-            padded[gid, :, pos] = Wi
-            dpad[gid, :, pos] = di
-            res = _prox.weighted_prox_group_l2(
-                padded.reshape(n_blocks * K, m), dpad.reshape(n_blocks * K, m), np.repeat(c, K), axis=1
-            )
-            res = res.reshape(n_blocks, K, m)[gid, :, pos]
-        res = res.astype(W.dtype, copy=False)
+        di = None
+        res = np.empty(Wi.shape, dtype=W.dtype)
+        for blocks, members in self._same_size_blocks(gid, sizes):
+            m = members.shape[1]
+
+            def rows(A):  # A[members]: (n, m, K) -> one row per (block, other index)
+                return A[members].transpose(0, 2, 1).reshape(-1, m)
+
+            tb = t[blocks]
+            if np.ndim(d) == 0 and np.all(tb == tb[0]):
+                out = _prox.prox_group_l2(rows(Wi), tb[0], axis=1)
+            else:
+                if di is None:
+                    di = np.ones_like(Wi) if d is None else self._inner_first(np.broadcast_to(d, W.shape))
+                out = _prox.weighted_prox_group_l2(rows(Wi), rows(di), np.repeat(c[blocks], K), axis=1)
+            res[members] = out.reshape(blocks.size, K, m).transpose(0, 2, 1)
         return res if self.axis == 0 else np.ascontiguousarray(res.T)
 
 class GroupMCP(_GroupPenalty):
