@@ -12,7 +12,7 @@ subset of columns (working sets). Coefficients are in scikit-learn's orientation
 import numpy as np
 from scipy import sparse
 
-__all__ = ["ColumnScaled", "Design", "power_iteration", "weighted_column_means"]
+__all__ = ["ColumnScaled", "Design", "constant_columns", "power_iteration", "weighted_column_means"]
 
 _DENSE_BLOCK = 2**21  # a restricted sparse block with at most this many entries is densified
 
@@ -32,6 +32,30 @@ def weighted_column_means(X, sample_weight):
         ``X^T s / sum(s)``, in the dtype of the product.
     """
     return np.asarray(X.T @ sample_weight).ravel() / sample_weight.sum()
+
+
+def constant_columns(X, sample_weight):
+    """Mask of the columns of ``X`` that hold one value on all the samples of positive weight.
+
+    With an intercept such a column carries nothing (its centred column is zero, up to the
+    rounding of the mean): the linear models give it a zero coefficient.
+
+    Parameters
+    ----------
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+    sample_weight : ndarray of shape (n_samples,)
+
+    Returns
+    -------
+    ndarray of shape (n_features,), bool
+    """
+    rows = np.asarray(sample_weight) > 0
+    Xr = X if rows.all() else X[rows]
+    if Xr.shape[0] == 0:
+        return np.ones(X.shape[1], dtype=bool)
+    if sparse.issparse(Xr):
+        return np.asarray(Xr.max(axis=0).toarray() == Xr.min(axis=0).toarray()).ravel()
+    return np.asarray(Xr.max(axis=0) == Xr.min(axis=0))
 
 
 class Design:

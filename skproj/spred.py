@@ -254,6 +254,7 @@ class _SpredBase(LinearSelectorMixin, BaseEstimator):
                 f"violation of the KKT conditions, relative to alpha) is {residual:.3g} > "
                 f"tol={self.tol} after {n_iter} iterations (max_iter={self.max_iter}); {advice}.",
                 ConvergenceWarning,
+                stacklevel=3,  # fit, sklearn's fit wrapper, the caller
             )
         self._set_solution(W, b, n_iter, loss, y)
         return self

@@ -143,10 +143,12 @@ class ProjectedLinearBase(LinearSelectorMixin):
         return build_constraint(self.constraint, self.radius)
 
     def _warm_coef(self, shape, dtype):
-        """The previous ``coef_`` as an array of ``shape`` when warm-starting, else None."""
+        """The previous ``coef_`` as an array of ``shape`` (n_outputs, n_features) when
+        warm-starting from a fit of that shape (same outputs, same features; ``intercept_`` one
+        per output), else None: a cold start, as scikit-learn's estimators do."""
         if self.warm_start and hasattr(self, "coef_"):
             prev = np.asarray(self.coef_, dtype=dtype)
-            if prev.size == int(np.prod(shape)):
+            if prev.reshape(-1, prev.shape[-1]).shape == tuple(shape) and np.size(self.intercept_) == shape[0]:
                 return prev.reshape(shape)
         return None
 
@@ -160,7 +162,7 @@ class ProjectedLinearBase(LinearSelectorMixin):
                 f"{type(self).__name__} did not converge in max_iter={self.max_iter} iterations "
                 f"(relative optimality gap {res.gap:.3e} > tol={self.tol}). Increase max_iter or tol.",
                 ConvergenceWarning,
-                stacklevel=3,
+                stacklevel=4,  # _warn_not_converged, fit, sklearn's fit wrapper, the caller
             )
         elif res.gap > max(self.tol, self._UNRESOLVED_GAP):
             warnings.warn(
@@ -170,5 +172,5 @@ class ProjectedLinearBase(LinearSelectorMixin):
                 "does not allow a smaller certificate, so the fit may be that far from optimal. "
                 "Centre and scale the features (e.g. StandardScaler) or fit float64 data.",
                 ConvergenceWarning,
-                stacklevel=3,
+                stacklevel=4,  # _warn_not_converged, fit, sklearn's fit wrapper, the caller
             )

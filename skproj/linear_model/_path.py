@@ -14,7 +14,7 @@ from sklearn.utils import check_array, check_consistent_length
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
-from .._design import Design
+from .._design import ColumnScaled, Design
 from .._solvers._working_set import solve_working_set
 from .._validation import store_init_args
 from ._base import CONSTRAINT_PARAM, LinearSelectorMixin, build_constraint
@@ -131,9 +131,13 @@ def projected_path(
 def _default_radii(X, Y, sw, constraint, fit_intercept, n_radii, eps):
     """Geometric grid from ``eps * r_max`` to ``r_max``, ``r_max`` = norm of the least-squares fit.
 
-    The least-squares fit (minimum l2 norm when underdetermined) is computed by LSQR
-    (:func:`scipy.sparse.linalg.lsqr`, Paige & Saunders 1982) on the weighted, centred problem,
-    so sparse ``X`` is never densified; beyond its norm the constraint no longer binds.
+    The least-squares fit is computed by LSQR (:func:`scipy.sparse.linalg.lsqr`, Paige &
+    Saunders 1982) on the weighted, centred problem with its columns scaled to unit norm (Jacobi
+    preconditioning: features of very different scales would otherwise stop LSQR at its
+    iteration limit far from the fit; the minimum-norm solution of the scaled problem when
+    underdetermined), so sparse ``X`` is never densified; beyond its norm the constraint no
+    longer binds. Constant columns (centred norm below 1e-6 of their uncentred norm) are left
+    out (coefficient 0).
     """
     from scipy.sparse.linalg import LinearOperator, lsqr
 
@@ -141,16 +145,20 @@ def _default_radii(X, Y, sw, constraint, fit_intercept, n_radii, eps):
     sqrt_w = np.sqrt(sq.loss.w[:, 0].astype(np.float64))
     d = X.shape[1]
     design = Design(X, offset=sq.x_offset, row_scale=sqrt_w)
+    ones = np.ones(X.shape[0])
+    scale = design.column_norms(ones)
+    scale[~(scale > 1e-6 * design.column_norms(ones, centred=False))] = np.inf  # constant: left out
+    scaled = ColumnScaled(design, scale)
 
     def mv(v):
-        return design.matvec(np.asarray(v, dtype=np.float64).reshape(1, -1))[:, 0]
+        return scaled.matvec(np.asarray(v, dtype=np.float64).reshape(1, -1))[:, 0]
 
     def rmv(u):
-        return design.rmatvec(np.asarray(u, dtype=np.float64).reshape(-1, 1))[0][0]
+        return scaled.rmatvec(np.asarray(u, dtype=np.float64).reshape(-1, 1))[0][0]
 
     A = LinearOperator((X.shape[0], d), matvec=mv, rmatvec=rmv, dtype=np.float64)
     W = np.vstack([lsqr(A, sqrt_w * sq.loss.Y[:, t], atol=1e-12, btol=1e-12, iter_lim=min(10 * d, 2000))[0]
-                   for t in range(Y.shape[1])])
+                   for t in range(Y.shape[1])]) / scale
     r_max = constraint.value(W)
     if not np.isfinite(r_max) or r_max <= 0:
         r_max = 1.0

@@ -5,7 +5,7 @@ from sklearn.base import BaseEstimator, MultiOutputMixin, RegressorMixin, _fit_c
 from sklearn.linear_model._base import LinearClassifierMixin, LinearModel
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
-from .._design import Design, weighted_column_means
+from .._design import Design, constant_columns, weighted_column_means
 from .._losses import BinaryLogisticLoss, MultinomialLoss, SquaredLoss
 from .._solvers._working_set import FlatProblem, solve_working_set
 from ._base import ProbabilityMixin, ProjectedLinearBase, encode_classes
@@ -161,13 +161,15 @@ class ProjectedLinearModel(MultiOutputMixin, ProjectedLinearBase, RegressorMixin
         sq = SquaredProblem(X, Y, sw, self.fit_intercept)
         k, d = Y.shape[1], X.shape[1]
         x0 = np.zeros(k * d, dtype=X.dtype)
-        prev = self._warm_coef((k * d,), X.dtype)
+        prev = self._warm_coef((k, d), X.dtype)
         if prev is not None:
-            x0[...] = prev
+            x0[...] = prev.reshape(-1)
         res = solve_working_set(sq.prob, sq.loss, constraint, x0, self.tol, self.max_iter, self.verbose,
                                 type(self).__name__)
         self._warn_not_converged(res)
         W = res.x.reshape(k, d)
+        if self.fit_intercept:  # a constant feature: its (rounding-level) coefficient is 0
+            W[:, constant_columns(X, sw)] = 0
         b = sq.intercept(W)
         self.n_iter_ = res.n_iter
         if single:
@@ -293,7 +295,10 @@ class ProjectedLinearClassifier(ProbabilityMixin, ProjectedLinearBase, LinearCla
                                 type(self).__name__)
         self._warn_not_converged(res)
         W, b = prob.split(res.x)
-        self.coef_ = W.copy()
+        W = W.copy()
+        if self.fit_intercept:  # a constant feature: its (rounding-level) coefficient is 0
+            W[:, constant_columns(X, sw)] = 0
+        self.coef_ = W
         if b is None:
             self.intercept_ = np.zeros(k, dtype=dtype)
         else:
