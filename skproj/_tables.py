@@ -30,8 +30,9 @@ class Dataset:
     """Features, labels and names of the data set the command runs on."""
 
     def __init__(self, X, y, feature_names, source, description="", preprocessing="", unit="samples",
-                 notes=(), matrix=None):
+                 notes=(), matrix=None, feature_ids=None):
         self.notes = list(notes)  # one-line notes on how the file was read, for stderr
+        self.feature_ids = feature_ids  # a .h5ad's var_names when the names come from a var column
         self.matrix = matrix  # where a .h5ad file's matrix was read: "X", "layers/NAME", "raw/X"
         self.preprocessing = preprocessing
         self.unit = unit  # what a sample is called in the messages ("cells" for single-cell data)
@@ -263,7 +264,8 @@ def _read_h5ad(path, target, layer, normalized, gene_names=None):
     scaling = SCALING + (" without centring (StandardScaler(with_mean=False): the matrix stays sparse; "
                          "never densified as a whole)" if is_sparse else "")
     return Dataset(X, data.y, data.feature_names, source=str(path),
-                   preprocessing=f"{fmt}{step}; {scaling}", unit="cells", matrix=data.matrix)
+                   preprocessing=f"{fmt}{step}; {scaling}", unit="cells", matrix=data.matrix,
+                   feature_ids=None if gene_names is None else data.var_names)
 
 
 def load_data(data, target=None, drop=(), layer=None, normalized=False, gene_names=None):

@@ -15,6 +15,7 @@ stderr and return exit code 2, never a traceback, and no output file is left hal
 
 import argparse
 import contextlib
+import datetime
 import json
 import math
 import os
@@ -109,8 +110,23 @@ def _make_selector(args, k):
             est.set_params(**params, max_features=int(k))
         est._validate_params()
     except ValueError as exc:  # sklearn's InvalidParameterError is a ValueError
-        raise CLIError(f"invalid option: {exc}") from None
+        raise CLIError(_option_error(str(exc))) from None
     return est
+
+
+def _option_error(message):
+    """scikit-learn's "The 'activation' parameter of SparseAutoencoderSelector must be ..." as
+    "--activation: must be ..." (its sets of strings sorted: their order varies between runs)."""
+    import re
+
+    options = {name: opt for opt, name in _ESTIMATOR_OPTIONS.items()}
+    options.update(random_state="random_state", verbose="verbose")
+    m = re.match(r"The '(\w+)' parameter of \w+ (must be .*)", message, re.S)
+    if not m:
+        return f"invalid option: {message}"
+    name, rest = m.groups()
+    rest = re.sub(r"\{([^{}]*)\}", lambda g: "{" + ", ".join(sorted(g.group(1).split(", "))) + "}", rest)
+    return f"--{options.get(name, name).replace('_', '-')}: {rest}"
 
 
 def _selection_note(args, k):
@@ -220,7 +236,12 @@ def run_selection(dataset, args, progress):
     mean_imp, ranked = result.importances["autoencoder"].mean(axis=0), result.ranking("autoencoder")
     return {
         "skproj_version": __version__,
-        "data": {"source": dataset.source, "description": dataset.description,
+        "command": getattr(args, "argv", None),
+        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "versions": _versions(),
+        "data": {"source": dataset.source, **_file_facts(args.data), "layer": getattr(args, "layer", None),
+                 "normalized": bool(getattr(args, "normalized", False)),
+                 "description": dataset.description,
                  "n_samples": int(n_samples), "n_features": int(n_features),
                  "classes": [str(c) for c in classes], "class_counts": [int(c) for c in counts],
                  "preprocessing": dataset.preprocessing,
@@ -239,10 +260,35 @@ def run_selection(dataset, args, progress):
         "selection_frequency": {n: stats[n]["selection_frequency"] for n in compared},
         "final_selection": "the k features ranked first by the autoencoder's selection frequency "
         "across the folds (ties: mean importance)",
+        "selected_features": {n: [str(result.feature_names[j]) for j in result.ranking(n)[:k]] for n in compared},
         "top_features": [{"name": str(result.feature_names[j]), "frequency": {n: float(freq[n][j]) for n in compared},
                           "autoencoder_mean_importance": float(mean_imp[j])} for j in ranked[: args.top]],
         "total_time_s": result.total_time,
     }, result
+
+
+def _versions():
+    """Versions of Python and of the libraries the results depend on (those installed)."""
+    from importlib import metadata
+    import platform
+
+    out = {"python": platform.python_version()}
+    for dist in ("skproj", "numpy", "scipy", "scikit-learn", "joblib", "anndata", "h5py"):
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            pass
+    return out
+
+
+def _file_facts(path):
+    """The absolute path, size and modification time (UTC) of the input file ({} without one)."""
+    if path is None:
+        return {}
+    st = os.stat(path)
+    mtime = datetime.datetime.fromtimestamp(st.st_mtime, datetime.timezone.utc)
+    return {"path": os.path.abspath(path), "size_bytes": st.st_size,
+            "modified": mtime.isoformat(timespec="seconds")}
 
 
 def format_report(report, result, top, unit="samples"):
@@ -299,9 +345,12 @@ def _write_outputs(report, result, args):
             if args.default_genes and os.path.exists(args.genes):
                 print(f"warning: {args.genes}: an existing file, replaced by the ranked features (the "
                       "default name for a .h5ad input; --genes PATH writes elsewhere).", file=sys.stderr)
+            extra = {"selected": np.arange(ranked.size) < k}
+            if getattr(args, "feature_ids", None) is not None:  # --gene-names: the var_names too
+                extra["var_name"] = args.feature_ids[ranked]
             with _writing("--genes", args.genes):
                 write_gene_list(args.genes, result.feature_names[ranked], np.arange(1, ranked.size + 1),
-                                freq[ranked], imp[ranked])
+                                freq[ranked], imp[ranked], columns=extra)
             print(f"written ranked features ({ranked.size}, the first {min(k, ranked.size)} "
                   f"selected): {args.genes}", flush=True)
         if args.write_h5ad:
@@ -315,7 +364,9 @@ def _write_outputs(report, result, args):
                     "skproj_selected": rank <= k, "skproj_rank": rank,
                     "skproj_selection_frequency": freq, "skproj_importance": imp,
                     "skproj_gene": np.asarray(result.feature_names, dtype=str)},
-                    raw=raw)
+                    raw=raw, uns={"skproj": {"report": json.dumps(_json_safe(report), default=repr),
+                                             "selected": np.asarray(report["selected_features"]["autoencoder"],
+                                                                    dtype=str)}})
             print(f"written copy with {'raw.' if raw else ''}var columns skproj_*: {args.write_h5ad}", flush=True)
     if args.plot:  # last: the result files are written whatever matplotlib does
         from .model_selection import plot_comparison
@@ -383,8 +434,11 @@ def _estimator_defaults():
     import inspect
 
     from . import SparseAutoencoderSelector
+    from ._network import ACTIVATION_NAMES
+    from ._selector import _SPARSE_ACTIVATIONS
 
-    return {name: p.default for name, p in inspect.signature(SparseAutoencoderSelector).parameters.items()}
+    defaults = {name: p.default for name, p in inspect.signature(SparseAutoencoderSelector).parameters.items()}
+    return {**defaults, "activations": [*sorted(ACTIVATION_NAMES), *_SPARSE_ACTIVATIONS]}
 
 
 def _figure_format(path):
@@ -456,7 +510,8 @@ def build_parser():
     a("--batch-size", type=_positive_int, help="minibatch size (default: the estimator's, "
       f"{est['batch_size']!r}: set from the number of samples)")
     a("--learning-rate", type=_positive_float, help=f"Adam learning rate (default: the estimator's, {est['learning_rate']:g})")
-    a("--activation", help=f"activation of the hidden layers (default: the estimator's, {est['activation']!r})")
+    a("--activation", help=f"activation of the hidden layers: {', '.join(est['activations'])} (default: "
+      f"the estimator's, {est['activation']!r})")
     a("--random-state", type=int, default=0, help="seed of the folds, the network and the random baselines (default 0)")
     a("--n-jobs", type=int, default=None, metavar="N", help="fits (folds x selectors) run in parallel by joblib; -1: all cores (default 1)")
     a("--scheduler", metavar="ADDRESS", help="run the fits on a Dask cluster (tcp://HOST:PORT) "
@@ -467,11 +522,13 @@ def build_parser():
     a("--plot", metavar="FIG.png", help="write a figure, in the format of its extension (.png, .pdf, "
       ".svg, ...; needs matplotlib)")
     a("--genes", metavar="GENES.csv", help="write the ranked features (gene, rank, selection_frequency, "
-      "importance); default for a .h5ad input: DATA_STEM_skproj_genes.csv in the current folder")
+      "importance, selected: True for the K selected; var_name with --gene-names); default for a "
+      ".h5ad input: DATA_STEM_skproj_genes.csv in the current folder")
     a("--write-h5ad", metavar="OUT.h5ad", help="write a copy of the .h5ad input with var columns "
       "skproj_selected, skproj_rank (NaN: never selected), skproj_selection_frequency, skproj_importance "
       "and skproj_gene (the name used in the gene list: repeated names made unique); raw.var's "
-      "columns when the genes of .raw were selected (--layer raw)")
+      "columns when the genes of .raw were selected (--layer raw); and the report as JSON text in "
+      "uns['skproj']['report']")
     a("--quiet", "-q", action="store_true", help="no progress messages on stderr")
     a("--verbose", "-v", action="count", default=0, help="pass verbose to the estimator (per-epoch "
       "loss, on stderr)")
@@ -550,7 +607,7 @@ def _select(args):
                            "matplotlib, or pip install 'skproj[plot]').") from None
         _figure_format(args.plot)  # an unknown extension fails now, not after the run
     dataset = load_data(args.data, args.target, args.drop, args.layer, args.normalized, args.gene_names)
-    args.matrix = dataset.matrix
+    args.matrix, args.feature_ids = dataset.matrix, dataset.feature_ids
     for note in dataset.notes:
         print(f"note: {note}", file=sys.stderr)
     # stdout is for the results: what the estimators print (--verbose) goes to stderr
@@ -605,9 +662,15 @@ def main(argv=None):
     except KeyboardInterrupt:
         print("error: interrupted (no output file was left half-written)", file=sys.stderr)
         return 130
-    # a SIGTERM whose SystemExit was swallowed (raised inside a callback of a library, e.g.
-    # h5py's weakref callbacks while a copy was written) still ends the command as terminated
-    return 128 + received[0] if received else code
+    except SystemExit:
+        if not received:
+            raise
+    if received:
+        # also a SIGTERM whose SystemExit was swallowed (raised inside a callback of a library,
+        # e.g. h5py's weakref callbacks while a copy was written): the command was terminated
+        print("error: terminated (SIGTERM; no output file was left half-written)", file=sys.stderr)
+        return 128 + received[0]
+    return code
 
 
 @contextlib.contextmanager
@@ -623,11 +686,17 @@ def _sigterm_exits(received):
         received.append(signum)
         raise SystemExit(128 + signum)
 
-    previous = signal.signal(signal.SIGTERM, handler)
+    def unraisable(info):  # the SystemExit of the handler, raised inside a callback: reported once
+        if not (received and issubclass(info.exc_type, SystemExit)):
+            hook(info)
+
+    previous, hook = signal.signal(signal.SIGTERM, handler), sys.unraisablehook
+    sys.unraisablehook = unraisable
     try:
         yield
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
+        sys.unraisablehook = hook
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):
@@ -641,6 +710,7 @@ def _main(parser, argv):
             args = parser.parse_args(argv)
         except SystemExit as exc:  # --help, or an error inside argparse itself
             return int(exc.code or 0)
+        args.argv = ["skproj", *(sys.argv[1:] if argv is None else argv)]
         if args.command is None:
             parser.print_help(sys.stderr)
             return EXIT_USAGE

@@ -266,6 +266,8 @@ def read_h5ad(path, target, layer=None, gene_names=None):
             data, where several Ensembl ids share a symbol) are made unique the way
             ``AnnData.var_names_make_unique`` does (``"G"``, ``"G-1"``, ...), with a warning;
             the file is not changed.
+        var_names : ndarray of shape (n_genes,), dtype object
+            ``var_names`` as stored (e.g. Ensembl ids when ``gene_names`` names the symbols).
         cell_ids : ndarray of shape (n_cells,), dtype object
             Cell names (``obs_names``) as plain ``str``.
         target_name : str
@@ -355,6 +357,7 @@ def read_h5ad(path, target, layer=None, gene_names=None):
         X=X,
         y=y,
         feature_names=_str_array(feature_names),
+        var_names=_str_array(var_names),
         cell_ids=_str_array(obs.index),
         target_name=str(target),
         layer=layer,
@@ -453,11 +456,12 @@ def _atomic_path(dst, suffix):
         raise
 
 
-def write_gene_list(path, genes, rank, frequency=None, importance=None):
+def write_gene_list(path, genes, rank, frequency=None, importance=None, *, columns=None):
     """Write the selected genes as a CSV table, atomically.
 
-    Columns: ``gene, rank, selection_frequency, importance`` (a header line, then one row per
-    gene in the order given); a ``None`` column is written as empty cells.
+    Columns: ``gene, rank, selection_frequency, importance``, then those of ``columns`` (a
+    header line, then one row per gene in the order given); a ``None`` column is written as
+    empty cells.
 
     Parameters
     ----------
@@ -472,6 +476,9 @@ def write_gene_list(path, genes, rank, frequency=None, importance=None):
         Selection frequency (fraction of fits, e.g. folds, that selected the gene).
     importance : sequence of float of length n or None, default=None
         Importance score of each gene.
+    columns : mapping of str to sequence of length n, default=None
+        More columns, e.g. ``{"selected": mask, "var_name": ids}``: booleans are written as
+        ``True`` / ``False``, integers and floats as numbers, anything else as text.
 
     Raises
     ------
@@ -479,7 +486,8 @@ def write_gene_list(path, genes, rank, frequency=None, importance=None):
         If the columns do not have the same length (nothing is written).
     """
     genes = [str(g) for g in genes]
-    columns = {"rank": rank, "selection_frequency": frequency, "importance": importance}
+    extra = dict(columns or {})
+    columns = {"rank": rank, "selection_frequency": frequency, "importance": importance, **extra}
     for name, col in columns.items():
         if col is not None and len(col) != len(genes):
             raise ValueError(f"{name} has {len(col)} entries but genes has {len(genes)}.")
@@ -488,21 +496,25 @@ def write_gene_list(path, genes, rank, frequency=None, importance=None):
         if col is None:
             return ""
         v = col[i]
+        if isinstance(v, (bool, np.bool_)):
+            return str(bool(v))
         if isinstance(v, (numbers.Integral, np.integer)):
             return str(int(v))
-        return repr(float(v))
+        if isinstance(v, (numbers.Real, np.floating)):
+            return repr(float(v))
+        return str(v)
 
     with _atomic_path(path, ".csv.tmp") as tmp:
         with open(tmp, "w", newline="", encoding="utf-8") as fh:
             w = csv.writer(fh)
-            w.writerow(["gene", "rank", "selection_frequency", "importance"])
+            w.writerow(["gene", *columns])
             for i, g in enumerate(genes):
-                w.writerow([g, cell(rank, i), cell(frequency, i), cell(importance, i)])
+                w.writerow([g, *(cell(col, i) for col in columns.values())])
             fh.flush()
             os.fsync(fh.fileno())
 
 
-def write_h5ad_with_selection(src, dst, var_columns, *, raw=False):
+def write_h5ad_with_selection(src, dst, var_columns, *, raw=False, uns=None):
     """Copy a ``.h5ad`` file, adding columns to its ``var`` table (e.g. the selection), atomically.
 
     Parameters
@@ -520,6 +532,10 @@ def write_h5ad_with_selection(src, dst, var_columns, *, raw=False):
     raw : bool, default=False
         Add the columns to ``adata.raw.var`` instead (one value per gene of ``.raw``): for a
         selection made on ``.raw`` (``read_h5ad(..., layer="raw")``).
+    uns : mapping of str to object, default=None
+        Entries to add (or replace) in ``uns``, e.g. ``{"skproj": {...}}``, the parameters of
+        the run, as scanpy keeps ``uns["rank_genes_groups"]["params"]``: values anndata can
+        write (strings, numbers, arrays, nested mappings of them).
 
     Raises
     ------
@@ -547,6 +563,7 @@ def write_h5ad_with_selection(src, dst, var_columns, *, raw=False):
         cols[str(name)] = values
     for name, values in cols.items():
         var[name] = values
+    adata.uns.update(dict(uns or {}))
     compression, opts = _matrix_compression(src)
     with _atomic_path(dst, ".h5ad.tmp") as tmp, warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*names are not unique", category=UserWarning)

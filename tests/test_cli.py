@@ -496,7 +496,7 @@ def test_outputs_never_overwrite_the_data_or_each_other(capsys, tmp_path):
 
 
 def test_write_error_after_the_results_are_printed(capsys, tmp_path, small_problem, monkeypatch):
-    def fail(*args):
+    def fail(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
     monkeypatch.setattr("skproj.cli.write_gene_list", fail)
@@ -623,7 +623,7 @@ def test_select_h5ad(capsys, tmp_path, monkeypatch, counts_h5ad):
     assert "preprocessing: " in out and "cells_skproj_genes.csv" in out
     # the gene list: the autoencoder's ranking with frequencies and importances
     rows = (tmp_path / "cells_skproj_genes.csv").read_text().splitlines()
-    assert rows[0] == "gene,rank,selection_frequency,importance"
+    assert rows[0] == "gene,rank,selection_frequency,importance,selected"
     genes = [r.split(",") for r in rows[1:]]
     freq = report["selection_frequency"]["autoencoder"]
     assert [g[0] for g in genes] == list(freq)  # same order: most frequent first
