@@ -12,14 +12,21 @@ import numpy as np
 _MISSING = {"", "na", "nan", "n/a", "null", "none", "?", "-"}
 
 
+def _missing_mask(labels):
+    """Which string labels are missing-value tokens (``_MISSING``): bool array."""
+    if labels.dtype.kind not in "OUS":
+        return np.zeros(labels.shape, dtype=bool)
+    return np.array([str(label).strip().lower() in _MISSING for label in labels], dtype=bool)
+
+
 def _first_missing(labels):
     """Index of the first string label that is a missing-value token (``_MISSING``), or None."""
-    if labels.dtype.kind not in "OUS":
-        return None
-    for i, label in enumerate(labels):
-        if str(label).strip().lower() in _MISSING:
-            return i
-    return None
+    missing = _missing_mask(labels)
+    return int(np.argmax(missing)) if missing.any() else None
+
+
+def _dropped_note(n, unit):
+    return f"{n} {unit} with a missing label left out (--drop-missing)."
 
 
 class InputError(ValueError):
@@ -58,7 +65,7 @@ def _embedded_dataset():
     )
 
 
-def _read_table(path, target, drop):
+def _read_table(path, target, drop, drop_missing=False):
     """Read a .csv/.tsv table (header row, samples x columns) with the standard library."""
     delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
     try:
@@ -122,8 +129,12 @@ def _read_table(path, target, drop):
 
     cells = np.array(body, dtype=str)
     y = np.char.strip(cells[:, t_idx])
+    if drop_missing and (gone := _missing_mask(y)).any():
+        cells, y, lines = cells[~gone], y[~gone], [ln for ln, g in zip(lines, gone) if not g]
+        notes.append(_dropped_note(int(gone.sum()), "samples"))
     if (i := _first_missing(y)) is not None:
-        raise InputError(f"{path}: missing label in column {target!r} on line {lines[i]}.")
+        raise InputError(f"{path}: missing label in column {target!r} on line {lines[i]} (--drop-missing "
+                         "leaves such rows out).")
     raw = np.char.strip(cells[:, f_idx])
     try:
         X = raw.astype(np.float64)
@@ -151,7 +162,7 @@ def _raise_first_bad_cell(path, raw, names, lines):
     raise InputError(f"{path}: could not convert the feature columns to numbers.")  # pragma: no cover
 
 
-def _read_npz(path, target):
+def _read_npz(path, target, drop_missing=False):
     import zipfile
 
     key_y = target or "y"
@@ -186,14 +197,20 @@ def _read_npz(path, target):
             f"{path}: {key_y} must be 1-D with one label per row of X "
             f"({X.shape[0]}), got shape {y.shape}."
         )
+    n_gone = 0
+    if drop_missing and y.dtype.kind == "f" and (gone := np.isnan(y)).any():
+        X, y, n_gone = X[~gone], y[~gone], int(gone.sum())
     if y.dtype.kind == "f" and not np.isfinite(y).all():
         raise InputError(f"{path}: {key_y} contains NaN or inf.")
     if y.dtype.kind not in "biufUS":
         raise InputError(f"{path}: {key_y} must hold numbers or strings, got dtype {y.dtype}.")
     y = y.astype(str)
+    if drop_missing and (gone := _missing_mask(y)).any():
+        X, y, n_gone = X[~gone], y[~gone], n_gone + int(gone.sum())
+    notes = [_dropped_note(n_gone, "samples")] if n_gone else []
     if (i := _first_missing(y)) is not None:
         raise InputError(f"{path}: missing label {str(y[i])!r} in {key_y!r} at index {i}; "
-                         "remove those samples first.")
+                         "remove those samples first (or --drop-missing).")
     if names is None:
         names = [f"x{j}" for j in range(X.shape[1])]
     else:
@@ -206,7 +223,7 @@ def _read_npz(path, target):
                 f"got shape {names.shape}."
             )
         names = _unique_names(names, path, "feature")
-    return X.astype(np.float64), y, list(names)
+    return X.astype(np.float64), y, list(names), notes
 
 
 SCALING = "StandardScaler fitted on each training fold"
@@ -223,7 +240,7 @@ def _obs_columns(path):
     return f"; its obs columns: {_preview(cols)}" if cols else "; obs has no columns"
 
 
-def _read_h5ad(path, target, layer, normalized, gene_names=None):
+def _read_h5ad(path, target, layer, normalized, gene_names=None, drop_missing=False):
     """An AnnData file through :func:`skproj.io.read_h5ad`; counts are log-normalised."""
     from scipy import sparse
 
@@ -233,7 +250,7 @@ def _read_h5ad(path, target, layer, normalized, gene_names=None):
         raise InputError(f"{path}: name the obs column of the labels with --target COLUMN"
                          f"{_obs_columns(path)}.")
     try:
-        data = read_h5ad(path, target, layer=layer, gene_names=gene_names)
+        data = read_h5ad(path, target, layer=layer, gene_names=gene_names, drop_missing=drop_missing)
     except ImportError:
         raise InputError(f"{path}: reading .h5ad files needs anndata, which is not installed "
                          "(pip install 'skproj[anndata]').") from None
@@ -241,10 +258,13 @@ def _read_h5ad(path, target, layer, normalized, gene_names=None):
         raise InputError(str(exc).splitlines()[0]) from None
     except Exception as exc:  # h5py / anndata errors on a damaged or foreign file
         raise InputError(f"{path}: not a readable .h5ad file ({type(exc).__name__}).") from None
-    if (i := _first_missing(data.y)) is not None:
-        raise InputError(f"{path}: missing label {str(data.y[i])!r} in obs[{target!r}] at cell {i} "
-                         f"({str(data.cell_ids[i])!r}); drop those cells first.")
-    X, is_sparse = data.X, sparse.issparse(data.X)
+    X, y, n_gone = data.X, data.y, data.n_dropped
+    if drop_missing and (gone := _missing_mask(y)).any():  # "NA", "?"... in a string column
+        X, y, n_gone = X[~gone], y[~gone], n_gone + int(gone.sum())
+    if (i := _first_missing(y)) is not None:
+        raise InputError(f"{path}: missing label {str(y[i])!r} in obs[{target!r}] at cell {i} "
+                         f"({str(data.cell_ids[i])!r}); drop those cells first (--drop-missing).")
+    is_sparse = sparse.issparse(X)
     values = X.data if is_sparse else X
     counts = values.size > 0 and bool(np.all(values == np.round(values)))
     where = {"X": "X", "raw/X": ".raw (raw/X)"}.get(data.matrix, f"layer {layer!r}")
@@ -263,12 +283,13 @@ def _read_h5ad(path, target, layer, normalized, gene_names=None):
         step = "non-integer values used as stored (taken as already normalised)"
     scaling = SCALING + (" without centring (StandardScaler(with_mean=False): the matrix stays sparse; "
                          "never densified as a whole)" if is_sparse else "")
-    return Dataset(X, data.y, data.feature_names, source=str(path),
+    return Dataset(X, y, data.feature_names, source=str(path),
+                   notes=[_dropped_note(n_gone, "cells")] if n_gone else [],
                    preprocessing=f"{fmt}{step}; {scaling}", unit="cells", matrix=data.matrix,
                    feature_ids=None if gene_names is None else data.var_names)
 
 
-def load_data(data, target=None, drop=(), layer=None, normalized=False, gene_names=None):
+def load_data(data, target=None, drop=(), layer=None, normalized=False, gene_names=None, drop_missing=False):
     """Load the data set the command runs on (embedded PBMC data when ``data`` is None)."""
     if data is None:
         if target is not None or drop or layer is not None or gene_names is not None:
@@ -291,11 +312,11 @@ def load_data(data, target=None, drop=(), layer=None, normalized=False, gene_nam
     if drop and suffix not in (".csv", ".tsv"):
         raise InputError("--drop applies to .csv/.tsv files only.")
     if suffix == ".h5ad":
-        return _read_h5ad(path, target, layer, normalized, gene_names)
+        return _read_h5ad(path, target, layer, normalized, gene_names, drop_missing)
     if suffix in (".csv", ".tsv"):
-        X, y, names, notes = _read_table(path, target, drop)
+        X, y, names, notes = _read_table(path, target, drop, drop_missing)
     elif suffix == ".npz":
-        (X, y, names), notes = _read_npz(path, target), []
+        X, y, names, notes = _read_npz(path, target, drop_missing)
     else:
         raise InputError(f"{path}: unsupported file type {path.suffix!r}; use .csv, .tsv, .npz "
                          "or .h5ad.")

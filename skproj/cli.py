@@ -62,7 +62,7 @@ def _check_classes(y, cv):
         raise CLIError(f"the labels have {classes.size} class ({_preview(classes)}); at least 2 are needed.")
     if counts.min() < cv:
         raise CLIError(f"class {str(classes[counts.argmin()])!r} has {counts.min()} sample(s), fewer "
-                       f"than --cv {cv}; lower --cv or remove the class.")
+                       f"than --cv {cv}; lower --cv or leave such classes out (--min-class-size {cv}).")
     return classes, counts
 
 
@@ -240,7 +240,7 @@ def run_selection(dataset, args, progress):
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "versions": _versions(),
         "data": {"source": dataset.source, **_file_facts(args.data), "layer": getattr(args, "layer", None),
-                 "normalized": bool(getattr(args, "normalized", False)),
+                 "normalized": bool(getattr(args, "normalized", False)), "notes": list(dataset.notes),
                  "description": dataset.description,
                  "n_samples": int(n_samples), "n_features": int(n_features),
                  "classes": [str(c) for c in classes], "class_counts": [int(c) for c in counts],
@@ -485,6 +485,11 @@ def build_parser():
       "(its matrix and genes) when no layer has that name")
     a("--gene-names", metavar="COLUMN", help="var column of a .h5ad file with the gene names to report "
       "(e.g. feature_name or gene_symbols when var_names are Ensembl ids; default: var_names)")
+    a("--drop-missing", action="store_true", help="leave out the samples whose label is missing "
+      "(NaN, empty, NA...; default: an error naming the first)")
+    a("--min-class-size", type=_positive_int, metavar="N", help="leave out the classes with fewer "
+      "than N samples (e.g. N = --cv; a note names them; default: keep all, and an error if one "
+      "has fewer than --cv)")
     a("--normalized", action="store_true", help="the .h5ad counts are already normalised: no log1p per 10k")
     a("--cv", type=_positive_int, default=5, help="number of stratified folds (default 5)")
     a("--n-features", "--max-features", dest="n_features", type=_n_features, default=DEFAULT_N_FEATURES,
@@ -606,7 +611,10 @@ def _select(args):
             raise CLIError("--plot needs matplotlib, which is not installed (pip install "
                            "matplotlib, or pip install 'skproj[plot]').") from None
         _figure_format(args.plot)  # an unknown extension fails now, not after the run
-    dataset = load_data(args.data, args.target, args.drop, args.layer, args.normalized, args.gene_names)
+    dataset = load_data(args.data, args.target, args.drop, args.layer, args.normalized, args.gene_names,
+                        args.drop_missing)
+    if args.min_class_size:
+        _drop_small_classes(dataset, args.min_class_size)
     args.matrix, args.feature_ids = dataset.matrix, dataset.feature_ids
     for note in dataset.notes:
         print(f"note: {note}", file=sys.stderr)
@@ -623,6 +631,18 @@ def _select(args):
         print(f"note: {note}", file=sys.stderr)
     _write_outputs(report, result, args)
     return EXIT_OK
+
+
+def _drop_small_classes(dataset, min_size):
+    """Leave out the samples of the classes with fewer than ``min_size`` of them (a note each)."""
+    classes, counts = np.unique(dataset.y, return_counts=True)
+    small = counts < min_size
+    if small.any():
+        keep = ~np.isin(dataset.y, classes[small])
+        dataset.X, dataset.y = dataset.X[keep], dataset.y[keep]
+        listed = ", ".join(f"{str(c)!r} ({n})" for c, n in zip(classes[small], counts[small]))
+        dataset.notes.append(f"{int(small.sum())} classes with fewer than {min_size} {dataset.unit} left "
+                             f"out (--min-class-size): {listed}.")
 
 
 def _fewer_than_asked(result):

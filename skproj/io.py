@@ -106,7 +106,7 @@ def _missing_labels(col, path, target):
     if missing.any():
         i = int(np.argmax(missing))
         raise ValueError(f"{path}: obs[{target!r}] has {int(missing.sum())} missing labels (NaN), the "
-                         f"first at cell {i} ({str(col.index[i])!r}); drop those cells first.")
+                         f"first at cell {i} ({str(col.index[i])!r}); drop those cells first (skproj select: --drop-missing).")
 
 
 def _labels(col, path, target):
@@ -232,7 +232,7 @@ def _storage(X):
     return f"dense {np.asarray(X).dtype}"
 
 
-def read_h5ad(path, target, layer=None, gene_names=None):
+def read_h5ad(path, target, layer=None, gene_names=None, *, drop_missing=False):
     """Read the expression matrix, one ``obs`` column as labels and the gene names of a ``.h5ad`` file.
 
     Parameters
@@ -250,6 +250,9 @@ def read_h5ad(path, target, layer=None, gene_names=None):
         ``"feature_name"`` or ``"gene_symbols"`` when ``var_names`` are Ensembl ids (a column of
         ``adata.raw.var`` when ``.raw`` is read). A gene whose entry is missing keeps its
         ``var_names`` entry.
+    drop_missing : bool, default=False
+        Leave out the cells whose label is missing (NaN) instead of raising; ``n_dropped`` says
+        how many.
 
     Returns
     -------
@@ -270,6 +273,8 @@ def read_h5ad(path, target, layer=None, gene_names=None):
             ``var_names`` as stored (e.g. Ensembl ids when ``gene_names`` names the symbols).
         cell_ids : ndarray of shape (n_cells,), dtype object
             Cell names (``obs_names``) as plain ``str``.
+        n_dropped : int
+            Cells left out for a missing label (``drop_missing``; else 0).
         target_name : str
             ``target``.
         layer : str or None
@@ -293,7 +298,8 @@ def read_h5ad(path, target, layer=None, gene_names=None):
     ValueError
         One line each: ``target`` is not an ``obs`` column (a few existing columns are listed);
         the column is numeric with more than ``skproj.io.MAX_NUMERIC_LEVELS`` (100) distinct values
-        (a continuous covariate or an id, not a class label); labels are missing; ``layer`` does
+        (a continuous covariate or an id, not a class label); labels are missing (unless
+        ``drop_missing``); ``layer`` does
         not exist (``"raw"``: neither a layer nor ``.raw``); ``gene_names`` is not a ``var`` column; the matrix has NaN / inf (sparse:
         among the stored values) or negative values.
 
@@ -352,6 +358,14 @@ def read_h5ad(path, target, layer=None, gene_names=None):
         X = np.asarray(X)
     X = _as_float(X)
     _check_matrix(X, where, "" if key == "raw/X" or not has_raw else " (this file has .raw: layer 'raw')")
+    n_dropped = 0
+    if drop_missing:
+        import pandas as pd
+
+        keep = ~np.asarray(pd.isna(obs[target]))
+        n_dropped = int(keep.size - keep.sum())
+        if n_dropped:
+            X, obs = X[keep], obs[keep]
     y = _labels(obs[target], path, target)
     return Bunch(
         X=X,
@@ -359,6 +373,7 @@ def read_h5ad(path, target, layer=None, gene_names=None):
         feature_names=_str_array(feature_names),
         var_names=_str_array(var_names),
         cell_ids=_str_array(obs.index),
+        n_dropped=n_dropped,
         target_name=str(target),
         layer=layer,
         matrix=key,

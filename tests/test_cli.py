@@ -321,7 +321,8 @@ def test_csv_unnamed_first_column_is_row_names(capsys, tmp_path, header, row):
     code, out, err = run(capsys, ["select", path, "--target", "label", "--cv", "4"])
     assert code == 2 and err.splitlines() == [
         "note: the unnamed first column is taken as row names and ignored",
-        "error: class 'x' has 3 sample(s), fewer than --cv 4; lower --cv or remove the class."]
+        "error: class 'x' has 3 sample(s), fewer than --cv 4; lower --cv or leave such classes out "
+        "(--min-class-size 4)."]
     assert load_data(path, "label").feature_names.tolist() == ["a", "b"]
     assert_usage_error(capsys, ["select", _csv(tmp_path, "a,,label\n1,2,x\n", "u.csv"), "--target",
                                 "label"], "column 2 has no name in the header")

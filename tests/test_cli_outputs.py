@@ -65,3 +65,50 @@ def test_activation_error_names_the_option(capsys):
     assert main(["select", "--activation", "bogus", "--epochs", "1"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: --activation: ") and "'relu', 'silu', 'tanh'" in err
+
+
+def test_drop_missing_and_min_class_size(tmp_path, capsys):
+    """Cells without a label and classes smaller than the folds stopped the run: the user had
+    to edit the file first."""
+    anndata = pytest.importorskip("anndata")
+    pd = pytest.importorskip("pandas")
+    X, y, _ = make_single_cell_counts(60, 20, n_cell_types=2, density=0.3, random_state=0)
+    labels = np.array(["T", "B"], dtype=object)[y]
+    labels[[3, 7]] = None  # missing
+    labels[[10, 11]] = "Rare"  # a class of 2
+    obs = pd.DataFrame({"cell_type": pd.Categorical(labels)}, index=[f"c{i}" for i in range(60)])
+    path = tmp_path / "messy.h5ad"
+    anndata.AnnData(X, obs=obs).write_h5ad(path)
+    base = ["select", str(path), "--target", "cell_type", *FAST, "--n-features", "3",
+            "--genes", str(tmp_path / "g.csv")]
+    assert main(base) == 2
+    assert "--drop-missing" in capsys.readouterr().err
+    assert main([*base, "--drop-missing", "--cv", "3"]) == 2
+    assert "class 'Rare' has 2 sample(s), fewer than --cv 3;" in capsys.readouterr().err
+    report = tmp_path / "r.json"
+    assert main([*base, "--drop-missing", "--cv", "3", "--min-class-size", "3", "-o", str(report)]) == 0
+    err = capsys.readouterr().err
+    assert "note: 2 cells with a missing label left out (--drop-missing)." in err
+    assert "note: 1 classes with fewer than 3 cells left out (--min-class-size): 'Rare' (2)." in err
+    d = json.loads(report.read_text())["data"]
+    assert d["n_samples"] == 56 and sorted(d["classes"]) == ["B", "T"] and len(d["notes"]) == 2
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".npz"])
+def test_drop_missing_in_tables_and_arrays(tmp_path, suffix):
+    from skproj._tables import InputError, load_data
+
+    rng = np.random.default_rng(0)
+    X = rng.random((8, 3))
+    y = np.array(["a", "b", "NA", "a", "b", "", "a", "b"])
+    path = tmp_path / f"d{suffix}"
+    if suffix == ".csv":
+        path.write_text("f0,f1,f2,label\n" + "".join(f"{r[0]},{r[1]},{r[2]},{lab}\n" for r, lab in zip(X, y)))
+    else:
+        np.savez(path, X=X, y=y)
+    with pytest.raises(InputError, match="drop-missing"):
+        load_data(str(path), target="label" if suffix == ".csv" else None)
+    d = load_data(str(path), target="label" if suffix == ".csv" else None, drop_missing=True)
+    keep = ~np.isin(y, ["NA", ""])
+    np.testing.assert_allclose(d.X, X[keep])
+    assert list(d.y) == list(y[keep]) and d.notes[-1] == "2 samples with a missing label left out (--drop-missing)."
