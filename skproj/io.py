@@ -20,6 +20,7 @@ import csv
 import errno
 import numbers
 import os
+import shutil
 import stat
 import tempfile
 import warnings
@@ -176,6 +177,14 @@ def _read_elem():
     except ImportError:  # anndata 0.10
         from anndata.experimental import read_elem
     return read_elem
+
+
+def _write_elem():
+    try:  # anndata >= 0.11
+        from anndata.io import write_elem
+    except ImportError:  # anndata 0.10
+        from anndata.experimental import write_elem
+    return write_elem
 
 
 def _h5ad_obs(path):
@@ -535,12 +544,14 @@ def write_h5ad_with_selection(src, dst, var_columns, *, raw=False, uns=None):
     Parameters
     ----------
     src : str or os.PathLike
-        The source ``.h5ad`` file (read whole into memory, since the copy keeps every element;
-        not modified).
+        The source ``.h5ad`` file (not modified).
     dst : str or os.PathLike
-        The destination; may equal ``src``. Written to a temporary file in the same folder
-        and moved into place with :func:`os.replace`: never half-written. Compressed as the
-        source's ``X`` is (e.g. gzip).
+        The destination; may equal ``src``. The source is copied to a temporary file in the
+        same folder, whose ``var`` table (and ``uns`` entries) are rewritten with anndata's
+        element writer, then moved into place with :func:`os.replace`: never half-written.
+        Every other element is kept byte for byte, compression included, and memory holds
+        only ``var``. (A file written before anndata 0.7, which the element reader cannot
+        read, is read whole and written again by anndata, compressed as its ``X`` is.)
     var_columns : mapping of str to sequence of length n_genes
         Columns to add (or replace) in ``var``, in the order of ``var_names``, e.g.
         ``{"skproj_selected": mask, "skproj_rank": ranks}``.
@@ -560,14 +571,37 @@ def write_h5ad_with_selection(src, dst, var_columns, *, raw=False, uns=None):
         If a column does not have one value per gene, or ``raw`` is true and the file has no
         ``.raw`` (nothing is written).
     """
-    anndata = _import_anndata("write_h5ad_with_selection")
-    with warnings.catch_warnings():
-        # anndata's "Variable names are not unique" hint (read_h5ad has warned about them)
-        warnings.filterwarnings("ignore", message=".*names are not unique", category=UserWarning)
-        adata = anndata.read_h5ad(os.fspath(src))
-    if raw and adata.raw is None:
-        raise ValueError(f"{os.fspath(src)}: has no .raw to add var columns to.")
-    var = adata.raw.var if raw else adata.var
+    _import_anndata("write_h5ad_with_selection")
+    import h5py
+
+    src = os.fspath(src)
+    key = "raw/var" if raw else "var"
+    try:
+        with h5py.File(src, "r") as f:
+            if raw and "raw/var" not in f:
+                raise ValueError(f"{src}: has no .raw to add var columns to.")
+            var = _read_elem()(f[key])
+    except ValueError:
+        raise
+    except Exception:  # noqa: BLE001 - a file the element reader cannot read (before anndata 0.7)
+        return _rewrite_h5ad_with_selection(src, dst, var_columns, raw, uns)
+    _add_columns(var, var_columns, raw)
+    write_elem = _write_elem()
+    with _atomic_path(dst, ".h5ad.tmp") as tmp:
+        shutil.copyfile(src, tmp)  # every other element byte for byte, compression included
+        with h5py.File(tmp, "r+") as f:
+            group = f["raw"] if raw else f
+            del group["var"]
+            write_elem(group, "var", var)
+            parent = f.require_group("uns")
+            for name, value in dict(uns or {}).items():
+                if name in parent:
+                    del parent[name]
+                write_elem(parent, name, value)
+
+
+def _add_columns(var, var_columns, raw):
+    """Add ``var_columns`` to the table ``var`` in place, each checked to have one value per gene."""
     n_vars = var.shape[0]
     cols = {}
     for name, values in dict(var_columns).items():
@@ -578,6 +612,20 @@ def write_h5ad_with_selection(src, dst, var_columns, *, raw=False, uns=None):
         cols[str(name)] = values
     for name, values in cols.items():
         var[name] = values
+
+
+def _rewrite_h5ad_with_selection(src, dst, var_columns, raw, uns):
+    """:func:`write_h5ad_with_selection` for files the element reader cannot read: the whole
+    file through anndata (read into memory, written again, compressed as its ``X``)."""
+    import anndata
+
+    with warnings.catch_warnings():
+        # anndata's "Variable names are not unique" hint (read_h5ad has warned about them)
+        warnings.filterwarnings("ignore", message=".*names are not unique", category=UserWarning)
+        adata = anndata.read_h5ad(src)
+    if raw and adata.raw is None:
+        raise ValueError(f"{src}: has no .raw to add var columns to.")
+    _add_columns(adata.raw.var if raw else adata.var, var_columns, raw)
     adata.uns.update(dict(uns or {}))
     compression, opts = _matrix_compression(src)
     with _atomic_path(dst, ".h5ad.tmp") as tmp, warnings.catch_warnings():

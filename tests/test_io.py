@@ -557,24 +557,72 @@ def test_write_h5ad_with_selection(h5ad, tmp_path):
 
 def test_write_h5ad_with_selection_is_atomic(h5ad, tmp_path, monkeypatch):
     anndata = pytest.importorskip("anndata")
+    import skproj.io as io
+
     src = h5ad[0]
     dst = tmp_path / "out.h5ad"
     with pytest.raises(ValueError, match="one value per gene"):
         write_h5ad_with_selection(src, dst, {"sel": np.ones(3, dtype=bool)})
     assert _folder_files(tmp_path) == []
 
-    def half_write(self, filename, *args, **kwargs):
+    def half_write(group, name, value):  # the new var table half written, then the disk is full
+        group.create_dataset(name, data=np.zeros(3))
+        raise OSError("no space left on device")
+
+    def half_write_h5ad(self, filename, *args, **kwargs):
         with open(filename, "wb") as fh:
             fh.write(b"\x89HDF partial")
         raise OSError("no space left on device")
 
     write_h5ad_with_selection(src, dst, {"sel": np.ones(40, dtype=bool)})
     good = dst.read_bytes()
-    monkeypatch.setattr(anndata.AnnData, "write_h5ad", half_write)
+    monkeypatch.setattr(io, "_write_elem", lambda: half_write)
     with pytest.raises(OSError, match="no space"):
         write_h5ad_with_selection(src, dst, {"sel": np.zeros(40, dtype=bool)})
     assert dst.read_bytes() == good
     assert _folder_files(tmp_path) == ["out.h5ad"]
+    # the same through the whole-file rewrite of files the element reader cannot read
+    monkeypatch.setattr(io, "_read_elem", lambda: (_ for _ in ()).throw(KeyError("encoding-type")))
+    monkeypatch.setattr(anndata.AnnData, "write_h5ad", half_write_h5ad)
+    with pytest.raises(OSError, match="no space"):
+        write_h5ad_with_selection(src, dst, {"sel": np.zeros(40, dtype=bool)})
+    assert dst.read_bytes() == good
+    assert _folder_files(tmp_path) == ["out.h5ad"]
+
+
+def test_write_h5ad_with_selection_copies_the_rest_byte_for_byte(h5ad, tmp_path, monkeypatch):
+    """Only var (and uns entries) are rewritten: the matrices are never read (the whole file
+    was read into memory and written again, every element with X's compression)."""
+    anndata = pytest.importorskip("anndata")
+    h5py = pytest.importorskip("h5py")
+    import skproj.io as io
+
+    src = tmp_path / "in.h5ad"
+    adata = anndata.read_h5ad(h5ad[0])
+    adata.write_h5ad(src, compression="gzip")
+    with h5py.File(src, "a") as f:  # a layer compressed differently from X
+        del f["layers/scaled"]
+        f.create_dataset("layers/scaled", data=adata.layers["scaled"], compression="lzf")
+        f["layers/scaled"].attrs.update({"encoding-type": "array", "encoding-version": "0.2.0"})
+    monkeypatch.setattr(anndata, "read_h5ad", lambda *a, **k: pytest.fail("whole file read"))
+    read_elem, read = io._read_elem(), []
+
+    def spy(elem):
+        read.append(elem.name)
+        return read_elem(elem)
+
+    monkeypatch.setattr(io, "_read_elem", lambda: spy)
+    dst = tmp_path / "out.h5ad"
+    write_h5ad_with_selection(src, dst, {"sel": np.arange(40) < 3}, uns={"skproj": {"report": "{}"}})
+    assert read == ["/var"]
+    monkeypatch.undo()
+    with h5py.File(src, "r") as a, h5py.File(dst, "r") as b:
+        assert b["layers/scaled"].compression == "lzf" and b["X/data"].compression == "gzip"
+        for key in ("X/data", "X/indices", "layers/scaled", "layers/counts_int/data", "obs/cell_type/codes"):
+            np.testing.assert_array_equal(a[key][()], b[key][()])
+    out = anndata.read_h5ad(dst)
+    assert out.var["sel"].sum() == 3 and out.uns["skproj"]["report"] == "{}"
+    assert list(out.obs["cell_type"]) == list(adata.obs["cell_type"])
 
 
 def test_cli_without_target_lists_the_obs_columns(h5ad, capsys):
