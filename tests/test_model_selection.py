@@ -56,6 +56,9 @@ def test_agrees_with_sklearn_cross_validate(problem):
     # no own predictions for a transformer-only selector
     assert np.isnan(res.own_scores["f_test"]).all()
     assert (res.fit_times["f_test"] >= 0).all()
+    # the selection alone is part of the fit time; the reference selects nothing
+    assert (0 <= res.selection_times["f_test"]).all() and (res.selection_times["f_test"] <= res.fit_times["f_test"]).all()
+    assert (res.selection_times["all_features"] == 0).all()
 
 
 def test_stability_ranking_and_frames(problem):
@@ -76,7 +79,7 @@ def test_stability_ranking_and_frames(problem):
     pd = pytest.importorskip("pandas")
     frame = res.to_frame()
     assert list(frame.columns) == ["selector", "fold", "accuracy", "own_accuracy", "n_selected",
-                                   "n_requested", "fit_time_s", "n_fit_samples"]
+                                   "n_requested", "fit_time_s", "selection_time_s", "n_fit_samples"]
     assert len(frame) == 3 and (frame["n_selected"] == 3).all()
     feats = res.features_frame("f")
     assert list(feats.index) == [names[j] for j in order]

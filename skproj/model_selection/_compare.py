@@ -117,6 +117,7 @@ def _fit_and_score(X, y, train, test, selector, k, scaler, downstream, fit_rows=
     n_features = X.shape[1]
     own = float("nan")
     fitted = None
+    select_time = 0.0
     if isinstance(selector, str):  # PASSTHROUGH: all features
         support = np.ones(n_features, dtype=bool)
     elif k == 0:  # asked for nothing (the reference selector kept nothing in this fold)
@@ -131,7 +132,9 @@ def _fit_and_score(X, y, train, test, selector, k, scaler, downstream, fit_rows=
         with warnings.catch_warnings():  # ConvergenceWarning (a UserWarning), and the NaN F
             warnings.simplefilter("ignore", category=UserWarning)  # of a feature constant in a
             warnings.simplefilter("ignore", category=RuntimeWarning)  # fold (ranked last)
+            t1 = time.perf_counter()
             fitted.fit(Z_fit, y_fit)
+            select_time = time.perf_counter() - t1
         del Z_fit
         support = np.asarray(fitted.get_support(), dtype=bool)
     if support.any():
@@ -154,7 +157,8 @@ def _fit_and_score(X, y, train, test, selector, k, scaler, downstream, fit_rows=
         own = float(fitted.score(Z_own, y_test))
     importance = _importance(fitted, support) if fitted is not None else support.astype(float)
     return {"score": score, "own_score": own, "support": support, "importance": importance,
-            "fit_time": fit_time, "n_fit": len(train) if fit_rows is None else len(fit_rows)}
+            "fit_time": fit_time, "select_time": select_time,
+            "n_fit": len(train) if fit_rows is None else len(fit_rows)}
 
 
 @dataclass
@@ -183,6 +187,8 @@ class SelectionComparison:
         in every class).
     fit_times : dict of str to ndarray of shape (n_splits,)
         Seconds to fit scaler, selector and downstream classifier, per fold.
+    selection_times : dict of str to ndarray of shape (n_splits,)
+        Seconds of these spent fitting the selector alone, per fold (0 for ``"all_features"``).
     n_features_requested : dict of str to ndarray of int, shape (n_splits,)
         Number of features each selector was asked for per fold (-1: not asked).
     n_fit_samples : dict of str to ndarray of int, shape (n_splits,)
@@ -211,6 +217,7 @@ class SelectionComparison:
     subsamples: list = field(default_factory=list)
     total_time: float = 0.0
     info: dict = field(default_factory=dict)
+    selection_times: dict = field(default_factory=dict)
 
     def subsampled(self, name):
         """Size of the stratified subsample ``name`` was fitted on (the largest over the folds),
@@ -270,12 +277,13 @@ class SelectionComparison:
                 rows.append((f"{labels.get(name, name).split(' -> ')[0]} (own predictions)",
                              self.own_scores[name], name))
         width = max(24, *(len(r[0]) + 2 for r in rows))
-        head = f"{'method':<{width}} {'accuracy':>17} {'features':>16} {'fit time (s)':>13}"
+        head = f"{'method':<{width}} {'accuracy':>17} {'features':>16} {'fit time (s)':>13} {'selection (s)':>13}"
         lines = [head, "-" * len(head)]
         for lab, s, name in rows:
             k, t = self.n_selected(name), self.fit_times[name].mean()
+            sel = f"{self.selection_times[name].mean():>13.2f}" if self.selection_times else ""
             lines.append(f"{lab:<{width}} {s.mean():>7.3f} +/- {s.std():.3f} "
-                         f"{k.mean():>7.1f} +/- {k.std():<4.1f} {t:>13.2f}")
+                         f"{k.mean():>7.1f} +/- {k.std():<4.1f} {t:>13.2f} {sel}".rstrip())
         sub = {n: self.subsampled(n) for n in self.selector_names if self.subsampled(n)}
         for size in sorted(set(sub.values())):
             names = ", ".join(short.get(n, n) for n in sub if sub[n] == size)
@@ -319,6 +327,7 @@ class SelectionComparison:
                      "n_selected": stats(self.n_selected(name)),
                      "n_requested": self.n_features_requested[name].tolist(),
                      "fit_time_s": stats(self.fit_times[name]),
+                     "selection_time_s": stats(self.selection_times[name]),
                      "n_fit_samples": self.n_fit_samples[name].tolist() if self.n_fit_samples else None,
                      "subsample": self.subsampled(name),
                      "selection_frequency": {str(self.feature_names[j]): float(freq[j])
@@ -332,7 +341,7 @@ class SelectionComparison:
         """One row per (selector, fold): a pandas DataFrame (needs pandas).
 
         Columns: selector, fold, accuracy, own_accuracy, n_selected, n_requested, fit_time_s,
-        n_fit_samples.
+        selection_time_s, n_fit_samples.
         """
         import pandas as pd
 
@@ -341,6 +350,7 @@ class SelectionComparison:
              "own_accuracy": self.own_scores[name][f], "n_selected": int(self.n_selected(name)[f]),
              "n_requested": int(self.n_features_requested[name][f]),
              "fit_time_s": self.fit_times[name][f],
+             "selection_time_s": self.selection_times[name][f],
              "n_fit_samples": int(self.n_fit_samples[name][f]) if self.n_fit_samples else -1}
             for name in self.selector_names for f in range(self.n_splits)
         ]
@@ -412,8 +422,9 @@ def compare_selectors(X, y, selectors, *, n_features_to_select=None, reference=N
         The results do not depend on ``n_jobs``.
     progress : callable or None, default=None
         Called in this process as ``progress(event)`` after each fit, with a dict holding
-        ``fold`` (1-based), ``selector``, ``score``, ``own_score``, ``n_selected``, ``fit_time``,
-        ``n_fit`` (training samples the selector saw), ``done`` and ``total``.
+        ``fold`` (1-based), ``selector``, ``score``, ``own_score``, ``n_selected``, ``fit_time``
+        (scaling, selection and downstream fit), ``select_time`` (the selection alone), ``n_fit``
+        (training samples the selector saw), ``done`` and ``total``.
     max_samples : int >= 2 (and >= the number of classes when a selector is subsampled) or None, default=None
         The rule for selectors whose cost grows too fast with the number of samples (saga's
         l1-logistic regression, random forests): in a fold whose training set has more than
@@ -547,7 +558,8 @@ def compare_selectors(X, y, selectors, *, n_features_to_select=None, reference=N
             if progress is not None:
                 progress({"fold": f + 1, "selector": nm, "score": r["score"],
                           "own_score": r["own_score"], "n_selected": int(r["support"].sum()),
-                          "fit_time": r["fit_time"], "n_fit": r["n_fit"], "done": len(out),
+                          "fit_time": r["fit_time"], "select_time": r["select_time"],
+                          "n_fit": r["n_fit"], "done": len(out),
                           "total": total})
 
     k_fixed = None if k_fixed is None else int(k_fixed)
@@ -567,7 +579,7 @@ def compare_selectors(X, y, selectors, *, n_features_to_select=None, reference=N
     return SelectionComparison(
         selector_names=names, feature_names=feature_names, n_splits=n_splits,
         scores=stack("score"), own_scores=stack("own_score"), supports=stack("support", bool),
-        importances=stack("importance"), fit_times=stack("fit_time"),
+        importances=stack("importance"), fit_times=stack("fit_time"), selection_times=stack("select_time"),
         n_features_requested=stack("requested", int), n_fit_samples=stack("n_fit", int),
         subsamples=[None if sub is None else np.asarray(tr)[sub] for sub, (tr, _) in zip(subsamples, splits)],
         total_time=time.perf_counter() - t_start,
