@@ -56,12 +56,12 @@ class CLIError(InputError):
     """An error in the user's input: reported as one line on stderr, exit code 2."""
 
 
-def _check_classes(y, cv):
+def _check_classes(y, cv, unit="samples"):
     classes, counts = np.unique(y, return_counts=True)
     if classes.size < 2:
         raise CLIError(f"the labels have {classes.size} class ({_preview(classes)}); at least 2 are needed.")
     if counts.min() < cv:
-        raise CLIError(f"class {str(classes[counts.argmin()])!r} has {counts.min()} sample(s), fewer "
+        raise CLIError(f"class {str(classes[counts.argmin()])!r} has {counts.min()} {unit[:-1]}(s), fewer "
                        f"than --cv {cv}; lower --cv or leave such classes out (--min-class-size {cv}).")
     return classes, counts
 
@@ -182,7 +182,7 @@ def run_selection(dataset, args, progress):
 
     X, y = dataset.X, dataset.y
     n_samples, n_features = X.shape
-    classes, counts = _check_classes(y, args.cv)
+    classes, counts = _check_classes(y, args.cv, dataset.unit)
     k = _resolve_k(args.n_features, n_features)
     cap, slow = args.baseline_max_samples, [n for n in SLOW_BASELINES if n in args.baselines]
     if cap and slow and cap < classes.size:

@@ -343,7 +343,7 @@ def test_bad_class_smaller_than_cv(capsys, tmp_path):
 def test_bad_class_smaller_than_cv_plain_str_labels(capsys):
     # the embedded labels are plain str (as those of a .h5ad): the message, no AttributeError
     assert_usage_error(capsys, ["select", "--cv", "9", "--epochs", "1", "--baselines", "none", "-q"],
-                       "class 'CD4+/CD45RA+/CD25- Naive T' has 8 sample(s), fewer than --cv 9")
+                       "class 'CD4+/CD45RA+/CD25- Naive T' has 8 cell(s), fewer than --cv 9")
 
 
 def test_bad_binary_csv(capsys, tmp_path):

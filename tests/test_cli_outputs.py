@@ -84,7 +84,7 @@ def test_drop_missing_and_min_class_size(tmp_path, capsys):
     assert main(base) == 2
     assert "--drop-missing" in capsys.readouterr().err
     assert main([*base, "--drop-missing", "--cv", "3"]) == 2
-    assert "class 'Rare' has 2 sample(s), fewer than --cv 3;" in capsys.readouterr().err
+    assert "class 'Rare' has 2 cell(s), fewer than --cv 3;" in capsys.readouterr().err
     report = tmp_path / "r.json"
     assert main([*base, "--drop-missing", "--cv", "3", "--min-class-size", "3", "-o", str(report)]) == 0
     err = capsys.readouterr().err
