@@ -217,7 +217,7 @@ def run_selection(dataset, args, progress):
     # baselines were made for k)
     result = compare_selectors(
         X, y, selectors, n_features_to_select=None if _keeps_its_own_k(args) else k, cv=args.cv,
-        random_state=args.random_state, scaler=scaler,
+        random_state=args.random_state, scaler=scaler, all_features=not args.no_reference,
         feature_names=dataset.feature_names, progress=on_fit, max_samples=cap or None, subsample=slow,
         n_jobs=-1 if args.scheduler and args.n_jobs is None else args.n_jobs,
     )
@@ -498,6 +498,8 @@ def build_parser():
       f"of the features (default {DEFAULT_N_FEATURES}: 10%%); --max-features is an old spelling")
     a("--baselines", type=_names(list(BASELINES)), default=list(BASELINES), metavar="NAME[,NAME...]",
       help=f"baselines to compare with (default: {','.join(BASELINES)}; 'none' for none)")
+    a("--no-reference", action="store_true", help="leave out the reference of the downstream "
+      "classifier on all the features (on large data its fit is often the slowest of all)")
     a("--baseline-max-samples", type=_max_samples, default=DEFAULT_BASELINE_MAX_SAMPLES, metavar="N",
       help=f"fit {' and '.join(SLOW_BASELINES)} on a stratified subsample of N samples (at least the "
       "number of classes) of each training fold when it is larger (they scale badly with n; "
@@ -621,7 +623,7 @@ def _select(args):
         print(f"note: {note}", file=sys.stderr)
     # stdout is for the results: what the estimators print (--verbose) goes to stderr
     with _parallel_backend(args.scheduler), contextlib.redirect_stdout(sys.stderr):
-        progress = _Progress(total=args.cv * (len(args.baselines) + 2), quiet=args.quiet)
+        progress = _Progress(total=args.cv * (len(args.baselines) + 2 - args.no_reference), quiet=args.quiet)
         try:
             report, result = run_selection(dataset, args, progress)
         finally:

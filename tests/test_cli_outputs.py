@@ -112,3 +112,13 @@ def test_drop_missing_in_tables_and_arrays(tmp_path, suffix):
     keep = ~np.isin(y, ["NA", ""])
     np.testing.assert_allclose(d.X, X[keep])
     assert list(d.y) == list(y[keep]) and d.notes[-1] == "2 samples with a missing label left out (--drop-missing)."
+
+
+def test_no_reference_leaves_out_the_all_features_fit(tmp_path, capsys):
+    report = tmp_path / "r.json"
+    assert main(["select", "--epochs", "2", "--cv", "2", "--baselines", "anova", "--no-reference",
+                 "-q", "-o", str(report)]) == 0
+    out = capsys.readouterr().out
+    assert "all features" not in out and "F-test" in out
+    methods = json.loads(report.read_text())["methods"]
+    assert set(methods) == {"autoencoder+logreg", "autoencoder", "anova+logreg"}
