@@ -225,12 +225,13 @@ def run_selection(dataset, args, progress):
     methods = {}
     for name in result.selector_names:
         s = stats[name]
-        methods[f"{name}+logreg"] = {"description": LABELS[name], **{m: s[m] for m in ("accuracy", "n_selected", "fit_time_s", "selection_time_s")},
+        methods[f"{name}+logreg"] = {"description": LABELS[name], **{m: s[m] for m in ("accuracy", "balanced_accuracy", "n_selected", "fit_time_s", "selection_time_s")},
                         "fitted_on": f"a stratified subsample of {s['subsample']} {dataset.unit} of each "
                         "training fold" if s["subsample"] else "whole training folds"}
         if name == "autoencoder":
             methods["autoencoder"] = {"description": "SparseAutoencoderSelector (own predictions)",
-                                      "accuracy": s["own_accuracy"], "n_selected": s["n_selected"],
+                                      "accuracy": s["own_accuracy"], "balanced_accuracy": s["own_balanced_accuracy"],
+                                      "n_selected": s["n_selected"],
                                       "fit_time_s": s["fit_time_s"], "selection_time_s": s["selection_time_s"]}
     compared = [n for n in result.selector_names if n != "all_features"]
     freq = {n: result.selection_frequency(n) for n in compared}

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from sklearn.base import BaseEstimator, clone
 from sklearn.feature_selection import SelectKBest, SelectorMixin, f_classif
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import balanced_accuracy_score
 from sklearn.model_selection import StratifiedKFold, cross_validate
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -52,6 +53,9 @@ def test_agrees_with_sklearn_cross_validate(problem):
     ref_all = cross_validate(make_pipeline(StandardScaler(), LogisticRegression(max_iter=3000)),
                              X, y, cv=cv)
     np.testing.assert_allclose(res.scores["all_features"], ref_all["test_score"], atol=1e-12)
+    ref_bal = cross_validate(make_pipeline(StandardScaler(), LogisticRegression(max_iter=3000)),
+                             X, y, cv=cv, scoring="balanced_accuracy")
+    np.testing.assert_allclose(res.balanced_scores["all_features"], ref_bal["test_score"], atol=1e-12)
     assert res.supports["all_features"].all()
     # no own predictions for a transformer-only selector
     assert np.isnan(res.own_scores["f_test"]).all()
@@ -78,8 +82,9 @@ def test_stability_ranking_and_frames(problem):
     assert "f " in text and "+/-" in text
     pd = pytest.importorskip("pandas")
     frame = res.to_frame()
-    assert list(frame.columns) == ["selector", "fold", "accuracy", "own_accuracy", "n_selected",
-                                   "n_requested", "fit_time_s", "selection_time_s", "n_fit_samples"]
+    assert list(frame.columns) == ["selector", "fold", "accuracy", "own_accuracy", "balanced_accuracy",
+                                   "own_balanced_accuracy", "n_selected", "n_requested", "fit_time_s",
+                                   "selection_time_s", "n_fit_samples"]
     assert len(frame) == 3 and (frame["n_selected"] == 3).all()
     feats = res.features_frame("f")
     assert list(feats.index) == [names[j] for j in order]
@@ -117,14 +122,16 @@ def test_own_predictions_of_a_predicting_selector(problem):
     # refit here on the same folds (StratifiedKFold(2, shuffle=True, random_state=0), scaler
     # fitted on the training fold): own_scores is the fitted selector's accuracy on the test fold
     cv = StratifiedKFold(2, shuffle=True, random_state=0)
-    expected, supports = [], []
+    expected, balanced, supports = [], [], []
     for train, test in cv.split(X, y):
         scale = StandardScaler().fit(X[train])
         sel = clone(sae).set_params(n_features_to_select=5).fit(scale.transform(X[train]), y[train])
         expected.append(sel.score(scale.transform(X[test]), y[test]))
+        balanced.append(balanced_accuracy_score(y[test], sel.predict(scale.transform(X[test]))))
         supports.append(sel.get_support())
     np.testing.assert_array_equal(res.supports["sae"], supports)
     np.testing.assert_allclose(res.own_scores["sae"], expected, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(res.own_balanced_scores["sae"], balanced, rtol=0, atol=1e-12)
     # not the downstream classifier's score in disguise (the two differ on this problem)
     assert not np.allclose(res.own_scores["sae"], res.scores["sae"])
 

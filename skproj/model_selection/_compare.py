@@ -98,6 +98,16 @@ def _accepts_sparse(selector):
         return False
 
 
+def _accuracies(y_true, y_pred):
+    """Accuracy and balanced accuracy (the mean of the per-class recalls) of ``y_pred``."""
+    from sklearn.metrics import balanced_accuracy_score
+
+    with warnings.catch_warnings():  # a predicted class absent from this test fold
+        warnings.simplefilter("ignore", category=UserWarning)
+        balanced = balanced_accuracy_score(y_true, y_pred)
+    return float(np.mean(np.asarray(y_pred) == np.asarray(y_true))), float(balanced)
+
+
 def _fit_and_score(X, y, train, test, selector, k, scaler, downstream, fit_rows=None):
     """Fit scaler + selector + downstream classifier on one training fold; score on its test fold.
 
@@ -115,7 +125,7 @@ def _fit_and_score(X, y, train, test, selector, k, scaler, downstream, fit_rows=
     Z_train, Z_test = scale.transform(X[train]), scale.transform(X[test])
     y_train, y_test = y[train], y[test]
     n_features = X.shape[1]
-    own = float("nan")
+    own = own_bal = float("nan")
     fitted = None
     select_time = 0.0
     if isinstance(selector, str):  # PASSTHROUGH: all features
@@ -145,18 +155,19 @@ def _fit_and_score(X, y, train, test, selector, k, scaler, downstream, fit_rows=
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", category=UserWarning)
             clf.fit(A_train, y_train)
-        score = float(clf.score(A_test, y_test))
+        score, balanced = _accuracies(y_test, clf.predict(A_test))
     else:  # nothing selected: the majority-class rule
         clf = DummyClassifier(strategy="most_frequent").fit(np.zeros((len(train), 1)), y_train)
-        score = float(clf.score(np.zeros((len(test), 1)), y_test))
+        score, balanced = _accuracies(y_test, clf.predict(np.zeros((len(test), 1))))
     fit_time = time.perf_counter() - t0
     if fitted is not None and hasattr(fitted, "predict") and hasattr(fitted, "score"):
         Z_own = Z_test
         if sparse.issparse(Z_own) and not _accepts_sparse(fitted):
             Z_own = Z_own.toarray()
-        own = float(fitted.score(Z_own, y_test))
+        own, own_bal = _accuracies(y_test, fitted.predict(Z_own))
     importance = _importance(fitted, support) if fitted is not None else support.astype(float)
-    return {"score": score, "own_score": own, "support": support, "importance": importance,
+    return {"score": score, "own_score": own, "balanced": balanced, "own_balanced": own_bal,
+            "support": support, "importance": importance,
             "fit_time": fit_time, "select_time": select_time,
             "n_fit": len(train) if fit_rows is None else len(fit_rows)}
 
@@ -177,6 +188,9 @@ class SelectionComparison:
         Test accuracy of the downstream classifier fitted on each selector's features, per fold.
     own_scores : dict of str to ndarray of shape (n_splits,)
         Test accuracy of the selector's own predictions (NaN for selectors that do not predict).
+    balanced_scores, own_balanced_scores : dict of str to ndarray of shape (n_splits,)
+        The same as balanced accuracy (:func:`sklearn.metrics.balanced_accuracy_score`: the
+        mean recall over the classes, which a rare class weighs as much as a common one).
     supports : dict of str to ndarray of bool, shape (n_splits, n_features)
         Selected features per fold.
     importances : dict of str to ndarray of shape (n_splits, n_features)
@@ -218,6 +232,8 @@ class SelectionComparison:
     total_time: float = 0.0
     info: dict = field(default_factory=dict)
     selection_times: dict = field(default_factory=dict)
+    balanced_scores: dict = field(default_factory=dict)
+    own_balanced_scores: dict = field(default_factory=dict)
 
     def subsampled(self, name):
         """Size of the stratified subsample ``name`` was fitted on (the largest over the folds),
@@ -269,20 +285,22 @@ class SelectionComparison:
         """
         labels, short = labels or {}, short or {}
         reference = self.selector_names[0] if reference is None else reference
-        rows = []  # (label, scores, name)
+        rows = []  # (label, scores, balanced scores, name)
         for name in self.selector_names:
             mark = " *" if self.subsampled(name) else ""
-            rows.append((labels.get(name, name) + mark, self.scores[name], name))
+            rows.append((labels.get(name, name) + mark, self.scores[name], self.balanced_scores.get(name), name))
             if np.isfinite(self.own_scores[name]).all():
                 rows.append((f"{labels.get(name, name).split(' -> ')[0]} (own predictions)",
-                             self.own_scores[name], name))
+                             self.own_scores[name], self.own_balanced_scores.get(name), name))
         width = max(24, *(len(r[0]) + 2 for r in rows))
-        head = f"{'method':<{width}} {'accuracy':>17} {'features':>16} {'fit time (s)':>13} {'selection (s)':>13}"
+        head = (f"{'method':<{width}} {'accuracy':>17} {'balanced':>8} {'features':>16} {'fit time (s)':>13} "
+                f"{'selection (s)':>13}")
         lines = [head, "-" * len(head)]
-        for lab, s, name in rows:
+        for lab, s, b, name in rows:
             k, t = self.n_selected(name), self.fit_times[name].mean()
             sel = f"{self.selection_times[name].mean():>13.2f}" if self.selection_times else ""
-            lines.append(f"{lab:<{width}} {s.mean():>7.3f} +/- {s.std():.3f} "
+            bal = f"{b.mean():>8.3f}" if b is not None else " " * 8
+            lines.append(f"{lab:<{width}} {s.mean():>7.3f} +/- {s.std():.3f} {bal} "
                          f"{k.mean():>7.1f} +/- {k.std():<4.1f} {t:>13.2f} {sel}".rstrip())
         sub = {n: self.subsampled(n) for n in self.selector_names if self.subsampled(n)}
         for size in sorted(set(sub.values())):
@@ -324,6 +342,7 @@ class SelectionComparison:
         for name in self.selector_names:
             freq = self.selection_frequency(name)
             entry = {"accuracy": stats(self.scores[name]),
+                     "balanced_accuracy": stats(self.balanced_scores[name]),
                      "n_selected": stats(self.n_selected(name)),
                      "n_requested": self.n_features_requested[name].tolist(),
                      "fit_time_s": stats(self.fit_times[name]),
@@ -334,20 +353,24 @@ class SelectionComparison:
                                              for j in self.ranking(name)}}
             if np.isfinite(self.own_scores[name]).all():
                 entry["own_accuracy"] = stats(self.own_scores[name])
+                entry["own_balanced_accuracy"] = stats(self.own_balanced_scores[name])
             out[name] = entry
         return out
 
     def to_frame(self):
         """One row per (selector, fold): a pandas DataFrame (needs pandas).
 
-        Columns: selector, fold, accuracy, own_accuracy, n_selected, n_requested, fit_time_s,
+        Columns: selector, fold, accuracy, own_accuracy, balanced_accuracy, own_balanced_accuracy,
+        n_selected, n_requested, fit_time_s,
         selection_time_s, n_fit_samples.
         """
         import pandas as pd
 
         rows = [
             {"selector": name, "fold": f, "accuracy": self.scores[name][f],
-             "own_accuracy": self.own_scores[name][f], "n_selected": int(self.n_selected(name)[f]),
+             "own_accuracy": self.own_scores[name][f], "balanced_accuracy": self.balanced_scores[name][f],
+             "own_balanced_accuracy": self.own_balanced_scores[name][f],
+             "n_selected": int(self.n_selected(name)[f]),
              "n_requested": int(self.n_features_requested[name][f]),
              "fit_time_s": self.fit_times[name][f],
              "selection_time_s": self.selection_times[name][f],
@@ -579,6 +602,7 @@ def compare_selectors(X, y, selectors, *, n_features_to_select=None, reference=N
     return SelectionComparison(
         selector_names=names, feature_names=feature_names, n_splits=n_splits,
         scores=stack("score"), own_scores=stack("own_score"), supports=stack("support", bool),
+        balanced_scores=stack("balanced"), own_balanced_scores=stack("own_balanced"),
         importances=stack("importance"), fit_times=stack("fit_time"), selection_times=stack("select_time"),
         n_features_requested=stack("requested", int), n_fit_samples=stack("n_fit", int),
         subsamples=[None if sub is None else np.asarray(tr)[sub] for sub, (tr, _) in zip(subsamples, splits)],
