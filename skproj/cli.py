@@ -217,7 +217,7 @@ def run_selection(dataset, args, progress):
     # baselines were made for k)
     result = compare_selectors(
         X, y, selectors, n_features_to_select=None if _keeps_its_own_k(args) else k, cv=args.cv,
-        random_state=args.random_state, scaler=scaler, all_features=not args.no_reference,
+        random_state=args.random_state, scaler=scaler, all_features=not getattr(args, "no_reference", False),
         feature_names=dataset.feature_names, progress=on_fit, max_samples=cap or None, subsample=slow,
         n_jobs=-1 if args.scheduler and args.n_jobs is None else args.n_jobs,
     )
@@ -225,7 +225,8 @@ def run_selection(dataset, args, progress):
     methods = {}
     for name in result.selector_names:
         s = stats[name]
-        methods[f"{name}+logreg"] = {"description": LABELS[name], **{m: s[m] for m in ("accuracy", "balanced_accuracy", "n_selected", "fit_time_s", "selection_time_s")},
+        kept = ("accuracy", "balanced_accuracy", "n_selected", "fit_time_s", "selection_time_s")
+        methods[f"{name}+logreg"] = {"description": LABELS[name], **{m: s[m] for m in kept},
                         "fitted_on": f"a stratified subsample of {s['subsample']} {dataset.unit} of each "
                         "training fold" if s["subsample"] else "whole training folds"}
         if name == "autoencoder":
