@@ -9,14 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-_MISSING = {"", "na", "nan", "n/a", "null", "none", "?", "-"}
-
-
-def _missing_mask(labels):
-    """Which string labels are missing-value tokens (``_MISSING``): bool array."""
-    if labels.dtype.kind not in "OUS":
-        return np.zeros(labels.shape, dtype=bool)
-    return np.array([str(label).strip().lower() in _MISSING for label in labels], dtype=bool)
+from .io import _MISSING, _missing_mask
 
 
 def _first_missing(labels):
@@ -130,6 +123,8 @@ def _read_table(path, target, drop, drop_missing=False):
     cells = np.array(body, dtype=str)
     y = np.char.strip(cells[:, t_idx])
     if drop_missing and (gone := _missing_mask(y)).any():
+        if gone.all():
+            raise InputError(f"{path}: every label in column {target!r} is missing: no sample is left.")
         cells, y, lines = cells[~gone], y[~gone], [ln for ln, g in zip(lines, gone) if not g]
         notes.append(_dropped_note(int(gone.sum()), "samples"))
     if (i := _first_missing(y)) is not None:
@@ -201,12 +196,14 @@ def _read_npz(path, target, drop_missing=False):
     if drop_missing and y.dtype.kind == "f" and (gone := np.isnan(y)).any():
         X, y, n_gone = X[~gone], y[~gone], int(gone.sum())
     if y.dtype.kind == "f" and not np.isfinite(y).all():
-        raise InputError(f"{path}: {key_y} contains NaN or inf.")
+        raise InputError(f"{path}: {key_y} contains NaN or inf (--drop-missing leaves NaN labels out).")
     if y.dtype.kind not in "biufUS":
         raise InputError(f"{path}: {key_y} must hold numbers or strings, got dtype {y.dtype}.")
     y = y.astype(str)
     if drop_missing and (gone := _missing_mask(y)).any():
         X, y, n_gone = X[~gone], y[~gone], n_gone + int(gone.sum())
+    if n_gone and y.size == 0:
+        raise InputError(f"{path}: every label in {key_y!r} is missing: no sample is left.")
     notes = [_dropped_note(n_gone, "samples")] if n_gone else []
     if (i := _first_missing(y)) is not None:
         raise InputError(f"{path}: missing label {str(y[i])!r} in {key_y!r} at index {i}; "
@@ -259,8 +256,6 @@ def _read_h5ad(path, target, layer, normalized, gene_names=None, drop_missing=Fa
     except Exception as exc:  # h5py / anndata errors on a damaged or foreign file
         raise InputError(f"{path}: not a readable .h5ad file ({type(exc).__name__}).") from None
     X, y, n_gone = data.X, data.y, data.n_dropped
-    if drop_missing and (gone := _missing_mask(y)).any():  # "NA", "?"... in a string column
-        X, y, n_gone = X[~gone], y[~gone], n_gone + int(gone.sum())
     if (i := _first_missing(y)) is not None:
         raise InputError(f"{path}: missing label {str(y[i])!r} in obs[{target!r}] at cell {i} "
                          f"({str(data.cell_ids[i])!r}); drop those cells first (--drop-missing).")

@@ -99,6 +99,21 @@ def _unique_names(names, where, noun="gene"):
     return out
 
 
+#: label strings taken as missing (lower case, stripped), besides NaN / None
+_MISSING = frozenset({"", "na", "nan", "n/a", "null", "none", "?", "-"})
+
+
+def _missing_mask(labels):
+    """Which labels are missing: NaN / None, or a string among ``_MISSING``; bool array."""
+    labels = np.asarray(labels)
+    if labels.dtype.kind == "f":
+        return np.isnan(labels)
+    if labels.dtype.kind not in "OUS":
+        return np.zeros(labels.shape, dtype=bool)
+    return np.array([lab is None or (isinstance(lab, float) and lab != lab)
+                     or str(lab).strip().lower() in _MISSING for lab in labels], dtype=bool)
+
+
 def _missing_labels(col, path, target):
     """ValueError naming the number of missing labels of ``col`` and the first cell, if any."""
     import pandas as pd
@@ -195,6 +210,15 @@ def _h5ad_obs(path):
         return _read_elem()(f["obs"])
 
 
+def _legacy_layout(f):
+    """Whether an open ``.h5ad`` file predates anndata 0.7's encoding attributes (``obs`` / ``var``
+    stored as compound datasets): anndata's element reader returns them as numpy records."""
+    import h5py
+
+    return any(isinstance(f.get(k), h5py.Dataset) or (k in f and "encoding-type" not in f[k].attrs)
+               for k in ("obs", "var"))
+
+
 def _read_h5ad_parts(path, layer):
     """``obs``, ``var``, the layer names, the one matrix asked for (``None`` if absent), its key
     and whether the file has a ``.raw`` matrix.
@@ -211,6 +235,8 @@ def _read_h5ad_parts(path, layer):
     try:
         read_elem = _read_elem()
         with h5py.File(path, "r") as f:
+            if _legacy_layout(f):
+                raise KeyError("encoding-type")  # read whole, below
             layers = list(f["layers"].keys()) if "layers" in f else []
             raw = layer == "raw" and "raw" not in layers and "raw" in f
             key = "raw/X" if raw else "X" if layer is None else f"layers/{layer}"
@@ -260,8 +286,9 @@ def read_h5ad(path, target, layer=None, gene_names=None, *, drop_missing=False):
         ``adata.raw.var`` when ``.raw`` is read). A gene whose entry is missing keeps its
         ``var_names`` entry.
     drop_missing : bool, default=False
-        Leave out the cells whose label is missing (NaN) instead of raising; ``n_dropped`` says
-        how many.
+        Leave out the cells whose label is missing (NaN, or a string such as ``""``, ``"NA"``,
+        ``"nan"``, ``"?"``) instead of raising; ``n_dropped`` says how many. The matrix is
+        checked (NaN, negative values) on the cells kept.
 
     Returns
     -------
@@ -365,16 +392,16 @@ def read_h5ad(path, target, layer=None, gene_names=None, *, drop_missing=False):
         X = sparse.csr_matrix(X)
     else:
         X = np.asarray(X)
-    X = _as_float(X)
-    _check_matrix(X, where, "" if key == "raw/X" or not has_raw else " (this file has .raw: layer 'raw')")
     n_dropped = 0
     if drop_missing:
-        import pandas as pd
-
-        keep = ~np.asarray(pd.isna(obs[target]))
+        keep = ~_missing_mask(obs[target].astype(object).to_numpy())
         n_dropped = int(keep.size - keep.sum())
+        if n_dropped == keep.size:
+            raise ValueError(f"{path}: every label of obs[{target!r}] is missing: no cell is left.")
         if n_dropped:
             X, obs = X[keep], obs[keep]
+    X = _as_float(X)
+    _check_matrix(X, where, "" if key == "raw/X" or not has_raw else " (this file has .raw: layer 'raw')")
     y = _labels(obs[target], path, target)
     return Bunch(
         X=X,
@@ -578,12 +605,16 @@ def write_h5ad_with_selection(src, dst, var_columns, *, raw=False, uns=None):
     key = "raw/var" if raw else "var"
     try:
         with h5py.File(src, "r") as f:
-            if raw and "raw/var" not in f:
-                raise ValueError(f"{src}: has no .raw to add var columns to.")
-            var = _read_elem()(f[key])
+            legacy = _legacy_layout(f)
+            if not legacy:
+                if raw and "raw/var" not in f:
+                    raise ValueError(f"{src}: has no .raw to add var columns to.")
+                var = _read_elem()(f[key])
     except ValueError:
         raise
-    except Exception:  # noqa: BLE001 - a file the element reader cannot read (before anndata 0.7)
+    except Exception:  # noqa: BLE001 - a file the element reader cannot read
+        legacy = True
+    if legacy:  # written before anndata 0.7: through anndata, whole
         return _rewrite_h5ad_with_selection(src, dst, var_columns, raw, uns)
     _add_columns(var, var_columns, raw)
     write_elem = _write_elem()

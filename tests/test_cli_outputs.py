@@ -122,3 +122,40 @@ def test_no_reference_leaves_out_the_all_features_fit(tmp_path, capsys):
     assert "all features" not in out and "F-test" in out
     methods = json.loads(report.read_text())["methods"]
     assert set(methods) == {"autoencoder+logreg", "autoencoder", "anova+logreg"}
+
+
+def test_drop_missing_messages_when_nothing_is_left(tmp_path):
+    from skproj._tables import InputError, load_data
+
+    path = tmp_path / "d.npz"
+    np.savez(path, X=np.ones((3, 2)), y=np.array([np.nan, 1.0, 2.0]))
+    with pytest.raises(InputError, match=r"contains NaN or inf \(--drop-missing leaves NaN labels out\)"):
+        load_data(str(path))
+    assert load_data(str(path), drop_missing=True).y.tolist() == ["1.0", "2.0"]
+    np.savez(path, X=np.ones((2, 2)), y=np.array(["NA", ""]))
+    with pytest.raises(InputError, match="every label in 'y' is missing"):
+        load_data(str(path), drop_missing=True)
+    csv_path = tmp_path / "d.csv"
+    csv_path.write_text("a,label\n1,NA\n2,\n")
+    with pytest.raises(InputError, match="every label in column 'label' is missing"):
+        load_data(str(csv_path), target="label", drop_missing=True)
+
+
+def test_a_comparison_without_the_newer_fields_still_reports(tmp_path):
+    """A SelectionComparison made by an earlier version (or by hand) has no selection times or
+    balanced scores: to_dict and to_frame give NaN for them (they raised KeyError)."""
+    import dataclasses
+
+    from sklearn.feature_selection import SelectKBest
+
+    from skproj.model_selection import compare_selectors
+
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((40, 6)), np.repeat([0, 1], 20)
+    res = compare_selectors(X, y, {"kbest": SelectKBest(k=2)}, cv=2, random_state=0)
+    old = dataclasses.replace(res, selection_times={}, balanced_scores={}, own_balanced_scores={})
+    d = old.to_dict()["kbest"]
+    assert np.isnan(d["balanced_accuracy"]["mean"]) and np.isnan(d["selection_time_s"]["mean"])
+    assert d["accuracy"] == res.to_dict()["kbest"]["accuracy"]
+    pytest.importorskip("pandas")
+    assert old.to_frame()["balanced_accuracy"].isna().all()

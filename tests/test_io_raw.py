@@ -146,3 +146,62 @@ def test_preprocessing_names_the_matrix_as_stored(tmp_path, capsys):
                  "--genes", str(tmp_path / "g.csv")]) == 0, capsys.readouterr().err
     pre = json.loads(report.read_text())["data"]["preprocessing"]
     assert pre.startswith("sparse CSC int32 (read as sparse CSR float32) X,")
+
+
+def test_files_from_before_anndata_0_7_are_read_and_annotated_whole(tmp_path):
+    """obs / var as compound datasets (no encoding attributes): anndata's element reader returns
+    numpy records for them, which broke reading and --write-h5ad (the whole-file path was taken
+    only when the reader raised)."""
+    anndata = pytest.importorskip("anndata")
+    h5py = pytest.importorskip("h5py")
+
+    def records(names, **cols):
+        dt = [("index", "S10")] + [(k, v.dtype) for k, v in cols.items()]
+        r = np.zeros(len(names), dtype=dt)
+        r["index"] = names
+        for k, v in cols.items():
+            r[k] = v
+        return r
+
+    rng = np.random.default_rng(0)
+    path = tmp_path / "legacy.h5ad"
+    with h5py.File(path, "w") as f:
+        f["X"] = rng.poisson(1, (20, 6)).astype(np.float32)
+        f["obs"] = records([f"c{i}".encode() for i in range(20)], ct=np.array([0, 1] * 10, dtype=np.int8))
+        f["var"] = records([f"G{j}".encode() for j in range(6)])
+        f["raw.X"] = rng.poisson(1, (20, 8)).astype(np.float32)
+        f["raw.var"] = records([f"R{j}".encode() for j in range(8)])
+        f.create_group("uns")
+        f["uns"]["ct_categories"] = np.array([b"a", b"b"])
+    adata = anndata.read_h5ad(path)
+    r = read_h5ad(path, "ct")
+    assert r.X.shape == (20, 6) and r.feature_names.tolist() == [f"G{j}" for j in range(6)]
+    np.testing.assert_array_equal(r.X, adata.X)
+    raw = read_h5ad(path, "ct", layer="raw")
+    assert raw.matrix == "raw/X" and raw.X.shape == (20, 8) and raw.feature_names[0] == "R0"
+    for is_raw, n in [(False, 6), (True, 8)]:
+        dst = tmp_path / f"out{is_raw}.h5ad"
+        write_h5ad_with_selection(path, dst, {"x": np.arange(n)}, raw=is_raw, uns={"skproj": {"report": "{}"}})
+        out = anndata.read_h5ad(dst)
+        np.testing.assert_array_equal((out.raw.var if is_raw else out.var)["x"], np.arange(n))
+        assert out.uns["skproj"]["report"] == "{}"
+
+
+def test_drop_missing_takes_the_same_labels_as_missing_everywhere(tmp_path):
+    """read_h5ad(drop_missing=True) dropped only NaN, skproj select also "NA", "", "?"; and a NaN
+    in the matrix row of a dropped cell stopped the read."""
+    anndata = pytest.importorskip("anndata")
+    pd = pytest.importorskip("pandas")
+    X = np.ones((8, 3), dtype=np.float32)
+    X[2, 1] = np.nan  # in a cell whose label is missing
+    labels = ["A", "B", "NA", "A", "", "B", None, "?"]
+    obs = pd.DataFrame({"s": pd.Categorical(labels)}, index=[f"c{i}" for i in range(8)])
+    path = tmp_path / "t.h5ad"
+    anndata.AnnData(X, obs=obs).write_h5ad(path)
+    r = read_h5ad(path, "s", drop_missing=True)
+    assert r.n_dropped == 4 and r.y.tolist() == ["A", "B", "A", "B"] and r.X.shape == (4, 3)
+    assert r.cell_ids.tolist() == ["c0", "c1", "c3", "c5"]
+    obs["s"] = pd.Categorical([None] * 8, categories=["A"])
+    anndata.AnnData(X, obs=obs).write_h5ad(path)
+    with pytest.raises(ValueError, match=r"every label of obs\['s'\] is missing"):
+        read_h5ad(path, "s", drop_missing=True)

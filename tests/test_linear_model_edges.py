@@ -88,7 +88,10 @@ def test_warm_start_across_shapes_starts_cold():
 def test_convergence_warnings_point_at_the_caller():
     X, y = make_regression(n_samples=80, n_features=30, noise=5.0, random_state=0)
     for est in (ProjectedLinearModel(radius=50.0, max_iter=1, tol=1e-12),
-                SpredRegressor(alpha=0.01, max_iter=1, tol=1e-12)):
+                SpredRegressor(alpha=0.01, max_iter=1, tol=1e-12),
+                ProjectedLinearModelCV(cv=2, n_radii=3, max_iter=1, tol=1e-12)):
         with pytest.warns(ConvergenceWarning) as record:
             est.fit(X, y)
         assert {w.filename for w in record if w.category is ConvergenceWarning} == {__file__}
+        # the CV model's refit is named as such (it named ProjectedLinearModel, from skproj's code)
+        assert all(type(est).__name__ in str(w.message) for w in record)

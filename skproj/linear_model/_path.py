@@ -322,10 +322,15 @@ class ProjectedLinearModelCV(MultiOutputMixin, LinearSelectorMixin, RegressorMix
         self.radii_ = radii
         self.mse_path_ = mse
         self.radius_ = float(radii[best])
-        model = ProjectedLinearModel(
-            radius=self.radius_, constraint=ball.set_params(radius=self.radius_), fit_intercept=self.fit_intercept,
-            tol=self.tol, max_iter=self.max_iter, verbose=self.verbose,
-        ).fit(X, y, sample_weight=sw)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ConvergenceWarning)
+            model = ProjectedLinearModel(
+                radius=self.radius_, constraint=ball.set_params(radius=self.radius_), fit_intercept=self.fit_intercept,
+                tol=self.tol, max_iter=self.max_iter, verbose=self.verbose,
+            ).fit(X, y, sample_weight=sw)
+        for w in caught:  # the refit's warnings, from this estimator and at the caller's line
+            message = str(w.message).replace("ProjectedLinearModel ", f"{type(self).__name__}'s refit ", 1)
+            warnings.warn(message, w.category, stacklevel=3)  # fit, sklearn's fit wrapper, the caller
         self.coef_ = model.coef_
         self.intercept_ = model.intercept_
         self.n_iter_ = model.n_iter_

@@ -328,6 +328,10 @@ class SelectionComparison:
             lines += ["", f"{reference} selected no feature in any fold."]
         return "\n".join(lines)
 
+    def _per_fold(self, table, name):
+        """``table[name]``, or NaN per fold for a result made without it (an older version)."""
+        return table.get(name, np.full(self.n_splits, np.nan))
+
     def to_dict(self):
         """JSON-able summary: per selector, mean / std / per-fold values of the downstream
         accuracy, own accuracy (selectors that predict), number selected, number requested and
@@ -342,18 +346,18 @@ class SelectionComparison:
         for name in self.selector_names:
             freq = self.selection_frequency(name)
             entry = {"accuracy": stats(self.scores[name]),
-                     "balanced_accuracy": stats(self.balanced_scores[name]),
+                     "balanced_accuracy": stats(self._per_fold(self.balanced_scores, name)),
                      "n_selected": stats(self.n_selected(name)),
                      "n_requested": self.n_features_requested[name].tolist(),
                      "fit_time_s": stats(self.fit_times[name]),
-                     "selection_time_s": stats(self.selection_times[name]),
+                     "selection_time_s": stats(self._per_fold(self.selection_times, name)),
                      "n_fit_samples": self.n_fit_samples[name].tolist() if self.n_fit_samples else None,
                      "subsample": self.subsampled(name),
                      "selection_frequency": {str(self.feature_names[j]): float(freq[j])
                                              for j in self.ranking(name)}}
             if np.isfinite(self.own_scores[name]).all():
                 entry["own_accuracy"] = stats(self.own_scores[name])
-                entry["own_balanced_accuracy"] = stats(self.own_balanced_scores[name])
+                entry["own_balanced_accuracy"] = stats(self._per_fold(self.own_balanced_scores, name))
             out[name] = entry
         return out
 
@@ -368,12 +372,12 @@ class SelectionComparison:
 
         rows = [
             {"selector": name, "fold": f, "accuracy": self.scores[name][f],
-             "own_accuracy": self.own_scores[name][f], "balanced_accuracy": self.balanced_scores[name][f],
-             "own_balanced_accuracy": self.own_balanced_scores[name][f],
+             "own_accuracy": self.own_scores[name][f], "balanced_accuracy": self._per_fold(self.balanced_scores, name)[f],
+             "own_balanced_accuracy": self._per_fold(self.own_balanced_scores, name)[f],
              "n_selected": int(self.n_selected(name)[f]),
              "n_requested": int(self.n_features_requested[name][f]),
              "fit_time_s": self.fit_times[name][f],
-             "selection_time_s": self.selection_times[name][f],
+             "selection_time_s": self._per_fold(self.selection_times, name)[f],
              "n_fit_samples": int(self.n_fit_samples[name][f]) if self.n_fit_samples else -1}
             for name in self.selector_names for f in range(self.n_splits)
         ]
