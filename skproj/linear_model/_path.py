@@ -14,7 +14,7 @@ from sklearn.utils import check_array, check_consistent_length
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
-from .._design import ColumnScaled, Design
+from .._design import ColumnScaled, Design, constant_columns
 from .._solvers._working_set import solve_working_set
 from .._validation import store_init_args
 from ._base import CONSTRAINT_PARAM, LinearSelectorMixin, build_constraint
@@ -136,8 +136,8 @@ def _default_radii(X, Y, sw, constraint, fit_intercept, n_radii, eps):
     preconditioning: features of very different scales would otherwise stop LSQR at its
     iteration limit far from the fit; the minimum-norm solution of the scaled problem when
     underdetermined), so sparse ``X`` is never densified; beyond its norm the constraint no
-    longer binds. Constant columns (centred norm below 1e-6 of their uncentred norm) are left
-    out (coefficient 0).
+    longer binds. Constant columns (with an intercept; :func:`skproj._design.constant_columns`,
+    as in the fit) and all-zero ones are left out (coefficient 0).
     """
     from scipy.sparse.linalg import LinearOperator, lsqr
 
@@ -145,9 +145,10 @@ def _default_radii(X, Y, sw, constraint, fit_intercept, n_radii, eps):
     sqrt_w = np.sqrt(sq.loss.w[:, 0].astype(np.float64))
     d = X.shape[1]
     design = Design(X, offset=sq.x_offset, row_scale=sqrt_w)
-    ones = np.ones(X.shape[0])
-    scale = design.column_norms(ones)
-    scale[~(scale > 1e-6 * design.column_norms(ones, centred=False))] = np.inf  # constant: left out
+    scale = design.column_norms(np.ones(X.shape[0]))
+    if fit_intercept:  # a constant column is zero once centred: left out, as the fit leaves it
+        scale[constant_columns(X, sq.loss.w[:, 0])] = np.inf
+    scale[~(scale > 0)] = np.inf  # an all-zero column
     scaled = ColumnScaled(design, scale)
 
     def mv(v):
