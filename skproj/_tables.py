@@ -42,6 +42,17 @@ class Dataset:
         self.source = source
         self.description = description
 
+    def drop_small_classes(self, min_size):
+        """Leave out the samples of the classes with fewer than ``min_size`` of them (a note)."""
+        classes, counts = np.unique(self.y, return_counts=True)
+        small = counts < min_size
+        if small.any():
+            keep = ~np.isin(self.y, classes[small])
+            self.X, self.y = self.X[keep], self.y[keep]
+            listed = ", ".join(f"{str(c)!r} ({n})" for c, n in zip(classes[small], counts[small]))
+            self.notes.append(f"{int(small.sum())} classes with fewer than {min_size} {self.unit} left "
+                              f"out (--min-class-size): {listed}.")
+
 
 def _embedded_dataset():
     from .datasets import load_pbmc68k
@@ -192,19 +203,17 @@ def _read_npz(path, target, drop_missing=False):
             f"{path}: {key_y} must be 1-D with one label per row of X "
             f"({X.shape[0]}), got shape {y.shape}."
         )
-    n_gone = 0
-    if drop_missing and y.dtype.kind == "f" and (gone := np.isnan(y)).any():
-        X, y, n_gone = X[~gone], y[~gone], int(gone.sum())
+    notes = []
+    if drop_missing and (gone := _missing_mask(y)).any():  # NaN of a float y, or a missing string
+        if gone.all():
+            raise InputError(f"{path}: every label in {key_y!r} is missing: no sample is left.")
+        X, y = X[~gone], y[~gone]
+        notes.append(_dropped_note(int(gone.sum()), "samples"))
     if y.dtype.kind == "f" and not np.isfinite(y).all():
         raise InputError(f"{path}: {key_y} contains NaN or inf (--drop-missing leaves NaN labels out).")
     if y.dtype.kind not in "biufUS":
         raise InputError(f"{path}: {key_y} must hold numbers or strings, got dtype {y.dtype}.")
     y = y.astype(str)
-    if drop_missing and (gone := _missing_mask(y)).any():
-        X, y, n_gone = X[~gone], y[~gone], n_gone + int(gone.sum())
-    if n_gone and y.size == 0:
-        raise InputError(f"{path}: every label in {key_y!r} is missing: no sample is left.")
-    notes = [_dropped_note(n_gone, "samples")] if n_gone else []
     if (i := _first_missing(y)) is not None:
         raise InputError(f"{path}: missing label {str(y[i])!r} in {key_y!r} at index {i}; "
                          "remove those samples first (or --drop-missing).")

@@ -333,7 +333,7 @@ def _writing(option, path):
         raise CLIError(f"{option} {path}: {exc.strerror or exc}.") from None
 
 
-def _write_outputs(report, result, args):
+def _write_outputs(report, result, args, dataset):
     """Write the requested files, each atomically, printing a line on stdout for each."""
     if args.output:
         with _writing("--output", args.output), _atomic_path(args.output, ".tmp") as tmp, \
@@ -349,15 +349,15 @@ def _write_outputs(report, result, args):
                 print(f"warning: {args.genes}: an existing file, replaced by the ranked features (the "
                       "default name for a .h5ad input; --genes PATH writes elsewhere).", file=sys.stderr)
             extra = {"selected": np.arange(ranked.size) < k}
-            if getattr(args, "feature_ids", None) is not None:  # --gene-names: the var_names too
-                extra["var_name"] = args.feature_ids[ranked]
+            if dataset.feature_ids is not None:  # --gene-names: the var_names too
+                extra["var_name"] = dataset.feature_ids[ranked]
             with _writing("--genes", args.genes):
                 write_gene_list(args.genes, result.feature_names[ranked], np.arange(1, ranked.size + 1),
                                 freq[ranked], imp[ranked], columns=extra)
             print(f"written ranked features ({ranked.size}, the first {min(k, ranked.size)} "
                   f"selected): {args.genes}", flush=True)
         if args.write_h5ad:
-            raw = getattr(args, "matrix", None) == "raw/X"  # the genes of .raw: annotate raw.var
+            raw = dataset.matrix == "raw/X"  # the genes of .raw: annotate raw.var
             # rank: NaN for the genes never selected (they sort last); skproj_gene: the unique
             # name the gene list and the report use (repeated var_names made unique)
             rank = np.full(freq.size, np.nan)
@@ -619,8 +619,7 @@ def _select(args):
     dataset = load_data(args.data, args.target, args.drop, args.layer, args.normalized, args.gene_names,
                         args.drop_missing)
     if args.min_class_size:
-        _drop_small_classes(dataset, args.min_class_size)
-    args.matrix, args.feature_ids = dataset.matrix, dataset.feature_ids
+        dataset.drop_small_classes(args.min_class_size)
     for note in dataset.notes:
         print(f"note: {note}", file=sys.stderr)
     # stdout is for the results: what the estimators print (--verbose) goes to stderr
@@ -634,20 +633,8 @@ def _select(args):
     print(format_report(report, result, args.top, dataset.unit), flush=True)
     for note in _fewer_than_asked(result):
         print(f"note: {note}", file=sys.stderr)
-    _write_outputs(report, result, args)
+    _write_outputs(report, result, args, dataset)
     return EXIT_OK
-
-
-def _drop_small_classes(dataset, min_size):
-    """Leave out the samples of the classes with fewer than ``min_size`` of them (a note each)."""
-    classes, counts = np.unique(dataset.y, return_counts=True)
-    small = counts < min_size
-    if small.any():
-        keep = ~np.isin(dataset.y, classes[small])
-        dataset.X, dataset.y = dataset.X[keep], dataset.y[keep]
-        listed = ", ".join(f"{str(c)!r} ({n})" for c, n in zip(classes[small], counts[small]))
-        dataset.notes.append(f"{int(small.sum())} classes with fewer than {min_size} {dataset.unit} left "
-                             f"out (--min-class-size): {listed}.")
 
 
 def _fewer_than_asked(result):

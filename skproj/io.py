@@ -99,19 +99,18 @@ def _unique_names(names, where, noun="gene"):
     return out
 
 
-#: label strings taken as missing (lower case, stripped), besides NaN / None
-_MISSING = frozenset({"", "na", "nan", "n/a", "null", "none", "?", "-"})
+#: labels taken as missing, as text (lower case, stripped): NaN, None and pandas' NA print so too
+_MISSING = frozenset({"", "na", "<na>", "nan", "n/a", "null", "none", "?", "-"})
 
 
 def _missing_mask(labels):
-    """Which labels are missing: NaN / None, or a string among ``_MISSING``; bool array."""
+    """Which labels are missing (NaN, or a string among ``_MISSING``): bool array."""
     labels = np.asarray(labels)
     if labels.dtype.kind == "f":
         return np.isnan(labels)
     if labels.dtype.kind not in "OUS":
         return np.zeros(labels.shape, dtype=bool)
-    return np.array([lab is None or (isinstance(lab, float) and lab != lab)
-                     or str(lab).strip().lower() in _MISSING for lab in labels], dtype=bool)
+    return np.array([str(lab).strip().lower() in _MISSING for lab in labels], dtype=bool)
 
 
 def _missing_labels(col, path, target):
@@ -235,15 +234,13 @@ def _read_h5ad_parts(path, layer):
     try:
         read_elem = _read_elem()
         with h5py.File(path, "r") as f:
-            if _legacy_layout(f):
-                raise KeyError("encoding-type")  # read whole, below
-            layers = list(f["layers"].keys()) if "layers" in f else []
-            raw = layer == "raw" and "raw" not in layers and "raw" in f
-            key = "raw/X" if raw else "X" if layer is None else f"layers/{layer}"
-            obs, var = read_elem(f["obs"]), read_elem(f["raw/var" if raw else "var"])
-            X = read_elem(f[key]) if key in f else None
-            has_raw = "raw" in f and "X" in f["raw"]
-        return obs, var, layers, X, key, has_raw
+            if not _legacy_layout(f):  # else read whole, below
+                layers = list(f["layers"].keys()) if "layers" in f else []
+                raw = layer == "raw" and "raw" not in layers and "raw" in f
+                key = "raw/X" if raw else "X" if layer is None else f"layers/{layer}"
+                obs, var = read_elem(f["obs"]), read_elem(f["raw/var" if raw else "var"])
+                X = read_elem(f[key]) if key in f else None
+                return obs, var, layers, X, key, "raw" in f and "X" in f["raw"]
     except MemoryError:
         raise
     except Exception:  # noqa: BLE001 - the whole-file read below reports what is wrong

@@ -12,6 +12,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
+from .._design import constant_columns
 from .._validation import fill_doc, store_init_args
 from ..sparsity import CONSTRAINT_NAMES, Constraint, make_constraint
 
@@ -155,6 +156,14 @@ class ProjectedLinearBase(LinearSelectorMixin):
     #: an accepted gap above tol (within the rounding allowance) beyond this fraction of the loss
     #: at zero is reported: the fit may be that far from optimal
     _UNRESOLVED_GAP = 1e-2
+
+    def _without_constant_features(self, W, X, sample_weight):
+        """``W`` (n_outputs, n_features), modified in place, with a zero coefficient for each
+        constant feature when an intercept is fitted: such a feature carries nothing, and the
+        solver leaves it a rounding-level (or, where the radius does not bind, arbitrary) value."""
+        if self.fit_intercept:
+            W[:, constant_columns(X, sample_weight)] = 0
+        return W
 
     def _warn_not_converged(self, res):
         if not res.converged:

@@ -5,7 +5,7 @@ from sklearn.base import BaseEstimator, MultiOutputMixin, RegressorMixin, _fit_c
 from sklearn.linear_model._base import LinearClassifierMixin, LinearModel
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
-from .._design import Design, constant_columns, weighted_column_means
+from .._design import Design, weighted_column_means
 from .._losses import BinaryLogisticLoss, MultinomialLoss, SquaredLoss
 from .._solvers._working_set import FlatProblem, solve_working_set
 from ._base import ProbabilityMixin, ProjectedLinearBase, encode_classes
@@ -167,9 +167,7 @@ class ProjectedLinearModel(MultiOutputMixin, ProjectedLinearBase, RegressorMixin
         res = solve_working_set(sq.prob, sq.loss, constraint, x0, self.tol, self.max_iter, self.verbose,
                                 type(self).__name__)
         self._warn_not_converged(res)
-        W = res.x.reshape(k, d)
-        if self.fit_intercept:  # a constant feature: its (rounding-level) coefficient is 0
-            W[:, constant_columns(X, sw)] = 0
+        W = self._without_constant_features(res.x.reshape(k, d), X, sw)
         b = sq.intercept(W)
         self.n_iter_ = res.n_iter
         if single:
@@ -295,9 +293,7 @@ class ProjectedLinearClassifier(ProbabilityMixin, ProjectedLinearBase, LinearCla
                                 type(self).__name__)
         self._warn_not_converged(res)
         W, b = prob.split(res.x)
-        W = W.copy()
-        if self.fit_intercept:  # a constant feature: its (rounding-level) coefficient is 0
-            W[:, constant_columns(X, sw)] = 0
+        W = self._without_constant_features(W.copy(), X, sw)
         self.coef_ = W
         if b is None:
             self.intercept_ = np.zeros(k, dtype=dtype)
