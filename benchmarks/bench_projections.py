@@ -12,7 +12,7 @@ Usage::
                                                       # A/B: another build's l1,inf kernel vs this one
     python benchmarks/bench_projections.py --ab-l1 OTHER/_l1.cpython-311-x86_64-linux-gnu.so
     python benchmarks/bench_projections.py --ab-prox OTHER/_prox.cpython-311-x86_64-linux-gnu.so
-                                                      # the same for the l1-ball/simplex and weighted prox kernels
+                                                      # the same for the l1-ball/simplex and prox kernels
     python benchmarks/bench_projections.py --simd 1 --only l1   # the SSE2 loops only (a CPU without AVX2)
     python benchmarks/bench_projections.py --simd 2 --only l1inf  # AVX2 sweeps on an AVX-512 CPU
 
@@ -349,10 +349,25 @@ is below the noise of this machine, and no cell would fall under 4x. A profile o
 float32 at 0.5 (``perf record``): the sweeps 30%, the row loop around them 23% (most of it
 waiting on the division of the Michelot step and the tests on its result, then a mispredicted
 exit), the model 12%, the first pass 6%, the output 5%.
+
+Session 17 (2026-12-01, the same machine), the l1,inf prox: each row's l1-ball threshold is now
+the l1,inf projection's row level (Michelot sweeps on the row from max(max - c, (l1 - c) / m),
+the clamp of the projection's output pass; Condat's algorithm after 32 sweeps, 9 at most seen),
+instead of Condat's algorithm on two fresh heap buffers. ``--cpu-time --ab-prox`` against main
+(daed34f), one thread, core 1, time / floor (``np.abs(X).max(axis=1)``) at threshold frac 1e-4 /
+1e-2 / 0.1 / 0.5 of the median row l1 norm, before -> after (``bench_prox.py``):
+1000x1000 float32 11.2 / 26.6 / 46.5 / 62.9 -> 5.4 / 4.7 / 4.1 / 4.1, float64 3.4 / 11.2 / 15.1 /
+14.4 -> 2.4 / 3.5 / 2.5 / 2.0; 1000x10000 float32 4.5 / 13.6 / 22.8 / 22.4 -> 2.3 / 1.7 / 1.4 /
+1.0, float64 2.1 / 6.0 / 8.0 / 8.0 -> 1.8 / 1.5 / 1.2 / 1.0; 10000x100 float32 4.5 / 7.9 / 25.6 /
+35.4 -> 1.1 / 2.2 / 2.9 / 2.1, float64 2.0 / 3.5 / 14.1 / 14.0 -> 0.8 / 1.4 / 2.1 / 1.5; 20000x64
+float32 3.8 / 5.5 / 15.4 / 18.0 -> 0.9 / 1.4 / 2.4 / 1.5, float64 2.9 / 3.4 / 8.6 / 9.7 -> 0.9 /
+1.1 / 1.8 / 1.1 (this / main 0.045-0.85). ``--only threads`` (one wall-clock run, load 0.8):
+prox l1,inf 1.44 (the copy itself 1.57, l1,inf 1.40-2.35, l1,2 1.70-1.74, wprox l2 1.44).
 """
 
 import argparse
 import time
+import sys
 
 import numpy as np
 
@@ -364,7 +379,6 @@ from skproj import (
     project_l1inf_ball,
     project_simplex,
 )
-from skproj.prox import prox_l1inf, weighted_prox_group_l2, weighted_prox_group_mcp
 
 
 def l1inf_sort(X, radius):
@@ -632,32 +646,6 @@ def table_ab_l1(path, repeats):
     _ab_table(f"A/B l1-ball / simplex kernels: other = {path}", rows(), repeats)
 
 
-def table_ab_prox(path, repeats):
-    """A/B of the weighted group prox kernel (``_prox`` extension at path against this checkout's),
-    as :func:`table_ab_l1inf`: 1000x64, floor np.linalg.norm(Z * D, axis=1)."""
-    from skproj._kernels import _prox as this
-
-    other = _load_other(path, "_prox")
-    rng = np.random.default_rng(2)
-
-    def rows():
-        for dtype in (np.float32, np.float64):
-            Z = rng.standard_normal((1000, 64)).astype(dtype)
-            D = rng.uniform(0.5, 2.0, Z.shape).astype(dtype)
-            out = np.empty_like(Z)
-            med = float(np.median(np.linalg.norm(D.astype(float) * Z, axis=1)))
-            tol = 1e-6 if dtype == np.float32 else 1e-12
-            for frac in (0.1, 1.0):
-                c = np.full(Z.shape[0], frac * med)
-                for name, ig in (("l2", 0.0), ("mcp", 1.0 / 3.0)):
-                    yield (f"{name} 1000x64 {np.dtype(dtype).name} {frac}",
-                           {"floor": lambda: np.linalg.norm(Z * D, axis=1),
-                            "other": lambda: other.weighted_group_prox(Z, D, c, ig, out, tol, 100),
-                            "this": lambda: this.weighted_group_prox(Z, D, c, ig, out, tol, 100)})
-
-    _ab_table(f"A/B weighted group prox kernel: other = {path}", rows(), repeats)
-
-
 def table_l1(sizes, dtypes, fracs, repeats, dist="N(0,1)"):
     """l1 ball and simplex on N(0,1) (or Cauchy) vectors: time / floor with floor = np.abs(x).sum()."""
     rng = np.random.default_rng(1)
@@ -679,39 +667,6 @@ def table_l1(sizes, dtypes, fracs, repeats, dist="N(0,1)"):
                     t = best_time(lambda: fn(x, radius), repeats)
                     print(f"{name:>8} {n:7.0e} {np.dtype(dtype).name:>7} {frac:7.0e} {1e3 * t:9.2f} "
                           f"{1e3 * floor:9.2f} {t / floor:7.1f}", flush=True)
-
-
-def table_weighted_prox(shape, dtypes, repeats):
-    """Weighted group prox kernels vs the floor np.linalg.norm(Z * D, axis=1).
-
-    That floor is one pass over both inputs computing the weighted group norms ||d * z||_2 that
-    decide which groups are zeroed (as np.abs(X).max(axis=1) is for the l1,inf ball); the
-    cheaper np.multiply(Z, D) (no reduction) is shown too.
-    """
-    rng = np.random.default_rng(2)
-    print()
-    print(f"weighted group prox, {shape[0]}x{shape[1]}, Z ~ N(0,1), weights U(0.5, 2), best of {repeats};"
-          " ratio = time / floor, floor = np.linalg.norm(Z * weights, axis=1) in the same dtype;"
-          " lambda = frac * median ||weights * Z_g||")
-    head = (f"{'op':>6} {'dtype':>7} {'frac':>7} {'zeroed':>7} {'ms':>9} {'floor ms':>9} {'ratio':>7} "
-            f"{'mul ms':>8} {'/ mul':>7}")
-    print(head)
-    print("-" * len(head))
-    for dtype in dtypes:
-        Z = rng.standard_normal(shape).astype(dtype)
-        D = rng.uniform(0.5, 2.0, shape).astype(dtype)
-        floor = best_time(lambda: np.linalg.norm(Z * D, axis=1), repeats)
-        mul = best_time(lambda: np.multiply(Z, D), repeats)
-        med = float(np.median(np.linalg.norm(D.astype(float) * Z, axis=1)))
-        for lam_frac in (0.1, 1.0):
-            lam = lam_frac * med
-            for name, fn in (("l2", lambda: weighted_prox_group_l2(Z, D, lam)),
-                             ("mcp", lambda: weighted_prox_group_mcp(Z, D, lam, gamma=3.0))):
-                P = fn()
-                zeroed = float(np.mean(np.abs(P).max(axis=1) == 0))
-                t = best_time(fn, repeats)
-                print(f"{name:>6} {np.dtype(dtype).name:>7} {lam_frac:7.1f} {zeroed:7.1%} {1e3 * t:9.3f} "
-                      f"{1e3 * floor:9.3f} {t / floor:7.1f} {1e3 * mul:8.3f} {t / mul:7.1f}", flush=True)
 
 
 def main():
@@ -739,6 +694,8 @@ def main():
                         help="only the A/B table of the l1,inf kernel: this checkout's against the "
                              "_l1inf extension at SO_PATH (another build, e.g. main's), one thread")
     args = parser.parse_args()
+    # bench_threads and bench_prox import this module by name: let them see this run's clock
+    sys.modules.setdefault("bench_projections", sys.modules[__name__])
     from skproj._kernels import _l1, _l1inf, _prox
 
     cap = -1 if args.simd is None else args.simd
@@ -775,6 +732,8 @@ def main():
             if args.ab_l1:
                 table_ab_l1(args.ab_l1, repeats)
             if args.ab_prox:
+                from bench_prox import table_ab_prox
+
                 table_ab_prox(args.ab_prox, repeats)
         return
     with threadpool_limits(1):
@@ -786,7 +745,10 @@ def main():
             table_l1([10**6] if args.quick else [10**6, 10**7], dtypes, FRACS, repeats)
             table_l1([10**6], dtypes, (1e-6,) + FRACS, repeats, dist="Cauchy")
         if only in (None, "prox"):
+            from bench_prox import table_prox_l1inf, table_weighted_prox
+
             table_weighted_prox((1000, 64), dtypes, repeats)
+            table_prox_l1inf(L1INF_CASES, dtypes, repeats)
     if args.threads or only == "threads":
         from bench_threads import table_threads   # more thread counts: bench_threads.py
 

@@ -175,9 +175,15 @@ def prox_l1inf(X, threshold, axis=1, *, out=None):
     Notes
     -----
     Moreau's decomposition ``prox_f(x) + prox_{f*}(x) = x`` (Moreau 1965; Parikh & Boyd 2014,
-    Sec. 2.5) with one l1-ball projection per group, each computed by Condat's algorithm
-    (L. Condat, "Fast projection onto the simplex and the l1 ball", Math. Program. 158, 2016,
-    Algorithm 1; expected linear time), so the whole prox costs expected O(n_rows * n_cols).
+    Sec. 2.5) with one l1-ball threshold per group. It is found by Michelot's algorithm
+    (C. Michelot, "A finite algorithm for finding the projection of a point onto the canonical
+    simplex of R^n", J. Optim. Theory Appl. 50, 1986), started from the lower bound
+    :math:`\max(\max_j |X_{gj}| - c, (\|X_g\|_1 - c) / m)`: each sweep is one vectorised pass
+    over the group (``m`` entries), and the clipped set only shrinks. A group that needs more
+    than 32 sweeps goes to Condat's algorithm (L. Condat, "Fast projection onto the simplex and
+    the l1 ball", Math. Program. 158, 2016, Algorithm 1; expected linear time), so the whole prox
+    costs expected O(n_rows * n_cols). One pass computes every group's maximum and l1 norm, and
+    one writes the output.
     """
     threshold = check_scalar(threshold, "threshold")
     X = as_float_array(X, "X", ndim=2)

@@ -62,7 +62,8 @@ from libc.string cimport memcpy
 from skproj._kernels._l1inf_ref import l1inf_ball_reference
 from skproj._kernels._parallel cimport HAVE_OPENMP, max_threads, n_threads
 from skproj._kernels._select cimport clamp_d
-from skproj._kernels._l1inf_common cimport level_scale, refine_theta, write_clipped
+from skproj._kernels._l1inf_common cimport (level_lb, level_scale, max_sum, refine_theta,
+                                           write_clipped)
 from skproj._kernels._l1inf_model cimport (_bound_root, _estimate_theta, _model_level,
                                           _sort_network, _zs, skproj_model_eval)
 
@@ -71,8 +72,6 @@ cdef extern from "_simd.h":
                                  double* dst, double* sh_out, Py_ssize_t* kh_out) noexcept nogil
     Py_ssize_t skproj_window_f64(const double* x, Py_ssize_t n, int use_abs, double lo, double hi,
                                  double* dst, double* sh_out, Py_ssize_t* kh_out) noexcept nogil
-    void skproj_maxsum_f32(const float* x, Py_ssize_t n, double* amax, double* l1) noexcept nogil
-    void skproj_maxsum_f64(const double* x, Py_ssize_t n, double* amax, double* l1) noexcept nogil
     int skproj_simd_level() noexcept nogil
     void skproj_set_simd_level(int level) noexcept nogil
 
@@ -88,10 +87,10 @@ cdef extern from "_simd_gt.h":
                                     double* s_out, double* rmax_io) noexcept nogil
     double skproj_row_level_f32(const float* x, Py_ssize_t m, double theta, double amax, double t,
                                 double t_safe, double* s_out, Py_ssize_t* k_out, double* kmin_out,
-                                double* rmax_out) noexcept nogil
+                                double* rmax_out, Py_ssize_t max_sweeps) noexcept nogil
     double skproj_row_level_f64(const double* x, Py_ssize_t m, double theta, double amax, double t,
                                 double t_safe, double* s_out, Py_ssize_t* k_out, double* kmin_out,
-                                double* rmax_out) noexcept nogil
+                                double* rmax_out, Py_ssize_t max_sweeps) noexcept nogil
 
 # chunks of consecutive groups for the parallel passes (fixed: results do not depend on threads)
 cdef enum:
@@ -152,12 +151,6 @@ cdef inline Py_ssize_t _collect_window(const floating* x, Py_ssize_t m, double L
         return skproj_window_f32(x, m, 1, _down_f(L), _down_f(H), seg, sh_out, kh_out)
     else:
         return skproj_window_f64(x, m, 1, L, H, seg, sh_out, kh_out)
-
-
-cdef inline double _level_lb(double amax, double l1, Py_ssize_t m, double theta) noexcept nogil:
-    """max(max_g - theta, (l1_g - theta) / m): a lower bound of the level at mass theta of a group
-    of m entries with maximum amax and l1 norm l1 (summed over the groups by skproj_bound_sums)."""
-    return clamp_d((l1 - theta) / m, amax - theta, INFINITY)
 
 
 cdef double _window_level(double* seg, Py_ssize_t ln, Py_ssize_t* kc_io, double* sc_io,
@@ -224,14 +217,6 @@ cdef double _window_level(double* seg, Py_ssize_t ln, Py_ssize_t* kc_io, double*
     return (sh + sc - theta) / (kh + kc)
 
 
-cdef inline void _max_sum(const floating* x, Py_ssize_t m, double* amax, double* l1) noexcept nogil:
-    """max_j |x_j| and sum_j |x_j| (skproj_maxsum_*)."""
-    if floating is float:
-        skproj_maxsum_f32(x, m, amax, l1)
-    else:
-        skproj_maxsum_f64(x, m, amax, l1)
-
-
 cdef struct _Work:
     # per group
     double* amax
@@ -277,7 +262,7 @@ cdef void _first_pass_chunk(const floating[:, ::1] X, _Work* w, Py_ssize_t c) no
     cdef const Py_ssize_t* cols = <Py_ssize_t*> (w.samp + 2 * ((n + 3) // 4) * 4 * q)
     cdef double* z
     for g in range(_chunk_lo(c, n, w.nch), _chunk_lo(c + 1, n, w.nch)):
-        _max_sum(&X[g, 0], m, &w.amax[g], &w.l1[g])
+        max_sum(&X[g, 0], m, &w.amax[g], &w.l1[g])
         z = _zs(w.samp, g, q)
         for i in range(q):
             z[4 * i] = fabs(<double> X[g, cols[i]])
@@ -323,7 +308,7 @@ cdef double _row_level(const floating* x, Py_ssize_t m, _Work* w, Py_ssize_t g,
         w.ln[g] = 0
         w.KC[g] = 0
         w.SC[g] = 0.0
-        t_safe = _level_lb(w.amax[g], w.l1[g], m, theta)
+        t_safe = level_lb(w.amax[g], w.l1[g], m, theta)
         if theta == w.theta_est:
             t = w.WH[g]   # computed for every group at once (_l1inf_fast)
         else:
@@ -333,10 +318,10 @@ cdef double _row_level(const floating* x, Py_ssize_t m, _Work* w, Py_ssize_t g,
             t = t_safe
     if floating is float:
         return skproj_row_level_f32(x, m, theta, w.amax[g], t, t_safe, &w.SH[g], &w.KH[g],
-                                    &w.WL[g], &w.XO[g])
+                                    &w.WL[g], &w.XO[g], 2 * m + 2)
     else:
         return skproj_row_level_f64(x, m, theta, w.amax[g], t, t_safe, &w.SH[g], &w.KH[g],
-                                    &w.WL[g], &w.XO[g])
+                                    &w.WL[g], &w.XO[g], 2 * m + 2)
 
 
 cdef void _eval_chunk(const floating[:, ::1] X, _Work* w, Py_ssize_t c,
@@ -380,7 +365,7 @@ cdef void _eval_chunk(const floating[:, ::1] X, _Work* w, Py_ssize_t c,
             w.WL[g] = _model_level(_zs(w.samp, g, q), _zs(w.tau, g, q), q, w.amax[g], w.wg[g],
                                    w.l1[g], t_hi)
             # a lower bound of the level valid for every theta <= t_hi (see _bound_root)
-            lb = _level_lb(w.amax[g], w.l1[g], m, t_hi)
+            lb = level_lb(w.amax[g], w.l1[g], m, t_hi)
             if lb > w.WL[g]:
                 w.WL[g] = lb
             w.WH[g] = _model_level(_zs(w.samp, g, q), _zs(w.tau, g, q), q, w.amax[g], w.wg[g],
@@ -643,7 +628,7 @@ def l1inf_norm(const floating[:, ::1] X):
         for c in range(nch):
             part = 0.0
             for g in range(_chunk_lo(c, n, nch), _chunk_lo(c + 1, n, nch)):
-                _max_sum(&X[g, 0], X.shape[1], &a, &l1)
+                max_sum(&X[g, 0], X.shape[1], &a, &l1)
                 part += a
             s += part
     return s

@@ -1,10 +1,31 @@
 # cython: language_level=3
-"""Helpers shared by the l1,inf-ball kernel (_l1inf.pyx) and its reference (_l1inf_ref.pyx)."""
+"""Helpers shared by the l1,inf-ball kernel (_l1inf.pyx), its reference (_l1inf_ref.pyx) and the
+l1,inf prox (_prox.pyx)."""
 from cython cimport floating
+from libc.math cimport INFINITY
+
+from skproj._kernels._select cimport clamp_d
 
 cdef extern from "_simd.h":
     void skproj_clip_f32(const float* x, float* o, Py_ssize_t n, double mu) noexcept nogil
     void skproj_clip_f64(const double* x, double* o, Py_ssize_t n, double mu) noexcept nogil
+    void skproj_maxsum_f32(const float* x, Py_ssize_t n, double* amax, double* l1) noexcept nogil
+    void skproj_maxsum_f64(const double* x, Py_ssize_t n, double* amax, double* l1) noexcept nogil
+
+
+cdef inline void max_sum(const floating* x, Py_ssize_t m, double* amax, double* l1) noexcept nogil:
+    """max_j |x_j| and sum_j |x_j| in double (skproj_maxsum_*)."""
+    if floating is float:
+        skproj_maxsum_f32(x, m, amax, l1)
+    else:
+        skproj_maxsum_f64(x, m, amax, l1)
+
+
+cdef inline double level_lb(double amax, double l1, Py_ssize_t m, double theta) noexcept nogil:
+    """max(max_g - theta, (l1_g - theta) / m): a lower bound of the level at mass theta of a group
+    of m entries with maximum amax and l1 norm l1 (any subset V gives (sum_V - theta) / |V| <= the
+    level: here the largest entry alone, and the whole group)."""
+    return clamp_d((l1 - theta) / m, amax - theta, INFINITY)
 
 
 cdef inline double refine_theta(Py_ssize_t n, const Py_ssize_t* K, const double* S, double C,

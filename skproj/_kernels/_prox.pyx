@@ -10,9 +10,18 @@ from cython cimport floating
 from cython.parallel cimport prange
 from libc.math cimport fabs, frexp, isfinite, ldexp, sqrt
 
+from skproj._kernels._l1inf_common cimport level_lb, max_sum, write_clipped
 from skproj._kernels._parallel cimport n_threads
-
 from skproj._kernels._simplex cimport l2_norm, scale_row, simplex_threshold
+
+
+cdef extern from "_simd_gt.h":
+    double skproj_row_level_f32(const float* x, Py_ssize_t m, double theta, double amax, double t,
+                                double t_safe, double* s_out, Py_ssize_t* k_out, double* kmin_out,
+                                double* rmax_out, Py_ssize_t max_sweeps) noexcept nogil
+    double skproj_row_level_f64(const double* x, Py_ssize_t m, double theta, double amax, double t,
+                                double t_safe, double* s_out, Py_ssize_t* k_out, double* kmin_out,
+                                double* rmax_out, Py_ssize_t max_sweeps) noexcept nogil
 
 
 cdef extern from "_simd_prox.h":
@@ -74,31 +83,43 @@ def group_soft_threshold(const floating[:, ::1] X, floating[:, ::1] out, double 
     return overflow
 
 
+# Michelot sweeps of the l1,inf prox's rows before Condat's algorithm takes over (a bound on the
+# time of rows that would need many)
+cdef Py_ssize_t PROX_SWEEPS = 32
+
+
+def _set_prox_sweeps(Py_ssize_t n):
+    """Set the l1,inf prox's sweep cap before Condat's algorithm (tests; n >= 1; default 32)."""
+    global PROX_SWEEPS
+    PROX_SWEEPS = n
+
+
 cdef int _l1inf_prox_row(const floating* x, floating* o, Py_ssize_t m, double c) noexcept nogil:
-    """One row of :func:`l1inf_prox`; 0, 1 if its l1 norm overflows double (the row is then not
-    written), or -1 if a work buffer cannot be allocated."""
-    cdef Py_ssize_t j
-    cdef double s = 0.0, tau = 0.0, a
-    cdef int status
-    for j in range(m):
-        s += fabs(<double> x[j])
+    """One row of :func:`l1inf_prox`: 0, 1 if its l1 norm overflows double (the row is then not
+    written), or -1 if a work buffer cannot be allocated.
+
+    The row's l1-ball threshold tau (sum_j max(|x_j| - tau, 0) = c) is the level of the l1,inf
+    projection's groups at mass c, found by the same routine (skproj_row_level_*: Michelot sweeps
+    over the row, each one vectorised pass) from the lower bound max(max_j |x_j| - c,
+    (||x||_1 - c) / m); after PROX_SWEEPS sweeps, by Condat's algorithm. The output, x clipped to
+    [-tau, tau], is written by the same clamp.
+    """
+    cdef double amax = 0.0, s = 0.0, t, tau, sk, kmin, rmax
+    cdef Py_ssize_t k
+    max_sum(x, m, &amax, &s)
     if not isfinite(s):
         return 1
     if s <= c:
-        for j in range(m):
-            o[j] = 0.0
+        write_clipped(x, o, m, 0.0)
         return 0
-    status = simplex_threshold(x, m, c, True, &tau)
-    if status != 0:
-        return status
-    for j in range(m):
-        a = <double> x[j]
-        if a > tau:
-            o[j] = <floating> tau
-        elif a < -tau:
-            o[j] = <floating> (-tau)
-        else:
-            o[j] = x[j]
+    t = level_lb(amax, s, m, c)
+    if floating is float:
+        tau = skproj_row_level_f32(x, m, c, amax, t, t, &sk, &k, &kmin, &rmax, PROX_SWEEPS)
+    else:
+        tau = skproj_row_level_f64(x, m, c, amax, t, t, &sk, &k, &kmin, &rmax, PROX_SWEEPS)
+    if k == 0 and simplex_threshold(x, m, c, True, &tau) != 0:
+        return -1
+    write_clipped(x, o, m, tau)
     return 0
 
 
@@ -107,10 +128,11 @@ def l1inf_prox(const floating[:, ::1] X, floating[:, ::1] out, double c):
 
     Row g of the result is X_g - P_g where P_g is the projection of X_g onto the l1 ball of
     radius c: zero when ||X_g||_1 <= c, otherwise X_g clipped to [-tau_g, tau_g] where tau_g is
-    the l1-ball threshold (Condat's algorithm). Rows run in parallel (OpenMP) on large inputs.
-    Returns the number of rows whose l1 norm overflows double (their rows of out are then
-    meaningless; float64 entries near the top of its range). Raises MemoryError if a work
-    buffer fails.
+    the l1-ball threshold (Michelot's algorithm from a lower bound, as the l1,inf projection
+    finds its levels; Condat's algorithm for a row that needs many sweeps). Rows run in parallel
+    (OpenMP) on large inputs. Returns the number of rows whose l1 norm overflows double (their
+    rows of out are then meaningless; float64 entries near the top of its range). Raises
+    MemoryError if a work buffer fails.
     """
     cdef Py_ssize_t n = X.shape[0], m = X.shape[1], i
     cdef Py_ssize_t failed = 0, overflow = 0

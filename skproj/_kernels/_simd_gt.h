@@ -498,15 +498,17 @@ static inline Py_ssize_t skproj_partition_f64(double *seg, Py_ssize_t n, double 
    the level so is mu, mu >= t, and the next set is smaller: a few passes. t_safe <= t is a lower
    bound; t > t_safe is a guess that may lie above the level: then the set is too small, mu < t,
    and the sweeps go on from mu. Rounding: stops when the set no longer shrinks. On return
-   (s, k, kmin, rmax) describe the last set (rmax = +inf when unknown). */
+   (s, k, kmin, rmax) describe the last set (rmax = +inf when unknown); after max_sweeps passes
+   without a stop (never with max_sweeps >= 2 m + 2: every pass but the last shrinks the set) k
+   is 0 and the result meaningless. */
 #define SKPROJ_ROW_LEVEL_DEF(NAME, T, GTSTAT, DOWN, NEXT_BELOW)                                \
     static inline double NAME(const T *x, Py_ssize_t m, double theta, double amax, double t,   \
                               double t_safe, double *s_out, Py_ssize_t *k_out,                 \
-                              double *kmin_out, double *rmax_out) {                            \
-        Py_ssize_t k = 0, k_prev = m + 1;                                                      \
+                              double *kmin_out, double *rmax_out, Py_ssize_t max_sweeps) {     \
+        Py_ssize_t k = 0, k_prev = m + 1, it;                                                  \
         int guess = t > t_safe;                                                                \
         double s = 0.0, kmin = INFINITY, rmax = INFINITY, mu = 0.0;                            \
-        for (Py_ssize_t it = 0; it < 2 * m + 2; it++) {                                        \
+        for (it = 0; it < max_sweeps; it++) {                                                  \
             k = GTSTAT(x, m, DOWN(t), &s, &kmin, &rmax);                                       \
             if (k == 0 && guess) {                                                             \
                 guess = 0;                                                                     \
@@ -534,6 +536,8 @@ static inline Py_ssize_t skproj_partition_f64(double *seg, Py_ssize_t n, double 
             k_prev = k;                                                                        \
             t = mu;                                                                            \
         }                                                                                      \
+        if (it == max_sweeps)                                                                  \
+            k = 0;                                                                             \
         *s_out = s;                                                                            \
         *k_out = k;                                                                            \
         *kmin_out = kmin;                                                                      \
