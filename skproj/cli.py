@@ -533,7 +533,7 @@ def build_parser():
       ".svg, ...; needs matplotlib)")
     a("--genes", metavar="GENES.csv", help="write the ranked features (gene, rank, selection_frequency, "
       "importance, selected: True for the K selected; var_name with --gene-names); default for a "
-      ".h5ad input: DATA_STEM_skproj_genes.csv in the current folder")
+      ".h5ad input: DATA_STEM_skproj_genes.csv in the folder of --output, else in the current folder")
     a("--write-h5ad", metavar="OUT.h5ad", help="write a copy of the .h5ad input with var columns "
       "skproj_selected, skproj_rank (NaN: never selected), skproj_selection_frequency, skproj_importance "
       "and skproj_gene (the name used in the gene list: repeated names made unique); raw.var's "
@@ -607,7 +607,9 @@ def _select(args):
         raise CLIError("--write-h5ad needs a .h5ad DATA file.")
     args.default_genes = is_h5ad and args.genes is None
     if args.default_genes:
-        args.genes = f"{Path(args.data).stem}_skproj_genes.csv"
+        # beside the report when there is one (the outputs of a run stay together), else here
+        folder = Path(args.output).parent if args.output else Path()
+        args.genes = str(folder / f"{Path(args.data).stem}_skproj_genes.csv")
     _check_outputs(args)
     if args.plot:
         try:

@@ -159,3 +159,20 @@ def test_a_comparison_without_the_newer_fields_still_reports(tmp_path):
     assert d["accuracy"] == res.to_dict()["kbest"]["accuracy"]
     pytest.importorskip("pandas")
     assert old.to_frame()["balanced_accuracy"].isna().all()
+
+
+def test_default_gene_list_goes_beside_the_report(symbols_h5ad, tmp_path, monkeypatch, capsys):
+    """With -o in another folder, the default gene list of a .h5ad input is written there (the
+    run's outputs together), not in the current folder; without -o, in the current folder."""
+    here, results = tmp_path / "here", tmp_path / "results"
+    here.mkdir()
+    results.mkdir()
+    monkeypatch.chdir(here)
+    argv = ["select", str(symbols_h5ad), "--target", "cell_type", *FAST, "--n-features", "4"]
+    assert main([*argv, "-o", str(results / "r.json")]) == 0, capsys.readouterr().err
+    assert sorted(p.name for p in results.iterdir()) == ["cells_skproj_genes.csv", "r.json"]
+    assert list(here.iterdir()) == []
+    with open(results / "cells_skproj_genes.csv", newline="") as fh:
+        assert sum(row["selected"] == "True" for row in csv.DictReader(fh)) == 4
+    assert main(argv) == 0, capsys.readouterr().err
+    assert [p.name for p in here.iterdir()] == ["cells_skproj_genes.csv"]
