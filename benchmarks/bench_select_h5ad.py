@@ -35,6 +35,17 @@ benchmarks/bench_select_h5ad.py -- --n-jobs 2`` (defaults otherwise: k = 2,000 g
   CPU 28.1 min, peak 3.26 GiB RSS / 2.77 GiB PSS (sampled every 2 s by a shell loop), largest
   process 1.65 GiB; autoencoder genes 0.690.
 
+- 2026-12-01 17:45-18:05, after the selector centred its inputs (main 27e7dbf; load average 1.3
+  before, 1.6 after; the machine ran ``perf`` for a minute during the run): wall 1176 s = 19.6 min
+  (target 20 min: met, with less margin), CPU 37.1 min; peak 3.41 GiB RSS / 2.88 GiB PSS, largest
+  process 1.58 GiB. Per fold: autoencoder 314 / 325 / 307 s, L1-logistic 255 / 242 / 250 s,
+  random forest 111 / 110 / 124 s, Wilcoxon 34-38 s, F-test 16-19 s, all genes 23-30 s. The
+  baselines' fits, whose code did not change, took 1.3 times as long as at 11:02 (L1-logistic 746
+  against 481 s in all), so the machine was slower; the autoencoder over L1-logistic went from
+  1.53 to 1.27. Accuracy: autoencoder genes 0.689 (own predictions 0.748), forest 0.705, L1 0.687,
+  Wilcoxon 0.676, F-test 0.674, all genes 0.686; every selector's 2,000 picks hold all 100
+  marker genes.
+
 With the default ``--n-jobs 1`` the run is sequential: 28 min of CPU is about 25-28 min of wall
 time on a quiet machine (an earlier run on the busy machine took 48.4 min, peak 1.71 GiB).
 

@@ -584,6 +584,31 @@ def _check_outputs(args):
 
 
 @contextlib.contextmanager
+def _stdout_to_stderr():
+    """Send what is printed to stdout to stderr: Python's ``sys.stdout`` and, where stdout and
+    stderr are real files, file descriptor 1 too, so that the joblib worker processes started
+    meanwhile (they inherit it) print there as well: the estimators' ``verbose`` lines of a
+    parallel run (``--n-jobs``) went to stdout, among the results."""
+    fd = saved = None
+    try:
+        sys.stdout.flush()
+        fd, err = sys.stdout.fileno(), sys.stderr.fileno()
+        saved = os.dup(fd)
+        os.dup2(err, fd)
+    except (AttributeError, OSError, ValueError):   # no descriptor (captured streams): Python's only
+        if saved is not None:
+            os.close(saved)
+        saved = None
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+    finally:
+        if saved is not None:
+            os.dup2(saved, fd)
+            os.close(saved)
+
+
+@contextlib.contextmanager
 def _parallel_backend(address):
     """:func:`skproj.model_selection.dask_backend` at ``address``; nothing when None."""
     with contextlib.ExitStack() as stack:
@@ -624,8 +649,9 @@ def _select(args):
         dataset.drop_small_classes(args.min_class_size)
     for note in dataset.notes:
         print(f"note: {note}", file=sys.stderr)
-    # stdout is for the results: what the estimators print (--verbose) goes to stderr
-    with _parallel_backend(args.scheduler), contextlib.redirect_stdout(sys.stderr):
+    # stdout is for the results: what the estimators print (--verbose) goes to stderr, in the
+    # worker processes too
+    with _stdout_to_stderr(), _parallel_backend(args.scheduler):
         progress = _Progress(total=args.cv * (len(args.baselines) + 2 - args.no_reference), quiet=args.quiet)
         try:
             report, result = run_selection(dataset, args, progress)

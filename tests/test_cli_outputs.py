@@ -5,6 +5,8 @@ list and the report, the command, versions and input file in the report, the rep
 import csv
 import json
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -176,3 +178,16 @@ def test_default_gene_list_goes_beside_the_report(symbols_h5ad, tmp_path, monkey
         assert sum(row["selected"] == "True" for row in csv.DictReader(fh)) == 4
     assert main(argv) == 0, capsys.readouterr().err
     assert [p.name for p in here.iterdir()] == ["cells_skproj_genes.csv"]
+
+
+def test_verbose_lines_of_parallel_fits_go_to_stderr(tmp_path):
+    """With --n-jobs 2 the fits run in joblib worker processes: their --verbose epoch lines go to
+    stderr like the rest of the progress, and stdout holds the results only (they went to stdout)."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "skproj", "select", "--cv", "2", "--epochs", "2", "--n-features", "10",
+         "--baselines", "anova", "--verbose", "--n-jobs", "2"],
+        capture_output=True, text=True, timeout=600, cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "epoch" not in proc.stdout and "Top features" in proc.stdout
+    assert proc.stderr.count("epoch 1:") >= 2   # both folds' autoencoders
