@@ -20,6 +20,8 @@ from skproj._kernels._simplex cimport l2_norm, scale_row, simplex_threshold
 # below this length the thresholds run Condat's algorithm directly (no sample, no window)
 cdef enum:
     SMALL_N = 4096
+    # the largest strided sample of _sample_estimate
+    SAMPLE_MAX = 16384
 
 
 cdef extern from "_simd.h":
@@ -62,19 +64,24 @@ cdef inline int _small_threshold(const floating* x, Py_ssize_t n, double radius,
     return simplex_threshold(x, n, radius, use_abs, tau_out, k_out)
 
 
+cdef inline Py_ssize_t _sample_size(Py_ssize_t n) noexcept nogil:
+    """k ~ 4 sqrt(n), clamped to [1024, SAMPLE_MAX]: the strided sample of _sample_estimate."""
+    cdef Py_ssize_t k = <Py_ssize_t> (4.0 * sqrt(<double> n))
+    if k < 1024:
+        k = 1024
+    if k > SAMPLE_MAX:
+        k = SAMPLE_MAX
+    return k
+
+
 cdef inline Py_ssize_t _sample_estimate(const floating* x, Py_ssize_t n, double radius, bint use_abs,
                                         double* buf, double* t_out) noexcept nogil:
-    """Estimate of the threshold of y = |x| (use_abs) or x (n >= SMALL_N), in buf (n doubles):
-    k ~ 4 sqrt(n) strided entries (clamped to [1024, 16384]: the sample costs a small fraction
+    """Estimate of the threshold of y = |x| (use_abs) or x (n >= SMALL_N), in buf (_sample_size(n)
+    doubles): k ~ 4 sqrt(n) strided entries (clamped to [1024, 16384]: the sample costs a small fraction
     of the pass over x) are copied to its start and Condat's algorithm runs on them with the
     radius scaled by k / n. Returns k, or -1 if Condat's buffer cannot be allocated.
     """
-    cdef Py_ssize_t k, step, j
-    k = <Py_ssize_t> (4.0 * sqrt(<double> n))
-    if k < 1024:
-        k = 1024
-    if k > 16384:
-        k = 16384
+    cdef Py_ssize_t k = _sample_size(n), step, j
     step = n // k
     for j in range(k):
         buf[j] = fabs(<double> x[j * step]) if use_abs else <double> x[j * step]
@@ -181,6 +188,54 @@ cdef inline double _window_side(const double* v, Py_ssize_t k, double t, double 
     return t + d
 
 
+cdef double _censored_estimate(const double* samp, Py_ssize_t k, double lo, double s_top,
+                              Py_ssize_t k_top, Py_ssize_t n_rest, double radius, double t,
+                              double* sd_out) noexcept nogil:
+    """Estimate of tau < lo after a pass: the entries above lo are known exactly (k_top of sum
+    s_top), the n_rest others are represented by the sample entries <= lo, each standing for
+    w = n_rest / (their number) of them. Michelot on that model, sum_{y > lo} (y - t) +
+    w sum_{s <= lo} max(s - t, 0) = radius, from t (any start: the first step lands below the
+    model's root, later ones increase to it). sd_out: the sampling standard deviation of the
+    root (the bulk's sum has variance w^2 kr var(max(s - t, 0)), over the slope). Returns the
+    root, or t when no sample entry lies at or below lo (the model is then the top alone)."""
+    cdef Py_ssize_t j, kr = 0, kp, it, kp_prev = -1
+    cdef double w, sp, r, ex, ex2, y
+    for j in range(k):
+        kr += samp[j] <= lo
+    sd_out[0] = 0.0
+    if kr == 0:
+        return t
+    w = <double> n_rest / kr
+    for it in range(64):
+        kp = 0
+        sp = 0.0
+        for j in range(k):
+            if samp[j] <= lo and samp[j] > t:
+                kp += 1
+                sp += samp[j]
+        if k_top + kp == 0:
+            return t
+        r = (s_top + w * sp - radius) / (k_top + w * kp)
+        if kp == kp_prev and r >= t:
+            t = r
+            break
+        kp_prev = kp
+        t = r
+    ex = 0.0
+    ex2 = 0.0
+    kp = 0
+    for j in range(k):
+        if samp[j] <= lo and samp[j] > t:
+            y = samp[j] - t
+            ex += y
+            ex2 += y * y
+            kp += 1
+    ex /= kr
+    ex2 /= kr
+    sd_out[0] = w * sqrt((ex2 - ex * ex if ex2 > ex * ex else 0.0) * kr) / (k_top + w * kp)
+    return t
+
+
 cdef int threshold(const floating* x, Py_ssize_t n, double radius, bint use_abs,
                    double* tau_out, Py_ssize_t* k_out, double* work) noexcept nogil:
     """Threshold tau with sum_i max(y_i - tau, 0) = radius, y = |x| or x (l1 ball and simplex).
@@ -204,35 +259,45 @@ cdef int threshold(const floating* x, Py_ssize_t n, double radius, bint use_abs,
        hi (<= tau) and holds everything above (when at most n / 16 entries lie above hi, or
        after 3 passes) or is 4 times as wide as the last one (a miss is one more Newton step);
        below lo, (root of the tangent at lo, lo] surely holds tau (with lo = 0 and use_abs,
-       x is inside the ball). Condat's algorithm on all of x is the last resort (after 8
+       x is inside the ball); the first time, the next window is only the part of it around
+       the root of a second model (_censored_estimate: the entries above lo exact, the sample's
+       entries below lo for the rest), as wide as that root's sampling noise (heavy tails: the
+       first estimate missed the largest entries' share of the sum, and all of (root, lo] can
+       be most of x). Condat's algorithm on all of x is the last resort (after 8
        passes, or if Michelot's sweeps do not settle; not reached in the tests).
     The first window's sides are halved until each holds at most a 64th of the sample (heavy
     tails make sd large where the entries are dense), so the stored entries stay few.
     Returns 0, or -1 if the work buffer cannot be allocated.
     """
     cdef Py_ssize_t k, j, nw, kh
-    cdef double t_est, sw, sh, smax, y, sd, ex, ex2, lo, hi, flo, fhi, tol
+    cdef double t_est, sw, sh, smax, y, sd, ex, ex2, lo, hi, flo, fhi, tol, t, t2, t2_hi
     cdef double* buf = work
     cdef double* own = NULL
+    cdef double* samp
+    cdef bint remodelled = False
     if n < SMALL_N:
         return _small_threshold(x, n, radius, use_abs, tau_out, k_out)
+    samp = <double*> malloc(_sample_size(n) * sizeof(double))
     if buf == NULL:
         buf = own = <double*> malloc(n * sizeof(double))
-        if buf == NULL:
-            return -1
-    # 1. estimate from a strided sample
-    k = _sample_estimate(x, n, radius, use_abs, buf, &t_est)
+    if buf == NULL or samp == NULL:
+        free(own)
+        free(samp)
+        return -1
+    # 1. estimate from a strided sample (kept in samp: a miss below the window models again)
+    k = _sample_estimate(x, n, radius, use_abs, samp, &t_est)
     if k < 0:
         free(own)
+        free(samp)
         return -1
     ex = 0.0
     ex2 = 0.0
     kh = 0
-    smax = buf[0]
+    smax = samp[0]
     for j in range(k):
-        y = buf[j] - t_est
-        if buf[j] > smax:
-            smax = buf[j]
+        y = samp[j] - t_est
+        if samp[j] > smax:
+            smax = samp[j]
         if y > 0.0:
             ex += y
             ex2 += y * y
@@ -243,8 +308,8 @@ cdef int threshold(const floating* x, Py_ssize_t n, double radius, bint use_abs,
     sd = 4.0 * sd + 1e-3 * (smax - t_est if smax > t_est else 0.0) + 1e-12 * fabs(t_est)
     # each side of the window holds at most a 64th of the sample (heavy tails make sd large
     # where the entries are dense): the stored entries stay few, and a miss costs one more pass
-    lo = _window_side(buf, k, t_est, -sd)
-    hi = _window_side(buf, k, t_est, sd)
+    lo = _window_side(samp, k, t_est, -sd)
+    hi = _window_side(samp, k, t_est, sd)
     if use_abs and not lo > 0.0:
         lo = 0.0
     if not hi >= lo:
@@ -263,6 +328,7 @@ cdef int threshold(const floating* x, Py_ssize_t n, double radius, bint use_abs,
             # entries above hi active
             if _michelot(buf, nw, (sh + sw - radius) / (kh + nw), sh, kh, radius, tau_out, k_out) == 0:
                 free(own)
+                free(samp)
                 if use_abs and tau_out[0] < 0.0:
                     tau_out[0] = 0.0   # ||x||_1 = radius to rounding
                 return 0
@@ -277,17 +343,35 @@ cdef int threshold(const floating* x, Py_ssize_t n, double radius, bint use_abs,
         elif use_abs and lo == 0.0:
             # f(0) = ||x||_1 - radius < 0 (the y_i <= 0 are zeros): x is inside the ball
             free(own)
+            free(samp)
             tau_out[0] = 0.0
             k_out[0] = 0
             return 0
         else:
             # tau < lo: the tangent of f at lo crosses zero at a t <= tau; next window (t, lo]
+            t = lo + flo / (kh + nw) if kh + nw > 0 else -DBL_MAX
+            if use_abs and t < 0.0:
+                t = 0.0
+            if not remodelled:
+                # the first miss below (heavy tails: the sample missed the largest entries'
+                # share of the sum): those above lo are now known exactly and the sample
+                # entries below lo model the rest; a window around that model's root, inside
+                # (t, lo], rather than all of (t, lo] (most of x when the tails are heavy)
+                remodelled = True
+                t2 = _censored_estimate(samp, k, lo, sh + sw, kh + nw, n - kh - nw, radius, t, &sd)
+                if t < t2 < lo:
+                    sd = 4.0 * sd + 1e-3 * (lo - t2) + 1e-12 * fabs(t2)
+                    t2_hi = _window_side(samp, k, t2, sd)
+                    hi = t2_hi if t2_hi < lo else lo
+                    lo = _window_side(samp, k, t2, -sd)
+                    if not lo > t:
+                        lo = t
+                    continue
             hi = lo
-            lo = lo + flo / (kh + nw) if kh + nw > 0 else -DBL_MAX
-            if use_abs and lo < 0.0:
-                lo = 0.0
+            lo = t
     # the last resort (8 passes without a bracket, or Michelot's sweeps not settling)
     free(own)
+    free(samp)
     return _small_threshold(x, n, radius, use_abs, tau_out, k_out)   # Condat on all of x
 
 
