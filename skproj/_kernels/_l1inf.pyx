@@ -63,6 +63,7 @@ from skproj._kernels._l1inf_ref import l1inf_ball_reference
 from skproj._kernels._parallel cimport HAVE_OPENMP, max_threads, n_threads
 from skproj._kernels._select cimport clamp_d
 from skproj._kernels._l1inf_common cimport (level_lb, level_scale, max_sum, refine_theta,
+                                           skproj_row_level_f32, skproj_row_level_f64,
                                            write_clipped)
 from skproj._kernels._l1inf_model cimport (_bound_root, _estimate_theta, _model_level,
                                           _sort_network, _zs, skproj_model_eval)
@@ -85,12 +86,6 @@ cdef extern from "_simd_gt.h":
                                  double* kmin_out, double* rmax_out) noexcept nogil
     Py_ssize_t skproj_partition_f64(double* seg, Py_ssize_t n, double t, double* tmp,
                                     double* s_out, double* rmax_io) noexcept nogil
-    double skproj_row_level_f32(const float* x, Py_ssize_t m, double theta, double amax, double t,
-                                double t_safe, double* s_out, Py_ssize_t* k_out, double* kmin_out,
-                                double* rmax_out, Py_ssize_t max_sweeps) noexcept nogil
-    double skproj_row_level_f64(const double* x, Py_ssize_t m, double theta, double amax, double t,
-                                double t_safe, double* s_out, Py_ssize_t* k_out, double* kmin_out,
-                                double* rmax_out, Py_ssize_t max_sweeps) noexcept nogil
 
 # chunks of consecutive groups for the parallel passes (fixed: results do not depend on threads)
 cdef enum:

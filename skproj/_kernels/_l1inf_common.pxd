@@ -13,6 +13,16 @@ cdef extern from "_simd.h":
     void skproj_maxsum_f64(const double* x, Py_ssize_t n, double* amax, double* l1) noexcept nogil
 
 
+cdef extern from "_simd_gt.h":
+    # Michelot sweeps for one group's level (see _simd_gt.h)
+    double skproj_row_level_f32(const float* x, Py_ssize_t m, double theta, double amax, double t,
+                                double t_safe, double* s_out, Py_ssize_t* k_out, double* kmin_out,
+                                double* rmax_out, Py_ssize_t max_sweeps) noexcept nogil
+    double skproj_row_level_f64(const double* x, Py_ssize_t m, double theta, double amax, double t,
+                                double t_safe, double* s_out, Py_ssize_t* k_out, double* kmin_out,
+                                double* rmax_out, Py_ssize_t max_sweeps) noexcept nogil
+
+
 cdef inline void max_sum(const floating* x, Py_ssize_t m, double* amax, double* l1) noexcept nogil:
     """max_j |x_j| and sum_j |x_j| in double (skproj_maxsum_*)."""
     if floating is float:

@@ -10,18 +10,10 @@ from cython cimport floating
 from cython.parallel cimport prange
 from libc.math cimport fabs, frexp, isfinite, ldexp, sqrt
 
-from skproj._kernels._l1inf_common cimport level_lb, max_sum, write_clipped
+from skproj._kernels._l1inf_common cimport (level_lb, max_sum, skproj_row_level_f32,
+                                           skproj_row_level_f64, write_clipped)
 from skproj._kernels._parallel cimport n_threads
 from skproj._kernels._simplex cimport l2_norm, scale_row, simplex_threshold
-
-
-cdef extern from "_simd_gt.h":
-    double skproj_row_level_f32(const float* x, Py_ssize_t m, double theta, double amax, double t,
-                                double t_safe, double* s_out, Py_ssize_t* k_out, double* kmin_out,
-                                double* rmax_out, Py_ssize_t max_sweeps) noexcept nogil
-    double skproj_row_level_f64(const double* x, Py_ssize_t m, double theta, double amax, double t,
-                                double t_safe, double* s_out, Py_ssize_t* k_out, double* kmin_out,
-                                double* rmax_out, Py_ssize_t max_sweeps) noexcept nogil
 
 
 cdef extern from "_simd_prox.h":
