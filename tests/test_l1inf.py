@@ -621,3 +621,11 @@ def test_radius_equal_to_the_norm_returns_x(X):
     # l1inf_norm adds the row maxima in the order of the projection's first pass, so a matrix
     # at its own norm is found inside the ball (45 of 600 random cases moved by 1 ulp before)
     np.testing.assert_array_equal(project_l1inf_ball(X, l1inf_norm(X)), X)
+
+
+def test_level_below_float32_resolution_gives_positive_zeros():
+    """A positive level that rounds to 0 in float32 (here 7e-46, half the smallest subnormal)
+    clips every entry to +0.0, never -0.0 (the clamp's max(min(x, 0), -0) gave -0.0)."""
+    X = np.full((2, 3), 1e-45, dtype=np.float32)
+    P = project_l1inf_ball(X, 1.4e-45)
+    assert np.all(P == 0) and not np.any(np.signbit(P))

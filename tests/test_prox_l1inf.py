@@ -4,7 +4,7 @@ of the kernels and with the cap forced low, so that the fallback runs."""
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
@@ -41,14 +41,19 @@ def check_prox(X, c, P):
     scale = max(np.abs(X64).max(), 1e-300)
     ref = l1inf_prox_bisection(X64, c)
     # the kernel's threshold is exact to double rounding; the output is rounded to X's dtype
-    np.testing.assert_allclose(P, ref, rtol=2 * eps, atol=1e-12 * scale)
+    # (relative eps, or half its smallest subnormal: a level of 7e-46 is 0 in float32)
+    tiny = np.finfo(X.dtype).smallest_subnormal
+    np.testing.assert_allclose(P, ref, rtol=2 * eps, atol=1e-12 * scale + tiny)
+    # a clipped entry keeps its sign, zeros included (+0.0 for a positive entry)
+    assert not np.any(np.signbit(P) & (X > 0))
     P64 = P.astype(np.float64)
     U = X64 - P64
     l1 = np.abs(U).sum(axis=1)
     # X - P: each entry carries one rounding of P (relative eps of the clip level); the kernel's
     # and this check's sums of m terms each add up to m eps64 of the sum (the standard bound)
     m = X.shape[1]
-    slack = 2 * eps * np.abs(P64).sum(axis=1) + 1e-12 * scale
+    # (and each entry's rounding to X's dtype, at least half its smallest subnormal)
+    slack = 2 * eps * np.abs(P64).sum(axis=1) + 1e-12 * scale + m * tiny
     slack += 2 * m * np.finfo(np.float64).eps * np.abs(X64).sum(axis=1)
     assert np.all(l1 <= c + slack)
     alive = np.abs(P64).max(axis=1) > 0
@@ -86,6 +91,8 @@ values = st.one_of(
     frac=st.one_of(st.floats(1e-7, 1.2), st.sampled_from([1e-12, 0.5, 1.0])),
     sweeps=st.sampled_from([1, 2, 32]),
 )
+# a level of half the smallest float32 subnormal rounds to 0: +0.0 (it came out -0.0)
+@example(X=np.array([[1e-45]]), dtype=np.float32, frac=0.5, sweeps=32)
 def test_prox_l1inf_threshold_matches_bisection_reference(X, dtype, frac, sweeps):
     """Hypothesis: uneven rows, ties, radii from 1e-12 to beyond the largest l1 norm; with the
     sweep cap at 1 or 2 most rows go to Condat's algorithm, at 32 (the default) none do."""

@@ -236,6 +236,54 @@ cdef double _censored_estimate(const double* samp, Py_ssize_t k, double lo, doub
     return t
 
 
+cdef double _censored_above(const double* samp, Py_ssize_t k, double hi, double s_top,
+                            Py_ssize_t k_top, double radius, double t, double* sd_out) noexcept nogil:
+    """Estimate of tau > hi after a pass: the k_top entries above hi (sum s_top) are known in
+    sum only; for t > hi, f(t) = s_top - k_top t + sum_{hi < y <= t} (t - y) - radius, and that
+    last sum is modelled by the sample entries above hi, each standing for w = k_top / (their
+    number) entries. Newton from t (the Newton step of f from hi, below the model's root: f and
+    the model agree at hi in value and slope, and both are convex) increases to the model's
+    root. sd_out: its sampling standard deviation. Returns t unchanged when no sample entry lies
+    above hi."""
+    cdef Py_ssize_t j, ka = 0, kb, it
+    cdef double w, sb, m, slope, tn, ex, ex2, y
+    for j in range(k):
+        ka += samp[j] > hi
+    sd_out[0] = 0.0
+    if ka == 0:
+        return t
+    w = <double> k_top / ka
+    for it in range(64):
+        kb = 0
+        sb = 0.0
+        for j in range(k):
+            if hi < samp[j] <= t:
+                kb += 1
+                sb += t - samp[j]
+        m = s_top - k_top * t + w * sb - radius
+        slope = w * kb - k_top
+        if not slope < 0.0 or not m > 0.0:
+            break
+        tn = t - m / slope
+        if not tn > t:
+            break
+        t = tn
+    ex = 0.0
+    ex2 = 0.0
+    kb = 0
+    for j in range(k):
+        if hi < samp[j] <= t:
+            y = t - samp[j]
+            ex += y
+            ex2 += y * y
+            kb += 1
+    ex /= ka
+    ex2 /= ka
+    slope = k_top - w * kb
+    sd_out[0] = w * sqrt((ex2 - ex * ex if ex2 > ex * ex else 0.0) * ka) / (slope if slope > 1.0 else 1.0)
+    return t
+
+
 cdef int threshold(const floating* x, Py_ssize_t n, double radius, bint use_abs,
                    double* tau_out, Py_ssize_t* k_out, double* work) noexcept nogil:
     """Threshold tau with sum_i max(y_i - tau, 0) = radius, y = |x| or x (l1 ball and simplex).
@@ -257,7 +305,10 @@ cdef int threshold(const floating* x, Py_ssize_t n, double radius, bint use_abs,
        window's entries, those above hi counted as active, increases to tau. Otherwise f being
        convex and decreasing gives the next window: above hi, it starts at the Newton step from
        hi (<= tau) and holds everything above (when at most n / 16 entries lie above hi, or
-       after 3 passes) or is 4 times as wide as the last one (a miss is one more Newton step);
+       after 3 passes), or, the first time, lies around the root of a second model
+       (_censored_above: the entries above hi in sum, the sample's entries above hi for those
+       between hi and tau), or is 4 times as wide as the last one (a miss is one more Newton
+       step);
        below lo, (root of the tangent at lo, lo] surely holds tau (with lo = 0 and use_abs,
        x is inside the ball); the first time, the next window is only the part of it around
        the root of a second model (_censored_estimate: the entries above lo exact, the sample's
@@ -274,7 +325,7 @@ cdef int threshold(const floating* x, Py_ssize_t n, double radius, bint use_abs,
     cdef double* buf = work
     cdef double* own = NULL
     cdef double* samp
-    cdef bint remodelled = False
+    cdef bint remodelled = False, remodelled_above = False
     if n < SMALL_N:
         return _small_threshold(x, n, radius, use_abs, tau_out, k_out)
     samp = <double*> malloc(_sample_size(n) * sizeof(double))
@@ -335,10 +386,24 @@ cdef int threshold(const floating* x, Py_ssize_t n, double radius, bint use_abs,
             break
         if fhi > 0.0:
             # tau > hi (a tiny radius, heavy tails): f is convex and decreasing, so the Newton
-            # step from hi stays <= tau (kh > 0 here) and starts the next window: everything
-            # above it when that is few entries (or after 3 misses), else 4 times as wide
+            # step t from hi stays <= tau (kh > 0 here) and starts the next window: everything
+            # above it when that is few entries (or after 3 misses); the first time, else, the
+            # window around the root of a second model (_censored_above: the entries above hi
+            # in sum, the sample's entries above hi for the ones passed on the way), as wide as
+            # its sampling noise; else 4 times as wide as the last one
+            t = hi + fhi / kh
+            if kh > n // 16 and not remodelled_above:
+                remodelled_above = True
+                t2 = _censored_above(samp, k, hi, sh, kh, radius, t, &sd)
+                if t2 > t:
+                    sd = 4.0 * sd + 1e-3 * (t2 - t) + 1e-12 * fabs(t2)
+                    hi = _window_side(samp, k, t2, sd)
+                    lo = _window_side(samp, k, t2, -sd)
+                    if not lo > t:
+                        lo = t
+                    continue
             sd = 4.0 * (hi - lo)
-            lo = hi + fhi / kh
+            lo = t
             hi = DBL_MAX if kh <= n // 16 or it >= 2 else lo + sd
         elif use_abs and lo == 0.0:
             # f(0) = ||x||_1 - radius < 0 (the y_i <= 0 are zeros): x is inside the ball
