@@ -188,80 +188,36 @@ cdef inline double _window_side(const double* v, Py_ssize_t k, double t, double 
     return t + d
 
 
-cdef double _censored_estimate(const double* samp, Py_ssize_t k, double lo, double s_top,
-                              Py_ssize_t k_top, Py_ssize_t n_rest, double radius, double t,
-                              double* sd_out) noexcept nogil:
-    """Estimate of tau < lo after a pass: the entries above lo are known exactly (k_top of sum
-    s_top), the n_rest others are represented by the sample entries <= lo, each standing for
-    w = n_rest / (their number) of them. Michelot on that model, sum_{y > lo} (y - t) +
-    w sum_{s <= lo} max(s - t, 0) = radius, from t (any start: the first step lands below the
-    model's root, later ones increase to it). sd_out: the sampling standard deviation of the
-    root (the bulk's sum has variance w^2 kr var(max(s - t, 0)), over the slope). Returns the
-    root, or t when no sample entry lies at or below lo (the model is then the top alone)."""
-    cdef Py_ssize_t j, kr = 0, kp, it, kp_prev = -1
-    cdef double w, sp, r, ex, ex2, y
+cdef double _second_estimate(const double* samp, Py_ssize_t k, double b, bint above,
+                             double s_top, Py_ssize_t k_top, Py_ssize_t n_side, double radius,
+                             double t, double* sd_out) noexcept nogil:
+    """Estimate of tau after a pass whose window missed it, below (t < b = the window's lower
+    end) or above (b = its upper end < t). The k_top entries above b are known in sum (s_top),
+    so f(t) = s_top - k_top t + sum of |y - t| over the entries between t and b - radius; that
+    last sum is modelled by the sample's entries on the side of b where tau lies (<= b below,
+    > b above), each standing for w = n_side / (their number) entries (n_side: the entries on
+    that side, counted by the pass). Newton on the model from t, the root of f's tangent at b
+    (f and the model agree at b in value and slope and both are convex and decreasing, so the
+    steps increase to the model's root). sd_out: the sampling standard deviation of that root
+    (the modelled sum's, over the slope). Returns t when the sample has no entry on that side.
+    """
+    cdef Py_ssize_t j, kr = 0, cnt, it
+    cdef double w, acc, m, slope, tn, ex, ex2, y
     for j in range(k):
-        kr += samp[j] <= lo
+        kr += (samp[j] > b) if above else (samp[j] <= b)
     sd_out[0] = 0.0
     if kr == 0:
         return t
-    w = <double> n_rest / kr
+    w = <double> n_side / kr
     for it in range(64):
-        kp = 0
-        sp = 0.0
+        cnt = 0
+        acc = 0.0
         for j in range(k):
-            if samp[j] <= lo and samp[j] > t:
-                kp += 1
-                sp += samp[j]
-        if k_top + kp == 0:
-            return t
-        r = (s_top + w * sp - radius) / (k_top + w * kp)
-        if kp == kp_prev and r >= t:
-            t = r
-            break
-        kp_prev = kp
-        t = r
-    ex = 0.0
-    ex2 = 0.0
-    kp = 0
-    for j in range(k):
-        if samp[j] <= lo and samp[j] > t:
-            y = samp[j] - t
-            ex += y
-            ex2 += y * y
-            kp += 1
-    ex /= kr
-    ex2 /= kr
-    sd_out[0] = w * sqrt((ex2 - ex * ex if ex2 > ex * ex else 0.0) * kr) / (k_top + w * kp)
-    return t
-
-
-cdef double _censored_above(const double* samp, Py_ssize_t k, double hi, double s_top,
-                            Py_ssize_t k_top, double radius, double t, double* sd_out) noexcept nogil:
-    """Estimate of tau > hi after a pass: the k_top entries above hi (sum s_top) are known in
-    sum only; for t > hi, f(t) = s_top - k_top t + sum_{hi < y <= t} (t - y) - radius, and that
-    last sum is modelled by the sample entries above hi, each standing for w = k_top / (their
-    number) entries. Newton from t (the Newton step of f from hi, below the model's root: f and
-    the model agree at hi in value and slope, and both are convex) increases to the model's
-    root. sd_out: its sampling standard deviation. Returns t unchanged when no sample entry lies
-    above hi."""
-    cdef Py_ssize_t j, ka = 0, kb, it
-    cdef double w, sb, m, slope, tn, ex, ex2, y
-    for j in range(k):
-        ka += samp[j] > hi
-    sd_out[0] = 0.0
-    if ka == 0:
-        return t
-    w = <double> k_top / ka
-    for it in range(64):
-        kb = 0
-        sb = 0.0
-        for j in range(k):
-            if hi < samp[j] <= t:
-                kb += 1
-                sb += t - samp[j]
-        m = s_top - k_top * t + w * sb - radius
-        slope = w * kb - k_top
+            if (b < samp[j] <= t) if above else (t < samp[j] <= b):
+                cnt += 1
+                acc += fabs(samp[j] - t)
+        m = s_top - k_top * t + w * acc - radius
+        slope = w * cnt - k_top if above else -w * cnt - k_top
         if not slope < 0.0 or not m > 0.0:
             break
         tn = t - m / slope
@@ -270,17 +226,18 @@ cdef double _censored_above(const double* samp, Py_ssize_t k, double hi, double 
         t = tn
     ex = 0.0
     ex2 = 0.0
-    kb = 0
+    cnt = 0
     for j in range(k):
-        if hi < samp[j] <= t:
-            y = t - samp[j]
+        if (b < samp[j] <= t) if above else (t < samp[j] <= b):
+            y = fabs(samp[j] - t)
             ex += y
             ex2 += y * y
-            kb += 1
-    ex /= ka
-    ex2 /= ka
-    slope = k_top - w * kb
-    sd_out[0] = w * sqrt((ex2 - ex * ex if ex2 > ex * ex else 0.0) * ka) / (slope if slope > 1.0 else 1.0)
+            cnt += 1
+    ex /= kr
+    ex2 /= kr
+    slope = k_top - w * cnt if above else k_top + w * cnt
+    sd_out[0] = w * sqrt((ex2 - ex * ex if ex2 > ex * ex else 0.0) * kr)
+    sd_out[0] /= slope if slope > 1.0 else 1.0
     return t
 
 
@@ -306,12 +263,12 @@ cdef int threshold(const floating* x, Py_ssize_t n, double radius, bint use_abs,
        convex and decreasing gives the next window: above hi, it starts at the Newton step from
        hi (<= tau) and holds everything above (when at most n / 16 entries lie above hi, or
        after 3 passes), or, the first time, lies around the root of a second model
-       (_censored_above: the entries above hi in sum, the sample's entries above hi for those
+       (_second_estimate: the entries above hi in sum, the sample's entries above hi for those
        between hi and tau), or is 4 times as wide as the last one (a miss is one more Newton
        step);
        below lo, (root of the tangent at lo, lo] surely holds tau (with lo = 0 and use_abs,
        x is inside the ball); the first time, the next window is only the part of it around
-       the root of a second model (_censored_estimate: the entries above lo exact, the sample's
+       the root of a second model (_second_estimate: the entries above lo exact, the sample's
        entries below lo for the rest), as wide as that root's sampling noise (heavy tails: the
        first estimate missed the largest entries' share of the sum, and all of (root, lo] can
        be most of x). Condat's algorithm on all of x is the last resort (after 8
@@ -388,13 +345,13 @@ cdef int threshold(const floating* x, Py_ssize_t n, double radius, bint use_abs,
             # tau > hi (a tiny radius, heavy tails): f is convex and decreasing, so the Newton
             # step t from hi stays <= tau (kh > 0 here) and starts the next window: everything
             # above it when that is few entries (or after 3 misses); the first time, else, the
-            # window around the root of a second model (_censored_above: the entries above hi
+            # window around the root of a second model (_second_estimate: the entries above hi
             # in sum, the sample's entries above hi for the ones passed on the way), as wide as
             # its sampling noise; else 4 times as wide as the last one
             t = hi + fhi / kh
             if kh > n // 16 and not remodelled_above:
                 remodelled_above = True
-                t2 = _censored_above(samp, k, hi, sh, kh, radius, t, &sd)
+                t2 = _second_estimate(samp, k, hi, True, sh, kh, kh, radius, t, &sd)
                 if t2 > t:
                     sd = 4.0 * sd + 1e-3 * (t2 - t) + 1e-12 * fabs(t2)
                     hi = _window_side(samp, k, t2, sd)
@@ -423,7 +380,8 @@ cdef int threshold(const floating* x, Py_ssize_t n, double radius, bint use_abs,
                 # entries below lo model the rest; a window around that model's root, inside
                 # (t, lo], rather than all of (t, lo] (most of x when the tails are heavy)
                 remodelled = True
-                t2 = _censored_estimate(samp, k, lo, sh + sw, kh + nw, n - kh - nw, radius, t, &sd)
+                t2 = _second_estimate(samp, k, lo, False, sh + sw, kh + nw, n - kh - nw, radius, t,
+                                      &sd)
                 if t < t2 < lo:
                     sd = 4.0 * sd + 1e-3 * (lo - t2) + 1e-12 * fabs(t2)
                     t2_hi = _window_side(samp, k, t2, sd)
