@@ -372,7 +372,13 @@ window in sum, the sample's entries above it for those passed on the way): seeds
 6.7x -> 4.3 / 4.3x. Six seeds, fracs 1e-6 .. 0.7, simplex and l1 ball, float32: 2.0-4.6x, one
 cell 6.9x in one run and 4.2-4.4x in three reruns. ``--cpu-time --ab-l1`` against main (daed34f)
 after the first change: this / main 0.90-1.06 in every cell (N(0,1) and Cauchy, 1e6, both
-dtypes; noise); against that build after the second: 0.87-1.14 (noise). ``--only l1`` (before the change, this session): N(0,1) 1e6
+dtypes; noise); against that build after the second: 0.87-1.14 (noise). A review then found
+float32 heavy-tailed vectors stalling until the last resort (Pareto(0.5) 1e6, l1 ball at 0.3 /
+0.7: 1.3-1.7 ms before, 9.6-19.8 ms after the second model): a window's lower end rounded to
+the nearest float could land just above tau when it was an exact tangent root, and every later
+pass missed the same way. The float32 window's ends are now rounded outwards (lo down, hi up):
+those cases 2.0-2.2 ms (``perf_counter``, best of 7); ``--ab-l1`` against the build before that
+fix: 0.85-1.13 (noise). ``--only l1`` (before the change, this session): N(0,1) 1e6
 float32 1.8-2.6x, float64 1.4-2.4x; 1e7 1.3-2.0x: issue 17 item 2's <= 5x holds.
 """
 

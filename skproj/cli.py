@@ -583,19 +583,27 @@ def _check_outputs(args):
         named[flag] = path
 
 
+def _flush(*streams):
+    """Flush each stream that is open (None and closed ones are skipped)."""
+    for stream in streams:
+        try:
+            stream.flush()
+        except (AttributeError, OSError, ValueError):
+            pass
+
+
 @contextlib.contextmanager
 def _stdout_to_stderr():
-    """Send what is printed to stdout to stderr: Python's ``sys.stdout`` and, where stdout and
-    stderr are real files, file descriptor 1 too, so that the joblib worker processes started
-    meanwhile (they inherit it) print there as well: the estimators' ``verbose`` lines of a
-    parallel run (``--n-jobs``) went to stdout, among the results."""
-    fd = saved = None
+    """Send what is printed to stdout to stderr: Python's ``sys.stdout`` and the process's file
+    descriptor 1 (pointed at descriptor 2 when both are open), which the joblib worker processes
+    started meanwhile inherit: the estimators' ``verbose`` lines of a parallel run (``--n-jobs``)
+    went to stdout, among the results."""
+    saved = None
+    _flush(sys.stdout, sys.__stdout__)
     try:
-        sys.stdout.flush()
-        fd, err = sys.stdout.fileno(), sys.stderr.fileno()
-        saved = os.dup(fd)
-        os.dup2(err, fd)
-    except (AttributeError, OSError, ValueError):   # no descriptor (captured streams): Python's only
+        saved = os.dup(1)
+        os.dup2(2, 1)
+    except OSError:   # descriptor 1 or 2 closed: Python's stdout only
         if saved is not None:
             os.close(saved)
         saved = None
@@ -604,7 +612,8 @@ def _stdout_to_stderr():
             yield
     finally:
         if saved is not None:
-            os.dup2(saved, fd)
+            _flush(sys.__stdout__)   # written during the run: it belongs to stderr
+            os.dup2(saved, 1)
             os.close(saved)
 
 

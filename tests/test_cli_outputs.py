@@ -191,3 +191,19 @@ def test_verbose_lines_of_parallel_fits_go_to_stderr(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "epoch" not in proc.stdout and "Top features" in proc.stdout
     assert proc.stderr.count("epoch 1:") >= 2   # both folds' autoencoders
+
+
+def test_stdout_to_stderr_covers_child_processes_and_restores(capfd):
+    """During the run, descriptor 1 itself points at stderr (a child process inherits it, even
+    when sys.stdout is another file, as under pytest's capture), and it is restored after."""
+    from skproj.cli import _stdout_to_stderr
+
+    print("before", flush=True)
+    with _stdout_to_stderr():
+        print("inside")
+        subprocess.run([sys.executable, "-c", "print('child')"], check=True)
+    print("after", flush=True)
+    subprocess.run([sys.executable, "-c", "print('child after')"], check=True)
+    out, err = capfd.readouterr()
+    assert out == "before\nafter\nchild after\n"
+    assert "inside" in err and "child" in err

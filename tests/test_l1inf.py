@@ -623,9 +623,12 @@ def test_radius_equal_to_the_norm_returns_x(X):
     np.testing.assert_array_equal(project_l1inf_ball(X, l1inf_norm(X)), X)
 
 
-def test_level_below_float32_resolution_gives_positive_zeros():
+def test_level_below_float32_resolution_gives_zeros_of_the_entries_sign():
     """A positive level that rounds to 0 in float32 (here 7e-46, half the smallest subnormal)
-    clips every entry to +0.0, never -0.0 (the clamp's max(min(x, 0), -0) gave -0.0)."""
-    X = np.full((2, 3), 1e-45, dtype=np.float32)
+    clips every entry to a zero of its own sign: sign(x) min(|x|, mu) rounded (the clamp's
+    max(min(x, 0), -0) gave -0.0 for positive entries)."""
+    X = np.full((2, 4), 1e-45, dtype=np.float32)
+    X[:, 1::2] *= -1
     P = project_l1inf_ball(X, 1.4e-45)
-    assert np.all(P == 0) and not np.any(np.signbit(P))
+    assert np.all(P == 0)
+    np.testing.assert_array_equal(np.signbit(P), np.signbit(X))

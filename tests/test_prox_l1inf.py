@@ -44,7 +44,8 @@ def check_prox(X, c, P):
     # (relative eps, or half its smallest subnormal: a level of 7e-46 is 0 in float32)
     tiny = np.finfo(X.dtype).smallest_subnormal
     np.testing.assert_allclose(P, ref, rtol=2 * eps, atol=1e-12 * scale + tiny)
-    # a clipped entry keeps its sign, zeros included (+0.0 for a positive entry)
+    # a clipped entry keeps its sign, zeros included (+0.0 for a positive entry; a row zeroed
+    # as a whole, ||X_g||_1 <= c, is +0.0)
     assert not np.any(np.signbit(P) & (X > 0))
     P64 = P.astype(np.float64)
     U = X64 - P64

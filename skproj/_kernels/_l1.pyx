@@ -10,7 +10,7 @@ from cython cimport floating
 from cython.parallel cimport prange
 from libc.stdlib cimport malloc, free
 from libc.float cimport DBL_MAX, FLT_MAX
-from libc.math cimport INFINITY, copysign, fabs, sqrt
+from libc.math cimport INFINITY, copysign, fabs, nextafterf, sqrt
 
 from skproj._kernels._parallel cimport n_threads
 from skproj._kernels._select cimport sel_gt
@@ -95,12 +95,22 @@ cdef inline Py_ssize_t _window_pass(const floating* x, Py_ssize_t n, bint use_ab
                                     Py_ssize_t* kh_out) noexcept nogil:
     """One pass over y = |x| (use_abs) or x: dst <- the y_i in (lo, hi] (in order, their count
     returned), sh_out <- the sum of the y_i > hi, kh_out <- their count (skproj_window_*).
-    lo <= hi are first moved to values of the input's type (rounded to nearest, within its
+    lo <= hi are first moved to values of the input's type (lo rounded down, hi up, within its
     finite range), so that the comparisons are exact and the caller's sums use the same bounds.
     """
+    cdef float f
     if floating is float:
-        lo[0] = <double> <float> (lo[0] if lo[0] > -FLT_MAX else -FLT_MAX)
-        hi[0] = <double> <float> (hi[0] if hi[0] < FLT_MAX else FLT_MAX)
+        # lo rounded down and hi up (a lower bound stays one: rounding lo to nearest could put
+        # it just above tau when it is an exact tangent root, and every later pass then missed
+        # the same way until the last resort)
+        f = <float> (lo[0] if lo[0] > -FLT_MAX else -FLT_MAX)
+        if <double> f > lo[0] and f > -FLT_MAX:
+            f = nextafterf(f, -INFINITY)
+        lo[0] = <double> f
+        f = <float> (hi[0] if hi[0] < FLT_MAX else FLT_MAX)
+        if <double> f < hi[0] and f < FLT_MAX:
+            f = nextafterf(f, INFINITY)
+        hi[0] = <double> f
         if lo[0] > FLT_MAX:
             lo[0] = FLT_MAX
         if hi[0] < -FLT_MAX:

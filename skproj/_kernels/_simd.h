@@ -396,7 +396,7 @@ static inline void skproj_shrink_f64(const double *x, double *o, Py_ssize_t n, i
    window does (so SSE2 and AVX2 agree exactly), then add the tail in order; the plain loop
    adds in order (the same value up to rounding).
    skproj_clip_*: o_i = max(min(x_i, l), -l), l = mu rounded to the output's type (mu > 0),
-   o = +0.0 when l <= 0 (mu <= 0, or a float32 l that rounds to 0): the min/max instructions on every x86-64 path (the same values). */
+   o = +0.0 when mu <= 0, a zero of x_i's sign when mu > 0 rounds to 0 in float32: the min/max instructions on every x86-64 path (the same values). */
 #define SKPROJ_MAXSUM_TAIL(ABS)                                                                \
     for (; i < n; i++) {                                                                       \
         double y = ABS(x[i]);                                                                  \
@@ -571,9 +571,16 @@ static inline void skproj_maxsum_f64(const double *x, Py_ssize_t n, double *amax
 static inline void skproj_clip_f32(const float *x, float *o, Py_ssize_t n, double mu) {
     Py_ssize_t i = 0;
     float l = (float) mu;
-    if (!(l > 0.0f)) {   /* mu <= 0, or below half the smallest float: +0.0 (not -0.0 from max) */
+    if (!(mu > 0.0)) {
         for (; i < n; i++)
             o[i] = 0.0f;
+        return;
+    }
+    if (!(l > 0.0f)) {
+        /* 0 < mu below half the smallest float: sign(x) min(|x|, mu) rounds to a zero of x's
+           sign (max(min(x, +0), -0) would give -0.0 for every x) */
+        for (; i < n; i++)
+            o[i] = copysignf(0.0f, x[i]);
         return;
     }
 #ifdef SKPROJ_SSE2
