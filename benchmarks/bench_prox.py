@@ -10,8 +10,9 @@ Run through ``bench_projections.py`` (its clock, ``--cpu-time`` included)::
   ``np.linalg.norm(Z * D, axis=1)``.
 * ``table_prox_l1inf``: ``prox_l1inf`` (rows are the groups) on the l1,inf benchmark's shapes
   against ``np.abs(X).max(axis=1)``, the floor of the l1,inf ball, with threshold = frac * the
-  median l1 norm of the rows (frac 0.5: about half the rows zeroed; frac 1e-4: tau near each
-  row's maximum).
+  median l1 norm of the rows (a row is zeroed only when its l1 norm is below the threshold: none
+  here, the rows' l1 norms being close to their median; frac 1e-4: tau near each row's maximum,
+  frac 0.5: a row's entries clipped at about its median magnitude).
 * ``table_ab_prox``: both, this checkout's ``_prox`` kernels against another build's.
 
 Measured figures are in ``bench_projections.py``'s docstring.
