@@ -76,10 +76,10 @@ cdef inline Py_ssize_t _sample_size(Py_ssize_t n) noexcept nogil:
 
 cdef inline Py_ssize_t _sample_estimate(const floating* x, Py_ssize_t n, double radius, bint use_abs,
                                         double* buf, double* t_out) noexcept nogil:
-    """Estimate of the threshold of y = |x| (use_abs) or x (n >= SMALL_N), in buf (_sample_size(n)
-    doubles): k ~ 4 sqrt(n) strided entries (clamped to [1024, 16384]: the sample costs a small fraction
-    of the pass over x) are copied to its start and Condat's algorithm runs on them with the
-    radius scaled by k / n. Returns k, or -1 if Condat's buffer cannot be allocated.
+    """Estimate of the threshold of y = |x| (use_abs) or x (n >= SMALL_N): k = _sample_size(n)
+    strided entries (a small fraction of the pass over x) are copied to buf (k doubles) and
+    Condat's algorithm runs on them with the radius scaled by k / n. Returns k, or -1 if
+    Condat's buffer cannot be allocated.
     """
     cdef Py_ssize_t k = _sample_size(n), step, j
     step = n // k
@@ -251,6 +251,26 @@ cdef double _second_estimate(const double* samp, Py_ssize_t k, double b, bint ab
     return t
 
 
+cdef inline bint _model_window(const double* samp, Py_ssize_t k, double b, bint above,
+                               double s_top, Py_ssize_t k_top, Py_ssize_t n_side, double radius,
+                               double t, double* lo, double* hi) noexcept nogil:
+    """After a pass whose window missed tau on one side of its end b, with t <= tau the root of
+    f's tangent at b: the next window (lo, hi] around the root of _second_estimate's model, 4
+    sampling standard deviations wide on each side (each side holding at most a 64th of the
+    sample, as the first window), within (t, b] below and above t above. Returns False (lo, hi
+    unchanged) when the model's root is not strictly between t and b (below) or above t."""
+    cdef double sd, t2, l, h
+    t2 = _second_estimate(samp, k, b, above, s_top, k_top, n_side, radius, t, &sd)
+    if not (t2 > t and (above or t2 < b)):
+        return False
+    sd = 4.0 * sd + 1e-3 * fabs(t2 - b) + 1e-12 * fabs(t2)
+    h = _window_side(samp, k, t2, sd)
+    l = _window_side(samp, k, t2, -sd)
+    hi[0] = h if above or h < b else b
+    lo[0] = l if l > t else t
+    return True
+
+
 cdef int threshold(const floating* x, Py_ssize_t n, double radius, bint use_abs,
                    double* tau_out, Py_ssize_t* k_out, double* work) noexcept nogil:
     """Threshold tau with sum_i max(y_i - tau, 0) = radius, y = |x| or x (l1 ball and simplex).
@@ -273,12 +293,12 @@ cdef int threshold(const floating* x, Py_ssize_t n, double radius, bint use_abs,
        convex and decreasing gives the next window: above hi, it starts at the Newton step from
        hi (<= tau) and holds everything above (when at most n / 16 entries lie above hi, or
        after 3 passes), or, the first time, lies around the root of a second model
-       (_second_estimate: the entries above hi in sum, the sample's entries above hi for those
+       (_model_window: the entries above hi in sum, the sample's entries above hi for those
        between hi and tau), or is 4 times as wide as the last one (a miss is one more Newton
        step);
        below lo, (root of the tangent at lo, lo] surely holds tau (with lo = 0 and use_abs,
        x is inside the ball); the first time, the next window is only the part of it around
-       the root of a second model (_second_estimate: the entries above lo exact, the sample's
+       the root of a second model (_model_window: the entries above lo exact, the sample's
        entries below lo for the rest), as wide as that root's sampling noise (heavy tails: the
        first estimate missed the largest entries' share of the sum, and all of (root, lo] can
        be most of x). Condat's algorithm on all of x is the last resort (after 8
@@ -288,7 +308,7 @@ cdef int threshold(const floating* x, Py_ssize_t n, double radius, bint use_abs,
     Returns 0, or -1 if the work buffer cannot be allocated.
     """
     cdef Py_ssize_t k, j, nw, kh
-    cdef double t_est, sw, sh, smax, y, sd, ex, ex2, lo, hi, flo, fhi, tol, t, t2, t2_hi
+    cdef double t_est, sw, sh, smax, y, sd, ex, ex2, lo, hi, flo, fhi, tol, t
     cdef double* buf = work
     cdef double* own = NULL
     cdef double* samp
@@ -355,19 +375,12 @@ cdef int threshold(const floating* x, Py_ssize_t n, double radius, bint use_abs,
             # tau > hi (a tiny radius, heavy tails): f is convex and decreasing, so the Newton
             # step t from hi stays <= tau (kh > 0 here) and starts the next window: everything
             # above it when that is few entries (or after 3 misses); the first time, else, the
-            # window around the root of a second model (_second_estimate: the entries above hi
-            # in sum, the sample's entries above hi for the ones passed on the way), as wide as
-            # its sampling noise; else 4 times as wide as the last one
+            # window around the root of a second model (_model_window); else 4 times as wide
+            # as the last one
             t = hi + fhi / kh
             if kh > n // 16 and not remodelled_above:
                 remodelled_above = True
-                t2 = _second_estimate(samp, k, hi, True, sh, kh, kh, radius, t, &sd)
-                if t2 > t:
-                    sd = 4.0 * sd + 1e-3 * (t2 - t) + 1e-12 * fabs(t2)
-                    hi = _window_side(samp, k, t2, sd)
-                    lo = _window_side(samp, k, t2, -sd)
-                    if not lo > t:
-                        lo = t
+                if _model_window(samp, k, hi, True, sh, kh, kh, radius, t, &lo, &hi):
                     continue
             sd = 4.0 * (hi - lo)
             lo = t
@@ -386,19 +399,11 @@ cdef int threshold(const floating* x, Py_ssize_t n, double radius, bint use_abs,
                 t = 0.0
             if not remodelled:
                 # the first miss below (heavy tails: the sample missed the largest entries'
-                # share of the sum): those above lo are now known exactly and the sample
-                # entries below lo model the rest; a window around that model's root, inside
-                # (t, lo], rather than all of (t, lo] (most of x when the tails are heavy)
+                # share of the sum): a window around the second model's root rather than all
+                # of (t, lo], most of x when the tails are heavy
                 remodelled = True
-                t2 = _second_estimate(samp, k, lo, False, sh + sw, kh + nw, n - kh - nw, radius, t,
-                                      &sd)
-                if t < t2 < lo:
-                    sd = 4.0 * sd + 1e-3 * (lo - t2) + 1e-12 * fabs(t2)
-                    t2_hi = _window_side(samp, k, t2, sd)
-                    hi = t2_hi if t2_hi < lo else lo
-                    lo = _window_side(samp, k, t2, -sd)
-                    if not lo > t:
-                        lo = t
+                if _model_window(samp, k, lo, False, sh + sw, kh + nw, n - kh - nw, radius, t,
+                                 &lo, &hi):
                     continue
             hi = lo
             lo = t
