@@ -396,7 +396,8 @@ static inline void skproj_shrink_f64(const double *x, double *o, Py_ssize_t n, i
    window does (so SSE2 and AVX2 agree exactly), then add the tail in order; the plain loop
    adds in order (the same value up to rounding).
    skproj_clip_*: o_i = max(min(x_i, l), -l), l = mu rounded to the output's type (mu > 0),
-   o = +0.0 when mu <= 0, a zero of x_i's sign when mu > 0 rounds to 0 in float32: the min/max instructions on every x86-64 path (the same values). */
+   o = +0.0 when mu <= 0, a zero of x_i's sign when mu > 0 rounds to 0 in float32: the min/max
+   instructions on every x86-64 path (the same values). */
 #define SKPROJ_MAXSUM_TAIL(ABS)                                                                \
     for (; i < n; i++) {                                                                       \
         double y = ABS(x[i]);                                                                  \
