@@ -541,7 +541,7 @@ def build_parser():
       "uns['skproj']['report']")
     a("--quiet", "-q", action="store_true", help="no progress messages on stderr")
     a("--verbose", "-v", action="count", default=0, help="pass verbose to the estimator (per-epoch "
-      "loss, on stderr)")
+      "loss, on stderr; the cross-validation's lines behind their fold and selector)")
     return parser
 
 

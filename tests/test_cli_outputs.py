@@ -190,7 +190,11 @@ def test_verbose_lines_of_parallel_fits_go_to_stderr(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     assert "epoch" not in proc.stdout and "Top features" in proc.stdout
-    assert proc.stderr.count("epoch 1:") >= 2   # both folds' autoencoders
+    epoch = [ln for ln in proc.stderr.splitlines() if "epoch" in ln]
+    # each line says which fit it comes from (the two workers' lines interleave)
+    assert all(ln.startswith(("[fold 1/2 autoencoder] [", "[fold 2/2 autoencoder] [")) for ln in epoch)
+    for fold in ("[fold 1/2 autoencoder] ", "[fold 2/2 autoencoder] "):
+        assert any(ln.startswith(fold) and "epoch 1:" in ln for ln in epoch)
 
 
 def test_stdout_to_stderr_covers_child_processes_and_restores(capfd):

@@ -463,3 +463,61 @@ def test_importances_of_2d_scores_are_the_best_class_score(problem):
     best = w.scores_.max(axis=0)
     np.testing.assert_allclose(res.importances["w"][0], best / best.max(), rtol=1e-12)
     assert np.unique(res.importances["w"][0]).size > 2
+
+
+def test_verbose_lines_are_tagged_with_fold_and_selector(problem, capsys):
+    """A verbose selector's epoch lines say which fold and selector they come from (interleaved
+    fits are otherwise indistinguishable); nothing else printed is touched."""
+    from skproj import SparseAutoencoderSelector
+
+    X, y, _ = problem
+    sae = SparseAutoencoderSelector(max_epochs=2, verbose=1, random_state=0)
+    print("before")
+    compare_selectors(X, y, {"sae": sae, "f_test": SelectKBest(f_classif)}, n_features_to_select=3,
+                      cv=2, random_state=0)
+    print("after")
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "before" and lines[-1] == "after"
+    assert all(ln.startswith(("[fold 1/2 sae] ", "[fold 2/2 sae] ")) for ln in lines[1:-1])
+    # behind the tag, the lines the same fit prints on its own (first fold, same scaling)
+    train, _ = next(StratifiedKFold(2, shuffle=True, random_state=0).split(X, y))
+    clone(sae).set_params(n_features_to_select=3).fit(
+        StandardScaler().fit_transform(X[train]), y[train])
+    alone = capsys.readouterr().out.splitlines()
+    assert alone and any("epoch 2:" in ln for ln in alone)
+    assert [ln[len("[fold 1/2 sae] "):] for ln in lines if ln.startswith("[fold 1/2")] == alone
+    assert sum(ln.startswith("[fold 2/2 sae] ") for ln in lines) == len(alone)
+
+
+def test_fits_in_threads_print_untagged_and_leave_stdout_alone(problem, capsys):
+    """sys.stdout is shared by a process's threads: fits in threads never redirect it (a
+    redirect per thread could leave another thread's stream installed)."""
+    import sys
+
+    from joblib import parallel_config
+
+    from skproj import SparseAutoencoderSelector
+
+    X, y, _ = problem
+    stdout = sys.stdout
+    sae = SparseAutoencoderSelector(max_epochs=2, verbose=1, random_state=0)
+    with parallel_config(backend="threading", n_jobs=2):
+        compare_selectors(X, y, {"sae": sae}, n_features_to_select=3, cv=2, random_state=0,
+                          all_features=False)
+    assert sys.stdout is stdout
+    epoch = [ln for ln in capsys.readouterr().out.splitlines() if "epoch" in ln]
+    assert len(epoch) >= 2 and not any("[fold" in ln for ln in epoch)
+
+
+def test_line_prefixer_joins_partial_writes():
+    import io
+
+    from skproj.model_selection._compare import _LinePrefixer
+
+    sink = io.StringIO()
+    out = _LinePrefixer(sink, "> ")
+    out.write("ab")
+    out.write("c\nd\n\ne")
+    assert sink.getvalue() == "> abc\n> d\n> \n"
+    out.flush()
+    assert sink.getvalue() == "> abc\n> d\n> \n> e"

@@ -8,6 +8,10 @@ with joblib (``n_jobs``), locally or, inside ``joblib.parallel_config(backend="d
 ``dask.distributed`` cluster.
 """
 
+import contextlib
+import io
+import sys
+import threading
 import time
 import warnings
 from collections.abc import Mapping
@@ -56,6 +60,51 @@ def _importance(selector, support):
         imp = support.astype(float)
     top = imp.max() if imp.size else 0.0
     return imp / top if top > 0 else imp
+
+
+class _LinePrefixer(io.TextIOBase):
+    """A text stream that writes each line to ``stream`` behind ``prefix`` (a line is written
+    once it is complete; ``flush`` writes an unfinished one)."""
+
+    def __init__(self, stream, prefix):
+        self._stream = stream
+        self._prefix = prefix
+        self._pending = ""
+
+    def writable(self):
+        return True
+
+    def write(self, text):
+        lines = (self._pending + text).split("\n")
+        self._pending = lines.pop()
+        for line in lines:
+            self._stream.write(f"{self._prefix}{line}\n")
+        return len(text)
+
+    def flush(self):
+        if self._pending:
+            self._stream.write(self._prefix + self._pending)
+            self._pending = ""
+        self._stream.flush()
+
+
+@contextlib.contextmanager
+def _tagged_stdout(tag):
+    """Prefix what is printed meanwhile (a verbose selector's epoch lines) with ``[tag] ``.
+
+    Only in a process's main thread (sequential runs, joblib's process workers): ``sys.stdout``
+    is shared by every thread of a process, so fits running in threads (joblib's threading or
+    dask backend) print untagged rather than race on it.
+    """
+    if tag is None or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    out = _LinePrefixer(sys.stdout, f"[{tag}] ")
+    try:
+        with contextlib.redirect_stdout(out):
+            yield
+    finally:
+        out.flush()
 
 
 # Largest selected block (rows x columns) of a sparse fold handed densified to the downstream
@@ -108,13 +157,15 @@ def _accuracies(y_true, y_pred):
     return float(np.mean(np.asarray(y_pred) == np.asarray(y_true))), float(balanced)
 
 
-def _fit_and_score(X, y, train, test, selector, k, scaler, downstream, fit_rows=None):
+def _fit_and_score(X, y, train, test, selector, k, scaler, downstream, fit_rows=None, tag=None):
     """Fit scaler + selector + downstream classifier on one training fold; score on its test fold.
 
     ``fit_rows`` (positions in ``train``), if given, is the subsample the selector is fitted on;
     the scaler and the downstream classifier always see the whole training fold. A sparse fold
     reaches the selector sparse if it accepts sparse input (its ``input_tags.sparse``), else
     densified; the downstream classifier gets the selected columns, densified when small.
+    ``tag`` (e.g. ``"fold 2/5 autoencoder"``) prefixes what the selector prints while it is
+    fitted (``_tagged_stdout``).
     """
     from scipy import sparse
     from sklearn.base import clone
@@ -143,7 +194,8 @@ def _fit_and_score(X, y, train, test, selector, k, scaler, downstream, fit_rows=
             warnings.simplefilter("ignore", category=UserWarning)  # of a feature constant in a
             warnings.simplefilter("ignore", category=RuntimeWarning)  # fold (ranked last)
             t1 = time.perf_counter()
-            fitted.fit(Z_fit, y_fit)
+            with _tagged_stdout(tag):
+                fitted.fit(Z_fit, y_fit)
             select_time = time.perf_counter() - t1
         del Z_fit
         support = np.asarray(fitted.get_support(), dtype=bool)
@@ -493,6 +545,11 @@ def compare_selectors(X, y, selectors, *, n_features_to_select=None, reference=N
     gets the selected columns only (every column for the all-features reference), densified
     when they hold at most 2**25 entries, sparse otherwise. The dtype of ``X`` (float32 or
     float64) is kept.
+
+    What a selector prints while it is fitted (a verbose autoencoder's epoch lines) is prefixed
+    with its fold and name, ``[fold 2/5 autoencoder] ``, when the fits run sequentially or in
+    joblib's worker processes (the default); fits run in threads (joblib's threading or dask
+    backend) print without it.
     """
     from joblib import Parallel, delayed
     from scipy import sparse
@@ -577,7 +634,8 @@ def compare_selectors(X, y, selectors, *, n_features_to_select=None, reference=N
 
     def run(tasks):
         jobs = (delayed(_fit_and_score)(X, y, tr, te, selectors[nm], k, scaler, downstream,
-                                        subsamples[f] if nm in sub_names else None)
+                                        subsamples[f] if nm in sub_names else None,
+                                        f"fold {f + 1}/{n_splits} {nm}")
                 for (f, nm, k), (tr, te) in ((t, splits[t[0]]) for t in tasks))
         results = Parallel(n_jobs=n_jobs, return_as="generator")(jobs)
         for (f, nm, k), r in zip(tasks, results):
