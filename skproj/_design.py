@@ -71,6 +71,12 @@ class Design:
         Row scaling ``r`` (e.g. ``sqrt`` of sample weights); None: no scaling.
     intercept : bool, default=False
         Whether predictions include an intercept ``b`` (not scaled by ``r``, not centred).
+    intercept_scale : float > 0, default=1.0
+        The intercept's column is ``intercept_scale`` times the ones: predictions add
+        ``intercept_scale * b``. A solver's intercept variable is then ``b / intercept_scale``;
+        a scale of the size of the columns of ``A`` keeps one step size right for both (the
+        columns of ``X`` multiplied by ``s`` and this scale by ``s`` leave a first-order method's
+        iterates the same, up to the scaling).
 
     Notes
     -----
@@ -79,12 +85,13 @@ class Design:
     corrections ``c . w`` and ``c (1^T dZ)``.
     """
 
-    def __init__(self, X, *, offset=None, row_scale=None, intercept=False):
+    def __init__(self, X, *, offset=None, row_scale=None, intercept=False, intercept_scale=1.0):
         self.X = X
         self.XT = X.T
         self.offset = offset
         self.row_scale = row_scale
         self.intercept = bool(intercept)
+        self.intercept_scale = float(intercept_scale)
         self.n_samples, self.n_features = X.shape
 
     def _rows(self, rows):
@@ -100,7 +107,7 @@ class Design:
         ----------
         W : ndarray of shape (n_outputs, n_features)
         b : ndarray of shape (n_outputs,), default=None
-            Intercepts, added when given.
+            Intercepts, added (times ``intercept_scale``) when given.
         rows : array of int, default=None
             Only these rows of ``X`` (a minibatch).
 
@@ -115,11 +122,11 @@ class Design:
         if r is not None:
             Z *= r[:, None]
         if b is not None:
-            Z += b
+            Z += b if self.intercept_scale == 1.0 else self.intercept_scale * b
         return Z
 
     def rmatvec(self, dZ, rows=None, out=None):
-        """Adjoint: ``(A^T dZ)^T`` and the intercept part ``1^T dZ``.
+        """Adjoint: ``(A^T dZ)^T`` and the intercept part ``intercept_scale 1^T dZ``.
 
         Parameters
         ----------
@@ -132,14 +139,18 @@ class Design:
         -------
         GW : ndarray of shape (n_outputs, n_features)
         gb : ndarray of shape (n_outputs,) or None
-            Column sums of ``dZ`` (the gradient of the intercept) when ``intercept``, else None.
+            Column sums of ``dZ`` times ``intercept_scale`` (the gradient of the intercept
+            variable) when ``intercept``, else None.
         """
         if rows is None:
             XT, r = self.XT, self.row_scale
         else:
             X, r = self._rows(rows)
             XT = X.T
-        gb = dZ.sum(axis=0) if self.intercept else None
+        colsum = dZ.sum(axis=0) if self.intercept or (self.offset is not None and r is None) else None
+        gb = None
+        if self.intercept:
+            gb = colsum if self.intercept_scale == 1.0 else self.intercept_scale * colsum
         if r is not None:
             dZ = dZ * r[:, None]
         GW = np.asarray(XT @ dZ).T
@@ -147,7 +158,8 @@ class Design:
             out[...] = GW
             GW = out
         if self.offset is not None:
-            colsum = gb if (gb is not None and r is None) else dZ.sum(axis=0)
+            if r is not None:
+                colsum = dZ.sum(axis=0)
             if out is None:
                 GW = np.ascontiguousarray(GW)
             GW -= np.outer(colsum, self.offset)
@@ -172,7 +184,8 @@ class Design:
         if sparse.issparse(Xs):
             Xs = Xs.toarray() if Xs.shape[0] * Xs.shape[1] <= _DENSE_BLOCK else Xs.asformat(self.X.format)
         offset = None if self.offset is None else self.offset[cols]
-        return Design(Xs, offset=offset, row_scale=self.row_scale, intercept=self.intercept)
+        return Design(Xs, offset=offset, row_scale=self.row_scale, intercept=self.intercept,
+                      intercept_scale=self.intercept_scale)
 
     def column_norms(self, weights, centred=True):
         """Weighted l2 norms of the columns of ``A`` (no intercept column), ``X`` not densified.
@@ -243,6 +256,7 @@ class ColumnScaled:
         self.design, self.scale = design, scale
         self.n_samples, self.n_features = design.n_samples, design.n_features
         self.intercept = design.intercept
+        self.intercept_scale = design.intercept_scale
 
     def matvec(self, W, b=None):
         """``A diag(1/s) W^T (+ b)`` for ``W`` of shape (n_outputs, n_features)."""

@@ -66,8 +66,9 @@ class _Loss:
     def lipschitz(self, design, *, rng=None, n_iter=30, margin=1.05):
         """Lipschitz constant of the gradient of ``W -> f(A W^T (+ b))`` by power iteration.
 
-        ``curvature * (margin * lambda_max(A^T diag(w) A) + sum(w) [intercept])``: the intercept
-        column adds at most its weighted squared norm ``sum(w) = 1`` to the largest eigenvalue.
+        ``curvature * (margin * lambda_max(A^T diag(w) A) + a^2 sum(w) [intercept])``: the
+        intercept column (``a`` times the ones, ``a = design.intercept_scale``) adds at most its
+        weighted squared norm ``a^2 sum(w) = a^2`` to the largest eigenvalue.
 
         Parameters
         ----------
@@ -91,7 +92,7 @@ class _Loss:
 
         lam = power_iteration(apply, x0, n_iter=n_iter, rayleigh=False, margin=margin, zero=1e-12)
         if design.intercept:
-            lam += float(w.sum())
+            lam += design.intercept_scale**2 * float(w.sum())
         return self.curvature * lam
 
 

@@ -95,3 +95,35 @@ def test_convergence_warnings_point_at_the_caller():
         assert {w.filename for w in record if w.category is ConvergenceWarning} == {__file__}
         # the CV model's refit is named as such (it named ProjectedLinearModel, from skproj's code)
         assert all(type(est).__name__ in str(w.message) for w in record)
+
+
+@pytest.mark.parametrize("n_classes, constraint", [(2, "l1"), (3, "l12")])
+def test_classifier_iterations_and_solution_do_not_depend_on_the_features_scale(n_classes, constraint):
+    """X times s with the radius divided by s is the same problem (coef_ divided by s, same
+    intercept_): the intercept's column scales with the features, so FISTA takes the same steps.
+    With a plain ones column, s = 1e3 and 1e-3 took 500-1000 times the iterations of s = 1."""
+    X, y = make_classification(150, 6, n_informative=4, n_classes=n_classes, random_state=0)
+    X = X + 3.0   # not centred: the centring is part of the problem
+    fits = {s: ProjectedLinearClassifier(radius=2.0 / s, constraint=constraint, tol=1e-8,
+                                         max_iter=100000).fit(X * s, y)
+            for s in (1.0, 1e3, 1e-3)}
+    ref = fits[1.0]
+    for s, m in fits.items():
+        assert m.n_iter_ <= 1.2 * ref.n_iter_ + 5, (s, m.n_iter_, ref.n_iter_)
+        np.testing.assert_allclose(m.coef_ * s, ref.coef_, rtol=1e-5, atol=1e-7)
+        np.testing.assert_allclose(m.intercept_, ref.intercept_, rtol=1e-5, atol=1e-7)
+
+
+def test_classifier_small_features_reach_the_unconstrained_logistic_fit():
+    """Features of size 0.01 and a radius far above the solution: the fit converges (it stopped
+    at max_iter 17% away from it with a ConvergenceWarning) to LogisticRegression without penalty."""
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = make_classification(300, 10, random_state=0)
+    X = X * 0.01
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        m = ProjectedLinearClassifier(radius=1e8, tol=1e-10, max_iter=5000).fit(X, y)
+    ref = LogisticRegression(C=np.inf, tol=1e-12, max_iter=100000).fit(X, y)
+    np.testing.assert_allclose(m.coef_, ref.coef_, rtol=1e-5)
+    np.testing.assert_allclose(m.intercept_, ref.intercept_, rtol=1e-5, atol=1e-7)

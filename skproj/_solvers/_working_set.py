@@ -254,8 +254,8 @@ def optimality_gap(prob, loss, constraint, W, g):
     "Revisiting Frank-Wolfe", ICML 2013, Sec. 2; for the squared loss it is the duality gap that
     scikit-learn's Lasso tests). With an intercept in the variable, plus
     ``||g_b||^2 / (2 L_b)``, the decrease that one gradient step on the intercept guarantees
-    (``L_b = loss.curvature``, the Lipschitz constant of the intercept's gradient for weights
-    that sum to 1). Both terms are invariant to rescaling the features (the coefficients and the
+    (``L_b = a^2 loss.curvature``, the Lipschitz constant of the intercept's gradient for weights
+    that sum to 1, ``a`` the design's ``intercept_scale``: the term is that of ``b`` itself). Both terms are invariant to rescaling the features (the coefficients and the
     radius scale inversely), unlike a projected-gradient step.
 
     Parameters
@@ -275,7 +275,7 @@ def optimality_gap(prob, loss, constraint, W, g):
     GW, gb = prob.split(g)
     gap = max(constraint.residual(W, GW), 0.0)  # >= 0 up to rounding for a feasible W
     if gb is not None:
-        gap += float(np.vdot(gb, gb)) / (2.0 * loss.curvature)
+        gap += float(np.vdot(gb, gb)) / (2.0 * loss.curvature * prob.design.intercept_scale**2)
     return gap
 
 
