@@ -376,7 +376,10 @@ class SpredClassifier(ProbabilityMixin, LinearClassifierMixin, _SpredBase):
     coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
         Coefficients; exact zeros outside the support.
     intercept_ : ndarray of shape (1,) or (n_classes,)
-        Intercepts (zeros when ``fit_intercept=False``).
+        Intercepts (zeros when ``fit_intercept=False``). With more than two classes the softmax
+        does not change when a constant is added to every intercept (they are not penalised):
+        the ones returned sum to zero, as those of
+        :class:`sklearn.linear_model.LogisticRegression`.
     n_iter_ : ndarray of shape (1,)
         Iterations of the smooth solver plus those of the polishing step.
     """ + _FEATURES_IN_DOC + """
@@ -409,5 +412,11 @@ class SpredClassifier(ProbabilityMixin, LinearClassifierMixin, _SpredBase):
 
     def _set_solution(self, W, b, n_iter, loss, y):
         self.coef_ = np.ascontiguousarray(W.T)
-        self.intercept_ = np.asarray(b, dtype=np.float64).copy() if self.fit_intercept else np.zeros(W.shape[1])
+        if not self.fit_intercept:
+            self.intercept_ = np.zeros(W.shape[1])
+        else:
+            b = np.asarray(b, dtype=np.float64).copy()
+            if b.size > 1:  # softmax: the intercepts are defined up to a common constant
+                b -= b.mean()
+            self.intercept_ = b
         self.n_iter_ = np.array([n_iter])
