@@ -127,3 +127,22 @@ def test_classifier_small_features_reach_the_unconstrained_logistic_fit():
     ref = LogisticRegression(C=np.inf, tol=1e-12, max_iter=100000).fit(X, y)
     np.testing.assert_allclose(m.coef_, ref.coef_, rtol=1e-5)
     np.testing.assert_allclose(m.intercept_, ref.intercept_, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("Est", [ProjectedLinearModel, ProjectedLinearClassifier])
+def test_float32_radius_beyond_the_float32_range(Est):
+    """A radius above the largest float32 (a user's "no constraint") with float32 X: the
+    certificate is computed in double, as with radius 1e30 (it overflowed to inf: a RuntimeWarning
+    per iteration and max_iter iterations); the fit is the one of radius 1e30."""
+    X, y = (make_regression(100, 10, noise=1.0, random_state=0) if Est is ProjectedLinearModel
+            else make_classification(100, 10, random_state=0))
+    X = X.astype(np.float32)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        big = Est(radius=1e100).fit(X, y)
+    assert not [w for w in caught if issubclass(w.category, RuntimeWarning)]
+    assert len(caught) <= 1 and big.n_iter_ < 200
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ref = Est(radius=1e30).fit(X, y)
+    np.testing.assert_array_equal(big.coef_, ref.coef_)

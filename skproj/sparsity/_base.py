@@ -235,7 +235,8 @@ class Constraint(_Sparsity):
         G = self._checked(G, "G")
         if G.shape != W.shape:
             raise ValueError(f"G must have the shape of W {W.shape}, got {G.shape}.")
-        return float(self.radius * self.dual_norm(G) + np.vdot(G, W))
+        # in double: a float32 dual norm times a radius beyond the float32 range is no overflow
+        return float(self.radius) * float(self.dual_norm(G)) + float(np.vdot(G, W))
 
 
 class Penalty(_Sparsity):
