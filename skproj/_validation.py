@@ -10,7 +10,7 @@ import textwrap
 
 import numpy as np
 
-__all__ = ["as_float_array", "check_finite", "check_scalar", "check_axis", "n_from_fraction", "prepare_out", "run_grouped", "run_homogeneous",
+__all__ = ["as_array", "as_float_array", "check_finite", "check_scalar", "check_axis", "n_from_fraction", "prepare_out", "run_grouped", "run_homogeneous",
            "store_init_args"]
 
 
@@ -27,9 +27,11 @@ def as_float_array(x, name, ndim=None, finite=True):
     TypeError
         If ``x`` is not numeric (object, string, complex...).
     ValueError
-        If ``x`` does not have ``ndim`` dimensions, or (``finite=True``) contains NaN or inf.
+        If ``x`` is ragged (nested sequences of different lengths), does not have ``ndim``
+        dimensions, has values beyond the float64 range (a longdouble input), or
+        (``finite=True``) contains NaN or inf.
     """
-    arr = np.asarray(x)
+    arr = as_array(x, name)
     if arr.dtype.kind not in "biuf":
         raise TypeError(
             f"{name} must be a real numeric array, got an array of dtype {arr.dtype}."
@@ -37,7 +39,14 @@ def as_float_array(x, name, ndim=None, finite=True):
     if arr.dtype.kind == "f" and arr.dtype.itemsize in (4, 8):
         arr = arr.astype(arr.dtype.newbyteorder("="), copy=False)  # big-endian float32 stays float32
     if arr.dtype not in (np.float32, np.float64):
-        arr = arr.astype(np.float64)
+        wide = arr
+        with np.errstate(over="ignore"):
+            arr = arr.astype(np.float64)
+        if wide.dtype.kind == "f" and np.isfinite(wide).all() and not np.isfinite(arr).all():
+            raise ValueError(
+                f"{name} has values beyond the float64 range (largest magnitude "
+                f"{np.abs(wide).max()}); the operators work in float32 or float64."
+            )
     if ndim is not None and arr.ndim != ndim:
         raise ValueError(
             f"{name} must be a {ndim}-D array, got an array of shape {arr.shape} ({arr.ndim}-D)."
@@ -47,6 +56,17 @@ def as_float_array(x, name, ndim=None, finite=True):
     # a 0-d array stays 0-d (np.ascontiguousarray would make it 1-D): elementwise functions
     # return the shape of their input
     return arr if arr.ndim == 0 else np.ascontiguousarray(arr)
+
+
+def as_array(x, name):
+    """``np.asarray(x)``, a ragged sequence (rows of different lengths) raising a ValueError
+    that names ``name`` instead of numpy's own message."""
+    try:
+        return np.asarray(x)
+    except ValueError as exc:  # numpy: "setting an array element with a sequence ..."
+        raise ValueError(
+            f"{name} must be a rectangular array: its nested sequences have different lengths."
+        ) from exc
 
 
 def check_finite(arr, name):

@@ -28,7 +28,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from ._kernels import _prox
-from ._validation import as_float_array, check_axis, check_scalar, fill_doc
+from ._validation import as_array, as_float_array, check_axis, check_scalar, fill_doc
 from ._validation import finish_out, prepare_out, run_grouped, separate_input
 
 __all__ = [
@@ -219,9 +219,9 @@ def _check_weights(weights, Z):
 
 def _check_group_threshold(threshold, n_groups):
     """A scalar >= 0 or an array of shape (n_groups,) of finite values >= 0 -> float64 array."""
-    if np.ndim(threshold) == 0:
+    c = as_array(threshold, "threshold")
+    if c.ndim == 0:
         return np.full(n_groups, check_scalar(threshold, "threshold"), dtype=np.float64)
-    c = np.asarray(threshold)
     if c.dtype.kind not in "iuf":  # bools are refused, as for a scalar threshold
         raise TypeError(f"threshold must be a real number or a real array, got dtype {c.dtype}.")
     if c.shape != (n_groups,):
@@ -261,6 +261,11 @@ def _weighted(Z, weights, threshold, inv_gamma, axis, out, tol, max_iter, name):
         res = np.empty_like(Zk)
     ret = _prox.weighted_group_prox(Zk, Dk, c, inv_gamma, res, tol, max_iter)
     if ret < 0:
+        # the groups before the overflowing one were written: an input that is also the output
+        # (out=Z or out=weights, copied into Zk / Dk before) gets its values back
+        for src, orig in ((Zk, Z), (Dk, weights)) if res is buf else ():
+            if orig is buf and src is not orig:
+                buf[...] = src
         raise ValueError(f"{name}: ||weights * Z||_2 overflows double precision for some group; rescale Z.")
     if ret > 0:
         warnings.warn(

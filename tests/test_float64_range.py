@@ -2,7 +2,8 @@
 
 The kernels add |x| (or group l2 norms) in double; with entries near the top of float64's range
 those sums overflow. The operators are positively homogeneous, so on such data they must give
-2^k times their result on the data divided by 2^k (earlier they returned zeros or NaN).
+2^k times their result on the data divided by 2^k (earlier they returned zeros or NaN). Also the
+inputs at the edges of what becomes a float array: longdouble beyond float64, ragged sequences.
 """
 
 import numpy as np
@@ -151,3 +152,63 @@ def test_nan_and_inf_are_refused_by_the_kernels_first_pass(name, dtype, shape, b
                     op(Y, radius, axis, out=out)
                 assert (out == 7).all()
         assert np.isnan(Y[pos]) if np.isnan(bad) else Y[pos] == bad
+
+
+@pytest.mark.parametrize("axis", [0, 1])
+@pytest.mark.parametrize("mcp", [False, True])
+@pytest.mark.parametrize("alias", ["Z", "weights"])
+def test_weighted_group_prox_overflow_leaves_an_aliased_input_unchanged(alias, mcp, axis):
+    # ||weights * z||_2 overflows double in the second group: a ValueError, and with out=Z or
+    # out=weights that input keeps its values (the first group's result was written into it)
+    from skproj import weighted_prox_group_l2, weighted_prox_group_mcp
+
+    M = np.finfo(np.float64).max
+    Z = np.array([[1.0, 2.0], [M, M]])
+    Z = Z if axis == 1 else Z.T.copy()
+    W = np.ones_like(Z)
+    Z0, W0 = Z.copy(), W.copy()
+    out = Z if alias == "Z" else W
+    with pytest.raises(ValueError, match="overflows double"):
+        if mcp:
+            weighted_prox_group_mcp(Z, W, 0.5, 3.0, axis=axis, out=out)
+        else:
+            weighted_prox_group_l2(Z, W, 0.5, axis=axis, out=out)
+    np.testing.assert_array_equal(Z, Z0)
+    np.testing.assert_array_equal(W, W0)
+
+
+def test_longdouble_beyond_float64_is_named_as_such():
+    # a longdouble x beyond float64's range is no "inf" (it has none), and numpy's cast warning
+    # does not leak; one inside the range is converted
+    x = np.array(["1e400", "1"], dtype=np.longdouble)
+    if np.finfo(np.longdouble).max <= np.finfo(np.float64).max:
+        pytest.skip("longdouble is float64 on this platform")
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match="x has values beyond the float64 range"):
+            project_l1_ball(x, 1.0)
+    np.testing.assert_array_equal(project_l1_ball(np.array([3.0, 1.0], dtype=np.longdouble), 1.0),
+                                  [1.0, 0.0])
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda: project_l12_ball([[1.0, 2.0], [3.0]], 1.0), "X"),
+    (lambda: project_l1inf_ball([[1.0], [2.0, 3.0]], 1.0), "X"),
+    (lambda: project_l1_ball([[1.0], [2.0, 3.0]], 1.0), "x"),
+    (lambda: prox_group_l2([[1.0, 2.0], [3.0]], 1.0), "X"),
+])
+def test_ragged_input_names_the_argument(call, name):
+    with pytest.raises(ValueError, match=f"^{name} must be a rectangular array"):
+        call()
+
+
+def test_ragged_weights_and_threshold_name_the_argument():
+    from skproj import weighted_prox_group_l2
+
+    Z = np.ones((2, 2))
+    with pytest.raises(ValueError, match="^weights must be a rectangular array"):
+        weighted_prox_group_l2(Z, [[1.0, 1.0], [1.0]], 0.5)
+    with pytest.raises(ValueError, match="^threshold must be a rectangular array"):
+        weighted_prox_group_l2(Z, np.ones((2, 2)), [[0.5], [0.5, 0.5]])
