@@ -74,6 +74,21 @@ def _read_table(path, target, drop, drop_missing=False):
     delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
     try:
         with open(path, newline="", encoding="utf-8-sig") as fh:
+            first = fh.readline()
+            other = next((d for d in (";", "\t", ",") if d != delimiter and d in first), None)
+            if delimiter not in first and other is not None:
+                # a European spreadsheet's ';' (or a tab-separated file named .csv): its header
+                # would be one column, or one field beyond the csv module's size limit
+                seps = {";": "';'", "\t": "tab", ",": "','"}
+                if other == ";":
+                    fix = "save the table comma-separated, or tab-separated as .tsv"
+                elif other == "\t":
+                    fix = "name the file .tsv, or save it comma-separated"
+                else:
+                    fix = "name the file .csv, or save it tab-separated"
+                raise InputError(f"{path}: the header line has {seps[other]} separators and no "
+                                 f"{seps[delimiter]}: {fix}.")
+            fh.seek(0)
             # blank lines are skipped; every kept row remembers the line it starts on (a quoted
             # field may span lines), for the messages
             rows, starts, end = [], [], 0
@@ -263,8 +278,15 @@ def _read_h5ad(path, target, layer, normalized, gene_names=None, drop_missing=Fa
     except (ValueError, TypeError, FileNotFoundError) as exc:
         raise InputError(str(exc).splitlines()[0]) from None
     except Exception as exc:  # h5py / anndata errors on a damaged or foreign file
+        if "lock" in str(exc).lower():   # HDF5's file locking: another process has it open
+            raise InputError(
+                f"{path}: the file is locked by another process (an AnnData object opened "
+                "with mode 'r+'?); close it there, or set HDF5_USE_FILE_LOCKING=FALSE."
+            ) from None
         raise InputError(f"{path}: not a readable .h5ad file ({type(exc).__name__}).") from None
     X, y, n_gone = data.X, data.y, data.n_dropped
+    if X.shape[0] == 0 or X.shape[1] == 0:
+        raise InputError(f"{path}: no cells or no genes ({data.matrix} has shape {X.shape}).")
     if (i := _first_missing(y)) is not None:
         raise InputError(f"{path}: missing label {str(y[i])!r} in obs[{target!r}] at cell {i} "
                          f"({str(data.cell_ids[i])!r}); drop those cells first (--drop-missing).")
@@ -302,10 +324,15 @@ def load_data(data, target=None, drop=(), layer=None, normalized=False, gene_nam
             raise InputError("--normalized applies to .h5ad files only.")
         return _embedded_dataset()
     path = Path(data)
-    if not path.exists():
-        raise InputError(f"{path}: no such file.")
-    if path.is_dir():
-        raise InputError(f"{path}: is a directory, expected a .csv, .tsv, .npz or .h5ad file.")
+    try:
+        if path.is_dir():
+            raise InputError(f"{path}: is a directory, expected a .csv, .tsv, .npz or .h5ad file.")
+        with open(path, "rb"):   # the reason it cannot be read, said the same way for every type
+            pass
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file.") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc.strerror or type(exc).__name__}).") from None
     suffix = path.suffix.lower()
     if layer is not None and suffix != ".h5ad":
         raise InputError("--layer applies to .h5ad files only.")
@@ -335,7 +362,8 @@ def load_data(data, target=None, drop=(), layer=None, normalized=False, gene_nam
     return Dataset(X, y, names, source=str(path), preprocessing=SCALING, notes=notes)
 
 
-def _preview(items, n=8):
+def _preview(items, n=8, width=40):
+    """The first ``n`` items, each cut to ``width`` characters, and how many there are."""
     items = list(items)
-    text = ", ".join(map(str, items[:n]))
+    text = ", ".join(t if len(t) <= width else t[: width - 3] + "..." for t in map(str, items[:n]))
     return text + (f", ... ({len(items)} in all)" if len(items) > n else "")

@@ -189,6 +189,29 @@ def row_blocks(X, block_rows=None):
         yield sl, dense_rows(X, sl)
 
 
+class DivergedError(ValueError):
+    """The training diverged: the loss or the first layer's weights are no longer finite (a
+    learning rate far too large); a ValueError, as scikit-learn's networks raise."""
+
+
+def _diverged(what):
+    return DivergedError(
+        f"the training diverged: {what} is not finite; lower learning_rate (or scale the "
+        "features)."
+    )
+
+
+def _project_finite(constraint, W1):
+    """``constraint.project(W1, out=W1)``; non-finite weights (a diverged step) raise
+    :class:`DivergedError` instead of the projection's message about its argument."""
+    try:
+        constraint.project(W1, out=W1)
+    except ValueError:
+        if not np.isfinite(W1).all():
+            raise _diverged("the first layer's weights") from None
+        raise
+
+
 class BallStep:
     """Project ``W1`` onto a constraint after every step; the radius follows a schedule.
 
@@ -216,7 +239,7 @@ class BallStep:
 
     def after_step(self, W1):
         t0 = time.perf_counter()
-        self.constraint.project(W1, out=W1)
+        _project_finite(self.constraint, W1)
         self.time += time.perf_counter() - t0
 
 
@@ -255,7 +278,7 @@ class TargetBallStep(BallStep):
 
     def after_step(self, W1):
         t0 = time.perf_counter()
-        self.constraint.project(W1, out=W1)
+        _project_finite(self.constraint, W1)
         c = np.count_nonzero(W1.any(axis=1))
         self.reached = self.reached or c <= self.k
         rate = float(np.clip(np.log(max(c, 0.5) / self.k), -self.max_rate, self.max_rate))
@@ -422,6 +445,8 @@ class Trainer:
             for start in range(0, n, bs):
                 idx = perm[start : start + bs]
                 loss, grads = self._loss(self._batch(idx), Y[idx], params, gates, True)
+                if not np.isfinite(loss):
+                    raise _diverged("the loss")
                 total += loss * len(idx)
                 if frozen is not None:
                     grads[0][frozen] = 0

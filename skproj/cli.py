@@ -29,6 +29,7 @@ import numpy as np
 from scipy import sparse
 
 from ._tables import InputError, _preview, load_data
+from ._training import DivergedError
 from ._validation import n_from_fraction
 from .io import _atomic_path, write_gene_list, write_h5ad_with_selection
 
@@ -339,7 +340,7 @@ def _write_outputs(report, result, args, dataset):
         with _writing("--output", args.output), _atomic_path(args.output, ".tmp") as tmp, \
                 open(tmp, "w", encoding="utf-8") as fh:
             json.dump(_json_safe(report), fh, indent=2, default=repr, allow_nan=False)
-        print(f"written report: {args.output}", flush=True)
+        _say(f"written report: {args.output}")
     if args.genes or args.write_h5ad:
         ranked, k = result.ranking("autoencoder"), report["n_features_to_select"]
         freq = result.selection_frequency("autoencoder")
@@ -354,8 +355,8 @@ def _write_outputs(report, result, args, dataset):
             with _writing("--genes", args.genes):
                 write_gene_list(args.genes, result.feature_names[ranked], np.arange(1, ranked.size + 1),
                                 freq[ranked], imp[ranked], columns=extra)
-            print(f"written ranked features ({ranked.size}, the first {min(k, ranked.size)} "
-                  f"selected): {args.genes}", flush=True)
+            _say(f"written ranked features ({ranked.size}, the first {min(k, ranked.size)} "
+                 f"selected): {args.genes}")
         if args.write_h5ad:
             raw = dataset.matrix == "raw/X"  # the genes of .raw: annotate raw.var
             # rank: NaN for the genes never selected (they sort last); skproj_gene: the unique
@@ -370,7 +371,7 @@ def _write_outputs(report, result, args, dataset):
                     raw=raw, uns={"skproj": {"report": json.dumps(_json_safe(report), default=repr),
                                              "selected": np.asarray(report["selected_features"]["autoencoder"],
                                                                     dtype=str)}})
-            print(f"written copy with {'raw.' if raw else ''}var columns skproj_*: {args.write_h5ad}", flush=True)
+            _say(f"written copy with {'raw.' if raw else ''}var columns skproj_*: {args.write_h5ad}")
     if args.plot:  # last: the result files are written whatever matplotlib does
         from .model_selection import plot_comparison
 
@@ -382,7 +383,7 @@ def _write_outputs(report, result, args, dataset):
             except (RuntimeError, ValueError) as exc:  # a backend's own failure (e.g. a missing tool)
                 raise CLIError(f"--plot {args.plot}: matplotlib could not write it "
                                f"({str(exc).splitlines()[0]}).") from None
-        print(f"written figure: {args.plot}", flush=True)
+        _say(f"written figure: {args.plot}")
 
 
 # --------------------------------------------------------------------------------------
@@ -548,6 +549,8 @@ def build_parser():
 def _check_writable(path, option):
     if Path(path).is_dir():
         raise CLIError(f"{option} {path}: is a directory; give a file name.")
+    if str(path).endswith(("/", os.sep)):   # Path() drops the slash: "newdir/" named a file
+        raise CLIError(f"{option} {path}: names a directory, which does not exist; give a file name.")
     parent = Path(path).resolve().parent
     if not parent.is_dir():
         raise CLIError(f"{option} {path}: the directory {parent} does not exist.")
@@ -581,6 +584,22 @@ def _check_outputs(args):
                 raise CLIError(f"{other} {other_path} and {flag} {path} name the same file; "
                                "give each its own path.")
         named[flag] = path
+
+
+def _say(text):
+    """Print ``text`` on stdout (the results). When stdout was closed early (``skproj select |
+    head``), the rest of what goes there is dropped and the run goes on: the files it was asked
+    for are still written (it stopped at the first line it could not print)."""
+    try:
+        print(text, flush=True)
+    except BrokenPipeError:
+        try:   # descriptor 1 too, so that the interpreter's own flush at exit does not fail
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
+        except (OSError, ValueError, AttributeError):
+            pass
+        sys.stdout = open(os.devnull, "w")
 
 
 def _flush(*streams):
@@ -664,10 +683,14 @@ def _select(args):
         progress = _Progress(total=args.cv * (len(args.baselines) + 2 - args.no_reference), quiet=args.quiet)
         try:
             report, result = run_selection(dataset, args, progress)
+        except DivergedError as exc:
+            lr = "" if args.learning_rate is None else f" {args.learning_rate:g}"
+            raise CLIError(f"--learning-rate{lr}: "
+                           + str(exc).replace("learning_rate", "--learning-rate")) from None
         finally:
             progress.close()
     # the results first, so that a file that cannot be written loses nothing
-    print(format_report(report, result, args.top, dataset.unit), flush=True)
+    _say(format_report(report, result, args.top, dataset.unit))
     for note in _fewer_than_asked(result):
         print(f"note: {note}", file=sys.stderr)
     _write_outputs(report, result, args, dataset)

@@ -393,7 +393,7 @@ def read_h5ad(path, target, layer=None, gene_names=None, *, drop_missing=False):
     if drop_missing:
         keep = ~_missing_mask(obs[target].astype(object).to_numpy())
         n_dropped = int(keep.size - keep.sum())
-        if n_dropped == keep.size:
+        if n_dropped == keep.size and keep.size:
             raise ValueError(f"{path}: every label of obs[{target!r}] is missing: no cell is left.")
         if n_dropped:
             X, obs = X[keep], obs[keep]

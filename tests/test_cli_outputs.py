@@ -211,3 +211,25 @@ def test_stdout_to_stderr_covers_child_processes_and_restores(capfd):
     out, err = capfd.readouterr()
     assert out == "before\nafter\nchild after\n"
     assert "inside" in err and "child" in err
+
+
+def test_stdout_closed_early_still_writes_every_output(tmp_path):
+    """``skproj select ... | head -1``: the pipe closes after the first line; the rest of the
+    results is dropped but the files asked for are written, and the exit code is 0 (the command
+    stopped at the first line it could not print, and some or all files were missing)."""
+    X, y, _ = make_single_cell_counts(60, 30, n_cell_types=2, density=0.3, n_markers_per_type=3,
+                                      random_state=0)
+    data = tmp_path / "cells.npz"
+    np.savez(data, X=X.toarray(), y=y)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "skproj", "select", str(data), *FAST, "--n-features", "5",
+         "--output", "r.json", "--genes", "g.csv"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path,
+    )
+    proc.stdout.close()   # as `| true` does: nothing is ever read
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=600) == 0, err
+    assert "Traceback" not in err
+    assert json.loads((tmp_path / "r.json").read_text())["n_features_to_select"] == 5
+    with open(tmp_path / "g.csv", newline="") as fh:
+        assert sum(row["selected"] == "True" for row in csv.DictReader(fh)) == 5

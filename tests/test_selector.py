@@ -402,3 +402,45 @@ def test_hidden_decoder_with_clipped_activation_fits():
     assert est.activation_sparsity_ == pytest.approx(expected, abs=1e-12)
     Z = a1 @ W2 + b2
     np.testing.assert_allclose(est.decision_function(X), Z[:, 1] - Z[:, 0], rtol=1e-10, atol=1e-12)
+
+
+def _counts_problem():
+    # raw Poisson counts (not scaled): a learning rate of 1e12 makes the loss overflow
+    rng = np.random.default_rng(0)
+    y = np.repeat(np.arange(4), 50)
+    X = rng.poisson(1.0, size=(200, 300)).astype(np.float32)
+    for c in range(4):
+        X[y == c, 5 * c:5 * c + 5] += rng.poisson(6, size=(50, 5))
+    return X, y
+
+
+@pytest.mark.parametrize("sparse_input", [False, True])
+def test_diverged_training_says_so(sparse_input):
+    """A learning rate far too large: a ValueError that says the training diverged and what to
+    lower (it was the projection's "W contains NaN", about an argument the user never gave)."""
+    import scipy.sparse as sp
+
+    from skproj._training import DivergedError
+
+    X, y = _counts_problem()
+    X = sp.csr_matrix(X) if sparse_input else X
+    est = SparseAutoencoderSelector(max_epochs=2, learning_rate=1e12, n_features_to_select=5, random_state=0)
+    with pytest.raises(DivergedError, match="training diverged.*lower learning_rate"):
+        est.fit(X, y)
+    assert issubclass(DivergedError, ValueError)
+    SparseAutoencoderSelector(max_epochs=2, learning_rate=1e-3, n_features_to_select=5,
+                              random_state=0).fit(X, y)   # the same data at the default rate
+
+
+def test_projection_of_non_finite_weights_says_the_training_diverged():
+    from skproj._training import BallStep, DivergedError
+    from skproj.sparsity import L1InfBall
+
+    step = BallStep(L1InfBall(radius=1.0, axis=1))
+    W = np.ones((4, 3))
+    W[2, 1] = np.inf
+    with pytest.raises(DivergedError, match="first layer's weights is not finite"):
+        step.after_step(W)
+    with pytest.raises(ValueError, match="2-D") as info:   # other errors are the projection's own
+        step.after_step(np.ones(3))
+    assert not isinstance(info.value, DivergedError)
