@@ -578,7 +578,9 @@ class SparseAutoencoderSelector(ProbabilityMixin, SelectorMixin, ClassifierMixin
         ValueError
             If ``X`` contains NaN or inf, ``y`` has a single class or is continuous, a
             parameter is invalid, both ``constraint`` and ``penalty`` are given, or
-            ``n_features_to_select`` exceeds the number of features.
+            ``n_features_to_select`` exceeds the number of features; also (a subclass,
+            ``skproj._training.DivergedError``) if the training diverges: the loss or the first
+            layer's weights stop being finite (a ``learning_rate`` far too large for the data).
         """
         t_start = time.perf_counter()
         sparsity = self._sparsity()
