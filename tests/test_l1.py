@@ -426,7 +426,7 @@ def test_scalar_input_gives_0d_output(func, x):
     dtype=st.sampled_from([np.float32, np.float64]),
     n=st.integers(1, 5000),
     seed=st.integers(0, 2**16),
-    log_frac=st.floats(-15, -1),
+    log_frac=st.floats(-20, -1),
     simplex=st.booleans(),
 )
 def test_small_radius_sums_to_the_radius(dtype, n, seed, log_frac, simplex):
@@ -474,3 +474,58 @@ def test_heavy_tails_model_again_after_a_miss_below(dtype, seed, frac):
                                rtol=rtol, atol=rtol * scale)
     np.testing.assert_allclose(project_l1_ball(x, radius), l1_reference(x64, radius),
                                rtol=rtol, atol=rtol * scale)
+
+
+def exact_projection(x, radius, simplex):
+    """The projection in exact rational arithmetic (sort, then the threshold as a Fraction),
+    rounded once at the end."""
+    from fractions import Fraction
+
+    y = [Fraction(float(v)) if simplex else abs(Fraction(float(v))) for v in x]
+    r = Fraction(radius)
+    if not simplex and sum(y) <= r:
+        return np.asarray(x, dtype=np.float64).copy()
+    top, acc = sorted(y, reverse=True), Fraction(0)
+    for k in range(1, len(top) + 1):
+        acc += top[k - 1]
+        tau = (acc - r) / k
+        if k == len(top) or top[k] <= tau:
+            break
+    out = np.array([float(max(v - tau, 0)) for v in y])
+    return out if simplex else np.copysign(out, x)
+
+
+@pytest.mark.parametrize("x, radius, simplex, expected", [
+    ([1e16, 1e16], 1.0, True, [0.5, 0.5]),
+    ([-1e16, -1e16], 1.0, True, [0.5, 0.5]),
+    ([1.0, 1.0], 1e-17, False, [5e-18, 5e-18]),
+    ([1e16, 1e16 - 2], 1.0, False, [1.0, 0.0]),
+    ([1e16, -1e16 + 2], 1.0, False, [1.0, -0.0]),
+    ([np.finfo(np.float64).max] * 2, 1.0, True, [0.5, 0.5]),
+])
+def test_radius_below_the_spacing_of_the_entries(x, radius, simplex, expected):
+    """A radius below the spacing of the entries (1e16 has a spacing of 2): the threshold
+    cannot be represented closer than that spacing, and every output came out 0 (a point off
+    the simplex). The outputs are now solved around the threshold, exactly."""
+    p = (project_simplex if simplex else project_l1_ball)(np.array(x), radius)
+    np.testing.assert_array_equal(p, expected)
+    np.testing.assert_array_equal(np.signbit(p), np.signbit(expected))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    steps=arrays(np.int64, st.integers(1, 40), elements=st.integers(-30, 30)),
+    signs=st.integers(0, 2**40),
+    base=st.sampled_from([1.0, 1e8, 1e16, 3e300]),
+    log_frac=st.floats(-22, -2),
+    simplex=st.booleans(),
+)
+def test_small_radius_matches_exact_arithmetic(steps, signs, base, log_frac, simplex):
+    """Entries a few spacings apart near a large value and radii down to 1e-22 of the norm:
+    every output within 1e-12 of the radius of the exact projection (they carried up to
+    k ulp(tau) / radius before, 100% below the spacing)."""
+    x = base + steps * np.spacing(base)
+    x = np.where([(signs >> i) & 1 for i in range(x.size)], -x, x)
+    radius = 10.0**log_frac * float(np.abs(x).sum())
+    p = (project_simplex if simplex else project_l1_ball)(x, radius)
+    np.testing.assert_allclose(p, exact_projection(x, radius, simplex), rtol=0, atol=1e-12 * radius)

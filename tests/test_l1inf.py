@@ -611,8 +611,25 @@ def test_tiny_radius_stays_in_the_ball(X, log_frac, reference):
     else:
         P = project_l1inf_ball(X, radius)
     # among subnormals rounding is absolute: half a spacing per row at most
-    assert l1inf_norm(P) <= radius * (1 + 1e-12) + X.shape[0] * float(np.finfo(np.float64).smallest_subnormal)
+    slack = X.shape[0] * float(np.finfo(np.float64).smallest_subnormal)
+    assert l1inf_norm(P) <= radius * (1 + 1e-12) + slack
+    # and on the boundary: the levels were only scaled down, so that they fell short of the
+    # radius by up to 2e-5 at radius / norm = 1e-12 ([[1, 1]]: 9.99978e-13 at 1e-12)
+    assert l1inf_norm(P) >= radius * (1 - 1e-12) - slack
     check_optimality(X, P, radius)
+
+
+@pytest.mark.parametrize("radius", [1e-9, 1e-12, 1e-15])
+def test_tiny_radius_one_group_is_the_clip(radius):
+    X = np.array([[1.0, -1.0, 0.5, 3.0]])
+    np.testing.assert_allclose(project_l1inf_ball(X, radius), np.clip(X, -radius, radius), rtol=1e-15)
+
+
+def test_radius_below_the_rounding_of_the_norms_is_within_the_radius():
+    # documented: theta may then equal the group's norm, and the result be 0
+    X = np.array([[1.0, -1.0, 0.5, 3.0]])
+    for radius in (1e-17, 1e-300):
+        assert np.abs(project_l1inf_ball(X, radius) - np.clip(X, -radius, radius)).max() <= radius
 
 
 @settings(max_examples=300, deadline=None)

@@ -422,20 +422,90 @@ cdef inline void _shrink(const floating* x, floating* o, Py_ssize_t n, bint use_
         skproj_shrink_f64(x, o, n, use_abs, tau)
 
 
+cdef int _refine(const floating* x, floating* out, Py_ssize_t n, double radius, bint use_abs,
+                 double* tau_io) noexcept nogil:
+    """Exact outputs when tau cannot carry the threshold (a radius small next to the entries).
+
+    The outputs y_i - tau keep only the bits of tau's spacing there: a relative error of up to
+    about k ulp(tau) / radius, all of them 0 when the radius is below that spacing (then a
+    point off the simplex). The exact threshold is tau + d, d below a few spacings of tau: with
+    z_i = y_i - tau, exact for y_i near tau (Sterbenz), d solves sum_i max(z_i - d, 0) = radius,
+    and max_i z_i - d <= radius puts every entry above it among the candidates z_i > max z -
+    radius (tau can be a few spacings off, above the largest entry too). d comes
+    from Michelot's sweeps over the candidates (any subset V gives (sum_V z - radius) / |V| <= d,
+    Condat 2016: start from all of them, then keep those above the last value until the set
+    stays the same), and the candidates' outputs are written as z_i - d; the others are 0 (the
+    shrink at tau wrote them so, or they are written here). tau_io becomes tau + d. Returns 0,
+    or -1 if the candidates cannot be stored.
+    """
+    cdef Py_ssize_t i, j, m = 0, c, c_prev
+    cdef double tau = tau_io[0], z, d, s, v, ymax = -INFINITY, lo
+    cdef double* cz
+    cdef Py_ssize_t* ci
+    for i in range(n):
+        z = fabs(<double> x[i]) if use_abs else <double> x[i]
+        if z > ymax:
+            ymax = z
+    # max z - d <= radius: every entry above d is above lo
+    lo = (ymax - tau) - radius
+    for i in range(n):
+        z = (fabs(<double> x[i]) if use_abs else <double> x[i]) - tau
+        m += z > lo
+    if m == 0:   # not expected (the largest entry is within radius of tau)
+        return 0
+    cz = <double*> malloc(m * sizeof(double))
+    ci = <Py_ssize_t*> malloc(m * sizeof(Py_ssize_t))
+    if cz == NULL or ci == NULL:
+        free(cz); free(ci)
+        return -1
+    j = 0
+    s = 0.0
+    for i in range(n):
+        z = (fabs(<double> x[i]) if use_abs else <double> x[i]) - tau
+        if z > lo:
+            cz[j] = z
+            ci[j] = i
+            s += z
+            j += 1
+        elif z > 0.0:   # above tau but below d (tau was too low): the shrink wrote it non-zero
+            out[i] = <floating> (copysign(0.0, <double> x[i]) if use_abs else 0.0)
+    c = m
+    d = (s - radius) / c
+    for _ in range(m + 1):
+        c_prev = c
+        s = 0.0
+        c = 0
+        for j in range(m):
+            if cz[j] > d:
+                s += cz[j]
+                c += 1
+        if c == c_prev or c == 0:
+            break
+        d = (s - radius) / c
+    if c > 0:
+        d = (s - radius) / c
+    for j in range(m):
+        v = cz[j] - d
+        if v < 0.0:
+            v = 0.0
+        out[ci[j]] = <floating> (copysign(v, <double> x[ci[j]]) if use_abs else v)
+    tau_io[0] = tau + d
+    free(cz); free(ci)
+    return 0
+
+
 def _project(const floating[::1] x, floating[::1] out, double radius, bint use_abs):
     """The threshold tau, then out = sign(x) max(|x| - tau, 0) (use_abs) or max(x - tau, 0).
 
     When the k entries above tau exceed it by little (k |tau| > 256 radius: a radius small next
-    to the entries), tau is close to them and y_i - tau keeps only the bits of tau's spacing: the
+    to the entries; or k = 0 < |tau|: tau rounded up to the largest), tau is close to them and y_i - tau keeps only the bits of tau's spacing: the
     outputs then carry a relative error of up to about k ulp(tau) / radius (below 6e-14 when
-    k |tau| <= 256 radius) and could sum to more than the radius (1e-10 too much at radius / norm
-    = 1e-6 on short vectors, 9% at 1e-15).
-    In that case they are summed once more (compensated) and scaled to sum to the radius (as
-    the l1,2 and l1,inf projections do).
+    k |tau| <= 256 radius), could sum to more or less than the radius (1e-10 too much at radius /
+    norm = 1e-6 on short vectors, 9% at 1e-15) and were all 0 below tau's spacing. In that case
+    the outputs are solved once more around tau, exactly (_refine).
     """
-    cdef double tau = 0.0, tot = 0.0, comp = 0.0, a, t, f
-    cdef Py_ssize_t k = 0, i, n = x.shape[0], nz, last
-    cdef Py_ssize_t* idx
+    cdef double tau = 0.0
+    cdef Py_ssize_t k = 0, n = x.shape[0]
     cdef int status
     with nogil:
         # the float64 output is the work buffer (x and out never overlap: separate_input)
@@ -443,35 +513,9 @@ def _project(const floating[::1] x, floating[::1] out, double radius, bint use_a
                            <double*> &out[0] if floating is double else NULL)
         if status == 0:
             _shrink(&x[0], &out[0], n, use_abs, tau)
-            if k * fabs(tau) > 256.0 * radius:
-                # the non-zero outputs (at most k: the scan stops at the k-th) and Neumaier's
-                # compensated sum of them; their positions are kept when k is small
-                idx = <Py_ssize_t*> malloc(k * sizeof(Py_ssize_t)) if k <= 65536 else NULL
-                nz = 0
-                last = n
-                for i in range(n):
-                    if out[i] != 0:
-                        if idx != NULL:
-                            idx[nz] = i
-                        nz += 1
-                        a = fabs(<double> out[i])
-                        t = tot + a
-                        comp += (tot - t) + a if tot >= a else (a - t) + tot
-                        tot = t
-                        if nz == k:
-                            last = i + 1
-                            break
-                tot += comp
-                if tot > 0.0 and tot != radius:
-                    f = radius / tot
-                    if idx != NULL:
-                        for i in range(nz):
-                            out[idx[i]] = <floating> (out[idx[i]] * f)
-                    else:
-                        for i in range(last):
-                            if out[i] != 0:
-                                out[i] = <floating> (out[i] * f)
-                free(idx)
+            # (k = 0 with tau != 0: tau rounded up to the largest entry, every output 0)
+            if k * fabs(tau) > 256.0 * radius or (k == 0 and tau != 0.0):
+                status = _refine(&x[0], &out[0], n, radius, use_abs, &tau)
     if status != 0:
         raise MemoryError("could not allocate the work buffers of the l1-ball / simplex projection")
     return tau
