@@ -73,7 +73,9 @@ def project_l1_ball(x, radius, *, out=None):
     ndarray of the shape of ``x``
         ``argmin_z ||z - x||_2`` subject to ``||z||_1 <= radius``: ``x`` itself (a copy) when
         ``||x||_1 <= radius``, otherwise ``sign(x) * max(|x| - tau, 0)`` with the unique
-        ``tau > 0`` such that the result has l1 norm ``radius``.
+        ``tau > 0`` such that the result has l1 norm ``radius``. ``||x||_1`` is summed in
+        double: an ``x`` whose exact norm is within the sum's rounding below ``radius`` may
+        be moved by about an ulp.
 
     Raises
     ------
