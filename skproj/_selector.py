@@ -177,7 +177,7 @@ class SparseAutoencoderSelector(ProbabilityMixin, SelectorMixin, ClassifierMixin
         count of the non-zero rows per step, no extra fit). At the end of the first phase the ``k``
         features are the non-zero rows with the largest norms (the ``k`` most used rows of a pool of
         about ``m``), then, if fewer than ``k`` rows are non-zero, the zero rows with the largest
-        gradient (one more pass over the training data), then retraining on them. Why a pool larger
+        gradient (one more pass; not with ``retrain=False``), then retraining on them. Why a pool larger
         than ``k``: squeezing the ball down to exactly ``k`` rows keeps the rows that outlast the
         squeeze, which for small ``k`` depends more on the order in which rows were zeroed than on
         how much the trained network uses them. The pool size was chosen on three data sets
@@ -578,9 +578,8 @@ class SparseAutoencoderSelector(ProbabilityMixin, SelectorMixin, ClassifierMixin
         ValueError
             If ``X`` contains NaN or inf, ``y`` has a single class or is continuous, a
             parameter is invalid, both ``constraint`` and ``penalty`` are given, or
-            ``n_features_to_select`` exceeds the number of features; also (a subclass,
-            ``skproj._training.DivergedError``) if the training diverges: the loss or the first
-            layer's weights stop being finite (a ``learning_rate`` far too large for the data).
+            ``n_features_to_select`` exceeds the number of features; also if the training
+            diverges (non-finite loss or weights: ``learning_rate`` far too large).
         """
         t_start = time.perf_counter()
         sparsity = self._sparsity()
@@ -718,8 +717,10 @@ class SparseAutoencoderSelector(ProbabilityMixin, SelectorMixin, ClassifierMixin
         self.n_iter_ = self.n_iter_select_ + n_retrain
 
     def _top_k(self, trainer, params, norms, k, trainable):
-        """The ``k`` features: non-zero rows by norm, then zero rows by gradient norm."""
-        score_zero = gradient_row_norms(trainer.X, trainer.Y, params, trainer.net_args, center=trainer.center)
+        """The ``k`` features: non-zero rows by norm, then (when retrained) zero rows by gradient."""
+        # without retraining a zero row stays zero: the network would not use that feature
+        score_zero = (gradient_row_norms(trainer.X, trainer.Y, params, trainer.net_args, center=trainer.center)
+                      if self.retrain else np.zeros_like(norms))
         if trainable is not None:
             score_zero[~trainable] = 0
         carries = (norms > 0) | (score_zero > 0)

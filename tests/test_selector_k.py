@@ -168,3 +168,24 @@ def test_infinite_radius_is_ignored_with_k(synthetic):
         assert b.radius_ is not None and np.isfinite(b.radius_)
         np.testing.assert_array_equal(a.support_, b.support_)
         np.testing.assert_array_equal(a.coefs_[0], b.coefs_[0])
+
+
+def test_without_retraining_only_rows_the_network_uses_are_selected():
+    """retrain=False: a zero row of W1 stays zero, so the network would never use that feature;
+    fewer than k non-zero rows give fewer features with the warning (zero rows ranked by their
+    gradient filled the support: importance 0 on it, a constant classifier)."""
+    X, y = make_classification(200, 30, n_informative=4, n_redundant=0, shuffle=False, random_state=0)
+    X = (X - X.mean(0)) / X.std(0)
+    params = dict(penalty="group_lasso", alpha=0.5, n_features_to_select=3, max_epochs=5, random_state=0)
+    with pytest.warns(UserWarning, match="only 0 features carry any weight"):
+        sel = SparseAutoencoderSelector(retrain=False, **params).fit(X, y)
+    assert not sel.support_.any()
+    for retrain in (False, True):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            sel = SparseAutoencoderSelector(**{**params, "alpha": 0.05}, retrain=retrain).fit(X, y)
+        assert np.abs(sel.coefs_[0][sel.support_]).max(axis=1).min() > 0
+        assert (sel.feature_importances_[sel.support_] > 0).all()
+    # retrained, the zero rows with the largest gradient fill the support and are trained
+    sel = SparseAutoencoderSelector(retrain=True, **params).fit(X, y)
+    assert sel.support_.sum() == 3 and (sel.feature_importances_[sel.support_] > 0).all()
