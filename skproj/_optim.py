@@ -7,6 +7,8 @@ the parameters in place. Subclasses add a proximal or projection step by overrid
 weighted prox to some parameters).
 """
 
+import numbers
+
 import numpy as np
 
 from ._kernels import _adam
@@ -29,7 +31,9 @@ def _fusable(p, g, m, v):
 class Adam:
     """Adam with bias correction (Kingma and Ba, ICLR 2015, Algorithm 1).
 
-    For each parameter ``p`` with gradient ``g`` at step ``t`` (starting at 1)::
+    For each parameter ``p`` with gradient ``g`` at its ``t``-th update (starting at 1; a
+    parameter whose gradient is ``None`` at a step is not updated and its ``t`` does not
+    advance, as in ``torch.optim.Adam``)::
 
         m <- beta1 * m + (1 - beta1) * g
         v <- beta2 * v + (1 - beta2) * g**2
@@ -64,6 +68,9 @@ class Adam:
     ----------
     t : int
         Number of steps taken.
+    steps : list of int or None
+        Number of updates of each parameter (``t`` less the steps where it was frozen), the
+        ``t`` of its bias correction.
     m, v : list of ndarray or None
         First and second moment estimates, one per parameter (allocated on the first step,
         with the parameters' shapes and dtypes).
@@ -82,17 +89,27 @@ class Adam:
         self.lr = lr
         self.betas = (b1, b2)
         self.eps = check_scalar(eps, "eps", allow_zero=False)
+        if isinstance(scalar_second_moment, (str, bytes)) or not np.iterable(scalar_second_moment):
+            raise TypeError(
+                f"scalar_second_moment must be a collection of parameter indices, got {scalar_second_moment!r}."
+            )
+        bad = [i for i in scalar_second_moment
+               if isinstance(i, (bool, np.bool_)) or not isinstance(i, numbers.Integral) or i < 0]
+        if bad:
+            raise ValueError(f"scalar_second_moment holds parameter indices (int >= 0), got {bad[0]!r}.")
         self.scalar_second_moment = frozenset(int(i) for i in scalar_second_moment)
         self.reset()
 
     def reset(self):
         """Forget the moment estimates and the step count."""
         self.t = 0
+        self.steps = None
         self.m = None
         self.v = None
         self.frozen = frozenset()
 
     def _init_state(self, params):
+        self.steps = [0] * len(params)
         self.m = [np.zeros_like(p) for p in params]
         self.v = [
             np.zeros((), dtype=p.dtype) if i in self.scalar_second_moment else np.zeros_like(p)
@@ -136,6 +153,14 @@ class Adam:
         """
         if len(grads) != len(params):
             raise ValueError(f"got {len(grads)} gradients for {len(params)} parameters.")
+        for i, p in enumerate(params):
+            if not isinstance(p, np.ndarray):
+                raise TypeError(f"params[{i}] must be a numpy array (updated in place), got {type(p).__name__}.")
+        if self.scalar_second_moment and max(self.scalar_second_moment) >= len(params):
+            raise ValueError(
+                f"scalar_second_moment has index {max(self.scalar_second_moment)}, but only "
+                f"{len(params)} parameters were passed."
+            )
         for i, (p, g) in enumerate(zip(params, grads)):
             if g is not None and np.shape(g) != np.shape(p):
                 raise ValueError(
@@ -148,13 +173,13 @@ class Adam:
         self.frozen = frozenset(i for i, g in enumerate(grads) if g is None)
         self.t += 1
         b1, b2 = self.betas
-        c1 = 1.0 - b1**self.t
-        c2 = 1.0 - b2**self.t
-        step = self.lr / c1
-        sqrt_c2 = float(np.sqrt(c2))  # a Python float: numpy rounds it to p's dtype, as the kernel does
-        for p, g, m, v in zip(params, grads, self.m, self.v):
+        for i, (p, g, m, v) in enumerate(zip(params, grads, self.m, self.v)):
             if g is None:
                 continue
+            self.steps[i] += 1
+            step = self.lr / (1.0 - b1 ** self.steps[i])
+            # a Python float: numpy rounds it to p's dtype, as the kernel does
+            sqrt_c2 = float(np.sqrt(1.0 - b2 ** self.steps[i]))
             if _fusable(p, g, m, v):
                 # One pass in Cython, in p's precision (same operations as below).
                 pf, gf, mf = p.reshape(-1), g.reshape(-1), m.reshape(-1)

@@ -184,11 +184,10 @@ class ProxAdam(Adam):
         self.weighted = bool(weighted)
         self.prox_time = 0.0
         self.n_floored = 0
-        self._checked = {}  # parameter index -> the shape its penalty was checked for
 
     def _metric(self, i):
         """``sqrt(v_hat) + eps`` of parameter ``i``: an array, or a float for a scalar moment."""
-        c2 = 1.0 - self.betas[1] ** self.t
+        c2 = 1.0 - self.betas[1] ** self.steps[i]
         v = np.asarray(self.v[i], dtype=np.float64)
         d = np.sqrt(v / c2) + self.eps
         return float(d) if d.ndim == 0 else d
@@ -204,12 +203,11 @@ class ProxAdam(Adam):
                 raise ValueError(
                     f"penalised parameter {i} must be 2-D, got shape {np.shape(params[i])}."
                 )
-            shape = np.shape(params[i])
-            if self._checked.get(i) != shape:  # a penalty's parameters, groups and weights
-                pen._validate_params()
-                if hasattr(pen, "group_strengths"):
-                    pen.group_strengths(shape)
-                self._checked[i] = shape
+            # a penalty's parameters, groups and weights, at every step: they may have been
+            # changed (set_params) since the last one
+            pen._validate_params()
+            if hasattr(pen, "group_strengths"):
+                pen.group_strengths(np.shape(params[i]))
 
     def post_step(self, params):
         """Apply the (weighted) prox of each penalty to its parameter, in place (frozen
@@ -238,7 +236,7 @@ class ProxAdam(Adam):
             self.n_floored += int(low.sum())
             # redo the step of the floored entries in the floored metric:
             # z' = theta + (z - theta) * d / d' with z - theta = -lr * m_hat / d.
-            m_hat = np.asarray(self.m[i], dtype=np.float64) / (1.0 - self.betas[0] ** self.t)
+            m_hat = np.asarray(self.m[i], dtype=np.float64) / (1.0 - self.betas[0] ** self.steps[i])
             corr = self.lr * m_hat * (1.0 / d - 1.0 / d_min)
             p[low] = (p + corr)[low].astype(p.dtype, copy=False)
             d = np.maximum(d, d_min)

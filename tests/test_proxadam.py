@@ -481,3 +481,49 @@ def test_adam_hyperparameters_are_validated_naming_them():
                 cls(**kwargs)
     opt = Adam(lr=np.float32(0.1), betas=[0.5, 0.5], eps=1e-6)
     assert type(opt.lr) is float and opt.betas == (0.5, 0.5)
+
+
+@pytest.mark.parametrize("frozen_steps", [1, 10, 100])
+def test_bias_correction_counts_each_parameter_s_own_updates(frozen_steps):
+    """A parameter frozen (gradient None) for some steps: its first update is Adam's first
+    step, lr * sign(g), whatever the other parameters did meanwhile (the shared step count
+    made it 0.74, 0.48 or 0.98 times lr)."""
+    opt = Adam(lr=1e-3)
+    a, b = np.zeros(1), np.zeros(1)
+    for _ in range(frozen_steps):
+        opt.step([a, b], [None, np.ones(1)])
+    opt.step([a, b], [np.ones(1), np.ones(1)])
+    np.testing.assert_allclose(-a, 1e-3 / (1 + 1e-8), rtol=1e-12)
+    assert opt.steps == [1, frozen_steps + 1] and opt.t == frozen_steps + 1
+
+
+def test_prox_adam_rechecks_a_penalty_changed_between_steps():
+    """A penalty made invalid by set_params after the first step: the error comes before
+    anything changes (it came from inside the prox, after the Adam update)."""
+    pen = GroupLasso(0.1)
+    opt = ProxAdam(lr=0.1, penalties={0: pen})
+    p, g = np.ones((3, 2)), np.ones((3, 2))
+    opt.step([p], [g])
+    p0, m0, t0 = p.copy(), opt.m[0].copy(), opt.t
+    for change in ({"weights": np.ones(5)}, {"alpha": -1.0}):
+        pen.set_params(**change)
+        with pytest.raises(ValueError):
+            opt.step([p], [g])
+        np.testing.assert_array_equal(p, p0)
+        np.testing.assert_array_equal(opt.m[0], m0)
+        assert opt.t == t0
+        pen.set_params(weights=None, alpha=0.1)
+
+
+@pytest.mark.parametrize("indices, error", [([-1], ValueError), ([1.5], ValueError), ("12", TypeError),
+                                            (3, TypeError), ([True], ValueError)])
+def test_scalar_second_moment_indices_are_checked(indices, error):
+    with pytest.raises(error, match="scalar_second_moment"):
+        Adam(scalar_second_moment=indices)
+
+
+def test_scalar_second_moment_index_out_of_range_and_params_not_arrays():
+    with pytest.raises(ValueError, match="scalar_second_moment has index 5, but only 1 parameters"):
+        Adam(scalar_second_moment=[5]).step([np.ones(2)], [np.ones(2)])
+    with pytest.raises(TypeError, match=r"params\[0\] must be a numpy array"):
+        Adam().step([[1.0, 2.0]], [[0.1, 0.2]])
