@@ -167,7 +167,8 @@ def _ramp_slope(shifted, clip):
     # same float arithmetic as the forward pass: the output is linear exactly where 0 < shifted < clip
     mask = shifted > 0
     if np.isfinite(clip):
-        mask &= shifted < shifted.dtype.type(clip)
+        with np.errstate(over="ignore"):  # a clip beyond float32's range: inf, as in _ramp
+            mask &= shifted < shifted.dtype.type(clip)
     return mask.astype(shifted.dtype)
 
 

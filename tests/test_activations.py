@@ -485,3 +485,13 @@ def test_float32_input_with_a_threshold_beyond_its_range_gives_no_warning():
         np.testing.assert_array_equal(clipped_relu(x, tau=1e39, clip=1e40), np.zeros(3, np.float32))
         np.testing.assert_array_equal(soft_threshold(x, tau=1e39), np.zeros(3, np.float32))
         np.testing.assert_array_equal(clipped_relu(x, 0.5, clip=1e40), [0.5, 0.0, 4.5])
+
+
+def test_derivative_with_a_clip_beyond_float32_is_quiet():
+    # a clip beyond float32's range is inf in float32 (no clipping), as in the forward pass,
+    # without numpy's cast warning
+    x = np.array([3e38, 1.0, -1.0], np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        d = clipped_relu_derivative(x, 0.0, 1e39)
+    np.testing.assert_array_equal(d, [1.0, 1.0, 0.0])

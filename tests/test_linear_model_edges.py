@@ -146,3 +146,11 @@ def test_float32_radius_beyond_the_float32_range(Est):
         warnings.simplefilter("ignore", ConvergenceWarning)
         ref = Est(radius=1e30).fit(X, y)
     np.testing.assert_array_equal(big.coef_, ref.coef_)
+
+
+def test_projected_path_refuses_2d_radii():
+    from skproj import projected_path
+
+    X, y = make_regression(40, 5, random_state=0)
+    with pytest.raises(ValueError, match=r"radii must be a 1-D array of shape \(n_radii,\), got shape \(2, 2\)"):
+        projected_path(X, y, [[0.5, 1.0], [0.2, 2.0]])

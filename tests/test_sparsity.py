@@ -482,3 +482,20 @@ def test_step_and_metric_are_validated_naming_them():
     with pytest.raises(ValueError, match=r"^step \* alpha is not finite"):
         GroupLasso(1e300).prox(W, step=1e300)
     np.testing.assert_array_equal(L1(0.5).prox(W, step=np.array(2.0)), L1(0.5).prox(W, step=2))
+
+
+@pytest.mark.parametrize("pen", [L1(0.5), GroupLasso(0.5), GroupMCP(0.5), L1Inf(0.5)], ids=repr)
+@pytest.mark.parametrize("shape", [(3,), (1, 3), (3, 3)])
+def test_penalty_residual_needs_g_of_the_shape_of_w(pen, shape):
+    # shapes that broadcast gave a number (3.0 for G of shape (3,)), others numpy's message
+    # (a group penalty says first that it needs a 2-D G)
+    with pytest.raises(ValueError, match=r"G must have the shape of W \(4, 3\)|needs a 2-D array G"):
+        pen.residual(np.ones((4, 3)), np.ones(shape))
+
+
+@pytest.mark.parametrize("pen", [GroupLasso(0.5), GroupMCP(0.5), L1Inf(0.5), L1(0.5)], ids=repr)
+def test_penalty_residual_of_empty_groups_is_zero(pen):
+    # GroupLasso's default weights sqrt(0) = 0 made it 0 / 0 = NaN with a RuntimeWarning
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert pen.residual(np.zeros((3, 0)), np.zeros((3, 0))) == 0.0

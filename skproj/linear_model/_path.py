@@ -26,7 +26,10 @@ _RADII_PER_TASK = 5  # consecutive radii of one fold solved by one warm-started 
 
 
 def _check_radii(radii, *, non_empty=False):
-    radii = np.sort(np.asarray(radii, dtype=np.float64).ravel())
+    radii = np.asarray(radii, dtype=np.float64)
+    if radii.ndim > 1:
+        raise ValueError(f"radii must be a 1-D array of shape (n_radii,), got shape {radii.shape}.")
+    radii = np.sort(radii.ravel())
     if (non_empty and radii.size == 0) or (radii.size and (not np.all(np.isfinite(radii)) or radii[0] < 0)):
         raise ValueError(f"radii must be a{' non-empty array of' if non_empty else ''} finite values >= 0.")
     return radii

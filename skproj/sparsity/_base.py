@@ -262,6 +262,10 @@ class Penalty(_Sparsity):
         penalty, stationarity is ``G = 0``.
         """
         W, G = self._checked(W), self._checked(G, "G")
+        if G.shape != W.shape:
+            raise ValueError(f"G must have the shape of W {W.shape}, got {G.shape}.")
         if self.alpha == 0:
             return float(np.max(np.abs(G), initial=0.0))
+        if W.size == 0:   # no entry, nothing violated (empty groups have lambda_g = 0)
+            return 0.0
         return violation(W, G)

@@ -191,6 +191,11 @@ class L1(Penalty):
         Returns
         -------
         float
+
+        Raises
+        ------
+        ValueError
+            If ``W`` or ``G`` holds NaN or inf, or their shapes differ.
         """
         return self._stationarity_residual(W, G, self._violation)
 
@@ -257,6 +262,11 @@ class _GroupPenalty(Penalty):
         Returns
         -------
         float
+
+        Raises
+        ------
+        ValueError
+            If ``W`` or ``G`` holds NaN or inf, or their shapes differ.
         """
         return self._stationarity_residual(W, G, self._violation)
 
@@ -594,6 +604,11 @@ class L1Inf(Penalty):
         Returns
         -------
         float
+
+        Raises
+        ------
+        ValueError
+            If ``W`` or ``G`` holds NaN or inf, or their shapes differ.
         """
         return self._stationarity_residual(W, G, self._violation)
 
