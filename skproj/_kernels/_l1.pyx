@@ -8,7 +8,7 @@ vectorised pass, Newton on the bracket's entries) and one output pass (_simd.h).
 """
 from cython cimport floating
 from cython.parallel cimport prange
-from libc.stdlib cimport malloc, free
+from libc.stdlib cimport malloc, free, realloc
 from libc.float cimport DBL_MAX, FLT_MAX
 from libc.math cimport INFINITY, copysign, fabs, nextafterf, sqrt
 
@@ -423,52 +423,71 @@ cdef inline void _shrink(const floating* x, floating* o, Py_ssize_t n, bint use_
 
 
 cdef int _refine(const floating* x, floating* out, Py_ssize_t n, double radius, bint use_abs,
-                 double* tau_io) noexcept nogil:
+                 double* tau_io, Py_ssize_t k) noexcept nogil:
     """Exact outputs when tau cannot carry the threshold (a radius small next to the entries).
 
     The outputs y_i - tau keep only the bits of tau's spacing there: a relative error of up to
     about k ulp(tau) / radius, all of them 0 when the radius is below that spacing (then a
-    point off the simplex). The exact threshold is tau + d, d below a few spacings of tau: with
+    point off the simplex). The exact threshold is tau + d, d within a few spacings of tau: with
     z_i = y_i - tau, exact for y_i near tau (Sterbenz), d solves sum_i max(z_i - d, 0) = radius,
-    and max_i z_i - d <= radius puts every entry above it among the candidates z_i > max z -
-    radius (tau can be a few spacings off, above the largest entry too). d comes
-    from Michelot's sweeps over the candidates (any subset V gives (sum_V z - radius) / |V| <= d,
-    Condat 2016: start from all of them, then keep those above the last value until the set
-    stays the same), and the candidates' outputs are written as z_i - d; the others are 0 (the
-    shrink at tau wrote them so, or they are written here). tau_io becomes tau + d. Returns 0,
-    or -1 if the candidates cannot be stored.
+    and max_i z_i - d <= radius puts every entry above it among the candidates z_i > lo =
+    max z - radius; with k >= 1 entries above tau, max z > 0 and lo = -radius will do (one pass
+    over x); with none (tau rounded up to the largest entry or beyond) a first pass finds max z.
+    d comes from Michelot's sweeps over the candidates (any subset V gives (sum_V z - radius) /
+    |V| <= d, Condat 2016: start from all of them, then keep those above the last value until
+    the set stays the same), and the candidates' outputs are written as z_i - d; the others are
+    0 (the shrink at tau wrote them so, or they are written here). tau_io becomes tau + d.
+    Returns 0, or -1 if the candidates cannot be stored.
     """
-    cdef Py_ssize_t i, j, m = 0, c, c_prev
-    cdef double tau = tau_io[0], z, d, s, v, ymax = -INFINITY, lo
-    cdef double* cz
-    cdef Py_ssize_t* ci
-    for i in range(n):
-        z = fabs(<double> x[i]) if use_abs else <double> x[i]
-        if z > ymax:
-            ymax = z
-    # max z - d <= radius: every entry above d is above lo
-    lo = (ymax - tau) - radius
-    for i in range(n):
+    cdef Py_ssize_t i, j, m = 0, c, c_prev, cap = k + 64
+    cdef double tau = tau_io[0], z, d, s = 0.0, v, lo = -radius, zmax = -INFINITY
+    cdef double* cz = NULL
+    cdef Py_ssize_t* ci = NULL
+    cdef void* grown
+    for i in range(n if k == 0 else 0):
         z = (fabs(<double> x[i]) if use_abs else <double> x[i]) - tau
-        m += z > lo
-    if m == 0:   # not expected (the largest entry is within radius of tau)
-        return 0
-    cz = <double*> malloc(m * sizeof(double))
-    ci = <Py_ssize_t*> malloc(m * sizeof(Py_ssize_t))
+        if z > zmax:
+            zmax = z
+    if k == 0:
+        lo = zmax - radius
+    if cap > n:
+        cap = n
+    cz = <double*> malloc(cap * sizeof(double))
+    ci = <Py_ssize_t*> malloc(cap * sizeof(Py_ssize_t))
     if cz == NULL or ci == NULL:
         free(cz); free(ci)
         return -1
-    j = 0
-    s = 0.0
     for i in range(n):
         z = (fabs(<double> x[i]) if use_abs else <double> x[i]) - tau
-        if z > lo:
-            cz[j] = z
-            ci[j] = i
+        if z > lo:   # rare: a plain compare for the other entries
+            if z > zmax:
+                zmax = z
+            if m == cap:
+                cap = 2 * cap if 2 * cap < n else n
+                grown = realloc(cz, cap * sizeof(double))
+                if grown == NULL:
+                    free(cz); free(ci)
+                    return -1
+                cz = <double*> grown
+                grown = realloc(ci, cap * sizeof(Py_ssize_t))
+                if grown == NULL:
+                    free(cz); free(ci)
+                    return -1
+                ci = <Py_ssize_t*> grown
+            cz[m] = z
+            ci[m] = i
             s += z
-            j += 1
+            m += 1
         elif z > 0.0:   # above tau but below d (tau was too low): the shrink wrote it non-zero
             out[i] = <floating> (copysign(0.0, <double> x[i]) if use_abs else 0.0)
+    if k != 0 and (m == 0 or zmax - radius < lo):
+        # no entry above tau after all (k counted against another rounding): candidates from
+        # max z - radius, which the next call collects (k = 0)
+        free(cz); free(ci)
+        return _refine(x, out, n, radius, use_abs, tau_io, 0)
+    if m == 0:   # not expected (the largest entry is a candidate)
+        free(cz); free(ci)
+        return 0
     c = m
     d = (s - radius) / c
     for _ in range(m + 1):
@@ -494,15 +513,54 @@ cdef int _refine(const floating* x, floating* out, Py_ssize_t n, double radius, 
     return 0
 
 
+cdef int _rescale(floating* out, Py_ssize_t n, double radius, Py_ssize_t k) noexcept nogil:
+    """Scale the non-zero outputs (at most k: the scan stops at the k-th) to sum to the radius
+    (their Neumaier compensated sum); returns 1 when there is none (nothing to scale), -1 if
+    their positions cannot be stored, else 0."""
+    cdef Py_ssize_t i, nz = 0, last = n
+    cdef double tot = 0.0, comp = 0.0, a, t, f
+    cdef Py_ssize_t* idx = <Py_ssize_t*> malloc(k * sizeof(Py_ssize_t)) if k <= 65536 else NULL
+    for i in range(n):
+        if out[i] != 0:
+            if idx != NULL:
+                idx[nz] = i
+            nz += 1
+            a = fabs(<double> out[i])
+            t = tot + a
+            comp += (tot - t) + a if tot >= a else (a - t) + tot
+            tot = t
+            if nz == k:
+                last = i + 1
+                break
+    tot += comp
+    if not tot > 0.0:
+        free(idx)
+        return 1
+    if tot != radius:
+        f = radius / tot
+        if idx != NULL:
+            for i in range(nz):
+                out[idx[i]] = <floating> (out[idx[i]] * f)
+        else:
+            for i in range(last):
+                if out[i] != 0:
+                    out[i] = <floating> (out[i] * f)
+    free(idx)
+    return 0
+
+
 def _project(const floating[::1] x, floating[::1] out, double radius, bint use_abs):
     """The threshold tau, then out = sign(x) max(|x| - tau, 0) (use_abs) or max(x - tau, 0).
 
     When the k entries above tau exceed it by little (k |tau| > 256 radius: a radius small next
-    to the entries; or k = 0 < |tau|: tau rounded up to the largest), tau is close to them and y_i - tau keeps only the bits of tau's spacing: the
-    outputs then carry a relative error of up to about k ulp(tau) / radius (below 6e-14 when
-    k |tau| <= 256 radius), could sum to more or less than the radius (1e-10 too much at radius /
-    norm = 1e-6 on short vectors, 9% at 1e-15) and were all 0 below tau's spacing. In that case
-    the outputs are solved once more around tau, exactly (_refine).
+    to the entries), tau is close to them and y_i - tau keeps only the bits of tau's spacing:
+    each output is off by up to about ulp(tau) (below 6e-14 radius when k |tau| <= 256 radius),
+    and they could sum to more or less than the radius (1e-10 too much at radius / norm = 1e-6
+    on short vectors, 9% at 1e-15). Up to |tau| = 2^20 radius (an error of at most 2.3e-10
+    radius per output) the non-zero outputs are scaled to sum to the radius (one scan that
+    stops at the k-th); beyond it, or when there is none (k = 0 < |tau|: tau rounded up to the
+    largest entry, or every output 0), the outputs are solved again around tau, exactly
+    (_refine: one more pass over x).
     """
     cdef double tau = 0.0
     cdef Py_ssize_t k = 0, n = x.shape[0]
@@ -513,9 +571,12 @@ def _project(const floating[::1] x, floating[::1] out, double radius, bint use_a
                            <double*> &out[0] if floating is double else NULL)
         if status == 0:
             _shrink(&x[0], &out[0], n, use_abs, tau)
-            # (k = 0 with tau != 0: tau rounded up to the largest entry, every output 0)
             if k * fabs(tau) > 256.0 * radius or (k == 0 and tau != 0.0):
-                status = _refine(&x[0], &out[0], n, radius, use_abs, &tau)
+                status = 1
+                if k > 0 and fabs(tau) <= 1048576.0 * radius:
+                    status = _rescale(&out[0], n, radius, k)
+                if status == 1:
+                    status = _refine(&x[0], &out[0], n, radius, use_abs, &tau, k)
     if status != 0:
         raise MemoryError("could not allocate the work buffers of the l1-ball / simplex projection")
     return tau
