@@ -327,9 +327,9 @@ def project_l1inf_ball(X, radius, axis=1, *, out=None):
     recomputed from the final clipped sets in double precision, and scaled to sum to the
     radius when ``theta`` cannot carry them (a radius far below the norm: ``(S_g - theta) /
     k_g`` keeps only the bits of ``theta``'s spacing). Below the rounding of the groups' l1
-    norms (radius / norm under about 1e-16 in float64) ``theta`` may equal every surviving
-    norm and the result be 0: within about the radius of the projection, as for
-    :func:`project_l12_ball`. All work buffers are heap-allocated (O(n + stored candidates)
+    norms (radius / norm under about 1e-16 in float64) the levels carry no reliable digit:
+    the result may be 0, or its norm off the radius by a few percent, within about the
+    radius of the projection, as for :func:`project_l12_ball`. All work buffers are heap-allocated (O(n + stored candidates)
     memory). NaN and inf in ``X`` are found by the
     kernel's first pass (the separate check would cost a pass). The straightforward
     sort-based method is kept in ``benchmarks/`` for comparison.

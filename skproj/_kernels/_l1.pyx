@@ -423,93 +423,79 @@ cdef inline void _shrink(const floating* x, floating* o, Py_ssize_t n, bint use_
 
 
 cdef int _refine(const floating* x, floating* out, Py_ssize_t n, double radius, bint use_abs,
-                 double* tau_io, Py_ssize_t k) noexcept nogil:
+                 double* tau_io) noexcept nogil:
     """Exact outputs when tau cannot carry the threshold (a radius small next to the entries).
 
-    The outputs y_i - tau keep only the bits of tau's spacing there: a relative error of up to
-    about k ulp(tau) / radius, all of them 0 when the radius is below that spacing (then a
-    point off the simplex). The exact threshold is tau + d, d within a few spacings of tau: with
-    z_i = y_i - tau, exact for y_i near tau (Sterbenz), d solves sum_i max(z_i - d, 0) = radius,
-    and max_i z_i - d <= radius puts every entry above it among the candidates z_i > lo =
-    max z - radius; with k >= 1 entries above tau, max z > 0 and lo = -radius will do (one pass
-    over x); with none (tau rounded up to the largest entry or beyond) a first pass finds max z.
-    d comes from Michelot's sweeps over the candidates (any subset V gives (sum_V z - radius) /
-    |V| <= d, Condat 2016: start from all of them, then keep those above the last value until
-    the set stays the same), and the candidates' outputs are written as z_i - d; the others are
-    0 (the shrink at tau wrote them so, or they are written here). tau_io becomes tau + d.
-    Returns 0, or -1 if the candidates cannot be stored.
+    The outputs y_i - tau keep only the bits of tau's spacing there (all of them 0 when the
+    radius is below that spacing: a point off the simplex). Relative to the largest entry
+    ymax, with w_i = ymax - y_i (exact for the entries near it, Sterbenz), the outputs are
+    max(e - w_i, 0) with sum_i max(e - w_i, 0) = radius: e <= radius (the largest entry alone),
+    so only the entries with w_i < radius are candidates, and no quantity of the size of the
+    entries is subtracted. e comes from Michelot's sweeps (for any set V of candidates,
+    (radius + sum_V w) / |V| >= e, Condat 2016: from all of them, keep those below the last
+    value until the set stays the same). The other entries are written 0. tau_io becomes
+    ymax - e. Two passes over x. Returns 0, or -1 if the candidates cannot be stored.
     """
-    cdef Py_ssize_t i, j, m = 0, c, c_prev, cap = k + 64
-    cdef double tau = tau_io[0], z, d, s = 0.0, v, lo = -radius, zmax = -INFINITY
-    cdef double* cz = NULL
+    cdef Py_ssize_t i, j, m = 0, c, c_prev, cap = 64
+    cdef double y, w, e, s = 0.0, v, ymax = -INFINITY
+    cdef double* cw = NULL
     cdef Py_ssize_t* ci = NULL
     cdef void* grown
-    for i in range(n if k == 0 else 0):
-        z = (fabs(<double> x[i]) if use_abs else <double> x[i]) - tau
-        if z > zmax:
-            zmax = z
-    if k == 0:
-        lo = zmax - radius
+    for i in range(n):
+        y = fabs(<double> x[i]) if use_abs else <double> x[i]
+        if y > ymax:
+            ymax = y
     if cap > n:
         cap = n
-    cz = <double*> malloc(cap * sizeof(double))
+    cw = <double*> malloc(cap * sizeof(double))
     ci = <Py_ssize_t*> malloc(cap * sizeof(Py_ssize_t))
-    if cz == NULL or ci == NULL:
-        free(cz); free(ci)
+    if cw == NULL or ci == NULL:
+        free(cw); free(ci)
         return -1
     for i in range(n):
-        z = (fabs(<double> x[i]) if use_abs else <double> x[i]) - tau
-        if z > lo:   # rare: a plain compare for the other entries
-            if z > zmax:
-                zmax = z
+        y = fabs(<double> x[i]) if use_abs else <double> x[i]
+        w = ymax - y
+        if w < radius:
             if m == cap:
                 cap = 2 * cap if 2 * cap < n else n
-                grown = realloc(cz, cap * sizeof(double))
+                grown = realloc(cw, cap * sizeof(double))
                 if grown == NULL:
-                    free(cz); free(ci)
+                    free(cw); free(ci)
                     return -1
-                cz = <double*> grown
+                cw = <double*> grown
                 grown = realloc(ci, cap * sizeof(Py_ssize_t))
                 if grown == NULL:
-                    free(cz); free(ci)
+                    free(cw); free(ci)
                     return -1
                 ci = <Py_ssize_t*> grown
-            cz[m] = z
+            cw[m] = w
             ci[m] = i
-            s += z
+            s += w
             m += 1
-        elif z > 0.0:   # above tau but below d (tau was too low): the shrink wrote it non-zero
+        elif out[i] != 0:   # the shrink at a tau too low wrote it non-zero
             out[i] = <floating> (copysign(0.0, <double> x[i]) if use_abs else 0.0)
-    if k != 0 and (m == 0 or zmax - radius < lo):
-        # no entry above tau after all (k counted against another rounding): candidates from
-        # max z - radius, which the next call collects (k = 0)
-        free(cz); free(ci)
-        return _refine(x, out, n, radius, use_abs, tau_io, 0)
-    if m == 0:   # not expected (the largest entry is a candidate)
-        free(cz); free(ci)
-        return 0
     c = m
-    d = (s - radius) / c
+    e = (radius + s) / c
     for _ in range(m + 1):
         c_prev = c
         s = 0.0
         c = 0
         for j in range(m):
-            if cz[j] > d:
-                s += cz[j]
+            if cw[j] < e:
+                s += cw[j]
                 c += 1
         if c == c_prev or c == 0:
             break
-        d = (s - radius) / c
+        e = (radius + s) / c
     if c > 0:
-        d = (s - radius) / c
+        e = (radius + s) / c
     for j in range(m):
-        v = cz[j] - d
+        v = e - cw[j]
         if v < 0.0:
             v = 0.0
         out[ci[j]] = <floating> (copysign(v, <double> x[ci[j]]) if use_abs else v)
-    tau_io[0] = tau + d
-    free(cz); free(ci)
+    tau_io[0] = ymax - e
+    free(cw); free(ci)
     return 0
 
 
@@ -576,7 +562,7 @@ def _project(const floating[::1] x, floating[::1] out, double radius, bint use_a
                 if k > 0 and fabs(tau) <= 1048576.0 * radius:
                     status = _rescale(&out[0], n, radius, k)
                 if status == 1:
-                    status = _refine(&x[0], &out[0], n, radius, use_abs, &tau, k)
+                    status = _refine(&x[0], &out[0], n, radius, use_abs, &tau)
     if status != 0:
         raise MemoryError("could not allocate the work buffers of the l1-ball / simplex projection")
     return tau

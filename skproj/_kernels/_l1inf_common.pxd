@@ -69,7 +69,10 @@ cdef inline double level_scale(Py_ssize_t n, const Py_ssize_t* K, const double* 
     refine_theta cannot remove (theta cannot be represented more closely). Scaling the levels
     to sum to C keeps the result in the ball and on its boundary (exact for one group; as the
     l1 and l1,2 projections do). Below theta sum_g 1 / k_g = 256 C the error is under about
-    6e-14 relative and the levels are left as they are.
+    6e-14 relative and the levels are left as they are. They are scaled up by at most 1e-3:
+    further short, the radius is below the rounding of the clipped sums themselves (radius /
+    norm under about 1e-16), where the levels carry no reliable digit and the written ones
+    need not add up as these do.
     """
     cdef Py_ssize_t g
     cdef double tot = 0.0, W = 0.0, mu
@@ -79,7 +82,7 @@ cdef inline double level_scale(Py_ssize_t n, const Py_ssize_t* K, const double* 
             if mu > 0.0:
                 tot += mu
                 W += 1.0 / K[g]
-    if tot > C or (tot > 0.0 and theta * W > 256.0 * C):
+    if tot > C or (tot >= C * (1.0 - 1e-3) and theta * W > 256.0 * C):
         return C / tot
     return 1.0
 
