@@ -547,7 +547,7 @@ def compare_selectors(X, y, selectors, *, n_features_to_select=None, reference=N
     float64) is kept.
 
     What a selector prints while it is fitted (a verbose autoencoder's epoch lines) is prefixed
-    with its fold and name, ``[fold 2/5 autoencoder] ``, when the fits run sequentially or in
+    with its fold and name (``[fold 2/5 autoencoder]``) when the fits run sequentially or in
     joblib's worker processes (the default); fits run in threads (joblib's threading or dask
     backend) print without it.
     """
